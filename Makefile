@@ -1,0 +1,131 @@
+# certrotate - plain Makefile.  Knobs first.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+# Flags we always want; CFLAGS stays the user's.
+WARN     = -std=c17 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+DEFS     = -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DCR_VERSION='"$(VERSION)"' \
+           -DCR_KINDS_DIR='"$(PREFIX)/share/certrotate/kinds"'
+VERSION  = 0.1.0
+
+PKGS     = libp11 libcrypto libssl p11-kit-1 libconfig json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS     = $(PKG_LIBS) -lpthread
+
+# Layers, lowest first.  Each is a static library; a layer links only
+# against the layers below it.
+COMMON_SRC = $(wildcard common/*.c)
+P11_SRC    = $(wildcard pkcs11/*.c)
+CERT_SRC   = $(wildcard cert/*.c)
+PLAN_SRC   = $(wildcard plan/*.c)
+ROT_SRC    = $(filter-out rotate/main.c,$(wildcard rotate/*.c))
+
+objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIBS = $(BUILD)/librot.a $(BUILD)/libplan.a $(BUILD)/libcert.a $(BUILD)/libcrp11.a $(BUILD)/libcommon.a
+
+BIN = $(BUILD)/certrotate
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FAULT_MOD = $(BUILD)/tests/p11fault.so
+
+.PHONY: all check unit e2e asan demo bench install clean deps deps-check
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(call objs,$(COMMON_SRC))
+$(BUILD)/libcrp11.a:  $(call objs,$(P11_SRC))
+$(BUILD)/libcert.a:   $(call objs,$(CERT_SRC))
+$(BUILD)/libplan.a:   $(call objs,$(PLAN_SRC))
+$(BUILD)/librot.a:    $(call objs,$(ROT_SRC))
+$(BUILD)/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/rotate/main.o $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBS) $(LDLIBS) $(CMOCKA_LIBS)
+
+# The fault-injecting PKCS#11 module used by tests (forwards to SoftHSM2).
+$(FAULT_MOD): tests/p11fault/p11fault.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< $(shell pkg-config --cflags p11-kit-1) -ldl
+
+# ---- tests ---------------------------------------------------------------
+# `make check` installs missing packages, builds, runs unit tests, then the
+# end-to-end tests against SoftHSM2 tokens and nginx on 127.0.0.1.
+check: deps-check
+	$(MAKE) --no-print-directory all-tests
+	$(MAKE) --no-print-directory run-tests
+
+.PHONY: all-tests run-tests
+all-tests: $(BIN) $(UNIT_BIN) $(FAULT_MOD)
+run-tests:
+	BUILD=$(BUILD) sh tests/run.sh
+
+unit: $(UNIT_BIN)
+	BUILD=$(BUILD) sh tests/run.sh unit
+
+e2e: $(BIN) $(FAULT_MOD)
+	BUILD=$(BUILD) sh tests/run.sh e2e
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: deps-check
+	$(MAKE) --no-print-directory BUILD=build-asan \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" all-tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  BUILD=build-asan sh tests/run.sh
+
+demo: deps-check $(BIN)
+	BUILD=$(BUILD) sh examples/demo.sh
+
+bench: $(BIN)
+	BUILD=$(BUILD) sh bench/run.sh
+
+# ---- dependencies ----------------------------------------------------------
+# Every Debian package the build, the tests and the demo need.
+DEB_PKGS = gcc make pkg-config libc6-dev libp11-dev libssl-dev libp11-kit-dev \
+  libconfig-dev libjson-c-dev libcmocka-dev softhsm2 opensc gnutls-bin \
+  nginx-light libnginx-mod-mail libengine-pkcs11-openssl openssl valgrind \
+  libcmark-dev
+deps-check:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then echo "certrotate: installing missing packages:$$missing"; $(MAKE) --no-print-directory deps; fi
+
+deps:
+	@if [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then \
+	  echo "make deps: run as root (apt-get install $(DEB_PKGS))" >&2; exit 1; fi; \
+	SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEB_PKGS)
+
+# ---- install -----------------------------------------------------------------
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/certrotate/kinds
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/certrotate
+	install -m 0644 doc/certrotate.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 doc/certrotate.cfg.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	for k in kinds/*.cfg; do [ -e "$$k" ] && install -m 0644 $$k $(DESTDIR)$(PREFIX)/share/certrotate/kinds/ || true; done
+
+clean:
+	rm -rf build build-asan build-*
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,138 @@
+/*
+ * cert.h - certificate material: a certificate with where it came from,
+ * loaded from any source of SPEC 3.1 (files, PKCS#11 URIs, TLS endpoints).
+ *
+ * Sits below plan/ and above pkcs11/: it uses tokens to read certificate
+ * objects and to describe their private keys, but knows nothing of plans.
+ */
+#ifndef CRT_CERT_H
+#define CRT_CERT_H
+
+#include <stddef.h>
+#include <time.h>
+#include <openssl/x509.h>
+
+#include "../common/err.h"
+
+struct p11_ctx;
+struct p11_cert_obj;
+
+/* What is known of the private key belonging to a certificate on a token. */
+enum crt_key_state {
+	CRT_KEY_UNKNOWN = 0,	/* not looked for / could not log in (see note) */
+	CRT_KEY_ABSENT,
+	CRT_KEY_PRESENT,
+};
+
+struct crt_token_ref {
+	char *token_label;
+	char *token_uri;	/* "pkcs11:token=...;serial=..." */
+	char *object;		/* CKA_LABEL, may be NULL */
+	unsigned char *id;	/* CKA_ID, may be NULL */
+	size_t id_len;
+	enum crt_key_state key;
+	int sensitive;		/* 1/0, -1 unknown */
+	int extractable;	/* 1/0, -1 unknown */
+	char *key_note;		/* why the key is unknown, or NULL */
+	const struct p11_cert_obj *obj;	/* borrowed from the p11_ctx, may be NULL */
+};
+
+struct crt_cert {
+	X509 *x509;			/* the certificate (leaf) */
+	STACK_OF(X509) *chain;		/* further certificates of the same source, may be NULL */
+	char *source;			/* where it came from, as a user would write it */
+	unsigned char sha1[20];		/* SHA-1 of the DER: the Windows thumbprint */
+	unsigned char sha256[32];
+	struct crt_token_ref *token;	/* NULL unless a token object */
+};
+
+/*
+ * Wraps x509 (ownership taken; up-ref it first to keep yours) and chain
+ * (taken, may be NULL) into a new crt_cert with digests computed.  source is
+ * copied.  Never fails but on memory exhaustion (aborts).
+ */
+struct crt_cert *crt_cert_new(X509 *x509, STACK_OF(X509) *chain, const char *source);
+void crt_cert_free(struct crt_cert *c);	/* accepts NULL */
+
+/* A list of certificates; owns its elements. */
+struct crt_list {
+	struct crt_cert **v;
+	size_t n, cap;
+};
+#define CRT_LIST_INIT { NULL, 0, 0 }
+void crt_list_push(struct crt_list *l, struct crt_cert *c);	/* takes c */
+void crt_list_release(struct crt_list *l);
+
+/* ---- loading ---------------------------------------------------------- */
+
+struct crt_load_opts {
+	struct p11_ctx *p11;	/* borrowed; needed for pkcs11: sources (NULL: refused) */
+	const char *base_dir;	/* relative paths resolve here; NULL = cwd */
+	int timeout_ms;		/* for tls:// (0: 5000) */
+	int describe_keys;	/* for token certs, look for their private keys (may log in) */
+	int scan_dirs;		/* directories: load every certificate file inside */
+};
+
+/*
+ * Loads every certificate a source names and appends them to *out:
+ *  - file (PEM with chain: first is the leaf, the rest its chain; DER;
+ *    PKCS#12 with ?pass-source=file:PWFILE): one entry;
+ *  - directory (with scan_dirs): one entry per certificate file, sorted by name;
+ *  - pkcs11: one entry per certificate object matched;
+ *  - tls://host:port[?sni=NAME&starttls=smtp]: one entry, the served leaf
+ *    with the rest of the served chain.
+ * Errors: CR_EINPUT for unreadable / malformed input ("cannot read
+ * 'new/mail.pem': not a certificate"), CR_EENV for tokens / endpoints.
+ * A pkcs11: source that names no certificate is CR_EINPUT "no certificate
+ * matches 'URI'".
+ */
+int crt_load(const char *source, const struct crt_load_opts *opts, struct crt_list *out,
+    struct cr_err *err);
+
+/*
+ * Loads exactly one certificate (more than one match is CR_EINPUT naming
+ * the count).  *out NULL on entry; crt_cert_free it.
+ */
+int crt_load_one(const char *source, const struct crt_load_opts *opts,
+    struct crt_cert **out, struct cr_err *err);
+
+/*
+ * Parses certificates from a memory buffer holding PEM (one or more), DER
+ * or PKCS#12 (pass may be NULL).  `what` names the input in messages.
+ * Appends one crt_cert (leaf + chain) to *out.
+ */
+int crt_parse_buffer(const unsigned char *buf, size_t len, const char *pass,
+    const char *what, struct crt_list *out, struct cr_err *err);
+
+/* ---- description (inspect, checks, runbooks) -------------------------- */
+
+struct crt_info {
+	char *subject;		/* Windows rendering, most specific first */
+	char *issuer;
+	char *tls_name;		/* "<I>issuer<S>subject" */
+	char *serial;		/* upper-case hex */
+	time_t not_before, not_after;
+	char not_before_s[32], not_after_s[32];	/* RFC 3339 UTC */
+	long days_left;		/* floor((not_after - now) / 86400); negative when expired */
+	char **san;		/* "DNS:x", "IP:1.2.3.4", "email:..", "URI:.." */
+	size_t nsan;
+	char *sig_name;		/* "sha256WithRSAEncryption" */
+	char *sig_oid;		/* "1.2.840.113549.1.1.11" */
+	char *key_type;		/* "RSA", "EC", "ED25519", ... */
+	int key_bits;
+	char *key_curve;	/* "prime256v1" or NULL */
+	char **eku;		/* "serverAuth", "clientAuth", or dotted OIDs */
+	size_t neku;
+	int has_eku;		/* an EKU extension is present */
+	char *sha1;		/* 40 upper-case hex */
+	char *sha256;		/* 64 upper-case hex */
+};
+
+/* Fills *info (all fields owned; crt_info_release frees them). */
+void crt_info_get(const struct crt_cert *c, time_t now, struct crt_info *info);
+void crt_info_release(struct crt_info *info);
+
+/* Signature algorithm name and dotted OID of any X509 (chain members too). */
+void crt_sigalg(const X509 *x, char *name, size_t namelen, char *oid, size_t oidlen);
+
+#endif

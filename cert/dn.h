@@ -1,0 +1,56 @@
+/*
+ * dn.h - distinguished names as Windows writes them, and their matching.
+ *
+ * Exchange connectors name their certificate "<I>ISSUER<S>SUBJECT" with DNs
+ * most-specific first, ", " between RDNs, Windows attribute names (CN OU O
+ * L S C E DC STREET SERIALNUMBER G SN T) and values holding , + = " < > # ;
+ * or leading/trailing blanks in double quotes with inner quotes doubled.
+ * Two DNs match when their RDNs pair up in order with equal attribute types
+ * (case-insensitive; S = ST, E = emailAddress) and values equal ignoring
+ * case, surrounding blanks and runs of white space (SPEC 3.2).
+ */
+#ifndef CRT_DN_H
+#define CRT_DN_H
+
+#include <stddef.h>
+#include <openssl/x509.h>
+
+#include "../common/err.h"
+
+struct crt_ava {
+	char *type;	/* canonical: "CN", "S", "E", ..., or "OID.1.2.3" */
+	char *value;	/* as written (unquoted) */
+	int multi;	/* 1 when joined to the previous AVA with '+' (same RDN) */
+};
+
+struct crt_dn {
+	struct crt_ava *ava;	/* most specific first */
+	size_t n;
+};
+
+/* Windows rendering of an X509_NAME.  New string; free() it. */
+char *crt_dn_render(const X509_NAME *name);
+
+/* "<I>" issuer "<S>" subject of a certificate.  New string; free() it. */
+char *crt_tls_name(const X509 *x);
+
+/*
+ * Parses a Windows-rendered DN ("CN=a, O=\"b, c\", C=US").  CR_EINPUT with
+ * the position on malformed text.  *dn is filled (crt_dn_release it).
+ */
+int crt_dn_parse(const char *text, struct crt_dn *dn, struct cr_err *err);
+void crt_dn_release(struct crt_dn *dn);
+
+/* Builds the crt_dn of an X509_NAME (most specific first). */
+void crt_dn_from_name(const X509_NAME *name, struct crt_dn *dn);
+
+/* 1 when the two DNs match by the rules above, else 0. */
+int crt_dn_equal(const struct crt_dn *a, const struct crt_dn *b);
+
+/*
+ * Describes how b differs from a for a person: NULL when equal, else a new
+ * string like "O: 'Contoso' -> 'Contoso Ltd'" or "RDN count 3 -> 4".
+ */
+char *crt_dn_diff(const struct crt_dn *a, const struct crt_dn *b);
+
+#endif

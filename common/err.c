@@ -1,0 +1,92 @@
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+void
+cr_err_clear(struct cr_err *e)
+{
+	if (e == NULL)
+		return;
+	e->status = CR_OK;
+	e->msg[0] = '\0';
+}
+
+int
+cr_err_set(struct cr_err *e, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return status;
+	e->status = status;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+int
+cr_err_ssl(struct cr_err *e, int status, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned long code;
+	size_t n;
+
+	/* The last error is the most specific one OpenSSL recorded. */
+	code = ERR_peek_last_error();
+	if (e == NULL) {
+		ERR_clear_error();
+		return status;
+	}
+	e->status = status;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	n = strlen(e->msg);
+	if (code != 0 && n + 3 < sizeof(e->msg)) {
+		const char *reason = ERR_reason_error_string(code);
+		if (reason != NULL)
+			snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", reason);
+	}
+	ERR_clear_error();
+	return status;
+}
+
+int
+cr_err_prefix(struct cr_err *e, const char *fmt, ...)
+{
+	char prefix[CR_ERR_MSG_MAX];
+	char old[CR_ERR_MSG_MAX];
+	va_list ap;
+
+	if (e == NULL)
+		return CR_EENV;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
+	return e->status;
+}
+
+static int
+rank(int s)
+{
+	switch (s) {
+	case CR_EINPUT: return 4;
+	case CR_EENV: return 3;
+	case CR_EBLOCK: return 2;
+	case CR_OK: return 0;
+	default: return 3;	/* unknown values are treated as environment failures */
+	}
+}
+
+int
+cr_status_worse(int a, int b)
+{
+	return rank(a) >= rank(b) ? a : b;
+}

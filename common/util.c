@@ -1,0 +1,370 @@
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+static void
+oom(void)
+{
+	fputs("certrotate: out of memory\n", stderr);
+	abort();
+}
+
+void *
+cr_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+cr_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+cr_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (q == NULL)
+		oom();
+	return q;
+}
+
+char *
+cr_xstrdup(const char *s)
+{
+	char *d;
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		oom();
+	return d;
+}
+
+char *
+cr_xstrndup(const char *s, size_t n)
+{
+	char *d = strndup(s, n);
+	if (d == NULL)
+		oom();
+	return d;
+}
+
+char *
+cr_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	return s;
+}
+
+void
+cr_grow(void *pp, size_t *cap, size_t need, size_t size)
+{
+	void **p = pp;
+	size_t ncap;
+
+	if (need <= *cap)
+		return;
+	ncap = *cap ? *cap : 8;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / size)
+			oom();
+		ncap *= 2;
+	}
+	*p = cr_xrealloc(*p, ncap * size);
+	*cap = ncap;
+}
+
+void
+cr_buf_add(struct cr_buf *b, const char *s, size_t n)
+{
+	cr_grow(&b->s, &b->cap, b->len + n + 1, 1);
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+cr_buf_adds(struct cr_buf *b, const char *s)
+{
+	cr_buf_add(b, s, strlen(s));
+}
+
+void
+cr_buf_addc(struct cr_buf *b, char c)
+{
+	cr_buf_add(b, &c, 1);
+}
+
+void
+cr_buf_addf(struct cr_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	cr_buf_add(b, s, (size_t)n);
+	free(s);
+}
+
+char *
+cr_buf_detach(struct cr_buf *b)
+{
+	char *s = b->s ? b->s : cr_xstrdup("");
+	b->s = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+const char *
+cr_buf_str(const struct cr_buf *b)
+{
+	return b->s ? b->s : "";
+}
+
+void
+cr_buf_release(struct cr_buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+int
+cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
+    struct cr_err *err)
+{
+	unsigned char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int fd, r = CR_EINPUT;
+	struct stat st;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cr_err_set(err, CR_EINPUT, "cannot read '%s': is a directory", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t got;
+		cr_grow(&buf, &cap, n + 4096 + 1, 1);
+		got = read(fd, buf + n, cap - n - 1);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n > max) {
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': larger than %zu bytes", path, max);
+			goto out;
+		}
+	}
+	cr_grow(&buf, &cap, n + 1, 1);
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+	r = CR_OK;
+out:
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, cap);
+		free(buf);
+	}
+	close(fd);
+	return r;
+}
+
+int
+cr_read_secret(const char *path, char **out, struct cr_err *err)
+{
+	unsigned char *buf;
+	size_t len, i;
+	int r;
+
+	*out = NULL;
+	if ((r = cr_read_file(path, 4096, &buf, &len, err)) != CR_OK)
+		return r;
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\n' || buf[i] == '\r')
+			break;
+	buf[i] = '\0';
+	/* wipe what followed the first line too */
+	if (i < len)
+		OPENSSL_cleanse(buf + i, len - i);
+	*out = (char *)buf;
+	return CR_OK;
+}
+
+void
+cr_secret_free(char *secret)
+{
+	if (secret == NULL)
+		return;
+	OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+}
+
+int
+cr_duration_parse(const char *text, long long *seconds, struct cr_err *err)
+{
+	const char *p = text;
+	long long v = 0, mult;
+
+	if (text == NULL || !isdigit((unsigned char)*p))
+		goto bad;
+	while (isdigit((unsigned char)*p)) {
+		if (v > (LLONG_MAX - 9) / 10)
+			goto bad;
+		v = v * 10 + (*p - '0');
+		p++;
+	}
+	switch (*p) {
+	case 's': mult = 1; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 3600; break;
+	case 'd': mult = 86400; break;
+	case 'w': mult = 7 * 86400; break;
+	default: goto bad;
+	}
+	if (p[1] != '\0' || v > LLONG_MAX / mult)
+		goto bad;
+	*seconds = v * mult;
+	return CR_OK;
+bad:
+	return cr_err_set(err, CR_EINPUT,
+	    "bad duration '%s': expected a number and a unit s, m, h, d or w (e.g. 30d)",
+	    text ? text : "");
+}
+
+char *
+cr_path_resolve(const char *base_dir, const char *path)
+{
+	if (path[0] == '/' || base_dir == NULL || base_dir[0] == '\0' ||
+	    strcmp(base_dir, ".") == 0)
+		return cr_xstrdup(path);
+	return cr_xasprintf("%s/%s", base_dir, path);
+}
+
+char *
+cr_path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return cr_xstrdup(".");
+	if (slash == path)
+		return cr_xstrdup("/");
+	return cr_xstrndup(path, (size_t)(slash - path));
+}
+
+char *
+cr_hex_upper(const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	char *s = cr_xmalloc(2 * n + 1);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		s[2 * i] = digits[p[i] >> 4];
+		s[2 * i + 1] = digits[p[i] & 15];
+	}
+	s[2 * n] = '\0';
+	return s;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+cr_hex_parse(const char *text, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *text; text++) {
+		int v;
+		if (*text == ' ' || *text == ':' || *text == '\t')
+			continue;
+		if ((v = hexval((unsigned char)*text)) < 0)
+			return -1;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n >= max)
+			return -1;
+		out[n++] = (unsigned char)(hi << 4 | v);
+		hi = -1;
+	}
+	if (hi >= 0)
+		return -1;
+	return (int)n;
+}
+
+time_t
+cr_now(void)
+{
+	const char *s = getenv("CERTROTATE_NOW");
+	if (s != NULL && *s) {
+		char *end;
+		long long v;
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno == 0 && *end == '\0' && v > 0)
+			return (time_t)v;
+	}
+	return time(NULL);
+}
+
+int
+cr_strcmp0(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
