@@ -1,0 +1,24 @@
+/*
+ * json.h - the JSON form of a certificate's description (SPEC 3.3 keys),
+ * shared by `inspect`, plan rendering and check output.
+ */
+#ifndef CRT_JSON_H
+#define CRT_JSON_H
+
+#include <json-c/json.h>
+
+#include "cert.h"
+
+/*
+ * A new JSON object with the keys of SPEC 3.3: subject, issuer, serial,
+ * not_before, not_after, days_left, san, signature_algorithm {name, oid},
+ * key {type, bits, curve}, eku, sha1, sha256, tls_name, source, and token
+ * {label, uri, object, id, private_key {present, sensitive, extractable}}
+ * for token objects.  The caller owns the reference (json_object_put).
+ */
+struct json_object *crt_cert_json(const struct crt_cert *c, const struct crt_info *info);
+
+/* Prints obj pretty (2 spaces, insertion order, no "\/") and a newline to f. */
+void crt_json_print(FILE *f, struct json_object *obj);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * cmd_inspect.c - `certrotate inspect SOURCE... [--format text|json]`:
+ * everything a person needs to identify a certificate (SPEC 3.3).
+ *
+ * Each source is reported on its own; a source that cannot be read is
+ * reported on stderr and the others are still shown.  The exit code is the
+ * worst status by SPEC 2's precedence.  JSON output is always an array, one
+ * object per certificate, so scripts need not special-case one source.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rot.h"
+#include "../common/util.h"
+#include "../cert/cert.h"
+#include "../cert/json.h"
+#include "../pkcs11/p11.h"
+
+static void
+help(void)
+{
+	fputs("usage: certrotate inspect SOURCE... [--format text|json]\n\n"
+	    "Show what identifies each certificate: subject, issuer, serial, validity\n"
+	    "with days left, SAN, signature algorithm (name and OID), public key, EKU,\n"
+	    "SHA-1 thumbprint (as Windows prints it), SHA-256, the <I>issuer<S>subject\n"
+	    "name Exchange connectors use, and for token objects the token, object\n"
+	    "label, CKA_ID and the matching private key's flags.\n\n"
+	    "sources:\n"
+	    "  file:PATH | PATH          PEM (first certificate is the leaf), DER, PKCS#12\n"
+	    "  file:P.p12?pass-source=file:PWFILE\n"
+	    "  DIRECTORY                 every certificate file in it\n"
+	    "  pkcs11:token=..;object=..;type=cert[?pin-source=file:PIN]\n"
+	    "                            certificate objects (a token-only URI: all of them);\n"
+	    "                            with a pin-source the private key is looked up\n"
+	    "  tls://HOST:PORT[?sni=NAME&starttls=smtp]   what an endpoint serves\n\n"
+	    "options:\n"
+	    "  --format text|json        output format (default text; json is an array)\n"
+	    "  -h, --help                this help\n\n"
+	    "exit: 0 all shown, 2 a source is malformed or unreadable,\n"
+	    "      3 a module, token or endpoint failed\n", stdout);
+}
+
+static const char *
+yesno(int v, const char *yes, const char *no)
+{
+	return v < 0 ? "unknown" : v ? yes : no;
+}
+
+static void
+print_list(const char *label, char **v, size_t n)
+{
+	size_t i;
+
+	printf("  %-21s", label);
+	if (n == 0)
+		fputs("(none)", stdout);
+	for (i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : "", v[i]);
+	putchar('\n');
+}
+
+static void
+print_text(const struct crt_cert *c, const struct crt_info *in)
+{
+	printf("%s\n", c->source);
+	printf("  %-21s%s\n", "subject:", in->subject);
+	printf("  %-21s%s\n", "issuer:", in->issuer);
+	printf("  %-21s%s\n", "serial:", in->serial);
+	printf("  %-21s%s\n", "not before:", in->not_before_s);
+	if (in->days_left < 0)
+		printf("  %-21s%s (EXPIRED %ld days ago)\n", "not after:", in->not_after_s,
+		    -in->days_left);
+	else
+		printf("  %-21s%s (%ld days left)\n", "not after:", in->not_after_s,
+		    in->days_left);
+	print_list("SAN:", in->san, in->nsan);
+	printf("  %-21s%s (%s)\n", "signature algorithm:", in->sig_name, in->sig_oid);
+	if (in->key_curve != NULL)
+		printf("  %-21s%s %s (%d bits)\n", "public key:", in->key_type, in->key_curve,
+		    in->key_bits);
+	else
+		printf("  %-21s%s %d bits\n", "public key:", in->key_type, in->key_bits);
+	if (in->has_eku)
+		print_list("EKU:", in->eku, in->neku);
+	else
+		printf("  %-21s%s\n", "EKU:", "(no extension: any purpose)");
+	printf("  %-21s%s\n", "SHA-1 thumbprint:", in->sha1);
+	printf("  %-21s%s\n", "SHA-256:", in->sha256);
+	printf("  %-21s%s\n", "TLS name:", in->tls_name);
+	if (c->token != NULL) {
+		const struct crt_token_ref *t = c->token;
+		char *id = t->id ? cr_hex_upper(t->id, t->id_len) : NULL;
+
+		printf("  %-21s%s (%s)\n", "token:", t->token_label ? t->token_label : "",
+		    t->token_uri ? t->token_uri : "");
+		printf("  %-21s%s\n", "object:", t->object ? t->object : "(no label)");
+		printf("  %-21s%s\n", "CKA_ID:", id ? id : "(none)");
+		free(id);
+		switch (t->key) {
+		case CRT_KEY_PRESENT:
+			printf("  %-21spresent, %s, %s\n", "private key:",
+			    yesno(t->sensitive, "sensitive", "NOT sensitive"),
+			    yesno(t->extractable, "EXTRACTABLE", "not extractable"));
+			break;
+		case CRT_KEY_ABSENT:
+			printf("  %-21s%s\n", "private key:", "absent from the token");
+			break;
+		default:
+			printf("  %-21sunknown (%s)\n", "private key:",
+			    t->key_note ? t->key_note : "not looked up");
+			break;
+		}
+	}
+}
+
+int
+cmd_inspect(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum rot_format fmt = ROT_FMT_TEXT;
+	struct p11_ctx *p11 = NULL;
+	struct json_object *arr = NULL;
+	struct cr_err err;
+	int status = CR_OK, c, i, shown = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (rot_parse_format("inspect", optarg,
+			    1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON, &fmt) != 0)
+				return CR_EINPUT;
+			break;
+		case 'h':
+			help();
+			return rot_finish_output(CR_OK);
+		default:
+			return rot_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	/* Options may also follow the sources: "inspect a.pem --format json". */
+	for (i = optind; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+			if (rot_parse_format("inspect", argv[i + 1],
+			    1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON, &fmt) != 0)
+				return CR_EINPUT;
+			i++;
+		} else if (strncmp(argv[i], "--format=", 9) == 0) {
+			if (rot_parse_format("inspect", argv[i] + 9,
+			    1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON, &fmt) != 0)
+				return CR_EINPUT;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			help();
+			return rot_finish_output(CR_OK);
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			return rot_usage_error("inspect", "unknown option '%s'", argv[i]);
+		}
+	}
+	if (optind >= argc)
+		return rot_usage_error("inspect", "no SOURCE given");
+
+	cr_err_clear(&err);
+	if (p11_ctx_new(&p11, &err) != CR_OK)
+		return rot_report(&err);
+	if (fmt == ROT_FMT_JSON)
+		arr = json_object_new_array();
+
+	for (i = optind; i < argc; i++) {
+		struct crt_load_opts opts = { .p11 = p11, .base_dir = NULL, .timeout_ms = 0,
+		    .describe_keys = 1, .scan_dirs = 1 };
+		struct crt_list list = CRT_LIST_INIT;
+		size_t k;
+		int r;
+
+		if (strcmp(argv[i], "--format") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--", 2) == 0 || strcmp(argv[i], "-h") == 0)
+			continue;
+		cr_err_clear(&err);
+		r = crt_load(argv[i], &opts, &list, &err);
+		if (r != CR_OK) {
+			rot_report(&err);
+			status = cr_status_worse(status, r);
+		}
+		for (k = 0; k < list.n; k++) {
+			struct crt_info info;
+
+			crt_info_get(list.v[k], cr_now(), &info);
+			if (arr != NULL) {
+				json_object_array_add(arr, crt_cert_json(list.v[k], &info));
+			} else {
+				if (shown++)
+					putchar('\n');
+				print_text(list.v[k], &info);
+			}
+			crt_info_release(&info);
+		}
+		crt_list_release(&list);
+	}
+	if (arr != NULL) {
+		crt_json_print(stdout, arr);
+		json_object_put(arr);
+	}
+	p11_ctx_free(p11);
+	return rot_finish_output(status);
+}
