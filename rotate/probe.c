@@ -1,0 +1,205 @@
+#include "probe.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "../common/util.h"
+#include "../cert/tls.h"
+
+static uint64_t
+probe_hash(const char *endpoint, const char *sni, int starttls_smtp)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	const char *s;
+
+	for (s = endpoint; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (s = sni ? sni : ""; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h = (h ^ (uint64_t)(sni != NULL) ^ (uint64_t)starttls_smtp << 1) * 1099511628211ULL;
+	return h;
+}
+
+static int
+probe_eq(const struct rot_probe *p, const char *endpoint, const char *sni, int starttls_smtp)
+{
+	return strcmp(p->endpoint, endpoint) == 0 && cr_strcmp0(p->sni, sni) == 0 &&
+	    p->starttls_smtp == starttls_smtp;
+}
+
+static void
+probes_rehash(struct rot_probes *ps)
+{
+	size_t i, mask;
+
+	free(ps->slot);
+	ps->nslot = ps->nslot ? ps->nslot * 2 : 64;
+	ps->slot = cr_xcalloc(ps->nslot, sizeof(*ps->slot));
+	mask = ps->nslot - 1;
+	for (i = 0; i < ps->n; i++) {
+		const struct rot_probe *p = &ps->v[i];
+		size_t j = probe_hash(p->endpoint, p->sni, p->starttls_smtp) & mask;
+		while (ps->slot[j] != 0)
+			j = (j + 1) & mask;
+		ps->slot[j] = i + 1;
+	}
+}
+
+size_t
+rot_probes_add(struct rot_probes *ps, const char *endpoint, const char *sni, int starttls_smtp)
+{
+	size_t j, mask;
+
+	/* hashed, so that thousands of refs sharing endpoints stay linear */
+	if (ps->nslot == 0 || 2 * (ps->n + 1) > ps->nslot)
+		probes_rehash(ps);
+	mask = ps->nslot - 1;
+	j = probe_hash(endpoint, sni, starttls_smtp) & mask;
+	while (ps->slot[j] != 0) {
+		if (probe_eq(&ps->v[ps->slot[j] - 1], endpoint, sni, starttls_smtp))
+			return ps->slot[j] - 1;
+		j = (j + 1) & mask;
+	}
+	cr_grow(&ps->v, &ps->cap, ps->n + 1, sizeof(ps->v[0]));
+	memset(&ps->v[ps->n], 0, sizeof(ps->v[0]));
+	ps->v[ps->n].endpoint = cr_xstrdup(endpoint);
+	ps->v[ps->n].sni = cr_xstrdup(sni);
+	ps->v[ps->n].starttls_smtp = starttls_smtp;
+	ps->slot[j] = ps->n + 1;
+	return ps->n++;
+}
+
+struct pool {
+	struct rot_probes *ps;
+	pthread_mutex_t lock;
+	size_t next;		/* next probe to start */
+	size_t done;
+	int timeout_ms;
+	int progress;
+};
+
+/* Splits "host:port" / "[v6]:port" and probes. */
+static void
+probe_one(struct rot_probe *p, int timeout_ms)
+{
+	struct crt_tls_target t = { 0 };
+	STACK_OF(X509) *chain = NULL;
+	struct cr_err err;
+	char *host = NULL;
+	const char *colon;
+
+	cr_err_clear(&err);
+	if (p->endpoint[0] == '[') {
+		const char *close = strchr(p->endpoint, ']');
+		if (close == NULL || close[1] != ':')
+			goto bad;
+		host = cr_xstrndup(p->endpoint + 1, (size_t)(close - p->endpoint - 1));
+		colon = close + 1;
+	} else {
+		colon = strrchr(p->endpoint, ':');
+		if (colon == NULL)
+			goto bad;
+		host = cr_xstrndup(p->endpoint, (size_t)(colon - p->endpoint));
+	}
+	t.host = host;
+	t.port = colon + 1;
+	t.sni = p->sni;
+	t.starttls_smtp = p->starttls_smtp;
+	t.timeout_ms = timeout_ms;
+	p->status = crt_tls_fetch(&t, &chain, &err);
+	if (p->status == CR_OK && chain != NULL && sk_X509_num(chain) > 0) {
+		unsigned int len = 0;
+		p->leaf = sk_X509_value(chain, 0);
+		X509_up_ref(p->leaf);
+		X509_digest(p->leaf, EVP_sha256(), p->sha256, &len);
+	} else if (p->status == CR_OK) {
+		p->status = CR_EENV;
+		p->error = cr_xasprintf("endpoint '%s' served no certificate", p->endpoint);
+	} else {
+		p->error = cr_xstrdup(err.msg);
+	}
+	if (chain != NULL)
+		sk_X509_pop_free(chain, X509_free);
+	free(host);
+	return;
+bad:
+	p->status = CR_EINPUT;
+	p->error = cr_xasprintf("endpoint '%s': expected HOST:PORT", p->endpoint);
+}
+
+static void *
+worker(void *arg)
+{
+	struct pool *pool = arg;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&pool->lock);
+		i = pool->next < pool->ps->n ? pool->next++ : pool->ps->n;
+		pthread_mutex_unlock(&pool->lock);
+		if (i >= pool->ps->n)
+			return NULL;
+		probe_one(&pool->ps->v[i], pool->timeout_ms);
+		pthread_mutex_lock(&pool->lock);
+		pool->done++;
+		if (pool->progress)
+			fprintf(stderr, "\rcertrotate: probing endpoints: %zu/%zu", pool->done,
+			    pool->ps->n);
+		pthread_mutex_unlock(&pool->lock);
+	}
+}
+
+void
+rot_probes_run(struct rot_probes *ps, int in_flight, int timeout_ms, int progress)
+{
+	struct pool pool = { .ps = ps, .next = 0, .done = 0,
+	    .timeout_ms = timeout_ms > 0 ? timeout_ms : 5000, .progress = progress };
+	pthread_t *th;
+	size_t nth, i, started = 0;
+
+	if (ps->n == 0)
+		return;
+	if (in_flight <= 0)
+		in_flight = 8;
+	nth = ps->n < (size_t)in_flight ? ps->n : (size_t)in_flight;
+	pthread_mutex_init(&pool.lock, NULL);
+	th = cr_xcalloc(nth, sizeof(*th));
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, worker, &pool) == 0)
+			started++;
+		else
+			break;
+	if (started == 0)	/* no thread could start: probe here, one by one */
+		worker(&pool);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (progress)
+		fputc('\n', stderr);
+	free(th);
+	pthread_mutex_destroy(&pool.lock);
+}
+
+void
+rot_probes_release(struct rot_probes *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++) {
+		free(ps->v[i].endpoint);
+		free(ps->v[i].sni);
+		free(ps->v[i].error);
+		X509_free(ps->v[i].leaf);
+	}
+	free(ps->v);
+	free(ps->slot);
+	ps->v = NULL;
+	ps->slot = NULL;
+	ps->n = ps->cap = ps->nslot = 0;
+}
