@@ -1,0 +1,111 @@
+/* Unit tests: durations, hex, paths, error precedence (common/). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../common/util.h"
+
+static void
+test_durations(void **state)
+{
+	static const struct { const char *text; long long secs; int status; } t[] = {
+		{ "90s", 90, CR_OK }, { "45m", 2700, CR_OK }, { "12h", 43200, CR_OK },
+		{ "30d", 2592000, CR_OK }, { "2w", 1209600, CR_OK }, { "0d", 0, CR_OK },
+		{ "", 0, CR_EINPUT }, { "d", 0, CR_EINPUT }, { "30", 0, CR_EINPUT },
+		{ "30x", 0, CR_EINPUT }, { "30dd", 0, CR_EINPUT }, { "-1d", 0, CR_EINPUT },
+		{ " 1d", 0, CR_EINPUT }, { "1.5d", 0, CR_EINPUT },
+		{ "99999999999999999999w", 0, CR_EINPUT }, { "9223372036854775807w", 0, CR_EINPUT },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct cr_err err;
+		long long v = -1;
+		int r = cr_duration_parse(t[i].text, &v, &err);
+		if (r != t[i].status)
+			fail_msg("'%s': status %d, expected %d", t[i].text, r, t[i].status);
+		if (r == CR_OK)
+			assert_int_equal(v, t[i].secs);
+		else
+			assert_non_null(strstr(err.msg, "bad duration"));
+	}
+}
+
+static void
+test_hex(void **state)
+{
+	unsigned char b[32];
+	char *s;
+
+	(void)state;
+	assert_int_equal(cr_hex_parse("5a 1B:c3", b, sizeof(b)), 3);
+	assert_int_equal(b[0], 0x5a);
+	assert_int_equal(b[2], 0xc3);
+	assert_int_equal(cr_hex_parse("5a1", b, sizeof(b)), -1);
+	assert_int_equal(cr_hex_parse("zz", b, sizeof(b)), -1);
+	assert_int_equal(cr_hex_parse("0102", b, 1), -1);
+	s = cr_hex_upper((const unsigned char *)"\x0a\xff", 2);
+	assert_string_equal(s, "0AFF");
+	free(s);
+}
+
+static void
+test_paths(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = cr_path_resolve("/etc/cr", "new/a.pem");
+	assert_string_equal(s, "/etc/cr/new/a.pem");
+	free(s);
+	s = cr_path_resolve("/etc/cr", "/abs.pem");
+	assert_string_equal(s, "/abs.pem");
+	free(s);
+	s = cr_path_dirname("certrotate.cfg");
+	assert_string_equal(s, ".");
+	free(s);
+	s = cr_path_dirname("/x/y.cfg");
+	assert_string_equal(s, "/x");
+	free(s);
+}
+
+static void
+test_precedence(void **state)
+{
+	(void)state;
+	/* SPEC 2: when several apply, the first of 2, 3, 1 wins */
+	assert_int_equal(cr_status_worse(CR_EBLOCK, CR_EENV), CR_EENV);
+	assert_int_equal(cr_status_worse(CR_EENV, CR_EINPUT), CR_EINPUT);
+	assert_int_equal(cr_status_worse(CR_EINPUT, CR_EBLOCK), CR_EINPUT);
+	assert_int_equal(cr_status_worse(CR_OK, CR_EBLOCK), CR_EBLOCK);
+}
+
+static void
+test_err_prefix(void **state)
+{
+	struct cr_err e;
+
+	(void)state;
+	cr_err_set(&e, CR_EINPUT, "unknown setting '%s'", "nmaes");
+	cr_err_prefix(&e, "%s:%d", "certrotate.cfg", 14);
+	assert_string_equal(e.msg, "certrotate.cfg:14: unknown setting 'nmaes'");
+	assert_int_equal(e.status, CR_EINPUT);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_err_prefix),
+	};
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
