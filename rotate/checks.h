@@ -1,0 +1,77 @@
+/*
+ * checks.h - the checks of SPEC 6: results, and the certificate-level
+ * checks that need nothing but certificates and configuration values.
+ *
+ * Every check yields pass / warn / fail / skip and one line a person can
+ * act on.  The functions here are pure (no tokens, no network) so they are
+ * unit-tested with certificates built in the test; the checks that touch
+ * tokens and endpoints are evaluated by the check engine (check.c).
+ */
+#ifndef ROT_CHECKS_H
+#define ROT_CHECKS_H
+
+#include <stddef.h>
+#include <time.h>
+#include <openssl/x509.h>
+
+enum rot_status { ROT_PASS = 0, ROT_WARN, ROT_FAIL, ROT_SKIP };
+
+/* "pass", "warn", "fail", "skip" */
+const char *rot_status_name(enum rot_status s);
+
+struct rot_result {
+	enum rot_status status;
+	char *message;		/* owned; one line */
+};
+
+/* Sets *r (freeing a previous message) to status and the formatted message. */
+void rot_result_set(struct rot_result *r, enum rot_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void rot_result_release(struct rot_result *r);
+
+/* new.validity: fail when not yet valid, expired, or valid for less than min_remaining seconds. */
+void rot_chk_new_validity(const X509 *x, time_t now, long long min_remaining,
+    struct rot_result *r);
+
+/* old.validity: warn (loudly) when expired or expiring within min_remaining. */
+void rot_chk_old_validity(const X509 *x, time_t now, long long min_remaining,
+    struct rot_result *r);
+
+/* new.eku: fail when an EKU extension exists without serverAuth. */
+void rot_chk_eku(const X509 *x, struct rot_result *r);
+
+/*
+ * new.chain: a path from leaf through `untrusted` (may be NULL) to one of
+ * `anchors` (NULL: the system store) valid at `now` for TLS server use.
+ * Signature strength is not judged here (security level 0): that is
+ * sigalg's job per host.
+ */
+void rot_chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors,
+    time_t now, struct rot_result *r);
+
+/*
+ * names: every name must be covered by a SAN dNSName of `cert` (RFC 6125).
+ * The message lists the missing names and, for each, whether `old` (may be
+ * NULL) had it.
+ */
+void rot_chk_names(const X509 *cert, const X509 *old, char *const *names, size_t n,
+    struct rot_result *r);
+
+/*
+ * sigalg: the signature algorithm of the leaf and of every certificate of
+ * `chain` that is not self-signed must be in `accepted` (names like
+ * "sha1WithRSAEncryption" or "RSA-SHA1", or dotted OIDs; case-insensitive).
+ * n == 0 means anything is accepted.  The message names the host, the
+ * algorithm and its OID.
+ */
+void rot_chk_sigalg(const char *host, X509 *leaf, STACK_OF(X509) *chain,
+    char *const *accepted, size_t n, struct rot_result *r);
+
+/*
+ * keyalg: the leaf's key must match one of `accepted` (cert/keyalg.h
+ * syntax: "rsa:1024-4096", "ec:prime256v1", ...).  n == 0 means anything.
+ */
+void rot_chk_keyalg(const char *host, const X509 *leaf, char *const *accepted, size_t n,
+    struct rot_result *r);
+
+#endif
