@@ -1,0 +1,255 @@
+/* Unit tests: the certificate-level checks of SPEC 6 (rotate/checks_cert.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "testcert.h"
+#include "../../rotate/checks.h"
+#include "../../cert/keyalg.h"
+
+#define DAY 86400L
+
+struct pki {
+	EVP_PKEY *root_key, *ca_key, *leaf_key, *ec_key;
+	X509 *root, *ca, *ca_sha1;
+};
+static struct pki P;
+
+static int
+setup(void **state)
+{
+	struct tc_spec root = { "/C=US/O=Contoso/CN=Contoso Root CA", NULL, NULL, -DAY, 3650 * DAY, NULL, 0, 1 };
+	struct tc_spec ca = { "/C=US/O=Contoso Ltd/CN=Contoso Issuing CA 1", NULL, NULL, -DAY, 1000 * DAY, NULL, 0, 1 };
+
+	(void)state;
+	P.root_key = tc_key(0);
+	P.ca_key = tc_key(0);
+	P.leaf_key = tc_key(0);
+	P.ec_key = tc_key(1);
+	P.root = tc_cert(&root, P.root_key, NULL, NULL);
+	P.ca = tc_cert(&ca, P.ca_key, P.root, P.root_key);
+	ca.md = EVP_sha1();
+	P.ca_sha1 = tc_cert(&ca, P.ca_key, P.root, P.root_key);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	X509_free(P.root);
+	X509_free(P.ca);
+	X509_free(P.ca_sha1);
+	EVP_PKEY_free(P.root_key);
+	EVP_PKEY_free(P.ca_key);
+	EVP_PKEY_free(P.leaf_key);
+	EVP_PKEY_free(P.ec_key);
+	return 0;
+}
+
+static X509 *
+leaf(long from, long to, const char *san, const char *eku, const EVP_MD *md, int ec)
+{
+	struct tc_spec s = { "/C=US/O=Contoso/CN=mail.contoso.com", san, eku, from, to, md, ec, 0 };
+	return tc_cert(&s, ec ? P.ec_key : P.leaf_key, P.ca, P.ca_key);
+}
+
+#define EXPECT(r, st, needle) do { \
+	if ((r).status != (st) || strstr((r).message, (needle)) == NULL) \
+		fail_msg("got %s '%s', expected %s containing '%s'", rot_status_name((r).status), \
+		    (r).message, rot_status_name(st), (needle)); \
+} while (0)
+
+static void
+test_validity(void **state)
+{
+	static const struct { long from, to; long long min; int old; enum rot_status st; const char *msg; } t[] = {
+		{ -DAY, 365 * DAY, 30 * DAY, 0, ROT_PASS, "valid for 364 days" },
+		{ DAY, 365 * DAY, 30 * DAY, 0, ROT_FAIL, "not valid yet" },
+		{ -400 * DAY, -10 * DAY, 30 * DAY, 0, ROT_FAIL, "EXPIRED 10 days ago" },
+		{ -DAY, 20 * DAY, 30 * DAY, 0, ROT_FAIL, "less than the required 30 days" },
+		{ -DAY, 20 * DAY, 10 * DAY, 0, ROT_PASS, "valid for 19 days" },
+		{ -400 * DAY, -10 * DAY, 30 * DAY, 1, ROT_WARN, "THE OLD CERTIFICATE EXPIRED 10 days" },
+		{ -300 * DAY, 20 * DAY, 30 * DAY, 1, ROT_WARN, "EXPIRES IN 19 days" },
+		{ -300 * DAY, 200 * DAY, 30 * DAY, 1, ROT_PASS, "valid for 199 days" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		/* one second in: "20 days from now" is 19 whole days left */
+		X509 *x = leaf(t[i].from, t[i].to, "DNS:mail.contoso.com", "serverAuth", NULL, 0);
+		struct rot_result r = { 0 };
+		time_t now = time(NULL) + 1;
+		if (t[i].old)
+			rot_chk_old_validity(x, now, t[i].min, &r);
+		else
+			rot_chk_new_validity(x, now, t[i].min, &r);
+		EXPECT(r, t[i].st, t[i].msg);
+		rot_result_release(&r);
+		X509_free(x);
+	}
+}
+
+static void
+test_eku(void **state)
+{
+	static const struct { const char *eku; enum rot_status st; const char *msg; } t[] = {
+		{ "serverAuth", ROT_PASS, "TLS server" },
+		{ "serverAuth,clientAuth", ROT_PASS, "TLS server" },
+		{ "clientAuth", ROT_FAIL, "lacks serverAuth (has TLS Web Client Authentication)" },
+		{ NULL, ROT_PASS, "no extended key usage" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		X509 *x = leaf(-DAY, DAY * 100, NULL, t[i].eku, NULL, 0);
+		struct rot_result r = { 0 };
+		rot_chk_eku(x, &r);
+		EXPECT(r, t[i].st, t[i].msg);
+		rot_result_release(&r);
+		X509_free(x);
+	}
+}
+
+static void
+test_chain(void **state)
+{
+	X509 *x = leaf(-DAY, 100 * DAY, "DNS:mail.contoso.com", "serverAuth", NULL, 0);
+	STACK_OF(X509) *untrusted = sk_X509_new_null(), *anchors = sk_X509_new_null();
+	STACK_OF(X509) *wrong = sk_X509_new_null();
+	struct rot_result r = { 0 };
+	struct tc_spec other = { "/C=US/O=Fabrikam/CN=Fabrikam Root CA", NULL, NULL, -DAY, 3650 * DAY, NULL, 0, 1 };
+	X509 *other_root = tc_cert(&other, P.root_key, NULL, NULL);
+
+	(void)state;
+	sk_X509_push(untrusted, P.ca);
+	sk_X509_push(anchors, P.root);
+	sk_X509_push(wrong, other_root);
+	rot_chk_chain(x, untrusted, anchors, time(NULL), &r);
+	EXPECT(r, ROT_PASS, "chains to 'CN=Contoso Root CA, O=Contoso, C=US' (3 certificates)");
+	rot_chk_chain(x, NULL, anchors, time(NULL), &r);
+	EXPECT(r, ROT_FAIL, "add the issuing CA to `chain`");
+	rot_chk_chain(x, untrusted, wrong, time(NULL), &r);
+	EXPECT(r, ROT_FAIL, "no valid path to a trust anchor");
+	/* a year from now the leaf has expired */
+	rot_chk_chain(x, untrusted, anchors, time(NULL) + 365 * DAY, &r);
+	EXPECT(r, ROT_FAIL, "expired");
+	rot_result_release(&r);
+	sk_X509_free(untrusted);
+	sk_X509_free(anchors);
+	sk_X509_free(wrong);
+	X509_free(other_root);
+	X509_free(x);
+}
+
+static void
+test_names(void **state)
+{
+	X509 *n = leaf(-DAY, 100 * DAY, "DNS:mail.contoso.com,DNS:autodiscover.contoso.com,DNS:*.legacy.contoso.com", "serverAuth", NULL, 0);
+	X509 *o = leaf(-DAY, 100 * DAY, "DNS:mail.contoso.com,DNS:cas01.contoso.local", "serverAuth", NULL, 0);
+	char *ok[] = { "mail.contoso.com", "AutoDiscover.contoso.com", "owa.legacy.contoso.com" };
+	char *miss[] = { "mail.contoso.com", "cas01.contoso.local", "x.y.legacy.contoso.com" };
+	struct rot_result r = { 0 };
+
+	(void)state;
+	rot_chk_names(n, o, ok, 3, &r);
+	EXPECT(r, ROT_PASS, "all 3 names covered");
+	rot_chk_names(n, o, miss, 3, &r);
+	EXPECT(r, ROT_FAIL, "2 names not in the new certificate's SAN: cas01.contoso.local (the old certificate has it), x.y.legacy.contoso.com (the old certificate lacks it too)");
+	rot_chk_names(n, o, NULL, 0, &r);
+	EXPECT(r, ROT_SKIP, "no names");
+	rot_result_release(&r);
+	X509_free(n);
+	X509_free(o);
+}
+
+static void
+test_sigalg(void **state)
+{
+	X509 *x256 = leaf(-DAY, 100 * DAY, NULL, NULL, NULL, 0);
+	X509 *x1 = leaf(-DAY, 100 * DAY, NULL, NULL, EVP_sha1(), 0);
+	char *sha1only[] = { "sha1WithRSAEncryption" };
+	char *both[] = { "RSA-SHA1", "1.2.840.113549.1.1.11" };
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	struct rot_result r = { 0 };
+
+	(void)state;
+	rot_chk_sigalg("cas2", x256, NULL, sha1only, 1, &r);
+	EXPECT(r, ROT_FAIL, "host 'cas2' only validates sha1WithRSAEncryption, but the new certificate is signed with sha256WithRSAEncryption (1.2.840.113549.1.1.11)");
+	rot_chk_sigalg("cas2", x1, NULL, sha1only, 1, &r);
+	EXPECT(r, ROT_PASS, "accepts sha1WithRSAEncryption (1.2.840.113549.1.1.5)");
+	rot_chk_sigalg("cas2", x256, NULL, both, 2, &r);
+	EXPECT(r, ROT_PASS, "accepts sha256WithRSAEncryption");
+	/* the intermediate is SHA-256 signed; the self-signed root is not judged */
+	sk_X509_push(chain, P.ca);
+	sk_X509_push(chain, P.root);
+	rot_chk_sigalg("cas2", x1, chain, sha1only, 1, &r);
+	EXPECT(r, ROT_FAIL, "intermediate 'CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US' is signed with sha256WithRSAEncryption (1.2.840.113549.1.1.11)");
+	sk_X509_zero(chain);
+	sk_X509_push(chain, P.ca_sha1);
+	rot_chk_sigalg("cas2", x1, chain, sha1only, 1, &r);
+	EXPECT(r, ROT_PASS, "accepts");
+	rot_chk_sigalg("any", x256, chain, NULL, 0, &r);
+	EXPECT(r, ROT_PASS, "accepts any signature algorithm");
+	rot_result_release(&r);
+	sk_X509_free(chain);
+	X509_free(x1);
+	X509_free(x256);
+}
+
+static void
+test_keyalg(void **state)
+{
+	X509 *rsa = leaf(-DAY, 100 * DAY, NULL, NULL, NULL, 0);
+	X509 *ec = leaf(-DAY, 100 * DAY, NULL, NULL, NULL, 1);
+	static const struct { const char *spec; int rsa, ec; } t[] = {
+		{ "rsa", 1, 0 }, { "rsa:2048", 1, 0 }, { "rsa:1024-4096", 1, 0 },
+		{ "rsa:3072-4096", 0, 0 }, { "ec", 0, 1 }, { "ec:prime256v1", 0, 1 },
+		{ "ec:P-256", 0, 1 }, { "ec:secp384r1", 0, 0 }, { "ed25519", 0, 0 },
+	};
+	static const char *bad[] = { "", "rsa:", "rsa:x", "rsa:4096-1024", "ec:nocurve", "dsa", "rsa:1-2-3" };
+	struct rot_result r = { 0 };
+	char *only_ec[] = { "ec:prime256v1" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(crt_keyalg_valid(t[i].spec, NULL), CR_OK);
+		if (crt_keyalg_matches(t[i].spec, rsa) != t[i].rsa)
+			fail_msg("'%s' on RSA 2048: expected %d", t[i].spec, t[i].rsa);
+		if (crt_keyalg_matches(t[i].spec, ec) != t[i].ec)
+			fail_msg("'%s' on EC P-256: expected %d", t[i].spec, t[i].ec);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (crt_keyalg_valid(bad[i], NULL) != CR_EINPUT)
+			fail_msg("'%s' accepted", bad[i]);
+	rot_chk_keyalg("edge", rsa, only_ec, 1, &r);
+	EXPECT(r, ROT_FAIL, "host 'edge' accepts only ec:prime256v1 keys, the new key is RSA 2048");
+	rot_chk_keyalg("edge", ec, only_ec, 1, &r);
+	EXPECT(r, ROT_PASS, "EC prime256v1");
+	rot_result_release(&r);
+	X509_free(rsa);
+	X509_free(ec);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_validity),
+		cmocka_unit_test(test_eku),
+		cmocka_unit_test(test_chain),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_sigalg),
+		cmocka_unit_test(test_keyalg),
+	};
+	return cmocka_run_group_tests_name("checks", tests, setup, teardown);
+}
