@@ -12,6 +12,9 @@
 #include "testcert.h"
 #include "../../rotate/checks.h"
 #include "../../cert/keyalg.h"
+#include "../../rotate/access.h"
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DAY 86400L
 
@@ -240,6 +243,44 @@ test_keyalg(void **state)
 	X509_free(ec);
 }
 
+static void
+test_access(void **state)
+{
+	char dir[] = "/tmp/cr-access-XXXXXX";
+	char file[64];
+	struct rot_result r = { 0 };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/edge.pin", dir);
+	f = fopen(file, "w");
+	fputs("1234\n", f);
+	fclose(f);
+	chmod(file, 0600);
+	chmod(dir, 0755);
+	rot_chk_access("adfs1", "CONTOSO\\adfssvc", file, "the PIN source", &r);
+	EXPECT(r, ROT_SKIP, "not a local account here");
+	rot_chk_access("adfs1", "root", file, "the PIN source", &r);
+	EXPECT(r, ROT_PASS, "account 'root' can read the PIN source");
+	if (geteuid() == 0) {
+		/* as root the file is root's: nobody cannot read it, until it can */
+		rot_chk_access("adfs1", "nobody", file, "the PIN source", &r);
+		EXPECT(r, ROT_FAIL, "account 'nobody' cannot read the PIN source");
+		chmod(file, 0644);
+		rot_chk_access("adfs1", "nobody", file, "the PIN source", &r);
+		EXPECT(r, ROT_PASS, "account 'nobody' can read");
+		chmod(dir, 0700);
+		rot_chk_access("adfs1", "nobody", file, "the PIN source", &r);
+		EXPECT(r, ROT_FAIL, "is not searchable by it");
+	}
+	rot_chk_access("adfs1", "nobody", NULL, "the PIN source", &r);
+	EXPECT(r, ROT_SKIP, "no key file or PIN source");
+	rot_result_release(&r);
+	unlink(file);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -250,6 +291,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_sigalg),
 		cmocka_unit_test(test_keyalg),
+		cmocka_unit_test(test_access),
 	};
 	return cmocka_run_group_tests_name("checks", tests, setup, teardown);
 }
