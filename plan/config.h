@@ -1,0 +1,260 @@
+/*
+ * config.h - the configuration model of SPEC 4 (libconfig syntax), loaded
+ * and validated as a whole.
+ *
+ * plan_config_load() either returns a complete, consistent model or fails
+ * with CR_EINPUT and ONE message naming the file, the line and the setting:
+ *
+ *   certrotate.cfg:14: services.[1].refs.[0].cert: sha1: needs 40 hex digits, got 38
+ *
+ * Setting paths use libconfig's own lookup notation (`hosts.[0].accepts.key.[2]`),
+ * so `config_lookup()` and a person counting entries from 0 find the same
+ * setting.  When a configuration has several errors, the first in file
+ * order is reported.
+ *
+ * What a valid model guarantees (so that later layers need not re-check):
+ *  - every known setting has its type; unknown settings are refused (with
+ *    the nearest known name suggested);
+ *  - host and service names are unique, ref ids unique within their service;
+ *  - every service's `host` and `depends` name an existing host / service,
+ *    and `depends` has no cycle;
+ *  - every identity (refs' `cert`, `protect`) parses (crt_ident_parse) and
+ *    every source (old, new, key, chain, trust, import_to, identities that
+ *    are sources) is well-formed; `import_to` names a token only;
+ *  - every hook is a non-empty list of strings whose placeholders are known
+ *    and available for the step the hook is for (see HOOKS below);
+ *  - durations, `accepts` entries, `retire`, `starttls`, `endpoint` are valid.
+ *
+ * Arrays are sorted (hosts and services by name, refs by id), so nothing
+ * downstream depends on the order of entries in the file.
+ *
+ * Relative paths (file: sources, pin sources, `path`, `key_path`,
+ * `archive_dir`, `kinds_dir`, a module given as a path) are relative to the
+ * configuration file's directory: the fields marked "resolved" below hold
+ * the resolved path; source strings keep their text as written and are
+ * resolved when loaded (crt_load_opts.base_dir = plan_config.dir).
+ *
+ * HOOKS (SPEC 7.2).  A hook is an argv list run without a shell.  Each step
+ * type T in import, grant, rebind, rename, restart, retire has a `run_T`
+ * hook and an optional `undo_T` (run by rollback; without it the run hook
+ * runs with the roles of old and new swapped).  They may be set on:
+ *
+ *   rotation   run_/undo_ import grant rebind rename restart retire
+ *   hosts      run_/undo_ import grant rebind rename restart
+ *   services   run_/undo_ rebind rename restart
+ *   refs       run / undo   (the ref's own rebind or rename step)
+ *
+ * A step's hook is looked up from its own entity outwards: ref -> service ->
+ * host -> rotation for rebind/rename, service -> host -> rotation for
+ * restart, host -> rotation for import and grant, rotation for retire.  A
+ * hook on the step's own entity always makes the step a command; a hook
+ * inherited from an enclosing entity does so only for steps certrotate
+ * cannot do natively (so a rotation-wide run_rebind for IIS bindings does
+ * not take over the native rebind of file refs, nor the native import onto
+ * import_to).
+ *
+ * Placeholders, expanded per argv element: {new.X} and {old.X} for X in
+ * sha1 sha256 subject issuer tls_name pem, and by step type:
+ *   import: {host}   grant: {host} {account}   restart: {host} {service} {account}
+ *   rebind, rename: {host} {service} {account} {ref} {endpoint} {path}
+ *   retire: certificate placeholders only.
+ * A `{` followed by a letter starts a placeholder when the name is followed
+ * by `}`; such a name must be known and available (else a configuration
+ * error); `{{` is a literal `{`.  Any other `{` is literal (PowerShell
+ * script blocks like `{ $_.Name }` pass through).  An available value that
+ * is not set (a ref without endpoint) expands to "".
+ */
+#ifndef PLAN_CONFIG_H
+#define PLAN_CONFIG_H
+
+#include <stddef.h>
+
+#include "../common/err.h"
+#include "../cert/ident.h"
+
+/* The step types of SPEC 5, in plan order. */
+enum plan_step_type {
+	PLAN_IMPORT = 0,
+	PLAN_GRANT,
+	PLAN_REBIND,
+	PLAN_RENAME,
+	PLAN_RESTART,
+	PLAN_RETIRE,
+	PLAN_NSTEPTYPES
+};
+/* "import", "grant", ... */
+const char *plan_step_type_name(enum plan_step_type t);
+
+/* Where a setting is: file (borrowed from the plan_config) and line. */
+struct plan_loc {
+	const char *file;
+	int line;
+};
+
+/* An argv list (a hook).  v == NULL / n == 0 when the hook is absent. */
+struct plan_argv {
+	char **v;
+	size_t n;
+	struct plan_loc loc;
+	char *path;		/* setting path, e.g. "hosts.[0].run_import" */
+};
+
+struct plan_hooks {
+	struct plan_argv run[PLAN_NSTEPTYPES];
+	struct plan_argv undo[PLAN_NSTEPTYPES];
+};
+
+enum plan_retire_mode { PLAN_RETIRE_ARCHIVE = 0, PLAN_RETIRE_DELETE, PLAN_RETIRE_KEEP };
+const char *plan_retire_mode_name(enum plan_retire_mode m);
+
+struct plan_rotation {
+	char *name;
+	char *old, *new, *key;		/* source texts as written */
+	struct plan_loc old_loc, new_loc, key_loc;
+	int key_is_file;		/* rotation.key is a file (not pkcs11:) */
+	char **chain, **trust;		/* source texts */
+	size_t nchain, ntrust;
+	struct plan_loc chain_loc, trust_loc;
+	long long min_remaining;	/* seconds; default 30d */
+	char *import_to;		/* token URI or NULL */
+	char *import_token;		/* its token= label (decoded), or the URI text */
+	struct plan_loc import_to_loc;
+	enum plan_retire_mode retire;
+	char *archive_dir;		/* resolved; default "<dir>/<name>.archive" */
+	char *label;			/* CKA_LABEL for the imported object, or NULL */
+	char *kinds_dir;		/* resolved, or NULL */
+	struct plan_hooks hooks;	/* run_/undo_ for every step type */
+	struct plan_loc loc;
+};
+
+struct plan_token {
+	char *uri;
+	char *module;			/* resolved when a path (contains '/'); may be NULL */
+	char *pin_source;		/* resolved path, "file:" stripped; may be NULL */
+	struct plan_loc loc;
+	char *path;			/* "tokens.[0]" */
+};
+
+struct plan_host {
+	char *name;
+	char **accept_sig;		/* accepts.signature; NULL/0 = anything */
+	size_t naccept_sig;
+	char **accept_key;		/* accepts.key (cert/keyalg.h syntax); NULL/0 = anything */
+	size_t naccept_key;
+	struct plan_hooks hooks;	/* import grant rebind rename restart */
+	struct plan_loc loc;
+	char *path;			/* "hosts.[3]" (index in the file) */
+};
+
+enum plan_ref_type { PLAN_REF_BINDING = 0, PLAN_REF_CONNECTOR, PLAN_REF_FILE };
+const char *plan_ref_type_name(enum plan_ref_type t);
+
+struct plan_ref {
+	char *id;
+	enum plan_ref_type type;
+	char *cert;			/* identity text; for a file ref without `cert`,
+					   "file:<path as written>" (cert_implicit set) */
+	int cert_implicit;
+	struct crt_ident ident;		/* parsed `cert` */
+	struct plan_loc cert_loc;
+	char *endpoint;			/* "HOST:PORT" or NULL */
+	char *sni;			/* or NULL */
+	int starttls_smtp;
+	char *file_path;		/* resolved `path` (file refs), else NULL */
+	char *key_path;			/* resolved `key_path`, or NULL */
+	struct plan_argv run, undo;
+	size_t service;			/* index into plan_config.services */
+	struct plan_loc loc;
+	char *path;			/* "services.[1].refs.[0]" */
+};
+
+struct plan_service {
+	char *name;
+	char *host_name;
+	size_t host;			/* index into plan_config.hosts */
+	char *kind;			/* or NULL (kinds: "generic") */
+	char **names;
+	size_t nnames;
+	char *account;			/* or NULL */
+	char **depends;			/* names, deduplicated, sorted */
+	size_t ndepends;
+	size_t *dep;			/* their indices into plan_config.services */
+	struct plan_hooks hooks;	/* rebind rename restart */
+	struct plan_ref *refs;		/* sorted by id */
+	size_t nrefs;
+	size_t rank;			/* position in dependency order (0 first) */
+	struct plan_loc loc, depends_loc;
+	char *path;			/* "services.[1]" */
+};
+
+struct plan_protect {
+	char *text;
+	struct crt_ident ident;
+	struct plan_loc loc;
+	char *path;			/* "protect.[0]" */
+};
+
+/* A warning found while loading (e.g. an invisible mark in a thumbprint). */
+struct plan_warning {
+	char *msg;			/* "certrotate.cfg:9: services.[0].refs.[1].cert: ..." */
+};
+
+struct plan_config {
+	char *file;			/* as given */
+	char *dir;			/* its directory ("." when none) */
+	struct plan_rotation rotation;
+	struct plan_token *tokens;	/* file order */
+	size_t ntokens;
+	struct plan_host *hosts;	/* sorted by name */
+	size_t nhosts;
+	struct plan_service *services;	/* sorted by name */
+	size_t nservices;
+	struct plan_protect *protect;	/* file order */
+	size_t nprotect;
+	struct plan_warning *warnings;
+	size_t nwarnings;
+	char **files;			/* interned file names (plan_loc.file points here) */
+	size_t nfiles;
+	size_t nrefs;			/* total over all services */
+	void *index;			/* private: name indexes */
+};
+
+/*
+ * Reads and validates the configuration file `path`.  *out is NULL on
+ * entry; on success it is a new model (plan_config_free it).  On failure
+ * CR_EINPUT with "FILE:LINE: SETTING: problem" in err (an unreadable file:
+ * "cannot read 'FILE': reason").
+ */
+int plan_config_load(const char *path, struct plan_config **out, struct cr_err *err);
+
+/*
+ * Same from a string; `name` stands for the file in messages and `dir` is
+ * the base of relative paths (NULL: ".").  For tests and tools.
+ */
+int plan_config_parse(const char *text, const char *name, const char *dir,
+    struct plan_config **out, struct cr_err *err);
+
+void plan_config_free(struct plan_config *cfg);	/* accepts NULL */
+
+/* Index of the host / service named `name`, or -1. O(1). */
+long plan_config_host(const struct plan_config *cfg, const char *name);
+long plan_config_service(const struct plan_config *cfg, const char *name);
+
+/*
+ * Formats "FILE:LINE: SETTING: " + message into err (status CR_EINPUT), for
+ * later layers reporting problems about a setting.  Returns CR_EINPUT.
+ */
+int plan_config_error(struct cr_err *err, struct plan_loc loc, const char *setting,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- placeholders ---------------------------------------------------- */
+
+/*
+ * Expands the placeholders of one argv element.  lookup(ctx, name) returns
+ * the value of a placeholder name ("new.sha1", "host", ...) or NULL for ""
+ * (names were validated at load time).  New string; free() it.
+ */
+char *plan_expand(const char *arg, const char *(*lookup)(void *ctx, const char *name),
+    void *ctx);
+
+#endif

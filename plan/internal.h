@@ -1,0 +1,19 @@
+/*
+ * internal.h - helpers shared by the files of plan/ only.
+ */
+#ifndef PLAN_INTERNAL_H
+#define PLAN_INTERNAL_H
+
+#include "../cert/ident.h"
+
+/*
+ * The percent-decoded value of attribute `attr` in the path part of a
+ * pkcs11: URI ("token" of "pkcs11:token=edge;object=x"), or NULL.  New
+ * string; free() it.
+ */
+char *plan_uri_attr(const char *uri, const char *attr);
+
+/* The source text an identity of kind CRT_ID_SOURCE names (borrowed). */
+const char *plan_ident_source(const struct crt_ident *id, const char *text);
+
+#endif
