@@ -1,0 +1,233 @@
+/*
+ * cmd_check.c - `certrotate check`: the dry run.  Builds the plan and
+ * evaluates every precondition of every step as it would hold at the start
+ * of `run` (check.c), changing nothing; prints failures first and loud,
+ * then each step with its checks, then a summary.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "rot.h"
+#include "check.h"
+#include "load.h"
+#include "../common/util.h"
+#include "../cert/json.h"
+#include "../pkcs11/p11.h"
+
+static void
+help(void)
+{
+	fputs("usage: certrotate check [-c FILE] [--format text|json] [--no-probe] [--strict]\n"
+	    "                        [--force-login] [--timeout DURATION]\n\n"
+	    "The dry run: build the rotation plan and evaluate every precondition of\n"
+	    "every step against the real certificates, keys, tokens and endpoints, as\n"
+	    "it would hold at the start of `run`.  Nothing is changed.\n\n"
+	    "options:\n"
+	    "  -c, --config FILE     configuration (default ./certrotate.cfg)\n"
+	    "  --format text|json    output format (default text)\n"
+	    "  --no-probe            do not contact endpoints\n"
+	    "  --strict              warnings fail (exit 1)\n"
+	    "  --force-login         log in even to a token reporting its final PIN try\n"
+	    "  --timeout DURATION    per endpoint probe (default 5s; e.g. 10s)\n"
+	    "  -h, --help            this help\n\n"
+	    "exit: 0 all checks pass (warnings allowed unless --strict), 1 a check\n"
+	    "      failed, 2 bad input (configuration, certificate), 3 a module, token\n"
+	    "      or endpoint failed (a refused PIN is never retried)\n", stdout);
+}
+
+static const char *const status_word[] = { "pass", "WARN", "FAIL", "skip" };
+
+static void
+print_item(const struct rot_item *it, const char *indent)
+{
+	printf("%s%-4s  %-18s %s: %s\n", indent, status_word[it->res.status], it->id, it->subject,
+	    it->res.message);
+}
+
+static void
+print_text(const struct plan *p, const struct rot_report *rep, int strict)
+{
+	size_t i, k, nblocked = 0;
+	char *o = plan_short_ident(p->in->old), *n = plan_short_ident(p->in->new);
+
+	for (i = 0; i < rep->nsteps; i++)
+		nblocked += rep->steps[i].status == ROT_STEP_BLOCKED;
+	printf("check of rotation '%s': %zu step%s, %zu blocked\n", p->cfg->rotation.name,
+	    p->nsteps, p->nsteps == 1 ? "" : "s", nblocked);
+	printf("  old  %s\n  new  %s\n", o, n);
+	free(o);
+	free(n);
+
+	/* failures first, loud, each with the steps they block */
+	if (rep->count[ROT_FAIL] > 0 || (strict && rep->count[ROT_WARN] > 0)) {
+		printf("\nFAILED (%zu):\n", rep->count[ROT_FAIL] + (strict ? rep->count[ROT_WARN] : 0));
+		for (i = 0; i < rep->n; i++) {
+			const struct rot_item *it = &rep->items[i];
+			int first = 1;
+			if (it->res.status != ROT_FAIL && !(strict && it->res.status == ROT_WARN))
+				continue;
+			print_item(it, "  ");
+			for (k = 0; k < rep->nsteps; k++) {
+				size_t j;
+				for (j = 0; j < rep->steps[k].n; j++)
+					if (rep->steps[k].items[j] == i) {
+						printf("%s%s", first ? "        blocks " : ", ", p->steps[k].id);
+						first = 0;
+					}
+			}
+			if (!first)
+				putchar('\n');
+		}
+	}
+	if (rep->count[ROT_WARN] > 0 && !strict) {
+		printf("\nWARNINGS (%zu):\n", rep->count[ROT_WARN]);
+		for (i = 0; i < rep->n; i++)
+			if (rep->items[i].res.status == ROT_WARN)
+				print_item(&rep->items[i], "  ");
+	}
+
+	printf("\nsteps:\n");
+	for (i = 0; i < p->nsteps; i++) {
+		const struct rot_step_report *sr = &rep->steps[i];
+		printf("  %-7s %s  %s\n", sr->status == ROT_STEP_BLOCKED ? "BLOCKED" :
+		    rot_step_status_name(sr->status), p->steps[i].id, p->steps[i].description);
+		for (k = 0; k < sr->n; k++)
+			print_item(&rep->items[sr->items[k]], "          ");
+	}
+	if (rep->ntop > 0) {
+		printf("\nother checks:\n");
+		for (i = 0; i < rep->ntop; i++)
+			print_item(&rep->items[rep->top[i]], "          ");
+	}
+	printf("\nsummary: %zu pass, %zu warn, %zu fail, %zu skip: %s\n", rep->count[ROT_PASS],
+	    rep->count[ROT_WARN], rep->count[ROT_FAIL], rep->count[ROT_SKIP],
+	    rep->status == CR_OK ? "ready to run" :
+	    rep->status == CR_EBLOCK ? "BLOCKED (exit 1)" :
+	    rep->status == CR_EENV ? "ENVIRONMENT FAILURE (exit 3)" : "BAD INPUT (exit 2)");
+}
+
+static struct json_object *
+item_json(const struct rot_item *it)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(it->id));
+	json_object_object_add(o, "status", json_object_new_string(rot_status_name(it->res.status)));
+	json_object_object_add(o, "message", json_object_new_string(it->res.message));
+	json_object_object_add(o, "subject", json_object_new_string(it->subject));
+	return o;
+}
+
+static void
+print_json(const struct plan *p, const struct rot_report *rep)
+{
+	struct json_object *o = json_object_new_object(), *steps = json_object_new_array();
+	struct json_object *top = json_object_new_array(), *sum = json_object_new_object();
+	size_t i, k;
+
+	json_object_object_add(o, "rotation", json_object_new_string(p->cfg->rotation.name));
+	json_object_object_add(o, "old", plan_cert_json(p->in->old));
+	json_object_object_add(o, "new", plan_cert_json(p->in->new));
+	for (i = 0; i < p->nsteps; i++) {
+		struct json_object *s = plan_step_json(p, &p->steps[i]);
+		struct json_object *checks = json_object_new_array();
+		json_object_object_add(s, "status",
+		    json_object_new_string(rot_step_status_name(rep->steps[i].status)));
+		for (k = 0; k < rep->steps[i].n; k++)
+			json_object_array_add(checks, item_json(&rep->items[rep->steps[i].items[k]]));
+		json_object_object_add(s, "checks", checks);
+		json_object_array_add(steps, s);
+	}
+	json_object_object_add(o, "steps", steps);
+	for (i = 0; i < rep->ntop; i++)
+		json_object_array_add(top, item_json(&rep->items[rep->top[i]]));
+	json_object_object_add(o, "checks", top);
+	json_object_object_add(sum, "pass", json_object_new_int64((int64_t)rep->count[ROT_PASS]));
+	json_object_object_add(sum, "warn", json_object_new_int64((int64_t)rep->count[ROT_WARN]));
+	json_object_object_add(sum, "fail", json_object_new_int64((int64_t)rep->count[ROT_FAIL]));
+	json_object_object_add(sum, "skip", json_object_new_int64((int64_t)rep->count[ROT_SKIP]));
+	json_object_object_add(o, "summary", sum);
+	json_object_object_add(o, "exit", json_object_new_int(rep->status));
+	crt_json_print(stdout, o);
+	json_object_put(o);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "no-probe", no_argument, NULL, 'n' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "force-login", no_argument, NULL, 'F' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rot_check_opts o = { .probe = 1, .now = cr_now() };
+	enum rot_format fmt = ROT_FMT_TEXT;
+	const char *cfgpath = "certrotate.cfg";
+	struct rot_loaded ld = ROT_LOADED_INIT;
+	struct rot_report rep;
+	struct cr_err err;
+	long long secs;
+	int c, force = 0, r;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cfgpath = optarg;
+			break;
+		case 'f':
+			if (rot_parse_format("check", optarg, 1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON,
+			    &fmt) != 0)
+				return CR_EINPUT;
+			break;
+		case 'n':
+			o.probe = 0;
+			break;
+		case 's':
+			o.strict = 1;
+			break;
+		case 'F':
+			force = 1;
+			break;
+		case 't':
+			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
+				return rot_usage_error("check", "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
+			o.timeout_ms = (int)(secs * 1000);
+			break;
+		case 'h':
+			help();
+			return rot_finish_output(CR_OK);
+		default:
+			return rot_usage_error("check", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return rot_usage_error("check", "unexpected argument '%s'", argv[optind]);
+	o.progress = rot_stderr_is_tty();
+
+	cr_err_clear(&err);
+	if ((r = rot_load(cfgpath, force, PLAN_LOAD_CHAIN, &ld, &err)) != CR_OK) {
+		rot_loaded_release(&ld);
+		return rot_report(&err);
+	}
+	memset(&rep, 0, sizeof(rep));
+	rot_check_plan(ld.plan, ld.p11, &o, &rep);
+	if (fmt == ROT_FMT_JSON)
+		print_json(ld.plan, &rep);
+	else
+		print_text(ld.plan, &rep, o.strict);
+	r = rep.status;
+	rot_report_release(&rep);
+	rot_loaded_release(&ld);
+	return rot_finish_output(r);
+}

@@ -1,0 +1,32 @@
+/*
+ * load.h - what every plan-based subcommand starts with: the configuration,
+ * a token context set up from its `tokens` section, the certificates, and
+ * the plan.
+ */
+#ifndef ROT_LOAD_H
+#define ROT_LOAD_H
+
+#include "../plan/plan.h"
+
+struct p11_ctx;
+
+struct rot_loaded {
+	struct plan_config *cfg;
+	struct p11_ctx *p11;
+	struct plan_inputs *in;
+	struct plan *plan;
+};
+#define ROT_LOADED_INIT { NULL, NULL, NULL, NULL }
+
+/*
+ * Loads `cfgpath`, sets up the token context (force_login: see
+ * p11_ctx_set_force_login), loads the inputs (flags: PLAN_LOAD_*) and
+ * builds the plan into *ld.  On failure err names the file, line and
+ * setting or the certificate; *ld holds what was loaded (release it either
+ * way with rot_loaded_release).
+ */
+int rot_load(const char *cfgpath, int force_login, unsigned flags, struct rot_loaded *ld,
+    struct cr_err *err);
+void rot_loaded_release(struct rot_loaded *ld);
+
+#endif
