@@ -1076,7 +1076,8 @@ parse_rotation(struct loader *ld, const config_setting_t *g)
 	if (v != NULL)
 		rot->archive_dir = cr_path_resolve(ld->cfg->dir, v);
 	else
-		rot->archive_dir = cr_xasprintf("%s/%s.archive", ld->cfg->dir, rot->name);
+		rot->archive_dir = cr_xasprintf("%s%s%s.archive", strcmp(ld->cfg->dir, ".") ?
+		    ld->cfg->dir : "", strcmp(ld->cfg->dir, ".") ? "/" : "", rot->name);
 	free(v);
 	v = NULL;
 	if ((r = get_str(ld, g, "rotation", "label", 0, &rot->label, NULL)) != CR_OK)

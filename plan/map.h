@@ -4,7 +4,8 @@
  * index hosts, services, identities and sources so that no part of loading
  * or planning is quadratic in the size of the inventory.
  *
- * Not exported beyond plan/ (no header outside this directory includes it).
+ * Part of plan/'s interface for the layers above (rotate/ indexes its
+ * check results with it); nothing below plan/ uses it.
  */
 #ifndef PLAN_MAP_H
 #define PLAN_MAP_H

@@ -1,0 +1,283 @@
+/*
+ * inputs.c - reading the certificates a plan is made of (plan.h).
+ *
+ * Only certificates are read: token objects are enumerated without login
+ * (p11_token_certs needs none), keys are not looked for, and no endpoint is
+ * contacted unless a source itself is tls://.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "plan.h"
+#include "internal.h"
+#include "map.h"
+#include "../common/util.h"
+#include "../cert/ident.h"
+#include "../pkcs11/p11.h"
+
+int
+plan_config_tokens(const struct plan_config *cfg, struct p11_ctx *p11, struct cr_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ntokens; i++) {
+		const struct plan_token *t = &cfg->tokens[i];
+		struct cr_err e;
+
+		cr_err_clear(&e);
+		if (p11_ctx_add_token_conf(p11, t->uri, t->module, t->pin_source, &e) != CR_OK) {
+			plan_config_error(err, t->loc, t->path, "%s", e.msg);
+			err->status = e.status ? e.status : CR_EINPUT;
+			return err->status;
+		}
+	}
+	return CR_OK;
+}
+
+/* Prefixes a loader error with where the source was configured. */
+static int
+located(struct cr_err *err, struct plan_loc loc, const char *setting)
+{
+	if (loc.line > 0)
+		return cr_err_prefix(err, "%s:%d: %s", loc.file, loc.line, setting);
+	return cr_err_prefix(err, "%s: %s", loc.file, setting);
+}
+
+static int
+in_list(const struct crt_list *l, const struct crt_cert *c)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (crt_cert_same(l->v[i], c))
+			return 1;
+	return 0;
+}
+
+/* Adds c to known unless it is old, new or already there; takes c. */
+static void
+add_known(struct plan_inputs *in, struct crt_cert *c)
+{
+	if (crt_cert_same(c, in->old) || crt_cert_same(c, in->new) || in_list(&in->known, c)) {
+		crt_cert_free(c);
+		return;
+	}
+	crt_list_push(&in->known, c);
+}
+
+struct src_loader {
+	struct plan_inputs *in;
+	struct plan_map map;	/* text -> index into in->sources (keys owned by in->sources) */
+	size_t cap;
+	const struct crt_load_opts *opts;
+};
+
+/*
+ * Loads the source of an identity once.  strict: a failure is returned
+ * (protect entries); otherwise only environment failures are, and the
+ * reason is kept for the ref's resolution.
+ */
+static int
+load_source(struct src_loader *sl, const char *text, int strict, struct plan_loc loc,
+    const char *setting, struct cr_err *err)
+{
+	struct plan_inputs *in = sl->in;
+	struct plan_source *src;
+	struct cr_err e;
+	size_t at;
+	int r;
+
+	if (plan_map_get(&sl->map, text, &at)) {
+		if (strict && in->sources[at].cert == NULL) {
+			cr_err_set(err, CR_EINPUT, "%s", in->sources[at].error);
+			return located(err, loc, setting);
+		}
+		return CR_OK;
+	}
+	cr_grow(&in->sources, &sl->cap, in->nsources + 1, sizeof(*in->sources));
+	src = &in->sources[in->nsources];
+	memset(src, 0, sizeof(*src));
+	src->text = cr_xstrdup(text);
+	cr_err_clear(&e);
+	r = crt_load_one(text, sl->opts, &src->cert, &e);
+	if (r != CR_OK) {
+		src->cert = NULL;
+		src->error = cr_xstrdup(e.msg);
+	}
+	/* rebuild-free: map keys point at src->text, which never moves (strings are heap) */
+	plan_map_put(&sl->map, src->text, in->nsources, NULL);
+	in->nsources++;
+	if (r != CR_OK && (strict || r == CR_EENV)) {
+		*err = e;
+		return located(err, loc, setting);
+	}
+	return CR_OK;
+}
+
+/* Loads every certificate of a token and records those that are not old/new. */
+static int
+scan_token(struct plan_inputs *in, const char *uri, const struct crt_load_opts *opts,
+    int is_import_to, struct plan_loc loc, const char *setting, struct cr_err *err)
+{
+	struct crt_list l = CRT_LIST_INIT;
+	size_t i;
+	int r;
+
+	if ((r = crt_load(uri, opts, &l, err)) != CR_OK) {
+		crt_list_release(&l);
+		return located(err, loc, setting);
+	}
+	for (i = 0; i < l.n; i++) {
+		if (is_import_to && crt_cert_same(l.v[i], in->new))
+			in->new_on_import_to = 1;
+		add_known(in, l.v[i]);
+		l.v[i] = NULL;
+	}
+	l.n = 0;
+	crt_list_release(&l);
+	return CR_OK;
+}
+
+static int
+load_list(char **texts, size_t n, const struct crt_load_opts *opts, struct crt_list *out,
+    struct plan_loc loc, const char *setting, struct cr_err *err)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = crt_load(texts[i], opts, out, err)) != CR_OK) {
+			char *p = cr_xasprintf("%s.[%zu]", setting, i);
+
+			located(err, loc, p);
+			free(p);
+			return r;
+		}
+	}
+	return CR_OK;
+}
+
+int
+plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
+    struct plan_inputs **out, struct cr_err *err)
+{
+	const struct plan_rotation *rot = &cfg->rotation;
+	struct crt_load_opts opts;
+	struct plan_inputs *in = cr_xcalloc(1, sizeof(*in));
+	struct src_loader sl;
+	const char *tokens[3];
+	size_t ntok = 0, i, j;
+	int r;
+
+	*out = NULL;
+	memset(&opts, 0, sizeof(opts));
+	opts.p11 = p11;
+	opts.base_dir = cfg->dir;
+	memset(&sl, 0, sizeof(sl));
+	sl.in = in;
+	sl.opts = &opts;
+	in->new_on_import_to = -1;
+
+	if ((r = crt_load_one(rot->old, &opts, &in->old, err)) != CR_OK) {
+		located(err, rot->old_loc, "rotation.old");
+		goto out;
+	}
+	if ((r = crt_load_one(rot->new, &opts, &in->new, err)) != CR_OK) {
+		located(err, rot->new_loc, "rotation.new");
+		goto out;
+	}
+
+	/* protect sources are strict: a protection that cannot be checked is no protection */
+	for (i = 0; i < cfg->nprotect; i++) {
+		const struct plan_protect *pr = &cfg->protect[i];
+
+		if (pr->ident.kind != CRT_ID_SOURCE)
+			continue;
+		if ((r = load_source(&sl, plan_ident_source(&pr->ident, pr->text), 1, pr->loc,
+		    pr->path, err)) != CR_OK)
+			goto out;
+	}
+	for (i = 0; i < cfg->nservices; i++) {
+		const struct plan_service *svc = &cfg->services[i];
+
+		for (j = 0; j < svc->nrefs; j++) {
+			const struct plan_ref *ref = &svc->refs[j];
+			char *setting;
+
+			if (ref->ident.kind != CRT_ID_SOURCE)
+				continue;
+			setting = cr_xasprintf("%s.%s", ref->path, ref->cert_implicit ? "path" : "cert");
+			r = load_source(&sl, plan_ident_source(&ref->ident, ref->cert), 0, ref->cert_loc,
+			    setting, err);
+			free(setting);
+			if (r != CR_OK)
+				goto out;
+		}
+	}
+
+	/* the neighbours of old and new on their tokens, and what import_to holds */
+	if (in->old->token != NULL && in->old->token->token_uri != NULL)
+		tokens[ntok++] = in->old->token->token_uri;
+	if (in->new->token != NULL && in->new->token->token_uri != NULL &&
+	    (ntok == 0 || strcmp(tokens[0], in->new->token->token_uri) != 0))
+		tokens[ntok++] = in->new->token->token_uri;
+	for (i = 0; i < ntok; i++)
+		if ((r = scan_token(in, tokens[i], &opts, 0, i == 0 && in->old->token ?
+		    rot->old_loc : rot->new_loc, i == 0 && in->old->token ? "rotation.old" :
+		    "rotation.new", err)) != CR_OK)
+			goto out;
+	if (rot->import_to != NULL) {
+		in->new_on_import_to = 0;
+		if ((r = scan_token(in, rot->import_to, &opts, 1, rot->import_to_loc,
+		    "rotation.import_to", err)) != CR_OK)
+			goto out;
+	}
+	for (i = 0; i < in->nsources; i++) {
+		if (in->sources[i].cert == NULL || crt_cert_same(in->sources[i].cert, in->old) ||
+		    crt_cert_same(in->sources[i].cert, in->new) || in_list(&in->known, in->sources[i].cert))
+			continue;
+		/* known keeps its own copy: sources stay owned by the source table */
+		X509_up_ref(in->sources[i].cert->x509);
+		crt_list_push(&in->known, crt_cert_new(in->sources[i].cert->x509, NULL,
+		    in->sources[i].cert->source));
+	}
+
+	if (flags & PLAN_LOAD_CHAIN) {
+		if ((r = load_list(rot->chain, rot->nchain, &opts, &in->chain, rot->chain_loc,
+		    "rotation.chain", err)) != CR_OK)
+			goto out;
+		if ((r = load_list(rot->trust, rot->ntrust, &opts, &in->trust, rot->trust_loc,
+		    "rotation.trust", err)) != CR_OK)
+			goto out;
+	}
+	*out = in;
+	in = NULL;
+	r = CR_OK;
+out:
+	plan_map_release(&sl.map);
+	plan_inputs_free(in);
+	return r;
+}
+
+void
+plan_inputs_free(struct plan_inputs *in)
+{
+	size_t i;
+
+	if (in == NULL)
+		return;
+	crt_cert_free(in->old);
+	crt_cert_free(in->new);
+	crt_list_release(&in->known);
+	for (i = 0; i < in->nsources; i++) {
+		free(in->sources[i].text);
+		crt_cert_free(in->sources[i].cert);
+		free(in->sources[i].error);
+	}
+	free(in->sources);
+	crt_list_release(&in->chain);
+	crt_list_release(&in->trust);
+	free(in);
+}

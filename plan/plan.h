@@ -1,0 +1,272 @@
+/*
+ * plan.h - the planner of SPEC 5: which refs denote the old certificate,
+ * and the ordered steps that move them to the new one.
+ *
+ * Three parts, each usable alone:
+ *
+ *  1. plan_inputs_load(): the certificates a plan is made of, read through
+ *     cert/ (files, token objects, endpoints): old, new, every source named
+ *     by a ref or a protect entry, and the other certificates on the tokens
+ *     of old, new and import_to (so that a `name:` identity matching more
+ *     than one of them is seen).  Reads certificates only: no login, no
+ *     endpoint is contacted unless a source itself is tls://.
+ *     `check` calls it too (with PLAN_LOAD_CHAIN).
+ *
+ *  2. plan_build(): pure - configuration + inputs in, plan out.  Tests give
+ *     it certificates built in memory.
+ *
+ *  3. plan_render_text() / plan_render_json() (render.c).
+ *
+ * RESOLUTION.  Each ref's identity is compared with every known certificate
+ * (old, new, the token neighbours, protected sources): sha1:/sha256:/name:
+ * identities with crt_ident_matches, source identities by loading the
+ * source and comparing certificates (crt_cert_same).  The ref then denotes
+ *   old        it matches the old certificate (even if it also matches
+ *              others: it must move; `ambiguous` is set and a note says so -
+ *              e.g. a connector name that old and new share);
+ *   new        it matches the new one (already moved: its step is "done");
+ *   protected  it matches a certificate listed in `protect`, or its hash /
+ *              name equals a protect entry's;
+ *   other      it matches another known certificate;
+ *   unknown    nothing known (ref.resolve warns; a source that cannot be
+ *              read is unknown too, with the reason in `note`).
+ * Each distinct identity text is resolved once (memoised), so the cost is
+ * distinct identities x known certificates, not refs x certificates.
+ *
+ * STEPS, in SPEC 5 order; ids "NN-type-host[-service[-ref]]", NN the
+ * 1-based position zero-padded to the width of the step count (>= 2):
+ *   import   the import_to token first (pseudo-host "token:LABEL", native;
+ *            done when the token already holds the new certificate), then
+ *            each host with a binding or connector ref on old or new, by
+ *            name (a host with only file refs needs none: the rebind writes
+ *            the file); done when none of its refs is left on old.
+ *   grant    one per (host, account) over services with an `account` and a
+ *            ref on old or new; id and `service` name the first such
+ *            service in dependency order; `services` lists them all.
+ *   rebind   binding and file refs on old (pending) or new (done);
+ *   rename   connector refs on old or new;
+ *            both sorted by host, service dependency rank, ref id.
+ *   restart  each service with a ref on old or new, in dependency order
+ *            over all hosts (ties: host, then name); done when none of its
+ *            refs is left on old.
+ *   retire   one step for the old certificate, unless it is protected
+ *            (then none, and a note).  Its host is where the old certificate
+ *            lives: "token:LABEL" for a token object, else "local".
+ *            retire = keep gives a step that removes nothing (so the
+ *            runbook and journal record the decision).
+ *
+ * ACTIONS: native (import onto import_to, rebind of a file ref, retire on a
+ * token or a file), command (a hook applies - see config.h for the lookup),
+ * manual otherwise.
+ *
+ * CHECK IDS: every step lists the ids of the checks to evaluate before it
+ * (`pre`) and after it (`verify`), taken from the one table in checkids.c
+ * (plan_step_checks()).  The `check` command evaluates exactly these.
+ */
+#ifndef PLAN_PLAN_H
+#define PLAN_PLAN_H
+
+#include <stdio.h>
+
+#include "config.h"
+#include "../cert/cert.h"
+
+struct p11_ctx;
+struct json_object;
+
+/* ---- inputs ------------------------------------------------------------ */
+
+/* A source named by an identity (refs' `cert`, protect entries). */
+struct plan_source {
+	char *text;			/* the source text, as in crt_ident.source */
+	struct crt_cert *cert;		/* owned; NULL when it could not be loaded */
+	char *error;			/* why not (owned), else NULL */
+};
+
+struct plan_inputs {
+	struct crt_cert *old, *new;	/* owned */
+	struct crt_list known;		/* other certificates seen (token neighbours,
+					   protect sources); none equal to old/new */
+	struct plan_source *sources;	/* owned */
+	size_t nsources;
+	int new_on_import_to;		/* 1 yes, 0 no, -1 unknown / no import_to */
+	struct crt_list chain, trust;	/* loaded only with PLAN_LOAD_CHAIN */
+};
+
+enum {
+	PLAN_LOAD_CHAIN = 1,		/* also load rotation.chain and rotation.trust */
+};
+
+/*
+ * Loads what plan_build needs (see above) for `cfg`, through `p11`
+ * (borrowed; may be NULL when no source is pkcs11:).  *out NULL on entry;
+ * plan_inputs_free it.  Errors name the setting: "certrotate.cfg:3:
+ * rotation.old: cannot read 'old.pem': ..." with the loader's status
+ * (CR_EINPUT for unreadable / malformed certificates, CR_EENV for modules,
+ * tokens, endpoints).  A ref's source that cannot be read is not an error:
+ * the ref resolves to unknown with the reason (protect sources are strict).
+ */
+int plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
+    struct plan_inputs **out, struct cr_err *err);
+void plan_inputs_free(struct plan_inputs *in);	/* accepts NULL */
+
+/*
+ * Adds the configuration's `tokens` entries to p11 (module and PIN source
+ * for matching pkcs11: sources).  CR_EINPUT naming the entry on failure.
+ */
+int plan_config_tokens(const struct plan_config *cfg, struct p11_ctx *p11, struct cr_err *err);
+
+/* ---- the plan ------------------------------------------------------------ */
+
+enum plan_denotes {
+	PLAN_DENOTES_UNKNOWN = 0,
+	PLAN_DENOTES_OLD,
+	PLAN_DENOTES_NEW,
+	PLAN_DENOTES_PROTECTED,
+	PLAN_DENOTES_OTHER,
+};
+const char *plan_denotes_name(enum plan_denotes d);	/* "unknown", "old", ... */
+
+enum plan_action { PLAN_NATIVE = 0, PLAN_COMMAND, PLAN_MANUAL };
+const char *plan_action_name(enum plan_action a);	/* "native", "command", "manual" */
+
+/* Finer than the step type: what the check table is keyed on. */
+enum plan_variant {
+	PLAN_V_IMPORT_TOKEN = 0,	/* new cert onto the import_to token */
+	PLAN_V_IMPORT_HOST,		/* new cert (+ chain) into a host's store */
+	PLAN_V_GRANT,
+	PLAN_V_REBIND_BINDING,
+	PLAN_V_REBIND_FILE,
+	PLAN_V_RENAME,
+	PLAN_V_RESTART,
+	PLAN_V_RETIRE_TOKEN,		/* native: archive, then destroy the token object */
+	PLAN_V_RETIRE_FILE,		/* native: move the file into the archive */
+	PLAN_V_RETIRE_OTHER,		/* by a hook or by hand */
+	PLAN_V_RETIRE_KEEP,		/* retire = keep: nothing is removed */
+	PLAN_NVARIANTS
+};
+const char *plan_variant_name(enum plan_variant v);	/* "import-token", ... */
+
+/* How a ref resolved. */
+struct plan_refres {
+	const struct plan_ref *ref;		/* borrowed from the config */
+	const struct plan_service *service;	/* borrowed */
+	const struct plan_host *host;		/* borrowed */
+	enum plan_denotes denotes;
+	const struct crt_cert *cert;	/* the certificate denoted (borrowed), NULL when
+					   unknown or protected by hash only */
+	size_t nmatch;			/* known certificates the identity matches */
+	int ambiguous;			/* nmatch > 1 */
+	char *note;			/* owned, or NULL */
+	long step;			/* index of its rebind/rename step, or -1 */
+};
+
+struct plan_step {
+	char *id;			/* "03-rebind-cas2-owa-https-all" */
+	enum plan_step_type type;
+	enum plan_variant variant;
+	char *host;			/* host name, or "token:LABEL" / "local" */
+	const struct plan_host *host_cfg;	/* NULL for pseudo-hosts */
+	const struct plan_service *service;	/* NULL for import, retire */
+	const struct plan_ref *ref;		/* rebind, rename; else NULL */
+	const struct plan_refres *res;		/* rebind, rename; else NULL */
+	const char *account;			/* grant; else NULL (borrowed) */
+	size_t *services;		/* grant: indices into cfg->services; owned */
+	size_t nservices;
+	enum plan_action action;
+	int done;			/* already in effect (refs on the new certificate) */
+	const struct plan_argv *run;	/* command steps: the hook (borrowed), else NULL */
+	const struct plan_argv *undo;	/* its undo hook, or NULL */
+	char *description;		/* one sentence for people */
+	char *from, *to;		/* rebind: "sha1:..." ; rename: "<I>..<S>.."; else NULL */
+	char *change;			/* rename: what differs ("issuer O: 'A' -> 'B'"), else NULL */
+	const char **pre;		/* check ids (static strings); owned array */
+	size_t npre;
+	const char **verify;
+	size_t nverify;
+};
+
+struct plan {
+	const struct plan_config *cfg;	/* borrowed: must outlive the plan */
+	const struct plan_inputs *in;	/* borrowed: must outlive the plan */
+	struct plan_step *steps;
+	size_t nsteps;
+	struct plan_refres *refs;	/* every ref: services by name, refs by id */
+	size_t nrefs;
+	char **notes;			/* for people: ambiguous / unknown refs, protected old */
+	size_t nnotes;
+	int old_protected;
+	const struct plan_protect *old_protect;	/* the entry protecting old, or NULL */
+};
+
+/*
+ * Builds the plan.  cfg and in are borrowed and must outlive *out.  *out
+ * NULL on entry; plan_free it.  CR_EINPUT when old or new is missing or
+ * they are the same certificate.
+ */
+int plan_build(const struct plan_config *cfg, const struct plan_inputs *in,
+    struct plan **out, struct cr_err *err);
+void plan_free(struct plan *p);	/* accepts NULL */
+
+/* ---- check ids (checkids.c: THE table) ------------------------------------- */
+
+/* When a listed check applies to a step. */
+enum plan_when {
+	PLAN_WHEN_ALWAYS = 0,
+	PLAN_WHEN_ENDPOINT,	/* the ref has an endpoint (restart: one of the service's changed refs) */
+	PLAN_WHEN_NAMES,	/* the service lists names */
+	PLAN_WHEN_NO_RESTART,	/* the ref's service has no restart step */
+	PLAN_WHEN_KEY_PATH,	/* the file ref installs the key (key_path) */
+};
+
+struct plan_check_use {
+	const char *id;		/* NULL ends the list */
+	enum plan_when when;
+};
+
+#define PLAN_MAX_CHECKS 16
+struct plan_step_checks {
+	enum plan_variant variant;
+	enum plan_step_type type;
+	const char *name;				/* "rebind-file" */
+	struct plan_check_use pre[PLAN_MAX_CHECKS];	/* evaluated before the step */
+	struct plan_check_use verify[PLAN_MAX_CHECKS];	/* evaluated after it */
+};
+
+/* The table row of a variant (never NULL for a valid variant). */
+const struct plan_step_checks *plan_step_checks(enum plan_variant v);
+
+/* Every check id steps may list, with what it establishes (NULL-terminated). */
+struct plan_check_id {
+	const char *id;
+	const char *what;
+};
+const struct plan_check_id *plan_check_ids(void);
+
+/* ---- rendering (render.c) ---------------------------------------------------- */
+
+/*
+ * The identity object of a certificate in plans: sha1, sha256, subject,
+ * issuer, serial, tls_name, not_before, not_after, source.  New reference.
+ */
+struct json_object *plan_cert_json(const struct crt_cert *c);
+
+/*
+ * One step: id, type, host, service, ref, action, status ("pending" |
+ * "done"), description, preconditions, verify, and when they apply:
+ * account, services (grant), endpoint, from, to, change, command (the hook's
+ * argv, unexpanded).  New reference; `check` adds its own keys to it.
+ */
+struct json_object *plan_step_json(const struct plan *p, const struct plan_step *s);
+
+/* The whole plan: rotation, old, new, steps, refs, notes.  New reference. */
+struct json_object *plan_json(const struct plan *p);
+
+/* Writes the plan as JSON (pretty, insertion order) / as text for people. */
+void plan_render_json(const struct plan *p, FILE *f);
+void plan_render_text(const struct plan *p, FILE *f);
+
+/* "sha1:5A1B2C3D…9F00" - a thumbprint shortened for people.  New string. */
+char *plan_short_ident(const struct crt_cert *c);
+
+#endif

@@ -1,0 +1,822 @@
+/*
+ * Unit tests: the planner (plan/planner.c) and its rendering.
+ *
+ * Table-driven: an inventory (configuration text with @OLD1@-style
+ * placeholders for the thumbprints of certificates built here) goes in, the
+ * expected plan comes out as one line per step: "id action [done]".  Then
+ * targeted tests: how every identity kind resolves, the check ids of each
+ * kind of step, notes, and determinism (the same inventory in another order
+ * gives the same JSON, byte for byte).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+
+#include "testcert.h"
+#include "../../plan/plan.h"
+#include "../../common/util.h"
+
+#define DAY 86400L
+
+/* Certificates of the tests: the fixture PKI's shape, built in memory. */
+struct pki {
+	EVP_PKEY *root_key, *ca_key, *leaf_key;
+	X509 *root, *ca_a, *ca_a2;
+	X509 *old, *new, *new_same, *other, *old_twin, *def;
+};
+static struct pki P;
+
+static int
+setup(void **state)
+{
+	struct tc_spec root = { "/C=US/O=Contoso/CN=Contoso Root CA", NULL, NULL, -DAY, 3650 * DAY, NULL, 0, 1 };
+	struct tc_spec a = { "/C=US/O=Contoso/CN=Contoso Issuing CA 1", NULL, NULL, -DAY, 1000 * DAY, NULL, 0, 1 };
+	struct tc_spec a2 = { "/C=US/O=Contoso Ltd/CN=Contoso Issuing CA 1", NULL, NULL, -DAY, 1000 * DAY, NULL, 0, 1 };
+	struct tc_spec leaf = { "/C=US/O=Contoso/CN=mail.contoso.com",
+	    "DNS:mail.contoso.com,DNS:autodiscover.contoso.com", "serverAuth", -300 * DAY, 20 * DAY,
+	    NULL, 0, 0 };
+	struct tc_spec other = { "/C=US/O=Contoso/CN=other.contoso.com", "DNS:other.contoso.com",
+	    "serverAuth", -DAY, 365 * DAY, NULL, 0, 0 };
+	struct tc_spec def = { "/CN=cas01", "DNS:cas01,DNS:cas01.contoso.local", "serverAuth",
+	    -DAY, 1825 * DAY, NULL, 0, 0 };
+
+	(void)state;
+	P.root_key = tc_key(0);
+	P.ca_key = tc_key(0);
+	P.leaf_key = tc_key(0);
+	P.root = tc_cert(&root, P.root_key, NULL, NULL);
+	P.ca_a = tc_cert(&a, P.ca_key, P.root, P.root_key);
+	P.ca_a2 = tc_cert(&a2, P.ca_key, P.root, P.root_key);
+	leaf.md = EVP_sha1();
+	P.old = tc_cert(&leaf, P.leaf_key, P.ca_a, P.ca_key);
+	P.old_twin = tc_cert(&leaf, P.leaf_key, P.ca_a, P.ca_key);	/* same names, other serial */
+	leaf.md = NULL;
+	leaf.from = -DAY;
+	leaf.to = 365 * DAY;
+	P.new = tc_cert(&leaf, P.leaf_key, P.ca_a2, P.ca_key);
+	P.new_same = tc_cert(&leaf, P.leaf_key, P.ca_a, P.ca_key);	/* issuer as old's */
+	P.other = tc_cert(&other, P.leaf_key, P.ca_a2, P.ca_key);
+	P.def = tc_cert(&def, P.leaf_key, NULL, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	X509_free(P.root);
+	X509_free(P.ca_a);
+	X509_free(P.ca_a2);
+	X509_free(P.old);
+	X509_free(P.old_twin);
+	X509_free(P.new);
+	X509_free(P.new_same);
+	X509_free(P.other);
+	X509_free(P.def);
+	EVP_PKEY_free(P.root_key);
+	EVP_PKEY_free(P.ca_key);
+	EVP_PKEY_free(P.leaf_key);
+	return 0;
+}
+
+static struct crt_cert *
+cert(X509 *x, const char *source)
+{
+	X509_up_ref(x);
+	return crt_cert_new(x, NULL, source);
+}
+
+static char *
+hex1(X509 *x)
+{
+	struct crt_cert *c = cert(x, NULL);
+	char *h = cr_hex_upper(c->sha1, 20);
+
+	crt_cert_free(c);
+	return h;
+}
+
+static char *
+hex256(X509 *x)
+{
+	struct crt_cert *c = cert(x, NULL);
+	char *h = cr_hex_upper(c->sha256, 32);
+
+	crt_cert_free(c);
+	return h;
+}
+
+/* Replaces @OLD1@ @NEW1@ @OLD256@ @NEW256@ @OTHER1@ @DEF1@ @TWIN1@ in text. */
+static char *
+expand(const char *text)
+{
+	static const char *const keys[] = { "@OLD1@", "@NEW1@", "@OLD256@", "@NEW256@", "@OTHER1@",
+		"@DEF1@", "@TWIN1@" };
+	char *vals[7];
+	struct cr_buf b = CR_BUF_INIT;
+	const char *p = text;
+	size_t i;
+
+	vals[0] = hex1(P.old);
+	vals[1] = hex1(P.new);
+	vals[2] = hex256(P.old);
+	vals[3] = hex256(P.new);
+	vals[4] = hex1(P.other);
+	vals[5] = hex1(P.def);
+	vals[6] = hex1(P.old_twin);
+	while (*p) {
+		for (i = 0; i < 7; i++)
+			if (strncmp(p, keys[i], strlen(keys[i])) == 0)
+				break;
+		if (i < 7) {
+			cr_buf_adds(&b, vals[i]);
+			p += strlen(keys[i]);
+		} else {
+			cr_buf_addc(&b, *p++);
+		}
+	}
+	for (i = 0; i < 7; i++)
+		free(vals[i]);
+	return cr_buf_detach(&b);
+}
+
+/* Inputs of a case: which certificates are old, new, known, and the sources. */
+enum { K_NONE = 0, K_OTHER = 1, K_DEF = 2, K_TWIN = 4 };
+
+struct fixture {
+	struct plan_config *cfg;
+	struct plan_inputs *in;
+	struct plan *plan;
+};
+
+static void
+add_source(struct plan_inputs *in, const char *text, X509 *x)
+{
+	in->sources = cr_xrealloc(in->sources, (in->nsources + 1) * sizeof(*in->sources));
+	in->sources[in->nsources].text = cr_xstrdup(text);
+	in->sources[in->nsources].cert = x ? cert(x, text) : NULL;
+	in->sources[in->nsources].error = x ? NULL :
+	    cr_xasprintf("cannot read '%s': No such file or directory", text + 5);
+	in->nsources++;
+}
+
+static void
+build(struct fixture *f, const char *text, X509 *old, const char *old_source, X509 *new,
+    unsigned known, int new_on_import_to)
+{
+	struct cr_err err;
+	char *t = expand(text);
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	cr_err_clear(&err);
+	r = plan_config_parse(t, "certrotate.cfg", ".", &f->cfg, &err);
+	free(t);
+	if (r != CR_OK)
+		fail_msg("config: %s", err.msg);
+	f->in = cr_xcalloc(1, sizeof(*f->in));
+	f->in->old = cert(old, old_source);
+	f->in->new = cert(new, "pkcs11:token=edge;object=mail-2026;type=cert");
+	f->in->new_on_import_to = new_on_import_to;
+	if (known & K_OTHER)
+		crt_list_push(&f->in->known, cert(P.other, "pkcs11:token=edge;object=other"));
+	if (known & K_DEF)
+		crt_list_push(&f->in->known, cert(P.def, "pkcs11:token=edge;object=default"));
+	if (known & K_TWIN)
+		crt_list_push(&f->in->known, cert(P.old_twin, "pkcs11:token=edge;object=twin"));
+	add_source(f->in, "file:old.pem", P.old);
+	add_source(f->in, "file:new.pem", P.new);
+	add_source(f->in, "file:other.pem", P.other);
+	add_source(f->in, "file:default.pem", P.def);
+	add_source(f->in, "file:missing.pem", NULL);
+	r = plan_build(f->cfg, f->in, &f->plan, &err);
+	if (r != CR_OK)
+		fail_msg("plan: %s", err.msg);
+}
+
+static void
+release(struct fixture *f)
+{
+	plan_free(f->plan);
+	plan_inputs_free(f->in);
+	plan_config_free(f->cfg);
+}
+
+/* "id action[ done]" per step, newline-separated. */
+static char *
+listing(const struct plan *p)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < p->nsteps; i++)
+		cr_buf_addf(&b, "%s %s%s\n", p->steps[i].id, plan_action_name(p->steps[i].action),
+		    p->steps[i].done ? " done" : "");
+	return cr_buf_detach(&b);
+}
+
+static const struct plan_step *
+step(const struct plan *p, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsteps; i++)
+		if (strcmp(p->steps[i].id, id) == 0)
+			return &p->steps[i];
+	fail_msg("no step '%s'", id);
+	return NULL;
+}
+
+static const struct plan_refres *
+ref(const struct plan *p, const char *svc, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrefs; i++)
+		if (strcmp(p->refs[i].service->name, svc) == 0 && strcmp(p->refs[i].ref->id, id) == 0)
+			return &p->refs[i];
+	fail_msg("no ref '%s/%s'", svc, id);
+	return NULL;
+}
+
+/* "a b c" == the step's list */
+static void
+assert_ids(const char **v, size_t n, const char *want)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cr_buf_addf(&b, "%s%s", i ? " " : "", v[i]);
+	assert_string_equal(cr_buf_str(&b), want);
+	cr_buf_release(&b);
+}
+
+static int
+has_note(const struct plan *p, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < p->nnotes; i++)
+		if (strstr(p->notes[i], needle) != NULL)
+			return 1;
+	return 0;
+}
+
+/* ---- inventories --------------------------------------------------------- */
+
+#define ROT(extra) \
+	"rotation = { name = \"mail-2026\";\n" \
+	"  old = \"pkcs11:token=edge;object=mail-2025;type=cert\";\n" \
+	"  new = \"pkcs11:token=edge;object=mail-2026;type=cert\";\n" \
+	"  key = \"pkcs11:token=edge;object=mail-2026;type=private\";\n" extra "};\n"
+
+#define NAME_A "name:<I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US"
+
+/* The mail story: two bindings on 443 (one already moved), a connector, a file. */
+static const char mail[] = ROT("  import_to = \"pkcs11:token=edge\";\n")
+	"hosts = ( { name = \"mx1\"; }, { name = \"cas2\"; } );\n"
+	"services = (\n"
+	" { name = \"owa\"; host = \"cas2\"; account = \"IIS_IUSRS\"; names = [ \"mail.contoso.com\" ];\n"
+	"   refs = ( { id = \"https-ip\"; type = \"binding\"; cert = \"sha1:@NEW1@\"; endpoint = \"10.0.0.5:443\"; },\n"
+	"            { id = \"https-all\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; endpoint = \"10.0.0.5:443\";\n"
+	"              sni = \"mail.contoso.com\"; } ); },\n"
+	" { name = \"exchange\"; host = \"mx1\";\n"
+	"   refs = ( { id = \"frontend\"; type = \"connector\"; cert = \"" NAME_A "\";\n"
+	"              endpoint = \"10.0.0.6:25\"; starttls = \"smtp\"; } ); },\n"
+	" { name = \"nginx\"; host = \"mx1\"; depends = [ \"exchange\" ];\n"
+	"   refs = ( { id = \"tls\"; type = \"file\"; path = \"old.pem\"; } ); }\n"
+	");\n";
+
+/* The same inventory with every list in another order. */
+static const char mail_shuffled[] = ROT("  import_to = \"pkcs11:token=edge\";\n")
+	"services = (\n"
+	" { name = \"nginx\"; depends = [ \"exchange\" ]; host = \"mx1\";\n"
+	"   refs = ( { type = \"file\"; id = \"tls\"; path = \"old.pem\"; } ); },\n"
+	" { name = \"exchange\"; host = \"mx1\";\n"
+	"   refs = ( { id = \"frontend\"; type = \"connector\"; cert = \"" NAME_A "\";\n"
+	"              starttls = \"smtp\"; endpoint = \"10.0.0.6:25\"; } ); },\n"
+	" { names = [ \"mail.contoso.com\" ]; name = \"owa\"; account = \"IIS_IUSRS\"; host = \"cas2\";\n"
+	"   refs = ( { id = \"https-all\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; endpoint = \"10.0.0.5:443\";\n"
+	"              sni = \"mail.contoso.com\"; },\n"
+	"            { id = \"https-ip\"; type = \"binding\"; cert = \"sha1:@NEW1@\"; endpoint = \"10.0.0.5:443\"; } ); }\n"
+	");\n"
+	"hosts = ( { name = \"cas2\"; }, { name = \"mx1\"; } );\n";
+
+static const char mail_expected[] =
+	"01-import-token:edge native\n"
+	"02-import-cas2 manual\n"
+	"03-import-mx1 manual\n"
+	"04-grant-cas2-owa manual\n"
+	"05-rebind-cas2-owa-https-all manual\n"
+	"06-rebind-cas2-owa-https-ip manual done\n"
+	"07-rebind-mx1-nginx-tls native\n"
+	"08-rename-mx1-exchange-frontend manual\n"
+	"09-restart-cas2-owa manual\n"
+	"10-restart-mx1-exchange manual\n"
+	"11-restart-mx1-nginx manual\n"
+	"12-retire-token:edge native\n";
+
+/*
+ * Federation: the proxy (on a host that sorts first) depends on adfs; its
+ * publishing rules each hold the thumbprint; one rule is on another cert.
+ */
+static const char federation[] =
+	"rotation = { name = \"fs-2026\"; old = \"file:old.pem\"; new = \"file:new.pem\";\n"
+	"  key = \"file:new.key\"; };\n"
+	"hosts = ( { name = \"zz-adfs\"; }, { name = \"aa-wap\"; } );\n"
+	"services = (\n"
+	" { name = \"wap\"; host = \"aa-wap\"; depends = [ \"adfs\" ]; account = \"NETWORK SERVICE\";\n"
+	"   refs = ( { id = \"rule-b\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; },\n"
+	"            { id = \"rule-c\"; type = \"binding\"; cert = \"sha1:@OTHER1@\"; },\n"
+	"            { id = \"rule-a\"; type = \"binding\"; cert = \"sha256:@OLD256@\"; } ); },\n"
+	" { name = \"adfs\"; host = \"zz-adfs\"; account = \"CONTOSO\\\\svc-adfs\";\n"
+	"   refs = ( { id = \"ssl\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; endpoint = \"10.0.1.5:443\"; },\n"
+	"            { id = \"service\"; type = \"binding\"; cert = \"file:old.pem\"; } ); }\n"
+	");\n";
+
+static const char federation_expected[] =
+	"01-import-aa-wap manual\n"
+	"02-import-zz-adfs manual\n"
+	"03-grant-aa-wap-wap manual\n"
+	"04-grant-zz-adfs-adfs manual\n"
+	"05-rebind-aa-wap-wap-rule-a manual\n"
+	"06-rebind-aa-wap-wap-rule-b manual\n"
+	"07-rebind-zz-adfs-adfs-service manual\n"
+	"08-rebind-zz-adfs-adfs-ssl manual\n"
+	"09-restart-zz-adfs-adfs manual\n"
+	"10-restart-aa-wap-wap manual\n"
+	"11-retire-local native\n";
+
+/* A server whose self-signed default certificate is protected, and is the old one. */
+static const char protected_old[] = ROT("")
+	"hosts = ( { name = \"cas01\"; } );\n"
+	"services = ( { name = \"exchange\"; host = \"cas01\";\n"
+	"  refs = ( { id = \"smtp\"; type = \"binding\"; cert = \"sha1:@DEF1@\"; },\n"
+	"           { id = \"unknown\"; type = \"binding\"; cert = \"sha1:FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF\"; } ); } );\n"
+	"protect = [ \"sha1:@DEF1@\", \"sha1:FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF\" ];\n";
+
+static const char protected_old_expected[] =
+	"01-import-cas01 manual\n"
+	"02-rebind-cas01-exchange-smtp manual\n"
+	"03-restart-cas01-exchange manual\n";
+
+/* A protected neighbour: refs on it are left alone, the old cert is retired. */
+static const char protected_other[] = ROT("")
+	"hosts = ( { name = \"cas01\"; } );\n"
+	"services = ( { name = \"exchange\"; host = \"cas01\";\n"
+	"  refs = ( { id = \"auth\"; type = \"binding\"; cert = \"name:<I>CN=cas01<S>CN=cas01\"; },\n"
+	"           { id = \"smtp\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; } ); } );\n"
+	"protect = [ \"file:default.pem\" ];\n";
+
+static const char protected_other_expected[] =
+	"01-import-cas01 manual\n"
+	"02-rebind-cas01-exchange-smtp manual\n"
+	"03-restart-cas01-exchange manual\n"
+	"04-retire-token:edge native\n";
+
+/* Hooks: where they apply and where native wins. */
+static const char hooks[] = ROT("  retire = \"keep\";\n"
+	"  run_rebind = [ \"rebind\", \"{host}\", \"{ref}\", \"{new.sha1}\" ];\n"
+	"  run_restart = [ \"restart\", \"{service}\" ];\n")
+	"hosts = ( { name = \"h1\"; run_import = [ \"import\", \"{host}\", \"{new.pem}\" ];\n"
+	"            run_restart = [ \"systemctl\", \"reload\", \"{service}\" ];\n"
+	"            run_grant = [ \"grant\", \"{account}\" ]; },\n"
+	"          { name = \"h2\"; } );\n"
+	"services = (\n"
+	" { name = \"web\"; host = \"h1\"; account = \"www-data\";\n"
+	"   refs = ( { id = \"file-native\"; type = \"file\"; path = \"old.pem\"; },\n"
+	"            { id = \"file-hook\"; type = \"file\"; path = \"old.pem\"; run = [ \"install\", \"{path}\" ]; },\n"
+	"            { id = \"bind\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; } ); },\n"
+	" { name = \"mta\"; host = \"h2\"; run_restart = [ \"postfix\", \"reload\" ];\n"
+	"   refs = ( { id = \"conn\"; type = \"connector\"; cert = \"" NAME_A "\"; } ); },\n"
+	" { name = \"proxy\"; host = \"h2\";\n"
+	"   refs = ( { id = \"bind\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; } ); }\n"
+	");\n";
+
+static const char hooks_expected[] =
+	"01-import-h1 command\n"
+	"02-import-h2 manual\n"
+	"03-grant-h1-web command\n"
+	"04-rebind-h1-web-bind command\n"
+	"05-rebind-h1-web-file-hook command\n"
+	"06-rebind-h1-web-file-native native\n"
+	"07-rebind-h2-proxy-bind command\n"
+	"08-rename-h2-mta-conn manual\n"
+	"09-restart-h1-web command\n"
+	"10-restart-h2-mta command\n"
+	"11-restart-h2-proxy command\n"
+	"12-retire-token:edge native\n";
+
+/* A finished rotation: every ref on the new certificate. */
+static const char all_done[] = ROT("  import_to = \"pkcs11:token=edge\";\n")
+	"hosts = ( { name = \"cas2\"; } );\n"
+	"services = ( { name = \"owa\"; host = \"cas2\"; account = \"IIS_IUSRS\";\n"
+	"  refs = ( { id = \"a\"; type = \"binding\"; cert = \"sha1:@NEW1@\"; },\n"
+	"           { id = \"b\"; type = \"binding\"; cert = \"sha256:@NEW256@\"; },\n"
+	"           { id = \"c\"; type = \"file\"; path = \"new.pem\"; } ); } );\n";
+
+static const char all_done_expected[] =
+	"01-import-token:edge native done\n"
+	"02-import-cas2 manual done\n"
+	"03-grant-cas2-owa manual done\n"
+	"04-rebind-cas2-owa-a manual done\n"
+	"05-rebind-cas2-owa-b manual done\n"
+	"06-rebind-cas2-owa-c native done\n"
+	"07-restart-cas2-owa manual done\n"
+	"08-retire-token:edge native\n";
+
+struct plan_case {
+	const char *name;
+	const char *config;
+	X509 **old;
+	const char *old_source;
+	unsigned known;
+	int new_on_import_to;
+	const char *expected;
+};
+
+static const struct plan_case cases[] = {
+	{ "mail", mail, &P.old, "pkcs11:token=edge;object=mail-2025;type=cert", K_OTHER, 0, mail_expected },
+	{ "mail shuffled", mail_shuffled, &P.old, "pkcs11:token=edge;object=mail-2025;type=cert", K_OTHER, 0,
+	  mail_expected },
+	{ "federation", federation, &P.old, "file:old.pem", K_OTHER, -1, federation_expected },
+	{ "protected old", protected_old, &P.def, "pkcs11:token=edge;object=default;type=cert", 0, -1,
+	  protected_old_expected },
+	{ "protected other", protected_other, &P.old, "pkcs11:token=edge;object=mail-2025;type=cert",
+	  K_DEF, -1, protected_other_expected },
+	{ "hooks", hooks, &P.old, "pkcs11:token=edge;object=mail-2025;type=cert", 0, -1, hooks_expected },
+	{ "all done", all_done, &P.old, "pkcs11:token=edge;object=mail-2025;type=cert", 0, 1,
+	  all_done_expected },
+};
+
+static void
+test_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		char *got;
+
+		build(&f, cases[i].config, *cases[i].old, cases[i].old_source, P.new, cases[i].known,
+		    cases[i].new_on_import_to);
+		got = listing(f.plan);
+		if (strcmp(got, cases[i].expected) != 0)
+			fail_msg("case '%s':\n--- got\n%s--- expected\n%s", cases[i].name, got,
+			    cases[i].expected);
+		free(got);
+		release(&f);
+	}
+}
+
+/* ---- details ------------------------------------------------------------- */
+
+static void
+test_mail_details(void **state)
+{
+	struct fixture f;
+	const struct plan_step *s;
+
+	(void)state;
+	build(&f, mail, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, K_OTHER, 0);
+
+	s = step(f.plan, "01-import-token:edge");
+	assert_null(s->host_cfg);
+	assert_string_equal(s->host, "token:edge");
+	assert_ids(s->pre, s->npre, "new.load new.validity new.chain new.eku new.key "
+	    "new.key-protection token.login");
+	assert_ids(s->verify, s->nverify, "import.present");
+
+	s = step(f.plan, "02-import-cas2");
+	assert_ids(s->pre, s->npre, "new.load new.validity new.chain new.eku sigalg keyalg");
+
+	s = step(f.plan, "04-grant-cas2-owa");
+	assert_string_equal(s->account, "IIS_IUSRS");
+	assert_int_equal(s->nservices, 1);
+	assert_ids(s->pre, s->npre, "new.key access");
+	assert_ids(s->verify, s->nverify, "access");
+
+	s = step(f.plan, "05-rebind-cas2-owa-https-all");
+	assert_int_equal(s->variant, PLAN_V_REBIND_BINDING);
+	assert_ids(s->pre, s->npre, "ref.resolve names endpoint");
+	/* the endpoint is verified after the service's restart, not here */
+	assert_int_equal(s->nverify, 0);
+	assert_non_null(s->from);
+	assert_int_equal(strncmp(s->from, "sha1:", 5), 0);
+	assert_string_not_equal(s->from, s->to);
+
+	s = step(f.plan, "07-rebind-mx1-nginx-tls");
+	assert_int_equal(s->variant, PLAN_V_REBIND_FILE);
+	assert_ids(s->pre, s->npre, "new.load new.validity new.chain new.eku sigalg keyalg ref.resolve");
+	assert_ids(s->verify, s->nverify, "file.content");
+
+	s = step(f.plan, "08-rename-mx1-exchange-frontend");
+	assert_ids(s->pre, s->npre, "ref.resolve ref.ambiguous ref.name endpoint");
+	assert_non_null(s->change);
+	/* the issuer's O differs between A and A2 */
+	assert_non_null(strstr(s->change, "issuer"));
+	assert_non_null(strstr(s->change, "Contoso Ltd"));
+	assert_non_null(strstr(s->to, "O=Contoso Ltd"));
+
+	s = step(f.plan, "09-restart-cas2-owa");
+	assert_int_equal(s->npre, 0);
+	assert_ids(s->verify, s->nverify, "endpoint");
+	s = step(f.plan, "11-restart-mx1-nginx");
+	assert_int_equal(s->nverify, 0);
+
+	s = step(f.plan, "12-retire-token:edge");
+	assert_int_equal(s->variant, PLAN_V_RETIRE_TOKEN);
+	assert_ids(s->pre, s->npre, "retire.refs retire.protected token.login");
+	assert_ids(s->verify, s->nverify, "retire.absent");
+	assert_non_null(strstr(s->description, "archive"));
+
+	assert_int_equal(ref(f.plan, "owa", "https-ip")->step, 5);
+	assert_int_equal(f.plan->nnotes, 0);
+	release(&f);
+}
+
+static void
+test_identity_kinds(void **state)
+{
+	static const char text[] = ROT("")
+	    "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\"; refs = (\n"
+	    "  { id = \"by-sha1\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; },\n"
+	    "  { id = \"by-sha1-again\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; },\n"
+	    "  { id = \"by-sha256\"; type = \"binding\"; cert = \"sha256:@NEW256@\"; },\n"
+	    "  { id = \"by-name\"; type = \"connector\"; cert = \"" NAME_A "\"; },\n"
+	    "  { id = \"by-file\"; type = \"binding\"; cert = \"file:old.pem\"; },\n"
+	    "  { id = \"by-file-other\"; type = \"binding\"; cert = \"file:other.pem\"; },\n"
+	    "  { id = \"by-missing\"; type = \"binding\"; cert = \"file:missing.pem\"; },\n"
+	    "  { id = \"by-sha1-unknown\"; type = \"binding\"; cert = \"sha1:0000000000000000000000000000000000000000\"; },\n"
+	    "  { id = \"by-name-unknown\"; type = \"connector\"; cert = \"name:<I>CN=Nobody<S>CN=nothing\"; },\n"
+	    "  { id = \"by-sha1-other\"; type = \"binding\"; cert = \"sha1:@OTHER1@\"; }\n"
+	    "); } );\n";
+	struct fixture f;
+	const struct plan_refres *r;
+
+	(void)state;
+	build(&f, text, P.old, "file:old.pem", P.new, K_OTHER, -1);
+	r = ref(f.plan, "s", "by-sha1");
+	assert_int_equal(r->denotes, PLAN_DENOTES_OLD);
+	assert_ptr_equal(r->cert, f.in->old);
+	assert_false(r->ambiguous);
+	assert_int_equal(ref(f.plan, "s", "by-sha256")->denotes, PLAN_DENOTES_NEW);
+	r = ref(f.plan, "s", "by-name");
+	assert_int_equal(r->denotes, PLAN_DENOTES_OLD);
+	assert_false(r->ambiguous);
+	assert_int_equal(ref(f.plan, "s", "by-file")->denotes, PLAN_DENOTES_OLD);
+	assert_int_equal(ref(f.plan, "s", "by-file-other")->denotes, PLAN_DENOTES_OTHER);
+	r = ref(f.plan, "s", "by-missing");
+	assert_int_equal(r->denotes, PLAN_DENOTES_UNKNOWN);
+	assert_non_null(strstr(r->note, "cannot read"));
+	r = ref(f.plan, "s", "by-sha1-unknown");
+	assert_int_equal(r->denotes, PLAN_DENOTES_UNKNOWN);
+	assert_non_null(strstr(r->note, "matches none"));
+	assert_int_equal(ref(f.plan, "s", "by-name-unknown")->denotes, PLAN_DENOTES_UNKNOWN);
+	assert_int_equal(ref(f.plan, "s", "by-sha1-other")->denotes, PLAN_DENOTES_OTHER);
+	assert_int_equal(ref(f.plan, "s", "by-sha1-other")->step, -1);
+	assert_true(has_note(f.plan, "h/s/by-missing: cannot resolve 'file:missing.pem'"));
+	assert_true(has_note(f.plan, "h/s/by-sha1-other: denotes another certificate"));
+	/* only the refs on old/new get steps; a file-type identity on a binding is still a binding */
+	assert_int_equal(step(f.plan, "02-rebind-h-s-by-file")->variant, PLAN_V_REBIND_BINDING);
+	assert_true(step(f.plan, "05-rebind-h-s-by-sha256")->done);
+	assert_int_equal(step(f.plan, "08-retire-local")->variant, PLAN_V_RETIRE_FILE);
+	release(&f);
+}
+
+static void
+test_ambiguous_names(void **state)
+{
+	static const char text[] = ROT("")
+	    "hosts = ( { name = \"mx1\"; } );\n"
+	    "services = ( { name = \"exchange\"; host = \"mx1\"; refs = (\n"
+	    "  { id = \"frontend\"; type = \"connector\"; cert = \"" NAME_A "\"; } ); } );\n";
+	struct fixture f;
+	const struct plan_refres *r;
+	const struct plan_step *s;
+
+	(void)state;
+	/* new has the same <I><S> as old: the name matches both; it must move (treated as old) */
+	build(&f, text, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new_same, 0, -1);
+	r = ref(f.plan, "exchange", "frontend");
+	assert_int_equal(r->denotes, PLAN_DENOTES_OLD);
+	assert_true(r->ambiguous);
+	assert_int_equal(r->nmatch, 2);
+	assert_non_null(strstr(r->note, "both the old and the new"));
+	s = step(f.plan, "02-rename-mx1-exchange-frontend");
+	assert_null(s->change);
+	assert_non_null(strstr(s->description, "stays the same"));
+	assert_true(has_note(f.plan, "mx1/exchange/frontend: name matches both"));
+	release(&f);
+
+	/* a token neighbour with old's names: ambiguous, still old */
+	build(&f, text, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, K_TWIN | K_OTHER, -1);
+	r = ref(f.plan, "exchange", "frontend");
+	assert_int_equal(r->denotes, PLAN_DENOTES_OLD);
+	assert_true(r->ambiguous);
+	assert_non_null(strstr(r->note, "matches 2 known certificates (old sha1:"));
+	release(&f);
+}
+
+static void
+test_protected(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	build(&f, protected_old, P.def, "pkcs11:token=edge;object=default;type=cert", P.new, 0, -1);
+	assert_true(f.plan->old_protected);
+	assert_string_equal(f.plan->old_protect->path, "protect.[0]");
+	assert_true(has_note(f.plan, "the old certificate is protected (protect.[0], line"));
+	/* a hash listed in protect, of a certificate nobody has: protected, not unknown */
+	assert_int_equal(ref(f.plan, "exchange", "unknown")->denotes, PLAN_DENOTES_PROTECTED);
+	release(&f);
+
+	build(&f, protected_other, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new,
+	    K_DEF, -1);
+	assert_false(f.plan->old_protected);
+	assert_int_equal(ref(f.plan, "exchange", "auth")->denotes, PLAN_DENOTES_PROTECTED);
+	assert_int_equal(ref(f.plan, "exchange", "auth")->step, -1);
+	assert_true(has_note(f.plan, "cas01/exchange/auth: denotes a protected certificate"));
+	release(&f);
+}
+
+static void
+test_hooks_and_keep(void **state)
+{
+	struct fixture f;
+	const struct plan_step *s;
+
+	(void)state;
+	build(&f, hooks, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, 0, -1);
+	s = step(f.plan, "04-rebind-h1-web-bind");
+	assert_ptr_equal(s->run, &f.cfg->rotation.hooks.run[PLAN_REBIND]);
+	s = step(f.plan, "05-rebind-h1-web-file-hook");
+	assert_string_equal(s->run->v[0], "install");
+	s = step(f.plan, "09-restart-h1-web");
+	assert_string_equal(s->run->v[0], "systemctl");	/* host beats rotation */
+	s = step(f.plan, "10-restart-h2-mta");
+	assert_string_equal(s->run->v[0], "postfix");	/* service beats host */
+	s = step(f.plan, "11-restart-h2-proxy");
+	assert_string_equal(s->run->v[0], "restart");	/* rotation default */
+	s = step(f.plan, "12-retire-token:edge");
+	assert_int_equal(s->variant, PLAN_V_RETIRE_KEEP);
+	assert_int_equal(s->npre + s->nverify, 0);
+	assert_non_null(strstr(s->description, "keep"));
+	release(&f);
+}
+
+static void
+test_width(void **state)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	struct fixture f;
+	size_t i;
+
+	(void)state;
+	cr_buf_adds(&b, ROT("") "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\"; refs = (\n");
+	for (i = 0; i < 120; i++)
+		cr_buf_addf(&b, "%s{ id = \"r%03zu\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; }\n",
+		    i ? "," : "", i);
+	cr_buf_adds(&b, "); } );\n");
+	build(&f, cr_buf_str(&b), P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, 0, -1);
+	assert_int_equal(f.plan->nsteps, 123);
+	assert_string_equal(f.plan->steps[0].id, "001-import-h");
+	assert_string_equal(f.plan->steps[1].id, "002-rebind-h-s-r000");
+	assert_string_equal(f.plan->steps[122].id, "123-retire-token:edge");
+	release(&f);
+	cr_buf_release(&b);
+}
+
+static char *
+json_of(const struct plan *p)
+{
+	struct json_object *o = plan_json(p);
+	char *s = cr_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(o);
+	return s;
+}
+
+static void
+test_deterministic_json(void **state)
+{
+	struct fixture a, b;
+	char *ja, *jb;
+	struct json_object *o, *steps, *st, *v;
+
+	(void)state;
+	build(&a, mail, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, K_OTHER, 0);
+	build(&b, mail_shuffled, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, K_OTHER, 0);
+	ja = json_of(a.plan);
+	jb = json_of(b.plan);
+	assert_string_equal(ja, jb);
+
+	/* the shape of SPEC 5 */
+	o = json_tokener_parse(ja);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "rotation", &v));
+	assert_string_equal(json_object_get_string(v), "mail-2026");
+	assert_true(json_object_object_get_ex(o, "old", &v));
+	assert_true(json_object_object_get_ex(v, "sha1", NULL));
+	assert_true(json_object_object_get_ex(v, "tls_name", NULL));
+	assert_true(json_object_object_get_ex(o, "new", NULL));
+	assert_true(json_object_object_get_ex(o, "steps", &steps));
+	assert_int_equal(json_object_array_length(steps), 12);
+	st = json_object_array_get_idx(steps, 5);
+	assert_true(json_object_object_get_ex(st, "id", &v));
+	assert_string_equal(json_object_get_string(v), "06-rebind-cas2-owa-https-ip");
+	assert_true(json_object_object_get_ex(st, "status", &v));
+	assert_string_equal(json_object_get_string(v), "done");
+	assert_true(json_object_object_get_ex(st, "action", &v));
+	assert_string_equal(json_object_get_string(v), "manual");
+	assert_true(json_object_object_get_ex(st, "preconditions", &v));
+	assert_true(json_object_is_type(v, json_type_array));
+	assert_true(json_object_object_get_ex(st, "verify", NULL));
+	assert_true(json_object_object_get_ex(st, "description", NULL));
+	st = json_object_array_get_idx(steps, 0);
+	assert_true(json_object_object_get_ex(st, "service", &v));
+	assert_null(v);
+	json_object_put(o);
+	free(ja);
+	free(jb);
+	release(&a);
+	release(&b);
+}
+
+static void
+test_text(void **state)
+{
+	struct fixture f;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	(void)state;
+	build(&f, mail, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, K_OTHER, 0);
+	m = open_memstream(&buf, &len);
+	plan_render_text(f.plan, m);
+	fclose(m);
+	assert_non_null(strstr(buf, "rotation mail-2026: 12 steps, 1 already done\n"));
+	assert_non_null(strstr(buf, "\nold  sha1:"));
+	assert_non_null(strstr(buf, "\nnew  sha1:"));
+	assert_non_null(strstr(buf, "\nrebind\n"));
+	assert_non_null(strstr(buf, "06-rebind-cas2-owa-https-ip"));
+	assert_non_null(strstr(buf, "cas2/owa/https-all at 10.0.0.5:443 SNI mail.contoso.com: sha1:"));
+	assert_non_null(strstr(buf, "mx1/exchange/frontend at 10.0.0.6:25: name -> <I>CN=Contoso Issuing CA 1, "
+	    "O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US (issuer "));
+	free(buf);
+	release(&f);
+}
+
+static void
+test_same_cert_refused(void **state)
+{
+	struct plan_config *cfg = NULL;
+	struct plan_inputs *in = cr_xcalloc(1, sizeof(*in));
+	struct plan *p = NULL;
+	struct cr_err err;
+
+	(void)state;
+	cr_err_clear(&err);
+	assert_int_equal(plan_config_parse(ROT(""), "certrotate.cfg", ".", &cfg, &err), CR_OK);
+	in->old = cert(P.old, "a");
+	in->new = cert(P.old, "b");
+	assert_int_equal(plan_build(cfg, in, &p, &err), CR_EINPUT);
+	assert_null(p);
+	assert_non_null(strstr(err.msg, "certrotate.cfg:3: rotation.new: is the same certificate"));
+	plan_inputs_free(in);
+	plan_config_free(cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_mail_details),
+		cmocka_unit_test(test_identity_kinds),
+		cmocka_unit_test(test_ambiguous_names),
+		cmocka_unit_test(test_protected),
+		cmocka_unit_test(test_hooks_and_keep),
+		cmocka_unit_test(test_width),
+		cmocka_unit_test(test_deterministic_json),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_same_cert_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
