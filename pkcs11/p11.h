@@ -18,6 +18,10 @@
  * until p11_ctx_free, except objects of a token that a write (store/remove)
  * invalidates - see those functions.
  *
+ * One p11_ctx at a time per process: two contexts loading the same module
+ * would initialise it twice, and freeing one would finalise it under the
+ * other.
+ *
  * Statuses (common/err.h): CR_EINPUT for malformed URIs and refused
  * attributes (pin-value); CR_EENV for modules that cannot be loaded, tokens
  * absent, PIN sources unreadable, PINs refused, tokens locked or at their
@@ -47,6 +51,13 @@ enum p11_objtype { P11_TYPE_ANY = 0, P11_TYPE_CERT, P11_TYPE_PRIVATE, P11_TYPE_P
  * is not "file:PATH" or a plain path, an unknown `type`.  Relative
  * pin-source and module-path values are resolved against base_dir (may be
  * NULL).  *out is NULL on entry; p11_uri_free it.
+ * [p11 layer] Also refused: unknown query attributes (p11-kit 0.24 keeps
+ * them silently as "vendor queries"), an attribute given twice (p11-kit
+ * keeps the last), `type=data` / `type=secret-key` (accepted by p11-kit).
+ * Path attributes understood: token manufacturer serial model object id type
+ * library-manufacturer library-description library-version slot-description
+ * slot-manufacturer slot-id; query: pin-source module-name module-path.  A
+ * message quoting a URI with pin-value shows "pin-value=***".
  */
 int p11_uri_parse(const char *text, const char *base_dir, struct p11_uri **out,
     struct cr_err *err);
@@ -58,6 +69,14 @@ enum p11_objtype p11_uri_type(const struct p11_uri *uri);
 int p11_uri_is_token_only(const struct p11_uri *uri);
 /* The pin-source path (file: stripped, resolved), or NULL. Borrowed. */
 const char *p11_uri_pin_source(const struct p11_uri *uri);
+/* [added] The `object` (CKA_LABEL) wanted, decoded, or NULL. Borrowed. */
+const char *p11_uri_object(const struct p11_uri *uri);
+/* [added] The `id` (CKA_ID) wanted, decoded (`id=%01` is the byte 0x01), or
+ * NULL with *len 0 when absent.  Borrowed. */
+const unsigned char *p11_uri_id(const struct p11_uri *uri, size_t *len);
+/* [added] module-path (resolved against base_dir) / module-name, or NULL. */
+const char *p11_uri_module_path(const struct p11_uri *uri);
+const char *p11_uri_module_name(const struct p11_uri *uri);
 /* True when every token attribute of `token_uri` (a `tokens` entry) is also
  * in `uri` with the same value: that entry's module and PIN apply to `uri`. */
 int p11_uri_token_matches(const struct p11_uri *token_uri, const struct p11_uri *uri);
@@ -80,6 +99,15 @@ int p11_ctx_add_token_conf(struct p11_ctx *ctx, const char *uri, const char *mod
 /* With force, login is attempted even on a token reporting its final PIN try. */
 void p11_ctx_set_force_login(struct p11_ctx *ctx, int force);
 
+/*
+ * [added] With rw, every login of this ctx opens the slot's session
+ * read-write first (as if p11_token_login were called with rw = 1).  A
+ * command that may write (`run`, `rollback`) sets it before anything logs
+ * in: libp11 0.4.12 fixes a slot's session mode with its first session, and
+ * switching afterwards would log out and need a second C_Login.
+ */
+void p11_ctx_set_read_write(struct p11_ctx *ctx, int rw);
+
 /* ---- tokens -------------------------------------------------------- */
 
 /*
@@ -88,6 +116,17 @@ void p11_ctx_set_force_login(struct p11_ctx *ctx, int force);
  * else every module registered with p11-kit.  *out is set to a new array of
  * borrowed token pointers (free() the array only), in module then slot
  * order.  No token found: CR_EENV "no token matches 'URI'".
+ * [p11 layer] Details: library-* and slot-* attributes are matched too; only
+ * initialised tokens are seen.  A module the URI or a matching `tokens`
+ * entry names that cannot be loaded is CR_EENV naming the module.  The
+ * "every module" case searches the modules of all `tokens` entries first,
+ * then the registered ones; a module that fails to load there is skipped
+ * (its message is appended to "no token matches"), and a token seen through
+ * two modules (same serial, label, model, manufacturer) is listed once, from
+ * the first.  A module spec without '/' is a p11-kit module name (or the
+ * file name of a registered module).  Modules are identified by realpath:
+ * one libp11 context per library.  A URI's pin-source is remembered on the
+ * tokens it finds (the first one wins) as their PIN source for later logins.
  */
 int p11_find_tokens(struct p11_ctx *ctx, const struct p11_uri *uri,
     struct p11_token ***out, size_t *n, struct cr_err *err);
@@ -104,7 +143,12 @@ struct p11_pin_state {
 	int final_try;
 	int locked;
 };
+/* Read now from the token (C_GetTokenInfo), not from a cache. */
 int p11_token_pin_state(struct p11_token *tok, struct p11_pin_state *st, struct cr_err *err);
+/* [added] The flags as they were right before the login attempt (all 0
+ * before any): COUNT_LOW is worth reporting even after a good login, which
+ * clears it on SoftHSM. */
+void p11_token_login_pin_state(const struct p11_token *tok, struct p11_pin_state *st);
 
 enum p11_login_result {
 	P11_LOGIN_NOT_TRIED = 0,	/* no attempt yet */
@@ -124,6 +168,20 @@ enum p11_login_result {
  * before login (needed by p11_token_store_cert / remove; read-only
  * otherwise).  CR_OK when logged in; CR_EENV otherwise, with a message that
  * says which: "PIN refused by token 'edge' (CKR_PIN_INCORRECT); not retried".
+ * [p11 layer] PIN source order: `pin_source`, then the pin-source of the URI
+ * that found the token, then the first matching `tokens` entry (an entry
+ * that names a module applies to that module's tokens only).  No PIN source
+ * at all (P11_LOGIN_NO_PIN) is not remembered: a later call with one may
+ * try.  A token without CKF_LOGIN_REQUIRED is P11_LOGIN_OK without C_Login.
+ * A failed or refused login of the same physical token through another
+ * module of the ctx is this token's outcome too (no second wrong PIN).
+ * Asking for rw after a read-only login is CR_EENV (see
+ * p11_ctx_set_read_write).  Other messages: "token 'edge' is locked
+ * (CKF_USER_PIN_LOCKED): PIN not tried", "... reports its final PIN try
+ * (CKF_USER_PIN_FINAL_TRY): PIN not tried ...", "token 'edge' is locked
+ * (CKR_PIN_LOCKED) ...", "token 'edge' is not present
+ * (CKR_TOKEN_NOT_PRESENT)", "token 'edge' was removed (CKR_DEVICE_REMOVED)",
+ * "login to token 'edge' failed: CKR_DEVICE_ERROR; not retried".
  */
 int p11_token_login(struct p11_token *tok, const char *pin_source, int rw,
     struct cr_err *err);
@@ -137,6 +195,7 @@ struct p11_cert_obj {
 	char *label;			/* CKA_LABEL, may be NULL */
 	unsigned char *id;		/* CKA_ID, may be NULL */
 	size_t id_len;
+	unsigned long handle;		/* layer-private: the PKCS#11 object handle */
 };
 
 struct p11_key_obj {
@@ -152,6 +211,10 @@ struct p11_key_obj {
 /*
  * The certificate objects of one token, enumerated once (no login needed)
  * and cached.  *objs is a borrowed array.
+ * [p11 layer] X.509 certificate objects only (CKC_X_509); one whose
+ * CKA_VALUE does not parse is left out.  After a store / remove the next
+ * call re-reads the token into a new array; the old one stays readable (but
+ * stale) until p11_ctx_free.
  */
 int p11_token_certs(struct p11_token *tok, struct p11_cert_obj **objs, size_t *n,
     struct cr_err *err);
@@ -181,6 +244,11 @@ int p11_find_keys(struct p11_ctx *ctx, const struct p11_uri *uri,
  * The private key on `tok` belonging to `cert`: first by CKA_ID (when id is
  * given), else by public key.  *out borrowed, NULL when none (CR_OK).
  * Needs login (done as in p11_token_keys).
+ * [p11 layer] Among several keys with that CKA_ID, the one whose public key
+ * is the certificate's wins.  "By public key" compares RSA moduli / EC points
+ * read from the key objects, or from public-key and certificate objects that
+ * lead to a key by CKA_ID: an indexed lookup, built once per token.  A key
+ * found by CKA_ID is not proven to be the certificate's: p11_key_test_sign.
  */
 int p11_key_for_cert(struct p11_token *tok, X509 *cert, const unsigned char *id,
     size_t id_len, struct p11_key_obj **out, struct cr_err *err);
@@ -200,11 +268,21 @@ int p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err);
  * Creates a certificate object (CKA_CLASS certificate, CKA_ID id, CKA_LABEL
  * label) on `tok`, which must be logged in read-write.  Invalidates the
  * token's cached object array (re-read with p11_token_certs).
+ * [p11 layer] Through libp11 (PKCS11_store_certificate: also CKA_SUBJECT,
+ * CKA_ISSUER, CKA_TOKEN).  label and id may be NULL.  Not logged in
+ * read-write: CR_EENV without touching the token.
  */
 int p11_token_store_cert(struct p11_token *tok, X509 *cert, const char *label,
     const unsigned char *id, size_t id_len, struct cr_err *err);
 
-/* Destroys the certificate object; invalidates the token's cached array. */
+/*
+ * Destroys the certificate object; invalidates the token's cached array.
+ * [p11 layer] `obj` must come from this token's current p11_token_certs
+ * array (a stale one is refused: CR_EENV).  The token must be logged in
+ * read-write.  Done with C_DestroyObject on the object's handle in a session
+ * of our own: PKCS11_remove_certificate needs libp11's certificate cache,
+ * which in 0.4.12 keeps destroyed objects listed and moves under its callers.
+ */
 int p11_token_remove_cert(struct p11_token *tok, const struct p11_cert_obj *obj,
     struct cr_err *err);
 

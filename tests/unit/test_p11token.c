@@ -1,0 +1,696 @@
+/*
+ * Unit tests: the pkcs11/ layer against the fixture SoftHSM2 tokens
+ * (softhsm-fixtures/LAYOUT.md), and against the fault-injecting module
+ * tests/p11fault that forwards to SoftHSM2 for what a real token will not do
+ * on demand (final PIN try, locked, a failing C_Sign) and to count C_Login.
+ *
+ * Needs FIX (the fixture directory) and SOFTHSM2_CONF, as tests/run.sh sets
+ * them; without FIX every test is skipped.  The fault module is $P11FAULT,
+ * else $BUILD/tests/p11fault.so; the fault tests skip when it is missing.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "../../common/util.h"
+#include "../../pkcs11/p11.h"
+
+static const char *fix;
+static char softhsm[4096];
+static char softhsm_alt[4096];	/* another spelling of the same file */
+static char faultmod[4096];
+static char logpath[4096];
+
+static char *
+fixpath(const char *name)
+{
+	return cr_xasprintf("%s/%s", fix, name);
+}
+
+static void
+need_fix(void)
+{
+	if (fix == NULL)
+		skip();
+}
+
+static void
+need_fault(void)
+{
+	need_fix();
+	if (access(faultmod, R_OK) != 0) {
+		fprintf(stderr, "# no fault module at %s\n", faultmod);
+		skip();
+	}
+}
+
+/* A ctx whose `tokens` entry sends `label` to `module` with PIN file `pin`. */
+static struct p11_ctx *
+ctx_with(const char *label, const char *module, const char *pin)
+{
+	struct p11_ctx *ctx = NULL;
+	struct cr_err err;
+	char *uri = cr_xasprintf("pkcs11:token=%s", label);
+	char *pinpath = pin ? fixpath(pin) : NULL;
+
+	assert_int_equal(p11_ctx_new(&ctx, &err), CR_OK);
+	if (p11_ctx_add_token_conf(ctx, uri, module, pinpath, &err) != CR_OK)
+		fail_msg("token conf: %s", err.msg);
+	free(uri);
+	free(pinpath);
+	return ctx;
+}
+
+static struct p11_token *
+one_token(struct p11_ctx *ctx, const char *text)
+{
+	struct p11_uri *u = NULL;
+	struct p11_token **v = NULL, *t;
+	struct cr_err err;
+	size_t n = 0;
+
+	if (p11_uri_parse(text, NULL, &u, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	if (p11_find_tokens(ctx, u, &v, &n, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(n, 1);
+	t = v[0];
+	free(v);
+	p11_uri_free(u);
+	return t;
+}
+
+static struct p11_cert_obj *
+cert_by_label(struct p11_token *t, const char *label)
+{
+	struct p11_cert_obj *c = NULL;
+	struct cr_err err;
+	size_t n = 0, i;
+
+	if (p11_token_certs(t, &c, &n, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	for (i = 0; i < n; i++)
+		if (c[i].label != NULL && strcmp(c[i].label, label) == 0)
+			return &c[i];
+	fail_msg("no certificate '%s' on token '%s'", label, p11_token_label(t));
+	return NULL;
+}
+
+/* Lines "NAME" in the fault module's call log. */
+static int
+count_calls(const char *name)
+{
+	char line[128];
+	FILE *f = fopen(logpath, "r");
+	int n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line, name) == 0)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	struct cr_err err;
+	FILE *f;
+
+	if (cr_read_file(from, 64u << 20, &buf, &len, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	f = fopen(to, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(buf);
+}
+
+static void
+fault_env(const char *name, const char *value)
+{
+	unlink(logpath);
+	unsetenv("P11FAULT_FINAL_TRY");
+	unsetenv("P11FAULT_LOCKED");
+	unsetenv("P11FAULT_COUNT_LOW");
+	unsetenv("P11FAULT_FAIL");
+	setenv("P11FAULT_LOG", logpath, 1);
+	setenv("P11FAULT_MODULE", softhsm, 1);
+	if (name != NULL)
+		setenv(name, value, 1);
+}
+
+static int
+teardown_fault(void **state)
+{
+	(void)state;
+	fault_env(NULL, NULL);
+	unsetenv("P11FAULT_LOG");
+	unlink(logpath);
+	return 0;
+}
+
+/* ---- tokens ---------------------------------------------------------- */
+
+static void
+test_find_token(void **state)
+{
+	struct p11_ctx *ctx = NULL;
+	struct p11_uri *u = NULL;
+	struct p11_token **v = NULL, *a, *b;
+	struct cr_err err;
+	size_t n = 0;
+	char *text;
+
+	(void)state;
+	need_fix();
+	assert_int_equal(p11_ctx_new(&ctx, &err), CR_OK);
+
+	/* by module-path; twice through two spellings: one module, one token */
+	text = cr_xasprintf("pkcs11:token=edge?module-path=%s", softhsm);
+	a = one_token(ctx, text);
+	free(text);
+	assert_string_equal(p11_token_label(a), "edge");
+	assert_non_null(p11_token_serial(a));
+	assert_true(strncmp(p11_token_uri(a), "pkcs11:token=edge;serial=", 25) == 0);
+	text = cr_xasprintf("pkcs11:token=edge;serial=%s?module-path=%s",
+	    p11_token_serial(a), softhsm_alt);
+	b = one_token(ctx, text);
+	free(text);
+	assert_ptr_equal(a, b);
+	/* the token's own URI finds it again (here through the registry) */
+	assert_ptr_equal(one_token(ctx, p11_token_uri(a)), a);
+
+	/* no such token: environment failure naming the URI */
+	assert_int_equal(p11_uri_parse("pkcs11:token=no-such-token", NULL, &u, &err), CR_OK);
+	assert_int_equal(p11_find_tokens(ctx, u, &v, &n, &err), CR_EENV);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err.msg, "no token matches 'pkcs11:token=no-such-token'"));
+	p11_uri_free(u);
+
+	/* a module that cannot be loaded: environment failure naming it */
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge?module-path=/nonexistent/mod.so",
+	    NULL, &u, &err), CR_OK);
+	assert_int_equal(p11_find_tokens(ctx, u, &v, &n, &err), CR_EENV);
+	assert_non_null(strstr(err.msg, "'/nonexistent/mod.so'"));
+	p11_uri_free(u);
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge?module-name=no-such-module", NULL, &u,
+	    &err), CR_OK);
+	assert_int_equal(p11_find_tokens(ctx, u, &v, &n, &err), CR_EENV);
+	assert_non_null(strstr(err.msg, "'no-such-module'"));
+	p11_uri_free(u);
+	p11_ctx_free(ctx);
+}
+
+static void
+test_certs(void **state)
+{
+	static const struct {
+		const char *label, *id;
+	} want[] = {
+		{ "mail-2025", "10" }, { "mail-2026", "20" }, { "ec-2026", "30" },
+		{ "expired", "40" }, { "default", "50" }, { "extractable", "60" },
+		{ "noeku", "70" },
+	};
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_cert_obj *c = NULL, **found = NULL;
+	struct p11_uri *u = NULL;
+	struct cr_err err;
+	size_t n = 0, i, j, nf = 0;
+
+	(void)state;
+	need_fix();
+	ctx = ctx_with("edge", softhsm, NULL);
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_certs(t, &c, &n, &err), CR_OK);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		for (j = 0; j < n; j++) {
+			char *hex = cr_hex_upper(c[j].id, c[j].id_len);
+			int same = c[j].label && strcmp(c[j].label, want[i].label) == 0 &&
+			    strcmp(hex, want[i].id) == 0;
+
+			free(hex);
+			if (same)
+				break;
+		}
+		if (j == n)
+			fail_msg("no certificate '%s' with CKA_ID %s", want[i].label, want[i].id);
+		assert_non_null(c[j].x509);
+		assert_ptr_equal(c[j].token, t);
+	}
+	/* listing needs no login */
+	assert_int_equal(p11_token_login_result(t), P11_LOGIN_NOT_TRIED);
+
+	/* by object, by id (byte 0x20), by both; other types name no certificate */
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge;object=mail-2026;type=cert", NULL, &u,
+	    &err), CR_OK);
+	assert_int_equal(p11_find_certs(ctx, u, &found, &nf, &err), CR_OK);
+	assert_int_equal(nf, 1);
+	assert_string_equal(found[0]->label, "mail-2026");
+	free(found);
+	p11_uri_free(u);
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge;id=%20", NULL, &u, &err), CR_OK);
+	assert_int_equal(p11_find_certs(ctx, u, &found, &nf, &err), CR_OK);
+	assert_int_equal(nf, 1);
+	assert_string_equal(found[0]->label, "mail-2026");
+	free(found);
+	p11_uri_free(u);
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge;id=%20;object=mail-2025", NULL, &u,
+	    &err), CR_OK);
+	assert_int_equal(p11_find_certs(ctx, u, &found, &nf, &err), CR_OK);
+	assert_int_equal(nf, 0);
+	free(found);
+	p11_uri_free(u);
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge;type=private", NULL, &u, &err), CR_OK);
+	assert_int_equal(p11_find_certs(ctx, u, &found, &nf, &err), CR_OK);
+	assert_int_equal(nf, 0);
+	assert_null(found);
+	p11_uri_free(u);
+	/* every certificate of the token */
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge", NULL, &u, &err), CR_OK);
+	assert_int_equal(p11_find_certs(ctx, u, &found, &nf, &err), CR_OK);
+	assert_int_equal(nf, n);
+	free(found);
+	p11_uri_free(u);
+	assert_int_equal(p11_token_login_result(t), P11_LOGIN_NOT_TRIED);
+	p11_ctx_free(ctx);
+}
+
+/* ---- keys and the test signature --------------------------------------- */
+
+static void
+test_keys(void **state)
+{
+	struct p11_ctx *ctx = NULL;
+	struct p11_token *t;
+	struct p11_key_obj *k = NULL, *k2 = NULL, **found = NULL;
+	struct p11_cert_obj *newc, *oldc, *ecc, *exc;
+	struct p11_uri *u = NULL;
+	struct cr_err err;
+	size_t nf = 0;
+	char *text, *pin = NULL;
+
+	(void)state;
+	need_fix();
+	assert_int_equal(p11_ctx_new(&ctx, &err), CR_OK);
+	/* the PIN source of the URI that found the token is the token's */
+	pin = fixpath("edge.pin");
+	text = cr_xasprintf("pkcs11:token=edge?module-path=%s&pin-source=file:%s", softhsm, pin);
+	t = one_token(ctx, text);
+	free(text);
+	free(pin);
+	newc = cert_by_label(t, "mail-2026");
+	oldc = cert_by_label(t, "mail-2025");
+	ecc = cert_by_label(t, "ec-2026");
+	exc = cert_by_label(t, "extractable");
+
+	/* by CKA_ID; logs in on the way */
+	assert_int_equal(p11_key_for_cert(t, newc->x509, newc->id, newc->id_len, &k, &err), CR_OK);
+	assert_int_equal(p11_token_login_result(t), P11_LOGIN_OK);
+	assert_non_null(k);
+	assert_string_equal(k->label, "mail-2026");
+	assert_int_equal(k->sensitive, 1);
+	assert_int_equal(k->extractable, 0);
+	/* by public key alone: the same key */
+	assert_int_equal(p11_key_for_cert(t, newc->x509, NULL, 0, &k2, &err), CR_OK);
+	assert_ptr_equal(k, k2);
+	/* an id that no key has falls back to the public key */
+	assert_int_equal(p11_key_for_cert(t, newc->x509, (const unsigned char *)"\x99", 1, &k2,
+	    &err), CR_OK);
+	assert_ptr_equal(k, k2);
+
+	/* the test signature: RSA, then EC; a mismatch blocks */
+	if (p11_key_test_sign(k, newc->x509, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	cr_err_clear(&err);
+	assert_int_equal(p11_key_test_sign(k, oldc->x509, &err), CR_EBLOCK);
+	assert_non_null(strstr(err.msg, "'mail-2026'"));
+	assert_non_null(strstr(err.msg, "does not match"));
+	assert_int_equal(p11_key_for_cert(t, ecc->x509, ecc->id, ecc->id_len, &k2, &err), CR_OK);
+	assert_non_null(k2);
+	assert_string_equal(k2->label, "ec-2026");
+	/* EC keys carry no point: found through the public-key object or the
+	 * certificate of the same CKA_ID */
+	k = NULL;
+	assert_int_equal(p11_key_for_cert(t, ecc->x509, NULL, 0, &k, &err), CR_OK);
+	assert_ptr_equal(k, k2);
+	assert_int_equal(p11_key_for_cert(t, newc->x509, newc->id, newc->id_len, &k, &err),
+	    CR_OK);
+	if (p11_key_test_sign(k2, ecc->x509, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(p11_key_test_sign(k2, newc->x509, &err), CR_EBLOCK);
+
+	/* key protection flags as the token reports them */
+	assert_int_equal(p11_key_for_cert(t, exc->x509, exc->id, exc->id_len, &k2, &err), CR_OK);
+	assert_non_null(k2);
+	assert_int_equal(k2->extractable, 1);
+
+	/* a key URI */
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge;object=mail-2026;type=private", NULL,
+	    &u, &err), CR_OK);
+	assert_int_equal(p11_find_keys(ctx, u, &found, &nf, &err), CR_OK);
+	assert_int_equal(nf, 1);
+	assert_ptr_equal(found[0], k);
+	free(found);
+	p11_uri_free(u);
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge;object=mail-2026;type=cert", NULL,
+	    &u, &err), CR_OK);
+	assert_int_equal(p11_find_keys(ctx, u, &found, &nf, &err), CR_OK);
+	assert_int_equal(nf, 0);
+	p11_uri_free(u);
+	p11_ctx_free(ctx);
+}
+
+/* Without a PIN source nothing is tried, and a later PIN source still may. */
+static void
+test_no_pin(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_key_obj *k = NULL;
+	size_t n = 0;
+	struct cr_err err;
+	char *pin;
+
+	(void)state;
+	need_fix();
+	ctx = ctx_with("edge", softhsm, NULL);
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_keys(t, &k, &n, &err), CR_EENV);
+	assert_non_null(strstr(err.msg, "no PIN source for token 'edge'"));
+	assert_int_equal(p11_token_login_result(t), P11_LOGIN_NO_PIN);
+	pin = fixpath("edge.pin");
+	assert_int_equal(p11_token_login(t, pin, 0, &err), CR_OK);
+	free(pin);
+	assert_int_equal(p11_token_keys(t, &k, &n, &err), CR_OK);
+	assert_true(n >= 7);
+	p11_ctx_free(ctx);
+}
+
+/* ---- login through the fault module ----------------------------------- */
+
+static void
+test_wrong_pin(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_key_obj *k = NULL;
+	struct p11_pin_state st;
+	struct cr_err err, err2;
+	size_t n = 0;
+
+	(void)state;
+	need_fault();
+	fault_env(NULL, NULL);
+	ctx = ctx_with("spare", faultmod, "wrong.pin");
+	t = one_token(ctx, "pkcs11:token=spare");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_string_equal(err.msg, "PIN refused by token 'spare' (CKR_PIN_INCORRECT); not retried");
+	assert_int_equal(p11_token_login_result(t), P11_LOGIN_FAILED);
+	assert_int_equal(count_calls("C_Login"), 1);
+	/* the second call answers from memory: no second C_Login, same message */
+	assert_int_equal(p11_token_login(t, NULL, 0, &err2), CR_EENV);
+	assert_string_equal(err2.msg, err.msg);
+	assert_int_equal(p11_token_keys(t, &k, &n, &err2), CR_EENV);
+	assert_string_equal(err2.msg, err.msg);
+	assert_int_equal(count_calls("C_Login"), 1);
+	p11_ctx_free(ctx);
+
+	/* SoftHSM reports COUNT_LOW after a wrong PIN, until a good login */
+	fault_env(NULL, NULL);
+	ctx = ctx_with("spare", faultmod, "spare.pin");
+	t = one_token(ctx, "pkcs11:token=spare");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
+	p11_token_login_pin_state(t, &st);
+	assert_int_equal(st.count_low, 1);
+	assert_int_equal(p11_token_pin_state(t, &st, &err), CR_OK);
+	assert_int_equal(st.count_low, 0);
+	assert_int_equal(count_calls("C_Login"), 1);
+	p11_ctx_free(ctx);
+}
+
+/* One token through two modules: a refused PIN is not tried through the other. */
+static void
+test_twin_refused(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *a, *b;
+	struct cr_err err, err2;
+	char *copy, *text;
+
+	(void)state;
+	need_fault();
+	fault_env(NULL, NULL);
+	/* a second file: another module as far as anyone can tell */
+	copy = cr_xasprintf("%s.twin.so", logpath);
+	copy_file(faultmod, copy);
+	ctx = ctx_with("spare", faultmod, "wrong.pin");
+	a = one_token(ctx, "pkcs11:token=spare");
+	assert_int_equal(p11_token_login(a, NULL, 0, &err), CR_EENV);
+	text = cr_xasprintf("pkcs11:token=spare?module-path=%s", copy);
+	b = one_token(ctx, text);
+	free(text);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(p11_token_login(b, NULL, 0, &err2), CR_EENV);
+	assert_string_equal(err2.msg, err.msg);
+	assert_int_equal(count_calls("C_Login"), 1);
+	p11_ctx_free(ctx);
+	unlink(copy);
+	free(copy);
+}
+
+static void
+test_final_try(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_pin_state st;
+	struct cr_err err;
+
+	(void)state;
+	need_fault();
+	fault_env("P11FAULT_FINAL_TRY", "1");
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_pin_state(t, &st, &err), CR_OK);
+	assert_int_equal(st.final_try, 1);
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_non_null(strstr(err.msg, "token 'edge' reports its final PIN try"));
+	assert_int_equal(p11_token_login_result(t), P11_LOGIN_REFUSED);
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_int_equal(count_calls("C_Login"), 0);
+	p11_ctx_free(ctx);
+
+	/* forced, the (right) PIN is presented once */
+	fault_env("P11FAULT_FINAL_TRY", "1");
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	p11_ctx_set_force_login(ctx, 1);
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
+	assert_int_equal(count_calls("C_Login"), 1);
+	p11_ctx_free(ctx);
+}
+
+static void
+test_locked(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct cr_err err;
+
+	(void)state;
+	need_fault();
+	fault_env("P11FAULT_LOCKED", "1");
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	p11_ctx_set_force_login(ctx, 1);	/* force does not unlock */
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_non_null(strstr(err.msg, "token 'edge' is locked"));
+	assert_int_equal(p11_token_login_result(t), P11_LOGIN_REFUSED);
+	assert_int_equal(count_calls("C_Login"), 0);
+	p11_ctx_free(ctx);
+}
+
+static void
+test_count_low(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_pin_state st;
+	struct cr_err err;
+
+	(void)state;
+	need_fault();
+	fault_env("P11FAULT_COUNT_LOW", "1");
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_pin_state(t, &st, &err), CR_OK);
+	assert_int_equal(st.count_low, 1);
+	assert_int_equal(st.final_try, 0);
+	assert_int_equal(st.locked, 0);
+	/* a low count does not stop the login, and is remembered for reporting */
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
+	p11_token_login_pin_state(t, &st);
+	assert_int_equal(st.count_low, 1);
+	assert_int_equal(count_calls("C_Login"), 1);
+	p11_ctx_free(ctx);
+}
+
+static void
+test_sign_fault(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_cert_obj *c;
+	struct p11_key_obj *k = NULL;
+	struct cr_err err;
+
+	(void)state;
+	need_fault();
+	fault_env("P11FAULT_FAIL", "C_Sign:1");
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	c = cert_by_label(t, "mail-2026");
+	assert_int_equal(p11_key_for_cert(t, c->x509, c->id, c->id_len, &k, &err), CR_OK);
+	assert_non_null(k);
+	/* the token failing to sign is the environment's fault, not a mismatch */
+	assert_int_equal(p11_key_test_sign(k, c->x509, &err), CR_EENV);
+	assert_non_null(strstr(err.msg, "'mail-2026'"));
+	/* only the first C_Sign fails */
+	if (p11_key_test_sign(k, c->x509, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	p11_ctx_free(ctx);
+}
+
+/* ---- writes ------------------------------------------------------------- */
+
+static void
+test_store_remove(void **state)
+{
+	static const unsigned char id[] = { 0x7f, 0x01 };
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_cert_obj *c = NULL, **found = NULL;
+	struct p11_uri *u = NULL;
+	struct cr_err err;
+	size_t n = 0, n0, nf = 0, i;
+	char *path;
+	FILE *f;
+	X509 *x;
+
+	(void)state;
+	need_fix();
+	path = fixpath("certs/other.pem");
+	f = fopen(path, "r");
+	if (f == NULL)
+		fail_msg("cannot open %s", path);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	free(path);
+	assert_non_null(x);
+
+	/* read-only login: writes are refused without touching the token */
+	ctx = ctx_with("spare", softhsm, "spare.pin");
+	t = one_token(ctx, "pkcs11:token=spare");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
+	assert_int_equal(p11_token_store_cert(t, x, "p11token-test", id, sizeof(id), &err),
+	    CR_EENV);
+	assert_non_null(strstr(err.msg, "read-write"));
+	assert_int_equal(p11_token_login(t, NULL, 1, &err), CR_EENV);
+	p11_ctx_free(ctx);
+
+	ctx = ctx_with("spare", softhsm, "spare.pin");
+	p11_ctx_set_read_write(ctx, 1);
+	t = one_token(ctx, "pkcs11:token=spare");
+	assert_int_equal(p11_token_certs(t, &c, &n0, &err), CR_OK);
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
+	if (p11_token_store_cert(t, x, "p11token-test", id, sizeof(id), &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(p11_token_certs(t, &c, &n, &err), CR_OK);
+	assert_int_equal(n, n0 + 1);
+	assert_int_equal(p11_uri_parse("pkcs11:token=spare;object=p11token-test;id=%7f%01", NULL,
+	    &u, &err), CR_OK);
+	assert_int_equal(p11_find_certs(ctx, u, &found, &nf, &err), CR_OK);
+	assert_int_equal(nf, 1);
+	assert_int_equal(X509_cmp(found[0]->x509, x), 0);
+	if (p11_token_remove_cert(t, found[0], &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	/* the array it came from is stale now */
+	assert_int_equal(p11_token_remove_cert(t, found[0], &err), CR_EENV);
+	free(found);
+	assert_int_equal(p11_token_certs(t, &c, &n, &err), CR_OK);
+	assert_int_equal(n, n0);
+	for (i = 0; i < n; i++)
+		assert_true(c[i].label == NULL || strcmp(c[i].label, "p11token-test") != 0);
+	p11_uri_free(u);
+	p11_ctx_free(ctx);
+	X509_free(x);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find_token),
+		cmocka_unit_test(test_certs),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_no_pin),
+		cmocka_unit_test_teardown(test_wrong_pin, teardown_fault),
+		cmocka_unit_test_teardown(test_twin_refused, teardown_fault),
+		cmocka_unit_test_teardown(test_final_try, teardown_fault),
+		cmocka_unit_test_teardown(test_locked, teardown_fault),
+		cmocka_unit_test_teardown(test_count_low, teardown_fault),
+		cmocka_unit_test_teardown(test_sign_fault, teardown_fault),
+		cmocka_unit_test(test_store_remove),
+	};
+	const char *s, *build;
+
+	fix = getenv("FIX");
+	if (fix != NULL && *fix == '\0')
+		fix = NULL;
+	s = getenv("SOFTHSM_MODULE");
+	snprintf(softhsm, sizeof(softhsm), "%s",
+	    s && *s ? s : "/usr/lib/softhsm/libsofthsm2.so");
+	s = strrchr(softhsm, '/');
+	if (s != NULL)
+		snprintf(softhsm_alt, sizeof(softhsm_alt), "%.*s/./%s", (int)(s - softhsm), softhsm,
+		    s + 1);
+	s = getenv("P11FAULT");
+	build = getenv("BUILD");
+	if (s && *s)
+		snprintf(faultmod, sizeof(faultmod), "%s", s);
+	else
+		snprintf(faultmod, sizeof(faultmod), "%s/tests/p11fault.so",
+		    build && *build ? build : "build");
+	/* relative paths would be resolved against nothing in particular */
+	if (faultmod[0] != '/') {
+		char cwd[2048];
+
+		if (getcwd(cwd, sizeof(cwd)) != NULL) {
+			char *abs = cr_xasprintf("%s/%s", cwd, faultmod);
+
+			snprintf(faultmod, sizeof(faultmod), "%s", abs);
+			free(abs);
+		}
+	}
+	snprintf(logpath, sizeof(logpath), "%s/p11token-%ld.log",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+	return cmocka_run_group_tests_name("p11token", tests, NULL, NULL);
+}

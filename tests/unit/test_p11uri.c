@@ -1,0 +1,236 @@
+/* Unit tests: RFC 7512 URIs as the pkcs11/ layer accepts them (no token needed). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../common/util.h"
+#include "../../pkcs11/p11.h"
+
+/* Good URIs: what each one yields. */
+static void
+test_good(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *base;
+		enum p11_objtype type;
+		int token_only;
+		const char *object;	/* NULL: absent */
+		const char *id;		/* hex, NULL: absent */
+		const char *pin;	/* resolved pin-source, NULL: absent */
+		const char *mpath, *mname;
+	} t[] = {
+		{ "pkcs11:token=edge", NULL, P11_TYPE_ANY, 1, NULL, NULL, NULL, NULL, NULL },
+		{ "pkcs11:", NULL, P11_TYPE_ANY, 1, NULL, NULL, NULL, NULL, NULL },
+		{ "pkcs11:token=edge;object=mail-2025;type=cert", NULL, P11_TYPE_CERT, 0,
+		  "mail-2025", NULL, NULL, NULL, NULL },
+		{ "pkcs11:token=edge;object=mail-2026;type=private", NULL, P11_TYPE_PRIVATE, 0,
+		  "mail-2026", NULL, NULL, NULL, NULL },
+		{ "pkcs11:type=public", NULL, P11_TYPE_PUBLIC, 0, NULL, NULL, NULL, NULL, NULL },
+		/* id: percent-encoded bytes; "01" is two ASCII digits */
+		{ "pkcs11:id=%01", NULL, P11_TYPE_ANY, 0, NULL, "01", NULL, NULL, NULL },
+		{ "pkcs11:id=%20%1f", NULL, P11_TYPE_ANY, 0, NULL, "201F", NULL, NULL, NULL },
+		{ "pkcs11:id=01", NULL, P11_TYPE_ANY, 0, NULL, "3031", NULL, NULL, NULL },
+		{ "pkcs11:object=my%20cert", NULL, P11_TYPE_ANY, 0, "my cert", NULL, NULL, NULL,
+		  NULL },
+		{ "pkcs11:token=edge;serial=70d867f5c890f1e6;manufacturer=SoftHSM%20project;"
+		  "model=SoftHSM%20v2", NULL, P11_TYPE_ANY, 1, NULL, NULL, NULL, NULL, NULL },
+		{ "pkcs11:token=edge;type=cert?pin-source=file:/etc/edge.pin", NULL, P11_TYPE_CERT,
+		  0, NULL, NULL, "/etc/edge.pin", NULL, NULL },
+		{ "pkcs11:token=edge?pin-source=/etc/edge.pin", NULL, P11_TYPE_ANY, 1, NULL, NULL,
+		  "/etc/edge.pin", NULL, NULL },
+		{ "pkcs11:token=edge?pin-source=file:///etc/edge.pin", NULL, P11_TYPE_ANY, 1, NULL,
+		  NULL, "/etc/edge.pin", NULL, NULL },
+		{ "pkcs11:token=edge?pin-source=file:pins/edge.pin", "/etc/cr", P11_TYPE_ANY, 1,
+		  NULL, NULL, "/etc/cr/pins/edge.pin", NULL, NULL },
+		{ "pkcs11:token=edge?module-path=/usr/lib/softhsm/libsofthsm2.so", NULL,
+		  P11_TYPE_ANY, 1, NULL, NULL, NULL, "/usr/lib/softhsm/libsofthsm2.so", NULL },
+		{ "pkcs11:token=edge?module-path=mods/x.so", "/opt", P11_TYPE_ANY, 1, NULL, NULL,
+		  NULL, "/opt/mods/x.so", NULL },
+		{ "pkcs11:token=edge?module-name=softhsm2&pin-source=file:/p", NULL, P11_TYPE_ANY,
+		  1, NULL, NULL, "/p", NULL, "softhsm2" },
+		{ "pkcs11:slot-id=3;library-description=x;slot-description=y", NULL, P11_TYPE_ANY,
+		  1, NULL, NULL, NULL, NULL, NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct p11_uri *u = NULL;
+		struct cr_err err;
+		const unsigned char *id;
+		size_t idlen;
+		int r;
+
+		cr_err_clear(&err);
+		r = p11_uri_parse(t[i].text, t[i].base, &u, &err);
+		if (r != CR_OK)
+			fail_msg("'%s': status %d (%s)", t[i].text, r, err.msg);
+		assert_string_equal(p11_uri_text(u), t[i].text);
+		assert_int_equal(p11_uri_type(u), t[i].type);
+		if (p11_uri_is_token_only(u) != t[i].token_only)
+			fail_msg("'%s': token-only %d", t[i].text, p11_uri_is_token_only(u));
+		if (t[i].object == NULL)
+			assert_null(p11_uri_object(u));
+		else
+			assert_string_equal(p11_uri_object(u), t[i].object);
+		id = p11_uri_id(u, &idlen);
+		if (t[i].id == NULL) {
+			assert_null(id);
+			assert_int_equal(idlen, 0);
+		} else {
+			char *hex = cr_hex_upper(id, idlen);
+
+			assert_non_null(id);
+			assert_string_equal(hex, t[i].id);
+			free(hex);
+		}
+		if (t[i].pin == NULL)
+			assert_null(p11_uri_pin_source(u));
+		else
+			assert_string_equal(p11_uri_pin_source(u), t[i].pin);
+		if (t[i].mpath == NULL)
+			assert_null(p11_uri_module_path(u));
+		else
+			assert_string_equal(p11_uri_module_path(u), t[i].mpath);
+		if (t[i].mname == NULL)
+			assert_null(p11_uri_module_name(u));
+		else
+			assert_string_equal(p11_uri_module_name(u), t[i].mname);
+		p11_uri_free(u);
+	}
+}
+
+/* Refused URIs: CR_EINPUT, the message names the URI and says why. */
+static void
+test_refused(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;	/* substring of the message */
+	} t[] = {
+		{ "pkcs11:token=edge?pin-value=s3cr3t", "pin-value" },
+		{ "pkcs11:token=edge?pin-source=file:/p&pin-value=s3cr3t", "pin-value" },
+		{ "pkcs11:token=edge;foo=bar", "unknown attribute 'foo'" },
+		{ "pkcs11:token=edge?foo=bar", "unknown attribute 'foo'" },
+		{ "pkcs11:token=edge;x-vendor=1", "unknown attribute 'x-vendor'" },
+		{ "pkcs11:token=edge;token=other", "given twice" },
+		{ "pkcs11:token=edge;type=foo", "bad value in 'type=foo'" },
+		{ "pkcs11:type=data", "type must be cert, private or public" },
+		{ "pkcs11:type=secret-key", "type must be cert, private or public" },
+		{ "pkcs11:token=0123456789012345678901234567890123456789",
+		  "bad value in 'token=" },
+		{ "pkcs11:id=%zz", "bad PKCS#11 URI 'pkcs11:id=%zz'" },
+		{ "pkcs11:token", "is not name=value" },
+		{ "http://example.com/", "must start with 'pkcs11:'" },
+		{ "", "must start with 'pkcs11:'" },
+		{ "pkcs11:token=edge?pin-source=env:PIN", "pin-source must be file:PATH" },
+		{ "pkcs11:token=edge?pin-source=file://host/p", "pin-source must be file:PATH" },
+		{ "pkcs11:token=edge?pin-source=", "pin-source must be file:PATH" },
+		{ "pkcs11:token=edge?module-path=", "empty module-path" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct p11_uri *u = (struct p11_uri *)&u;	/* set to NULL on entry */
+		struct cr_err err;
+		int r;
+
+		cr_err_clear(&err);
+		r = p11_uri_parse(t[i].text, NULL, &u, &err);
+		if (r != CR_EINPUT)
+			fail_msg("'%s': status %d, expected %d", t[i].text, r, CR_EINPUT);
+		assert_null(u);
+		if (strstr(err.msg, t[i].want) == NULL)
+			fail_msg("'%s': message '%s' lacks '%s'", t[i].text, err.msg, t[i].want);
+		if (t[i].text[0] != '\0' && strncmp(t[i].text, "pkcs11:", 7) == 0 &&
+		    strstr(err.msg, "'pkcs11:") == NULL)
+			fail_msg("'%s': message '%s' does not name the URI", t[i].text, err.msg);
+		/* a PIN given in the URI never reaches a message */
+		if (strstr(err.msg, "s3cr3t") != NULL)
+			fail_msg("'%s': message '%s' shows the PIN", t[i].text, err.msg);
+	}
+}
+
+/* p11_uri_token_matches: a `tokens` entry applies when all its token
+ * attributes are in the URI with the same values. */
+static void
+test_token_matches(void **state)
+{
+	static const struct {
+		const char *entry, *uri;
+		int match;
+	} t[] = {
+		{ "pkcs11:token=edge", "pkcs11:token=edge", 1 },
+		{ "pkcs11:token=edge", "pkcs11:token=edge;object=mail-2025;type=cert", 1 },
+		{ "pkcs11:token=edge", "pkcs11:token=edge;serial=1234?pin-source=/p", 1 },
+		{ "pkcs11:token=edge", "pkcs11:token=spare", 0 },
+		{ "pkcs11:token=edge", "pkcs11:token=Edge", 0 },
+		{ "pkcs11:token=edge", "pkcs11:token=edge2", 0 },
+		{ "pkcs11:token=edge", "pkcs11:object=mail-2025", 0 },
+		{ "pkcs11:token=edge;serial=1234", "pkcs11:token=edge", 0 },
+		{ "pkcs11:token=edge;serial=1234", "pkcs11:token=edge;serial=1234", 1 },
+		{ "pkcs11:token=edge;serial=1234", "pkcs11:serial=1234;token=edge;id=%01", 1 },
+		{ "pkcs11:manufacturer=SoftHSM%20project", "pkcs11:manufacturer=SoftHSM%20project;"
+		  "token=x", 1 },
+		{ "pkcs11:model=SoftHSM%20v2", "pkcs11:token=edge", 0 },
+		{ "pkcs11:", "pkcs11:token=edge", 1 },
+		{ "pkcs11:", "pkcs11:", 1 },
+		/* module and object attributes are no token attributes */
+		{ "pkcs11:token=edge?module-path=/m.so", "pkcs11:token=edge", 1 },
+		{ "pkcs11:token=edge;object=a", "pkcs11:token=edge;object=b", 1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct p11_uri *a = NULL, *b = NULL;
+		struct cr_err err;
+
+		assert_int_equal(p11_uri_parse(t[i].entry, NULL, &a, &err), CR_OK);
+		assert_int_equal(p11_uri_parse(t[i].uri, NULL, &b, &err), CR_OK);
+		if (p11_uri_token_matches(a, b) != t[i].match)
+			fail_msg("entry '%s' vs '%s': expected %d", t[i].entry, t[i].uri, t[i].match);
+		p11_uri_free(a);
+		p11_uri_free(b);
+	}
+}
+
+/* A `tokens` entry's own URI is checked like any other. */
+static void
+test_token_conf(void **state)
+{
+	struct p11_ctx *ctx = NULL;
+	struct cr_err err;
+
+	(void)state;
+	assert_int_equal(p11_ctx_new(&ctx, &err), CR_OK);
+	assert_int_equal(p11_ctx_add_token_conf(ctx, "pkcs11:token=edge", "softhsm2",
+	    "file:/etc/edge.pin", &err), CR_OK);
+	assert_int_equal(p11_ctx_add_token_conf(ctx, "pkcs11:token=edge?pin-value=s3cr3t", NULL,
+	    NULL, &err), CR_EINPUT);
+	assert_null(strstr(err.msg, "s3cr3t"));
+	assert_non_null(strstr(err.msg, "pin-value=***"));
+	assert_int_equal(p11_ctx_add_token_conf(ctx, "pkcs11:token=edge", NULL, "env:PIN",
+	    &err), CR_EINPUT);
+	p11_ctx_free(ctx);
+	p11_ctx_free(NULL);
+	p11_uri_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_token_matches),
+		cmocka_unit_test(test_token_conf),
+	};
+	return cmocka_run_group_tests_name("p11uri", tests, NULL, NULL);
+}
