@@ -8,6 +8,17 @@
  * Two DNs match when their RDNs pair up in order with equal attribute types
  * (case-insensitive; S = ST, E = emailAddress) and values equal ignoring
  * case, surrounding blanks and runs of white space (SPEC 3.2).
+ *
+ * Refinements of SPEC 3.2 (as crypt32 does it):
+ *  - types crypt32 also names are written with its names: I (initials),
+ *    Description, PostalCode, POBox, Phone, X21Address, dnQualifier,
+ *    UnstructuredName, UnstructuredAddress; any other type is "OID.1.2.3";
+ *  - the AVAs of a multi-valued RDN are written in their encoded order and
+ *    compared as a set (a SET OF has no order);
+ *  - a value is also quoted when it holds a newline; an empty value is
+ *    written bare ("CN=");
+ *  - case is ignored for ASCII, Latin-1, Latin Extended-A, Greek and
+ *    Cyrillic letters; white space is ASCII space, tab, CR and LF.
  */
 #ifndef CRT_DN_H
 #define CRT_DN_H
@@ -31,12 +42,22 @@ struct crt_dn {
 /* Windows rendering of an X509_NAME.  New string; free() it. */
 char *crt_dn_render(const X509_NAME *name);
 
+/* Windows rendering of a crt_dn (parsed or built).  New string; free() it. */
+char *crt_dn_format(const struct crt_dn *dn);
+
 /* "<I>" issuer "<S>" subject of a certificate.  New string; free() it. */
 char *crt_tls_name(const X509 *x);
 
 /*
- * Parses a Windows-rendered DN ("CN=a, O=\"b, c\", C=US").  CR_EINPUT with
- * the position on malformed text.  *dn is filled (crt_dn_release it).
+ * Parses a Windows-rendered DN ("CN=a, O=\"b, c\", C=US").  RDNs are
+ * separated by ',' or ';', AVAs of one RDN by '+'; blanks around types,
+ * values and separators are ignored; a quoted value keeps its blanks and
+ * "" stands for one quote.  Types: the names above (any case), their
+ * synonyms (ST, emailAddress, Email, Title, GivenName, Initials, ...),
+ * OpenSSL's short and long names, "OID.1.2.3" or "1.2.3"; they are stored
+ * canonical.  The empty text is the empty DN.  CR_EINPUT naming the text
+ * and the position on malformed text or an unknown type.  *dn is filled
+ * (empty on error; crt_dn_release it either way).
  */
 int crt_dn_parse(const char *text, struct crt_dn *dn, struct cr_err *err);
 void crt_dn_release(struct crt_dn *dn);

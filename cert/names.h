@@ -8,9 +8,16 @@
 
 /*
  * 1 when `name` is covered by a SAN dNSName of x (case-insensitive; a
- * wildcard only as the whole left-most label, matching exactly one label);
- * the subject CN is consulted only when x has no SAN dNSName at all.
- * IP-address names match SAN iPAddress entries.
+ * trailing dot on either side ignored; a wildcard only as the whole
+ * left-most label "*", matching exactly one non-empty label, never the
+ * parent domain, and only with at least two labels after it - "*.com"
+ * covers nothing; partial wildcards "w*.x.com" match only themselves);
+ * the subject CNs are consulted (same rules) only when x has no SAN
+ * dNSName at all.  IP-address names ("10.0.0.5", "2001:db8::5",
+ * "[2001:db8::5]") match SAN iPAddress entries only, never a CN or a
+ * dNSName.  dNSNames with an embedded NUL are ignored.  NULL or "": 0.
+ * Hand-written rather than X509_check_host so that exactly these rules
+ * hold whatever the OpenSSL version.
  */
 int crt_name_covered(const X509 *x, const char *name);
 
