@@ -182,20 +182,52 @@ int p11__same_token(const struct p11_token *a, const struct p11_token *b);
 CK_RV p11__raw_open(struct p11_token *tok, int rw, CK_SESSION_HANDLE *s);
 void p11__raw_close(struct p11_token *tok, CK_SESSION_HANDLE s);
 
-/* ---- objects.c ---- */
-/* "'mail-2026'" or "with CKA_ID 20" for messages, into buf. */
-const char *p11__key_name(const struct p11_key_obj *k, char *buf, size_t len);
-void p11__token_free_objects(struct p11_token *tok);
-/* Drops the certificate cache (into the graveyard) after a write. */
-void p11__token_invalidate_certs(struct p11_token *tok);
+/* ---- raw.c ---- */
 /* Reads attributes of one object: for each template entry with pValue NULL,
- * allocates the value (free() them; unavailable ones stay NULL with
- * ulValueLen CK_UNAVAILABLE_INFORMATION). */
+ * allocates the value, NUL-terminated (free() them; unavailable ones stay
+ * NULL with ulValueLen CK_UNAVAILABLE_INFORMATION). */
 CK_RV p11__raw_attrs(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
     CK_ATTRIBUTE *t, CK_ULONG n);
+/* All objects matching a template, in one search: *out new (free()). */
+CK_RV p11__raw_find(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_ATTRIBUTE *t, CK_ULONG n,
+    CK_OBJECT_HANDLE **out, size_t *count);
+/* "cannot WHAT on token 'x': CKR_..." (absent / removed tokens said so). */
+int p11__raw_error(struct p11_token *tok, const char *what, CK_RV rv, struct cr_err *err);
+/* Byte-string order used by every index (length, then bytes). */
+int p11__bytes_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen);
+#define p11__id_eq(a, alen, b, blen) (p11__bytes_cmp((a), (alen), (b), (blen)) == 0)
+/* A growing array of borrowed pointers (results of p11_find_*). */
+struct p11_ptrs {
+	void **v;
+	size_t n, cap;
+};
+void p11__ptrs_add(struct p11_ptrs *p, void *x);
+int p11__ptr_cmp(const void *a, const void *b);	/* qsort: by address */
+
+/* ---- certs.c ---- */
+int p11__certs_ensure(struct p11_token *tok, struct cr_err *err);
+/* Drops the certificate cache (into the graveyard) after a write. */
+void p11__token_invalidate_certs(struct p11_token *tok);
+/* Frees the certificates, current and buried. */
+void p11__certs_release(struct p11_token *tok);
+
+/* ---- keys.c ---- */
+void p11__token_free_objects(struct p11_token *tok);
+struct p11_key_obj *p11__key_first_by_id(struct p11_token *tok, const unsigned char *id,
+    size_t len);
+/* "'mail-2026'" or "with CKA_ID 20" for messages, into buf (sign.c). */
+const char *p11__key_name(const struct p11_key_obj *k, char *buf, size_t len);
+
+/* ---- keyindex.c ---- */
+void p11__fp_rsa(const unsigned char *mod, size_t n, unsigned char fp[P11_FP_LEN]);
+void p11__fp_ec(const unsigned char *p, size_t n, unsigned char fp[P11_FP_LEN]);
 /* The fingerprint of a public key (RSA modulus / EC point); 0 when none. */
 int p11__fp_pkey(EVP_PKEY *pk, unsigned char fp[P11_FP_LEN]);
-/* Byte-string ordering used by every index (length, then bytes). */
-int p11__bytes_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen);
+/* The private key whose public key has this fingerprint (builds the index
+ * on first use); *out NULL when none. */
+int p11__fps_find(struct p11_token *tok, const unsigned char fp[P11_FP_LEN],
+    struct p11_key_obj **out, struct cr_err *err);
+/* Forgets the index (certificates changed). */
+void p11__fps_drop(struct p11_token *tok);
 
 #endif
