@@ -22,17 +22,36 @@ struct crt_tls_target {
 };
 
 /*
- * Connects, handshakes and returns the served chain (leaf first) in *chain
- * (NULL on entry; free with sk_X509_pop_free(.., X509_free)).
- * CR_EENV with "endpoint '127.0.0.1:8443': connection refused" (or timed
- * out, TLS handshake failed: reason, STARTTLS refused: "454 ...").
+ * Connects (every address of host in turn), speaks SMTP up to STARTTLS
+ * when asked (EHLO certrotate), handshakes (TLS 1.0 to 1.3, security level
+ * 0, no verification, SNI when t->sni) and returns the served chain (leaf
+ * first, never empty) in *chain (NULL on entry and on error; free with
+ * sk_X509_pop_free(.., X509_free)).
+ * CR_EENV with "endpoint '127.0.0.1:8443': connection refused", "...:
+ * timed out after 5000 ms while connecting" (or "during the TLS
+ * handshake", "waiting for the SMTP banner", ...), "...: TLS handshake
+ * failed: <reason>", "...: cannot resolve 'host': ...", "...: SMTP server
+ * refused the session: \"554 ...\"", "...: SMTP server does not offer
+ * STARTTLS (...)", "...: STARTTLS refused: \"454 ...\"", "endpoint '...'
+ * served no certificate".  CR_EINPUT for a missing host/port or an SNI
+ * OpenSSL refuses.  IPv6 hosts are shown as "[::1]:443".
+ *
+ * Thread-safe: no shared state (a fresh SSL_CTX per call).  The timeout
+ * bounds connect, SMTP and handshake together; name resolution is not
+ * bounded by it.  SIGPIPE is blocked in the calling thread during the call
+ * (one raised by it is consumed), so a server resetting the connection
+ * cannot kill the process.
  */
 int crt_tls_fetch(const struct crt_tls_target *t, STACK_OF(X509) **chain,
     struct cr_err *err);
 
 /*
- * Parses "tls://HOST:PORT[?sni=NAME&starttls=smtp]" (also "[v6]:port").
- * Strings in *t point into *storage (free() it).  CR_EINPUT on malformed.
+ * Parses "tls://HOST:PORT[/][?sni=NAME&starttls=smtp]" (also "[v6]:port";
+ * %25 for a zone inside brackets).  PORT is a number 1-65535; NAME is
+ * %-decoded and may not hold blanks; starttls takes only smtp (any case).
+ * Unknown, repeated or empty attributes, user information, a path or a
+ * fragment are CR_EINPUT naming the URI.  Strings in *t point into
+ * *storage (free() it; NULL on error); t->timeout_ms is 0.
  */
 int crt_tls_parse(const char *uri, struct crt_tls_target *t, char **storage,
     struct cr_err *err);
