@@ -30,10 +30,15 @@ struct crt_token_ref {
 	char *object;		/* CKA_LABEL, may be NULL */
 	unsigned char *id;	/* CKA_ID, may be NULL */
 	size_t id_len;
-	enum crt_key_state key;
-	int sensitive;		/* 1/0, -1 unknown */
+	enum crt_key_state key;	/* UNKNOWN unless describe_keys (then see key_note) */
+	int sensitive;		/* 1/0, -1 unknown (always -1 unless key is PRESENT) */
 	int extractable;	/* 1/0, -1 unknown */
-	char *key_note;		/* why the key is unknown, or NULL */
+	/*
+	 * Why the key is unknown, or NULL (also NULL when describe_keys was
+	 * off): "not logged in: no PIN source (...)", "not logged in: PIN
+	 * refused by token ...", or the p11 layer's message.
+	 */
+	char *key_note;
 	const struct p11_cert_obj *obj;	/* borrowed from the p11_ctx, may be NULL */
 };
 
@@ -48,8 +53,9 @@ struct crt_cert {
 
 /*
  * Wraps x509 (ownership taken; up-ref it first to keep yours) and chain
- * (taken, may be NULL) into a new crt_cert with digests computed.  source is
- * copied.  Never fails but on memory exhaustion (aborts).
+ * (taken, may be NULL; an empty stack is freed and stored as NULL) into a
+ * new crt_cert with digests computed.  source is copied (NULL: "").
+ * token is NULL.  Never fails but on memory exhaustion (aborts).
  */
 struct crt_cert *crt_cert_new(X509 *x509, STACK_OF(X509) *chain, const char *source);
 void crt_cert_free(struct crt_cert *c);	/* accepts NULL */
@@ -74,54 +80,94 @@ struct crt_load_opts {
 };
 
 /*
- * Loads every certificate a source names and appends them to *out:
- *  - file (PEM with chain: first is the leaf, the rest its chain; DER;
- *    PKCS#12 with ?pass-source=file:PWFILE): one entry;
- *  - directory (with scan_dirs): one entry per certificate file, sorted by name;
- *  - pkcs11: one entry per certificate object matched;
+ * Loads every certificate a source names and appends them to *out (opts
+ * may be NULL: all defaults, no tokens):
+ *  - file ("file:PATH" or a bare path; PEM with chain: first is the leaf,
+ *    the rest its chain; DER; PKCS#12 with ?pass-source=file:PWFILE): one
+ *    entry whose source is the text given.  The format is told by content,
+ *    never by extension.  PATH and PWFILE are relative to base_dir; the
+ *    query is split off at the first '?' unless PATH exists as written;
+ *    a query key other than pass-source, or a pass-source that is not
+ *    "file:PATH" / a path, is CR_EINPUT.  Messages name PATH as written;
+ *  - directory (with scan_dirs; without: CR_EINPUT "is a directory"): one
+ *    entry per regular file named *.pem *.crt *.cer *.der *.p12 *.pfx
+ *    (any case; hidden files skipped), sorted by name (bytes), each with
+ *    source "DIR/NAME" (keeping a "file:" prefix); a ?pass-source applies
+ *    to every PKCS#12 inside.  None: CR_EINPUT.  A file that cannot be
+ *    read fails the load (first message of the worst status) while the
+ *    others are still appended;
+ *  - pkcs11: (opts->p11 required, else CR_EINPUT; a URI with type=private
+ *    or type=public is CR_EINPUT): one entry per certificate object matched,
+ *    token filled.  With one match the source is the URI given; with more,
+ *    a URI naming that object (token URI + object + id + type=cert + the
+ *    given query).  With describe_keys each token is logged in to (the
+ *    URI's pin-source, else the `tokens` entry's) and the key looked up by
+ *    CKA_ID / public key: a token without any PIN source leaves the key
+ *    CRT_KEY_UNKNOWN with a note and CR_OK; a refused PIN, locked token,
+ *    unreadable PIN source or failed lookup also leaves it UNKNOWN with a
+ *    note, and the load returns that CR_EENV - with every certificate
+ *    still appended;
  *  - tls://host:port[?sni=NAME&starttls=smtp]: one entry, the served leaf
- *    with the rest of the served chain.
+ *    with the rest of the served chain (opts->timeout_ms bounds it).
  * Errors: CR_EINPUT for unreadable / malformed input ("cannot read
- * 'new/mail.pem': not a certificate"), CR_EENV for tokens / endpoints.
- * A pkcs11: source that names no certificate is CR_EINPUT "no certificate
- * matches 'URI'".
+ * 'new/mail.pem': not a certificate (line 3): bad base64 decode",
+ * "cannot read 'x.der': truncated DER (500 of 765 bytes)", "cannot read
+ * 'x.p12': wrong password or corrupt PKCS#12"), CR_EENV for tokens /
+ * endpoints.  A pkcs11: source that names no certificate is CR_EINPUT "no
+ * certificate matches 'URI'".  Entries appended before a failure stay in
+ * *out (the caller releases the list either way).
  */
 int crt_load(const char *source, const struct crt_load_opts *opts, struct crt_list *out,
     struct cr_err *err);
 
 /*
  * Loads exactly one certificate (more than one match is CR_EINPUT naming
- * the count).  *out NULL on entry; crt_cert_free it.
+ * the count: "'dir' holds 2 certificates, expected exactly one").  *out is
+ * set to NULL on entry and stays NULL on any error; crt_cert_free it.
  */
 int crt_load_one(const char *source, const struct crt_load_opts *opts,
     struct crt_cert **out, struct cr_err *err);
 
 /*
  * Parses certificates from a memory buffer holding PEM (one or more), DER
- * or PKCS#12 (pass may be NULL).  `what` names the input in messages.
- * Appends one crt_cert (leaf + chain) to *out.
+ * or PKCS#12 (pass may be NULL).  `what` names the input in messages and
+ * becomes the entry's source.  Appends one crt_cert (leaf + chain) to *out.
+ * PEM: every CERTIFICATE / X509 CERTIFICATE / TRUSTED CERTIFICATE block in
+ * order, other blocks (a key beside the certificate) skipped; a bad block
+ * is an error naming its line.  DER: trailing blanks / NULs tolerated,
+ * anything else after it is an error.  PKCS#12: the MAC is checked first
+ * (a mismatch is "wrong password or corrupt PKCS#12"); pass NULL tries no /
+ * the empty password and else asks for ?pass-source; only certificate bags
+ * are read - the private key is never decrypted; bags under RC2/RC4 (older
+ * Windows and OpenSSL exports) are decrypted with the legacy provider in a
+ * private library context; the certificate whose localKeyID is the key's
+ * is the leaf (the first one when there is no key), the others its chain.
  */
 int crt_parse_buffer(const unsigned char *buf, size_t len, const char *pass,
     const char *what, struct crt_list *out, struct cr_err *err);
 
 /* ---- description (inspect, checks, runbooks) -------------------------- */
 
+/* Every string is non-NULL except key_curve; san and eku are never NULL. */
 struct crt_info {
 	char *subject;		/* Windows rendering, most specific first */
 	char *issuer;
 	char *tls_name;		/* "<I>issuer<S>subject" */
-	char *serial;		/* upper-case hex */
+	char *serial;		/* upper-case hex of the integer's bytes (no 00 pad; "-" if negative) */
 	time_t not_before, not_after;
 	char not_before_s[32], not_after_s[32];	/* RFC 3339 UTC */
 	long days_left;		/* floor((not_after - now) / 86400); negative when expired */
-	char **san;		/* "DNS:x", "IP:1.2.3.4", "email:..", "URI:.." */
+	char **san;		/* "DNS:x", "IP:1.2.3.4", "IP:2001:db8::5", "email:..", "URI:..",
+				   also "DirName:<dn>", "RID:<oid>", "UPN:..", "othername:<oid>";
+				   bytes outside printable ASCII as \xNN */
 	size_t nsan;
 	char *sig_name;		/* "sha256WithRSAEncryption" */
 	char *sig_oid;		/* "1.2.840.113549.1.1.11" */
-	char *key_type;		/* "RSA", "EC", "ED25519", ... */
+	char *key_type;		/* "RSA", "RSA-PSS", "EC", "ED25519", "ED448", "DSA", else OpenSSL's
+				   short name, "unknown" when the key cannot be decoded */
 	int key_bits;
-	char *key_curve;	/* "prime256v1" or NULL */
-	char **eku;		/* "serverAuth", "clientAuth", or dotted OIDs */
+	char *key_curve;	/* "prime256v1" for EC, else NULL */
+	char **eku;		/* OpenSSL short names ("serverAuth", "clientAuth", ...) or dotted OIDs */
 	size_t neku;
 	int has_eku;		/* an EKU extension is present */
 	char *sha1;		/* 40 upper-case hex */
@@ -132,7 +178,11 @@ struct crt_info {
 void crt_info_get(const struct crt_cert *c, time_t now, struct crt_info *info);
 void crt_info_release(struct crt_info *info);
 
-/* Signature algorithm name and dotted OID of any X509 (chain members too). */
+/*
+ * Signature algorithm name (OpenSSL's long name, "sha256WithRSAEncryption";
+ * the dotted OID when OpenSSL has no name) and dotted OID of any X509
+ * (chain members too), truncated to the buffers.
+ */
 void crt_sigalg(const X509 *x, char *name, size_t namelen, char *oid, size_t oidlen);
 
 #endif

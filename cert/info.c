@@ -1,0 +1,263 @@
+/*
+ * info.c - what `inspect` shows of a certificate (SPEC 3.3).
+ */
+#include "cert.h"
+#include "dn.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+
+#include "../common/util.h"
+
+void
+crt_sigalg(const X509 *x, char *name, size_t namelen, char *oid, size_t oidlen)
+{
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *obj = NULL;
+
+	X509_get0_signature(NULL, &alg, x);
+	if (alg != NULL)
+		X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	if (obj == NULL) {
+		snprintf(name, namelen, "unknown");
+		snprintf(oid, oidlen, "unknown");
+		return;
+	}
+	/* no_name=0 gives the long name ("sha256WithRSAEncryption") when known */
+	if (OBJ_obj2txt(name, (int)namelen, obj, 0) <= 0)
+		snprintf(name, namelen, "unknown");
+	if (OBJ_obj2txt(oid, (int)oidlen, obj, 1) <= 0)
+		snprintf(oid, oidlen, "unknown");
+}
+
+/* ASN1_TIME to time_t; 0 when it cannot be read. */
+static time_t
+asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return timegm(&tm);
+}
+
+static void
+rfc3339(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "unknown");
+}
+
+/* Bytes of a SAN string, non-printable ones as \xNN. */
+static char *
+printable(const char *prefix, const ASN1_STRING *s)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	const unsigned char *d = ASN1_STRING_get0_data(s);
+	int i, n = ASN1_STRING_length(s);
+
+	cr_buf_adds(&b, prefix);
+	for (i = 0; i < n; i++) {
+		if (d[i] < 0x20 || d[i] >= 0x7f)
+			cr_buf_addf(&b, "\\x%02X", d[i]);
+		else
+			cr_buf_addc(&b, (char)d[i]);
+	}
+	return cr_buf_detach(&b);
+}
+
+static char *
+san_entry(const GENERAL_NAME *g)
+{
+	char buf[INET6_ADDRSTRLEN];
+	char oid[128];
+
+	switch (g->type) {
+	case GEN_DNS:
+		return printable("DNS:", g->d.dNSName);
+	case GEN_EMAIL:
+		return printable("email:", g->d.rfc822Name);
+	case GEN_URI:
+		return printable("URI:", g->d.uniformResourceIdentifier);
+	case GEN_IPADD: {
+		const unsigned char *d = ASN1_STRING_get0_data(g->d.iPAddress);
+		int n = ASN1_STRING_length(g->d.iPAddress);
+		if ((n == 4 && inet_ntop(AF_INET, d, buf, sizeof(buf))) ||
+		    (n == 16 && inet_ntop(AF_INET6, d, buf, sizeof(buf))))
+			return cr_xasprintf("IP:%s", buf);
+		return printable("IP:", g->d.iPAddress);
+	}
+	case GEN_DIRNAME: {
+		char *dn = crt_dn_render(g->d.directoryName);
+		char *r = cr_xasprintf("DirName:%s", dn);
+		free(dn);
+		return r;
+	}
+	case GEN_RID:
+		OBJ_obj2txt(oid, sizeof(oid), g->d.registeredID, 1);
+		return cr_xasprintf("RID:%s", oid);
+	case GEN_OTHERNAME:
+		if (OBJ_obj2nid(g->d.otherName->type_id) == NID_ms_upn &&
+		    g->d.otherName->value->type == V_ASN1_UTF8STRING)
+			return printable("UPN:", g->d.otherName->value->value.utf8string);
+		OBJ_obj2txt(oid, sizeof(oid), g->d.otherName->type_id, 1);
+		return cr_xasprintf("othername:%s", oid);
+	default:
+		return cr_xstrdup("other:?");
+	}
+}
+
+static void
+get_san(const X509 *x, struct crt_info *info)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int i, n = gens ? sk_GENERAL_NAME_num(gens) : 0;
+
+	info->san = cr_xcalloc((size_t)n + 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		info->san[info->nsan++] = san_entry(sk_GENERAL_NAME_value(gens, i));
+	GENERAL_NAMES_free(gens);
+}
+
+static void
+get_eku(const X509 *x, struct crt_info *info)
+{
+	EXTENDED_KEY_USAGE *eku;
+	int i, n;
+
+	info->has_eku = X509_get_ext_by_NID(x, NID_ext_key_usage, -1) >= 0;
+	eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	n = eku ? sk_ASN1_OBJECT_num(eku) : 0;
+	info->eku = cr_xcalloc((size_t)n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
+		int nid = OBJ_obj2nid(o);
+		char oid[128];
+
+		if (nid != NID_undef && OBJ_nid2sn(nid) != NULL) {
+			info->eku[info->neku++] = cr_xstrdup(OBJ_nid2sn(nid));
+		} else {
+			if (OBJ_obj2txt(oid, sizeof(oid), o, 1) <= 0)
+				snprintf(oid, sizeof(oid), "unknown");
+			info->eku[info->neku++] = cr_xstrdup(oid);
+		}
+	}
+	EXTENDED_KEY_USAGE_free(eku);
+}
+
+static void
+get_key(const X509 *x, struct crt_info *info)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	char group[80];
+	size_t glen = 0;
+	int id;
+
+	if (pk == NULL) {
+		info->key_type = cr_xstrdup("unknown");
+		return;
+	}
+	id = EVP_PKEY_get_base_id(pk);
+	switch (id) {
+	case EVP_PKEY_RSA: info->key_type = cr_xstrdup("RSA"); break;
+	case EVP_PKEY_RSA_PSS: info->key_type = cr_xstrdup("RSA-PSS"); break;
+	case EVP_PKEY_EC: info->key_type = cr_xstrdup("EC"); break;
+	case EVP_PKEY_ED25519: info->key_type = cr_xstrdup("ED25519"); break;
+	case EVP_PKEY_ED448: info->key_type = cr_xstrdup("ED448"); break;
+	case EVP_PKEY_DSA: info->key_type = cr_xstrdup("DSA"); break;
+	default:
+		info->key_type = cr_xstrdup(id != NID_undef && OBJ_nid2sn(id) ? OBJ_nid2sn(id) :
+		    "unknown");
+		break;
+	}
+	info->key_bits = EVP_PKEY_get_bits(pk);
+	if (id == EVP_PKEY_EC && EVP_PKEY_get_group_name(pk, group, sizeof(group), &glen))
+		info->key_curve = cr_xstrdup(group);
+}
+
+static char *
+serial_hex(const X509 *x)
+{
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+	const unsigned char *d = ASN1_STRING_get0_data(sn);
+	int n = ASN1_STRING_length(sn);
+	char *hex, *r;
+
+	/* the magnitude's bytes, as Windows and `openssl x509 -serial` show them */
+	if (n <= 0)
+		return cr_xstrdup("00");
+	hex = cr_hex_upper(d, (size_t)n);
+	if (ASN1_STRING_type(sn) != V_ASN1_NEG_INTEGER)
+		return hex;
+	r = cr_xasprintf("-%s", hex);
+	free(hex);
+	return r;
+}
+
+void
+crt_info_get(const struct crt_cert *c, time_t now, struct crt_info *info)
+{
+	const X509 *x = c->x509;
+	char name[128], oid[128];
+	long long d;
+
+	memset(info, 0, sizeof(*info));
+	info->subject = crt_dn_render(X509_get_subject_name(x));
+	info->issuer = crt_dn_render(X509_get_issuer_name(x));
+	info->tls_name = cr_xasprintf("<I>%s<S>%s", info->issuer, info->subject);
+	info->serial = serial_hex(x);
+	info->not_before = asn1_time(X509_get0_notBefore(x));
+	info->not_after = asn1_time(X509_get0_notAfter(x));
+	rfc3339(info->not_before, info->not_before_s, sizeof(info->not_before_s));
+	rfc3339(info->not_after, info->not_after_s, sizeof(info->not_after_s));
+	/* floor, not truncation: one second past not_after is day -1 */
+	d = (long long)info->not_after - (long long)now;
+	info->days_left = (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+	get_san(x, info);
+	crt_sigalg(x, name, sizeof(name), oid, sizeof(oid));
+	info->sig_name = cr_xstrdup(name);
+	info->sig_oid = cr_xstrdup(oid);
+	get_key(x, info);
+	get_eku(x, info);
+	info->sha1 = cr_hex_upper(c->sha1, sizeof(c->sha1));
+	info->sha256 = cr_hex_upper(c->sha256, sizeof(c->sha256));
+}
+
+static void
+free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+crt_info_release(struct crt_info *info)
+{
+	if (info == NULL)
+		return;
+	free(info->subject);
+	free(info->issuer);
+	free(info->tls_name);
+	free(info->serial);
+	free_strv(info->san, info->nsan);
+	free(info->sig_name);
+	free(info->sig_oid);
+	free(info->key_type);
+	free(info->key_curve);
+	free_strv(info->eku, info->neku);
+	free(info->sha1);
+	free(info->sha256);
+	memset(info, 0, sizeof(*info));
+}

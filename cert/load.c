@@ -1,0 +1,960 @@
+/*
+ * load.c - certificates from the sources of SPEC 3.1: files (PEM, DER,
+ * PKCS#12), directories, PKCS#11 URIs and TLS endpoints.
+ *
+ * Formats are told apart by content, never by extension: Windows exports
+ * DER as .cer and PEM as .cer alike, and .crt files come both ways.
+ */
+#include "cert.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/provider.h>
+
+#include "tls.h"
+#include "../common/util.h"
+#include "../pkcs11/p11.h"
+
+#define MAX_CERT_FILE (16u << 20)	/* no certificate file is anywhere near this */
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static int
+is_cert_label(const char *label, size_t n)
+{
+	return (n == 11 && memcmp(label, "CERTIFICATE", 11) == 0) ||
+	    (n == 16 && memcmp(label, "X509 CERTIFICATE", 16) == 0) ||
+	    (n == 19 && memcmp(label, "TRUSTED CERTIFICATE", 19) == 0);
+}
+
+static size_t
+count_lines(const unsigned char *from, const unsigned char *to)
+{
+	size_t n = 0;
+
+	for (; from < to; from++)
+		if (*from == '\n')
+			n++;
+	return n;
+}
+
+/*
+ * Every CERTIFICATE block of a PEM buffer, in order: the first is the leaf.
+ * Other blocks (a private key beside the certificate, as nginx and haproxy
+ * files have) are skipped.  Errors give the line of the bad block.
+ */
+static int
+parse_pem(const unsigned char *buf, size_t len, const char *what, struct crt_list *out,
+    struct cr_err *err)
+{
+	const unsigned char *p = buf, *end = buf + len, *last = buf;
+	STACK_OF(X509) *chain = NULL;
+	X509 *leaf = NULL;
+	char other[64] = "";
+	size_t line = 1;
+	int r = CR_EINPUT;
+
+	for (;;) {
+		const unsigned char *begin, *lab, *labend, *e, *eol;
+		char endmark[96];
+		X509 *x;
+		BIO *bio;
+
+		begin = memmem(p, (size_t)(end - p), "-----BEGIN ", 11);
+		if (begin == NULL)
+			break;
+		line += count_lines(last, begin);
+		last = begin;
+		lab = begin + 11;
+		labend = memmem(lab, (size_t)(end - lab), "-----", 5);
+		eol = memchr(lab, '\n', (size_t)(end - lab));
+		if (labend == NULL || (eol != NULL && labend > eol) || labend - lab > 64) {
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (line %zu): "
+			    "malformed BEGIN line", what, line);
+			goto out;
+		}
+		snprintf(endmark, sizeof(endmark), "-----END %.*s-----", (int)(labend - lab),
+		    (const char *)lab);
+		e = memmem(labend, (size_t)(end - labend), endmark, strlen(endmark));
+		if (e == NULL) {
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (line %zu): "
+			    "no '%s' line", what, line, endmark);
+			goto out;
+		}
+		e += strlen(endmark);
+		p = e;
+		if (!is_cert_label((const char *)lab, (size_t)(labend - lab))) {
+			if (other[0] == '\0')
+				snprintf(other, sizeof(other), "%.*s", (int)(labend - lab),
+				    (const char *)lab);
+			continue;
+		}
+		bio = BIO_new_mem_buf(begin, (int)(e - begin));
+		if (bio == NULL) {
+			cr_err_ssl(err, CR_EENV, "cannot read '%s'", what);
+			goto out;
+		}
+		ERR_clear_error();
+		x = (labend - lab == 19) ? PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL) :
+		    PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+		if (x == NULL) {
+			/* the first error is the cause ("wrong tag"); the last is "ASN1 lib" */
+			const char *why = ERR_reason_error_string(ERR_peek_error());
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (line %zu): %s",
+			    what, line, why ? why : "bad PEM block");
+			goto out;
+		}
+		if (leaf == NULL) {
+			leaf = x;
+		} else {
+			if (chain == NULL && (chain = sk_X509_new_null()) == NULL) {
+				X509_free(x);
+				cr_err_ssl(err, CR_EENV, "cannot read '%s'", what);
+				goto out;
+			}
+			if (!sk_X509_push(chain, x)) {
+				X509_free(x);
+				cr_err_ssl(err, CR_EENV, "cannot read '%s'", what);
+				goto out;
+			}
+		}
+	}
+	if (leaf == NULL) {
+		if (other[0] != '\0')
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (the PEM "
+			    "holds %s but no CERTIFICATE)", what, other);
+		else
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate", what);
+		goto out;
+	}
+	crt_list_push(out, crt_cert_new(leaf, chain, what));
+	leaf = NULL;
+	chain = NULL;
+	r = CR_OK;
+out:
+	X509_free(leaf);
+	if (chain != NULL)
+		sk_X509_pop_free(chain, X509_free);
+	ERR_clear_error();
+	return r;
+}
+
+/*
+ * The length of the DER element at buf (header included), 0 for the BER
+ * indefinite form, or -1 when even the header is cut short.
+ */
+static long
+der_total(const unsigned char *buf, size_t len)
+{
+	size_t i, nb, body = 0;
+
+	if (len < 2)
+		return -1;
+	if (buf[1] < 0x80)
+		return 2 + (long)buf[1];
+	if (buf[1] == 0x80)
+		return 0;
+	nb = buf[1] & 0x7f;
+	if (nb > 4 || len < 2 + nb)
+		return -1;
+	for (i = 0; i < nb; i++)
+		body = body << 8 | buf[2 + i];
+	return (long)(2 + nb + body);
+}
+
+/*
+ * PKCS#12 is read bag by bag rather than with PKCS12_parse: only the
+ * certificates are wanted, so the private key is never decrypted, and the
+ * RC2-40 that Windows (and OpenSSL before 3.0) used for certificate bags
+ * can be retried in a private library context with the legacy provider -
+ * without loading it into the process-wide default context other threads
+ * use.
+ */
+struct p12_cert {
+	X509 *x509;
+	unsigned char keyid[64];	/* localKeyID, pairing it with its key */
+	int keyid_len;			/* -1: none */
+};
+
+struct p12_walk {
+	const char *pass;
+	struct p12_cert *v;
+	size_t n, cap;
+	unsigned char keyid[64];	/* localKeyID of the first key bag */
+	int keyid_len;			/* -1: no key bag */
+	int undecryptable;		/* an encrypted bag did not decrypt */
+};
+
+static int
+bag_keyid(const PKCS12_SAFEBAG *bag, unsigned char *out, size_t max)
+{
+	const ASN1_TYPE *t = PKCS12_SAFEBAG_get0_attr(bag, NID_localKeyID);
+	const ASN1_OCTET_STRING *os;
+	int n;
+
+	if (t == NULL || t->type != V_ASN1_OCTET_STRING)
+		return -1;
+	os = t->value.octet_string;
+	n = ASN1_STRING_length(os);
+	if (n < 0 || (size_t)n > max)
+		return -1;
+	memcpy(out, ASN1_STRING_get0_data(os), (size_t)n);
+	return n;
+}
+
+static void
+walk_bags(const STACK_OF(PKCS12_SAFEBAG) *bags, struct p12_walk *w, int depth)
+{
+	int i;
+
+	for (i = 0; i < sk_PKCS12_SAFEBAG_num(bags); i++) {
+		const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
+		X509 *x;
+
+		switch (PKCS12_SAFEBAG_get_nid(bag)) {
+		case NID_certBag:
+			if ((x = PKCS12_SAFEBAG_get1_cert(bag)) == NULL)
+				break;	/* an SDSI certificate or similar: not ours */
+			cr_grow(&w->v, &w->cap, w->n + 1, sizeof(w->v[0]));
+			w->v[w->n].x509 = x;
+			w->v[w->n].keyid_len = bag_keyid(bag, w->v[w->n].keyid,
+			    sizeof(w->v[w->n].keyid));
+			w->n++;
+			break;
+		case NID_keyBag:
+		case NID_pkcs8ShroudedKeyBag:
+			if (w->keyid_len < 0)
+				w->keyid_len = bag_keyid(bag, w->keyid, sizeof(w->keyid));
+			break;
+		case NID_safeContentsBag:
+			if (depth < 4)
+				walk_bags(PKCS12_SAFEBAG_get0_safes(bag), w, depth + 1);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void
+walk_release(struct p12_walk *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		X509_free(w->v[i].x509);
+	free(w->v);
+	w->v = NULL;
+	w->n = w->cap = 0;
+}
+
+/*
+ * Collects the certificates of every authenticated safe p12 holds.  With
+ * lctx, encrypted safes are decrypted in that library context (a PKCS12
+ * read by d2i does not carry one down to its safes in OpenSSL 3.0).
+ */
+static void
+walk_p12(PKCS12 *p12, struct p12_walk *w, OSSL_LIB_CTX *lctx)
+{
+	STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
+	int i;
+
+	w->keyid_len = -1;
+	w->undecryptable = 0;
+	if (safes == NULL) {
+		w->undecryptable = 1;
+		return;
+	}
+	for (i = 0; i < sk_PKCS7_num(safes); i++) {
+		PKCS7 *p7 = sk_PKCS7_value(safes, i);
+		STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+
+		if (PKCS7_type_is_data(p7))
+			bags = PKCS12_unpack_p7data(p7);
+		else if (PKCS7_type_is_encrypted(p7) && lctx == NULL)
+			bags = PKCS12_unpack_p7encdata(p7, w->pass, w->pass ? -1 : 0);
+		else if (PKCS7_type_is_encrypted(p7) && p7->d.encrypted != NULL &&
+		    p7->d.encrypted->enc_data != NULL &&
+		    p7->d.encrypted->enc_data->enc_data != NULL)
+			bags = PKCS12_item_decrypt_d2i_ex(p7->d.encrypted->enc_data->algorithm,
+			    ASN1_ITEM_rptr(PKCS12_SAFEBAGS), w->pass, w->pass ? -1 : 0,
+			    p7->d.encrypted->enc_data->enc_data, 1, lctx, NULL);
+		else
+			continue;	/* public-key enveloped safes: never seen in exports */
+		if (bags == NULL) {
+			w->undecryptable = 1;
+			continue;
+		}
+		walk_bags(bags, w, 0);
+		sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	}
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+}
+
+/* Walks again with RC2/RC4 available: a private context with the legacy provider. */
+static void
+walk_p12_legacy(PKCS12 *p12, struct p12_walk *w)
+{
+	OSSL_LIB_CTX *lctx = OSSL_LIB_CTX_new();
+	OSSL_PROVIDER *def = NULL, *leg = NULL;
+
+	if (lctx == NULL)
+		return;
+	def = OSSL_PROVIDER_load(lctx, "default");
+	leg = OSSL_PROVIDER_load(lctx, "legacy");
+	if (def != NULL && leg != NULL) {
+		walk_release(w);
+		walk_p12(p12, w, lctx);
+	}
+	if (leg != NULL)
+		OSSL_PROVIDER_unload(leg);
+	if (def != NULL)
+		OSSL_PROVIDER_unload(def);
+	OSSL_LIB_CTX_free(lctx);
+	ERR_clear_error();
+}
+
+static int
+parse_p12(const unsigned char *buf, size_t len, const char *pass, const char *what,
+    struct crt_list *out, struct cr_err *err)
+{
+	const unsigned char *p = buf;
+	struct p12_walk w;
+	STACK_OF(X509) *chain = NULL;
+	PKCS12 *p12;
+	size_t i, leaf = 0;
+	int r = CR_EINPUT;
+
+	memset(&w, 0, sizeof(w));
+	p12 = d2i_PKCS12(NULL, &p, (long)len);
+	if (p12 == NULL) {
+		const char *why = ERR_reason_error_string(ERR_peek_error());
+		cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (invalid DER%s%s)",
+		    what, why ? ": " : "", why ? why : "");
+		goto out;
+	}
+	w.pass = pass;
+	if (PKCS12_mac_present(p12)) {
+		if (pass == NULL) {
+			/* unprotected exports use an empty password, or none at all */
+			if (PKCS12_verify_mac(p12, NULL, 0))
+				w.pass = NULL;
+			else if (PKCS12_verify_mac(p12, "", 0))
+				w.pass = "";
+			else {
+				cr_err_set(err, CR_EINPUT, "cannot read '%s': the PKCS#12 needs a "
+				    "password (add ?pass-source=file:PWFILE)", what);
+				goto out;
+			}
+		} else if (!PKCS12_verify_mac(p12, pass, -1)) {
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': wrong password or corrupt "
+			    "PKCS#12", what);
+			goto out;
+		}
+	}
+	ERR_clear_error();
+	walk_p12(p12, &w, NULL);
+	if (w.undecryptable)
+		walk_p12_legacy(p12, &w);
+	if (w.undecryptable) {
+		cr_err_set(err, CR_EINPUT, "cannot read '%s': cannot decrypt the PKCS#12 (%s)", what,
+		    PKCS12_mac_present(p12) ? "an algorithm this OpenSSL lacks" :
+		    "wrong password, or an algorithm this OpenSSL lacks");
+		goto out;
+	}
+	if (w.n == 0) {
+		cr_err_set(err, CR_EINPUT, "cannot read '%s': the PKCS#12 holds no certificate",
+		    what);
+		goto out;
+	}
+	/* the leaf is the certificate of the key (same localKeyID), else the first */
+	for (i = 0; w.keyid_len >= 0 && i < w.n; i++)
+		if (w.v[i].keyid_len == w.keyid_len &&
+		    memcmp(w.v[i].keyid, w.keyid, (size_t)w.keyid_len) == 0) {
+			leaf = i;
+			break;
+		}
+	if (w.n > 1 && (chain = sk_X509_new_null()) == NULL) {
+		cr_err_ssl(err, CR_EENV, "cannot read '%s'", what);
+		goto out;
+	}
+	for (i = 0; i < w.n; i++) {
+		if (i == leaf)
+			continue;
+		if (!sk_X509_push(chain, w.v[i].x509)) {
+			cr_err_ssl(err, CR_EENV, "cannot read '%s'", what);
+			goto out;
+		}
+		w.v[i].x509 = NULL;
+	}
+	crt_list_push(out, crt_cert_new(w.v[leaf].x509, chain, what));
+	w.v[leaf].x509 = NULL;
+	chain = NULL;
+	r = CR_OK;
+out:
+	if (chain != NULL)
+		sk_X509_pop_free(chain, X509_free);
+	walk_release(&w);
+	PKCS12_free(p12);
+	ERR_clear_error();
+	return r;
+}
+
+static int
+trailing_blank(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != '\0' && p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return 0;
+	return 1;
+}
+
+static int
+parse_der(const unsigned char *buf, size_t len, const char *pass, const char *what,
+    struct crt_list *out, struct cr_err *err)
+{
+	const unsigned char *p = buf;
+	long total = der_total(buf, len);
+	X509 *x;
+
+	if (total < 0 || (size_t)total > len)
+		return cr_err_set(err, CR_EINPUT, "cannot read '%s': truncated DER (%zu of %ld "
+		    "bytes)", what, len, total < 0 ? 0L : total);
+	if (total == 0)		/* BER indefinite length: PKCS#12 from some tools */
+		return parse_p12(buf, len, pass, what, out, err);
+	if ((size_t)total < len && !trailing_blank(buf + total, len - (size_t)total))
+		return cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (%zu bytes "
+		    "of trailing data after the DER)", what, len - (size_t)total);
+	ERR_clear_error();
+	x = d2i_X509(NULL, &p, total);
+	if (x != NULL) {
+		crt_list_push(out, crt_cert_new(x, NULL, what));
+		return CR_OK;
+	}
+	ERR_clear_error();
+	return parse_p12(buf, (size_t)total, pass, what, out, err);
+}
+
+int
+crt_parse_buffer(const unsigned char *buf, size_t len, const char *pass, const char *what,
+    struct crt_list *out, struct cr_err *err)
+{
+	long total;
+
+	if (len == 0)
+		return cr_err_set(err, CR_EINPUT, "cannot read '%s': empty, not a certificate",
+		    what);
+	total = buf[0] == 0x30 ? der_total(buf, len) : -1;
+	/* a complete DER element first: PEM text never is one */
+	if (buf[0] == 0x30 && total >= 0 && (size_t)total <= len &&
+	    (total == 0 || trailing_blank(buf + total, len - (size_t)total)))
+		return parse_der(buf, len, pass, what, out, err);
+	if (memmem(buf, len, "-----BEGIN ", 11) != NULL)
+		return parse_pem(buf, len, what, out, err);
+	if (buf[0] == 0x30)
+		return parse_der(buf, len, pass, what, out, err);
+	return cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (neither PEM, "
+	    "DER nor PKCS#12)", what);
+}
+
+/* ---- files and directories ---------------------------------------------- */
+
+struct file_src {
+	char *path;		/* as written (no file:, no query): for messages */
+	char *resolved;		/* against base_dir */
+	char *pass_source;	/* resolved password file, or NULL */
+	int file_prefix;	/* written with file: */
+};
+
+static void
+file_src_release(struct file_src *f)
+{
+	free(f->path);
+	free(f->resolved);
+	free(f->pass_source);
+}
+
+static int
+hexdig(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* %XX-decodes a query value.  New string. */
+static char *
+pct_decode(const char *s, size_t n)
+{
+	char *d = cr_xmalloc(n + 1);
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hexdig((unsigned char)s[i + 1]) >= 0 &&
+		    hexdig((unsigned char)s[i + 2]) >= 0) {
+			d[k++] = (char)(hexdig((unsigned char)s[i + 1]) << 4 |
+			    hexdig((unsigned char)s[i + 2]));
+			i += 2;
+		} else {
+			d[k++] = s[i];
+		}
+	}
+	d[k] = '\0';
+	return d;
+}
+
+/*
+ * Splits "file:PATH?pass-source=file:PWFILE" (or a bare path).  A path
+ * that exists as written keeps any '?' it holds.
+ */
+static int
+file_src_parse(const char *source, const struct crt_load_opts *opts, struct file_src *f,
+    struct cr_err *err)
+{
+	const char *base = opts ? opts->base_dir : NULL;
+	const char *s = source, *q, *a;
+	struct stat st;
+	char *whole;
+	int r = CR_EINPUT;
+
+	memset(f, 0, sizeof(*f));
+	if (strncasecmp(s, "file:", 5) == 0) {
+		s += 5;
+		f->file_prefix = 1;
+		if (strncmp(s, "//", 2) == 0 && s[2] == '/')
+			s += 2;		/* file:///abs/path */
+	}
+	if (*s == '\0')
+		return cr_err_set(err, CR_EINPUT, "bad source '%s': no path", source);
+	whole = cr_path_resolve(base, s);
+	q = strchr(s, '?');
+	if (q == NULL || stat(whole, &st) == 0) {
+		f->path = cr_xstrdup(s);
+		f->resolved = whole;
+		return CR_OK;
+	}
+	free(whole);
+	f->path = cr_xstrndup(s, (size_t)(q - s));
+	f->resolved = cr_path_resolve(base, f->path);
+	for (a = q + 1; *a; ) {
+		const char *amp = strchr(a, '&');
+		size_t n = amp ? (size_t)(amp - a) : strlen(a);
+		const char *eq = memchr(a, '=', n);
+		size_t klen = eq ? (size_t)(eq - a) : n;
+
+		if (klen == 11 && strncmp(a, "pass-source", 11) == 0 && eq != NULL) {
+			char *v = pct_decode(eq + 1, n - klen - 1);
+			const char *path = v;
+			if (strncmp(v, "file:", 5) == 0)
+				path = v + 5;
+			else if (strchr(v, ':') != NULL && v[0] != '/' && v[0] != '.') {
+				cr_err_set(err, CR_EINPUT, "bad source '%s': pass-source must be "
+				    "file:PATH (passwords are read from files only)", source);
+				free(v);
+				goto out;
+			}
+			if (*path == '\0' || f->pass_source != NULL) {
+				cr_err_set(err, CR_EINPUT, "bad source '%s': %s pass-source", source,
+				    *path ? "more than one" : "empty");
+				free(v);
+				goto out;
+			}
+			f->pass_source = cr_path_resolve(base, path);
+			free(v);
+		} else {
+			cr_err_set(err, CR_EINPUT, "bad source '%s': unknown attribute '%.*s' "
+			    "(expected pass-source=file:PWFILE)", source, (int)klen, a);
+			goto out;
+		}
+		a += n;
+		if (*a == '&')
+			a++;
+	}
+	r = CR_OK;
+out:
+	if (r != CR_OK)
+		file_src_release(f);
+	return r;
+}
+
+/* cr_read_file, with the message naming the path as the user wrote it. */
+static int
+read_named(const char *resolved, const char *shown, unsigned char **buf, size_t *len,
+    struct cr_err *err)
+{
+	char *prefix;
+	int r;
+
+	r = cr_read_file(resolved, MAX_CERT_FILE, buf, len, err);
+	if (r == CR_OK || err == NULL || strcmp(resolved, shown) == 0)
+		return r;
+	prefix = cr_xasprintf("cannot read '%s': ", resolved);
+	if (strncmp(err->msg, prefix, strlen(prefix)) == 0) {
+		char reason[CR_ERR_MSG_MAX];
+		snprintf(reason, sizeof(reason), "%s", err->msg + strlen(prefix));
+		cr_err_set(err, r, "cannot read '%s': %s", shown, reason);
+	}
+	free(prefix);
+	return r;
+}
+
+static int
+load_file(const char *resolved, const char *shown, const char *pass, const char *source,
+    struct crt_list *out, struct cr_err *err)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0, before = out->n;
+	int r;
+
+	if ((r = read_named(resolved, shown, &buf, &len, err)) != CR_OK)
+		return r;
+	r = crt_parse_buffer(buf, len, pass, shown, out, err);
+	if (r == CR_OK && out->n > before) {
+		free(out->v[before]->source);
+		out->v[before]->source = cr_xstrdup(source);
+	}
+	free(buf);
+	return r;
+}
+
+static int
+cert_file_name(const char *name)
+{
+	static const char *const ext[] = { ".pem", ".crt", ".cer", ".der", ".p12", ".pfx" };
+	const char *dot = strrchr(name, '.');
+	size_t i;
+
+	if (name[0] == '.' || dot == NULL)
+		return 0;
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (strcasecmp(dot, ext[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *
+join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	if (n > 0 && dir[n - 1] == '/')
+		return cr_xasprintf("%s%s", dir, name);
+	return cr_xasprintf("%s/%s", dir, name);
+}
+
+/*
+ * Every certificate file of a directory, sorted by name.  A file that
+ * cannot be read fails the load with its message (the worst status wins),
+ * but the others are still appended.
+ */
+static int
+load_dir(const struct file_src *f, const char *pass, struct crt_list *out, struct cr_err *err)
+{
+	DIR *d = opendir(f->resolved);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	int status = CR_OK;
+
+	if (d == NULL) {
+		char buf[128];
+		return cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", f->path,
+		    strerror_r(errno, buf, sizeof(buf)));
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *full;
+		struct stat st;
+
+		if (!cert_file_name(de->d_name))
+			continue;
+		full = join(f->resolved, de->d_name);
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+			cr_grow(&names, &cap, n + 1, sizeof(*names));
+			names[n++] = cr_xstrdup(de->d_name);
+		}
+		free(full);
+	}
+	closedir(d);
+	if (n == 0) {
+		free(names);
+		return cr_err_set(err, CR_EINPUT, "cannot read '%s': no certificate files in the "
+		    "directory (*.pem, *.crt, *.cer, *.der, *.p12, *.pfx)", f->path);
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n; i++) {
+		char *full = join(f->resolved, names[i]);
+		char *shown = join(f->path, names[i]);
+		char *source = f->file_prefix ? cr_xasprintf("file:%s", shown) : cr_xstrdup(shown);
+		struct cr_err e;
+		int r;
+
+		cr_err_clear(&e);
+		r = load_file(full, shown, pass, source, out, &e);
+		if (r != CR_OK && cr_status_worse(status, r) != status) {
+			status = r;
+			cr_err_set(err, r, "%s", e.msg);
+		}
+		free(full);
+		free(shown);
+		free(source);
+		free(names[i]);
+	}
+	free(names);
+	return status;
+}
+
+static int
+load_path(const char *source, const struct crt_load_opts *opts, struct crt_list *out,
+    struct cr_err *err)
+{
+	struct file_src f;
+	struct stat st;
+	char *pass = NULL;
+	int r;
+
+	if ((r = file_src_parse(source, opts, &f, err)) != CR_OK)
+		return r;
+	if (f.pass_source != NULL && (r = cr_read_secret(f.pass_source, &pass, err)) != CR_OK) {
+		cr_err_prefix(err, "password for '%s'", f.path);
+		goto out;
+	}
+	if (stat(f.resolved, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (opts == NULL || !opts->scan_dirs)
+			r = cr_err_set(err, CR_EINPUT, "cannot read '%s': is a directory", f.path);
+		else
+			r = load_dir(&f, pass, out, err);
+		goto out;
+	}
+	r = load_file(f.resolved, f.path, pass, source, out, err);
+out:
+	cr_secret_free(pass);
+	file_src_release(&f);
+	return r;
+}
+
+/* ---- tokens ---------------------------------------------------------------- */
+
+/* RFC 7512 percent-encoding of an attribute value. */
+static void
+pct_encode(struct cr_buf *b, const unsigned char *p, size_t n, int all)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+		if (!all && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~'))
+			cr_buf_addc(b, (char)c);
+		else
+			cr_buf_addf(b, "%%%02X", c);
+	}
+}
+
+/* A URI naming exactly this object, keeping the query of the URI given. */
+static char *
+object_uri(const struct p11_cert_obj *o, const char *given)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	const char *q = strchr(given, '?');
+
+	cr_buf_adds(&b, p11_token_uri(o->token));
+	if (o->label != NULL) {
+		cr_buf_adds(&b, ";object=");
+		pct_encode(&b, (const unsigned char *)o->label, strlen(o->label), 0);
+	}
+	if (o->id != NULL && o->id_len > 0) {
+		cr_buf_adds(&b, ";id=");
+		pct_encode(&b, o->id, o->id_len, 1);
+	}
+	cr_buf_adds(&b, ";type=cert");
+	if (q != NULL)
+		cr_buf_adds(&b, q);
+	return cr_buf_detach(&b);
+}
+
+/*
+ * Fills the key part of t: present / absent with its flags, or unknown
+ * with a note.  Only "no PIN source known" is not an error: a refused PIN,
+ * a locked token or an unreadable PIN source is CR_EENV (SPEC 2).
+ */
+static int
+describe_key(const struct p11_uri *uri, const struct p11_cert_obj *o, struct crt_token_ref *t,
+    struct cr_err *err)
+{
+	struct p11_key_obj *key = NULL;
+	int r;
+
+	r = p11_token_login(o->token, p11_uri_pin_source(uri), 0, err);
+	if (r != CR_OK) {
+		if (p11_token_login_result(o->token) == P11_LOGIN_NO_PIN) {
+			t->key_note = cr_xstrdup("not logged in: no PIN source "
+			    "(add ?pin-source=file:PATH or a tokens entry)");
+			cr_err_clear(err);
+			return CR_OK;
+		}
+		t->key_note = cr_xasprintf("not logged in: %s", err->msg);
+		return r;
+	}
+	if ((r = p11_key_for_cert(o->token, o->x509, o->id, o->id_len, &key, err)) != CR_OK) {
+		t->key_note = cr_xstrdup(err->msg);
+		return r;
+	}
+	if (key == NULL) {
+		t->key = CRT_KEY_ABSENT;
+		return CR_OK;
+	}
+	t->key = CRT_KEY_PRESENT;
+	t->sensitive = key->sensitive;
+	t->extractable = key->extractable;
+	return CR_OK;
+}
+
+static int
+load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_list *out,
+    struct cr_err *err)
+{
+	struct p11_uri *uri = NULL;
+	struct p11_cert_obj **objs = NULL;
+	size_t n = 0, i;
+	int r, status = CR_OK;
+	enum p11_objtype type;
+
+	if (opts == NULL || opts->p11 == NULL)
+		return cr_err_set(err, CR_EINPUT, "cannot read '%s': token sources are not "
+		    "accepted here", source);
+	if ((r = p11_uri_parse(source, opts->base_dir, &uri, err)) != CR_OK)
+		return r;
+	type = p11_uri_type(uri);
+	if (type == P11_TYPE_PRIVATE || type == P11_TYPE_PUBLIC) {
+		r = cr_err_set(err, CR_EINPUT, "cannot read '%s': it names a %s key, not a "
+		    "certificate (type=cert)", source, type == P11_TYPE_PRIVATE ? "private" :
+		    "public");
+		goto out;
+	}
+	if ((r = p11_find_certs(opts->p11, uri, &objs, &n, err)) != CR_OK)
+		goto out;
+	if (n == 0) {
+		r = cr_err_set(err, CR_EINPUT, "no certificate matches '%s'", source);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct p11_cert_obj *o = objs[i];
+		struct crt_token_ref *t = cr_xcalloc(1, sizeof(*t));
+		char *src = n == 1 ? cr_xstrdup(source) : object_uri(o, source);
+		struct crt_cert *c;
+
+		X509_up_ref(o->x509);
+		c = crt_cert_new(o->x509, NULL, src);
+		free(src);
+		t->token_label = cr_xstrdup(p11_token_label(o->token));
+		t->token_uri = cr_xstrdup(p11_token_uri(o->token));
+		t->object = cr_xstrdup(o->label);
+		if (o->id != NULL && o->id_len > 0) {
+			t->id = cr_xmalloc(o->id_len);
+			memcpy(t->id, o->id, o->id_len);
+			t->id_len = o->id_len;
+		}
+		t->key = CRT_KEY_UNKNOWN;
+		t->sensitive = t->extractable = -1;
+		t->obj = o;
+		c->token = t;
+		crt_list_push(out, c);
+		if (opts->describe_keys) {
+			struct cr_err e;
+			cr_err_clear(&e);
+			/* a failure is reported once, but every certificate is still listed */
+			r = describe_key(uri, o, t, &e);
+			if (r != CR_OK && cr_status_worse(status, r) != status) {
+				status = r;
+				cr_err_set(err, r, "%s", e.msg);
+			}
+		}
+	}
+	r = status;
+out:
+	free(objs);
+	p11_uri_free(uri);
+	return r;
+}
+
+/* ---- endpoints -------------------------------------------------------------- */
+
+static int
+load_tls(const char *source, const struct crt_load_opts *opts, struct crt_list *out,
+    struct cr_err *err)
+{
+	struct crt_tls_target t;
+	STACK_OF(X509) *chain = NULL;
+	char *storage = NULL;
+	X509 *leaf;
+	int r;
+
+	if ((r = crt_tls_parse(source, &t, &storage, err)) != CR_OK)
+		return r;
+	t.timeout_ms = opts != NULL ? opts->timeout_ms : 0;
+	if ((r = crt_tls_fetch(&t, &chain, err)) == CR_OK) {
+		leaf = sk_X509_shift(chain);
+		/* crt_tls_fetch never returns an empty chain */
+		crt_list_push(out, crt_cert_new(leaf, chain, source));
+	}
+	free(storage);
+	return r;
+}
+
+/* ---- entry points ------------------------------------------------------------ */
+
+int
+crt_load(const char *source, const struct crt_load_opts *opts, struct crt_list *out,
+    struct cr_err *err)
+{
+	if (source == NULL || *source == '\0')
+		return cr_err_set(err, CR_EINPUT, "bad source '': empty");
+	if (strncasecmp(source, "pkcs11:", 7) == 0)
+		return load_pkcs11(source, opts, out, err);
+	if (strncasecmp(source, "tls://", 6) == 0)
+		return load_tls(source, opts, out, err);
+	return load_path(source, opts, out, err);
+}
+
+int
+crt_load_one(const char *source, const struct crt_load_opts *opts, struct crt_cert **out,
+    struct cr_err *err)
+{
+	struct crt_list l = CRT_LIST_INIT;
+	int r;
+
+	*out = NULL;
+	if ((r = crt_load(source, opts, &l, err)) != CR_OK)
+		goto out;
+	if (l.n != 1) {
+		r = cr_err_set(err, CR_EINPUT, "'%s' holds %zu certificates, expected exactly one",
+		    source, l.n);
+		goto out;
+	}
+	*out = l.v[0];
+	l.n = 0;
+out:
+	crt_list_release(&l);
+	return r;
+}

@@ -1,0 +1,573 @@
+/*
+ * Unit tests: loading certificates from files and directories, and what
+ * crt_info_get says of them (cert/load.c, cert/info.c).  Inputs are made
+ * here with OpenSSL into a temporary directory.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/provider.h>
+
+#include "testcert.h"
+#include "../../cert/cert.h"
+#include "../../cert/dn.h"
+#include "../../common/util.h"
+
+#define DAY 86400L
+
+static struct {
+	char dir[64];
+	EVP_PKEY *ca_key, *leaf_key;
+	X509 *ca, *leaf, *other;
+	unsigned char *der;
+	int derlen;
+} G;
+
+static void
+write_file(const char *name, const void *data, size_t len)
+{
+	char *path = cr_xasprintf("%s/%s", G.dir, name);
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(path);
+}
+
+static void
+write_str(const char *name, const char *s)
+{
+	write_file(name, s, strlen(s));
+}
+
+static void
+write_pem(const char *name, EVP_PKEY *key, X509 *const *certs, int n)
+{
+	char *path = cr_xasprintf("%s/%s", G.dir, name);
+	FILE *f = fopen(path, "w");
+	int i;
+
+	assert_non_null(f);
+	if (key != NULL)
+		assert_true(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL));
+	for (i = 0; i < n; i++)
+		assert_true(PEM_write_X509(f, certs[i]));
+	assert_int_equal(fclose(f), 0);
+	free(path);
+}
+
+static void
+write_p12(const char *name, const char *pass, int with_key)
+{
+	STACK_OF(X509) *ca = sk_X509_new_null();
+	PKCS12 *p12;
+	unsigned char *der = NULL;
+	int len;
+
+	sk_X509_push(ca, G.ca);
+	if (with_key)
+		p12 = PKCS12_create(pass, "mail", G.leaf_key, G.leaf, ca, 0, 0, 0, 0, 0);
+	else
+		p12 = PKCS12_create(pass, "mail", NULL, G.leaf, ca, 0, 0, 0, 0, 0);
+	assert_non_null(p12);
+	len = i2d_PKCS12(p12, &der);
+	assert_true(len > 0);
+	write_file(name, der, (size_t)len);
+	OPENSSL_free(der);
+	PKCS12_free(p12);
+	sk_X509_free(ca);
+}
+
+/* As Windows and OpenSSL 1.x exported: certificates under RC2-40, the key under 3DES. */
+static void
+write_p12_legacy(const char *name, const char *pass)
+{
+	OSSL_LIB_CTX *lctx = OSSL_LIB_CTX_new();
+	OSSL_PROVIDER *def = OSSL_PROVIDER_load(lctx, "default");
+	OSSL_PROVIDER *leg = OSSL_PROVIDER_load(lctx, "legacy");
+	STACK_OF(X509) *ca = sk_X509_new_null();
+	PKCS12 *p12;
+	unsigned char *der = NULL;
+	int len;
+
+	assert_non_null(leg);
+	sk_X509_push(ca, G.ca);
+	p12 = PKCS12_create_ex(pass, "mail", G.leaf_key, G.leaf, ca,
+	    NID_pbe_WithSHA1And3_Key_TripleDES_CBC, NID_pbe_WithSHA1And40BitRC2_CBC, 0, 0, 0,
+	    lctx, NULL);
+	assert_non_null(p12);
+	len = i2d_PKCS12(p12, &der);
+	assert_true(len > 0);
+	write_file(name, der, (size_t)len);
+	OPENSSL_free(der);
+	PKCS12_free(p12);
+	sk_X509_free(ca);
+	OSSL_PROVIDER_unload(leg);
+	OSSL_PROVIDER_unload(def);
+	OSSL_LIB_CTX_free(lctx);
+}
+
+/* The key's certificate after another one: the leaf is found by localKeyID. */
+static void
+write_p12_ca_first(const char *name, const char *pass)
+{
+	STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+	STACK_OF(PKCS7) *safes = NULL;
+	PKCS12_SAFEBAG *bag;
+	PKCS12 *p12;
+	unsigned char *der = NULL;
+	int len;
+
+	assert_non_null(PKCS12_add_cert(&bags, G.ca));
+	assert_non_null(bag = PKCS12_add_cert(&bags, G.leaf));
+	assert_true(PKCS12_add_localkeyid(bag, (unsigned char *)"k1", 2));
+	assert_true(PKCS12_add_safe(&safes, bags, -1, 0, pass));
+	sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	bags = NULL;
+	assert_non_null(bag = PKCS12_add_key(&bags, G.leaf_key, 0, 0, -1, pass));
+	assert_true(PKCS12_add_localkeyid(bag, (unsigned char *)"k1", 2));
+	assert_true(PKCS12_add_safe(&safes, bags, -1, 0, NULL));
+	sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	assert_non_null(p12 = PKCS12_add_safes(safes, 0));
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+	assert_true(PKCS12_set_mac(p12, pass, -1, NULL, 0, 0, NULL));
+	len = i2d_PKCS12(p12, &der);
+	assert_true(len > 0);
+	write_file(name, der, (size_t)len);
+	OPENSSL_free(der);
+	PKCS12_free(p12);
+}
+
+static int
+setup(void **state)
+{
+	struct tc_spec ca = { "/C=US/O=Contoso/CN=Contoso Issuing CA 1", NULL, NULL, -DAY, 1000 * DAY, NULL, 0, 1 };
+	struct tc_spec leaf = { "/C=US/O=Contoso, Ltd/CN=mail.contoso.com",
+	    "DNS:mail.contoso.com,DNS:*.contoso.com,IP:10.0.0.5,IP:2001:db8::5,email:pki@contoso.com,URI:https://contoso.com/",
+	    "serverAuth,clientAuth,1.2.3.4.5", -DAY, 365 * DAY, NULL, 0, 0 };
+	struct tc_spec other = { "/CN=other.example", NULL, NULL, -DAY, 30 * DAY, EVP_sha384(), 1, 0 };
+	EVP_PKEY *ec = tc_key(1);
+	X509 *pair[2];
+
+	(void)state;
+	snprintf(G.dir, sizeof(G.dir), "/tmp/crt-load-XXXXXX");
+	assert_non_null(mkdtemp(G.dir));
+	G.ca_key = tc_key(0);
+	G.leaf_key = tc_key(0);
+	G.ca = tc_cert(&ca, G.ca_key, NULL, NULL);
+	G.leaf = tc_cert(&leaf, G.leaf_key, G.ca, G.ca_key);
+	G.other = tc_cert(&other, ec, NULL, NULL);
+	EVP_PKEY_free(ec);
+	G.derlen = i2d_X509(G.leaf, &G.der);
+
+	pair[0] = G.leaf;
+	pair[1] = G.ca;
+	write_pem("chain.pem", NULL, pair, 2);
+	write_pem("keyfirst.pem", G.leaf_key, pair, 1);
+	write_pem("other.crt", NULL, &G.other, 1);
+	write_pem("pem-named.cer", NULL, &G.leaf, 1);
+	write_file("leaf.der", G.der, (size_t)G.derlen);
+	write_file("truncated.der", G.der, (size_t)G.derlen / 2);
+	write_str("garbage.pem", "-----BEGIN CERTIFICATE-----\nthis is !!! not base64\n"
+	    "-----END CERTIFICATE-----\n");
+	write_str("text.pem", "hello, I am not a certificate\n");
+	write_pem("key-only.pem", G.leaf_key, NULL, 0);
+	write_str("no-end.pem", "\n\n-----BEGIN CERTIFICATE-----\nMIIB\n");
+	write_str("empty.pem", "");
+	write_p12("mail.p12", "s3cret", 1);
+	write_p12("open.p12", "", 0);
+	write_p12_legacy("legacy.pfx", "s3cret");
+	write_p12_ca_first("ca-first.p12", "s3cret");
+	write_str("pw", "s3cret\n");
+	write_str("wrong-pw", "guess\n");
+	return 0;
+}
+
+static void
+rm_rf(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *p;
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = cr_xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			rm_rf(p);
+		else
+			unlink(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	rm_rf(G.dir);
+	X509_free(G.ca);
+	X509_free(G.leaf);
+	X509_free(G.other);
+	EVP_PKEY_free(G.ca_key);
+	EVP_PKEY_free(G.leaf_key);
+	OPENSSL_free(G.der);
+	return 0;
+}
+
+static int
+same(X509 *a, X509 *b)
+{
+	return X509_cmp(a, b) == 0;
+}
+
+static void
+test_good_files(void **state)
+{
+	static const struct { const char *source; const char *leaf; int nchain; } t[] = {
+		{ "chain.pem", "leaf", 1 },
+		{ "file:chain.pem", "leaf", 1 },
+		{ "keyfirst.pem", "leaf", 0 },		/* a key block before the certificate */
+		{ "leaf.der", "leaf", 0 },
+		{ "pem-named.cer", "leaf", 0 },		/* content decides, not the extension */
+		{ "other.crt", "other", 0 },
+		{ "mail.p12?pass-source=file:pw", "leaf", 1 },
+		{ "file:mail.p12?pass-source=pw", "leaf", 1 },
+		{ "open.p12", "leaf", 1 },		/* no password at all */
+		{ "legacy.pfx?pass-source=pw", "leaf", 1 },	/* RC2-40: the legacy provider */
+		{ "ca-first.p12?pass-source=pw", "leaf", 1 },	/* leaf paired by localKeyID */
+	};
+	struct crt_load_opts opts = { .base_dir = G.dir };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct crt_list l = CRT_LIST_INIT;
+		struct cr_err err;
+		X509 *want = strcmp(t[i].leaf, "leaf") == 0 ? G.leaf : G.other;
+
+		cr_err_clear(&err);
+		if (crt_load(t[i].source, &opts, &l, &err) != CR_OK)
+			fail_msg("'%s': %s", t[i].source, err.msg);
+		assert_int_equal(l.n, 1);
+		assert_true(same(l.v[0]->x509, want));
+		assert_int_equal(l.v[0]->chain ? sk_X509_num(l.v[0]->chain) : 0, t[i].nchain);
+		if (t[i].nchain)
+			assert_true(same(sk_X509_value(l.v[0]->chain, 0), G.ca));
+		assert_string_equal(l.v[0]->source, t[i].source);
+		assert_null(l.v[0]->token);
+		crt_list_release(&l);
+	}
+}
+
+static void
+test_absolute_path_and_load_one(void **state)
+{
+	char *src = cr_xasprintf("file:%s/leaf.der", G.dir);
+	struct crt_cert *c = NULL;
+	struct cr_err err;
+	unsigned char sha1[20];
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(crt_load_one(src, NULL, &c, &err), CR_OK);
+	assert_non_null(c);
+	X509_digest(G.leaf, EVP_sha1(), sha1, &n);
+	assert_memory_equal(c->sha1, sha1, 20);
+	crt_cert_free(c);
+	free(src);
+}
+
+static void
+test_bad_files(void **state)
+{
+	static const struct { const char *source; int status; const char *msg; } t[] = {
+		{ "missing.pem", CR_EINPUT, "cannot read 'missing.pem': No such file" },
+		{ "file:missing.pem", CR_EINPUT, "cannot read 'missing.pem'" },
+		{ "garbage.pem", CR_EINPUT, "cannot read 'garbage.pem': not a certificate (line 1)" },
+		{ "text.pem", CR_EINPUT, "cannot read 'text.pem': not a certificate" },
+		{ "key-only.pem", CR_EINPUT, "not a certificate (the PEM holds PRIVATE KEY but no CERTIFICATE)" },
+		{ "no-end.pem", CR_EINPUT, "not a certificate (line 3): no '-----END CERTIFICATE-----' line" },
+		{ "empty.pem", CR_EINPUT, "cannot read 'empty.pem': empty" },
+		{ "truncated.der", CR_EINPUT, "cannot read 'truncated.der': truncated DER" },
+		{ "mail.p12?pass-source=file:wrong-pw", CR_EINPUT,
+		  "cannot read 'mail.p12': wrong password or corrupt PKCS#12" },
+		{ "mail.p12", CR_EINPUT, "cannot read 'mail.p12': the PKCS#12 needs a password" },
+		{ "legacy.pfx?pass-source=wrong-pw", CR_EINPUT, "cannot read 'legacy.pfx': wrong password" },
+		{ "mail.p12?pass-source=file:no-such-pw", CR_EINPUT, "password for 'mail.p12': cannot read" },
+		{ "mail.p12?pass-source=pass:s3cret", CR_EINPUT, "pass-source must be file:PATH" },
+		{ "mail.p12?pin=1", CR_EINPUT, "unknown attribute 'pin'" },
+		{ ".", CR_EINPUT, "cannot read '.': is a directory" },
+		{ "", CR_EINPUT, "empty" },
+		{ "file:", CR_EINPUT, "no path" },
+		{ "pkcs11:token=edge", CR_EINPUT, "token sources are not accepted here" },
+		{ "tls://nohost", CR_EINPUT, "needs a port" },
+	};
+	struct crt_load_opts opts = { .base_dir = G.dir };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct crt_list l = CRT_LIST_INIT;
+		struct cr_err err;
+		int r;
+
+		cr_err_clear(&err);
+		r = crt_load(t[i].source, &opts, &l, &err);
+		if (r != t[i].status || strstr(err.msg, t[i].msg) == NULL)
+			fail_msg("'%s': status %d '%s', expected %d '%s'", t[i].source, r, err.msg,
+			    t[i].status, t[i].msg);
+		assert_int_equal(l.n, 0);
+		crt_list_release(&l);
+	}
+}
+
+static void
+test_parse_buffer(void **state)
+{
+	struct crt_list l = CRT_LIST_INIT;
+	struct cr_err err;
+	unsigned char *padded;
+
+	(void)state;
+	/* DER with a trailing newline, as some tools write it */
+	padded = cr_xmalloc((size_t)G.derlen + 2);
+	memcpy(padded, G.der, (size_t)G.derlen);
+	padded[G.derlen] = '\r';
+	padded[G.derlen + 1] = '\n';
+	assert_int_equal(crt_parse_buffer(padded, (size_t)G.derlen + 2, NULL, "buf", &l, &err), CR_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0]->source, "buf");
+	/* DER followed by anything else is refused */
+	padded[G.derlen] = 'x';
+	assert_int_equal(crt_parse_buffer(padded, (size_t)G.derlen + 2, NULL, "buf", &l, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "trailing data after the DER"));
+	/* a SEQUENCE that is not a certificate */
+	assert_int_equal(crt_parse_buffer((const unsigned char *)"\x30\x03\x02\x01\x01", 5, NULL,
+	    "seq", &l, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "cannot read 'seq': not a certificate"));
+	assert_int_equal(l.n, 1);
+	free(padded);
+	crt_list_release(&l);
+}
+
+static void
+test_directory(void **state)
+{
+	struct crt_load_opts opts = { .base_dir = G.dir, .scan_dirs = 1 };
+	struct crt_list l = CRT_LIST_INIT;
+	struct cr_err err;
+	char *sub = cr_xasprintf("%s/d", G.dir);
+	char *empty = cr_xasprintf("%s/e", G.dir);
+	X509 *pair[2] = { G.leaf, G.ca };
+	int r;
+
+	(void)state;
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(mkdir(empty, 0700), 0);
+	write_pem("d/b.pem", NULL, &G.other, 1);
+	write_pem("d/a.CRT", NULL, pair, 2);
+	write_file("d/c.der", G.der, (size_t)G.derlen);
+	write_str("d/notes.txt", "not scanned");
+	write_str("d/.hidden.pem", "not scanned");
+	r = crt_load("file:d", &opts, &l, &err);
+	if (r != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(l.n, 3);
+	/* sorted by name (bytes: upper case first) */
+	assert_string_equal(l.v[0]->source, "file:d/a.CRT");
+	assert_string_equal(l.v[1]->source, "file:d/b.pem");
+	assert_string_equal(l.v[2]->source, "file:d/c.der");
+	assert_true(same(l.v[0]->x509, G.leaf));
+	assert_int_equal(sk_X509_num(l.v[0]->chain), 1);
+	assert_true(same(l.v[1]->x509, G.other));
+	crt_list_release(&l);
+
+	/* one bad file fails the load but the others are listed */
+	write_str("d/bad.pem", "-----BEGIN CERTIFICATE-----\n@@@@\n-----END CERTIFICATE-----\n");
+	r = crt_load("d/", &opts, &l, &err);
+	assert_int_equal(r, CR_EINPUT);
+	assert_non_null(strstr(err.msg, "cannot read 'd/bad.pem': not a certificate"));
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0]->source, "d/a.CRT");
+	crt_list_release(&l);
+
+	/* exactly one is wanted */
+	{
+		struct crt_cert *c = (struct crt_cert *)1;
+		r = crt_load_one("d", &opts, &c, &err);
+		assert_int_equal(r, CR_EINPUT);
+		assert_null(c);
+	}
+	r = crt_load("e", &opts, &l, &err);
+	assert_int_equal(r, CR_EINPUT);
+	assert_non_null(strstr(err.msg, "no certificate files"));
+	opts.scan_dirs = 0;
+	r = crt_load("d", &opts, &l, &err);
+	assert_int_equal(r, CR_EINPUT);
+	assert_non_null(strstr(err.msg, "cannot read 'd': is a directory"));
+	assert_int_equal(l.n, 0);
+	free(sub);
+	free(empty);
+}
+
+static void
+test_load_one_counts(void **state)
+{
+	struct crt_load_opts opts = { .base_dir = G.dir, .scan_dirs = 1 };
+	struct crt_cert *c = NULL;
+	struct cr_err err;
+	char *sub = cr_xasprintf("%s/two", G.dir);
+	X509 *pair[2] = { G.leaf, G.ca };
+
+	(void)state;
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_pem("two/1.pem", NULL, pair, 2);
+	write_pem("two/2.pem", NULL, &G.other, 1);
+	assert_int_equal(crt_load_one("two", &opts, &c, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "'two' holds 2 certificates, expected exactly one"));
+	assert_null(c);
+	/* a PEM chain is one certificate with its chain */
+	assert_int_equal(crt_load_one("two/1.pem", &opts, &c, &err), CR_OK);
+	assert_int_equal(sk_X509_num(c->chain), 1);
+	crt_cert_free(c);
+	free(sub);
+}
+
+static void
+test_info(void **state)
+{
+	struct crt_load_opts opts = { .base_dir = G.dir };
+	struct crt_cert *c = NULL;
+	struct crt_info in;
+	struct cr_err err;
+	char *serial, *sha1;
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(G.leaf);
+	time_t na;
+	size_t i;
+	static const char *const san[] = { "DNS:mail.contoso.com", "DNS:*.contoso.com", "IP:10.0.0.5",
+	    "IP:2001:db8::5", "email:pki@contoso.com", "URI:https://contoso.com/" };
+
+	(void)state;
+	assert_int_equal(crt_load_one("chain.pem", &opts, &c, &err), CR_OK);
+	crt_info_get(c, time(NULL), &in);
+	assert_string_equal(in.subject, "CN=mail.contoso.com, O=\"Contoso, Ltd\", C=US");
+	assert_string_equal(in.issuer, "CN=Contoso Issuing CA 1, O=Contoso, C=US");
+	assert_string_equal(in.tls_name, "<I>CN=Contoso Issuing CA 1, O=Contoso, C=US"
+	    "<S>CN=mail.contoso.com, O=\"Contoso, Ltd\", C=US");
+	serial = cr_hex_upper(ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn));
+	assert_string_equal(in.serial, serial);
+	free(serial);
+	/* RFC 3339 UTC */
+	assert_int_equal(strlen(in.not_after_s), 20);
+	assert_int_equal(in.not_after_s[10], 'T');
+	assert_int_equal(in.not_after_s[19], 'Z');
+	assert_true(in.not_after - in.not_before == 366 * DAY);
+	assert_int_equal(in.nsan, 6);
+	for (i = 0; i < 6; i++)
+		assert_string_equal(in.san[i], san[i]);
+	assert_string_equal(in.sig_name, "sha256WithRSAEncryption");
+	assert_string_equal(in.sig_oid, "1.2.840.113549.1.1.11");
+	assert_string_equal(in.key_type, "RSA");
+	assert_int_equal(in.key_bits, 2048);
+	assert_null(in.key_curve);
+	assert_true(in.has_eku);
+	assert_int_equal(in.neku, 3);
+	assert_string_equal(in.eku[0], "serverAuth");
+	assert_string_equal(in.eku[1], "clientAuth");
+	assert_string_equal(in.eku[2], "1.2.3.4.5");
+	sha1 = cr_hex_upper(c->sha1, 20);
+	assert_string_equal(in.sha1, sha1);
+	free(sha1);
+	assert_int_equal(strlen(in.sha256), 64);
+	for (i = 0; i < 64; i++)
+		assert_non_null(strchr("0123456789ABCDEF", in.sha256[i]));
+	/* days left: floor((not_after - now) / 86400) */
+	na = in.not_after;
+	crt_info_release(&in);
+	{
+		static const struct { long off; long days; } t[] = {
+			{ -10 * DAY, 10 }, { -10 * DAY + 1, 9 }, { -1, 0 }, { 0, 0 }, { 1, -1 },
+			{ DAY, -1 }, { DAY + 1, -2 }, { 30 * DAY, -30 },
+		};
+		for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			crt_info_get(c, na + t[i].off, &in);
+			if (in.days_left != t[i].days)
+				fail_msg("now = not_after%+ld: days_left %ld, expected %ld", t[i].off,
+				    in.days_left, t[i].days);
+			crt_info_release(&in);
+		}
+	}
+	crt_cert_free(c);
+
+	/* an EC certificate without SAN or EKU, signed with SHA-384 */
+	assert_int_equal(crt_load_one("other.crt", &opts, &c, &err), CR_OK);
+	crt_info_get(c, time(NULL), &in);
+	assert_string_equal(in.key_type, "EC");
+	assert_int_equal(in.key_bits, 256);
+	assert_string_equal(in.key_curve, "prime256v1");
+	assert_string_equal(in.sig_name, "ecdsa-with-SHA384");
+	assert_string_equal(in.sig_oid, "1.2.840.10045.4.3.3");
+	assert_int_equal(in.nsan, 0);
+	assert_non_null(in.san);
+	assert_false(in.has_eku);
+	assert_int_equal(in.neku, 0);
+	assert_true(in.days_left == 29 || in.days_left == 30);
+	crt_info_release(&in);
+	crt_cert_free(c);
+}
+
+static void
+test_rfc3339(void **state)
+{
+	X509 *x = X509_dup(G.other);
+	struct crt_cert *c;
+	struct crt_info in;
+
+	(void)state;
+	ASN1_TIME_set_string(X509_getm_notBefore(x), "20251122074028Z");
+	ASN1_TIME_set_string(X509_getm_notAfter(x), "20261122074028Z");
+	c = crt_cert_new(x, NULL, "mem");
+	crt_info_get(c, 1795000000, &in);
+	assert_string_equal(in.not_before_s, "2025-11-22T07:40:28Z");
+	assert_string_equal(in.not_after_s, "2026-11-22T07:40:28Z");
+	assert_int_equal(in.not_after, 1795333228);
+	assert_int_equal(in.days_left, 3);
+	crt_info_release(&in);
+	crt_cert_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_files),
+		cmocka_unit_test(test_absolute_path_and_load_one),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_parse_buffer),
+		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_load_one_counts),
+		cmocka_unit_test(test_info),
+		cmocka_unit_test(test_rfc3339),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
