@@ -432,10 +432,11 @@ eval_resolve(struct rot_item *it, const struct plan_refres *r)
 static void
 eval_ambiguous(struct rot_item *it, const struct plan_refres *r)
 {
-	if (r->nmatch > 1)
+	if (r->nmatch > 1 && r->note != NULL)
+		rot_result_set(&it->res, ROT_WARN, "%s", r->note);
+	else if (r->nmatch > 1)
 		rot_result_set(&it->res, ROT_WARN, "the name '%s' matches %zu known certificates: "
-		    "the service may pick either%s%s", r->ref->cert, r->nmatch,
-		    r->note ? "; " : "", r->note ? r->note : "");
+		    "the service may pick either", r->ref->cert, r->nmatch);
 	else
 		rot_result_set(&it->res, ROT_PASS, "the name matches one known certificate");
 }

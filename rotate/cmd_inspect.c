@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rot.h"
 #include "../common/util.h"
@@ -62,16 +63,16 @@ print_list(const char *label, char **v, size_t n)
 }
 
 static void
-print_text(const struct crt_cert *c, const struct crt_info *in)
+print_text(const struct crt_cert *c, const struct crt_info *in, time_t now)
 {
 	printf("%s\n", c->source);
 	printf("  %-21s%s\n", "subject:", in->subject);
 	printf("  %-21s%s\n", "issuer:", in->issuer);
 	printf("  %-21s%s\n", "serial:", in->serial);
 	printf("  %-21s%s\n", "not before:", in->not_before_s);
-	if (in->days_left < 0)
-		printf("  %-21s%s (EXPIRED %ld days ago)\n", "not after:", in->not_after_s,
-		    -in->days_left);
+	if (in->days_left < 0)	/* whole days since it expired, as people count them */
+		printf("  %-21s%s (EXPIRED %lld days ago)\n", "not after:", in->not_after_s,
+		    (long long)(now - in->not_after) / 86400);
 	else
 		printf("  %-21s%s (%ld days left)\n", "not after:", in->not_after_s,
 		    in->days_left);
@@ -128,6 +129,7 @@ cmd_inspect(int argc, char **argv)
 	struct json_object *arr = NULL;
 	struct cr_err err;
 	int status = CR_OK, c, i, shown = 0;
+	time_t now = cr_now();
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -193,13 +195,13 @@ cmd_inspect(int argc, char **argv)
 		for (k = 0; k < list.n; k++) {
 			struct crt_info info;
 
-			crt_info_get(list.v[k], cr_now(), &info);
+			crt_info_get(list.v[k], now, &info);
 			if (arr != NULL) {
 				json_object_array_add(arr, crt_cert_json(list.v[k], &info));
 			} else {
 				if (shown++)
 					putchar('\n');
-				print_text(list.v[k], &info);
+				print_text(list.v[k], &info, now);
 			}
 			crt_info_release(&info);
 		}
