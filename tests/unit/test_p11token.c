@@ -361,6 +361,7 @@ test_keys(void **state)
 	assert_int_equal(p11_key_for_cert(t, exc->x509, exc->id, exc->id_len, &k2, &err), CR_OK);
 	assert_non_null(k2);
 	assert_int_equal(k2->extractable, 1);
+	assert_int_equal(k2->sensitive, 0);	/* LAYOUT.md: extractable, not sensitive */
 
 	/* a key URI */
 	assert_int_equal(p11_uri_parse("pkcs11:token=edge;object=mail-2026;type=private", NULL,
