@@ -162,7 +162,7 @@ token_login(struct ck *c, const char *uri_text, struct p11_token **tok_out)
 	idx = item(c, "token.login", subject, &fresh);
 	it = at(c, idx);
 	if (!fresh) {
-		if (tok_out != NULL && it->res.status == ROT_PASS)
+		if (tok_out != NULL && it->res.status != ROT_FAIL)
 			*tok_out = toks[0];
 		goto out;
 	}
@@ -487,7 +487,11 @@ eval_endpoint(struct ck *c, struct rot_item *it, const struct plan_refres *r)
 		return;
 	}
 	what = served(c, pr);
-	if (what != NULL && strcmp(what, "old") == 0) {
+	if (what != NULL && strcmp(what, "old") == 0 && r->denotes == PLAN_DENOTES_NEW) {
+		rot_result_set(&it->res, ROT_WARN, "'%s'%s still serves the old certificate although "
+		    "the ref names the new one: is a restart pending, or is another binding answering?",
+		    pr->endpoint, via);
+	} else if (what != NULL && strcmp(what, "old") == 0) {
 		rot_result_set(&it->res, ROT_PASS, "'%s'%s serves the old certificate now", pr->endpoint,
 		    via);
 	} else if (what != NULL) {
@@ -558,7 +562,9 @@ setup_probes(struct ck *c)
 		const struct plan_step *s = &c->p->steps[i];
 		const struct plan_ref *ref = s->ref;
 		size_t ri;
-		if (s->done || ref == NULL || ref->endpoint == NULL || s->res == NULL)
+		/* done steps too: a ref already on the new certificate is exactly where
+		   a forgotten second binding shows (the story of the two 443 bindings) */
+		if (ref == NULL || ref->endpoint == NULL || s->res == NULL)
 			continue;
 		ri = refres_index(c, s->res);
 		c->probe_of[ri] = rot_probes_add(&c->probes, ref->endpoint, ref->sni,
@@ -735,6 +741,9 @@ top_level(struct ck *c)
 	idx = item(c, "new.eku", "certificate new", &fresh);
 	if (fresh)
 		rot_chk_eku(c->in->new->x509, &at(c, idx)->res);
+	/* the new key is what every service will use: always proven, even when
+	   no pending step lists it (e.g. the import onto the token is done) */
+	key_items(c, "new.key");
 	if (c->retire_step < 0) {
 		idx = item(c, "retire.protected", "certificate old", &fresh);
 		if (fresh && c->p->old_protected)
@@ -816,12 +825,14 @@ rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check
 		const struct plan_step *s = &p->steps[i];
 		struct rot_step_report *sr = &rep->steps[i];
 
-		if (s->done) {
+		if (s->done)
 			sr->status = ROT_STEP_DONE;
-			continue;
-		}
 		for (k = 0; k < s->npre; k++) {
-			size_t it = step_item(&c, i, s->pre[k]);
+			size_t it;
+			/* a done step's preconditions are moot, but what its endpoint serves is not */
+			if (s->done && strcmp(s->pre[k], "endpoint") != 0)
+				continue;
+			it = step_item(&c, i, s->pre[k]);
 			if (it != (size_t)-1)
 				attach(&c, i, it);
 		}

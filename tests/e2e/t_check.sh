@@ -1,0 +1,277 @@
+#!/bin/sh
+# End-to-end tests of `certrotate check`, one per story in shared/seeds/, against
+# the fixture token and nginx on 127.0.0.1; then the key and token-login checks.
+. "$(dirname "$0")/lib.sh"
+need_certrotate
+
+C=$FIX/certs
+OLD_URI="pkcs11:token=edge;object=mail-2025;type=cert"
+NEW_URI="pkcs11:token=edge;object=mail-2026;type=cert"
+KEY_URI="pkcs11:token=edge;object=mail-2026;type=private"
+A_NAME="<I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US"
+A2_NAME="<I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US"
+
+# cfg NAME: writes a common rotation/tokens header plus stdin to $WORK/NAME/certrotate.cfg
+# and sets CFG.  OLD, NEW, KEY override the sources, ROT_EXTRA adds rotation
+# settings, TOKENS replaces the tokens section; all are reset afterwards (a
+# POSIX shell keeps assignments made on a function call).
+EDGE_TOKENS='tokens = ( { uri = "pkcs11:token=edge"; pin_source = "file:fix/edge.pin"; } );'
+cfg() {
+	mkdir -p "$WORK/$1"
+	ln -sfn "$FIX" "$WORK/$1/fix"
+	{
+		printf 'rotation = {\n  name = "mail-2026";\n'
+		printf '  old = "%s";\n  new = "%s";\n  key = "%s";\n' \
+		    "${OLD:-$OLD_URI}" "${NEW:-$NEW_URI}" "${KEY:-$KEY_URI}"
+		printf '  chain = [ "file:fix/pki/ca-a2.pem" ];\n  trust = [ "file:fix/pki/root.pem" ];\n'
+		printf '  %s\n};\n' "${ROT_EXTRA:-}"
+		printf '%s\n' "${TOKENS:-$EDGE_TOKENS}"
+		cat
+	} >"$WORK/$1/certrotate.cfg"
+	CFG=$WORK/$1/certrotate.cfg
+	unset OLD NEW KEY ROT_EXTRA TOKENS
+}
+
+# ------------------------------------------------------------- story: SHA-1-only host
+cfg sha1 <<'END'
+hosts = ( { name = "cas2"; accepts = { signature = [ "sha1WithRSAEncryption" ]; }; } );
+services = ( { name = "owa"; host = "cas2"; kind = "iis";
+  refs = ( { id = "https"; type = "binding"; cert = "pkcs11:token=edge;object=mail-2025;type=cert"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_contains "FAIL  sigalg             host cas2: host 'cas2' only validates sha1WithRSAEncryption, but the new certificate is signed with sha256WithRSAEncryption (1.2.840.113549.1.1.11)"
+expect_out_contains "blocks 01-import-cas2"
+expect_out_contains "BLOCKED 01-import-cas2"
+cr check -c "$CFG" --no-probe --format json
+expect_rc 1
+expect_out_contains '"id": "sigalg"'
+expect_out_contains '"subject": "host cas2"'
+expect_out_contains '"status": "blocked"'
+expect_out_contains '"summary": {'
+
+# ------------------------------------------------------------- story: second binding on 443
+# The SNI binding was moved to the new certificate (served with the token key);
+# the default binding on the same port still serves the old one, and no ref declares it.
+P443=$(free_port)
+nginx_start web "$(http_block \
+	"$(https_server "$P443" "$C/new-chain.pem" "$(token_key mail-2026)" mail.contoso.com)" \
+	"$(https_server "$P443" "$C/old.pem" "$C/old.key" _)")"
+cfg second <<END
+hosts = ( { name = "cas2"; } );
+services = ( { name = "owa"; host = "cas2"; kind = "iis"; names = [ "mail.contoso.com" ];
+  refs = ( { id = "https-sni"; type = "binding"; cert = "$NEW_URI";
+             endpoint = "127.0.0.1:$P443"; sni = "mail.contoso.com"; } ); } );
+END
+cr check -c "$CFG"
+expect_rc 0
+expect_out_contains "WARN  endpoint           endpoint 127.0.0.1:$P443 (no SNI): without SNI, '127.0.0.1:$P443' serves the old certificate and no ref declares a binding there without SNI"
+expect_out_contains "'127.0.0.1:$P443' with SNI 'mail.contoso.com' already serves the new certificate"
+cr check -c "$CFG" --strict
+expect_rc 1
+# Declaring the default binding (still on the old certificate) puts it in the plan.
+cfg second-declared <<END
+hosts = ( { name = "cas2"; } );
+services = ( { name = "owa"; host = "cas2"; kind = "iis"; names = [ "mail.contoso.com" ];
+  refs = ( { id = "https-sni"; type = "binding"; cert = "$NEW_URI";
+             endpoint = "127.0.0.1:$P443"; sni = "mail.contoso.com"; },
+           { id = "https-default"; type = "binding"; cert = "$OLD_URI";
+             endpoint = "127.0.0.1:$P443"; } ); } );
+END
+cr check -c "$CFG"
+expect_rc 0
+expect_out_not_contains "(no SNI)"
+expect_out_contains "rebind-cas2-owa-https-default"
+expect_out_contains "'127.0.0.1:$P443' serves the old certificate now"
+nginx_stop web
+
+# ------------------------------------------------------------- story: SMTP connector named by <I>..<S>..
+PSMTP=$(free_port)
+nginx_start smtp "$(smtp_conf "$PSMTP" "$C/old-chain.pem" "$C/old.key")"
+cfg connector <<END
+hosts = ( { name = "edge1"; } );
+services = ( { name = "transport"; host = "edge1"; kind = "exchange-connector"; names = [ "mail.contoso.com" ];
+  refs = ( { id = "frontend"; type = "connector"; cert = "name:$A_NAME";
+             endpoint = "127.0.0.1:$PSMTP"; starttls = "smtp"; } ); } );
+END
+cr check -c "$CFG"
+expect_out_contains "ref.name           ref transport/frontend: new name $A2_NAME (issuer O: 'Contoso' -> 'Contoso Ltd')"
+expect_out_contains "'127.0.0.1:$PSMTP' serves the old certificate now"
+expect_out_matches "retire\.refs .*retire waits for 0[0-9]-rename-edge1-transport-frontend"
+# the expired fixture certificate has the same <I>..<S>.. name: the connector may pick it
+expect_out_contains "WARN  ref.ambiguous"
+# once the connector names the new certificate, retire no longer waits for it
+cfg connector-renamed <<END
+hosts = ( { name = "edge1"; } );
+services = ( { name = "transport"; host = "edge1"; kind = "exchange-connector";
+  refs = ( { id = "frontend"; type = "connector"; cert = "name:$A2_NAME"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_matches "done +0[0-9]-rename-edge1-transport-frontend"
+expect_out_contains "retire.refs        certificate old: no ref denotes the old certificate"
+nginx_stop smtp
+
+# ------------------------------------------------------------- story: names missing from the new SAN
+cfg names <<END
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; names = [ "mail.contoso.com", "cas01.contoso.local", "owa.fabrikam.com" ];
+  refs = ( { id = "https"; type = "binding"; cert = "$OLD_URI"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_contains "FAIL  names              service owa: 2 names not in the new certificate's SAN: cas01.contoso.local (the old certificate has it), owa.fabrikam.com (the old certificate lacks it too)"
+
+# ------------------------------------------------------------- story: federation service account
+adfs_cfg() {
+	cfg "adfs-$1" <<END
+hosts = ( { name = "adfs1"; }, { name = "wap1"; } );
+services = (
+  { name = "wap"; host = "wap1"; kind = "wap"; depends = [ "adfs" ];
+    refs = ( { id = "rule-owa"; type = "binding"; cert = "$OLD_URI"; },
+             { id = "rule-adfs"; type = "binding"; cert = "$OLD_URI"; } ); },
+  { name = "adfs"; host = "adfs1"; kind = "adfs"; account = "$2";
+    refs = ( { id = "ssl"; type = "binding"; cert = "$OLD_URI"; } ); }
+);
+END
+}
+adfs_cfg nobody nobody
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_contains "FAIL  access             account adfs1/nobody: account 'nobody' cannot read the PIN source"
+# the proxy restarts after the federation service it depends on
+expect_out_matches "restart-adfs1-adfs"
+[ "$(grep -n 'restart-adfs1-adfs ' "$WORK/out" | head -n 1 | cut -d: -f1)" -lt \
+  "$(grep -n 'restart-wap1-wap ' "$WORK/out" | head -n 1 | cut -d: -f1)" ] ||
+	fail "wap restarts before adfs"
+adfs_cfg root root
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_contains "pass  access             account adfs1/root: account 'root' can read the PIN source"
+adfs_cfg windows 'CONTOSO\\\\adfssvc'
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_contains "skip  access"
+expect_out_contains "is not a local account here"
+
+# ------------------------------------------------------------- story: expired old certificate
+OLD="pkcs11:token=edge;object=expired;type=cert" cfg expired <<'END'
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "pkcs11:token=edge;object=expired;type=cert"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_contains "WARN  old.validity       certificate old: THE OLD CERTIFICATE EXPIRED"
+cr check -c "$CFG" --no-probe --strict
+expect_rc 1
+
+# ------------------------------------------------------------- story: protected self-signed default
+cfg protect <<END
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = (
+  { id = "https"; type = "binding"; cert = "$OLD_URI"; },
+  { id = "default"; type = "binding"; cert = "pkcs11:token=edge;object=default;type=cert"; } ); } );
+protect = [ "pkcs11:token=edge;object=default;type=cert" ];
+END
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_contains "retire-token"
+expect_out_contains "ref.resolve        ref owa/default: 'pkcs11:token=edge;object=default;type=cert' denotes a protected certificate: left alone"
+cfg protect-old <<END
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "$OLD_URI"; } ); } );
+protect = [ "$OLD_URI" ];
+END
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_not_contains "retire-token"
+expect_out_contains "retire.protected   certificate old: the old certificate is protected"
+
+# ------------------------------------------------------------- key checks
+# a key that belongs to another certificate
+ROT_EXTRA='import_to = "pkcs11:token=edge";' KEY="pkcs11:token=edge;object=ec-2026;type=private" \
+	cfg wrongkey </dev/null
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_contains "FAIL  new.key"
+# an extractable, non-sensitive key
+ROT_EXTRA='import_to = "pkcs11:token=edge";' NEW="pkcs11:token=edge;object=extractable;type=cert" \
+	KEY="pkcs11:token=edge;object=extractable;type=private" cfg extractable </dev/null
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_contains "WARN  new.key-protection"
+expect_out_contains "EXTRACTABLE"
+cr check -c "$CFG" --no-probe --strict
+expect_rc 1
+# the good key on the token
+ROT_EXTRA='import_to = "pkcs11:token=edge";' cfg goodkey </dev/null
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_contains "pass  new.key            key $KEY_URI: key 'mail-2026' (CKA_ID 20) on token 'edge' matches the new certificate and a test signature verifies"
+expect_out_contains "pass  new.key-protection"
+expect_out_contains "pass  token.login        token edge: logged in to token 'edge' (one attempt)"
+# a software key file: matching, but a plain file
+NEW="file:fix/certs/old.pem" OLD="file:fix/certs/expired.pem" KEY="file:fix/certs/old.key" \
+	cfg filekey <<'END'
+hosts = ( { name = "web1"; } );
+services = ( { name = "nginx"; host = "web1"; refs = ( { id = "pem"; type = "binding"; cert = "file:fix/certs/expired.pem"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_out_contains "pass  new.key"
+expect_out_contains "WARN  new.key-protection"
+expect_out_contains "plain file"
+
+# ------------------------------------------------------------- token login rules (fault module over SoftHSM2)
+[ -f "$P11FAULT" ] || die "fault module '$P11FAULT' not built"
+# a wrong PIN leaves the token's "count low" flag set: work on a private copy
+fix_clone
+LOG=$WORK/p11.log
+TOKENS="tokens = ( { uri = \"pkcs11:token=edge\"; module = \"$P11FAULT\"; pin_source = \"file:fix/wrong.pin\"; } );" \
+ROT_EXTRA='import_to = "pkcs11:token=edge";' cfg wrongpin </dev/null
+: >"$LOG"
+P11FAULT_LOG=$LOG cr check -c "$CFG" --no-probe
+expect_rc 3
+expect_out_contains "FAIL  token.login"
+expect_out_contains "PIN refused by token 'edge'"
+expect_eq "$(grep -c '^C_Login' "$LOG")" 1 "C_Login calls with a wrong PIN"
+
+TOKENS="tokens = ( { uri = \"pkcs11:token=edge\"; module = \"$P11FAULT\"; pin_source = \"file:fix/edge.pin\"; } );" \
+ROT_EXTRA='import_to = "pkcs11:token=edge";' cfg finaltry </dev/null
+: >"$LOG"
+P11FAULT_LOG=$LOG P11FAULT_FINAL_TRY=1 cr check -c "$CFG" --no-probe
+expect_rc 3
+expect_out_contains "final PIN try"
+expect_eq "$(grep -c '^C_Login' "$LOG")" 0 "C_Login calls on a final-try token"
+: >"$LOG"
+P11FAULT_LOG=$LOG P11FAULT_FINAL_TRY=1 cr check -c "$CFG" --no-probe --force-login
+expect_rc 0
+expect_eq "$(grep -c '^C_Login' "$LOG")" 1 "C_Login calls with --force-login"
+P11FAULT_LOCKED=1 cr check -c "$CFG" --no-probe
+expect_rc 3
+expect_out_contains "locked"
+P11FAULT_COUNT_LOW=1 cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_contains "WARN  token.login"
+expect_out_contains "low PIN count"
+
+# ------------------------------------------------------------- endpoint down, bad input
+PDOWN=$(free_port)
+cfg down <<END
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "$OLD_URI"; endpoint = "127.0.0.1:$PDOWN"; } ); } );
+END
+cr check -c "$CFG" --timeout 2s
+expect_rc 3
+expect_out_contains "connection refused"
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_contains "skip  endpoint"
+cr check -c "$WORK/nope.cfg"
+expect_rc 2
+expect_err_contains "nope.cfg"
+expect_eq "$(wc -c <"$WORK/out")" 0 "stdout bytes on bad input"
+cr check -c "$CFG" --format yaml
+expect_rc 2
+expect_err_contains "unknown format 'yaml'"
+cr check -c "$CFG" --timeout soon
+expect_rc 2
