@@ -211,20 +211,26 @@ file_path_of(const struct ck *c, const char *src)
 	return cr_path_resolve(c->cfg->dir, src);
 }
 
-/* new.key and new.key-protection of a key on a token. */
+/*
+ * new.key and new.key-protection of a key on a token.  Items are passed by
+ * index: logging in may add the token.login item, which moves the array.
+ */
 static void
-eval_token_key(struct ck *c, struct rot_item *key, struct rot_item *prot)
+eval_token_key(struct ck *c, size_t ik, size_t ip)
 {
 	const char *src = c->cfg->rotation.key;
 	struct p11_uri *uri = NULL;
 	struct p11_key_obj **keys = NULL;
 	struct p11_token *tok = NULL;
+	struct rot_item *key, *prot;
 	struct cr_err err;
 	size_t n = 0, li;
 	int r;
 
 	cr_err_clear(&err);
 	li = token_login(c, src, &tok);
+	key = at(c, ik);	/* no item is added below this line */
+	prot = at(c, ip);
 	if (tok == NULL) {
 		const struct rot_item *login = at(c, li);
 		rot_result_set(&key->res, ROT_FAIL, "cannot check the key: %s", login->res.message);
@@ -347,7 +353,7 @@ key_items(struct ck *c, const char *id)
 	free(subject);
 	if (fk) {
 		if (is_pkcs11(c->cfg->rotation.key))
-			eval_token_key(c, at(c, ik), at(c, ip));
+			eval_token_key(c, ik, ip);
 		else
 			eval_file_key(c, at(c, ik), at(c, ip));
 	}

@@ -139,6 +139,9 @@ adfs_cfg nobody nobody
 cr check -c "$CFG" --no-probe
 expect_rc 1
 expect_out_contains "FAIL  access             account adfs1/nobody: account 'nobody' cannot read the PIN source"
+# the grant step proves the key first (logging in on the way)
+expect_out_contains "pass  new.key            key $KEY_URI: key 'mail-2026' (CKA_ID 20) on token 'edge' matches the new certificate"
+expect_out_not_contains "(null)"
 # the proxy restarts after the federation service it depends on
 expect_out_matches "restart-adfs1-adfs"
 [ "$(grep -n 'restart-adfs1-adfs ' "$WORK/out" | head -n 1 | cut -d: -f1)" -lt \

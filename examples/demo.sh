@@ -1,0 +1,53 @@
+#!/bin/sh
+# examples/demo.sh - what `make demo` runs: the bundled example (examples/mail)
+# against a fresh SoftHSM2 token and test PKI, with nginx on 127.0.0.1 serving
+# the old certificate where the example's services would:
+#
+#   1. inspect the new certificate on the token (with its private key's flags),
+#   2. plan the rotation,
+#   3. check every step's preconditions (probing the endpoints).
+#
+# Everything lives in a temp dir removed at the end (KEEP=1 keeps it).
+# Exits non-zero only when a command fails on bad input or its environment
+# (exit 2 or 3); a check that finds blockers (exit 1) is part of the show.
+set -u
+SRCDIR=$(pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$SRCDIR/$BUILD ;; esac
+CERTROTATE=$BUILD/certrotate
+unset WORK FIX
+export CERTROTATE
+
+echo "== building a SoftHSM2 token and a test PKI (softhsm-fixtures/mkfixtures.sh)"
+# lib.sh builds the fixtures into a temp dir and gives us its nginx helpers;
+# it stops every nginx it started when this script exits.
+. "$SRCDIR/tests/e2e/lib.sh"
+need_certrotate
+
+C=$FIX/certs
+HTTPS_PORT=$(free_port) SMTP_PORT=$(free_port) NGINX_PORT=$(free_port)
+DEMO=$WORK/mail
+sh "$SRCDIR/examples/instantiate.sh" "$SRCDIR/examples/mail" "$DEMO" "$FIX" \
+	HTTPS_PORT="$HTTPS_PORT" SMTP_PORT="$SMTP_PORT" NGINX_PORT="$NGINX_PORT" ||
+	die "cannot instantiate examples/mail"
+
+echo "== starting nginx on 127.0.0.1: HTTPS :$HTTPS_PORT (SNI + default), SMTP STARTTLS :$SMTP_PORT, nginx :$NGINX_PORT"
+nginx_start mx1 "$(http_block \
+	"$(https_server "$HTTPS_PORT" "$C/old-chain.pem" "$C/old.key" mail.contoso.com)" \
+	"$(https_server "$HTTPS_PORT" "$C/old-chain.pem" "$C/old.key" _)" \
+	"$(https_server "$NGINX_PORT" "$DEMO/tls/mail.pem" "$C/old.key" mail.contoso.com)")"
+nginx_start mx1-smtp "$(smtp_conf "$SMTP_PORT" "$C/old-chain.pem" "$C/old.key")"
+
+worst=0
+run() {
+	printf '\n$ certrotate %s\n' "$*"
+	(cd "$DEMO" && "$CERTROTATE" "$@")
+	st=$?
+	printf '(exit %d)\n' "$st"
+	[ "$st" -ge 2 ] && worst=$st
+	return 0
+}
+run inspect "pkcs11:token=edge;object=mail-2026;type=cert?pin-source=file:fix/edge.pin"
+run plan
+run check
+[ "$worst" -eq 0 ] || die "a command failed (exit $worst)"

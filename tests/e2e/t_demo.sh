@@ -1,0 +1,20 @@
+#!/bin/sh
+# `make demo` works and shows what the README promises: the new certificate on
+# the token with its algorithm name and OID, thumbprint and key flags; a plan;
+# a check that proves the key (a test signature) and probes every endpoint.
+. "$(dirname "$0")/lib.sh"
+need_certrotate
+
+(cd "$SRCDIR" && BUILD=${CERTROTATE%/certrotate} sh examples/demo.sh) >"$WORK/out" 2>"$WORK/err"
+rc=$?
+_lib_last="examples/demo.sh"
+expect_rc 0
+expect_out_contains "signature algorithm: sha256WithRSAEncryption (1.2.840.113549.1.1.11)"
+expect_out_matches "SHA-1 thumbprint: +[0-9A-F]{40}$"
+expect_out_contains "private key:         present, sensitive, not extractable"
+expect_out_contains "rename-mx1-transport-default-frontend"
+expect_out_contains "(issuer O: 'Contoso' -> 'Contoso Ltd')"
+expect_out_contains "pass  new.key            key pkcs11:token=edge;object=mail-2026;type=private: key 'mail-2026' (CKA_ID 20) on token 'edge' matches the new certificate and a test signature verifies"
+expect_out_contains "serves the old certificate now"
+expect_out_matches "^summary: [0-9]+ pass, [0-9]+ warn, 0 fail, [0-9]+ skip: ready to run$"
+expect_out_not_contains "(null)"
