@@ -541,9 +541,10 @@ undeclared_binding(struct ck *c, const struct plan_refres *r)
 	free(subject);
 	if (fresh) {
 		rot_result_set(&at(c, idx)->res, ROT_WARN, "without SNI, '%s' serves the old "
-		    "certificate and no ref declares a binding there without SNI: an undeclared "
-		    "default binding (a second binding on this port) will keep serving it after "
-		    "the rebind; declare it as a ref or move it too", pr->endpoint);
+		    "certificate and no ref declares a binding there without SNI: if that is a "
+		    "separate default binding (a second binding on this port), it will keep serving "
+		    "the old certificate after the rebind; declare it as a ref without sni",
+		    pr->endpoint);
 		cr_grow(&c->undeclared, &c->capundeclared, c->nundeclared + 1, sizeof(size_t));
 		c->undeclared[c->nundeclared++] = idx;
 	}
@@ -590,18 +591,25 @@ eval_retire_refs(struct ck *c, struct rot_item *it)
 	struct cr_buf steps = CR_BUF_INIT, stuck = CR_BUF_INIT;
 	size_t i, nmove = 0, nstuck = 0;
 
+	/* steps in plan order: mark the steps that move a ref on the old certificate */
+	unsigned char *moves = cr_xcalloc(c->p->nsteps + 1, 1);
+
 	for (i = 0; i < c->p->nrefs; i++) {
 		const struct plan_refres *r = &c->p->refs[i];
 		if (r->denotes != PLAN_DENOTES_OLD)
 			continue;
 		if (r->step >= 0) {
-			cr_buf_addf(&steps, "%s%s", nmove ? ", " : "", c->p->steps[r->step].id);
+			moves[r->step] = 1;
 			nmove++;
 		} else {
 			cr_buf_addf(&stuck, "%s%s/%s", nstuck ? ", " : "", r->service->name, r->ref->id);
 			nstuck++;
 		}
 	}
+	for (i = 0; i < c->p->nsteps; i++)
+		if (moves[i])
+			cr_buf_addf(&steps, "%s%s", steps.len ? ", " : "", c->p->steps[i].id);
+	free(moves);
 	if (nstuck > 0)
 		rot_result_set(&it->res, ROT_FAIL, "%zu ref%s will still denote the old certificate "
 		    "after the plan: %s", nstuck, nstuck == 1 ? "" : "s", cr_buf_str(&stuck));

@@ -49,6 +49,27 @@ expect_out_contains '"id": "sigalg"'
 expect_out_contains '"subject": "host cas2"'
 expect_out_contains '"status": "blocked"'
 expect_out_contains '"summary": {'
+# the shape of SPEC 6: steps with status and checks, top-level checks, summary
+python3 - "$WORK/out" <<'PY' || fail "check --format json does not have the shape of SPEC 6"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["rotation"] == "mail-2026"
+for k in ("sha1", "sha256", "subject", "issuer", "tls_name"):
+    assert k in d["old"] and k in d["new"], k
+ids = []
+for s in d["steps"]:
+    for k in ("id", "type", "host", "service", "ref", "action", "description", "preconditions", "verify", "checks"):
+        assert k in s, (s["id"], k)
+    assert s["status"] in ("ready", "blocked", "done"), s["status"]
+    for c in s["checks"]:
+        assert set(c) == {"id", "status", "message", "subject"}, c
+        assert c["status"] in ("pass", "warn", "fail", "skip")
+        assert c["id"] in s["preconditions"], (s["id"], c["id"])
+    ids.append(s["id"])
+assert [s["id"] for s in d["steps"] if s["status"] == "blocked"] == ["01-import-cas2"], ids
+assert any(c["id"] == "old.validity" for c in d["checks"])
+assert set(d["summary"]) == {"pass", "warn", "fail", "skip"} and d["summary"]["fail"] == 1
+PY
 
 # ------------------------------------------------------------- story: second binding on 443
 # The SNI binding was moved to the new certificate (served with the token key);
@@ -252,6 +273,11 @@ expect_eq "$(grep -c '^C_Login' "$LOG")" 1 "C_Login calls with --force-login"
 P11FAULT_LOCKED=1 cr check -c "$CFG" --no-probe
 expect_rc 3
 expect_out_contains "locked"
+# the token fails the test signature: an environment failure, not a wrong key
+P11FAULT_FAIL=C_Sign:1 cr check -c "$CFG" --no-probe
+expect_rc 3
+expect_out_contains "FAIL  new.key"
+expect_out_contains "cannot sign"
 P11FAULT_COUNT_LOW=1 cr check -c "$CFG" --no-probe
 expect_rc 0
 expect_out_contains "WARN  token.login"
