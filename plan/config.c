@@ -317,6 +317,23 @@ mpath(const char *parent, const char *name)
 	return parent[0] ? cr_xasprintf("%s.%s", parent, name) : cr_xstrdup(name);
 }
 
+/*
+ * "parent.name" into buf (PATH_BUF bytes), without allocating: the paths of
+ * settings that turn out fine are built for every setting checked.  A path
+ * too long for the buffer (deeper than any configuration) is cut and ends
+ * in "...".
+ */
+#define PATH_BUF 256
+static const char *
+jpath(char *buf, const char *parent, const char *name)
+{
+	int n = snprintf(buf, PATH_BUF, "%s%s%s", parent, parent[0] ? "." : "", name);
+
+	if (n < 0 || n >= PATH_BUF)
+		memcpy(buf + PATH_BUF - 4, "...", 4);
+	return buf;
+}
+
 /* ---- unknown settings, with a suggestion --------------------------------- */
 
 /* Optimal string alignment distance (Levenshtein with transpositions). */
@@ -905,6 +922,21 @@ parse_hook(struct loader *ld, const config_setting_t *g, const char *gpath, cons
 	return CR_OK;
 }
 
+/* 1 when group g has a member named run_* or undo_* (most groups have none). */
+static int
+has_hooks(const config_setting_t *g)
+{
+	int i, n = config_setting_length(g);
+
+	for (i = 0; i < n; i++) {
+		const char *name = config_setting_name(config_setting_get_elem(g, (unsigned)i));
+
+		if (name != NULL && (strncmp(name, "run_", 4) == 0 || strncmp(name, "undo_", 5) == 0))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 parse_hooks(struct loader *ld, const config_setting_t *g, const char *gpath, unsigned mask,
     struct plan_hooks *h)
@@ -912,6 +944,9 @@ parse_hooks(struct loader *ld, const config_setting_t *g, const char *gpath, uns
 	char name[32];
 	size_t t;
 	int r;
+
+	if (!has_hooks(g))
+		return CR_OK;
 
 	for (t = 0; t < PLAN_NSTEPTYPES; t++) {
 		if (!(mask & B(t)))
@@ -1215,20 +1250,16 @@ static int
 parse_ref(struct loader *ld, const config_setting_t *g, const char *path, struct plan_ref *ref)
 {
 	const config_setting_t *s;
-	char *v = NULL, *p = NULL;
+	char *v = NULL, sp[PATH_BUF];
 	int r;
 
 	ref->loc = loc_of(ld, g);
 	ref->path = cr_xstrdup(path);
 	if ((r = check_members(ld, g, path, &s_ref)) != CR_OK)
 		goto out;
-	if ((r = get_str(ld, g, path, "id", 1, &ref->id, &s)) != CR_OK)
+	if ((r = get_str(ld, g, path, "id", 1, &ref->id, &s)) != CR_OK ||
+	    (r = check_name(ld, s, jpath(sp, path, "id"), ref->id)) != CR_OK)
 		goto out;
-	p = mpath(path, "id");
-	if ((r = check_name(ld, s, p, ref->id)) != CR_OK)
-		goto out;
-	free(p);
-	p = NULL;
 
 	if ((r = get_str(ld, g, path, "type", 1, &v, &s)) != CR_OK)
 		goto out;
@@ -1239,8 +1270,7 @@ parse_ref(struct loader *ld, const config_setting_t *g, const char *path, struct
 	} else if (strcmp(v, "file") == 0) {
 		ref->type = PLAN_REF_FILE;
 	} else {
-		p = mpath(path, "type");
-		r = fail(ld, s, p, "'%s': expected binding, connector or file", v);
+		r = fail(ld, s, jpath(sp, path, "type"), "'%s': expected binding, connector or file", v);
 		goto out;
 	}
 	free(v);
@@ -1251,15 +1281,13 @@ parse_ref(struct loader *ld, const config_setting_t *g, const char *path, struct
 		goto out;
 	if (v != NULL) {
 		if (ref->type != PLAN_REF_FILE) {
-			p = mpath(path, "path");
-			r = fail(ld, s, p, "only a file ref has a path (this ref is a %s)",
-			    plan_ref_type_name(ref->type));
+			r = fail(ld, s, jpath(sp, path, "path"), "only a file ref has a path (this ref "
+			    "is a %s)", plan_ref_type_name(ref->type));
 			goto out;
 		}
 		ref->file_path = cr_path_resolve(ld->cfg->dir, v);
 	} else if (ref->type == PLAN_REF_FILE) {
-		p = mpath(path, "path");
-		r = fail(ld, g, p, "missing (required for a file ref)");
+		r = fail(ld, g, jpath(sp, path, "path"), "missing (required for a file ref)");
 		goto out;
 	}
 
@@ -1271,66 +1299,53 @@ parse_ref(struct loader *ld, const config_setting_t *g, const char *path, struct
 		s = config_setting_get_member(g, "path");
 	}
 	ref->cert_loc = loc_of(ld, s);
-	p = mpath(path, ref->cert_implicit ? "path" : "cert");
-	if ((r = parse_ident(ld, s, p, ref->cert, &ref->ident)) != CR_OK)
+	if ((r = parse_ident(ld, s, jpath(sp, path, ref->cert_implicit ? "path" : "cert"),
+	    ref->cert, &ref->ident)) != CR_OK)
 		goto out;
-	free(p);
-	p = NULL;
 	free(v);
 	v = NULL;
 
 	if ((r = get_str(ld, g, path, "key_path", 0, &v, &s)) != CR_OK)
 		goto out;
 	if (v != NULL) {
-		p = mpath(path, "key_path");
 		if (ref->type != PLAN_REF_FILE) {
-			r = fail(ld, s, p, "only a file ref has a key_path");
+			r = fail(ld, s, jpath(sp, path, "key_path"), "only a file ref has a key_path");
 			goto out;
 		}
 		if (!ld->cfg->rotation.key_is_file) {
-			r = fail(ld, s, p, "rotation.key is on a token: a token key is never "
-			    "copied to a file (remove key_path)");
+			r = fail(ld, s, jpath(sp, path, "key_path"), "rotation.key is on a token: a "
+			    "token key is never copied to a file (remove key_path)");
 			goto out;
 		}
 		ref->key_path = cr_path_resolve(ld->cfg->dir, v);
-		free(p);
-		p = NULL;
 		free(v);
 		v = NULL;
 	}
 
 	if ((r = get_str(ld, g, path, "endpoint", 0, &ref->endpoint, &s)) != CR_OK)
 		goto out;
-	if (ref->endpoint != NULL) {
-		p = mpath(path, "endpoint");
-		if ((r = check_endpoint(ld, s, p, ref->endpoint)) != CR_OK)
-			goto out;
-		free(p);
-		p = NULL;
-	}
+	if (ref->endpoint != NULL &&
+	    (r = check_endpoint(ld, s, jpath(sp, path, "endpoint"), ref->endpoint)) != CR_OK)
+		goto out;
 	if ((r = get_str(ld, g, path, "sni", 0, &ref->sni, &s)) != CR_OK)
 		goto out;
 	if (ref->sni != NULL) {
-		p = mpath(path, "sni");
-		if ((r = check_hostname(ld, s, p, ref->sni)) != CR_OK)
+		if ((r = check_hostname(ld, s, jpath(sp, path, "sni"), ref->sni)) != CR_OK)
 			goto out;
 		if (ref->endpoint == NULL) {
-			r = fail(ld, s, p, "sni without an endpoint");
+			r = fail(ld, s, jpath(sp, path, "sni"), "sni without an endpoint");
 			goto out;
 		}
-		free(p);
-		p = NULL;
 	}
 	if ((r = get_str(ld, g, path, "starttls", 0, &v, &s)) != CR_OK)
 		goto out;
 	if (v != NULL) {
-		p = mpath(path, "starttls");
 		if (strcmp(v, "smtp") != 0) {
-			r = fail(ld, s, p, "'%s': only \"smtp\" is supported", v);
+			r = fail(ld, s, jpath(sp, path, "starttls"), "'%s': only \"smtp\" is supported", v);
 			goto out;
 		}
 		if (ref->endpoint == NULL) {
-			r = fail(ld, s, p, "starttls without an endpoint");
+			r = fail(ld, s, jpath(sp, path, "starttls"), "starttls without an endpoint");
 			goto out;
 		}
 		ref->starttls_smtp = 1;
@@ -1345,7 +1360,6 @@ parse_ref(struct loader *ld, const config_setting_t *g, const char *path, struct
 	r = CR_OK;
 out:
 	free(v);
-	free(p);
 	return r;
 }
 
@@ -1369,7 +1383,7 @@ parse_service(struct loader *ld, const config_setting_t *g, size_t idx, struct p
 {
 	const config_setting_t *s, *refs;
 	struct plan_map ids = PLAN_MAP_INIT;
-	char *p = NULL;
+	char sp[PATH_BUF], rp[PATH_BUF];
 	size_t i;
 	int r;
 
@@ -1377,33 +1391,23 @@ parse_service(struct loader *ld, const config_setting_t *g, size_t idx, struct p
 	svc->path = cr_xasprintf("services.[%zu]", idx);
 	if ((r = check_members(ld, g, svc->path, &s_service)) != CR_OK)
 		goto out;
-	if ((r = get_str(ld, g, svc->path, "name", 1, &svc->name, &s)) != CR_OK)
+	if ((r = get_str(ld, g, svc->path, "name", 1, &svc->name, &s)) != CR_OK ||
+	    (r = check_name(ld, s, jpath(sp, svc->path, "name"), svc->name)) != CR_OK)
 		goto out;
-	p = mpath(svc->path, "name");
-	if ((r = check_name(ld, s, p, svc->name)) != CR_OK)
-		goto out;
-	free(p);
-	p = NULL;
 	if ((r = get_str(ld, g, svc->path, "host", 1, &svc->host_name, NULL)) != CR_OK)
 		goto out;
 	if ((r = get_str(ld, g, svc->path, "kind", 0, &svc->kind, &s)) != CR_OK)
 		goto out;
-	if (svc->kind != NULL) {
-		p = mpath(svc->path, "kind");
-		if ((r = check_name(ld, s, p, svc->kind)) != CR_OK)
-			goto out;
-		free(p);
-		p = NULL;
-	}
+	if (svc->kind != NULL &&
+	    (r = check_name(ld, s, jpath(sp, svc->path, "kind"), svc->kind)) != CR_OK)
+		goto out;
 	if ((r = get_strlist(ld, g, svc->path, "names", 0, &svc->names, &svc->nnames, &s)) != CR_OK)
 		goto out;
 	for (i = 0; i < svc->nnames; i++) {
-		p = cr_xasprintf("%s.names.[%zu]", svc->path, i);
-		if ((r = check_hostname(ld, config_setting_get_elem(s, (unsigned)i), p,
+		snprintf(sp, sizeof(sp), "%s.names.[%zu]", svc->path, i);
+		if ((r = check_hostname(ld, config_setting_get_elem(s, (unsigned)i), sp,
 		    svc->names[i])) != CR_OK)
 			goto out;
-		free(p);
-		p = NULL;
 	}
 	if ((r = get_str(ld, g, svc->path, "account", 0, &svc->account, NULL)) != CR_OK)
 		goto out;
@@ -1424,17 +1428,13 @@ parse_service(struct loader *ld, const config_setting_t *g, size_t idx, struct p
 		const config_setting_t *e = config_setting_get_elem(refs, (unsigned)i);
 		size_t first;
 
-		free(p);
-		p = cr_xasprintf("%s.refs.[%zu]", svc->path, i);
-		if ((r = parse_ref(ld, e, p, &svc->refs[i])) != CR_OK)
+		snprintf(rp, sizeof(rp), "%s.refs.[%zu]", svc->path, i);
+		if ((r = parse_ref(ld, e, rp, &svc->refs[i])) != CR_OK)
 			goto out;
 		if (!plan_map_put(&ids, svc->refs[i].id, i, &first)) {
-			char *ip = mpath(p, "id");
-
-			r = fail(ld, config_setting_get_member(e, "id"), ip,
+			r = fail(ld, config_setting_get_member(e, "id"), jpath(sp, rp, "id"),
 			    "duplicate ref id '%s' in service '%s' (first at line %d)",
 			    svc->refs[i].id, svc->name, svc->refs[first].loc.line);
-			free(ip);
 			goto out;
 		}
 	}
@@ -1442,7 +1442,6 @@ done:
 	r = CR_OK;
 out:
 	plan_map_release(&ids);
-	free(p);
 	return r;
 }
 

@@ -178,11 +178,13 @@ struct plan_step {
 	const struct plan_argv *run;	/* command steps: the hook (borrowed), else NULL */
 	const struct plan_argv *undo;	/* its undo hook, or NULL */
 	char *description;		/* one sentence for people */
-	char *from, *to;		/* rebind: "sha1:..." ; rename: "<I>..<S>.."; else NULL */
-	char *change;			/* rename: what differs ("issuer O: 'A' -> 'B'"), else NULL */
-	const char **pre;		/* check ids (static strings); owned array */
+	/* rebind: "sha1:..." of old and new; rename: the <I>..<S>.. names; else
+	   NULL.  Borrowed from the plan / the configuration. */
+	const char *from, *to;
+	const char *change;		/* rename: what differs ("issuer O: 'A' -> 'B'"), else NULL */
+	const char *const *pre;		/* check ids (static strings); borrowed from the plan */
 	size_t npre;
-	const char **verify;
+	const char *const *verify;
 	size_t nverify;
 };
 
@@ -197,6 +199,7 @@ struct plan {
 	size_t nnotes;
 	int old_protected;
 	const struct plan_protect *old_protect;	/* the entry protecting old, or NULL */
+	void *priv;			/* strings and check-id lists the steps share */
 };
 
 /*
@@ -254,12 +257,19 @@ struct json_object *plan_cert_json(const struct crt_cert *c);
 /*
  * One step: id, type, host, service, ref, action, status ("pending" |
  * "done"), description, preconditions, verify, and when they apply:
- * account, services (grant), endpoint, from, to, change, command (the hook's
- * argv, unexpanded).  New reference; `check` adds its own keys to it.
+ * account, services (grant); ref_type, cert (the identity as configured),
+ * denotes, ambiguous, note, endpoint, sni, path (rebind, rename); from, to,
+ * change; command and undo (the hooks' argv, unexpanded).  New reference;
+ * `check` adds its own keys to it.
  */
 struct json_object *plan_step_json(const struct plan *p, const struct plan_step *s);
 
-/* The whole plan: rotation, old, new, steps, refs, notes.  New reference. */
+/*
+ * The whole plan: rotation, old, new, steps, untouched, notes.  Every ref
+ * appears once: in its rebind/rename step, or in `untouched` (refs on a
+ * protected, other or unknown certificate: host, service, ref, type, cert,
+ * denotes, ambiguous, note).  New reference.
+ */
 struct json_object *plan_json(const struct plan *p);
 
 /* Writes the plan as JSON (pretty, insertion order) / as text for people. */

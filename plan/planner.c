@@ -59,6 +59,41 @@ struct resolution {
 	char *note;
 };
 
+/*
+ * What steps share (owned by the plan, freed by plan_free): the identities
+ * and names of old and new, what changed between their names, and one
+ * check-id list per (variant, applicable conditions) - 25,000 steps need
+ * only a few dozen distinct lists.
+ */
+#define NWHEN 16
+struct shared {
+	char *old_ident, *new_ident;	/* "sha1:HEX" */
+	char *old_tls, *new_tls;	/* "<I>..<S>.." */
+	char *change;			/* NULL when the names are equal */
+	const char **lists[PLAN_NVARIANTS][NWHEN][2];
+	size_t nlist[PLAN_NVARIANTS][NWHEN][2];
+};
+
+static void
+shared_free(struct shared *sh)
+{
+	size_t v, w;
+
+	if (sh == NULL)
+		return;
+	free(sh->old_ident);
+	free(sh->new_ident);
+	free(sh->old_tls);
+	free(sh->new_tls);
+	free(sh->change);
+	for (v = 0; v < PLAN_NVARIANTS; v++)
+		for (w = 0; w < NWHEN; w++) {
+			free((void *)sh->lists[v][w][0]);
+			free((void *)sh->lists[v][w][1]);
+		}
+	free(sh);
+}
+
 struct planner {
 	const struct plan_config *cfg;
 	const struct plan_inputs *in;
@@ -69,7 +104,7 @@ struct planner {
 	struct plan_map memo;		/* identity text -> index into res */
 	struct resolution *res;
 	size_t nres, capres;
-	struct crt_info old_info, new_info;
+	struct shared *sh;		/* == plan->priv */
 	size_t capsteps;
 };
 
@@ -346,34 +381,57 @@ set_action(struct plan_step *s, const struct plan_argv *own, const struct plan_a
 		s->action = native ? PLAN_NATIVE : PLAN_MANUAL;
 }
 
+/* The conditions of enum plan_when that hold for a step, as a bit set. */
+enum { W_ENDPOINT = 1, W_NAMES = 2, W_NO_RESTART = 4, W_KEY_PATH = 8 };
+
 static int
-applies(enum plan_when w, const struct plan_step *s, const struct plan_service *svc,
-    int has_restart, int endpoint)
+applies(enum plan_when w, unsigned flags)
 {
 	switch (w) {
 	case PLAN_WHEN_ALWAYS: return 1;
-	case PLAN_WHEN_ENDPOINT: return endpoint;
-	case PLAN_WHEN_NAMES: return svc != NULL && svc->nnames > 0;
-	case PLAN_WHEN_NO_RESTART: return svc != NULL && !has_restart && endpoint;
-	case PLAN_WHEN_KEY_PATH: return s->ref != NULL && s->ref->key_path != NULL;
+	case PLAN_WHEN_ENDPOINT: return (flags & W_ENDPOINT) != 0;
+	case PLAN_WHEN_NAMES: return (flags & W_NAMES) != 0;
+	case PLAN_WHEN_NO_RESTART: return (flags & W_NO_RESTART) && (flags & W_ENDPOINT);
+	case PLAN_WHEN_KEY_PATH: return (flags & W_KEY_PATH) != 0;
 	}
 	return 0;
 }
 
 static void
-set_checks(struct plan_step *s, const struct plan_service *svc, int has_restart, int endpoint)
+set_checks(struct planner *pl, struct plan_step *s, const struct plan_service *svc,
+    int has_restart, int endpoint)
 {
 	const struct plan_step_checks *t = plan_step_checks(s->variant);
-	size_t i;
+	unsigned flags = 0;
+	size_t i, k;
 
-	s->pre = cr_xcalloc(PLAN_MAX_CHECKS, sizeof(*s->pre));
-	s->verify = cr_xcalloc(PLAN_MAX_CHECKS, sizeof(*s->verify));
-	for (i = 0; i < PLAN_MAX_CHECKS && t->pre[i].id != NULL; i++)
-		if (applies(t->pre[i].when, s, svc, has_restart, endpoint))
-			s->pre[s->npre++] = t->pre[i].id;
-	for (i = 0; i < PLAN_MAX_CHECKS && t->verify[i].id != NULL; i++)
-		if (applies(t->verify[i].when, s, svc, has_restart, endpoint))
-			s->verify[s->nverify++] = t->verify[i].id;
+	if (endpoint)
+		flags |= W_ENDPOINT;
+	if (svc != NULL && svc->nnames > 0)
+		flags |= W_NAMES;
+	if (svc != NULL && !has_restart)
+		flags |= W_NO_RESTART;
+	if (s->ref != NULL && s->ref->key_path != NULL)
+		flags |= W_KEY_PATH;
+	for (k = 0; k < 2; k++) {
+		const struct plan_check_use *use = k == 0 ? t->pre : t->verify;
+		const char ***list = &pl->sh->lists[s->variant][flags][k];
+		size_t *n = &pl->sh->nlist[s->variant][flags][k];
+
+		if (*list == NULL) {
+			*list = cr_xcalloc(PLAN_MAX_CHECKS, sizeof(**list));
+			for (i = 0; i < PLAN_MAX_CHECKS && use[i].id != NULL; i++)
+				if (applies(use[i].when, flags))
+					(*list)[(*n)++] = use[i].id;
+		}
+		if (k == 0) {
+			s->pre = *list;
+			s->npre = *n;
+		} else {
+			s->verify = *list;
+			s->nverify = *n;
+		}
+	}
 }
 
 /* "issuer O: 'Contoso' -> 'Contoso Ltd'; subject ..." or NULL when equal. */
@@ -517,8 +575,8 @@ ref_step(struct planner *pl, struct plan_refres *rr, size_t ridx, int has_restar
 	where = ref_where(ref);
 	switch (v) {
 	case PLAN_V_REBIND_FILE:
-		s->from = crt_ident_of(pl->in->old);
-		s->to = crt_ident_of(pl->in->new);
+		s->from = pl->sh->old_ident;
+		s->to = pl->sh->new_ident;
 		if (ref->key_path != NULL)
 			s->description = cr_xasprintf("install the new certificate and chain in '%s' "
 			    "and the new key in '%s'%s", ref->file_path, ref->key_path, where);
@@ -527,10 +585,10 @@ ref_step(struct planner *pl, struct plan_refres *rr, size_t ridx, int has_restar
 			    ref->file_path, where);
 		break;
 	case PLAN_V_RENAME:
-		s->from = ref->ident.kind == CRT_ID_NAME ? cr_xstrdup(ref->cert + strlen("name:")) :
-		    cr_xstrdup(pl->old_info.tls_name);
-		s->to = cr_xstrdup(pl->new_info.tls_name);
-		s->change = name_change(pl->in->old->x509, pl->in->new->x509);
+		s->from = ref->ident.kind == CRT_ID_NAME ? ref->cert + strlen("name:") :
+		    pl->sh->old_tls;
+		s->to = pl->sh->new_tls;
+		s->change = pl->sh->change;
 		if (s->change == NULL)
 			s->description = cr_xasprintf("connector '%s'%s: its name <I>issuer<S>subject "
 			    "stays the same (old and new share it); verify the service selects the new "
@@ -540,8 +598,8 @@ ref_step(struct planner *pl, struct plan_refres *rr, size_t ridx, int has_restar
 			    "name (%s)", ref->id, where, s->change);
 		break;
 	default:
-		s->from = crt_ident_of(pl->in->old);
-		s->to = crt_ident_of(pl->in->new);
+		s->from = pl->sh->old_ident;
+		s->to = pl->sh->new_ident;
 		s->description = cr_xasprintf("point binding '%s'%s at the new certificate",
 		    ref->id, where);
 		break;
@@ -617,7 +675,7 @@ build_steps(struct planner *pl)
 			    "its key, labelled '%s'", cfg->rotation.import_token,
 			    cfg->rotation.label ? cfg->rotation.label : cn);
 		}
-		set_checks(s, NULL, 0, 0);
+		set_checks(pl, s, NULL, 0, 0);
 	}
 	for (i = 0; i < nh; i++) {
 		const struct plan_hooks *chain[1] = { &cfg->rotation.hooks };
@@ -633,7 +691,7 @@ build_steps(struct planner *pl)
 		    chain, 1, 0);
 		s->description = cr_xasprintf("make the new certificate and its chain available on %s",
 		    h->name);
-		set_checks(s, NULL, 0, 0);
+		set_checks(pl, s, NULL, 0, 0);
 	}
 
 	/* 2. grant: per (host, account), services by host then dependency rank */
@@ -680,7 +738,7 @@ build_steps(struct planner *pl)
 		s->description = cr_xasprintf("give '%s' use of the new private key on %s (%s %s)",
 		    s->account, s->host, s->nservices > 1 ? "services" : "service", cr_buf_str(&b));
 		cr_buf_release(&b);
-		set_checks(s, s->service, 0, 0);
+		set_checks(pl, s, s->service, 0, 0);
 	}
 
 	/* which services get a restart step (needed for the endpoint verify rule) */
@@ -697,7 +755,7 @@ build_steps(struct planner *pl)
 			if ((j == 0) == is_conn)
 				continue;
 			ref_step(pl, rr, rk[i].idx, 1);
-			set_checks(&p->steps[p->nsteps - 1], rr->service,
+			set_checks(pl, &p->steps[p->nsteps - 1], rr->service,
 			    restart_of[rr->ref->service] >= 0, rr->ref->endpoint != NULL);
 		}
 	}
@@ -730,7 +788,7 @@ build_steps(struct planner *pl)
 			s->description = cr_xasprintf("restart or reload %s on %s so that the change takes "
 			    "effect", svc->name, h->name);
 		}
-		set_checks(s, svc, 1, svc_endpoint[sk[i].idx]);
+		set_checks(pl, s, svc, 1, svc_endpoint[sk[i].idx]);
 	}
 
 	/* 6. retire */
@@ -784,7 +842,7 @@ build_steps(struct planner *pl)
 				    "refers to it", rot->retire == PLAN_RETIRE_DELETE ? "delete" :
 				    "archive and remove", src);
 		}
-		set_checks(s, NULL, 0, 0);
+		set_checks(pl, s, NULL, 0, 0);
 		free(place);
 	}
 
@@ -856,8 +914,13 @@ plan_build(const struct plan_config *cfg, const struct plan_inputs *in, struct p
 	pl.cfg = cfg;
 	pl.in = in;
 	pl.plan = p;
-	crt_info_get(in->old, cr_now(), &pl.old_info);
-	crt_info_get(in->new, cr_now(), &pl.new_info);
+	pl.sh = cr_xcalloc(1, sizeof(*pl.sh));
+	p->priv = pl.sh;
+	pl.sh->old_ident = crt_ident_of(in->old);
+	pl.sh->new_ident = crt_ident_of(in->new);
+	pl.sh->old_tls = crt_tls_name(in->old->x509);
+	pl.sh->new_tls = crt_tls_name(in->new->x509);
+	pl.sh->change = name_change(in->old->x509, in->new->x509);
 
 	for (i = 0; i < in->nsources; i++)
 		if (in->sources[i].text != NULL)
@@ -917,8 +980,6 @@ out:
 	free(pl.k);
 	plan_map_release(&pl.sources);
 	plan_map_release(&pl.memo);
-	crt_info_release(&pl.old_info);
-	crt_info_release(&pl.new_info);
 	plan_free(p);
 	return r;
 }
@@ -937,12 +998,8 @@ plan_free(struct plan *p)
 		free(s->host);
 		free(s->services);
 		free(s->description);
-		free(s->from);
-		free(s->to);
-		free(s->change);
-		free((void *)s->pre);
-		free((void *)s->verify);
 	}
+	shared_free(p->priv);
 	free(p->steps);
 	for (i = 0; i < p->nrefs; i++)
 		free(p->refs[i].note);

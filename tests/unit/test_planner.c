@@ -249,7 +249,7 @@ ref(const struct plan *p, const char *svc, const char *id)
 
 /* "a b c" == the step's list */
 static void
-assert_ids(const char **v, size_t n, const char *want)
+assert_ids(const char *const *v, size_t n, const char *want)
 {
 	struct cr_buf b = CR_BUF_INIT;
 	size_t i;
@@ -751,6 +751,20 @@ test_deterministic_json(void **state)
 	assert_true(json_object_object_get_ex(st, "service", &v));
 	assert_null(v);
 	json_object_put(o);
+
+	/* the streamed rendering is byte for byte the whole tree, pretty-printed */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+
+		plan_render_json(a.plan, m);
+		fclose(m);
+		assert_int_equal(len, strlen(ja) + 1);
+		assert_memory_equal(buf, ja, strlen(ja));
+		assert_int_equal(buf[len - 1], '\n');
+		free(buf);
+	}
 	free(ja);
 	free(jb);
 	release(&a);
