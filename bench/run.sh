@@ -1,0 +1,45 @@
+#!/bin/sh
+# bench/run.sh - `make bench`: how long `certrotate plan` takes on a large
+# inventory (default 2,000 hosts, 4,000 services, 20,000 refs).
+#
+#   BUILD=build sh bench/run.sh [HOSTS [REFS]]
+#
+# Certificates are made here with openssl (files, no token), so the figure is
+# the planner's and the configuration loader's, not a token's.  Prints one
+# line per format with the wall-clock time of the best of three runs.
+set -eu
+
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${CERTROTATE:-$SRCDIR/${BUILD:-build}/certrotate}
+HOSTS=${1:-2000}
+REFS=${2:-20000}
+[ -x "$BIN" ] || { echo "bench: '$BIN' not built" >&2; exit 2; }
+
+D=$(mktemp -d "${TMPDIR:-/tmp}/certrotate-bench.XXXXXX")
+trap 'rm -rf "$D"' EXIT
+cd "$D"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 30 \
+    -subj "/C=US/O=Contoso/CN=Contoso Issuing CA 1" >/dev/null 2>&1
+for n in old new; do
+	openssl req -newkey rsa:2048 -nodes -keyout "$n.key" -out "$n.csr" \
+	    -subj "/C=US/O=Contoso/CN=mail.contoso.com" >/dev/null 2>&1
+	openssl x509 -req -in "$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 20 \
+	    -out "$n.pem" >/dev/null 2>&1
+done
+sh "$SRCDIR/bench/gen_inventory.sh" "$HOSTS" "$REFS" old.pem new.pem >certrotate.cfg
+echo "bench: $(wc -l <certrotate.cfg) lines, $HOSTS hosts, $((2 * HOSTS)) services, $REFS refs"
+
+now_ms() { date +%s%3N; }
+for fmt in json text; do
+	best=""
+	for i in 1 2 3; do
+		t0=$(now_ms)
+		"$BIN" plan --format "$fmt" >"plan.$fmt"
+		t1=$(now_ms)
+		t=$((t1 - t0))
+		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+	done
+	steps=$(grep -c '^      "id": ' plan.json || true)
+	printf 'bench: plan --format %-4s %d.%03d s (best of 3; %s steps, %s bytes)\n' "$fmt" \
+	    $((best / 1000)) $((best % 1000)) "$steps" "$(wc -c <"plan.$fmt")"
+done

@@ -1,0 +1,57 @@
+#!/bin/sh
+# instantiate.sh EXAMPLE DEST FIX [NAME=VALUE...]
+#
+# Makes a runnable copy of an example: DEST/certrotate.cfg with every
+# @NAME@ placeholder replaced (NAME=VALUE arguments first; a @..._PORT@ left
+# over gets a distinct port from 47001 up, good enough for `plan`, which
+# contacts no endpoint), DEST/fix -> FIX (the fixture directory of
+# softhsm-fixtures/mkfixtures.sh), and the files listed in EXAMPLE/files
+# ("DEST FROM" lines, FROM relative to DEST) copied into place.
+# Prints nothing; exits 2 on a usage error or a placeholder it cannot fill.
+set -eu
+
+if [ $# -lt 3 ]; then
+	echo "usage: $0 EXAMPLE DEST FIX [NAME=VALUE...]" >&2
+	exit 2
+fi
+ex=$1 dest=$2 fix=$3
+shift 3
+[ -f "$ex/certrotate.cfg" ] || { echo "$0: no '$ex/certrotate.cfg'" >&2; exit 2; }
+[ -d "$fix" ] || { echo "$0: no fixture directory '$fix'" >&2; exit 2; }
+
+mkdir -p "$dest"
+script=""
+for kv in "$@"; do
+	case $kv in
+	*=*) ;;
+	*) echo "$0: expected NAME=VALUE, got '$kv'" >&2; exit 2 ;;
+	esac
+	name=${kv%%=*} value=${kv#*=}
+	case $name$value in
+	*[!A-Za-z0-9_.:-]*) echo "$0: '$kv': unsafe characters" >&2; exit 2 ;;
+	esac
+	script="${script}s|@${name}@|${value}|g;"
+done
+port=47001
+for name in $(sed -n 's/.*@\([A-Z0-9_]*_PORT\)@.*/\1/p' "$ex/certrotate.cfg" | sort -u); do
+	case ";$script" in
+	*"|@$name@|"*) ;;
+	*) script="${script}s|@${name}@|${port}|g;"; port=$((port + 1)) ;;
+	esac
+done
+sed "${script:-p;d}" "$ex/certrotate.cfg" >"$dest/certrotate.cfg.tmp"
+[ -n "$script" ] || cp "$ex/certrotate.cfg" "$dest/certrotate.cfg.tmp"
+if grep -n '@[A-Z0-9_]*@' "$dest/certrotate.cfg.tmp" >&2; then
+	echo "$0: placeholders left in '$ex/certrotate.cfg' (give NAME=VALUE)" >&2
+	rm -f "$dest/certrotate.cfg.tmp"
+	exit 2
+fi
+mv "$dest/certrotate.cfg.tmp" "$dest/certrotate.cfg"
+ln -sfn "$fix" "$dest/fix"
+if [ -f "$ex/files" ]; then
+	grep -v '^[[:space:]]*\(#\|$\)' "$ex/files" | while read -r to from; do
+		mkdir -p "$dest/$(dirname "$to")"
+		cp "$dest/$from" "$dest/$to"
+		chmod 0644 "$dest/$to"
+	done
+fi
