@@ -52,6 +52,7 @@ static void
 print_text(const struct plan *p, const struct rot_report *rep, int strict)
 {
 	size_t i, k, nblocked = 0;
+	unsigned char *shown;
 	char *o = plan_short_ident(p->in->old), *n = plan_short_ident(p->in->new);
 
 	for (i = 0; i < rep->nsteps; i++)
@@ -90,14 +91,24 @@ print_text(const struct plan *p, const struct rot_report *rep, int strict)
 				print_item(&rep->items[i], "  ");
 	}
 
+	/* a check shared by several steps is spelt out once, then referred to */
+	shown = cr_xcalloc(rep->n + 1, 1);
 	printf("\nsteps:\n");
 	for (i = 0; i < p->nsteps; i++) {
 		const struct rot_step_report *sr = &rep->steps[i];
 		printf("  %-7s %s  %s\n", sr->status == ROT_STEP_BLOCKED ? "BLOCKED" :
 		    rot_step_status_name(sr->status), p->steps[i].id, p->steps[i].description);
-		for (k = 0; k < sr->n; k++)
-			print_item(&rep->items[sr->items[k]], "          ");
+		for (k = 0; k < sr->n; k++) {
+			const struct rot_item *it = &rep->items[sr->items[k]];
+			if (shown[sr->items[k]] && it->res.status == ROT_PASS)
+				printf("          %-4s  %-18s %s: as above\n", status_word[it->res.status],
+				    it->id, it->subject);
+			else
+				print_item(it, "          ");
+			shown[sr->items[k]] = 1;
+		}
 	}
+	free(shown);
 	if (rep->ntop > 0) {
 		printf("\nother checks:\n");
 		for (i = 0; i < rep->ntop; i++)
