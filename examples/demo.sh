@@ -35,7 +35,7 @@ echo "== starting nginx on 127.0.0.1: HTTPS :$HTTPS_PORT (SNI + default), SMTP S
 nginx_start mx1 "$(http_block \
 	"$(https_server "$HTTPS_PORT" "$C/old-chain.pem" "$C/old.key" mail.contoso.com)" \
 	"$(https_server "$HTTPS_PORT" "$C/old-chain.pem" "$C/old.key" _)" \
-	"$(https_server "$NGINX_PORT" "$DEMO/tls/mail.pem" "$C/old.key" mail.contoso.com)")"
+	"$(https_server "$NGINX_PORT" "$DEMO/tls/mail.pem" "$C/old.key" _)")"
 nginx_start mx1-smtp "$(smtp_conf "$SMTP_PORT" "$C/old-chain.pem" "$C/old.key")"
 
 worst=0
