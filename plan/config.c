@@ -1108,12 +1108,10 @@ parse_rotation(struct loader *ld, const config_setting_t *g)
 
 	if ((r = get_str(ld, g, "rotation", "archive_dir", 0, &v, NULL)) != CR_OK)
 		return r;
-	if (v != NULL)
-		rot->archive_dir = cr_path_resolve(ld->cfg->dir, v);
-	else
-		rot->archive_dir = cr_xasprintf("%s%s%s.archive", strcmp(ld->cfg->dir, ".") ?
-		    ld->cfg->dir : "", strcmp(ld->cfg->dir, ".") ? "/" : "", rot->name);
-	free(v);
+	if (v == NULL)
+		v = cr_xasprintf("%s.archive", rot->name);
+	rot->archive_dir = cr_path_resolve(ld->cfg->dir, v);
+	rot->archive_dir_text = v;
 	v = NULL;
 	if ((r = get_str(ld, g, "rotation", "label", 0, &rot->label, NULL)) != CR_OK)
 		return r;
@@ -1286,6 +1284,7 @@ parse_ref(struct loader *ld, const config_setting_t *g, const char *path, struct
 			goto out;
 		}
 		ref->file_path = cr_path_resolve(ld->cfg->dir, v);
+		ref->file_path_text = cr_xstrdup(v);
 	} else if (ref->type == PLAN_REF_FILE) {
 		r = fail(ld, g, jpath(sp, path, "path"), "missing (required for a file ref)");
 		goto out;
@@ -1318,7 +1317,7 @@ parse_ref(struct loader *ld, const config_setting_t *g, const char *path, struct
 			goto out;
 		}
 		ref->key_path = cr_path_resolve(ld->cfg->dir, v);
-		free(v);
+		ref->key_path_text = v;
 		v = NULL;
 	}
 
@@ -1372,7 +1371,9 @@ ref_release(struct plan_ref *ref)
 	free(ref->endpoint);
 	free(ref->sni);
 	free(ref->file_path);
+	free(ref->file_path_text);
 	free(ref->key_path);
+	free(ref->key_path_text);
 	argv_release(&ref->run);
 	argv_release(&ref->undo);
 	free(ref->path);
@@ -1975,6 +1976,7 @@ plan_config_free(struct plan_config *cfg)
 	free(rot->import_to);
 	free(rot->import_token);
 	free(rot->archive_dir);
+	free(rot->archive_dir_text);
 	free(rot->label);
 	free(rot->kinds_dir);
 	hooks_release(&rot->hooks);

@@ -121,6 +121,7 @@ struct plan_rotation {
 	struct plan_loc import_to_loc;
 	enum plan_retire_mode retire;
 	char *archive_dir;		/* resolved; default "<dir>/<name>.archive" */
+	char *archive_dir_text;		/* as written (default "<name>.archive"), for people */
 	char *label;			/* CKA_LABEL for the imported object, or NULL */
 	char *kinds_dir;		/* resolved, or NULL */
 	struct plan_hooks hooks;	/* run_/undo_ for every step type */
@@ -161,7 +162,9 @@ struct plan_ref {
 	char *sni;			/* or NULL */
 	int starttls_smtp;
 	char *file_path;		/* resolved `path` (file refs), else NULL */
+	char *file_path_text;		/* `path` as written, for people */
 	char *key_path;			/* resolved `key_path`, or NULL */
+	char *key_path_text;		/* as written */
 	struct plan_argv run, undo;
 	size_t service;			/* index into plan_config.services */
 	struct plan_loc loc;

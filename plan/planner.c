@@ -579,10 +579,10 @@ ref_step(struct planner *pl, struct plan_refres *rr, size_t ridx, int has_restar
 		s->to = pl->sh->new_ident;
 		if (ref->key_path != NULL)
 			s->description = cr_xasprintf("install the new certificate and chain in '%s' "
-			    "and the new key in '%s'%s", ref->file_path, ref->key_path, where);
+			    "and the new key in '%s'%s", ref->file_path_text, ref->key_path_text, where);
 		else
 			s->description = cr_xasprintf("install the new certificate and chain in '%s'%s",
-			    ref->file_path, where);
+			    ref->file_path_text, where);
 		break;
 	case PLAN_V_RENAME:
 		s->from = ref->ident.kind == CRT_ID_NAME ? ref->cert + strlen("name:") :
@@ -826,14 +826,14 @@ build_steps(struct planner *pl)
 			    NULL, 0, v != PLAN_V_RETIRE_OTHER);
 			if (v == PLAN_V_RETIRE_TOKEN && rot->retire == PLAN_RETIRE_ARCHIVE)
 				s->description = cr_xasprintf("archive the old certificate (DER and PEM) in "
-				    "'%s', then remove it from token '%s'", rot->archive_dir,
+				    "'%s', then remove it from token '%s'", rot->archive_dir_text,
 				    place + strlen("token:"));
 			else if (v == PLAN_V_RETIRE_TOKEN)
 				s->description = cr_xasprintf("remove the old certificate from token '%s' "
 				    "(retire = delete: no archive copy)", place + strlen("token:"));
 			else if (v == PLAN_V_RETIRE_FILE && rot->retire == PLAN_RETIRE_ARCHIVE)
 				s->description = cr_xasprintf("move the old certificate '%s' into '%s'",
-				    src, rot->archive_dir);
+				    src, rot->archive_dir_text);
 			else if (v == PLAN_V_RETIRE_FILE)
 				s->description = cr_xasprintf("delete the old certificate '%s' "
 				    "(retire = delete)", src);

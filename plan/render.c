@@ -99,8 +99,8 @@ plan_step_json(const struct plan *p, const struct plan_step *s)
 			put(o, "endpoint", json_object_new_string(s->ref->endpoint));
 		if (s->ref->sni != NULL)
 			put(o, "sni", json_object_new_string(s->ref->sni));
-		if (s->ref->file_path != NULL)
-			put(o, "path", json_object_new_string(s->ref->file_path));
+		if (s->ref->file_path_text != NULL)
+			put(o, "path", json_object_new_string(s->ref->file_path_text));
 	}
 	if (s->from != NULL)
 		put(o, "from", json_object_new_string(s->from));
@@ -269,7 +269,7 @@ step_line(const struct plan *p, const struct plan_step *s)
 	b = plan_short_ident(p->in->new);
 	if (s->variant == PLAN_V_REBIND_FILE)
 		line = cr_xasprintf("%s/%s/%s: file '%s'%s: %s -> %s", s->host, s->service->name,
-		    s->ref->id, s->ref->file_path, s->ref->key_path ? " (and key)" : "", a, b);
+		    s->ref->id, s->ref->file_path_text, s->ref->key_path ? " (and key)" : "", a, b);
 	else
 		line = cr_xasprintf("%s/%s/%s%s%s%s%s: %s -> %s", s->host, s->service->name,
 		    s->ref->id, s->ref->endpoint ? " at " : "", s->ref->endpoint ? s->ref->endpoint : "",

@@ -164,6 +164,7 @@ test_valid_full(void **state)
 	assert_string_equal(rot->import_token, "edge");
 	assert_int_equal(rot->retire, PLAN_RETIRE_DELETE);
 	assert_string_equal(rot->archive_dir, "/etc/certrotate/old-certs");
+	assert_string_equal(rot->archive_dir_text, "old-certs");
 	assert_string_equal(rot->label, "mail-2026");
 	assert_string_equal(rot->kinds_dir, "/etc/certrotate/kinds");
 	assert_non_null(rot->hooks.run[PLAN_RETIRE].v);
@@ -233,6 +234,7 @@ test_valid_full(void **state)
 	assert_int_equal(ref->ident.kind, CRT_ID_SOURCE);
 	assert_string_equal(ref->cert, "file:tls/mail.pem");
 	assert_string_equal(ref->file_path, "/etc/certrotate/tls/mail.pem");
+	assert_string_equal(ref->file_path_text, "tls/mail.pem");
 
 	assert_int_equal(cfg->nprotect, 2);
 	assert_int_equal(cfg->protect[1].ident.kind, CRT_ID_SOURCE);
