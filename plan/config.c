@@ -1755,8 +1755,8 @@ finish(struct loader *ld)
 	size_t i, j, k;
 	int r;
 
-	qsort(cfg->hosts, cfg->nhosts, sizeof(*cfg->hosts), cmp_host);
-	qsort(cfg->services, cfg->nservices, sizeof(*cfg->services), cmp_service);
+	plan_sort(cfg->hosts, cfg->nhosts, sizeof(*cfg->hosts), cmp_host);
+	plan_sort(cfg->services, cfg->nservices, sizeof(*cfg->services), cmp_service);
 	for (i = 0; i < cfg->nhosts; i++)
 		plan_map_put(&ix->hosts, cfg->hosts[i].name, i, NULL);
 	for (i = 0; i < cfg->nservices; i++)
@@ -1767,7 +1767,7 @@ finish(struct loader *ld)
 
 		plan_map_get(&ix->hosts, svc->host_name, &svc->host);
 		/* depends: sorted, duplicates dropped */
-		qsort(svc->depends, svc->ndepends, sizeof(*svc->depends), cmp_str);
+		plan_sort(svc->depends, svc->ndepends, sizeof(*svc->depends), cmp_str);
 		for (j = k = 0; j < svc->ndepends; j++) {
 			if (k > 0 && strcmp(svc->depends[k - 1], svc->depends[j]) == 0) {
 				free(svc->depends[j]);
@@ -1779,7 +1779,7 @@ finish(struct loader *ld)
 		svc->dep = cr_xcalloc(k ? k : 1, sizeof(*svc->dep));
 		for (j = 0; j < k; j++)
 			plan_map_get(&ix->services, svc->depends[j], &svc->dep[j]);
-		qsort(svc->refs, svc->nrefs, sizeof(*svc->refs), cmp_ref);
+		plan_sort(svc->refs, svc->nrefs, sizeof(*svc->refs), cmp_ref);
 		for (j = 0; j < svc->nrefs; j++)
 			svc->refs[j].service = i;
 		cfg->nrefs += svc->nrefs;

@@ -16,4 +16,7 @@ char *plan_uri_attr(const char *uri, const char *attr);
 /* The source text an identity of kind CRT_ID_SOURCE names (borrowed). */
 const char *plan_ident_source(const struct crt_ident *id, const char *text);
 
+/* qsort that accepts an empty array with a NULL base (qsort's may not be NULL). */
+void plan_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "map.h"
+#include "internal.h"
 #include "../common/util.h"
 
 static uint64_t
@@ -91,4 +92,11 @@ plan_map_release(struct plan_map *m)
 	m->keys = NULL;
 	m->vals = NULL;
 	m->cap = m->n = 0;
+}
+
+void
+plan_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
 }

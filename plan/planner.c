@@ -648,7 +648,7 @@ build_steps(struct planner *pl)
 		rk[nchanged].idx = i;
 		nchanged++;
 	}
-	qsort(rk, nchanged, sizeof(*rk), cmp_refkey);
+	plan_sort(rk, nchanged, sizeof(*rk), cmp_refkey);
 	for (i = 0; i < ns; i++) {
 		sk[i].host = cfg->hosts[cfg->services[i].host].name;
 		sk[i].rank = cfg->services[i].rank;
@@ -695,7 +695,7 @@ build_steps(struct planner *pl)
 	}
 
 	/* 2. grant: per (host, account), services by host then dependency rank */
-	qsort(sk, ns, sizeof(*sk), cmp_svc_host_rank);
+	plan_sort(sk, ns, sizeof(*sk), cmp_svc_host_rank);
 	for (i = 0; i < ns; i++) {
 		const struct plan_service *svc = &cfg->services[sk[i].idx];
 		const struct plan_host *h = &cfg->hosts[svc->host];
@@ -761,7 +761,7 @@ build_steps(struct planner *pl)
 	}
 
 	/* 5. restart: dependency order over all hosts */
-	qsort(sk, ns, sizeof(*sk), cmp_svc_rank);
+	plan_sort(sk, ns, sizeof(*sk), cmp_svc_rank);
 	for (i = 0; i < ns; i++) {
 		const struct plan_service *svc = &cfg->services[sk[i].idx];
 		const struct plan_host *h = &cfg->hosts[svc->host];
