@@ -64,8 +64,55 @@ plan_cert_json(const struct crt_cert *c)
 	return o;
 }
 
+/*
+ * The JSON arrays of check-id lists, shared by the steps that have the same
+ * list (steps borrow their lists from the plan: a few dozen distinct ones
+ * for any number of steps).  NULL cache: a new array every time.
+ */
+struct list_cache {
+	const char *const *list[64];
+	struct json_object *arr[64];
+	size_t n;
+};
+
+static struct json_object *
+check_list(struct list_cache *c, const char *const *v, size_t n)
+{
+	size_t i;
+
+	if (c == NULL)
+		return str_array(v, n);
+	for (i = 0; i < c->n; i++)
+		if (c->list[i] == v)
+			return json_object_get(c->arr[i]);
+	if (c->n == sizeof(c->list) / sizeof(c->list[0]))
+		return str_array(v, n);
+	c->list[c->n] = v;
+	c->arr[c->n] = str_array(v, n);
+	return json_object_get(c->arr[c->n++]);
+}
+
+static void
+list_cache_release(struct list_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		json_object_put(c->arr[i]);
+	c->n = 0;
+}
+
+static struct json_object *step_json(const struct plan *p, const struct plan_step *s,
+    struct list_cache *c);
+
 struct json_object *
 plan_step_json(const struct plan *p, const struct plan_step *s)
+{
+	return step_json(p, s, NULL);
+}
+
+static struct json_object *
+step_json(const struct plan *p, const struct plan_step *s, struct list_cache *c)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -77,8 +124,8 @@ plan_step_json(const struct plan *p, const struct plan_step *s)
 	put(o, "action", json_object_new_string(plan_action_name(s->action)));
 	put(o, "status", json_object_new_string(s->done ? "done" : "pending"));
 	put(o, "description", json_object_new_string(s->description));
-	put(o, "preconditions", str_array(s->pre, s->npre));
-	put(o, "verify", str_array(s->verify, s->nverify));
+	put(o, "preconditions", check_list(c, s->pre, s->npre));
+	put(o, "verify", check_list(c, s->verify, s->nverify));
 	if (s->account != NULL) {
 		struct json_object *a = json_object_new_array();
 		size_t i;
@@ -199,8 +246,10 @@ void
 plan_render_json(const struct plan *p, FILE *f)
 {
 	struct cr_buf b = CR_BUF_INIT;	/* reused for every value */
+	struct list_cache cache;
 	size_t i, k;
 
+	cache.n = 0;
 	fputs("{", f);
 	begin_member(f, "rotation", 1);
 	put_value(f, &b, json_object_new_string(p->cfg->rotation.name), 2);
@@ -212,7 +261,7 @@ plan_render_json(const struct plan *p, FILE *f)
 	fputs("[", f);
 	for (i = 0; i < p->nsteps; i++) {
 		fputs(i ? ",\n    " : "\n    ", f);
-		put_value(f, &b, plan_step_json(p, &p->steps[i]), 4);
+		put_value(f, &b, step_json(p, &p->steps[i], &cache), 4);
 	}
 	fputs("\n  ]", f);
 	begin_member(f, "untouched", 0);
@@ -232,6 +281,7 @@ plan_render_json(const struct plan *p, FILE *f)
 	}
 	fputs("\n  ]\n}\n", f);
 	cr_buf_release(&b);
+	list_cache_release(&cache);
 }
 
 /* ---- text -------------------------------------------------------------------- */
