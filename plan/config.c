@@ -306,7 +306,7 @@ warn(struct loader *ld, const config_setting_t *s, const char *path, const char 
 	struct plan_config *cfg = ld->cfg;
 	struct plan_loc l = loc_of(ld, s);
 
-	cfg->warnings = cr_xrealloc(cfg->warnings, (cfg->nwarnings + 1) * sizeof(*cfg->warnings));
+	plan_grow_implied(&cfg->warnings, cfg->nwarnings, sizeof(*cfg->warnings));
 	cfg->warnings[cfg->nwarnings++].msg = cr_xasprintf("%s:%d: %s: %s", l.file, l.line, path, msg);
 }
 

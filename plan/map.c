@@ -100,3 +100,15 @@ plan_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void
 	if (n > 1)
 		qsort(base, n, size, cmp);
 }
+
+void
+plan_grow_implied(void *pp, size_t n, size_t size)
+{
+	void **p = pp;
+
+	/* capacity is n rounded up to a power of two (at least 4): grow when n reaches it */
+	if (n == 0)
+		*p = cr_xrealloc(*p, 4 * size);
+	else if (n >= 4 && (n & (n - 1)) == 0)
+		*p = cr_xrealloc(*p, 2 * n * size);
+}

@@ -128,7 +128,7 @@ add_known(struct planner *pl, const struct crt_cert *c, enum role role)
 	for (i = 0; i < pl->nk; i++)
 		if (crt_cert_same(pl->k[i].c, c))
 			return;
-	pl->k = cr_xrealloc(pl->k, (pl->nk + 1) * sizeof(*pl->k));
+	plan_grow_implied(&pl->k, pl->nk, sizeof(*pl->k));
 	pl->k[pl->nk].c = c;
 	pl->k[pl->nk].role = role;
 	pl->k[pl->nk].protected = 0;
@@ -322,7 +322,7 @@ plan_short_ident(const struct crt_cert *c)
 static void
 add_note(struct plan *p, char *note)
 {
-	p->notes = cr_xrealloc(p->notes, (p->nnotes + 1) * sizeof(*p->notes));
+	plan_grow_implied(&p->notes, p->nnotes, sizeof(*p->notes));
 	p->notes[p->nnotes++] = note;
 }
 
@@ -709,19 +709,19 @@ build_steps(struct planner *pl)
 		key = cr_xasprintf("%zu\x1f%s", svc->host, svc->account);
 		if (!plan_map_put(&grants, key, p->nsteps, &at)) {
 			s = &p->steps[at];
-			s->services = cr_xrealloc(s->services, (s->nservices + 1) * sizeof(size_t));
+			plan_grow_implied(&s->services, s->nservices, sizeof(size_t));
 			s->services[s->nservices++] = sk[i].idx;
 			s->done = s->done && !svc_pending[sk[i].idx];
 			free(key);
 			continue;
 		}
-		grant_keys = cr_xrealloc(grant_keys, (ngrant_keys + 1) * sizeof(*grant_keys));
+		plan_grow_implied(&grant_keys, ngrant_keys, sizeof(*grant_keys));
 		grant_keys[ngrant_keys++] = key;
 		s = new_step(pl, PLAN_V_GRANT, h->name);
 		s->host_cfg = h;
 		s->service = svc;
 		s->account = svc->account;
-		s->services = cr_xcalloc(1, sizeof(size_t));
+		plan_grow_implied(&s->services, 0, sizeof(size_t));
 		s->services[0] = sk[i].idx;
 		s->nservices = 1;
 		s->done = !svc_pending[sk[i].idx];

@@ -678,6 +678,44 @@ test_hooks_and_keep(void **state)
 }
 
 static void
+test_grant_shared(void **state)
+{
+	static const char text[] = ROT("")
+	    "hosts = ( { name = \"h\"; } );\n"
+	    "services = (\n"
+	    " { name = \"c\"; host = \"h\"; account = \"svc\"; depends = [ \"a\" ];\n"
+	    "   refs = ( { id = \"r\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; } ); },\n"
+	    " { name = \"d\"; host = \"h\"; account = \"other\";\n"
+	    "   refs = ( { id = \"r\"; type = \"binding\"; cert = \"sha1:@NEW1@\"; } ); },\n"
+	    " { name = \"b\"; host = \"h\"; account = \"svc\";\n"
+	    "   refs = ( { id = \"r\"; type = \"binding\"; cert = \"sha1:@NEW1@\"; } ); },\n"
+	    " { name = \"a\"; host = \"h\"; account = \"svc\";\n"
+	    "   refs = ( { id = \"r\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; } ); },\n"
+	    " { name = \"e\"; host = \"h\"; account = \"svc\";\n"
+	    "   refs = ( { id = \"r\"; type = \"binding\"; cert = \"sha1:@OTHER1@\"; } ); }\n"
+	    ");\n";
+	struct fixture f;
+	const struct plan_step *s;
+
+	(void)state;
+	build(&f, text, P.old, "file:old.pem", P.new, K_OTHER, -1);
+	/* one grant per (host, account), named after its first service in dependency order;
+	   e changes nothing (its ref is on another certificate): no grant for it */
+	s = step(f.plan, "02-grant-h-a");
+	assert_string_equal(s->account, "svc");
+	assert_int_equal(s->nservices, 3);
+	assert_string_equal(f.cfg->services[s->services[0]].name, "a");
+	assert_string_equal(f.cfg->services[s->services[1]].name, "b");
+	assert_string_equal(f.cfg->services[s->services[2]].name, "c");
+	assert_false(s->done);
+	assert_non_null(strstr(s->description, "(services a, b, c)"));
+	s = step(f.plan, "03-grant-h-d");
+	assert_true(s->done);	/* d's only ref is already on the new certificate */
+	assert_int_equal(f.plan->nsteps, 12);	/* import, 2 grants, 4 rebinds, 4 restarts, retire */
+	release(&f);
+}
+
+static void
 test_width(void **state)
 {
 	struct cr_buf b = CR_BUF_INIT;
@@ -826,6 +864,7 @@ main(void)
 		cmocka_unit_test(test_ambiguous_names),
 		cmocka_unit_test(test_protected),
 		cmocka_unit_test(test_hooks_and_keep),
+		cmocka_unit_test(test_grant_shared),
 		cmocka_unit_test(test_width),
 		cmocka_unit_test(test_deterministic_json),
 		cmocka_unit_test(test_text),
