@@ -235,6 +235,17 @@ type_name(int type)
 	return "nothing";
 }
 
+/* 1 when `resolved` is `file` resolved against the configuration's directory. */
+static int
+is_resolved(const struct plan_config *cfg, const char *resolved, const char *file)
+{
+	char *r = cr_path_resolve(cfg->dir, file);
+	int same = strcmp(r, resolved) == 0;
+
+	free(r);
+	return same;
+}
+
 static const char *
 intern_file(struct plan_config *cfg, const char *file)
 {
@@ -243,10 +254,14 @@ intern_file(struct plan_config *cfg, const char *file)
 	if (file == NULL)
 		file = cfg->file;
 	for (i = 0; i < cfg->nfiles; i++)
-		if (strcmp(cfg->files[i], file) == 0)
+		if (strcmp(cfg->files[i], file) == 0 || (strcmp(file, cfg->file) != 0 &&
+		    file[0] != '/' && is_resolved(cfg, cfg->files[i], file)))
 			return cfg->files[i];
-	cfg->files = cr_xrealloc(cfg->files, (cfg->nfiles + 1) * sizeof(*cfg->files));
-	cfg->files[cfg->nfiles] = cr_xstrdup(file);
+	/* few files (the configuration and what it @includes): a list will do */
+	plan_grow_implied(&cfg->files, cfg->nfiles, sizeof(*cfg->files));
+	/* libconfig names an @include as written; it was read relative to our directory */
+	cfg->files[cfg->nfiles] = strcmp(file, cfg->file) == 0 ? cr_xstrdup(file) :
+	    cr_path_resolve(cfg->dir, file);
 	return cfg->files[cfg->nfiles++];
 }
 
@@ -1904,7 +1919,8 @@ load(const char *path, const char *text, const char *name, const char *dir,
 		ok = config_read_string(&ld.lc, text);
 	}
 	if (!ok) {
-		const char *f = config_error_file(&ld.lc) ? config_error_file(&ld.lc) : name;
+		const char *f = config_error_file(&ld.lc) ? intern_file(cfg, config_error_file(&ld.lc)) :
+		    name;
 
 		if (config_error_type(&ld.lc) == CONFIG_ERR_FILE_IO)
 			r = cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", f,

@@ -323,6 +323,27 @@ test_load_file(void **state)
 	assert_int_equal(plan_config_load(path, &cfg, &err), CR_OK);
 	assert_string_equal(cfg->dir, dir);
 	plan_config_free(cfg);
+	cfg = NULL;
+
+	/* an @include is read relative to the file and named with its directory */
+	{
+		char inc[64], want[128];
+
+		snprintf(inc, sizeof(inc), "%s/hosts.cfg", dir);
+		f = fopen(inc, "w");
+		assert_non_null(f);
+		fputs("hosts = (\n  { name = \"h\"; nmae = \"x\"; } );\n", f);
+		fclose(f);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(HEAD "@include \"hosts.cfg\"\n", f);
+		fclose(f);
+		cr_err_clear(&err);
+		assert_int_equal(plan_config_load(path, &cfg, &err), CR_EINPUT);
+		snprintf(want, sizeof(want), "%s:2: hosts.[0].nmae: unknown setting 'nmae'", inc);
+		assert_non_null(strstr(err.msg, want));
+		unlink(inc);
+	}
 	unlink(path);
 	rmdir(dir);
 }
