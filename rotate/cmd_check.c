@@ -227,7 +227,9 @@ cmd_check(int argc, char **argv)
 	o.progress = rot_stderr_is_tty();
 
 	cr_err_clear(&err);
-	if ((r = rot_load(cfgpath, force, PLAN_LOAD_CHAIN, &ld, &err)) != CR_OK) {
+	r = rot_load(cfgpath, force, PLAN_LOAD_CHAIN, &ld, &err);
+	rot_loaded_warn(&ld);
+	if (r != CR_OK) {
 		rot_loaded_release(&ld);
 		return rot_report(&err);
 	}

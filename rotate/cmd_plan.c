@@ -46,7 +46,6 @@ cmd_plan(int argc, char **argv)
 	enum rot_format fmt = ROT_FMT_TEXT;
 	const char *cfgpath = "certrotate.cfg";
 	struct cr_err err;
-	size_t i;
 	int c, r;
 
 	opterr = 0;
@@ -74,9 +73,7 @@ cmd_plan(int argc, char **argv)
 
 	cr_err_clear(&err);
 	r = rot_load(cfgpath, 0, 0, &ld, &err);
-	if (ld.cfg != NULL)
-		for (i = 0; i < ld.cfg->nwarnings; i++)
-			rot_warn("warning: %s", ld.cfg->warnings[i].msg);
+	rot_loaded_warn(&ld);
 	if (r != CR_OK) {
 		r = rot_report(&err);
 		goto out;

@@ -1,5 +1,6 @@
 #include "load.h"
 
+#include "rot.h"
 #include "../pkcs11/p11.h"
 
 int
@@ -32,4 +33,13 @@ rot_loaded_release(struct rot_loaded *ld)
 	ld->in = NULL;
 	ld->cfg = NULL;
 	ld->p11 = NULL;
+}
+
+void
+rot_loaded_warn(const struct rot_loaded *ld)
+{
+	size_t i;
+
+	for (i = 0; ld->cfg != NULL && i < ld->cfg->nwarnings; i++)
+		rot_warn("warning: %s", ld->cfg->warnings[i].msg);
 }

@@ -29,4 +29,7 @@ int rot_load(const char *cfgpath, int force_login, unsigned flags, struct rot_lo
     struct cr_err *err);
 void rot_loaded_release(struct rot_loaded *ld);
 
+/* Prints the configuration's warnings (e.g. a pasted invisible mark) on stderr. */
+void rot_loaded_warn(const struct rot_loaded *ld);
+
 #endif

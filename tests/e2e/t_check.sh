@@ -143,6 +143,21 @@ cr check -c "$CFG" --no-probe
 expect_rc 1
 expect_out_contains "FAIL  names              service owa: 2 names not in the new certificate's SAN: cas01.contoso.local (the old certificate has it), owa.fabrikam.com (the old certificate lacks it too)"
 
+# a thumbprint pasted from the Windows certificate dialog, with its invisible
+# left-to-right mark and spaces: accepted, resolved, and warned about
+MARK=$(printf '\342\200\216')
+TP=$(cert_sha1 "$C/old.pem" | sed 's/\(..\)/\1 /g; s/ $//' | tr 'A-F' 'a-f')
+cfg pasted <<END
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "sha1:$MARK$TP"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_err_contains "warning: "
+expect_err_contains "services.[0].refs.[0].cert"
+expect_out_contains "ref.resolve        ref owa/https: 'sha1:"
+expect_out_contains "denotes the old certificate"
+
 # ------------------------------------------------------------- story: federation service account
 adfs_cfg() {
 	cfg "adfs-$1" <<END
