@@ -1,7 +1,6 @@
 #include "probe.h"
 
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,67 +10,24 @@
 #include "../common/util.h"
 #include "../cert/tls.h"
 
-static uint64_t
-probe_hash(const char *endpoint, const char *sni, int starttls_smtp)
-{
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
-	const char *s;
-
-	for (s = endpoint; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	h = (h ^ 0xff) * 1099511628211ULL;
-	for (s = sni ? sni : ""; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	h = (h ^ (uint64_t)(sni != NULL) ^ (uint64_t)starttls_smtp << 1) * 1099511628211ULL;
-	return h;
-}
-
-static int
-probe_eq(const struct rot_probe *p, const char *endpoint, const char *sni, int starttls_smtp)
-{
-	return strcmp(p->endpoint, endpoint) == 0 && cr_strcmp0(p->sni, sni) == 0 &&
-	    p->starttls_smtp == starttls_smtp;
-}
-
-static void
-probes_rehash(struct rot_probes *ps)
-{
-	size_t i, mask;
-
-	free(ps->slot);
-	ps->nslot = ps->nslot ? ps->nslot * 2 : 64;
-	ps->slot = cr_xcalloc(ps->nslot, sizeof(*ps->slot));
-	mask = ps->nslot - 1;
-	for (i = 0; i < ps->n; i++) {
-		const struct rot_probe *p = &ps->v[i];
-		size_t j = probe_hash(p->endpoint, p->sni, p->starttls_smtp) & mask;
-		while (ps->slot[j] != 0)
-			j = (j + 1) & mask;
-		ps->slot[j] = i + 1;
-	}
-}
-
 size_t
 rot_probes_add(struct rot_probes *ps, const char *endpoint, const char *sni, int starttls_smtp)
 {
-	size_t j, mask;
+	char *key = cr_xasprintf("%s\x1f%s\x1f%d", endpoint, sni ? sni : "\x1e", starttls_smtp);
+	size_t i;
 
 	/* hashed, so that thousands of refs sharing endpoints stay linear */
-	if (ps->nslot == 0 || 2 * (ps->n + 1) > ps->nslot)
-		probes_rehash(ps);
-	mask = ps->nslot - 1;
-	j = probe_hash(endpoint, sni, starttls_smtp) & mask;
-	while (ps->slot[j] != 0) {
-		if (probe_eq(&ps->v[ps->slot[j] - 1], endpoint, sni, starttls_smtp))
-			return ps->slot[j] - 1;
-		j = (j + 1) & mask;
+	if (plan_map_get(&ps->index, key, &i)) {
+		free(key);
+		return i;
 	}
 	cr_grow(&ps->v, &ps->cap, ps->n + 1, sizeof(ps->v[0]));
 	memset(&ps->v[ps->n], 0, sizeof(ps->v[0]));
 	ps->v[ps->n].endpoint = cr_xstrdup(endpoint);
 	ps->v[ps->n].sni = cr_xstrdup(sni);
 	ps->v[ps->n].starttls_smtp = starttls_smtp;
-	ps->slot[j] = ps->n + 1;
+	ps->v[ps->n].key = key;
+	plan_map_put(&ps->index, key, ps->n, NULL);
 	return ps->n++;
 }
 
@@ -196,10 +152,10 @@ rot_probes_release(struct rot_probes *ps)
 		free(ps->v[i].sni);
 		free(ps->v[i].error);
 		X509_free(ps->v[i].leaf);
+		free(ps->v[i].key);
 	}
 	free(ps->v);
-	free(ps->slot);
+	plan_map_release(&ps->index);
 	ps->v = NULL;
-	ps->slot = NULL;
-	ps->n = ps->cap = ps->nslot = 0;
+	ps->n = ps->cap = 0;
 }

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "../common/err.h"
+#include "../plan/map.h"
 
 struct rot_probe {
 	/* in */
@@ -25,15 +26,15 @@ struct rot_probe {
 	char *error;		/* message when status != CR_OK (owned) */
 	X509 *leaf;		/* served leaf (owned) or NULL */
 	unsigned char sha256[32];	/* of leaf, when leaf != NULL */
+	char *key;		/* "endpoint\x1fsni\x1fstarttls": the dedup key (owned) */
 };
 
 struct rot_probes {
 	struct rot_probe *v;
 	size_t n, cap;
-	size_t *slot;		/* open-addressing index into v (+1; 0 = empty) */
-	size_t nslot;		/* power of two, > 2 n */
+	struct plan_map index;	/* key -> index into v */
 };
-#define ROT_PROBES_INIT { NULL, 0, 0, NULL, 0 }
+#define ROT_PROBES_INIT { NULL, 0, 0, PLAN_MAP_INIT }
 
 /*
  * Adds a probe unless an identical one is already listed; returns its index
