@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/run.sh - `make bench`: how long `certrotate plan` takes on a large
+# bench/run.sh - `make bench`: how long `certrotate plan` and `check --no-probe` take on a large
 # inventory (default 2,000 hosts, 4,000 services, 20,000 refs).
 #
 #   BUILD=build sh bench/run.sh [HOSTS [REFS]]
@@ -42,4 +42,21 @@ for fmt in json text; do
 	steps=$(grep -c '^      "id": ' plan.json || true)
 	printf 'bench: plan --format %-4s %d.%03d s (best of 3; %s steps, %s bytes)\n' "$fmt" \
 	    $((best / 1000)) $((best % 1000)) "$steps" "$(wc -c <"plan.$fmt")"
+done
+
+# check --no-probe: every precondition of every step (the key is a file here:
+# one test signature), as `check` would run it before a change window
+for fmt in json text; do
+	best=""
+	for i in 1 2 3; do
+		t0=$(now_ms)
+		st=0
+		"$BIN" check --no-probe --format "$fmt" >"check.$fmt" || st=$?
+		t1=$(now_ms)
+		[ "$st" -le 1 ] || { echo "bench: check failed (exit $st)" >&2; exit 1; }
+		t=$((t1 - t0))
+		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+	done
+	printf 'bench: check --no-probe --format %-4s %d.%03d s (best of 3; %s bytes)\n' "$fmt" \
+	    $((best / 1000)) $((best % 1000)) "$(wc -c <"check.$fmt")"
 done
