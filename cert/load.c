@@ -428,9 +428,12 @@ parse_der(const unsigned char *buf, size_t len, const char *pass, const char *wh
 	long total = der_total(buf, len);
 	X509 *x;
 
-	if (total < 0 || (size_t)total > len)
+	if (total < 0)		/* the length itself is cut short: the total is not known */
+		return cr_err_set(err, CR_EINPUT, "cannot read '%s': truncated DER (%zu byte%s, "
+		    "cut inside the header)", what, len, len == 1 ? "" : "s");
+	if ((size_t)total > len)
 		return cr_err_set(err, CR_EINPUT, "cannot read '%s': truncated DER (%zu of %ld "
-		    "bytes)", what, len, total < 0 ? 0L : total);
+		    "bytes)", what, len, total);
 	if (total == 0)		/* BER indefinite length: PKCS#12 from some tools */
 		return parse_p12(buf, len, pass, what, out, err);
 	if ((size_t)total < len && !trailing_blank(buf + total, len - (size_t)total))

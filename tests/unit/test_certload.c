@@ -180,6 +180,7 @@ setup(void **state)
 	write_pem("pem-named.cer", NULL, &G.leaf, 1);
 	write_file("leaf.der", G.der, (size_t)G.derlen);
 	write_file("truncated.der", G.der, (size_t)G.derlen / 2);
+	write_file("header-cut.der", G.der, 3);	/* 30 82 xx: the length's 2nd byte missing */
 	write_str("garbage.pem", "-----BEGIN CERTIFICATE-----\nthis is !!! not base64\n"
 	    "-----END CERTIFICATE-----\n");
 	write_str("text.pem", "hello, I am not a certificate\n");
@@ -308,6 +309,8 @@ test_bad_files(void **state)
 		{ "no-end.pem", CR_EINPUT, "not a certificate (line 3): no '-----END CERTIFICATE-----' line" },
 		{ "empty.pem", CR_EINPUT, "cannot read 'empty.pem': empty" },
 		{ "truncated.der", CR_EINPUT, "cannot read 'truncated.der': truncated DER" },
+		{ "header-cut.der", CR_EINPUT,
+		  "cannot read 'header-cut.der': truncated DER (3 bytes, cut inside the header)" },
 		{ "mail.p12?pass-source=file:wrong-pw", CR_EINPUT,
 		  "cannot read 'mail.p12': wrong password or corrupt PKCS#12" },
 		{ "mail.p12", CR_EINPUT, "cannot read 'mail.p12': the PKCS#12 needs a password" },
