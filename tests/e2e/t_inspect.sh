@@ -371,6 +371,21 @@ expect_no_stdout
 expect_one_err_line "endpoint '127.0.0.1:$PWEB': connection refused"
 nginx_stop smtp
 
+# an endpoint that accepts and then says nothing: bounded by the timeout, 3
+PSILENT=$(free_port)
+python3 -c "import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(8); time.sleep(60)" "$PSILENT" &
+SILENT_PID=$!
+on_exit "kill $SILENT_PID 2>/dev/null"
+i=0
+while [ -z "$(ss -Hltn "sport = :$PSILENT")" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+cr inspect "tls://127.0.0.1:$PSILENT?starttls=smtp"
+expect_rc 3
+expect_no_stdout
+expect_one_err_line "endpoint '127.0.0.1:$PSILENT': timed out after 5000 ms waiting for the SMTP banner"
+kill "$SILENT_PID" 2>/dev/null
+
 # ================================================================ bad input
 # ---- missing file
 cr inspect "$WORK/missing.pem"
@@ -383,6 +398,11 @@ cr inspect "$WORK/trunc.der"
 expect_rc 2
 expect_no_stdout
 expect_one_err_line "cannot read '$WORK/trunc.der': truncated DER (300 of $(wc -c <"$C/new.der" | tr -d ' ') bytes)"
+# a DER cut inside its own header (no total length to give)
+head -c 1 "$C/new.der" >"$WORK/header-cut.der"
+cr inspect "$WORK/header-cut.der"
+expect_rc 2
+expect_one_err_line "cannot read '$WORK/header-cut.der': truncated DER (1 byte, cut inside the header)"
 # ---- garbage between the PEM armour
 printf -- '-----BEGIN CERTIFICATE-----\nthis is not base64!\n-----END CERTIFICATE-----\n' >"$WORK/garbage.pem"
 cr inspect "$WORK/garbage.pem"
