@@ -132,7 +132,7 @@ cmd_inspect(int argc, char **argv)
 	time_t now = cr_now();
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (rot_parse_format("inspect", optarg,
@@ -142,6 +142,8 @@ cmd_inspect(int argc, char **argv)
 		case 'h':
 			help();
 			return rot_finish_output(CR_OK);
+		case ':':
+			return rot_usage_error("inspect", "option '%s' needs a value", argv[optind - 1]);
 		default:
 			return rot_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -153,6 +155,8 @@ cmd_inspect(int argc, char **argv)
 			    1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON, &fmt) != 0)
 				return CR_EINPUT;
 			i++;
+		} else if (strcmp(argv[i], "--format") == 0) {
+			return rot_usage_error("inspect", "option '--format' needs a value");
 		} else if (strncmp(argv[i], "--format=", 9) == 0) {
 			if (rot_parse_format("inspect", argv[i] + 9,
 			    1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON, &fmt) != 0)

@@ -526,6 +526,13 @@ expect_err_contains "certrotate: inspect: no SOURCE given"
 cr inspect --format yaml "$C/new.pem"
 expect_rc 2
 expect_err_contains "unknown format 'yaml'"
+cr inspect --format
+expect_rc 2
+expect_err_contains "certrotate: inspect: option '--format' needs a value"
+cr inspect "$C/new.pem" --format
+expect_rc 2
+expect_no_stdout
+expect_err_contains "certrotate: inspect: option '--format' needs a value"
 cr inspect "$C/new.pem" --frobnicate
 expect_rc 2
 expect_err_contains "unknown option '--frobnicate'"
