@@ -4,7 +4,7 @@
 # Called from the repository root as `BUILD=build sh tests/run.sh [unit|e2e]`.
 # Builds the fixtures (softhsm-fixtures/mkfixtures.sh) once into a temp dir,
 # then runs every unit test binary $BUILD/tests/test_* (one per tests/unit/test_*.c)
-# and every tests/e2e/t_*.sh (each under `timeout 300`, with cwd and $WORK a
+# and every tests/e2e/t_*.sh (each under `timeout $TEST_TIMEOUT`, with cwd and $WORK a
 # fresh directory of its own).  NAME... restricts the run to those tests
 # (test_util, t_fixtures, ...).
 #
@@ -12,8 +12,10 @@
 # test and, last, exactly "N passed, N failed"; exits 1 if anything failed.
 #
 # Environment: BUILD (default build); KEEP=1 keeps the temp dir; VALGRIND=1 runs
-# certrotate under valgrind in the e2e tests (via $RUN, see tests/e2e/lib.sh);
-# TEST_TIMEOUT (default 300 s per test).
+# every unit test binary, and certrotate in the e2e tests (via $RUN, see
+# tests/e2e/lib.sh), under valgrind (memory errors and definite leaks fail the
+# test; suppressions in tests/valgrind.supp); TEST_TIMEOUT (seconds per test:
+# default 300, 1200 with VALGRIND=1, which makes e2e tests many times slower).
 set -u
 
 BUILD=${BUILD:-build}
@@ -31,7 +33,11 @@ case $BUILD in
 esac
 CERTROTATE=$BDIR/certrotate
 P11FAULT=$BDIR/tests/p11fault.so
-TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+if [ "${VALGRIND:-0}" = 1 ]; then
+	TEST_TIMEOUT=${TEST_TIMEOUT:-1200}	# t_check alone takes about 3 minutes then
+else
+	TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+fi
 export SRCDIR CERTROTATE P11FAULT
 
 if [ ! -d "$SRCDIR/tests/e2e" ] || [ ! -f "$SRCDIR/softhsm-fixtures/mkfixtures.sh" ]; then
@@ -121,7 +127,13 @@ if [ "$MODE" != e2e ]; then
 		mkdir -p "$WORK"
 		export WORK
 		t0=$(date +%s)
-		timeout -k 10 "$TEST_TIMEOUT" "$bin" >"$TMP/logs/$name.log" 2>&1 </dev/null
+		if [ "${VALGRIND:-0}" = 1 ]; then
+			timeout -k 10 "$TEST_TIMEOUT" valgrind -q --error-exitcode=99 --leak-check=full \
+			    --errors-for-leak-kinds=definite --suppressions="$SRCDIR/tests/valgrind.supp" \
+			    "$bin" >"$TMP/logs/$name.log" 2>&1 </dev/null
+		else
+			timeout -k 10 "$TEST_TIMEOUT" "$bin" >"$TMP/logs/$name.log" 2>&1 </dev/null
+		fi
 		result "unit/$name" $? "$TMP/logs/$name.log" $(($(date +%s) - t0))
 	done
 fi
