@@ -37,7 +37,13 @@ FAULT_MOD = $(BUILD)/tests/p11fault.so
 .PHONY: all check unit e2e asan demo bench install clean deps deps-check
 all: $(BIN)
 
-$(BUILD)/%.o: %.c
+# Objects are rebuilt when the flags change (PREFIX is compiled in): the
+# stamp's content is the flags, rewritten only when they differ.
+FLAGS_STAMP = $(BUILD)/.flags
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(subst ','\'',$(ALL_CFLAGS))' ] || \
+  printf '%s' '$(subst ','\'',$(ALL_CFLAGS))' >$(FLAGS_STAMP); })
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -54,12 +60,12 @@ $(BUILD)/%.a:
 $(BIN): $(BUILD)/rotate/main.o $(LIBS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBS) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBS) $(LDLIBS) $(CMOCKA_LIBS)
 
 # The fault-injecting PKCS#11 module used by tests (forwards to SoftHSM2).
-$(FAULT_MOD): tests/p11fault/p11fault.c
+$(FAULT_MOD): tests/p11fault/p11fault.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< $(shell pkg-config --cflags p11-kit-1) -ldl
 
@@ -98,11 +104,13 @@ bench: $(BIN)
 	BUILD=$(BUILD) sh bench/run.sh
 
 # ---- dependencies ----------------------------------------------------------
-# Every Debian package the build, the tests and the demo need.
+# Every Debian package the build, the tests and the demo need: python3 reads
+# JSON in the end-to-end tests, procps (ps) and iproute2 (ss) run their nginx,
+# libcmark-dev renders runbooks to HTML (SPEC 8).
 DEB_PKGS = gcc make pkg-config libc6-dev libp11-dev libssl-dev libp11-kit-dev \
   libconfig-dev libjson-c-dev libcmocka-dev softhsm2 opensc gnutls-bin \
   nginx-light libnginx-mod-mail libengine-pkcs11-openssl openssl valgrind \
-  libcmark-dev
+  libcmark-dev python3 procps iproute2
 deps-check:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
