@@ -10,7 +10,9 @@
 
 #include "../common/util.h"
 
-struct who {
+struct rot_who {
+	char *account;		/* owned; the cache's key */
+	int found;		/* a local user or group */
 	int is_root;
 	uid_t uid;		/* (uid_t)-1 for a group-only account */
 	gid_t *groups;
@@ -18,7 +20,7 @@ struct who {
 };
 
 static int
-who_lookup(const char *account, struct who *w)
+who_lookup(const char *account, struct rot_who *w)
 {
 	struct passwd *pw;
 	struct group *gr;
@@ -46,9 +48,45 @@ who_lookup(const char *account, struct who *w)
 	return -1;
 }
 
+/* The cached entry of `account` (looked up on first use). */
+static const struct rot_who *
+who_get(struct rot_access_cache *cache, const char *account)
+{
+	struct rot_who *w;
+	size_t i;
+
+	if (plan_map_get(&cache->index, account, &i))
+		return &cache->who[i];
+	if (cache->n == cache->cap) {
+		/* the map borrows each entry's account string, which stays put
+		   when the entry array moves */
+		cache->cap = cache->cap ? 2 * cache->cap : 16;
+		cache->who = cr_xrealloc(cache->who, cache->cap * sizeof(*cache->who));
+	}
+	w = &cache->who[cache->n];
+	w->found = who_lookup(account, w) == 0;
+	w->account = cr_xstrdup(account);
+	plan_map_put(&cache->index, w->account, cache->n, NULL);
+	return &cache->who[cache->n++];
+}
+
+void
+rot_access_cache_release(struct rot_access_cache *cache)
+{
+	size_t i;
+
+	for (i = 0; i < cache->n; i++) {
+		free(cache->who[i].account);
+		free(cache->who[i].groups);
+	}
+	free(cache->who);
+	plan_map_release(&cache->index);
+	memset(cache, 0, sizeof(*cache));
+}
+
 /* The permission bits (r=4, w=2, x=1) `w` has on st. */
 static int
-perms(const struct who *w, const struct stat *st)
+perms(const struct rot_who *w, const struct stat *st)
 {
 	int i;
 
@@ -63,10 +101,10 @@ perms(const struct who *w, const struct stat *st)
 }
 
 void
-rot_chk_access(const char *host, const char *account, const char *path, const char *what,
-    struct rot_result *r)
+rot_chk_access(struct rot_access_cache *cache, const char *host, const char *account,
+    const char *path, const char *what, struct rot_result *r)
 {
-	struct who w;
+	const struct rot_who *w;
 	struct stat st;
 	char *abs = NULL, *p;
 
@@ -79,7 +117,8 @@ rot_chk_access(const char *host, const char *account, const char *path, const ch
 		    account);
 		return;
 	}
-	if (who_lookup(account, &w) != 0) {
+	w = who_get(cache, account);
+	if (!w->found) {
 		rot_result_set(r, ROT_SKIP, "account '%s' is not a local account here: grant it "
 		    "read access to the new private key on host '%s' and verify there", account, host);
 		return;
@@ -98,7 +137,7 @@ rot_chk_access(const char *host, const char *account, const char *path, const ch
 	/* every directory on the way must be searchable */
 	for (p = strchr(abs + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
 		*p = '\0';
-		if (stat(abs, &st) == 0 && !(perms(&w, &st) & 1)) {
+		if (stat(abs, &st) == 0 && !(perms(w, &st) & 1)) {
 			rot_result_set(r, ROT_FAIL, "account '%s' cannot read %s '%s': directory "
 			    "'%s' is not searchable by it (mode %04o)", account, what, path, abs,
 			    (unsigned)(st.st_mode & 07777));
@@ -112,7 +151,7 @@ rot_chk_access(const char *host, const char *account, const char *path, const ch
 		    account, strerror(errno));
 		goto out;
 	}
-	if (perms(&w, &st) & 4)
+	if (perms(w, &st) & 4)
 		rot_result_set(r, ROT_PASS, "account '%s' can read %s '%s'", account, what, path);
 	else
 		rot_result_set(r, ROT_FAIL, "account '%s' cannot read %s '%s' (mode %04o, owner "
@@ -120,5 +159,4 @@ rot_chk_access(const char *host, const char *account, const char *path, const ch
 		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid);
 out:
 	free(abs);
-	free(w.groups);
 }

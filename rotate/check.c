@@ -37,6 +37,9 @@ struct ck {
 	size_t *undeclared;		/* items of undeclared default bindings */
 	size_t nundeclared, capundeclared;
 	long retire_step;		/* index of the retire step, or -1 */
+	struct rot_access_cache access;	/* accounts looked up */
+	char *secret;			/* what an account must read to use the key (owned) */
+	const char *secret_what;	/* "the key file", "the PIN source"; NULL: not known yet */
 };
 
 const char *
@@ -87,18 +90,22 @@ at(struct ck *c, size_t i)
 	return &c->rep->items[i];
 }
 
+/*
+ * Lists item `it` under `step`, once.  Steps are filled one after the other
+ * (the retire step last again), so remembering the last step an item went
+ * to is enough to keep a step's list free of repeats without searching it.
+ */
 static void
 attach(struct ck *c, size_t step, size_t it)
 {
 	struct rot_step_report *s = &c->rep->steps[step];
-	size_t k;
 
-	for (k = 0; k < s->n; k++)
-		if (s->items[k] == it)
-			return;
+	if (at(c, it)->last_step == step + 1)
+		return;
 	cr_grow(&s->items, &s->cap, s->n + 1, sizeof(s->items[0]));
 	s->items[s->n++] = it;
 	at(c, it)->attached = 1;
+	at(c, it)->last_step = step + 1;
 }
 
 /* ---- certificate checks -------------------------------------------------- */
@@ -716,14 +723,13 @@ step_item(struct ck *c, size_t si, const char *id)
 		if (fresh)
 			eval_retire_protected(c, at(c, idx));
 	} else if (strcmp(id, "access") == 0 && s->account != NULL) {
-		const char *what = NULL;
-		char *path;
 		subject = cr_xasprintf("account %s/%s", s->host, s->account);
 		idx = item(c, id, subject, &fresh);
 		if (fresh) {
-			path = key_secret_path(c, &what);
-			rot_chk_access(s->host, s->account, path, what, &at(c, idx)->res);
-			free(path);
+			if (c->secret_what == NULL)
+				c->secret = key_secret_path(c, &c->secret_what);
+			rot_chk_access(&c->access, s->host, s->account, c->secret, c->secret_what,
+			    &at(c, idx)->res);
 		}
 	}
 	free(subject);
@@ -824,7 +830,8 @@ rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check
     struct rot_report *rep)
 {
 	struct ck c = { .p = p, .cfg = p->cfg, .in = p->in, .p11 = p11, .o = o, .rep = rep,
-	    .probes = ROT_PROBES_INIT, .declared_nosni = PLAN_MAP_INIT, .retire_step = -1 };
+	    .probes = ROT_PROBES_INIT, .declared_nosni = PLAN_MAP_INIT, .retire_step = -1,
+	    .access = ROT_ACCESS_CACHE_INIT };
 	size_t i, k;
 
 	rep->nsteps = p->nsteps;
@@ -889,6 +896,8 @@ rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check
 	free(c.probe_nosni);
 	free(c.undeclared);
 	plan_map_release(&c.declared_nosni);
+	rot_access_cache_release(&c.access);
+	free(c.secret);
 }
 
 void

@@ -41,6 +41,7 @@ struct rot_item {
 	int status;		/* exit-code contribution beyond the result: CR_OK,
 				   CR_EINPUT or CR_EENV (a token, module or endpoint failed) */
 	int attached;		/* listed by at least one step */
+	size_t last_step;	/* internal: the step it was last attached to, + 1 */
 };
 
 enum rot_step_status { ROT_STEP_READY = 0, ROT_STEP_BLOCKED, ROT_STEP_DONE };

@@ -65,24 +65,39 @@ print_text(const struct plan *p, const struct rot_report *rep, int strict)
 
 	/* failures first, loud, each with the steps they block */
 	if (rep->count[ROT_FAIL] > 0 || (strict && rep->count[ROT_WARN] > 0)) {
+		size_t *first = NULL, *steps = NULL, *fill = NULL, total = 0;
+
+		/* the pending steps of every item, item by item (one pass over the
+		   steps, so that many failures stay linear) */
+		first = cr_xcalloc(rep->n + 1, sizeof(*first));
+		for (k = 0; k < rep->nsteps; k++)
+			for (i = 0; rep->steps[k].status != ROT_STEP_DONE && i < rep->steps[k].n; i++)
+				first[rep->steps[k].items[i] + 1]++;
+		for (i = 0; i < rep->n; i++)
+			first[i + 1] += first[i];
+		total = first[rep->n];
+		steps = cr_xcalloc(total + 1, sizeof(*steps));
+		fill = cr_xcalloc(rep->n + 1, sizeof(*fill));
+		for (k = 0; k < rep->nsteps; k++)
+			for (i = 0; rep->steps[k].status != ROT_STEP_DONE && i < rep->steps[k].n; i++) {
+				size_t it = rep->steps[k].items[i];
+				steps[first[it] + fill[it]++] = k;
+			}
 		printf("\nFAILED (%zu):\n", rep->count[ROT_FAIL] + (strict ? rep->count[ROT_WARN] : 0));
 		for (i = 0; i < rep->n; i++) {
 			const struct rot_item *it = &rep->items[i];
-			int first = 1;
 			if (it->res.status != ROT_FAIL && !(strict && it->res.status == ROT_WARN))
 				continue;
 			print_item(it, "  ");
-			for (k = 0; k < rep->nsteps; k++) {
-				size_t j;
-				for (j = 0; j < rep->steps[k].n; j++)
-					if (rep->steps[k].items[j] == i) {
-						printf("%s%s", first ? "        blocks " : ", ", p->steps[k].id);
-						first = 0;
-					}
-			}
-			if (!first)
+			for (k = first[i]; k < first[i + 1]; k++)
+				printf("%s%s", k == first[i] ? "        blocks " : ", ",
+				    p->steps[steps[k]].id);
+			if (first[i + 1] > first[i])
 				putchar('\n');
 		}
+		free(first);
+		free(steps);
+		free(fill);
 	}
 	if (rep->count[ROT_WARN] > 0 && !strict) {
 		printf("\nWARNINGS (%zu):\n", rep->count[ROT_WARN]);

@@ -249,6 +249,7 @@ test_access(void **state)
 	char dir[] = "/tmp/cr-access-XXXXXX";
 	char file[64];
 	struct rot_result r = { 0 };
+	struct rot_access_cache cache = ROT_ACCESS_CACHE_INIT;
 	FILE *f;
 
 	(void)state;
@@ -259,23 +260,28 @@ test_access(void **state)
 	fclose(f);
 	chmod(file, 0600);
 	chmod(dir, 0755);
-	rot_chk_access("adfs1", "CONTOSO\\adfssvc", file, "the PIN source", &r);
+	rot_chk_access(&cache, "adfs1", "CONTOSO\\adfssvc", file, "the PIN source", &r);
 	EXPECT(r, ROT_SKIP, "not a local account here");
-	rot_chk_access("adfs1", "root", file, "the PIN source", &r);
+	rot_chk_access(&cache, "adfs1", "root", file, "the PIN source", &r);
 	EXPECT(r, ROT_PASS, "account 'root' can read the PIN source");
 	if (geteuid() == 0) {
 		/* as root the file is root's: nobody cannot read it, until it can */
-		rot_chk_access("adfs1", "nobody", file, "the PIN source", &r);
+		rot_chk_access(&cache, "adfs1", "nobody", file, "the PIN source", &r);
 		EXPECT(r, ROT_FAIL, "account 'nobody' cannot read the PIN source");
 		chmod(file, 0644);
-		rot_chk_access("adfs1", "nobody", file, "the PIN source", &r);
+		rot_chk_access(&cache, "adfs1", "nobody", file, "the PIN source", &r);
 		EXPECT(r, ROT_PASS, "account 'nobody' can read");
 		chmod(dir, 0700);
-		rot_chk_access("adfs1", "nobody", file, "the PIN source", &r);
+		rot_chk_access(&cache, "adfs1", "nobody", file, "the PIN source", &r);
 		EXPECT(r, ROT_FAIL, "is not searchable by it");
 	}
-	rot_chk_access("adfs1", "nobody", NULL, "the PIN source", &r);
+	rot_chk_access(&cache, "adfs1", "nobody", NULL, "the PIN source", &r);
 	EXPECT(r, ROT_SKIP, "no key file or PIN source");
+	/* one lookup per account, however many hosts ask */
+	rot_chk_access(&cache, "wap1", "CONTOSO\\adfssvc", file, "the PIN source", &r);
+	EXPECT(r, ROT_SKIP, "on host 'wap1'");
+	assert_int_equal(cache.n, geteuid() == 0 ? 3 : 2);
+	rot_access_cache_release(&cache);
 	rot_result_release(&r);
 	unlink(file);
 	rmdir(dir);
