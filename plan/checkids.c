@@ -21,6 +21,10 @@
  *    after the rebind/rename itself when there is no restart step.
  *  - `names` goes on every step that makes a service present the new
  *    certificate, so a missing SAN blocks before anything changes.
+ *  - `endpoint` before retire (when any ref has an endpoint): no endpoint
+ *    may still serve the old certificate once the changes are in effect -
+ *    a binding nobody declared (a second binding on 443, an HTTP.sys
+ *    binding beside the service's own setting) would break with it.
  *  - `ref.ambiguous` and `ref.name` only concern connectors (named by
  *    <I>issuer<S>subject).
  */
@@ -62,13 +66,13 @@ static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	  { { NULL, A } },
 	  { { "endpoint", E } } },
 	{ PLAN_V_RETIRE_TOKEN, PLAN_RETIRE, "retire-token",
-	  { { "retire.refs", A }, { "retire.protected", A }, { "token.login", A } },
+	  { { "retire.refs", A }, { "retire.protected", A }, { "endpoint", E }, { "token.login", A } },
 	  { { "retire.absent", A } } },
 	{ PLAN_V_RETIRE_FILE, PLAN_RETIRE, "retire-file",
-	  { { "retire.refs", A }, { "retire.protected", A } },
+	  { { "retire.refs", A }, { "retire.protected", A }, { "endpoint", E } },
 	  { { "retire.absent", A } } },
 	{ PLAN_V_RETIRE_OTHER, PLAN_RETIRE, "retire",
-	  { { "retire.refs", A }, { "retire.protected", A } },
+	  { { "retire.refs", A }, { "retire.protected", A }, { "endpoint", E } },
 	  { { "retire.absent", A } } },
 	{ PLAN_V_RETIRE_KEEP, PLAN_RETIRE, "retire-keep",
 	  { { NULL, A } },

@@ -799,7 +799,7 @@ build_steps(struct planner *pl)
 		    "no retire step; it stays where it is", pr->path, pr->loc.line) :
 		    cr_xstrdup("the old certificate is protected: no retire step"));
 	} else {
-		int on_token, is_file;
+		int on_token, is_file, any_endpoint = 0;
 		char *place = old_place(pl->in, &on_token, &is_file);
 		const struct plan_rotation *rot = &cfg->rotation;
 		enum plan_variant v;
@@ -842,7 +842,10 @@ build_steps(struct planner *pl)
 				    "refers to it", rot->retire == PLAN_RETIRE_DELETE ? "delete" :
 				    "archive and remove", src);
 		}
-		set_checks(pl, s, NULL, 0, 0);
+		/* an endpoint still serving the old certificate blocks its retirement */
+		for (i = 0; i < p->nrefs && !any_endpoint; i++)
+			any_endpoint = p->refs[i].ref->endpoint != NULL;
+		set_checks(pl, s, NULL, 0, any_endpoint);
 		free(place);
 	}
 

@@ -34,8 +34,11 @@ struct ck {
 	size_t *probe_of;		/* per plan ref (p->refs index): probe index + 1, 0 none */
 	size_t *probe_nosni;		/* same, the no-SNI probe when the ref has an sni */
 	struct plan_map declared_nosni;	/* endpoints some ref declares without sni */
-	size_t *undeclared;		/* items of undeclared default bindings */
-	size_t nundeclared, capundeclared;
+	unsigned char *restart_pending;	/* per cfg->services index: a restart step is pending */
+	size_t *stale;			/* endpoint items where the old certificate stays in
+					   use (undeclared bindings, changes in effect that
+					   did not take): the retire step lists them */
+	size_t nstale, capstale;
 	long retire_step;		/* index of the retire step, or -1 */
 	struct rot_access_cache access;	/* accounts looked up */
 	char *secret;			/* what an account must read to use the key (owned) */
@@ -475,9 +478,29 @@ served(const struct ck *c, const struct rot_probe *pr)
 	return NULL;
 }
 
-static void
-eval_endpoint(struct ck *c, struct rot_item *it, const struct plan_refres *r)
+/*
+ * Whether the change of ref r has taken effect: the ref already names the
+ * new certificate and its service has no restart left to do.  What its
+ * endpoint serves then is what clients get (SPEC 6 `endpoint`, "after").
+ */
+static int
+in_effect(const struct ck *c, const struct plan_refres *r)
 {
+	return r->denotes == PLAN_DENOTES_NEW &&
+	    !c->restart_pending[r->service - c->cfg->services];
+}
+
+static void
+stale_add(struct ck *c, size_t idx)
+{
+	cr_grow(&c->stale, &c->capstale, c->nstale + 1, sizeof(c->stale[0]));
+	c->stale[c->nstale++] = idx;
+}
+
+static void
+eval_endpoint(struct ck *c, size_t idx, const struct plan_refres *r)
+{
+	struct rot_item *it = at(c, idx);
 	size_t pi = c->probe_of[refres_index(c, r)];
 	const struct rot_probe *pr;
 	const char *what;
@@ -500,10 +523,19 @@ eval_endpoint(struct ck *c, struct rot_item *it, const struct plan_refres *r)
 		return;
 	}
 	what = served(c, pr);
-	if (what != NULL && strcmp(what, "old") == 0 && r->denotes == PLAN_DENOTES_NEW) {
+	if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r)) {
+		/* the HTTP.sys story: the service's setting names the new
+		   certificate, but what answers on its endpoint does not */
+		rot_result_set(&it->res, ROT_FAIL, "'%s'%s still serves the OLD certificate although "
+		    "the ref names the new one and nothing is left to restart: another binding "
+		    "(HTTP.sys, a second site) still holds the old certificate; move it before the "
+		    "old certificate is retired", pr->endpoint, via);
+		stale_add(c, idx);
+	} else if (what != NULL && strcmp(what, "old") == 0 && r->denotes == PLAN_DENOTES_NEW) {
 		rot_result_set(&it->res, ROT_WARN, "'%s'%s still serves the old certificate although "
-		    "the ref names the new one: is a restart pending, or is another binding answering?",
-		    pr->endpoint, via);
+		    "the ref names the new one: the pending restart of '%s' should change that, "
+		    "else another binding is answering", pr->endpoint, via, r->service->name);
+		stale_add(c, idx);
 	} else if (what != NULL && strcmp(what, "old") == 0) {
 		rot_result_set(&it->res, ROT_PASS, "'%s'%s serves the old certificate now", pr->endpoint,
 		    via);
@@ -525,7 +557,9 @@ eval_endpoint(struct ck *c, struct rot_item *it, const struct plan_refres *r)
  * The no-SNI probe of a ref that has an sni: when it serves the old
  * certificate and no ref declares the endpoint without SNI, an undeclared
  * default binding will keep serving the old certificate (the "second
- * binding on 443").  Returns the item, or (size_t)-1 when there is none.
+ * binding on 443").  A warning while the ref's own change is still to come
+ * (the default may be that very binding); a failure once it is in effect.
+ * Returns the item, or (size_t)-1 when there is none.
  */
 static size_t
 undeclared_binding(struct ck *c, const struct plan_refres *r)
@@ -546,15 +580,54 @@ undeclared_binding(struct ck *c, const struct plan_refres *r)
 	subject = cr_xasprintf("endpoint %s (no SNI)", pr->endpoint);
 	idx = item(c, "endpoint", subject, &fresh);
 	free(subject);
-	if (fresh) {
+	if (!fresh) {
+		/* several refs share the endpoint: one in effect makes it certain */
+		if (in_effect(c, r) && at(c, idx)->res.status == ROT_WARN)
+			fresh = 1;
+		else
+			return idx;
+	} else {
+		stale_add(c, idx);
+	}
+	if (in_effect(c, r))
+		rot_result_set(&at(c, idx)->res, ROT_FAIL, "without SNI, '%s' still serves the OLD "
+		    "certificate although ref %s/%s (SNI '%s') is on the new one, and no ref declares "
+		    "a binding there without SNI: a second binding on this port nobody declared; "
+		    "declare it as a ref without sni and move it before the old certificate is "
+		    "retired", pr->endpoint, r->service->name, r->ref->id, r->ref->sni);
+	else
 		rot_result_set(&at(c, idx)->res, ROT_WARN, "without SNI, '%s' serves the old "
 		    "certificate and no ref declares a binding there without SNI: if that is a "
 		    "separate default binding (a second binding on this port), it will keep serving "
 		    "the old certificate after the rebind; declare it as a ref without sni",
 		    pr->endpoint);
-		cr_grow(&c->undeclared, &c->capundeclared, c->nundeclared + 1, sizeof(size_t));
-		c->undeclared[c->nundeclared++] = idx;
-	}
+	return idx;
+}
+
+/*
+ * `endpoint` before retire: the endpoint items where the old certificate
+ * stays in use, or one item saying there are none.  Called when the retire
+ * step comes up, last, when every ref's endpoint has been judged.
+ */
+static size_t
+retire_endpoints(struct ck *c, size_t si)
+{
+	size_t k, idx;
+	int fresh;
+
+	for (k = 0; k < c->nstale; k++)
+		attach(c, si, c->stale[k]);
+	if (c->nstale > 0)
+		return (size_t)-1;
+	idx = item(c, "endpoint", "certificate old", &fresh);
+	if (!fresh)
+		return idx;
+	if (!c->o->probe)
+		rot_result_set(&at(c, idx)->res, ROT_SKIP, "not probed (--no-probe): whether an "
+		    "endpoint still serves the old certificate is not known");
+	else
+		rot_result_set(&at(c, idx)->res, ROT_PASS, "no endpoint will still serve the old "
+		    "certificate once the steps before are done");
 	return idx;
 }
 
@@ -565,6 +638,12 @@ setup_probes(struct ck *c)
 
 	c->probe_of = cr_xcalloc(c->p->nrefs + 1, sizeof(size_t));
 	c->probe_nosni = cr_xcalloc(c->p->nrefs + 1, sizeof(size_t));
+	c->restart_pending = cr_xcalloc(c->cfg->nservices + 1, 1);
+	for (i = 0; i < c->p->nsteps; i++) {
+		const struct plan_step *s = &c->p->steps[i];
+		if (s->type == PLAN_RESTART && !s->done && s->service != NULL)
+			c->restart_pending[s->service - c->cfg->services] = 1;
+	}
 	for (i = 0; i < c->p->nrefs; i++) {
 		const struct plan_ref *ref = c->p->refs[i].ref;
 		if (ref->endpoint != NULL && ref->sni == NULL)
@@ -711,9 +790,11 @@ step_item(struct ck *c, size_t si, const char *id)
 		subject = ref_subject(s->res);
 		idx = item(c, id, subject, &fresh);
 		if (fresh)
-			eval_endpoint(c, at(c, idx), s->res);
+			eval_endpoint(c, idx, s->res);
 		if (u != (size_t)-1)
 			attach(c, si, u);
+	} else if (strcmp(id, "endpoint") == 0 && s->type == PLAN_RETIRE) {
+		idx = retire_endpoints(c, si);
 	} else if (strcmp(id, "retire.refs") == 0) {
 		idx = item(c, id, "certificate old", &fresh);
 		if (fresh)
@@ -858,10 +939,6 @@ rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check
 				attach(&c, i, it);
 		}
 	}
-	/* undeclared default bindings keep the old certificate in use: retire must know */
-	if (c.retire_step >= 0 && !p->steps[c.retire_step].done)
-		for (k = 0; k < c.nundeclared; k++)
-			attach(&c, (size_t)c.retire_step, c.undeclared[k]);
 	top_level(&c);
 
 	/* statuses, counts, exit code */
@@ -894,7 +971,8 @@ rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check
 	rot_probes_release(&c.probes);
 	free(c.probe_of);
 	free(c.probe_nosni);
-	free(c.undeclared);
+	free(c.restart_pending);
+	free(c.stale);
 	plan_map_release(&c.declared_nosni);
 	rot_access_cache_release(&c.access);
 	free(c.secret);

@@ -85,9 +85,36 @@ services = ( { name = "owa"; host = "cas2"; kind = "iis"; names = [ "mail.contos
              endpoint = "127.0.0.1:$P443"; sni = "mail.contoso.com"; } ); } );
 END
 cr check -c "$CFG"
+expect_rc 1
+expect_out_contains "FAIL  endpoint           endpoint 127.0.0.1:$P443 (no SNI): without SNI, '127.0.0.1:$P443' still serves the OLD certificate although ref owa/https-sni (SNI 'mail.contoso.com') is on the new one, and no ref declares a binding there without SNI: a second binding on this port nobody declared"
+expect_out_contains "'127.0.0.1:$P443' with SNI 'mail.contoso.com' already serves the new certificate"
+# it is the retirement that would break the forgotten binding: retire is blocked
+expect_out_matches "blocks 0[0-9]-retire-token:edge\$"
+expect_out_matches "BLOCKED 0[0-9]-retire-token:edge"
+cr check -c "$CFG" --format json
+expect_rc 1
+python3 - "$WORK/out" <<'PY' || fail "the undeclared binding does not block retire in JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [s for s in d["steps"] if s["type"] == "retire"][0]
+assert r["status"] == "blocked", r["status"]
+assert "endpoint" in r["preconditions"], r["preconditions"]
+e = [c for c in r["checks"] if c["id"] == "endpoint"]
+assert len(e) == 1 and e[0]["status"] == "fail" and "(no SNI)" in e[0]["subject"], e
+assert d["summary"]["fail"] == 1, d["summary"]
+PY
+# Before the SNI ref moves, the default binding may be that very binding:
+# a warning on the step and on retire, not a failure.
+cfg second-pending <<END
+hosts = ( { name = "cas2"; } );
+services = ( { name = "owa"; host = "cas2"; kind = "iis"; names = [ "mail.contoso.com" ];
+  refs = ( { id = "https-sni"; type = "binding"; cert = "$OLD_URI";
+             endpoint = "127.0.0.1:$P443"; sni = "mail.contoso.com"; } ); } );
+END
+cr check -c "$CFG"
 expect_rc 0
 expect_out_contains "WARN  endpoint           endpoint 127.0.0.1:$P443 (no SNI): without SNI, '127.0.0.1:$P443' serves the old certificate and no ref declares a binding there without SNI"
-expect_out_contains "'127.0.0.1:$P443' with SNI 'mail.contoso.com' already serves the new certificate"
+expect_out_matches "ready +0[0-9]-retire-token:edge"
 cr check -c "$CFG" --strict
 expect_rc 1
 # Declaring the default binding (still on the old certificate) puts it in the plan.
@@ -192,6 +219,34 @@ cr check -c "$CFG" --no-probe
 expect_rc 0
 expect_out_contains "skip  access"
 expect_out_contains "is not a local account here"
+
+# The federation service's setting names the new certificate, but its HTTP.sys
+# binding still serves the old one: once nothing is left to restart, that is
+# a failure, and the old certificate must not be retired.
+PFS=$(free_port)
+nginx_start fs "$(http_block "$(https_server "$PFS" "$C/old-chain.pem" "$C/old.key" _)")"
+cfg httpsys <<END
+hosts = ( { name = "adfs1"; } );
+services = ( { name = "adfs"; host = "adfs1"; kind = "adfs";
+  refs = ( { id = "ssl"; type = "binding"; cert = "$NEW_URI"; endpoint = "127.0.0.1:$PFS"; } ); } );
+END
+cr check -c "$CFG"
+expect_rc 1
+expect_out_contains "FAIL  endpoint           ref adfs/ssl: '127.0.0.1:$PFS' still serves the OLD certificate although the ref names the new one and nothing is left to restart"
+expect_out_matches "BLOCKED 0[0-9]-retire-token:edge"
+expect_out_matches "blocks 0[0-9]-retire-token:edge\$"
+# with another ref of the service still to move, its restart may fix it: a warning
+cfg httpsys-pending <<END
+hosts = ( { name = "adfs1"; } );
+services = ( { name = "adfs"; host = "adfs1"; kind = "adfs";
+  refs = ( { id = "ssl"; type = "binding"; cert = "$NEW_URI"; endpoint = "127.0.0.1:$PFS"; },
+           { id = "config"; type = "binding"; cert = "$OLD_URI"; } ); } );
+END
+cr check -c "$CFG"
+expect_rc 0
+expect_out_contains "WARN  endpoint           ref adfs/ssl: '127.0.0.1:$PFS' still serves the old certificate although the ref names the new one: the pending restart of 'adfs' should change that"
+expect_out_matches "ready +0[0-9]-retire-token:edge"
+nginx_stop fs
 
 # ------------------------------------------------------------- story: expired old certificate
 OLD="pkcs11:token=edge;object=expired;type=cert" cfg expired <<'END'
