@@ -79,7 +79,7 @@ crt_name_covered(const X509 *x, const char *name)
 	GENERAL_NAMES *gens;
 	unsigned char ip[16];
 	size_t iplen, hn;
-	int i, ndns = 0, covered = 0;
+	int i, covered = 0;
 
 	if (name == NULL || *name == '\0')
 		return 0;
@@ -92,7 +92,6 @@ crt_name_covered(const X509 *x, const char *name)
 		int len;
 
 		if (g->type == GEN_DNS) {
-			ndns++;
 			d = ASN1_STRING_get0_data(g->d.dNSName);
 			len = ASN1_STRING_length(g->d.dNSName);
 			/* an embedded NUL is an attack, not a name */
@@ -104,10 +103,13 @@ crt_name_covered(const X509 *x, const char *name)
 			    memcmp(ASN1_STRING_get0_data(g->d.iPAddress), ip, iplen) == 0;
 		}
 	}
-	GENERAL_NAMES_free(gens);
-	if (covered || ndns > 0 || iplen != 0)
+	/* the legacy fallback to the subject's CNs only without any SAN
+	   (SPEC 6 `names`): a SAN of IP addresses or mail addresses alone
+	   still rules the CN out, as browsers do */
+	if (covered || gens != NULL || iplen != 0) {
+		GENERAL_NAMES_free(gens);
 		return covered;
-	/* no SAN dNSName at all: the legacy fallback to the subject's CNs */
+	}
 	{
 		const X509_NAME *subj = X509_get_subject_name(x);
 		int idx = -1;

@@ -13,7 +13,7 @@
  * parent domain, and only with at least two labels after it - "*.com"
  * covers nothing; partial wildcards "w*.x.com" match only themselves);
  * the subject CNs are consulted (same rules) only when x has no SAN
- * dNSName at all.  IP-address names ("10.0.0.5", "2001:db8::5",
+ * extension at all (SPEC 6: "CN ignored when a SAN exists").  IP-address names ("10.0.0.5", "2001:db8::5",
  * "[2001:db8::5]") match SAN iPAddress entries only, never a CN or a
  * dNSName.  dNSNames with an embedded NUL are ignored.  NULL or "": 0.
  * Hand-written rather than X509_check_host so that exactly these rules

@@ -81,7 +81,7 @@ test_rfc6125(void **state)
 		{ NOSAN, "mail.contoso.com", 1 },		/* no SAN: CN fallback */
 		{ NOSAN, "Mail.Contoso.com.", 1 },
 		{ NOSAN, "other.contoso.com", 0 },
-		{ IPONLY, "host.contoso.com", 1 },		/* no SAN dNSName: CN fallback */
+		{ IPONLY, "host.contoso.com", 0 },		/* a SAN, if only of IPs: no CN */
 		{ IPONLY, "192.0.2.7", 1 },
 		{ IPONLY, "192.0.2.8", 0 },
 		{ ODD, "x.wild.example", 0 },			/* CN ignored: the SAN has dNSNames */
