@@ -30,6 +30,11 @@ struct ck {
 	struct rot_report *rep;
 	STACK_OF(X509) *untrusted;	/* rotation.chain + the new source's own chain */
 	STACK_OF(X509) *anchors;	/* rotation.trust, NULL: system store */
+	int chain_done;			/* new.chain evaluated into chain_res */
+	struct rot_result chain_res;
+	STACK_OF(X509) *path;		/* the path it built (owned), or NULL */
+	STACK_OF(X509) *above;		/* what sigalg judges above the leaf: the path
+					   without its leaf, else `untrusted` */
 	struct rot_probes probes;
 	size_t *probe_of;		/* per plan ref (p->refs index): probe index + 1, 0 none */
 	size_t *probe_nosni;		/* same, the no-SNI probe when the ref has an sni */
@@ -133,6 +138,27 @@ eval_load(struct rot_item *it, const struct crt_cert *x, const char *which)
 	rot_result_set(&it->res, ROT_PASS, "the %s certificate %s was read from '%s'", which, b,
 	    x->source);
 	free(b);
+}
+
+/*
+ * The path from the new certificate to an anchor, built once for new.chain
+ * and sigalg: a host judges the intermediates it will be sent on the way
+ * to its anchor, not every certificate the configuration happens to list.
+ */
+static void
+chain_eval(struct ck *c)
+{
+	if (c->chain_done)
+		return;
+	c->chain_done = 1;
+	rot_chk_chain(c->in->new->x509, c->untrusted, c->anchors, c->o->now, &c->chain_res,
+	    &c->path);
+	if (c->path != NULL) {
+		c->above = sk_X509_dup(c->path);
+		(void)sk_X509_shift(c->above);
+	} else {
+		c->above = sk_X509_dup(c->untrusted);
+	}
 }
 
 /* ---- tokens ---------------------------------------------------------------- */
@@ -745,9 +771,11 @@ step_item(struct ck *c, size_t si, const char *id)
 			    cfg->rotation.min_remaining, &at(c, idx)->res);
 	} else if (strcmp(id, "new.chain") == 0) {
 		idx = item(c, id, "certificate new", &fresh);
-		if (fresh)
-			rot_chk_chain(c->in->new->x509, c->untrusted, c->anchors, c->o->now,
-			    &at(c, idx)->res);
+		if (fresh) {
+			chain_eval(c);
+			rot_result_set(&at(c, idx)->res, c->chain_res.status, "%s",
+			    c->chain_res.message);
+		}
 	} else if (strcmp(id, "new.eku") == 0) {
 		idx = item(c, id, "certificate new", &fresh);
 		if (fresh)
@@ -769,7 +797,9 @@ step_item(struct ck *c, size_t si, const char *id)
 		subject = cr_xasprintf("host %s", s->host_cfg->name);
 		idx = item(c, id, subject, &fresh);
 		if (fresh && id[0] == 's')
-			rot_chk_sigalg(s->host_cfg->name, c->in->new->x509, c->untrusted,
+			chain_eval(c);
+		if (fresh && id[0] == 's')
+			rot_chk_sigalg(s->host_cfg->name, c->in->new->x509, c->above,
 			    s->host_cfg->accept_sig, s->host_cfg->naccept_sig, &at(c, idx)->res);
 		else if (fresh)
 			rot_chk_keyalg(s->host_cfg->name, c->in->new->x509, s->host_cfg->accept_key,
@@ -968,6 +998,9 @@ rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check
 
 	sk_X509_free(c.untrusted);
 	sk_X509_free(c.anchors);
+	sk_X509_free(c.above);
+	sk_X509_pop_free(c.path, X509_free);
+	rot_result_release(&c.chain_res);
 	rot_probes_release(&c.probes);
 	free(c.probe_of);
 	free(c.probe_nosni);

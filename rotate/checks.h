@@ -44,10 +44,12 @@ void rot_chk_eku(const X509 *x, struct rot_result *r);
  * new.chain: a path from leaf through `untrusted` (may be NULL) to one of
  * `anchors` (NULL: the system store) valid at `now` for TLS server use.
  * Signature strength is not judged here (security level 0): that is
- * sigalg's job per host.
+ * sigalg's job per host.  When path is not NULL it receives the path built
+ * (leaf first, anchor last; free with sk_X509_pop_free(.., X509_free)), or
+ * NULL when there is none.
  */
 void rot_chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors,
-    time_t now, struct rot_result *r);
+    time_t now, struct rot_result *r, STACK_OF(X509) **path);
 
 /*
  * names: every name must be covered by a SAN dNSName of `cert` (RFC 6125).
@@ -59,7 +61,8 @@ void rot_chk_names(const X509 *cert, const X509 *old, char *const *names, size_t
 
 /*
  * sigalg: the signature algorithm of the leaf and of every certificate of
- * `chain` that is not self-signed must be in `accepted` (names like
+ * `chain` (the intermediates: the path new.chain built, else the
+ * configured ones) that is not self-signed must be in `accepted` (names like
  * "sha1WithRSAEncryption" or "RSA-SHA1", or dotted OIDs; case-insensitive).
  * n == 0 means anything is accepted.  The message names the host, the
  * algorithm and its OID.

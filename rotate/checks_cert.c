@@ -155,13 +155,15 @@ rot_chk_eku(const X509 *x, struct rot_result *r)
 
 void
 rot_chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, time_t now,
-    struct rot_result *r)
+    struct rot_result *r, STACK_OF(X509) **path_out)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	X509_VERIFY_PARAM *param;
 	int i, ok;
 
+	if (path_out != NULL)
+		*path_out = NULL;
 	if (store == NULL || ctx == NULL) {
 		rot_result_set(r, ROT_FAIL, "cannot set up chain verification (out of memory)");
 		goto out;
@@ -190,6 +192,8 @@ rot_chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, ti
 		rot_result_set(r, ROT_PASS, "chains to '%s' (%d certificates) for TLS server use",
 		    anchor, sk_X509_num(path));
 		free(anchor);
+		if (path_out != NULL)
+			*path_out = X509_STORE_CTX_get1_chain(ctx);
 	} else {
 		int e = X509_STORE_CTX_get_error(ctx);
 		int depth = X509_STORE_CTX_get_error_depth(ctx);

@@ -71,6 +71,16 @@ assert any(c["id"] == "old.validity" for c in d["checks"])
 assert set(d["summary"]) == {"pass", "warn", "fail", "skip"} and d["summary"]["fail"] == 1
 PY
 
+# sigalg judges the intermediates on the path to the anchor, not every
+# certificate `chain` lists: CA A (an unrelated, older issuing CA) is not judged
+sed 's|chain = \[ "file:fix/pki/ca-a2.pem" \];|chain = [ "file:fix/pki/ca-a2.pem", "file:fix/pki/ca-a.pem" ];|' \
+    "$CFG" >"$CFG.tmp" && mv "$CFG.tmp" "$CFG"
+grep -q 'ca-a.pem' "$CFG" || die "could not add ca-a.pem to the chain"
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_contains "intermediate 'CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US' is signed with sha256WithRSAEncryption"
+expect_out_not_contains "intermediate 'CN=Contoso Issuing CA 1, O=Contoso, C=US'"
+
 # ------------------------------------------------------------- story: second binding on 443
 # The SNI binding was moved to the new certificate (served with the token key);
 # the default binding on the same port still serves the old one, and no ref declares it.

@@ -136,14 +136,14 @@ test_chain(void **state)
 	sk_X509_push(untrusted, P.ca);
 	sk_X509_push(anchors, P.root);
 	sk_X509_push(wrong, other_root);
-	rot_chk_chain(x, untrusted, anchors, time(NULL), &r);
+	rot_chk_chain(x, untrusted, anchors, time(NULL), &r, NULL);
 	EXPECT(r, ROT_PASS, "chains to 'CN=Contoso Root CA, O=Contoso, C=US' (3 certificates)");
-	rot_chk_chain(x, NULL, anchors, time(NULL), &r);
+	rot_chk_chain(x, NULL, anchors, time(NULL), &r, NULL);
 	EXPECT(r, ROT_FAIL, "add the issuing CA to `chain`");
-	rot_chk_chain(x, untrusted, wrong, time(NULL), &r);
+	rot_chk_chain(x, untrusted, wrong, time(NULL), &r, NULL);
 	EXPECT(r, ROT_FAIL, "no valid path to a trust anchor");
 	/* a year from now the leaf has expired */
-	rot_chk_chain(x, untrusted, anchors, time(NULL) + 365 * DAY, &r);
+	rot_chk_chain(x, untrusted, anchors, time(NULL) + 365 * DAY, &r, NULL);
 	EXPECT(r, ROT_FAIL, "expired");
 	rot_result_release(&r);
 	sk_X509_free(untrusted);
