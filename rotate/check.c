@@ -64,14 +64,14 @@ rot_step_status_name(enum rot_step_status s)
 /* ---- items ---------------------------------------------------------------- */
 
 /*
- * The item for (id, subject): *fresh is 1 when it was just created (the
- * caller evaluates it), 0 when it exists.
+ * The item of check `id` about `what` (shown as `subject`): *fresh is 1
+ * when it was just created (the caller evaluates it), 0 when it exists.
  */
 static size_t
-item(struct ck *c, const char *id, const char *subject, int *fresh)
+item_as(struct ck *c, const char *id, const char *subject, const char *what, int *fresh)
 {
 	struct rot_report *rep = c->rep;
-	char *key = cr_xasprintf("%s\x1f%s", id, subject);
+	char *key = cr_xasprintf("%s\x1f%s", id, what);
 	size_t idx;
 
 	if (plan_map_get(&rep->index, key, &idx)) {
@@ -90,6 +90,13 @@ item(struct ck *c, const char *id, const char *subject, int *fresh)
 	plan_map_put(&rep->index, key, idx, NULL);
 	*fresh = 1;
 	return idx;
+}
+
+/* The item for (id, subject), the subject being what tells items apart. */
+static size_t
+item(struct ck *c, const char *id, const char *subject, int *fresh)
+{
+	return item_as(c, id, subject, subject, fresh);
 }
 
 static struct rot_item *
@@ -177,7 +184,7 @@ token_login(struct ck *c, const char *uri_text, struct p11_token **tok_out)
 	struct cr_err err;
 	struct rot_item *it;
 	size_t n = 0, idx;
-	char *subject = NULL;
+	char *subject = NULL, *what = NULL;
 	int fresh, r;
 
 	if (tok_out != NULL)
@@ -194,8 +201,11 @@ token_login(struct ck *c, const char *uri_text, struct p11_token **tok_out)
 		}
 		goto out;
 	}
+	/* one login per token, told apart by module and serial: two tokens may
+	   share a label */
 	subject = cr_xasprintf("token %s", p11_token_label(toks[0]));
-	idx = item(c, "token.login", subject, &fresh);
+	what = cr_xasprintf("%s\x1f%s", p11_token_module(toks[0]), p11_token_serial(toks[0]));
+	idx = item_as(c, "token.login", subject, what, &fresh);
 	it = at(c, idx);
 	if (!fresh) {
 		if (tok_out != NULL && it->res.status != ROT_FAIL)
@@ -226,6 +236,7 @@ token_login(struct ck *c, const char *uri_text, struct p11_token **tok_out)
 	}
 out:
 	free(subject);
+	free(what);
 	free(toks);
 	p11_uri_free(uri);
 	return idx;
