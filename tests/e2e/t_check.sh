@@ -153,6 +153,7 @@ services = ( { name = "transport"; host = "edge1"; kind = "exchange-connector"; 
              endpoint = "127.0.0.1:$PSMTP"; starttls = "smtp"; } ); } );
 END
 cr check -c "$CFG"
+expect_rc 0
 expect_out_contains "ref.name           ref transport/frontend: new name $A2_NAME (issuer O: 'Contoso' -> 'Contoso Ltd')"
 expect_out_contains "'127.0.0.1:$PSMTP' serves the old certificate now"
 expect_out_matches "retire\.refs .*retire waits for 0[0-9]-rename-edge1-transport-frontend"
@@ -291,6 +292,54 @@ expect_rc 0
 expect_out_not_contains "retire-token"
 expect_out_contains "retire.protected   certificate old: the old certificate is protected"
 
+# ------------------------------------------------------------- the new certificate's own checks
+# min_remaining longer than the new certificate lives
+ROT_EXTRA='min_remaining = "400d";' cfg minrem <<'END'
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "pkcs11:token=edge;object=mail-2025;type=cert"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_matches "FAIL  new.validity       certificate new: .*400 days"
+# a new certificate without serverAuth, and a chain to the wrong anchor
+NEW="pkcs11:token=edge;object=noeku;type=cert" KEY="pkcs11:token=edge;object=noeku;type=private" \
+	cfg noeku <<'END'
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "pkcs11:token=edge;object=mail-2025;type=cert"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_contains "FAIL  new.eku"
+expect_out_contains "blocks 01-import-cas1"
+cfg wronganchor <<'END'
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "pkcs11:token=edge;object=mail-2025;type=cert"; } ); } );
+END
+sed 's|trust = \[ "file:fix/pki/root.pem" \];|trust = [ "file:fix/pki/other-root.pem" ];|' "$CFG" >"$CFG.tmp" && mv "$CFG.tmp" "$CFG"
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_contains "FAIL  new.chain          certificate new: no valid path to a trust anchor"
+# a host that accepts only EC keys
+cfg keyalg <<'END'
+hosts = ( { name = "cas1"; accepts = { key = [ "ec:prime256v1" ]; }; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "pkcs11:token=edge;object=mail-2025;type=cert"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_contains "FAIL  keyalg             host cas1: host 'cas1' accepts only ec:prime256v1 keys, the new key is RSA 2048"
+# a ref the plan leaves on an expired certificate: a warning, so --strict fails
+cfg refexpired <<'END'
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = (
+  { id = "https"; type = "binding"; cert = "pkcs11:token=edge;object=mail-2025;type=cert"; },
+  { id = "legacy"; type = "binding"; cert = "pkcs11:token=edge;object=expired;type=cert"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_matches "WARN  ref.expired        ref owa/legacy: 'pkcs11:token=edge;object=expired;type=cert' stays on 'CN=mail.contoso.com, O=Contoso, C=US', which EXPIRED [0-9]+ days ago"
+cr check -c "$CFG" --no-probe --strict
+expect_rc 1
+
 # ------------------------------------------------------------- key checks
 # a key that belongs to another certificate
 ROT_EXTRA='import_to = "pkcs11:token=edge";' KEY="pkcs11:token=edge;object=ec-2026;type=private" \
@@ -362,6 +411,75 @@ P11FAULT_COUNT_LOW=1 cr check -c "$CFG" --no-probe
 expect_rc 0
 expect_out_contains "WARN  token.login"
 expect_out_contains "low PIN count"
+
+
+# ------------------------------------------------------------- probes
+# an endpoint serving some third certificate: is it the right endpoint?
+POTHER=$(free_port)
+nginx_start third "$(http_block "$(https_server "$POTHER" "$C/default.pem" "$C/default.key" _)")"
+cfg third <<END
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "$OLD_URI"; endpoint = "127.0.0.1:$POTHER"; } ); } );
+END
+cr check -c "$CFG"
+expect_rc 0
+expect_out_contains "WARN  endpoint           ref owa/https: '127.0.0.1:$POTHER' serves neither the old nor the new certificate but 'CN=cas01'"
+nginx_stop third
+
+# endpoints that accept and never answer: at most 8 probes at once, each
+# bounded (here by --timeout 1s); a listener counts the connections open at once
+SILENT_PORTS=""
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do SILENT_PORTS="$SILENT_PORTS $(free_port)"; done
+python3 - "$WORK/peak" $SILENT_PORTS <<'PY' &
+import select, socket, sys, time
+out, ports = sys.argv[1], [int(p) for p in sys.argv[2:]]
+ls = []
+for p in ports:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", p)); s.listen(64); ls.append(s)
+open(out + ".ready", "w").close()
+conns, peak, end = set(), 0, time.time() + 90
+while time.time() < end:
+    r, _, _ = select.select(ls + list(conns), [], [], 0.2)
+    # closes first: a prober that gave up and moved on must not count twice
+    for s in [s for s in r if s not in ls]:
+        if not s.recv(65536):
+            conns.discard(s); s.close()
+    for s in [s for s in r if s in ls]:
+        c, _ = s.accept(); conns.add(c); peak = max(peak, len(conns))
+        with open(out, "w") as f: f.write(str(peak))
+PY
+SILENT_PID=$!
+on_exit "kill $SILENT_PID 2>/dev/null"
+i=0
+while [ ! -e "$WORK/peak.ready" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+[ -e "$WORK/peak.ready" ] || die "the silent listener did not start"
+{
+	printf 'hosts = ( { name = "cas1"; } );\nservices = ( { name = "owa"; host = "cas1"; refs = (\n'
+	sep=""
+	for p in $SILENT_PORTS; do
+		printf '%s  { id = "b%s"; type = "binding"; cert = "%s"; endpoint = "127.0.0.1:%s"; }' "$sep" "$p" "$OLD_URI" "$p"
+		sep=",
+"
+	done
+	printf ' ); } );\n'
+} >"$WORK/silent.inc"
+cfg silent <"$WORK/silent.inc"
+cr check -c "$CFG" --timeout 1s
+expect_rc 3
+expect_eq "$(grep -c '^  FAIL  endpoint .*timed out after 1000 ms' "$WORK/out")" 18 "timed-out probes"
+peak=$(cat "$WORK/peak")
+[ "$peak" -le 8 ] && [ "$peak" -ge 2 ] || fail "probes in flight at once: $peak (want 2..8)"
+# the default per-probe timeout is 5 s
+set -- $SILENT_PORTS
+cfg silent-one <<END
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "$OLD_URI"; endpoint = "127.0.0.1:$1"; } ); } );
+END
+cr check -c "$CFG"
+expect_rc 3
+expect_out_contains "FAIL  endpoint           ref owa/https: endpoint '127.0.0.1:$1': timed out after 5000 ms"
+kill "$SILENT_PID" 2>/dev/null
 
 # ------------------------------------------------------------- endpoint down, bad input
 PDOWN=$(free_port)
