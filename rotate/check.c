@@ -201,6 +201,18 @@ token_login(struct ck *c, const char *uri_text, struct p11_token **tok_out)
 		}
 		goto out;
 	}
+	if (n > 1) {
+		/* about the URI, not about any one of the tokens */
+		subject = cr_xasprintf("token of '%s'", uri_text);
+		idx = item(c, "token.login", subject, &fresh);
+		it = at(c, idx);
+		if (fresh) {
+			rot_result_set(&it->res, ROT_FAIL, "'%s' matches %zu tokens: name one (serial=)",
+			    uri_text, n);
+			it->status = CR_EINPUT;
+		}
+		goto out;
+	}
 	/* one login per token, told apart by module and serial: two tokens may
 	   share a label */
 	subject = cr_xasprintf("token %s", p11_token_label(toks[0]));
@@ -210,12 +222,6 @@ token_login(struct ck *c, const char *uri_text, struct p11_token **tok_out)
 	if (!fresh) {
 		if (tok_out != NULL && it->res.status != ROT_FAIL)
 			*tok_out = toks[0];
-		goto out;
-	}
-	if (n > 1) {
-		rot_result_set(&it->res, ROT_FAIL, "'%s' matches %zu tokens: name one (serial=)",
-		    uri_text, n);
-		it->status = CR_EINPUT;
 		goto out;
 	}
 	r = p11_token_login(toks[0], p11_uri_pin_source(uri), 0, &err);
