@@ -53,7 +53,8 @@ enum p11_objtype { P11_TYPE_ANY = 0, P11_TYPE_CERT, P11_TYPE_PRIVATE, P11_TYPE_P
  * NULL).  *out is NULL on entry; p11_uri_free it.
  * [p11 layer] Also refused: unknown query attributes (p11-kit 0.24 keeps
  * them silently as "vendor queries"), an attribute given twice (p11-kit
- * keeps the last), `type=data` / `type=secret-key` (accepted by p11-kit).
+ * keeps the last), `type=data` / `type=secret-key` (accepted by p11-kit),
+ * module-path together with module-name.
  * Path attributes understood: token manufacturer serial model object id type
  * library-manufacturer library-description library-version slot-description
  * slot-manufacturer slot-id; query: pin-source module-name module-path.  A

@@ -471,6 +471,11 @@ expect_one_err_line "no token matches 'pkcs11:token=no-such-token;type=cert'"
 cr inspect "pkcs11:token=edge;type=cert?module-path=$WORK/no-such-module.so"
 expect_rc 3
 expect_one_err_line "$WORK/no-such-module.so"
+# ---- module-path and module-name together: refused (2), the message names both
+cr inspect "pkcs11:token=edge;type=cert?module-path=$SOFTHSM_MODULE&module-name=softhsm2"
+expect_rc 2
+expect_no_stdout
+expect_one_err_line "both module-path and module-name given (use one)"
 
 # ---- one bad source among good ones: the others are shown, the worst code wins (2 before 3)
 cr inspect "$C/new.pem" "$WORK/missing.pem" "tls://127.0.0.1:$PWEB" "$C/old.pem"
