@@ -116,7 +116,9 @@ void p11_ctx_set_read_write(struct p11_ctx *ctx, int rw);
  * module-path / module-name, else the module of a matching `tokens` entry,
  * else every module registered with p11-kit.  *out is set to a new array of
  * borrowed token pointers (free() the array only), in module then slot
- * order.  No token found: CR_EENV "no token matches 'URI'".
+ * order.  No token found: CR_EENV "no token matches 'URI' (modules
+ * searched: 'M1', 'M2' (no slots))".  A module without any slot (OpenSC
+ * with no reader) has no tokens; it is not a failed module.
  * [p11 layer] Details: library-* and slot-* attributes are matched too; only
  * initialised tokens are seen.  A module the URI or a matching `tokens`
  * entry names that cannot be loaded is CR_EENV naming the module.  The

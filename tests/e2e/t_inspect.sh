@@ -467,6 +467,27 @@ cr inspect "pkcs11:token=no-such-token;type=cert"
 expect_rc 3
 expect_no_stdout
 expect_one_err_line "no token matches 'pkcs11:token=no-such-token;type=cert'"
+# a registered module without slots (OpenSC, no reader) is searched, not a failure
+expect_err_not_contains "cannot list the slots"
+OPENSC=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
+if [ -f "$OPENSC" ]; then
+	# named alone: no token (3, as for any absent token), and said so
+	cr inspect "pkcs11:?module-path=$OPENSC"
+	expect_rc 3
+	expect_no_stdout
+	expect_one_err_line "no token matches 'pkcs11:?module-path=$OPENSC' (modules searched: '$OPENSC'"
+	expect_err_not_contains "cannot list the slots"
+else
+	note "no OpenSC module at $OPENSC: module without slots not tested"
+fi
+# a module whose slot list really fails is still a failed module (3), with its CK_RV
+P11FAULT_FAIL=C_GetSlotList:1
+export P11FAULT_FAIL
+cr inspect "pkcs11:token=edge;type=cert?module-path=$P11FAULT"
+unset P11FAULT_FAIL
+expect_rc 3
+expect_no_stdout
+expect_one_err_line "cannot list the slots of PKCS#11 module '$P11FAULT': CKR_DEVICE_ERROR"
 # ---- a module that cannot be loaded (3), naming it
 cr inspect "pkcs11:token=edge;type=cert?module-path=$WORK/no-such-module.so"
 expect_rc 3
