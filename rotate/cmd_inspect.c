@@ -63,19 +63,15 @@ print_list(const char *label, char **v, size_t n)
 }
 
 static void
-print_text(const struct crt_cert *c, const struct crt_info *in, time_t now)
+print_text(const struct crt_cert *c, const struct crt_info *in)
 {
 	printf("%s\n", c->source);
 	printf("  %-21s%s\n", "subject:", in->subject);
 	printf("  %-21s%s\n", "issuer:", in->issuer);
 	printf("  %-21s%s\n", "serial:", in->serial);
 	printf("  %-21s%s\n", "not before:", in->not_before_s);
-	if (in->days_left < 0)	/* whole days since it expired, as people count them */
-		printf("  %-21s%s (EXPIRED %lld days ago)\n", "not after:", in->not_after_s,
-		    (long long)(now - in->not_after) / 86400);
-	else
-		printf("  %-21s%s (%ld days left)\n", "not after:", in->not_after_s,
-		    in->days_left);
+	/* the phrase and JSON's days_left are one computation (crt_expiry_get) */
+	printf("  %-21s%s %s\n", "not after:", in->not_after_s, in->expiry.phrase);
 	print_list("SAN:", in->san, in->nsan);
 	printf("  %-21s%s (%s)\n", "signature algorithm:", in->sig_name, in->sig_oid);
 	if (in->key_curve != NULL)
@@ -205,7 +201,7 @@ cmd_inspect(int argc, char **argv)
 			} else {
 				if (shown++)
 					putchar('\n');
-				print_text(list.v[k], &info, now);
+				print_text(list.v[k], &info);
 			}
 			crt_info_release(&info);
 		}

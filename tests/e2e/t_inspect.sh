@@ -117,14 +117,53 @@ expect_eq "$(head -n 1 "$WORK/out")" "file:$C/ec.der" "source as written"
 expect_line "public key:" "EC prime256v1 (256 bits)"
 expect_line "signature algorithm:" "$SHA256_RSA"
 
-# ---- expired
+# ---- expired: "EXPIRED N days ago" with N = -days_left (a partial day counts)
 cr inspect "$C/expired.der"
 expect_rc 0
 check_cert expired
-ago=$(((NOW - $(not_after "$C/expired.pem")) / 86400))
+ago=$((-$(days_left "$C/expired.pem")))
 expect_line "not after:" "$(rfc3339_after "$C/expired.pem") (EXPIRED $ago days ago)"
-[ "$ago" -ge 9 ] && [ "$ago" -le 11 ] || fail "expired fixture: $ago days ago, expected about 10"
+[ "$ago" -ge 10 ] && [ "$ago" -le 11 ] || fail "expired fixture: $ago days ago, expected about 10"
 expect_line "SAN:" "DNS:mail.contoso.com"
+
+# ---- text and JSON tell one story, around the boundaries (CERTROTATE_NOW moves the clock)
+# expect_expiry FILE OFFSET PHRASE DAYS: at now = notAfter + OFFSET, the text shows
+# PHRASE after notAfter and the JSON's days_left is DAYS
+expect_expiry() {
+	CERTROTATE_NOW=$(($(not_after "$1") + $2))
+	cr inspect "$1"
+	expect_rc 0
+	expect_line "not after:" "$(rfc3339_after "$1") $3"
+	cr inspect "$1" --format json
+	expect_rc 0
+	json_check "assert d[0]['days_left'] == $4, (d[0]['days_left'], $4)"
+	CERTROTATE_NOW=$NOW
+}
+expect_expiry "$C/expired.pem" $((10 * 86400 + 30)) "(EXPIRED 11 days ago)" -11
+expect_expiry "$C/expired.pem" $((10 * 86400)) "(EXPIRED 10 days ago)" -10
+expect_expiry "$C/expired.pem" 3600 "(EXPIRED 1 hour ago)" -1
+expect_expiry "$C/expired.pem" 1 "(EXPIRED 1 hour ago)" -1
+expect_expiry "$C/expired.pem" 0 "(expires in 0 seconds)" 0
+expect_expiry "$C/new.pem" -18000 "(expires in 5 hours)" 0
+expect_expiry "$C/new.pem" -86400 "(1 day left)" 1
+expect_expiry "$C/new.pem" $((-30 * 86400 - 1)) "(30 days left)" 30
+# and for today's clock, every fixture: the text's number is JSON's days_left
+cr inspect "$C/new.pem" "$C/expired.pem" "$C/old.pem" "$C/ec.pem"
+expect_rc 0
+grep '^  not after:' "$WORK/out" >"$WORK/text.days"
+cr inspect "$C/new.pem" "$C/expired.pem" "$C/old.pem" "$C/ec.pem" --format json
+expect_rc 0
+python3 - "$WORK/out" "$WORK/text.days" <<'PY' || fail "inspect: text and JSON disagree on days left"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+lines = open(sys.argv[2]).read().splitlines()
+assert len(d) == len(lines) == 4, (len(d), lines)
+for c, line in zip(d, lines):
+    m = re.search(r'\((\d+) days? left\)$', line) or re.search(r'\(EXPIRED (\d+) days? ago\)$', line)
+    assert m, line
+    n = int(m.group(1))
+    assert n == (c['days_left'] if 'left' in line else -c['days_left']), (line, c['days_left'])
+PY
 
 # ---- noeku: clientAuth only; a CA: no EKU extension, no SAN
 cr inspect "$C/noeku.pem" "$FIX/pki/ca-a2.pem"

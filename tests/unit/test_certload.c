@@ -538,6 +538,86 @@ test_info(void **state)
 	crt_cert_free(c);
 }
 
+/*
+ * Days left and the words for it are one computation: a fixed not_after,
+ * `now` around every boundary.  days_left is what JSON says; the phrase is
+ * what inspect prints, and when expired its N is -days_left.
+ */
+static void
+test_expiry(void **state)
+{
+	static const struct {
+		long off;		/* now = not_after + off */
+		long days;
+		int expired;
+		const char *amount, *phrase;
+	} t[] = {
+		{ -400 * DAY, 400, 0, "400 days", "(400 days left)" },
+		{ -10 * DAY, 10, 0, "10 days", "(10 days left)" },
+		{ -10 * DAY + 1, 9, 0, "9 days", "(9 days left)" },
+		{ -2 * DAY, 2, 0, "2 days", "(2 days left)" },
+		{ -DAY, 1, 0, "1 day", "(1 day left)" },
+		{ -DAY + 1, 0, 0, "23 hours", "(expires in 23 hours)" },
+		{ -5 * 3600, 0, 0, "5 hours", "(expires in 5 hours)" },
+		{ -3600 - 1, 0, 0, "1 hour", "(expires in 1 hour)" },
+		{ -3600, 0, 0, "1 hour", "(expires in 1 hour)" },
+		{ -3599, 0, 0, "59 minutes", "(expires in 59 minutes)" },
+		{ -60, 0, 0, "1 minute", "(expires in 1 minute)" },
+		{ -59, 0, 0, "59 seconds", "(expires in 59 seconds)" },
+		{ -1, 0, 0, "1 second", "(expires in 1 second)" },
+		{ 0, 0, 0, "0 seconds", "(expires in 0 seconds)" },	/* notAfter is still valid */
+		{ 1, -1, 1, "1 hour", "(EXPIRED 1 hour ago)" },
+		{ 3600, -1, 1, "1 hour", "(EXPIRED 1 hour ago)" },	/* was "EXPIRED 0 days ago" */
+		{ 3601, -1, 1, "2 hours", "(EXPIRED 2 hours ago)" },
+		{ DAY - 1, -1, 1, "24 hours", "(EXPIRED 24 hours ago)" },
+		{ DAY, -1, 1, "1 day", "(EXPIRED 1 day ago)" },
+		{ DAY + 1, -2, 1, "2 days", "(EXPIRED 2 days ago)" },
+		{ 10 * DAY, -10, 1, "10 days", "(EXPIRED 10 days ago)" },
+		{ 10 * DAY + 5, -11, 1, "11 days", "(EXPIRED 11 days ago)" },	/* was "10 days ago" */
+		{ 400 * DAY, -400, 1, "400 days", "(EXPIRED 400 days ago)" },
+	};
+	const time_t na = 1795333228;	/* 2026-11-22T07:40:28Z */
+	X509 *x = X509_dup(G.other);
+	struct crt_cert *c;
+	size_t i;
+
+	(void)state;
+	ASN1_TIME_set(X509_getm_notAfter(x), na);
+	c = crt_cert_new(x, NULL, "mem");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct crt_expiry e, ex;
+		struct crt_info in;
+
+		crt_expiry_get(na, na + t[i].off, &e);
+		if (e.days_left != t[i].days || e.expired != t[i].expired ||
+		    strcmp(e.amount, t[i].amount) != 0 || strcmp(e.phrase, t[i].phrase) != 0)
+			fail_msg("now = not_after%+ld: %ld %d '%s' '%s', expected %ld %d '%s' '%s'",
+			    t[i].off, e.days_left, e.expired, e.amount, e.phrase, t[i].days,
+			    t[i].expired, t[i].amount, t[i].phrase);
+		/* an expired phrase counts the days JSON counts */
+		if (e.expired && -e.days_left > 1 && strstr(e.phrase, "days ago") != NULL) {
+			char want[48];
+			snprintf(want, sizeof(want), "(EXPIRED %ld days ago)", -e.days_left);
+			assert_string_equal(e.phrase, want);
+		}
+		/* the same from the certificate, and in crt_info (what inspect shows) */
+		crt_expiry_x509(c->x509, na + t[i].off, &ex);
+		assert_memory_equal(&e, &ex, sizeof(e));
+		crt_info_get(c, na + t[i].off, &in);
+		assert_int_equal(in.days_left, e.days_left);
+		assert_memory_equal(&in.expiry, &e, sizeof(e));
+		crt_info_release(&in);
+	}
+	/* far from the epoch's range of a 32-bit long: no overflow in the sums */
+	{
+		struct crt_expiry e;
+		crt_expiry_get((time_t)253402300799LL, 0, &e);	/* 9999-12-31T23:59:59Z */
+		assert_int_equal(e.days_left, 2932896);
+		assert_string_equal(e.phrase, "(2932896 days left)");
+	}
+	crt_cert_free(c);
+}
+
 static void
 test_rfc3339(void **state)
 {
@@ -569,6 +649,7 @@ main(void)
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_load_one_counts),
 		cmocka_unit_test(test_info),
+		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_rfc3339),
 	};
 
