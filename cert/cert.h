@@ -134,7 +134,9 @@ int crt_load_one(const char *source, const struct crt_load_opts *opts,
  * becomes the entry's source.  Appends one crt_cert (leaf + chain) to *out.
  * PEM: every CERTIFICATE / X509 CERTIFICATE / TRUSTED CERTIFICATE block in
  * order, other blocks (a key beside the certificate) skipped; a bad block
- * is an error naming its line.  DER: trailing blanks / NULs tolerated,
+ * is an error naming its line, one whose DER is cut short says so as for
+ * DER ("truncated DER (300 of 765 bytes) in the PEM block at line 3").
+ * DER: trailing blanks / NULs tolerated,
  * anything else after it is an error.  PKCS#12: the MAC is checked first
  * (a mismatch is "wrong password or corrupt PKCS#12"); pass NULL tries no /
  * the empty password and else asks for ?pass-source; only certificate bags

@@ -443,6 +443,19 @@ head -c 1 "$C/new.der" >"$WORK/header-cut.der"
 cr inspect "$WORK/header-cut.der"
 expect_rc 2
 expect_one_err_line "cannot read '$WORK/header-cut.der': truncated DER (1 byte, cut inside the header)"
+# the same cut inside PEM armour (second block of a chain): said the same way, with its line
+{
+	cat "$C/new.pem"
+	echo "-----BEGIN CERTIFICATE-----"
+	head -c 300 "$C/old.der" | openssl base64
+	echo "-----END CERTIFICATE-----"
+} >"$WORK/trunc-chain.pem"
+line=$(($(wc -l <"$C/new.pem") + 1))
+cr inspect "$WORK/trunc-chain.pem"
+expect_rc 2
+expect_no_stdout
+expect_one_err_line "cannot read '$WORK/trunc-chain.pem': truncated DER (300 of $(wc -c <"$C/old.der" | tr -d ' ') bytes) in the PEM block at line $line"
+expect_err_not_contains "too long"
 # ---- garbage between the PEM armour
 printf -- '-----BEGIN CERTIFICATE-----\nthis is not base64!\n-----END CERTIFICATE-----\n' >"$WORK/garbage.pem"
 cr inspect "$WORK/garbage.pem"

@@ -150,6 +150,41 @@ write_p12_ca_first(const char *name, const char *pass)
 	PKCS12_free(p12);
 }
 
+/* bytes in a PEM armour, as PEM_write_bio does it; appended to *b */
+static void
+armour(struct cr_buf *b, const unsigned char *p, size_t n)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+
+	assert_true(PEM_write_bio(bio, "CERTIFICATE", "", p, (long)n));
+	len = BIO_get_mem_data(bio, &data);
+	cr_buf_add(b, data, (size_t)len);
+	BIO_free(bio);
+}
+
+/*
+ * Truncated DER inside PEM: the whole leaf's PEM first (so that the cut
+ * block starts at line `line`), then its first `cut` DER bytes armoured.
+ */
+static void
+write_pem_cut(const char *name, int after_good, size_t cut, size_t *line)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	const char *s;
+
+	if (after_good)
+		armour(&b, G.der, (size_t)G.derlen);
+	*line = 1;
+	for (s = cr_buf_str(&b); *s; s++)
+		if (*s == '\n')
+			(*line)++;
+	armour(&b, G.der, cut);
+	write_str(name, cr_buf_str(&b));
+	cr_buf_release(&b);
+}
+
 static int
 setup(void **state)
 {
@@ -338,6 +373,46 @@ test_bad_files(void **state)
 		if (r != t[i].status || strstr(err.msg, t[i].msg) == NULL)
 			fail_msg("'%s': status %d '%s', expected %d '%s'", t[i].source, r, err.msg,
 			    t[i].status, t[i].msg);
+		assert_int_equal(l.n, 0);
+		crt_list_release(&l);
+	}
+}
+
+/* A DER cut short inside PEM says so, as for a raw DER, naming the block's line. */
+static void
+test_truncated_pem(void **state)
+{
+	static const struct { const char *name; int after_good; size_t cut; const char *want; } t[] = {
+		{ "cut.pem", 0, 300, "truncated DER (300 of %d bytes) in the PEM block at line %zu" },
+		{ "cut-second.pem", 1, 300, "truncated DER (300 of %d bytes) in the PEM block at line %zu" },
+		{ "cut-header.pem", 0, 3,
+		  "truncated DER (3 bytes, cut inside the header) in the PEM block at line %zu" },
+	};
+	struct crt_load_opts opts = { .base_dir = G.dir };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct crt_list l = CRT_LIST_INIT;
+		struct cr_err err;
+		char want[256];
+		size_t line;
+		int r;
+
+		write_pem_cut(t[i].name, t[i].after_good, t[i].cut, &line);
+		if (t[i].cut == 3)
+			snprintf(want, sizeof(want), t[i].want, line);
+		else
+			snprintf(want, sizeof(want), t[i].want, G.derlen, line);
+		cr_err_clear(&err);
+		r = crt_load(t[i].name, &opts, &l, &err);
+		if (r != CR_EINPUT || strstr(err.msg, want) == NULL ||
+		    strncmp(err.msg, "cannot read '", 13) != 0 || strstr(err.msg, t[i].name) == NULL)
+			fail_msg("'%s': status %d '%s', expected '%s'", t[i].name, r, err.msg, want);
+		/* OpenSSL's own words for it are no explanation */
+		assert_null(strstr(err.msg, "too long"));
+		if (t[i].after_good)
+			assert_true(line > 1);
 		assert_int_equal(l.n, 0);
 		crt_list_release(&l);
 	}
@@ -645,6 +720,7 @@ main(void)
 		cmocka_unit_test(test_good_files),
 		cmocka_unit_test(test_absolute_path_and_load_one),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_truncated_pem),
 		cmocka_unit_test(test_parse_buffer),
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_load_one_counts),
