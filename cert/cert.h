@@ -77,6 +77,15 @@ struct crt_load_opts {
 	int timeout_ms;		/* for tls:// (0: 5000) */
 	int describe_keys;	/* for token certs, look for their private keys (may log in) */
 	int scan_dirs;		/* directories: load every certificate file inside */
+	/*
+	 * Directories: when set, each file inside that cannot be read is
+	 * handed to on_unreadable(on_unreadable_arg, its own error) as the scan
+	 * reaches it (in name order), and does not fail the load: the caller
+	 * reports it (inspect prints one line per file and exits with the
+	 * worst status).  NULL: see crt_load.
+	 */
+	void (*on_unreadable)(void *arg, const struct cr_err *err);
+	void *on_unreadable_arg;
 };
 
 /*
@@ -93,9 +102,11 @@ struct crt_load_opts {
  *    entry per regular file named *.pem *.crt *.cer *.der *.p12 *.pfx
  *    (any case; hidden files skipped), sorted by name (bytes), each with
  *    source "DIR/NAME" (keeping a "file:" prefix); a ?pass-source applies
- *    to every PKCS#12 inside.  None: CR_EINPUT.  A file that cannot be
- *    read fails the load (first message of the worst status) while the
- *    others are still appended;
+ *    to every PKCS#12 inside (one without a password, when none is given,
+ *    is a file that cannot be read).  None: CR_EINPUT.  A file that cannot
+ *    be read goes to opts->on_unreadable when set; else it fails the load
+ *    (first message of the worst status) while the others are still
+ *    appended;
  *  - pkcs11: (opts->p11 required, else CR_EINPUT; a URI with type=private
  *    or type=public is CR_EINPUT): one entry per certificate object matched,
  *    token filled.  With one match the source is the URI given; with more,

@@ -712,11 +712,12 @@ join(const char *dir, const char *name)
 
 /*
  * Every certificate file of a directory, sorted by name.  A file that
- * cannot be read fails the load with its message (the worst status wins),
- * but the others are still appended.
+ * cannot be read goes to the caller's on_unreadable, else it fails the load
+ * with its message (the worst status wins); the others are still appended.
  */
 static int
-load_dir(const struct file_src *f, const char *pass, struct crt_list *out, struct cr_err *err)
+load_dir(const struct file_src *f, const char *pass, const struct crt_load_opts *opts,
+    struct crt_list *out, struct cr_err *err)
 {
 	DIR *d = opendir(f->resolved);
 	struct dirent *de;
@@ -758,7 +759,9 @@ load_dir(const struct file_src *f, const char *pass, struct crt_list *out, struc
 
 		cr_err_clear(&e);
 		r = load_file(full, shown, pass, source, out, &e);
-		if (r != CR_OK && cr_status_worse(status, r) != status) {
+		if (r != CR_OK && opts->on_unreadable != NULL) {
+			opts->on_unreadable(opts->on_unreadable_arg, &e);
+		} else if (r != CR_OK && cr_status_worse(status, r) != status) {
 			status = r;
 			cr_err_set(err, r, "%s", e.msg);
 		}
@@ -790,7 +793,7 @@ load_path(const char *source, const struct crt_load_opts *opts, struct crt_list 
 		if (opts == NULL || !opts->scan_dirs)
 			r = cr_err_set(err, CR_EINPUT, "cannot read '%s': is a directory", f.path);
 		else
-			r = load_dir(&f, pass, out, err);
+			r = load_dir(&f, pass, opts, out, err);
 		goto out;
 	}
 	r = load_file(f.resolved, f.path, pass, source, out, err);

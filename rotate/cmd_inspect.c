@@ -3,7 +3,8 @@
  * everything a person needs to identify a certificate (SPEC 3.3).
  *
  * Each source is reported on its own; a source that cannot be read is
- * reported on stderr and the others are still shown.  The exit code is the
+ * reported on stderr and the others are still shown, and so is each file of
+ * a directory that cannot be read (one line each).  The exit code is the
  * worst status by SPEC 2's precedence.  JSON output is always an array, one
  * object per certificate, so scripts need not special-case one source.
  */
@@ -31,7 +32,10 @@ help(void)
 	    "sources:\n"
 	    "  file:PATH | PATH          PEM (first certificate is the leaf), DER, PKCS#12\n"
 	    "  file:P.p12?pass-source=file:PWFILE\n"
-	    "  DIRECTORY                 every certificate file in it\n"
+	    "  DIRECTORY[?pass-source=file:PWFILE]\n"
+	    "                            every *.pem *.crt *.cer *.der *.p12 *.pfx in it;\n"
+	    "                            each file that cannot be read (a PKCS#12 without\n"
+	    "                            its password too) is reported, the others shown\n"
 	    "  pkcs11:token=..;object=..;type=cert[?pin-source=file:PIN]\n"
 	    "                            certificate objects (a token-only URI: all of them);\n"
 	    "                            with a pin-source the private key is looked up\n"
@@ -112,6 +116,15 @@ print_text(const struct crt_cert *c, const struct crt_info *in)
 	}
 }
 
+/* A file of a directory that cannot be read: one line each, the worst status kept. */
+static void
+report_unreadable(void *arg, const struct cr_err *e)
+{
+	int *status = arg;
+
+	*status = cr_status_worse(*status, rot_report(e));
+}
+
 int
 cmd_inspect(int argc, char **argv)
 {
@@ -175,7 +188,8 @@ cmd_inspect(int argc, char **argv)
 
 	for (i = optind; i < argc; i++) {
 		struct crt_load_opts opts = { .p11 = p11, .base_dir = NULL, .timeout_ms = 0,
-		    .describe_keys = 1, .scan_dirs = 1 };
+		    .describe_keys = 1, .scan_dirs = 1, .on_unreadable = report_unreadable,
+		    .on_unreadable_arg = &status };
 		struct crt_list list = CRT_LIST_INIT;
 		size_t k;
 		int r;

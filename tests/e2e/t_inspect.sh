@@ -211,6 +211,35 @@ cr inspect "$WORK/dir"
 expect_rc 2
 expect_one_err_line "cannot read '$WORK/dir/d-expired.p12': the PKCS#12 needs a password"
 expect_eq "$(grep -c '^  subject:' "$WORK/out")" 3 "certificates shown beside the failing file"
+# several files that cannot be read: one line each, in name order; the others still shown
+cp "$C/new.p12" "$WORK/dir/e-new.p12"
+head -c 300 "$C/new.der" >"$WORK/dir/f-cut.der"
+cr inspect "$WORK/dir"
+expect_rc 2
+expect_eq "$(wc -l <"$WORK/err" | tr -d ' ')" 3 "stderr lines for three unreadable files"
+expect_eq "$(sed 's/^certrotate: cannot read .\([^'"'"']*\).*/\1/' "$WORK/err" | tr '\n' ' ')" \
+    "$WORK/dir/d-expired.p12 $WORK/dir/e-new.p12 $WORK/dir/f-cut.der " "files reported"
+expect_err_contains "cannot read '$WORK/dir/e-new.p12': the PKCS#12 needs a password"
+expect_err_contains "cannot read '$WORK/dir/f-cut.der': truncated DER"
+expect_eq "$(grep -c '^  subject:' "$WORK/out")" 3 "certificates shown beside three failing files"
+cr inspect "$WORK/dir" --format json
+expect_rc 2
+json_check "assert len(d) == 3, len(d)"
+rm "$WORK/dir/e-new.p12" "$WORK/dir/f-cut.der"
+# the fixture directory: every PKCS#12 without its password named, every other file shown
+cr inspect "$C"
+expect_rc 2
+expect_eq "$(wc -l <"$WORK/err" | tr -d ' ')" "$(ls "$C"/*.p12 | wc -l | tr -d ' ')" "stderr lines for the fixture PKCS#12s"
+for f in "$C"/*.p12; do
+	expect_err_contains "cannot read '$f': the PKCS#12 needs a password (add ?pass-source=file:PWFILE)"
+done
+expect_eq "$(grep -c '^  subject:' "$WORK/out")" "$(ls "$C"/*.pem "$C"/*.der | wc -l | tr -d ' ')" \
+    "certificates shown from the fixture directory"
+cr inspect "$C?pass-source=file:$P12PASS"
+expect_rc 0
+expect_err_not_contains "certrotate"
+expect_eq "$(grep -c '^  subject:' "$WORK/out")" "$(ls "$C"/*.pem "$C"/*.der "$C"/*.p12 | wc -l | tr -d ' ')" \
+    "certificates shown from the fixture directory with its pass-source"
 
 # ---- JSON of files: an array, SPEC 3.3's keys, values as openssl sees them
 cr inspect "$C/new.pem" "$C/ec.der" "$C/expired.pem" "$C/old.pem" --format json

@@ -507,6 +507,81 @@ test_directory(void **state)
 	free(empty);
 }
 
+struct seen {
+	char msg[4][CR_ERR_MSG_MAX];
+	int status[4];
+	size_t n;
+};
+
+static void
+collect(void *arg, const struct cr_err *e)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < 4);
+	snprintf(s->msg[s->n], sizeof(s->msg[0]), "%s", e->msg);
+	s->status[s->n++] = e->status;
+}
+
+/* With on_unreadable, every file that cannot be read is reported, not only the first. */
+static void
+test_directory_every_failure(void **state)
+{
+	struct seen seen;
+	struct crt_load_opts opts = { .base_dir = G.dir, .scan_dirs = 1, .on_unreadable = collect,
+	    .on_unreadable_arg = &seen };
+	struct crt_list l = CRT_LIST_INIT;
+	struct cr_err err;
+	char *sub = cr_xasprintf("%s/several", G.dir);
+	char *p12 = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_pem("several/a-good.pem", NULL, &G.other, 1);
+	write_str("several/b-bad.pem", "-----BEGIN CERTIFICATE-----\n@@@@\n-----END CERTIFICATE-----\n");
+	p12 = cr_xasprintf("%s/mail.p12", G.dir);
+	assert_int_equal(cr_read_file(p12, 1u << 20, &buf, &len, &err), CR_OK);
+	write_file("several/c-locked.p12", buf, len);
+	write_file("several/d-cut.der", G.der, (size_t)G.derlen / 2);
+	write_file("several/e-good.der", G.der, (size_t)G.derlen);
+	cr_err_clear(&err);
+	/* the load succeeds: the failures were handed over, one by one, in name order */
+	if (crt_load("several", &opts, &l, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(seen.n, 3);
+	assert_non_null(strstr(seen.msg[0], "cannot read 'several/b-bad.pem': not a certificate"));
+	assert_non_null(strstr(seen.msg[1], "cannot read 'several/c-locked.p12': the PKCS#12 needs a password"));
+	assert_non_null(strstr(seen.msg[2], "cannot read 'several/d-cut.der': truncated DER"));
+	assert_int_equal(seen.status[0], CR_EINPUT);
+	assert_int_equal(seen.status[1], CR_EINPUT);
+	assert_int_equal(seen.status[2], CR_EINPUT);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0]->source, "several/a-good.pem");
+	assert_string_equal(l.v[1]->source, "several/e-good.der");
+	crt_list_release(&l);
+
+	/* with the directory's pass-source the PKCS#12 is read: two failures left */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(crt_load("several?pass-source=pw", &opts, &l, &err), CR_OK);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[1]->source, "several/c-locked.p12");
+	crt_list_release(&l);
+
+	/* without the callback: the first failure fails the load, the rest still listed */
+	opts.on_unreadable = NULL;
+	assert_int_equal(crt_load("several", &opts, &l, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "cannot read 'several/b-bad.pem'"));
+	assert_int_equal(l.n, 2);
+	crt_list_release(&l);
+	free(buf);
+	free(p12);
+	free(sub);
+}
+
 static void
 test_load_one_counts(void **state)
 {
@@ -723,6 +798,7 @@ main(void)
 		cmocka_unit_test(test_truncated_pem),
 		cmocka_unit_test(test_parse_buffer),
 		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_directory_every_failure),
 		cmocka_unit_test(test_load_one_counts),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_expiry),
