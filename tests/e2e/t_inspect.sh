@@ -385,12 +385,16 @@ expect_line "CKA_ID:" "01"
 expect_line "private key:" "present, sensitive, not extractable"
 
 # ================================================================ endpoints
-# One port, two server blocks: SNI mail.contoso.com serves new (key on the
-# token), the default serves old.  SMTP STARTTLS through nginx's mail module.
+# One port, three server blocks: SNI mail.contoso.com serves new (key on the
+# token), SNI localhost serves extractable, the default serves old.  SMTP
+# STARTTLS through nginx's mail module.
 PWEB=$(free_port)
 nginx_start web "$(http_block \
 	"$(https_server "$PWEB" "$C/new-chain.pem" "$(token_key mail-2026)" mail.contoso.com)" \
+	"$(https_server "$PWEB" "$C/extractable-chain.pem" "$C/extractable.key" localhost)" \
 	"$(https_server "$PWEB" "$C/old-chain.pem" "$C/old.key" _)")"
+expect_eq "$(tls_sha256 "127.0.0.1:$PWEB" localhost)" "$(cert_sha256 "$C/extractable.pem")" \
+    "nginx serves extractable with SNI localhost"
 expect_eq "$(tls_sha256 "127.0.0.1:$PWEB" mail.contoso.com)" "$(cert_sha256 "$C/new.pem")" \
     "nginx serves new with SNI"
 expect_eq "$(tls_sha256 "127.0.0.1:$PWEB" -)" "$(cert_sha256 "$C/old.pem")" \
@@ -408,6 +412,25 @@ check_cert new
 expect_line "signature algorithm:" "$SHA256_RSA"
 expect_line "TLS name:" "$A2_NAME"
 expect_out_not_contains "$(cert_sha1 "$C/old.pem")"
+# a host name is its own SNI, as s_client -connect sends it ('localhost' is 127.0.0.1)
+cr inspect "tls://localhost:$PWEB"
+expect_rc 0
+expect_eq "$(head -n 1 "$WORK/out")" "tls://localhost:$PWEB" "endpoint source by name"
+check_cert extractable
+# ... unless ?sni= says otherwise: empty sends none (nginx's default server), a name is sent
+cr inspect "tls://localhost:$PWEB?sni="
+expect_rc 0
+check_cert old
+cr inspect "tls://localhost:$PWEB?sni=mail.contoso.com"
+expect_rc 0
+check_cert new
+# an address is never an SNI (RFC 6066): the default server, as above for 127.0.0.1
+cr inspect "tls://[::ffff:127.0.0.1]:$PWEB"
+if [ "$rc" = 0 ]; then
+	check_cert old
+else
+	note "no IPv4-mapped IPv6 here: tls://[::ffff:127.0.0.1] not tested ($(cat "$WORK/err"))"
+fi
 # both at once, in JSON: different certificates per SNI
 cr inspect "tls://127.0.0.1:$PWEB" "tls://127.0.0.1:$PWEB?sni=mail.contoso.com" --format json
 expect_rc 0
@@ -627,6 +650,7 @@ expect_eq "$(grep -c '^C_Login' "$LOG")" 2 "C_Login calls after a second run"
 cr inspect --help
 expect_rc 0
 expect_out_contains "usage: certrotate inspect SOURCE... [--format text|json]"
+expect_out_contains "SNI is NAME, else HOST when it is a name"
 cr inspect
 expect_rc 2
 expect_no_stdout
