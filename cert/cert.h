@@ -77,6 +77,15 @@ struct crt_load_opts {
 	int timeout_ms;		/* for tls:// (0: 5000) */
 	int describe_keys;	/* for token certs, look for their private keys (may log in) */
 	int scan_dirs;		/* directories: load every certificate file inside */
+	/*
+	 * Directories: when set, each file inside that cannot be read is
+	 * handed to on_unreadable(on_unreadable_arg, its own error) as the scan
+	 * reaches it (in name order), and does not fail the load: the caller
+	 * reports it (inspect prints one line per file and exits with the
+	 * worst status).  NULL: see crt_load.
+	 */
+	void (*on_unreadable)(void *arg, const struct cr_err *err);
+	void *on_unreadable_arg;
 };
 
 /*
@@ -93,9 +102,11 @@ struct crt_load_opts {
  *    entry per regular file named *.pem *.crt *.cer *.der *.p12 *.pfx
  *    (any case; hidden files skipped), sorted by name (bytes), each with
  *    source "DIR/NAME" (keeping a "file:" prefix); a ?pass-source applies
- *    to every PKCS#12 inside.  None: CR_EINPUT.  A file that cannot be
- *    read fails the load (first message of the worst status) while the
- *    others are still appended;
+ *    to every PKCS#12 inside (one without a password, when none is given,
+ *    is a file that cannot be read).  None: CR_EINPUT.  A file that cannot
+ *    be read goes to opts->on_unreadable when set; else it fails the load
+ *    (first message of the worst status) while the others are still
+ *    appended;
  *  - pkcs11: (opts->p11 required, else CR_EINPUT; a URI with type=private
  *    or type=public is CR_EINPUT): one entry per certificate object matched,
  *    token filled.  With one match the source is the URI given; with more,
@@ -134,7 +145,9 @@ int crt_load_one(const char *source, const struct crt_load_opts *opts,
  * becomes the entry's source.  Appends one crt_cert (leaf + chain) to *out.
  * PEM: every CERTIFICATE / X509 CERTIFICATE / TRUSTED CERTIFICATE block in
  * order, other blocks (a key beside the certificate) skipped; a bad block
- * is an error naming its line.  DER: trailing blanks / NULs tolerated,
+ * is an error naming its line, one whose DER is cut short says so as for
+ * DER ("truncated DER (300 of 765 bytes) in the PEM block at line 3").
+ * DER: trailing blanks / NULs tolerated,
  * anything else after it is an error.  PKCS#12: the MAC is checked first
  * (a mismatch is "wrong password or corrupt PKCS#12"); pass NULL tries no /
  * the empty password and else asks for ?pass-source; only certificate bags
@@ -146,6 +159,50 @@ int crt_load_one(const char *source, const struct crt_load_opts *opts,
 int crt_parse_buffer(const unsigned char *buf, size_t len, const char *pass,
     const char *what, struct crt_list *out, struct cr_err *err);
 
+/* ---- expiry: one computation for every output ------------------------- */
+
+/*
+ * How long a certificate has left, or how long ago it expired.  EVERY place
+ * that tells a user about expiry uses this - inspect's text and JSON, the
+ * check messages (rotate/checks_cert.c, rotate/check.c), runbooks - so that
+ * no two outputs disagree (they did: "EXPIRED 10 days ago" beside
+ * "days_left": -11).  Do not compute from not_after yourself.
+ *
+ * With d = not_after - now in seconds (X.509's notAfter is the last valid
+ * second, so d == 0 is still valid):
+ *   days_left  floor(d / 86400): 0 during the last day of validity, -1 from
+ *              the first second after not_after until one day after it, -2
+ *              then, and so on.  This is JSON's "days_left" (SPEC 3.3) and
+ *              crt_info.days_left.
+ *   expired    d < 0, i.e. days_left < 0.
+ *   amount     the same in words, for any sentence:
+ *                valid, d >= 1 day     days_left days: "30 days", "1 day"
+ *                valid, d < 1 day      whole hours left: "5 hours"; under an
+ *                                      hour minutes, under a minute seconds
+ *                                      (rounded down: never more time than
+ *                                      there is; d == 0 is "0 seconds")
+ *                expired, -d >= 1 day  -days_left days: "11 days" (a partial
+ *                                      day counts as a day, as in days_left)
+ *                expired, -d < 1 day   hours, a partial hour counting as one:
+ *                                      "1 hour" ... "24 hours"
+ *   phrase     what inspect prints after not_after: "(30 days left)",
+ *              "(expires in 5 hours)", "(EXPIRED 11 days ago)",
+ *              "(EXPIRED 1 hour ago)".
+ * Sentences elsewhere are built on amount: "EXPIRED %s ago" when expired,
+ * else "expires in %s" / "valid for %s more".
+ */
+struct crt_expiry {
+	long days_left;
+	int expired;		/* 1 when now > not_after */
+	char amount[32];	/* "11 days", "1 day", "5 hours", "1 hour", "12 minutes" */
+	char phrase[48];	/* "(11 days left)", "(EXPIRED 1 hour ago)", ... */
+};
+
+/* Fills *e for a certificate valid until not_after, as seen at now. */
+void crt_expiry_get(time_t not_after, time_t now, struct crt_expiry *e);
+/* The same for x's notAfter, read as crt_info_get reads it. */
+void crt_expiry_x509(const X509 *x, time_t now, struct crt_expiry *e);
+
 /* ---- description (inspect, checks, runbooks) -------------------------- */
 
 /* Every string is non-NULL except key_curve; san and eku are never NULL. */
@@ -156,7 +213,8 @@ struct crt_info {
 	char *serial;		/* upper-case hex of the integer's bytes (no 00 pad; "-" if negative) */
 	time_t not_before, not_after;
 	char not_before_s[32], not_after_s[32];	/* RFC 3339 UTC */
-	long days_left;		/* floor((not_after - now) / 86400); negative when expired */
+	long days_left;		/* expiry.days_left: floor((not_after - now) / 86400) */
+	struct crt_expiry expiry;	/* days left / since expiry, in numbers and words */
 	char **san;		/* "DNS:x", "IP:1.2.3.4", "IP:2001:db8::5", "email:..", "URI:..",
 				   also "DirName:<dn>", "RID:<oid>", "UPN:..", "othername:<oid>";
 				   bytes outside printable ASCII as \xNN */

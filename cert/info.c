@@ -48,6 +48,48 @@ asn1_time(const ASN1_TIME *t)
 	return timegm(&tm);
 }
 
+/* "1 day" / "3 days" */
+static void
+amount(char *buf, size_t len, long long n, const char *unit)
+{
+	snprintf(buf, len, "%lld %s%s", n, unit, n == 1 ? "" : "s");
+}
+
+void
+crt_expiry_get(time_t not_after, time_t now, struct crt_expiry *e)
+{
+	long long d = (long long)not_after - (long long)now;
+
+	memset(e, 0, sizeof(*e));
+	/* floor, not truncation: one second past not_after is day -1 */
+	e->days_left = (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+	e->expired = d < 0;
+	if (d >= 86400)
+		amount(e->amount, sizeof(e->amount), e->days_left, "day");
+	else if (d >= 3600)
+		amount(e->amount, sizeof(e->amount), d / 3600, "hour");
+	else if (d >= 60)
+		amount(e->amount, sizeof(e->amount), d / 60, "minute");
+	else if (d >= 0)
+		amount(e->amount, sizeof(e->amount), d, "second");
+	else if (-d >= 86400)
+		amount(e->amount, sizeof(e->amount), -(long long)e->days_left, "day");
+	else
+		amount(e->amount, sizeof(e->amount), (-d + 3599) / 3600, "hour");
+	if (e->expired)
+		snprintf(e->phrase, sizeof(e->phrase), "(EXPIRED %s ago)", e->amount);
+	else if (d >= 86400)
+		snprintf(e->phrase, sizeof(e->phrase), "(%s left)", e->amount);
+	else
+		snprintf(e->phrase, sizeof(e->phrase), "(expires in %s)", e->amount);
+}
+
+void
+crt_expiry_x509(const X509 *x, time_t now, struct crt_expiry *e)
+{
+	crt_expiry_get(asn1_time(X509_get0_notAfter(x)), now, e);
+}
+
 static void
 rfc3339(time_t t, char *buf, size_t len)
 {
@@ -208,7 +250,6 @@ crt_info_get(const struct crt_cert *c, time_t now, struct crt_info *info)
 {
 	const X509 *x = c->x509;
 	char name[128], oid[128];
-	long long d;
 
 	memset(info, 0, sizeof(*info));
 	info->subject = crt_dn_render(X509_get_subject_name(x));
@@ -219,9 +260,8 @@ crt_info_get(const struct crt_cert *c, time_t now, struct crt_info *info)
 	info->not_after = asn1_time(X509_get0_notAfter(x));
 	rfc3339(info->not_before, info->not_before_s, sizeof(info->not_before_s));
 	rfc3339(info->not_after, info->not_after_s, sizeof(info->not_after_s));
-	/* floor, not truncation: one second past not_after is day -1 */
-	d = (long long)info->not_after - (long long)now;
-	info->days_left = (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+	crt_expiry_get(info->not_after, now, &info->expiry);
+	info->days_left = info->expiry.days_left;
 	get_san(x, info);
 	crt_sigalg(x, name, sizeof(name), oid, sizeof(oid));
 	info->sig_name = cr_xstrdup(name);

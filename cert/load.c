@@ -46,6 +46,53 @@ count_lines(const unsigned char *from, const unsigned char *to)
 	return n;
 }
 
+static long der_total(const unsigned char *buf, size_t len);
+
+/*
+ * Why a PEM certificate block did not parse, into err.  OpenSSL's reason
+ * for a DER cut short inside the armour is ASN.1's "too long", which tells
+ * a user nothing: decode the block again and, when its DER is truncated,
+ * say so as for a raw DER file, naming the block's line.
+ */
+static int
+pem_block_error(const unsigned char *begin, size_t n, const char *what, size_t line,
+    struct cr_err *err)
+{
+	/* the first error is the cause ("wrong tag"); the last is "ASN1 lib" */
+	const char *why = ERR_reason_error_string(ERR_peek_error());
+	char reason[256];
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long dlen = 0, total;
+	BIO *bio;
+
+	snprintf(reason, sizeof(reason), "%s", why ? why : "bad PEM block");
+	ERR_clear_error();
+	bio = BIO_new_mem_buf(begin, (int)n);
+	if (bio != NULL && PEM_read_bio(bio, &name, &header, &der, &dlen) == 1 && dlen >= 0) {
+		total = der_total(der, (size_t)dlen);
+		if (dlen > 0 && der[0] == 0x30 && total < 0)
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': truncated DER (%ld byte%s, cut "
+			    "inside the header) in the PEM block at line %zu", what, dlen,
+			    dlen == 1 ? "" : "s", line);
+		else if (dlen > 0 && der[0] == 0x30 && total > dlen)
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': truncated DER (%ld of %ld bytes) "
+			    "in the PEM block at line %zu", what, dlen, total, line);
+		else
+			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (line %zu): %s",
+			    what, line, reason);
+	} else {
+		cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (line %zu): %s",
+		    what, line, reason);
+	}
+	BIO_free(bio);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return CR_EINPUT;
+}
+
 /*
  * Every CERTIFICATE block of a PEM buffer, in order: the first is the leaf.
  * Other blocks (a private key beside the certificate, as nginx and haproxy
@@ -107,10 +154,7 @@ parse_pem(const unsigned char *buf, size_t len, const char *what, struct crt_lis
 		    PEM_read_bio_X509(bio, NULL, NULL, NULL);
 		BIO_free(bio);
 		if (x == NULL) {
-			/* the first error is the cause ("wrong tag"); the last is "ASN1 lib" */
-			const char *why = ERR_reason_error_string(ERR_peek_error());
-			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (line %zu): %s",
-			    what, line, why ? why : "bad PEM block");
+			pem_block_error(begin, (size_t)(e - begin), what, line, err);
 			goto out;
 		}
 		if (leaf == NULL) {
@@ -668,11 +712,12 @@ join(const char *dir, const char *name)
 
 /*
  * Every certificate file of a directory, sorted by name.  A file that
- * cannot be read fails the load with its message (the worst status wins),
- * but the others are still appended.
+ * cannot be read goes to the caller's on_unreadable, else it fails the load
+ * with its message (the worst status wins); the others are still appended.
  */
 static int
-load_dir(const struct file_src *f, const char *pass, struct crt_list *out, struct cr_err *err)
+load_dir(const struct file_src *f, const char *pass, const struct crt_load_opts *opts,
+    struct crt_list *out, struct cr_err *err)
 {
 	DIR *d = opendir(f->resolved);
 	struct dirent *de;
@@ -714,7 +759,9 @@ load_dir(const struct file_src *f, const char *pass, struct crt_list *out, struc
 
 		cr_err_clear(&e);
 		r = load_file(full, shown, pass, source, out, &e);
-		if (r != CR_OK && cr_status_worse(status, r) != status) {
+		if (r != CR_OK && opts->on_unreadable != NULL) {
+			opts->on_unreadable(opts->on_unreadable_arg, &e);
+		} else if (r != CR_OK && cr_status_worse(status, r) != status) {
 			status = r;
 			cr_err_set(err, r, "%s", e.msg);
 		}
@@ -746,7 +793,7 @@ load_path(const char *source, const struct crt_load_opts *opts, struct crt_list 
 		if (opts == NULL || !opts->scan_dirs)
 			r = cr_err_set(err, CR_EINPUT, "cannot read '%s': is a directory", f.path);
 		else
-			r = load_dir(&f, pass, out, err);
+			r = load_dir(&f, pass, opts, out, err);
 		goto out;
 	}
 	r = load_file(f.resolved, f.path, pass, source, out, err);

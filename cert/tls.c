@@ -13,6 +13,7 @@
  */
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -535,6 +536,17 @@ put(char **dst, const char *s, size_t n, int decode)
 	return start;
 }
 
+/* An IPv4 (any form inet_aton takes: "127.1" too) or IPv6 address, not a name. */
+static int
+ip_literal(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	return strchr(host, ':') != NULL || inet_aton(host, &a4) != 0 ||
+	    inet_pton(AF_INET6, host, &a6) == 1;
+}
+
 int
 crt_tls_parse(const char *uri, struct crt_tls_target *t, char **storage, struct cr_err *err)
 {
@@ -594,8 +606,9 @@ crt_tls_parse(const char *uri, struct crt_tls_target *t, char **storage, struct 
 			return cr_err_set(err, CR_EINPUT, "bad endpoint '%s': the port must be a "
 			    "number from 1 to 65535", uri);
 	}
-	/* host, port and sni are at most the URI's length together */
-	buf = cr_xmalloc(strlen(uri) + 4);
+	/* host, port and sni are at most the URI's length together; a default
+	 * sni (the host again) at most that once more */
+	buf = cr_xmalloc(2 * strlen(uri) + 4);
 	w = buf;
 	/* a zone in brackets is written %25 (RFC 6874): "[fe80::1%25eth0]" */
 	t->host = put(&w, host, (size_t)(hend - host), *a == '[');
@@ -609,8 +622,10 @@ crt_tls_parse(const char *uri, struct crt_tls_target *t, char **storage, struct 
 		size_t vlen = eq ? n - klen - 1 : 0;
 
 		if (klen == 3 && strncmp(q, "sni", 3) == 0) {
-			if (have_sni++ || vlen == 0)
+			if (have_sni++ || eq == NULL)
 				goto bad_attr;
+			if (vlen == 0)	/* "?sni=": none at all, even for a host name */
+				goto next;
 			t->sni = put(&w, v, vlen, 1);
 			for (i = 0; t->sni[i]; i++)
 				if ((unsigned char)t->sni[i] <= ' ')
@@ -624,6 +639,7 @@ crt_tls_parse(const char *uri, struct crt_tls_target *t, char **storage, struct 
 			    "(expected sni=NAME or starttls=smtp)", uri, (int)klen, q);
 			goto fail;
 		}
+next:
 		q += n;
 		if (*q == '&')
 			q++;
@@ -632,6 +648,20 @@ bad_attr:
 		cr_err_set(err, CR_EINPUT, "bad endpoint '%s': bad or repeated '%.*s' (expected "
 		    "sni=NAME or starttls=smtp)", uri, (int)n, q);
 		goto fail;
+	}
+	/*
+	 * As `openssl s_client -connect` does: a host name is its own SNI unless
+	 * ?sni says otherwise; an address never is one (RFC 6066 forbids IP
+	 * literals in SNI).  Unlike s_client's heuristic a single-label name
+	 * ("localhost", "exchange01") is sent too, as curl and browsers do.  The
+	 * trailing dot of an absolute name is not part of a HostName.
+	 */
+	if (!have_sni && !ip_literal(t->host)) {
+		size_t n = strlen(t->host);
+
+		if (n > 1 && t->host[n - 1] == '.')
+			n--;
+		t->sni = put(&w, t->host, n, 0);
 	}
 	*storage = buf;
 	return CR_OK;

@@ -16,7 +16,8 @@
 struct crt_tls_target {
 	const char *host;	/* name or address */
 	const char *port;	/* service or number */
-	const char *sni;	/* NULL: no SNI extension sent */
+	const char *sni;	/* sent as SNI; NULL: no SNI extension at all (never derived
+				   from host here: probes send exactly what they are given) */
 	int starttls_smtp;	/* speak SMTP up to STARTTLS first */
 	int timeout_ms;		/* whole exchange; 0 means 5000 */
 };
@@ -49,8 +50,11 @@ int crt_tls_fetch(const struct crt_tls_target *t, STACK_OF(X509) **chain,
  * Parses "tls://HOST:PORT[/][?sni=NAME&starttls=smtp]" (also "[v6]:port";
  * %25 for a zone inside brackets).  PORT is a number 1-65535; NAME is
  * %-decoded and may not hold blanks; starttls takes only smtp (any case).
- * Unknown, repeated or empty attributes, user information, a path or a
- * fragment are CR_EINPUT naming the URI.  Strings in *t point into
+ * SNI, as `openssl s_client -connect` chooses it: NAME when given; without
+ * ?sni, HOST when it is a name (trailing dot dropped) and none when it is an
+ * IP address (v4 in any inet_aton form, v6); "?sni=" (empty) sends none.
+ * Unknown, repeated or empty attributes (but sni), user information, a path
+ * or a fragment are CR_EINPUT naming the URI.  Strings in *t point into
  * *storage (free() it; NULL on error); t->timeout_ms is 0.
  */
 int crt_tls_parse(const char *uri, struct crt_tls_target *t, char **storage,

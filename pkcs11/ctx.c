@@ -240,11 +240,25 @@ module_enumerate(struct p11_module *m, struct cr_err *err)
 	char rvs[48];
 
 	if (PKCS11_enumerate_slots(m->lctx, &m->slots, &m->nslots) != 0) {
+		CK_ULONG count = 1;
+
 		rv = p11__ckr_from_queue();
 		m->slots = NULL;
 		m->nslots = 0;
+		/*
+		 * libp11 0.4.12 fails on a module without slots (OpenSC with no
+		 * reader): it allocates the slot array with OPENSSL_malloc(0), which
+		 * is NULL, and reports no CK_RV.  Ask the module itself: no slots is
+		 * no tokens, not a failed module.  A CK_RV from libp11, or one from
+		 * the count, is a real failure.
+		 */
+		if (rv == CKR_OK && (rv = m->fl->C_GetSlotList(CK_FALSE, NULL, &count)) == CKR_OK &&
+		    count == 0) {
+			m->tokens = cr_xcalloc(1, sizeof(*m->tokens));
+			return CR_OK;
+		}
 		return cr_err_set(err, CR_EENV, "cannot list the slots of PKCS#11 module '%s': %s",
-		    m->display, rv ? p11__ckr_str(rv, rvs, sizeof(rvs)) : "libp11 failed");
+		    m->display, rv != CKR_OK ? p11__ckr_str(rv, rvs, sizeof(rvs)) : "libp11 failed");
 	}
 	m->tokens = cr_xcalloc(m->nslots ? m->nslots : 1, sizeof(*m->tokens));
 	for (i = 0; i < m->nslots; i++) {
@@ -507,7 +521,7 @@ p11_find_tokens(struct p11_ctx *ctx, const struct p11_uri *uri,
 		m = mods.v[i];
 		if (i > 0)
 			cr_buf_adds(&searched, ", ");
-		cr_buf_addf(&searched, "'%s'", m->display);
+		cr_buf_addf(&searched, "'%s'%s", m->display, m->nslots == 0 ? " (no slots)" : "");
 		for (j = 0; j < m->ntokens; j++) {
 			struct p11_token *tok = m->tokens[j];
 

@@ -53,7 +53,8 @@ enum p11_objtype { P11_TYPE_ANY = 0, P11_TYPE_CERT, P11_TYPE_PRIVATE, P11_TYPE_P
  * NULL).  *out is NULL on entry; p11_uri_free it.
  * [p11 layer] Also refused: unknown query attributes (p11-kit 0.24 keeps
  * them silently as "vendor queries"), an attribute given twice (p11-kit
- * keeps the last), `type=data` / `type=secret-key` (accepted by p11-kit).
+ * keeps the last), `type=data` / `type=secret-key` (accepted by p11-kit),
+ * module-path together with module-name.
  * Path attributes understood: token manufacturer serial model object id type
  * library-manufacturer library-description library-version slot-description
  * slot-manufacturer slot-id; query: pin-source module-name module-path.  A
@@ -115,7 +116,9 @@ void p11_ctx_set_read_write(struct p11_ctx *ctx, int rw);
  * module-path / module-name, else the module of a matching `tokens` entry,
  * else every module registered with p11-kit.  *out is set to a new array of
  * borrowed token pointers (free() the array only), in module then slot
- * order.  No token found: CR_EENV "no token matches 'URI'".
+ * order.  No token found: CR_EENV "no token matches 'URI' (modules
+ * searched: 'M1', 'M2' (no slots))".  A module without any slot (OpenSC
+ * with no reader) has no tokens; it is not a failed module.
  * [p11 layer] Details: library-* and slot-* attributes are matched too; only
  * initialised tokens are seen.  A module the URI or a matching `tokens`
  * entry names that cannot be loaded is CR_EENV naming the module.  The

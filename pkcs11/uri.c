@@ -284,6 +284,12 @@ p11_uri_parse(const char *text, const char *base_dir, struct p11_uri **out,
 		}
 		u->module_name = cr_xstrdup(v);
 	}
+	/* two answers to "which module": neither may silently win */
+	if (u->module_path != NULL && u->module_name != NULL) {
+		cr_err_set(err, CR_EINPUT, "bad PKCS#11 URI '%s': both module-path and module-name "
+		    "given (use one)", shown);
+		goto out;
+	}
 	*out = u;
 	u = NULL;
 	r = CR_OK;

@@ -3,7 +3,8 @@
  * everything a person needs to identify a certificate (SPEC 3.3).
  *
  * Each source is reported on its own; a source that cannot be read is
- * reported on stderr and the others are still shown.  The exit code is the
+ * reported on stderr and the others are still shown, and so is each file of
+ * a directory that cannot be read (one line each).  The exit code is the
  * worst status by SPEC 2's precedence.  JSON output is always an array, one
  * object per certificate, so scripts need not special-case one source.
  */
@@ -31,11 +32,16 @@ help(void)
 	    "sources:\n"
 	    "  file:PATH | PATH          PEM (first certificate is the leaf), DER, PKCS#12\n"
 	    "  file:P.p12?pass-source=file:PWFILE\n"
-	    "  DIRECTORY                 every certificate file in it\n"
+	    "  DIRECTORY[?pass-source=file:PWFILE]\n"
+	    "                            every *.pem *.crt *.cer *.der *.p12 *.pfx in it;\n"
+	    "                            each file that cannot be read (a PKCS#12 without\n"
+	    "                            its password too) is reported, the others shown\n"
 	    "  pkcs11:token=..;object=..;type=cert[?pin-source=file:PIN]\n"
 	    "                            certificate objects (a token-only URI: all of them);\n"
 	    "                            with a pin-source the private key is looked up\n"
-	    "  tls://HOST:PORT[?sni=NAME&starttls=smtp]   what an endpoint serves\n\n"
+	    "  tls://HOST:PORT[?sni=NAME&starttls=smtp]   what an endpoint serves;\n"
+	    "                            SNI is NAME, else HOST when it is a name (none for\n"
+	    "                            an IP address); ?sni= (empty) sends none\n\n"
 	    "options:\n"
 	    "  --format text|json        output format (default text; json is an array)\n"
 	    "  -h, --help                this help\n\n"
@@ -63,19 +69,15 @@ print_list(const char *label, char **v, size_t n)
 }
 
 static void
-print_text(const struct crt_cert *c, const struct crt_info *in, time_t now)
+print_text(const struct crt_cert *c, const struct crt_info *in)
 {
 	printf("%s\n", c->source);
 	printf("  %-21s%s\n", "subject:", in->subject);
 	printf("  %-21s%s\n", "issuer:", in->issuer);
 	printf("  %-21s%s\n", "serial:", in->serial);
 	printf("  %-21s%s\n", "not before:", in->not_before_s);
-	if (in->days_left < 0)	/* whole days since it expired, as people count them */
-		printf("  %-21s%s (EXPIRED %lld days ago)\n", "not after:", in->not_after_s,
-		    (long long)(now - in->not_after) / 86400);
-	else
-		printf("  %-21s%s (%ld days left)\n", "not after:", in->not_after_s,
-		    in->days_left);
+	/* the phrase and JSON's days_left are one computation (crt_expiry_get) */
+	printf("  %-21s%s %s\n", "not after:", in->not_after_s, in->expiry.phrase);
 	print_list("SAN:", in->san, in->nsan);
 	printf("  %-21s%s (%s)\n", "signature algorithm:", in->sig_name, in->sig_oid);
 	if (in->key_curve != NULL)
@@ -114,6 +116,15 @@ print_text(const struct crt_cert *c, const struct crt_info *in, time_t now)
 			break;
 		}
 	}
+}
+
+/* A file of a directory that cannot be read: one line each, the worst status kept. */
+static void
+report_unreadable(void *arg, const struct cr_err *e)
+{
+	int *status = arg;
+
+	*status = cr_status_worse(*status, rot_report(e));
 }
 
 int
@@ -179,7 +190,8 @@ cmd_inspect(int argc, char **argv)
 
 	for (i = optind; i < argc; i++) {
 		struct crt_load_opts opts = { .p11 = p11, .base_dir = NULL, .timeout_ms = 0,
-		    .describe_keys = 1, .scan_dirs = 1 };
+		    .describe_keys = 1, .scan_dirs = 1, .on_unreadable = report_unreadable,
+		    .on_unreadable_arg = &status };
 		struct crt_list list = CRT_LIST_INIT;
 		size_t k;
 		int r;
@@ -205,7 +217,7 @@ cmd_inspect(int argc, char **argv)
 			} else {
 				if (shown++)
 					putchar('\n');
-				print_text(list.v[k], &info, now);
+				print_text(list.v[k], &info);
 			}
 			crt_info_release(&info);
 		}

@@ -117,14 +117,53 @@ expect_eq "$(head -n 1 "$WORK/out")" "file:$C/ec.der" "source as written"
 expect_line "public key:" "EC prime256v1 (256 bits)"
 expect_line "signature algorithm:" "$SHA256_RSA"
 
-# ---- expired
+# ---- expired: "EXPIRED N days ago" with N = -days_left (a partial day counts)
 cr inspect "$C/expired.der"
 expect_rc 0
 check_cert expired
-ago=$(((NOW - $(not_after "$C/expired.pem")) / 86400))
+ago=$((-$(days_left "$C/expired.pem")))
 expect_line "not after:" "$(rfc3339_after "$C/expired.pem") (EXPIRED $ago days ago)"
-[ "$ago" -ge 9 ] && [ "$ago" -le 11 ] || fail "expired fixture: $ago days ago, expected about 10"
+[ "$ago" -ge 10 ] && [ "$ago" -le 11 ] || fail "expired fixture: $ago days ago, expected about 10"
 expect_line "SAN:" "DNS:mail.contoso.com"
+
+# ---- text and JSON tell one story, around the boundaries (CERTROTATE_NOW moves the clock)
+# expect_expiry FILE OFFSET PHRASE DAYS: at now = notAfter + OFFSET, the text shows
+# PHRASE after notAfter and the JSON's days_left is DAYS
+expect_expiry() {
+	CERTROTATE_NOW=$(($(not_after "$1") + $2))
+	cr inspect "$1"
+	expect_rc 0
+	expect_line "not after:" "$(rfc3339_after "$1") $3"
+	cr inspect "$1" --format json
+	expect_rc 0
+	json_check "assert d[0]['days_left'] == $4, (d[0]['days_left'], $4)"
+	CERTROTATE_NOW=$NOW
+}
+expect_expiry "$C/expired.pem" $((10 * 86400 + 30)) "(EXPIRED 11 days ago)" -11
+expect_expiry "$C/expired.pem" $((10 * 86400)) "(EXPIRED 10 days ago)" -10
+expect_expiry "$C/expired.pem" 3600 "(EXPIRED 1 hour ago)" -1
+expect_expiry "$C/expired.pem" 1 "(EXPIRED 1 hour ago)" -1
+expect_expiry "$C/expired.pem" 0 "(expires in 0 seconds)" 0
+expect_expiry "$C/new.pem" -18000 "(expires in 5 hours)" 0
+expect_expiry "$C/new.pem" -86400 "(1 day left)" 1
+expect_expiry "$C/new.pem" $((-30 * 86400 - 1)) "(30 days left)" 30
+# and for today's clock, every fixture: the text's number is JSON's days_left
+cr inspect "$C/new.pem" "$C/expired.pem" "$C/old.pem" "$C/ec.pem"
+expect_rc 0
+grep '^  not after:' "$WORK/out" >"$WORK/text.days"
+cr inspect "$C/new.pem" "$C/expired.pem" "$C/old.pem" "$C/ec.pem" --format json
+expect_rc 0
+python3 - "$WORK/out" "$WORK/text.days" <<'PY' || fail "inspect: text and JSON disagree on days left"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+lines = open(sys.argv[2]).read().splitlines()
+assert len(d) == len(lines) == 4, (len(d), lines)
+for c, line in zip(d, lines):
+    m = re.search(r'\((\d+) days? left\)$', line) or re.search(r'\(EXPIRED (\d+) days? ago\)$', line)
+    assert m, line
+    n = int(m.group(1))
+    assert n == (c['days_left'] if 'left' in line else -c['days_left']), (line, c['days_left'])
+PY
 
 # ---- noeku: clientAuth only; a CA: no EKU extension, no SAN
 cr inspect "$C/noeku.pem" "$FIX/pki/ca-a2.pem"
@@ -172,6 +211,35 @@ cr inspect "$WORK/dir"
 expect_rc 2
 expect_one_err_line "cannot read '$WORK/dir/d-expired.p12': the PKCS#12 needs a password"
 expect_eq "$(grep -c '^  subject:' "$WORK/out")" 3 "certificates shown beside the failing file"
+# several files that cannot be read: one line each, in name order; the others still shown
+cp "$C/new.p12" "$WORK/dir/e-new.p12"
+head -c 300 "$C/new.der" >"$WORK/dir/f-cut.der"
+cr inspect "$WORK/dir"
+expect_rc 2
+expect_eq "$(wc -l <"$WORK/err" | tr -d ' ')" 3 "stderr lines for three unreadable files"
+expect_eq "$(sed 's/^certrotate: cannot read .\([^'"'"']*\).*/\1/' "$WORK/err" | tr '\n' ' ')" \
+    "$WORK/dir/d-expired.p12 $WORK/dir/e-new.p12 $WORK/dir/f-cut.der " "files reported"
+expect_err_contains "cannot read '$WORK/dir/e-new.p12': the PKCS#12 needs a password"
+expect_err_contains "cannot read '$WORK/dir/f-cut.der': truncated DER"
+expect_eq "$(grep -c '^  subject:' "$WORK/out")" 3 "certificates shown beside three failing files"
+cr inspect "$WORK/dir" --format json
+expect_rc 2
+json_check "assert len(d) == 3, len(d)"
+rm "$WORK/dir/e-new.p12" "$WORK/dir/f-cut.der"
+# the fixture directory: every PKCS#12 without its password named, every other file shown
+cr inspect "$C"
+expect_rc 2
+expect_eq "$(wc -l <"$WORK/err" | tr -d ' ')" "$(ls "$C"/*.p12 | wc -l | tr -d ' ')" "stderr lines for the fixture PKCS#12s"
+for f in "$C"/*.p12; do
+	expect_err_contains "cannot read '$f': the PKCS#12 needs a password (add ?pass-source=file:PWFILE)"
+done
+expect_eq "$(grep -c '^  subject:' "$WORK/out")" "$(ls "$C"/*.pem "$C"/*.der | wc -l | tr -d ' ')" \
+    "certificates shown from the fixture directory"
+cr inspect "$C?pass-source=file:$P12PASS"
+expect_rc 0
+expect_err_not_contains "certrotate"
+expect_eq "$(grep -c '^  subject:' "$WORK/out")" "$(ls "$C"/*.pem "$C"/*.der "$C"/*.p12 | wc -l | tr -d ' ')" \
+    "certificates shown from the fixture directory with its pass-source"
 
 # ---- JSON of files: an array, SPEC 3.3's keys, values as openssl sees them
 cr inspect "$C/new.pem" "$C/ec.der" "$C/expired.pem" "$C/old.pem" --format json
@@ -254,7 +322,8 @@ assert 'no PIN source' in k['note'], k
 cr inspect "pkcs11:token=edge;object=mail-2026;type=cert$EDGE_PIN"
 expect_rc 0
 expect_line "private key:" "present, sensitive, not extractable"
-expect_out_not_contains "$(head -n 1 "$FIX/edge.pin")"
+# (as a word: the test PIN 1234 may well occur inside a hex thumbprint)
+! grep -qw -e "$(head -n 1 "$FIX/edge.pin")" "$WORK/out" || fail "stdout shows the PIN"
 # ---- the extractable fixture key
 cr inspect "pkcs11:token=edge;object=extractable;type=cert$EDGE_PIN"
 expect_rc 0
@@ -316,12 +385,16 @@ expect_line "CKA_ID:" "01"
 expect_line "private key:" "present, sensitive, not extractable"
 
 # ================================================================ endpoints
-# One port, two server blocks: SNI mail.contoso.com serves new (key on the
-# token), the default serves old.  SMTP STARTTLS through nginx's mail module.
+# One port, three server blocks: SNI mail.contoso.com serves new (key on the
+# token), SNI localhost serves extractable, the default serves old.  SMTP
+# STARTTLS through nginx's mail module.
 PWEB=$(free_port)
 nginx_start web "$(http_block \
 	"$(https_server "$PWEB" "$C/new-chain.pem" "$(token_key mail-2026)" mail.contoso.com)" \
+	"$(https_server "$PWEB" "$C/extractable-chain.pem" "$C/extractable.key" localhost)" \
 	"$(https_server "$PWEB" "$C/old-chain.pem" "$C/old.key" _)")"
+expect_eq "$(tls_sha256 "127.0.0.1:$PWEB" localhost)" "$(cert_sha256 "$C/extractable.pem")" \
+    "nginx serves extractable with SNI localhost"
 expect_eq "$(tls_sha256 "127.0.0.1:$PWEB" mail.contoso.com)" "$(cert_sha256 "$C/new.pem")" \
     "nginx serves new with SNI"
 expect_eq "$(tls_sha256 "127.0.0.1:$PWEB" -)" "$(cert_sha256 "$C/old.pem")" \
@@ -339,6 +412,25 @@ check_cert new
 expect_line "signature algorithm:" "$SHA256_RSA"
 expect_line "TLS name:" "$A2_NAME"
 expect_out_not_contains "$(cert_sha1 "$C/old.pem")"
+# a host name is its own SNI, as s_client -connect sends it ('localhost' is 127.0.0.1)
+cr inspect "tls://localhost:$PWEB"
+expect_rc 0
+expect_eq "$(head -n 1 "$WORK/out")" "tls://localhost:$PWEB" "endpoint source by name"
+check_cert extractable
+# ... unless ?sni= says otherwise: empty sends none (nginx's default server), a name is sent
+cr inspect "tls://localhost:$PWEB?sni="
+expect_rc 0
+check_cert old
+cr inspect "tls://localhost:$PWEB?sni=mail.contoso.com"
+expect_rc 0
+check_cert new
+# an address is never an SNI (RFC 6066): the default server, as above for 127.0.0.1
+cr inspect "tls://[::ffff:127.0.0.1]:$PWEB"
+if [ "$rc" = 0 ]; then
+	check_cert old
+else
+	note "no IPv4-mapped IPv6 here: tls://[::ffff:127.0.0.1] not tested ($(cat "$WORK/err"))"
+fi
 # both at once, in JSON: different certificates per SNI
 cr inspect "tls://127.0.0.1:$PWEB" "tls://127.0.0.1:$PWEB?sni=mail.contoso.com" --format json
 expect_rc 0
@@ -403,6 +495,19 @@ head -c 1 "$C/new.der" >"$WORK/header-cut.der"
 cr inspect "$WORK/header-cut.der"
 expect_rc 2
 expect_one_err_line "cannot read '$WORK/header-cut.der': truncated DER (1 byte, cut inside the header)"
+# the same cut inside PEM armour (second block of a chain): said the same way, with its line
+{
+	cat "$C/new.pem"
+	echo "-----BEGIN CERTIFICATE-----"
+	head -c 300 "$C/old.der" | openssl base64
+	echo "-----END CERTIFICATE-----"
+} >"$WORK/trunc-chain.pem"
+line=$(($(wc -l <"$C/new.pem") + 1))
+cr inspect "$WORK/trunc-chain.pem"
+expect_rc 2
+expect_no_stdout
+expect_one_err_line "cannot read '$WORK/trunc-chain.pem': truncated DER (300 of $(wc -c <"$C/old.der" | tr -d ' ') bytes) in the PEM block at line $line"
+expect_err_not_contains "too long"
 # ---- garbage between the PEM armour
 printf -- '-----BEGIN CERTIFICATE-----\nthis is not base64!\n-----END CERTIFICATE-----\n' >"$WORK/garbage.pem"
 cr inspect "$WORK/garbage.pem"
@@ -467,10 +572,36 @@ cr inspect "pkcs11:token=no-such-token;type=cert"
 expect_rc 3
 expect_no_stdout
 expect_one_err_line "no token matches 'pkcs11:token=no-such-token;type=cert'"
+# a registered module without slots (OpenSC, no reader) is searched, not a failure
+expect_err_not_contains "cannot list the slots"
+OPENSC=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
+if [ -f "$OPENSC" ]; then
+	# named alone: no token (3, as for any absent token), and said so
+	cr inspect "pkcs11:?module-path=$OPENSC"
+	expect_rc 3
+	expect_no_stdout
+	expect_one_err_line "no token matches 'pkcs11:?module-path=$OPENSC' (modules searched: '$OPENSC'"
+	expect_err_not_contains "cannot list the slots"
+else
+	note "no OpenSC module at $OPENSC: module without slots not tested"
+fi
+# a module whose slot list really fails is still a failed module (3), with its CK_RV
+P11FAULT_FAIL=C_GetSlotList:1
+export P11FAULT_FAIL
+cr inspect "pkcs11:token=edge;type=cert?module-path=$P11FAULT"
+unset P11FAULT_FAIL
+expect_rc 3
+expect_no_stdout
+expect_one_err_line "cannot list the slots of PKCS#11 module '$P11FAULT': CKR_DEVICE_ERROR"
 # ---- a module that cannot be loaded (3), naming it
 cr inspect "pkcs11:token=edge;type=cert?module-path=$WORK/no-such-module.so"
 expect_rc 3
 expect_one_err_line "$WORK/no-such-module.so"
+# ---- module-path and module-name together: refused (2), the message names both
+cr inspect "pkcs11:token=edge;type=cert?module-path=$SOFTHSM_MODULE&module-name=softhsm2"
+expect_rc 2
+expect_no_stdout
+expect_one_err_line "both module-path and module-name given (use one)"
 
 # ---- one bad source among good ones: the others are shown, the worst code wins (2 before 3)
 cr inspect "$C/new.pem" "$WORK/missing.pem" "tls://127.0.0.1:$PWEB" "$C/old.pem"
@@ -519,6 +650,7 @@ expect_eq "$(grep -c '^C_Login' "$LOG")" 2 "C_Login calls after a second run"
 cr inspect --help
 expect_rc 0
 expect_out_contains "usage: certrotate inspect SOURCE... [--format text|json]"
+expect_out_contains "SNI is NAME, else HOST when it is a name"
 cr inspect
 expect_rc 2
 expect_no_stdout

@@ -150,6 +150,41 @@ write_p12_ca_first(const char *name, const char *pass)
 	PKCS12_free(p12);
 }
 
+/* bytes in a PEM armour, as PEM_write_bio does it; appended to *b */
+static void
+armour(struct cr_buf *b, const unsigned char *p, size_t n)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+
+	assert_true(PEM_write_bio(bio, "CERTIFICATE", "", p, (long)n));
+	len = BIO_get_mem_data(bio, &data);
+	cr_buf_add(b, data, (size_t)len);
+	BIO_free(bio);
+}
+
+/*
+ * Truncated DER inside PEM: the whole leaf's PEM first (so that the cut
+ * block starts at line `line`), then its first `cut` DER bytes armoured.
+ */
+static void
+write_pem_cut(const char *name, int after_good, size_t cut, size_t *line)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	const char *s;
+
+	if (after_good)
+		armour(&b, G.der, (size_t)G.derlen);
+	*line = 1;
+	for (s = cr_buf_str(&b); *s; s++)
+		if (*s == '\n')
+			(*line)++;
+	armour(&b, G.der, cut);
+	write_str(name, cr_buf_str(&b));
+	cr_buf_release(&b);
+}
+
 static int
 setup(void **state)
 {
@@ -343,6 +378,46 @@ test_bad_files(void **state)
 	}
 }
 
+/* A DER cut short inside PEM says so, as for a raw DER, naming the block's line. */
+static void
+test_truncated_pem(void **state)
+{
+	static const struct { const char *name; int after_good; size_t cut; const char *want; } t[] = {
+		{ "cut.pem", 0, 300, "truncated DER (300 of %d bytes) in the PEM block at line %zu" },
+		{ "cut-second.pem", 1, 300, "truncated DER (300 of %d bytes) in the PEM block at line %zu" },
+		{ "cut-header.pem", 0, 3,
+		  "truncated DER (3 bytes, cut inside the header) in the PEM block at line %zu" },
+	};
+	struct crt_load_opts opts = { .base_dir = G.dir };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct crt_list l = CRT_LIST_INIT;
+		struct cr_err err;
+		char want[256];
+		size_t line;
+		int r;
+
+		write_pem_cut(t[i].name, t[i].after_good, t[i].cut, &line);
+		if (t[i].cut == 3)
+			snprintf(want, sizeof(want), t[i].want, line);
+		else
+			snprintf(want, sizeof(want), t[i].want, G.derlen, line);
+		cr_err_clear(&err);
+		r = crt_load(t[i].name, &opts, &l, &err);
+		if (r != CR_EINPUT || strstr(err.msg, want) == NULL ||
+		    strncmp(err.msg, "cannot read '", 13) != 0 || strstr(err.msg, t[i].name) == NULL)
+			fail_msg("'%s': status %d '%s', expected '%s'", t[i].name, r, err.msg, want);
+		/* OpenSSL's own words for it are no explanation */
+		assert_null(strstr(err.msg, "too long"));
+		if (t[i].after_good)
+			assert_true(line > 1);
+		assert_int_equal(l.n, 0);
+		crt_list_release(&l);
+	}
+}
+
 static void
 test_parse_buffer(void **state)
 {
@@ -430,6 +505,81 @@ test_directory(void **state)
 	assert_int_equal(l.n, 0);
 	free(sub);
 	free(empty);
+}
+
+struct seen {
+	char msg[4][CR_ERR_MSG_MAX];
+	int status[4];
+	size_t n;
+};
+
+static void
+collect(void *arg, const struct cr_err *e)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < 4);
+	snprintf(s->msg[s->n], sizeof(s->msg[0]), "%s", e->msg);
+	s->status[s->n++] = e->status;
+}
+
+/* With on_unreadable, every file that cannot be read is reported, not only the first. */
+static void
+test_directory_every_failure(void **state)
+{
+	struct seen seen;
+	struct crt_load_opts opts = { .base_dir = G.dir, .scan_dirs = 1, .on_unreadable = collect,
+	    .on_unreadable_arg = &seen };
+	struct crt_list l = CRT_LIST_INIT;
+	struct cr_err err;
+	char *sub = cr_xasprintf("%s/several", G.dir);
+	char *p12 = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_pem("several/a-good.pem", NULL, &G.other, 1);
+	write_str("several/b-bad.pem", "-----BEGIN CERTIFICATE-----\n@@@@\n-----END CERTIFICATE-----\n");
+	p12 = cr_xasprintf("%s/mail.p12", G.dir);
+	assert_int_equal(cr_read_file(p12, 1u << 20, &buf, &len, &err), CR_OK);
+	write_file("several/c-locked.p12", buf, len);
+	write_file("several/d-cut.der", G.der, (size_t)G.derlen / 2);
+	write_file("several/e-good.der", G.der, (size_t)G.derlen);
+	cr_err_clear(&err);
+	/* the load succeeds: the failures were handed over, one by one, in name order */
+	if (crt_load("several", &opts, &l, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(seen.n, 3);
+	assert_non_null(strstr(seen.msg[0], "cannot read 'several/b-bad.pem': not a certificate"));
+	assert_non_null(strstr(seen.msg[1], "cannot read 'several/c-locked.p12': the PKCS#12 needs a password"));
+	assert_non_null(strstr(seen.msg[2], "cannot read 'several/d-cut.der': truncated DER"));
+	assert_int_equal(seen.status[0], CR_EINPUT);
+	assert_int_equal(seen.status[1], CR_EINPUT);
+	assert_int_equal(seen.status[2], CR_EINPUT);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0]->source, "several/a-good.pem");
+	assert_string_equal(l.v[1]->source, "several/e-good.der");
+	crt_list_release(&l);
+
+	/* with the directory's pass-source the PKCS#12 is read: two failures left */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(crt_load("several?pass-source=pw", &opts, &l, &err), CR_OK);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[1]->source, "several/c-locked.p12");
+	crt_list_release(&l);
+
+	/* without the callback: the first failure fails the load, the rest still listed */
+	opts.on_unreadable = NULL;
+	assert_int_equal(crt_load("several", &opts, &l, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "cannot read 'several/b-bad.pem'"));
+	assert_int_equal(l.n, 2);
+	crt_list_release(&l);
+	free(buf);
+	free(p12);
+	free(sub);
 }
 
 static void
@@ -538,6 +688,86 @@ test_info(void **state)
 	crt_cert_free(c);
 }
 
+/*
+ * Days left and the words for it are one computation: a fixed not_after,
+ * `now` around every boundary.  days_left is what JSON says; the phrase is
+ * what inspect prints, and when expired its N is -days_left.
+ */
+static void
+test_expiry(void **state)
+{
+	static const struct {
+		long off;		/* now = not_after + off */
+		long days;
+		int expired;
+		const char *amount, *phrase;
+	} t[] = {
+		{ -400 * DAY, 400, 0, "400 days", "(400 days left)" },
+		{ -10 * DAY, 10, 0, "10 days", "(10 days left)" },
+		{ -10 * DAY + 1, 9, 0, "9 days", "(9 days left)" },
+		{ -2 * DAY, 2, 0, "2 days", "(2 days left)" },
+		{ -DAY, 1, 0, "1 day", "(1 day left)" },
+		{ -DAY + 1, 0, 0, "23 hours", "(expires in 23 hours)" },
+		{ -5 * 3600, 0, 0, "5 hours", "(expires in 5 hours)" },
+		{ -3600 - 1, 0, 0, "1 hour", "(expires in 1 hour)" },
+		{ -3600, 0, 0, "1 hour", "(expires in 1 hour)" },
+		{ -3599, 0, 0, "59 minutes", "(expires in 59 minutes)" },
+		{ -60, 0, 0, "1 minute", "(expires in 1 minute)" },
+		{ -59, 0, 0, "59 seconds", "(expires in 59 seconds)" },
+		{ -1, 0, 0, "1 second", "(expires in 1 second)" },
+		{ 0, 0, 0, "0 seconds", "(expires in 0 seconds)" },	/* notAfter is still valid */
+		{ 1, -1, 1, "1 hour", "(EXPIRED 1 hour ago)" },
+		{ 3600, -1, 1, "1 hour", "(EXPIRED 1 hour ago)" },	/* was "EXPIRED 0 days ago" */
+		{ 3601, -1, 1, "2 hours", "(EXPIRED 2 hours ago)" },
+		{ DAY - 1, -1, 1, "24 hours", "(EXPIRED 24 hours ago)" },
+		{ DAY, -1, 1, "1 day", "(EXPIRED 1 day ago)" },
+		{ DAY + 1, -2, 1, "2 days", "(EXPIRED 2 days ago)" },
+		{ 10 * DAY, -10, 1, "10 days", "(EXPIRED 10 days ago)" },
+		{ 10 * DAY + 5, -11, 1, "11 days", "(EXPIRED 11 days ago)" },	/* was "10 days ago" */
+		{ 400 * DAY, -400, 1, "400 days", "(EXPIRED 400 days ago)" },
+	};
+	const time_t na = 1795333228;	/* 2026-11-22T07:40:28Z */
+	X509 *x = X509_dup(G.other);
+	struct crt_cert *c;
+	size_t i;
+
+	(void)state;
+	ASN1_TIME_set(X509_getm_notAfter(x), na);
+	c = crt_cert_new(x, NULL, "mem");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct crt_expiry e, ex;
+		struct crt_info in;
+
+		crt_expiry_get(na, na + t[i].off, &e);
+		if (e.days_left != t[i].days || e.expired != t[i].expired ||
+		    strcmp(e.amount, t[i].amount) != 0 || strcmp(e.phrase, t[i].phrase) != 0)
+			fail_msg("now = not_after%+ld: %ld %d '%s' '%s', expected %ld %d '%s' '%s'",
+			    t[i].off, e.days_left, e.expired, e.amount, e.phrase, t[i].days,
+			    t[i].expired, t[i].amount, t[i].phrase);
+		/* an expired phrase counts the days JSON counts */
+		if (e.expired && -e.days_left > 1 && strstr(e.phrase, "days ago") != NULL) {
+			char want[48];
+			snprintf(want, sizeof(want), "(EXPIRED %ld days ago)", -e.days_left);
+			assert_string_equal(e.phrase, want);
+		}
+		/* the same from the certificate, and in crt_info (what inspect shows) */
+		crt_expiry_x509(c->x509, na + t[i].off, &ex);
+		assert_memory_equal(&e, &ex, sizeof(e));
+		crt_info_get(c, na + t[i].off, &in);
+		assert_int_equal(in.days_left, e.days_left);
+		assert_memory_equal(&in.expiry, &e, sizeof(e));
+		crt_info_release(&in);
+	}
+	/* far from the epoch's range of a 32-bit long: no overflow in the sums */
+	{
+		struct crt_expiry e;
+		crt_expiry_get((time_t)253402300799LL, 0, &e);	/* 9999-12-31T23:59:59Z */
+		assert_int_equal(e.days_left, 2932896);
+		assert_string_equal(e.phrase, "(2932896 days left)");
+	}
+	crt_cert_free(c);
+}
+
 static void
 test_rfc3339(void **state)
 {
@@ -565,10 +795,13 @@ main(void)
 		cmocka_unit_test(test_good_files),
 		cmocka_unit_test(test_absolute_path_and_load_one),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_truncated_pem),
 		cmocka_unit_test(test_parse_buffer),
 		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_directory_every_failure),
 		cmocka_unit_test(test_load_one_counts),
 		cmocka_unit_test(test_info),
+		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_rfc3339),
 	};
 

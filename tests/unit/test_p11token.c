@@ -202,6 +202,8 @@ test_find_token(void **state)
 	assert_null(v);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(err.msg, "no token matches 'pkcs11:token=no-such-token'"));
+	/* a registered module without slots (OpenSC, no reader) is no failure */
+	assert_null(strstr(err.msg, "cannot list the slots"));
 	p11_uri_free(u);
 
 	/* a module that cannot be loaded: environment failure naming it */
@@ -216,6 +218,78 @@ test_find_token(void **state)
 	assert_non_null(strstr(err.msg, "'no-such-module'"));
 	p11_uri_free(u);
 	p11_ctx_free(ctx);
+}
+
+/*
+ * A module with no slots is a module without tokens, not a failed one
+ * (libp11 0.4.12's PKCS11_enumerate_slots fails on it).  OpenSC's module
+ * without a reader is one; where a reader is attached the URI still
+ * matches no token, so the assertions hold either way.
+ */
+static void
+test_no_slots(void **state)
+{
+	static const char opensc[] = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
+	struct p11_ctx *ctx = NULL;
+	struct p11_uri *u = NULL;
+	struct p11_token **v = NULL;
+	struct cr_err err;
+	size_t n = 0;
+	char *text;
+
+	(void)state;
+	if (access(opensc, R_OK) != 0) {
+		fprintf(stderr, "# no OpenSC module at %s\n", opensc);
+		skip();
+	}
+	assert_int_equal(p11_ctx_new(&ctx, &err), CR_OK);
+	text = cr_xasprintf("pkcs11:token=no-such-token?module-path=%s", opensc);
+	assert_int_equal(p11_uri_parse(text, NULL, &u, &err), CR_OK);
+	assert_int_equal(p11_find_tokens(ctx, u, &v, &n, &err), CR_EENV);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	if (strstr(err.msg, "no token matches 'pkcs11:token=no-such-token?module-path=") == NULL ||
+	    strstr(err.msg, "cannot list the slots") != NULL)
+		fail_msg("%s", err.msg);
+	if (strstr(err.msg, "(no slots)") == NULL)
+		fprintf(stderr, "# OpenSC has slots here: %s\n", err.msg);
+	/* asked again: the same answer from the loaded module */
+	assert_int_equal(p11_find_tokens(ctx, u, &v, &n, &err), CR_EENV);
+	assert_null(strstr(err.msg, "cannot list the slots"));
+	p11_uri_free(u);
+	free(text);
+	p11_ctx_free(ctx);
+}
+
+/* A module whose C_GetSlotList fails is still a failed module, with its CK_RV. */
+static void
+test_slot_list_fault(void **state)
+{
+	static const char *const faults[] = { "C_GetSlotList:1", "C_GetSlotList:2" };
+	size_t i;
+
+	(void)state;
+	need_fault();
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		struct p11_ctx *ctx = NULL;
+		struct p11_uri *u = NULL;
+		struct p11_token **v = NULL;
+		struct cr_err err;
+		size_t n = 0;
+		char *text = cr_xasprintf("pkcs11:token=edge?module-path=%s", faultmod);
+
+		fault_env("P11FAULT_FAIL", faults[i]);
+		assert_int_equal(p11_ctx_new(&ctx, &err), CR_OK);
+		assert_int_equal(p11_uri_parse(text, NULL, &u, &err), CR_OK);
+		assert_int_equal(p11_find_tokens(ctx, u, &v, &n, &err), CR_EENV);
+		if (strstr(err.msg, "cannot list the slots of PKCS#11 module") == NULL ||
+		    strstr(err.msg, "CKR_DEVICE_ERROR") == NULL)
+			fail_msg("%s: %s", faults[i], err.msg);
+		assert_null(v);
+		p11_uri_free(u);
+		free(text);
+		p11_ctx_free(ctx);
+	}
 }
 
 static void
@@ -650,6 +724,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_token),
+		cmocka_unit_test(test_no_slots),
+		cmocka_unit_test_teardown(test_slot_list_fault, teardown_fault),
 		cmocka_unit_test(test_certs),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_no_pin),

@@ -132,6 +132,11 @@ test_refused(void **state)
 		{ "pkcs11:token=edge?pin-source=file://host/p", "pin-source must be file:PATH" },
 		{ "pkcs11:token=edge?pin-source=", "pin-source must be file:PATH" },
 		{ "pkcs11:token=edge?module-path=", "empty module-path" },
+		/* two modules named: neither may silently win */
+		{ "pkcs11:token=edge?module-path=/usr/lib/softhsm/libsofthsm2.so&module-name=softhsm2",
+		  "both module-path and module-name given" },
+		{ "pkcs11:token=edge?module-name=softhsm2&pin-source=file:/p&module-path=/m.so",
+		  "both module-path and module-name given" },
 	};
 	size_t i;
 

@@ -41,7 +41,16 @@ test_parse(void **state)
 		const char *err;
 	} t[] = {
 		{ "tls://10.0.0.5:443", "10.0.0.5", "443", NULL, 0, NULL },
-		{ "TLS://mail.contoso.com:8443/", "mail.contoso.com", "8443", NULL, 0, NULL },
+		/* a host name is its own SNI (as s_client -connect sends it); an address is none */
+		{ "TLS://mail.contoso.com:8443/", "mail.contoso.com", "8443", "mail.contoso.com", 0, NULL },
+		{ "tls://localhost:443", "localhost", "443", "localhost", 0, NULL },
+		{ "tls://mail.contoso.com.:443", "mail.contoso.com.", "443", "mail.contoso.com", 0, NULL },
+		{ "tls://mail.contoso.com:443?sni=", "mail.contoso.com", "443", NULL, 0, NULL },
+		{ "tls://mail.contoso.com:443?sni=&starttls=smtp", "mail.contoso.com", "443", NULL, 1, NULL },
+		{ "tls://mail.contoso.com:443?sni=legacy.contoso.com", "mail.contoso.com", "443",
+		  "legacy.contoso.com", 0, NULL },
+		{ "tls://127.1:443", "127.1", "443", NULL, 0, NULL },
+		{ "tls://0x7f000001:443", "0x7f000001", "443", NULL, 0, NULL },
 		{ "tls://10.0.0.5:443?sni=mail.contoso.com", "10.0.0.5", "443", "mail.contoso.com", 0, NULL },
 		{ "tls://10.0.0.5:25?starttls=smtp", "10.0.0.5", "25", NULL, 1, NULL },
 		{ "tls://10.0.0.5:25?starttls=SMTP&sni=mx.contoso.com", "10.0.0.5", "25", "mx.contoso.com", 1, NULL },
@@ -49,8 +58,8 @@ test_parse(void **state)
 		{ "tls://[::1]:443", "::1", "443", NULL, 0, NULL },
 		{ "tls://[2001:db8::5]:8443?sni=x", "2001:db8::5", "8443", "x", 0, NULL },
 		{ "tls://[fe80::1%25eth0]:443", "fe80::1%eth0", "443", NULL, 0, NULL },
-		{ "tls://h:65535", "h", "65535", NULL, 0, NULL },
-		{ "tls://h:1", "h", "1", NULL, 0, NULL },
+		{ "tls://h:65535", "h", "65535", "h", 0, NULL },
+		{ "tls://h:1", "h", "1", "h", 0, NULL },
 		{ "https://h:443", NULL, NULL, NULL, 0, "expected tls://HOST:PORT" },
 		{ "tls://h", NULL, NULL, NULL, 0, "needs a port" },
 		{ "tls://:443", NULL, NULL, NULL, 0, "no host" },
@@ -65,7 +74,8 @@ test_parse(void **state)
 		{ "tls://user@h:443", NULL, NULL, NULL, 0, "user information" },
 		{ "tls://h:443/path", NULL, NULL, NULL, 0, "unexpected '/path'" },
 		{ "tls://h:443#frag", NULL, NULL, NULL, 0, "unexpected '#frag'" },
-		{ "tls://h:443?sni=", NULL, NULL, NULL, 0, "bad or repeated 'sni='" },
+		{ "tls://h:443?sni", NULL, NULL, NULL, 0, "bad or repeated 'sni'" },
+		{ "tls://h:443?sni=&sni=a", NULL, NULL, NULL, 0, "bad or repeated 'sni=a'" },
 		{ "tls://h:443?sni=a&sni=b", NULL, NULL, NULL, 0, "bad or repeated 'sni=b'" },
 		{ "tls://h:443?sni=a%20b", NULL, NULL, NULL, 0, "bad or repeated" },
 		{ "tls://h:443?starttls=imap", NULL, NULL, NULL, 0, "bad or repeated 'starttls=imap'" },
@@ -395,6 +405,52 @@ test_load_tls_source(void **state)
 	assert_string_equal(s.sni, "mail.contoso.com");
 }
 
+/*
+ * tls:// sources send SNI as s_client -connect does: the host name unless
+ * ?sni says otherwise, nothing for an address or "?sni=".  crt_tls_fetch
+ * itself never derives one (the check engine's probes send exactly the
+ * ref's sni or none): a target with sni NULL sends none, also for a name.
+ */
+static void
+test_default_sni(void **state)
+{
+	static const struct { const char *fmt; const char *seen; } t[] = {
+		{ "tls://localhost:%d", "localhost" },
+		{ "tls://localhost:%d?sni=", "" },
+		{ "tls://localhost:%d?sni=mail.contoso.com", "mail.contoso.com" },
+		{ "tls://127.0.0.1:%d", "" },
+	};
+	struct crt_load_opts opts = { .timeout_ms = 5000 };
+	STACK_OF(X509) *chain = NULL;
+	struct server s;
+	struct cr_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct crt_list l = CRT_LIST_INIT;
+		char uri[128];
+
+		server_start(&s, M_TLS, 1, G.leaf, G.leaf_key, NULL, 0);
+		snprintf(uri, sizeof(uri), t[i].fmt, s.port);
+		cr_err_clear(&err);
+		if (crt_load(uri, &opts, &l, &err) != CR_OK)
+			fail_msg("'%s': %s", uri, err.msg);
+		crt_list_release(&l);
+		server_stop(&s);
+		if (strcmp(s.sni, t[i].seen) != 0)
+			fail_msg("'%s': the server saw SNI '%s', expected '%s'", uri, s.sni, t[i].seen);
+	}
+	/* the probes' entry point: a name with sni NULL sends no SNI */
+	server_start(&s, M_TLS, 1, G.leaf, G.leaf_key, NULL, 0);
+	if (fetch(s.port, "localhost", NULL, 0, 5000, &chain, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	sk_X509_pop_free(chain, X509_free);
+	server_stop(&s);
+	assert_int_equal(s.handshakes, 1);
+	assert_string_equal(s.sni, "");
+}
+
 /* The old certificates the tool exists to replace: SHA-1, RSA-1024, TLS 1.0. */
 static void
 test_fetch_weak(void **state)
@@ -577,6 +633,7 @@ main(void)
 		cmocka_unit_test(test_fetch_chain),
 		cmocka_unit_test(test_fetch_sni),
 		cmocka_unit_test(test_load_tls_source),
+		cmocka_unit_test(test_default_sni),
 		cmocka_unit_test(test_fetch_weak),
 		cmocka_unit_test(test_starttls),
 		cmocka_unit_test(test_refused),
