@@ -917,14 +917,14 @@ top_level(struct ck *c)
 			struct crt_info info;
 			crt_info_get(r->cert, c->o->now, &info);
 			idx = item(c, "ref.expired", subject, &fresh);
-			if (fresh && info.days_left < 0)
+			if (fresh && info.expiry.expired)
 				rot_result_set(&at(c, idx)->res, ROT_WARN, "'%s' stays on '%s', which "
-				    "EXPIRED %ld days ago: expired certificates break TLS and upgrades "
+				    "EXPIRED %s ago: expired certificates break TLS and upgrades "
 				    "(Exchange setup fails on them); replace it too", r->ref->cert,
-				    info.subject, -info.days_left);
+				    info.subject, info.expiry.amount);
 			else if (fresh)
 				rot_result_set(&at(c, idx)->res, ROT_PASS, "'%s' stays on a certificate "
-				    "valid for %ld more days", r->ref->cert, info.days_left);
+				    "valid for %s more", r->ref->cert, info.expiry.amount);
 			crt_info_release(&info);
 		}
 		free(subject);

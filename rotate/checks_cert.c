@@ -70,15 +70,13 @@ seconds_until(const ASN1_TIME *t, time_t now)
 	return (long long)days * 86400 + secs;
 }
 
+/* A duration of whole days (min_remaining, the wait for notBefore). */
 static void
 fmt_days(long long secs, char *buf, size_t len)
 {
-	long long d = secs / 86400;
+	long long d = (secs < 0 ? -secs : secs) / 86400;
 
-	if (secs >= 0)
-		snprintf(buf, len, "%lld day%s", d, d == 1 ? "" : "s");
-	else
-		snprintf(buf, len, "%lld day%s", -d, -d == 1 ? "" : "s");
+	snprintf(buf, len, "%lld day%s", d, d == 1 ? "" : "s");
 }
 
 void
@@ -86,21 +84,23 @@ rot_chk_new_validity(const X509 *x, time_t now, long long min_remaining, struct 
 {
 	long long to_start = seconds_until(X509_get0_notBefore(x), now);
 	long long left = seconds_until(X509_get0_notAfter(x), now);
-	char d[64], m[64];
+	struct crt_expiry e;
+	char m[64];
 
-	fmt_days(left, d, sizeof(d));
+	/* how long is left, in the words every output uses (cert.h) */
+	crt_expiry_x509(x, now, &e);
 	fmt_days(min_remaining, m, sizeof(m));
 	if (to_start > 0) {
 		char s[64];
 		fmt_days(to_start, s, sizeof(s));
 		rot_result_set(r, ROT_FAIL, "the new certificate is not valid yet: it starts in %s", s);
-	} else if (left <= 0) {
-		rot_result_set(r, ROT_FAIL, "the new certificate EXPIRED %s ago", d);
+	} else if (e.expired) {
+		rot_result_set(r, ROT_FAIL, "the new certificate EXPIRED %s ago", e.amount);
 	} else if (left < min_remaining) {
 		rot_result_set(r, ROT_FAIL, "the new certificate expires in %s, less than the "
-		    "required %s (min_remaining)", d, m);
+		    "required %s (min_remaining)", e.amount, m);
 	} else {
-		rot_result_set(r, ROT_PASS, "valid for %s more (at least %s required)", d, m);
+		rot_result_set(r, ROT_PASS, "valid for %s more (at least %s required)", e.amount, m);
 	}
 }
 
@@ -108,16 +108,18 @@ void
 rot_chk_old_validity(const X509 *x, time_t now, long long min_remaining, struct rot_result *r)
 {
 	long long left = seconds_until(X509_get0_notAfter(x), now);
-	char d[64];
+	struct crt_expiry e;
 
-	fmt_days(left, d, sizeof(d));
-	if (left <= 0)
+	crt_expiry_x509(x, now, &e);
+	if (e.expired)
 		rot_result_set(r, ROT_WARN, "THE OLD CERTIFICATE EXPIRED %s AGO: services "
-		    "presenting it are already failing TLS, and upgrades that validate it fail", d);
+		    "presenting it are already failing TLS, and upgrades that validate it fail",
+		    e.amount);
 	else if (left < min_remaining)
-		rot_result_set(r, ROT_WARN, "THE OLD CERTIFICATE EXPIRES IN %s: rotate before then", d);
+		rot_result_set(r, ROT_WARN, "THE OLD CERTIFICATE EXPIRES IN %s: rotate before then",
+		    e.amount);
 	else
-		rot_result_set(r, ROT_PASS, "the old certificate is valid for %s more", d);
+		rot_result_set(r, ROT_PASS, "the old certificate is valid for %s more", e.amount);
 }
 
 void
