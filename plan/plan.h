@@ -17,10 +17,13 @@
  *
  *  3. plan_render_text() / plan_render_json() (render.c).
  *
- * RESOLUTION.  Each ref's identity is compared with every known certificate
- * (old, new, the token neighbours, protected sources): sha1:/sha256:/name:
- * identities with crt_ident_matches, source identities by loading the
- * source and comparing certificates (crt_cert_same).  The ref then denotes
+ * RESOLUTION.  Each ref's identity is matched against the known
+ * certificates (old, new, the token neighbours, protected sources):
+ * sha1:/sha256:/name: identities with crt_ident_matches, source identities
+ * by loading the source and comparing certificates (crt_cert_same).  The
+ * known certificates are indexed by SHA-256, SHA-1 and a normalised name key
+ * (internal.h), so only the candidates sharing the identity's key are
+ * compared.  The ref then denotes
  *   old        it matches the old certificate (even if it also matches
  *              others: it must move; `ambiguous` is set and a note says so -
  *              e.g. a connector name that old and new share);
@@ -30,8 +33,8 @@
  *   other      it matches another known certificate;
  *   unknown    nothing known (ref.resolve warns; a source that cannot be
  *              read is unknown too, with the reason in `note`).
- * Each distinct identity text is resolved once (memoised), so the cost is
- * distinct identities x known certificates, not refs x certificates.
+ * Each distinct identity text is resolved once (memoised), with one index
+ * lookup: planning is linear in refs plus distinct certificates.
  *
  * STEPS, in SPEC 5 order; ids "NN-type-host[-service[-ref]]", NN the
  * 1-based position zero-padded to the width of the step count (>= 2):
