@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/x509.h>
 
@@ -87,9 +88,15 @@ struct src_loader {
 };
 
 /*
- * Loads the source of an identity once.  strict: a failure is returned
- * (protect entries); otherwise only environment failures are, and the
- * reason is kept for the ref's resolution.
+ * Loads the source of an identity once.  A failure is returned, prefixed
+ * with where the source is configured, with one exception when not strict
+ * (refs; protect entries are strict): a pkcs11: source that names no
+ * certificate object on a token that answered (CR_EINPUT) is kept, with the
+ * reason, for the ref's resolution - the ref denotes nothing known, a
+ * warning (ref.resolve).  A file that cannot be read or is not a
+ * certificate is bad input (SPEC 2), whatever names it: were it treated as
+ * unknown, the ref would get no step while the old certificate is still
+ * retired.
  */
 static int
 load_source(struct src_loader *sl, const char *text, int strict, struct plan_loc loc,
@@ -121,7 +128,7 @@ load_source(struct src_loader *sl, const char *text, int strict, struct plan_loc
 	/* rebuild-free: map keys point at src->text, which never moves (strings are heap) */
 	plan_map_put(&sl->map, src->text, in->nsources, NULL);
 	in->nsources++;
-	if (r != CR_OK && (strict || r == CR_EENV)) {
+	if (r != CR_OK && (strict || r != CR_EINPUT || strncasecmp(text, "pkcs11:", 7) != 0)) {
 		*err = e;
 		return located(err, loc, setting);
 	}

@@ -31,8 +31,9 @@
  *   protected  it matches a certificate listed in `protect`, or its hash /
  *              name equals a protect entry's;
  *   other      it matches another known certificate;
- *   unknown    nothing known (ref.resolve warns; a source that cannot be
- *              read is unknown too, with the reason in `note`).
+ *   unknown    nothing known (ref.resolve warns; a pkcs11: source naming
+ *              no object on its token is unknown too, with the reason in
+ *              `note`; unreadable files are refused by plan_inputs_load).
  * Each distinct identity text is resolved once (memoised), with one index
  * lookup: planning is linear in refs plus distinct certificates.
  *
@@ -106,8 +107,11 @@ enum {
  * plan_inputs_free it.  Errors name the setting: "certrotate.cfg:3:
  * rotation.old: cannot read 'old.pem': ..." with the loader's status
  * (CR_EINPUT for unreadable / malformed certificates, CR_EENV for modules,
- * tokens, endpoints).  A ref's source that cannot be read is not an error:
- * the ref resolves to unknown with the reason (protect sources are strict).
+ * tokens, endpoints).  A ref's or protect entry's source that cannot be
+ * read is an error too ("c.cfg:12: services.[0].refs.[1].cert: cannot read
+ * 'nope.pem': No such file or directory"), except a ref's pkcs11: source
+ * naming no certificate object: that ref resolves to unknown with the
+ * reason (a warning), as SPEC 5 has it for identities that match nothing.
  */
 int plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
     struct plan_inputs **out, struct cr_err *err);

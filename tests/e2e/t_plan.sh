@@ -108,7 +108,7 @@ services = ( { name = "s"; host = "h"; refs = (
   { id = "f-name-new"; type = "connector"; cert = "name:<I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US"; },
   { id = "g-other"; type = "binding"; cert = "file:fix/certs/other.pem"; },
   { id = "h-unknown"; type = "binding"; cert = "sha1:0000000000000000000000000000000000000001"; },
-  { id = "i-missing"; type = "binding"; cert = "file:fix/certs/nope.pem"; }
+  { id = "i-gone"; type = "binding"; cert = "pkcs11:token=edge;object=no-such;type=cert"; }
 ); } );
 EOF
 cr plan -c "$WORK/ids/certrotate.cfg" --format json
@@ -130,7 +130,8 @@ expect_file_eq "$WORK/ids.steps" "$WORK/ids.expected"
 expect_out_contains "h/s/f-name-new: 'name:<I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US' matches"
 expect_out_contains "h/s/g-other: denotes another certificate"
 expect_out_contains "h/s/h-unknown: 'sha1:0000000000000000000000000000000000000001' matches none"
-expect_out_contains "h/s/i-missing: cannot resolve 'file:fix/certs/nope.pem'"
+# a token object that is not there: nothing known (a warning), the planner cannot tell
+expect_out_contains "h/s/i-gone: cannot resolve 'pkcs11:token=edge;object=no-such;type=cert': no certificate matches"
 
 # ---------------------------------------------------------------- determinism
 # The same 40-host inventory written in three orders gives the same bytes.
@@ -224,6 +225,26 @@ cr plan -c "$WORK/bad/nofile.cfg"
 expect_rc 2
 expect_err_contains "bad/nofile.cfg:3: rotation.old: cannot read"
 expect_no_stdout
+
+# a ref's or protect entry's file that cannot be read or is no certificate is bad input:
+# not an unknown ref quietly left out of the plan while the old certificate is retired
+bad refnofile 2 "bad/refnofile.cfg:11: services.[0].refs.[1].cert: cannot read 'fix/certs/nope.pem': No such file or directory" <<'EOF'
+services = ( { name = "owa"; host = "mx1"; refs = (
+  { id = "a"; type = "binding"; cert = "pkcs11:token=edge;object=mail-2025;type=cert"; },
+  { id = "b"; type = "binding"; cert = "file:fix/certs/nope.pem"; } ); } );
+EOF
+printf 'not a certificate\n' >"$WORK/bad/garbage.pem"
+bad refgarbage 2 "bad/refgarbage.cfg:10: services.[0].refs.[0].cert: cannot read 'garbage.pem': not a certificate" <<'EOF'
+services = ( { name = "owa"; host = "mx1"; refs = (
+  { id = "a"; type = "binding"; cert = "garbage.pem"; } ); } );
+EOF
+bad filerefnofile 2 "bad/filerefnofile.cfg:10: services.[0].refs.[0].path: cannot read 'tls/nope.pem': No such file or directory" <<'EOF'
+services = ( { name = "nginx"; host = "mx1"; refs = (
+  { id = "tls"; type = "file"; path = "tls/nope.pem"; } ); } );
+EOF
+bad protectnofile 2 "bad/protectnofile.cfg:9: protect.[0]: cannot read 'fix/certs/nope.pem': No such file or directory" <<'EOF'
+protect = [ "file:fix/certs/nope.pem" ];
+EOF
 
 # old and new the same certificate
 sed 's/object=mail-2026;type=cert/object=mail-2025;type=cert/' "$WORK/bad/nofile.cfg" |
