@@ -279,7 +279,11 @@ struct json_object *plan_step_json(const struct plan *p, const struct plan_step 
  */
 struct json_object *plan_json(const struct plan *p);
 
-/* Writes the plan as JSON (pretty, insertion order) / as text for people. */
+/*
+ * Writes the plan as JSON (pretty, insertion order) / as text for people
+ * (one line per step; a rename that changes the name is followed by the
+ * connector's old and new <I>..<S>.. names, '^' under the changed RDNs).
+ */
 void plan_render_json(const struct plan *p, FILE *f);
 void plan_render_text(const struct plan *p, FILE *f);
 

@@ -1043,10 +1043,75 @@ test_text(void **state)
 	assert_non_null(strstr(buf, "\nrebind\n"));
 	assert_non_null(strstr(buf, "06-rebind-cas2-owa-https-ip"));
 	assert_non_null(strstr(buf, "cas2/owa/https-all at 10.0.0.5:443 SNI mail.contoso.com: sha1:"));
-	assert_non_null(strstr(buf, "mx1/exchange/frontend at 10.0.0.6:25: name -> <I>CN=Contoso Issuing CA 1, "
-	    "O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US (issuer "));
+	/* a rename shows the connector's old name and the new one, the changed RDN marked */
+	assert_non_null(strstr(buf, "mx1/exchange/frontend at 10.0.0.6:25: name old -> new "
+	    "(issuer O: 'Contoso' -> 'Contoso Ltd')\n"
+	    "      old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"
+	    "                                      ^^^^^^^^^\n"
+	    "      new <I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"
+	    "                                      ^^^^^^^^^^^^^\n"));
 	free(buf);
 	release(&f);
+}
+
+/*
+ * The old name of a rename is the connector's: its name: identity as
+ * written (in the Windows rendering), else the old certificate's; once the
+ * connector is on the new name, the old certificate's.  A removed RDN is
+ * marked on the old line only.
+ */
+static void
+test_text_rename_names(void **state)
+{
+	static const char text[] = ROT("")
+	    "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\"; refs = (\n"
+	    "  { id = \"by-name\"; type = \"connector\"; cert = \"name:<I>cn=contoso issuing ca 1,o=contoso,c=us"
+	    "<S>cn=mail.contoso.com,o=contoso,c=us\"; },\n"
+	    "  { id = \"by-sha1\"; type = \"connector\"; cert = \"sha1:@OLD1@\"; },\n"
+	    "  { id = \"done\"; type = \"connector\"; cert = \"name:<I>CN=Contoso Issuing CA 1, O=Contoso Ltd, "
+	    "C=US<S>CN=mail.contoso.com, O=Contoso, C=US\"; }\n"
+	    "); } );\n";
+	struct tc_spec leaf = { "/C=US/O=Contoso/CN=mail.contoso.com", "DNS:mail.contoso.com",
+	    "serverAuth", -DAY, 365 * DAY, NULL, 0, 0 };
+	struct tc_spec ca = { "/C=US/CN=Contoso Issuing CA 1", NULL, NULL, -DAY, 1000 * DAY, NULL, 0, 1 };
+	struct fixture f;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	X509 *ca_x, *new_x;
+
+	(void)state;
+	build(&f, text, P.old, "file:old.pem", P.new, 0, -1);
+	m = open_memstream(&buf, &len);
+	plan_render_text(f.plan, m);
+	fclose(m);
+	assert_non_null(strstr(buf, "h/s/by-name: name old -> new (issuer O: 'Contoso' -> 'Contoso Ltd')\n"
+	    "      old <I>CN=contoso issuing ca 1, O=contoso, C=us<S>CN=mail.contoso.com, O=contoso, C=us\n"));
+	assert_non_null(strstr(buf, "h/s/by-sha1: name old -> new (issuer O: 'Contoso' -> 'Contoso Ltd')\n"
+	    "      old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"));
+	assert_non_null(strstr(buf, "done  h/s/done: name old -> new (issuer O: 'Contoso' -> 'Contoso Ltd')\n"
+	    "      old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"));
+	free(buf);
+	release(&f);
+
+	/* the new issuer lost its O: marked under the old name, no mark line under the new */
+	ca_x = tc_cert(&ca, P.ca_key, P.root, P.root_key);
+	new_x = tc_cert(&leaf, P.leaf_key, ca_x, P.ca_key);
+	build(&f, text, P.old, "file:old.pem", new_x, 0, -1);
+	buf = NULL;
+	m = open_memstream(&buf, &len);
+	plan_render_text(f.plan, m);
+	fclose(m);
+	assert_non_null(strstr(buf, "h/s/by-sha1: name old -> new (issuer RDN count 3 -> 2; removed O='Contoso')\n"
+	    "      old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"
+	    "                                      ^^^^^^^^^\n"
+	    "      new <I>CN=Contoso Issuing CA 1, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"
+	    "\nrestart\n"));
+	free(buf);
+	release(&f);
+	X509_free(new_x);
+	X509_free(ca_x);
 }
 
 static void
@@ -1085,6 +1150,7 @@ main(void)
 		cmocka_unit_test(test_width),
 		cmocka_unit_test(test_deterministic_json),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_rename_names),
 		cmocka_unit_test(test_same_cert_refused),
 	};
 
