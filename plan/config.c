@@ -272,6 +272,9 @@ loc_of(struct loader *ld, const config_setting_t *s)
 
 	l.file = intern_file(ld->cfg, s ? config_setting_source_file(s) : NULL);
 	l.line = s ? (int)config_setting_source_line(s) : 0;
+	/* the top level (a missing `rotation`, an empty file) has no line: say the first */
+	if (s != NULL && l.line == 0)
+		l.line = 1;
 	return l;
 }
 
@@ -1889,6 +1892,134 @@ load_tree(struct loader *ld)
 	return finish(ld);
 }
 
+/* Line `line` of text, blanks trimmed, at most 80 bytes.  New string. */
+static char *
+line_text(const char *text, int line)
+{
+	const char *p = text, *end;
+	int l = 1;
+
+	while (p != NULL && l < line) {
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+		l++;
+	}
+	if (p == NULL)
+		return cr_xstrdup("");
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = p + strcspn(p, "\r\n");
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (end - p > 80)
+		return cr_xasprintf("%.77s...", p);
+	return cr_xstrndup(p, (size_t)(end - p));
+}
+
+/* The whole file at path, or NULL when it cannot be read.  New string. */
+static char *
+read_text(const char *path)
+{
+	unsigned char *buf = NULL;
+	size_t len;
+
+	if (cr_read_file(path, 64u << 20, &buf, &len, NULL) != CR_OK)
+		return NULL;
+	return (char *)buf;
+}
+
+/*
+ * libconfig's own error, made to name what it is about: the setting of a
+ * "duplicate setting name" or "mismatched element type in array" (found by
+ * plan_cfgdiag), the file of a "cannot open include file"; else the text of
+ * the line.  path: the configuration file, or NULL when parsing `text`.
+ */
+static int
+syntax_error(struct loader *ld, const char *path, const char *text)
+{
+	struct plan_config *cfg = ld->cfg;
+	const char *efile = config_error_file(&ld->lc), *etext = config_error_text(&ld->lc);
+	const char *f = efile ? intern_file(cfg, efile) : cfg->file;
+	int line = config_error_line(&ld->lc), is_main;
+	char *main_text, *ftext, *s = NULL;
+	struct plan_cfgdiag d;
+	int r;
+
+	if (config_error_type(&ld->lc) == CONFIG_ERR_FILE_IO)
+		return cr_err_set(ld->err, CR_EINPUT, "cannot read '%s': %s", f, etext);
+	is_main = efile == NULL || (path != NULL && strcmp(efile, path) == 0);
+	main_text = path != NULL ? read_text(path) : cr_xstrdup(text);
+	if (is_main) {
+		ftext = main_text;
+	} else {
+		/* libconfig 1.5 opens an @include as include_dir + "/" + the name written */
+		char *p = cr_xasprintf("%s/%s", cfg->dir, efile);
+
+		ftext = read_text(p);
+		free(p);
+	}
+	if (ftext == NULL) {
+		r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: %s", f, line, etext);
+		goto out;
+	}
+
+	if (strcmp(etext, "cannot open include file") == 0 &&
+	    (s = plan_include_target(ftext, line)) != NULL) {
+		/* what libconfig 1.5 opened: include_dir + "/" + the name, even when absolute */
+		char *full = strcmp(cfg->dir, ".") == 0 && s[0] != '/' ? cr_xstrdup(s) :
+		    cr_xasprintf("%s/%s", cfg->dir, s);
+		FILE *fp = fopen(full, "r");
+		int e = errno;
+
+		if (fp != NULL) {
+			fclose(fp);
+			r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: cannot open include file '%s'", f,
+			    line, s);
+		} else {
+			r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: cannot open include file '%s': "
+			    "'%s': %s%s", f, line, s, full, strerror(e), s[0] == '/' ?
+			    " (libconfig 1.5 looks an @include up in the main configuration's "
+			    "directory even when it is absolute)" : !is_main ?
+			    " (an @include is relative to the main configuration's directory, "
+			    "also in an included file)" : "");
+		}
+		free(full);
+		goto out;
+	}
+	if ((strcmp(etext, "duplicate setting name") == 0 ||
+	    strcmp(etext, "mismatched element type in array") == 0) &&
+	    plan_cfgdiag(ftext, &d)) {
+		/* an included file's paths start at the top only when it is included there */
+		if (d.path != NULL && !is_main &&
+		    (main_text == NULL || !plan_include_at_root(main_text, efile))) {
+			free(d.path);
+			d.path = NULL;
+		}
+		if (d.line == line) {
+			if (d.path != NULL)
+				r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: %s: %s", f, line, d.path, d.msg);
+			else
+				r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: %s", f, line, d.msg);
+			plan_cfgdiag_release(&d);
+			goto out;
+		}
+		plan_cfgdiag_release(&d);
+	}
+	/* say at least what the line holds */
+	s = line_text(ftext, line);
+	if (s[0] != '\0' && strcmp(etext, "syntax error") != 0)
+		r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: %s (in '%s')", f, line, etext, s);
+	else
+		r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: %s", f, line, etext);
+out:
+	free(s);
+	if (ftext != main_text)
+		free(ftext);
+	free(main_text);
+	return r;
+}
+
 static int
 load(const char *path, const char *text, const char *name, const char *dir,
     struct plan_config **out, struct cr_err *err)
@@ -1919,15 +2050,7 @@ load(const char *path, const char *text, const char *name, const char *dir,
 		ok = config_read_string(&ld.lc, text);
 	}
 	if (!ok) {
-		const char *f = config_error_file(&ld.lc) ? intern_file(cfg, config_error_file(&ld.lc)) :
-		    name;
-
-		if (config_error_type(&ld.lc) == CONFIG_ERR_FILE_IO)
-			r = cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", f,
-			    config_error_text(&ld.lc));
-		else
-			r = cr_err_set(err, CR_EINPUT, "%s:%d: %s", f, config_error_line(&ld.lc),
-			    config_error_text(&ld.lc));
+		r = syntax_error(&ld, path, text);
 		goto out;
 	}
 	if ((r = load_tree(&ld)) != CR_OK)

@@ -72,4 +72,30 @@ char *plan_name_key(const struct crt_dn *issuer, const struct crt_dn *subject);
 /* The same for a certificate's issuer and subject.  New string. */
 char *plan_cert_name_key(const X509 *x);
 
+/* ---- libconfig's errors (cfgdiag.c) ---------------------------------------- */
+
+/* The setting behind "duplicate setting name" / "mismatched element type in array". */
+struct plan_cfgdiag {
+	int line;		/* where libconfig stops: the repeated name, the odd element */
+	char *path;		/* its setting path ("hosts.[0].name", "...names.[1]"), or NULL
+				   when an @include in an enclosing group or list hides it */
+	char *name;		/* the repeated name, or NULL */
+	char *msg;		/* "duplicate setting 'name' (first at line 3)", "wrong type: ..." */
+};
+
+/*
+ * Scans libconfig text for the first name repeated within a group and the
+ * first array element of another type than the array's first, whichever
+ * comes first.  1 and *out filled (plan_cfgdiag_release it) when one is
+ * found, else 0.  A syntax error ends the scan (0).
+ */
+int plan_cfgdiag(const char *text, struct plan_cfgdiag *out);
+void plan_cfgdiag_release(struct plan_cfgdiag *d);
+
+/* 1 when text has an @include of `target` (as written) outside any group or list. */
+int plan_include_at_root(const char *text, const char *target);
+
+/* The file named by an @include directive on line `line` of text, or NULL.  New string. */
+char *plan_include_target(const char *text, int line);
+
 #endif

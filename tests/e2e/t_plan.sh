@@ -198,6 +198,16 @@ bad syntax 2 "bad/syntax.cfg:10: syntax error" <<'EOF'
 services = ( { name = "owa"; host = "mx1" }
   { name = "ews"; host = "mx1"; } );
 EOF
+bad dupsetting 2 "bad/dupsetting.cfg:10: services.[0].name: duplicate setting 'name' (first at line 9)" <<'EOF'
+services = ( { name = "owa"; host = "mx1";
+  name = "ews"; } );
+EOF
+bad mixedarray 2 "bad/mixedarray.cfg:9: services.[0].names.[1]: wrong type: expected a string like the array's first element, got an integer" <<'EOF'
+services = ( { name = "owa"; host = "mx1"; names = [ "a.com", 5 ]; } );
+EOF
+bad noinclude 2 "bad/noinclude.cfg:9: cannot open include file 'nope.cfg': '$WORK/bad/nope.cfg': No such file or directory" <<'EOF'
+@include "nope.cfg"
+EOF
 bad dangling 2 "bad/dangling.cfg:9: services.[0].host: no host named 'mx2' (did you mean 'mx1'?)" <<'EOF'
 services = ( { name = "owa"; host = "mx2"; } );
 EOF

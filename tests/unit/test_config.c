@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "../../plan/config.h"
@@ -131,11 +132,9 @@ expect_error(const char *text, const char *marker, const char *setting, const ch
 	assert_int_equal(r, CR_EINPUT);
 	assert_int_equal(err.status, 2);
 	assert_null(cfg);
-	if (marker != NULL)
-		snprintf(prefix, sizeof(prefix), "certrotate.cfg:%d: %s: ", line_of(text, marker),
-		    setting);
-	else
-		snprintf(prefix, sizeof(prefix), "certrotate.cfg: %s: ", setting);
+	/* no marker: the error is about the top level, reported at line 1 */
+	snprintf(prefix, sizeof(prefix), "certrotate.cfg:%d: %s: ", marker ? line_of(text, marker) : 1,
+	    setting);
 	if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
 		fail_msg("message '%s' does not start with '%s'", err.msg, prefix);
 	if (strstr(err.msg, gist) == NULL)
@@ -275,10 +274,28 @@ test_syntax_error(void **state)
 	assert_null(cfg);
 	assert_string_equal(err.msg, "certrotate.cfg:9: syntax error");
 
+	/* libconfig's own errors name the setting: a repeated name, an array of two types */
 	cr_err_clear(&err);
 	assert_int_equal(plan_config_parse(HEAD "hosts = ( { name = \"a\"; name = \"b\"; } );\n",
 	    "certrotate.cfg", ".", &cfg, &err), CR_EINPUT);
-	assert_string_equal(err.msg, "certrotate.cfg:7: duplicate setting name");
+	assert_string_equal(err.msg, "certrotate.cfg:7: hosts.[0].name: duplicate setting 'name' "
+	    "(first at line 7)");
+	cr_err_clear(&err);
+	assert_int_equal(plan_config_parse("rotation = {\n  name = \"r1\";\n  /* name = \"x\"; */\n"
+	    "  old = \"a.pem\"; # name = \"y\";\n  name = \"r2\";\n};\n",
+	    "certrotate.cfg", ".", &cfg, &err), CR_EINPUT);
+	assert_string_equal(err.msg, "certrotate.cfg:5: rotation.name: duplicate setting 'name' "
+	    "(first at line 2)");
+	cr_err_clear(&err);
+	assert_int_equal(plan_config_parse(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\";\n"
+	    "  names = [ \"a.com\",\n    5 ]; } );\n",
+	    "certrotate.cfg", ".", &cfg, &err), CR_EINPUT);
+	assert_string_equal(err.msg, "certrotate.cfg:10: services.[0].names.[1]: wrong type: expected "
+	    "a string like the array's first element, got an integer (an array [ ... ] holds one "
+	    "type; a list ( ... ) may mix)");
+	/* the same name in two groups is fine; in a list's groups too */
+	plan_config_free(parse_ok(HEAD "hosts = ( { name = \"a\"; }, { name = \"b\"; } );\n"));
 }
 
 static void
@@ -293,6 +310,100 @@ test_unreadable_file(void **state)
 	assert_null(cfg);
 	assert_string_equal(err.msg, "cannot read '/nonexistent/certrotate.cfg': "
 	    "No such file or directory");
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The message of loading `path`, which must fail with CR_EINPUT. */
+static char *
+load_error(const char *path)
+{
+	struct plan_config *cfg = NULL;
+	struct cr_err err;
+
+	cr_err_clear(&err);
+	assert_int_equal(plan_config_load(path, &cfg, &err), CR_EINPUT);
+	assert_null(cfg);
+	return cr_xstrdup(err.msg);
+}
+
+/*
+ * @include (libconfig 1.5): an included file is looked up in the main
+ * configuration's directory, also from an included file; a missing one is
+ * named; a repeated setting in an included file is named with its path only
+ * when the file is included at the top level.
+ */
+static void
+test_includes(const char *dir, const char *path)
+{
+	char sub[96], a[128], b[128], want[512], *msg;
+
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(a, sizeof(a), "%s/a.cfg", sub);
+	snprintf(b, sizeof(b), "%s/b.cfg", dir);
+
+	/* nested: sub/a.cfg includes "b.cfg", found beside the main file */
+	write_file(a, "@include \"b.cfg\"\n");
+	write_file(b, "hosts = ( { name = \"h\"; } );\n");
+	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
+	{
+		struct plan_config *cfg = NULL;
+		struct cr_err err;
+
+		cr_err_clear(&err);
+		if (plan_config_load(path, &cfg, &err) != CR_OK)
+			fail_msg("nested include: %s", err.msg);
+		assert_int_equal(cfg->nhosts, 1);
+		plan_config_free(cfg);
+	}
+
+	/* a missing include is named, with where it was looked for */
+	write_file(path, HEAD "@include \"nope.cfg\"\n");
+	msg = load_error(path);
+	snprintf(want, sizeof(want), "%s:7: cannot open include file 'nope.cfg': '%s/nope.cfg': "
+	    "No such file or directory", path, dir);
+	assert_string_equal(msg, want);
+	free(msg);
+	write_file(a, "@include \"nope.cfg\"\n");
+	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
+	msg = load_error(path);
+	snprintf(want, sizeof(want), "%s:1: cannot open include file 'nope.cfg': '%s/nope.cfg': "
+	    "No such file or directory (an @include is relative to the main configuration's "
+	    "directory, also in an included file)", a, dir);
+	assert_string_equal(msg, want);
+	free(msg);
+	write_file(path, HEAD "@include \"/etc/passwd-nonexistent.cfg\"\n");
+	msg = load_error(path);
+	assert_non_null(strstr(msg, ":7: cannot open include file '/etc/passwd-nonexistent.cfg': '"));
+	assert_non_null(strstr(msg, "even when it is absolute"));
+	free(msg);
+
+	/* a repeated name in an included file: its path when included at the top */
+	write_file(a, "hosts = (\n  { name = \"a\"; },\n  { name = \"b\";\n    name = \"c\"; } );\n");
+	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
+	msg = load_error(path);
+	snprintf(want, sizeof(want), "%s:4: hosts.[1].name: duplicate setting 'name' (first at line 3)", a);
+	assert_string_equal(msg, want);
+	free(msg);
+	write_file(a, "name = \"a\";\nname = \"b\";\n");
+	write_file(path, "rotation = {\n  @include \"sub/a.cfg\"\n};\n");
+	msg = load_error(path);
+	snprintf(want, sizeof(want), "%s:2: duplicate setting 'name' (first at line 1)", a);
+	assert_string_equal(msg, want);
+	free(msg);
+
+	unlink(a);
+	unlink(b);
+	rmdir(sub);
 }
 
 static void
@@ -344,6 +455,7 @@ test_load_file(void **state)
 		assert_non_null(strstr(err.msg, want));
 		unlink(inc);
 	}
+	test_includes(dir, path);
 	unlink(path);
 	rmdir(dir);
 }
@@ -413,7 +525,9 @@ test_missing_required(void **state)
 	(void)state;
 	expect_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n  new = \"b.pem\";\n};\n",
 	    "rotation = {", "rotation.key", "missing (required)");
-	expect_error("hosts = ();\n", NULL, "rotation", "missing (required)");
+	/* the top level has no line of its own: errors about it name the first */
+	expect_error("hosts = ();\n", "hosts", "rotation", "missing (required)");
+	expect_error("", NULL, "rotation", "missing (required)");
 	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
 	    "services = ( { name = \"s\";\n  refs = ( { id = \"r\"; type = \"binding\"; cert = \"a.pem\"; } ); } );\n",
 	    "{ name = \"s\"", "services.[0].host", "missing (required)");
