@@ -266,6 +266,17 @@ bad protectnofile 2 "bad/protectnofile.cfg:9: protect.[0]: cannot read 'fix/cert
 protect = [ "file:fix/certs/nope.pem" ];
 EOF
 
+# a pin_source is file:PATH, and a message about it never shows the value (it may be a PIN)
+sed 's|pin_source = "file:fix/edge.pin"|pin_source = "246810"|' "$WORK/bad/nofile.cfg" >"$WORK/bad/pin.cfg"
+cr plan -c "$WORK/bad/pin.cfg"
+expect_rc 2
+expect_err_contains "bad/pin.cfg:7: tokens.[0].pin_source: must be file:PATH, a file holding the PIN"
+expect_err_not_contains "246810"
+expect_no_stdout
+cr check --no-probe -c "$WORK/bad/pin.cfg"
+expect_rc 2
+expect_err_not_contains "246810"
+
 # old and new the same certificate
 sed 's/object=mail-2026;type=cert/object=mail-2025;type=cert/' "$WORK/bad/nofile.cfg" |
 	sed 's|file:fix/certs/no-such.pem|file:fix/certs/old.pem|' >"$WORK/bad/same.cfg"

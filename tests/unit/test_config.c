@@ -61,7 +61,7 @@ static const char valid[] =
 	"  { name = \"adfs1\"; }\n"
 	");\n"
 	"services = (\n"
-	"  { name = \"wap\"; host = \"wap1\"; kind = \"wap\"; depends = [ \"adfs\", \"adfs\" ];\n"
+	"  { name = \"wap\"; host = \"wap1\"; kind = \"wap\"; depends = [ \"adfs\" ];\n"
 	"    run_rebind = [ \"ssh\", \"{host}\", \"Set-Rule\", \"{ref}\", \"{new.sha1}\" ];\n"
 	"    refs = ( { id = \"rule-b\"; type = \"binding\"; cert = \"name:<I>CN=CA<S>CN=mail\"; },\n"
 	"             { id = \"rule-a\"; type = \"binding\"; cert = \"sha1:00112233445566778899aabbccddeeff00112233\"; } );\n"
@@ -196,7 +196,7 @@ test_valid_full(void **state)
 	assert_int_equal(plan_config_service(cfg, "wap"), 2);
 	assert_string_equal(cfg->hosts[wap->host].name, "wap1");
 	assert_string_equal(adfs->account, "CONTOSO\\svc-adfs");
-	/* depends deduplicated and resolved; dependency rank puts adfs first */
+	/* depends resolved; dependency rank puts adfs first */
 	assert_int_equal(wap->ndepends, 1);
 	assert_int_equal(wap->dep[0], 0);
 	assert_true(adfs->rank < wap->rank);
@@ -398,6 +398,14 @@ test_includes(const char *dir, const char *path)
 	write_file(path, "rotation = {\n  @include \"sub/a.cfg\"\n};\n");
 	msg = load_error(path);
 	snprintf(want, sizeof(want), "%s:2: duplicate setting 'name' (first at line 1)", a);
+	assert_string_equal(msg, want);
+	free(msg);
+
+	/* repeated across files: libconfig's line, with the setting named */
+	write_file(a, "\nrotation = { name = \"again\"; };\n");
+	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
+	msg = load_error(path);
+	snprintf(want, sizeof(want), "%s:2: duplicate setting name (at setting 'rotation')", a);
 	assert_string_equal(msg, want);
 	free(msg);
 
@@ -676,9 +684,112 @@ test_bad_import_to_and_tokens(void **state)
 	    "  key = \"k.pem\";\n  import_to = \"pkcs11:token=edge;object=x\";\n};\n",
 	    "import_to", "rotation.import_to", "names an object");
 	expect_error(HEAD "tokens = ( { uri = \"pkcs11:token=edge\"; pin_source = \"env:PIN\"; } );\n",
-	    "tokens", "tokens.[0].pin_source", "expected file:PATH");
+	    "tokens", "tokens.[0].pin_source", "must be file:PATH");
 	expect_error(HEAD "tokens = ( { module = \"x.so\"; } );\n", "tokens",
 	    "tokens.[0].uri", "missing (required)");
+}
+
+/* A message about a pin_source or pin-/pass-source must never show its value. */
+static void
+expect_secret_error(const char *text, const char *marker, const char *setting, const char *gist,
+    const char *secret)
+{
+	struct plan_config *cfg = NULL;
+	struct cr_err err;
+
+	expect_error(text, marker, setting, gist);
+	cr_err_clear(&err);
+	assert_int_equal(plan_config_parse(text, "certrotate.cfg", ".", &cfg, &err), CR_EINPUT);
+	if (strstr(err.msg, secret) != NULL)
+		fail_msg("message '%s' shows the value '%s'", err.msg, secret);
+}
+
+static void
+test_pin_sources(void **state)
+{
+	(void)state;
+	/* SPEC 4, 9: file:PATH only; a bare value may be a PIN pasted by mistake */
+	expect_secret_error(HEAD "tokens = ( { uri = \"pkcs11:token=edge\";\n  pin_source = \"1234\"; } );\n",
+	    "pin_source", "tokens.[0].pin_source", "must be file:PATH, a file holding the PIN", "1234");
+	expect_secret_error(HEAD "tokens = ( { uri = \"pkcs11:token=edge\"; pin_source = \"edge.pin\"; } );\n",
+	    "tokens", "tokens.[0].pin_source", "the value is not shown", "edge.pin");
+	expect_secret_error(HEAD "tokens = ( { uri = \"pkcs11:token=edge\"; pin_source = \"file:\"; } );\n",
+	    "tokens", "tokens.[0].pin_source", "must be file:PATH", "file:\"");
+	/* the same for a URI's pin-source and a PKCS#12's pass-source, wherever a source goes */
+	expect_secret_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n  new = \"b.pem\";\n"
+	    "  key = \"pkcs11:token=edge;object=k;type=private?pin-source=987654\";\n};\n",
+	    "key =", "rotation.key", "pin-source must be file:PATH", "987654");
+	expect_secret_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n"
+	    "  new = \"b.p12?pass-source=s3cret\";\n  key = \"k.pem\";\n};\n",
+	    "new =", "rotation.new", "pass-source must be file:PATH, a file holding the password", "s3cret");
+	expect_secret_error(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"b\"; host = \"h\"; refs = (\n"
+	    "  { id = \"r\"; type = \"binding\"; cert = \"pkcs11:token=edge;object=o?pin-source=%31%32;bogus=1\"; } ); } );\n",
+	    "bogus", "services.[0].refs.[0].cert", "pin-source must be file:PATH", "%31%32");
+	expect_secret_error(HEAD "tokens = ( { uri = \"pkcs11:token=edge?pin-source=4321\"; } );\n",
+	    "tokens", "tokens.[0].uri", "pin-source must be file:PATH", "4321");
+	expect_secret_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n  new = \"b.pem\";\n"
+	    "  key = \"k.pem\";\n  import_to = \"pkcs11:token=edge?pin-source=4321\";\n};\n",
+	    "import_to", "rotation.import_to", "pin-source must be file:PATH", "4321");
+	/* file:PATH is fine, in both places */
+	plan_config_free(parse_ok(HEAD "tokens = ( { uri = \"pkcs11:token=edge?pin-source=file:e.pin\";\n"
+	    "  pin_source = \"file:/etc/edge.pin\"; } );\n"));
+}
+
+static void
+test_duplicate_tokens(void **state)
+{
+	static const char ok[] = HEAD "tokens = (\n"
+	    "  { uri = \"pkcs11:token=edge\"; },\n"
+	    "  { uri = \"pkcs11:token=edge;serial=0001\"; },\n"	/* more specific: another entry */
+	    "  { uri = \"pkcs11:token=core\"; }\n);\n";
+
+	(void)state;
+	plan_config_free(parse_ok(ok));
+	expect_error(HEAD "tokens = (\n  { uri = \"pkcs11:token=edge\"; module = \"a.so\"; },\n"
+	    "  { uri = \"pkcs11:token=core\"; },\n"
+	    "  { module = \"b.so\";\n    uri = \"pkcs11:token=edge\"; }\n);\n",
+	    "uri = \"pkcs11:token=edge\"; }", "tokens.[2].uri",
+	    "duplicate token 'pkcs11:token=edge' (first at line 8, tokens.[0])");
+	/* the same token however written */
+	expect_error(HEAD "tokens = (\n  { uri = \"pkcs11:serial=0001;token=edge\"; },\n"
+	    "  { uri = \"pkcs11:token=%65dge;serial=0001\"; }\n);\n",
+	    "%65dge", "tokens.[1].uri", "duplicate token");
+}
+
+static void
+test_duplicate_depends(void **state)
+{
+	(void)state;
+	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = (\n  { name = \"adfs\"; host = \"h\"; },\n  { name = \"sql\"; host = \"h\"; },\n"
+	    "  { name = \"wap\"; host = \"h\"; depends = [ \"adfs\", \"sql\",\n    \"adfs\" ]; }\n);\n",
+	    "\"adfs\" ]", "services.[2].depends.[2]", "duplicate service 'adfs' (already depends.[0])");
+}
+
+static void
+test_duplicate_protect(void **state)
+{
+	struct plan_config *cfg;
+
+	(void)state;
+	cfg = parse_ok(HEAD "protect = [\n"
+	    "  \"sha1:00112233445566778899AABBCCDDEEFF00112233\",\n"
+	    "  \"name:<I>CN=CA<S>CN=default\",\n"
+	    "  \"file:default.pem\",\n"
+	    "  \"sha1:00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 00 11 22 33\",\n"
+	    "  \"name:<I>cn=ca<S>cn=DEFAULT\",\n"
+	    "  \"file:default.pem\",\n"
+	    "  \"sha256:00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF\",\n"
+	    "  \"name:<I>CN=CA<S>CN=other\"\n];\n");
+	/* a warning each (a duplicate protects nothing more), not an error */
+	assert_int_equal(cfg->nprotect, 8);
+	assert_int_equal(cfg->nwarnings, 3);
+	assert_string_equal(cfg->warnings[0].msg, "certrotate.cfg:11: protect.[3]: names the same "
+	    "certificate as protect.[0] (line 8): listed twice - was another certificate meant?");
+	assert_non_null(strstr(cfg->warnings[1].msg, "protect.[4]: names the same certificate as protect.[1]"));
+	assert_non_null(strstr(cfg->warnings[2].msg, "protect.[5]: names the same certificate as protect.[2]"));
+	plan_config_free(cfg);
 }
 
 /* ---- hooks and placeholders ---------------------------------------------------- */
@@ -778,6 +889,21 @@ test_bad_accepts(void **state)
 	    "keys", "hosts.[0].accepts.keys", "did you mean 'key'?");
 	expect_error(HEAD "hosts = ( { name = \"h\"; accepts = { signature = []; }; } );\n",
 	    "signature", "hosts.[0].accepts.signature", "empty list");
+	/* an OID must be one of a signature algorithm OpenSSL knows, as OpenSSL writes it */
+	expect_error(HEAD "hosts = ( { name = \"h\"; accepts = {\n  signature = [ \"1.2.3\" ]; }; } );\n",
+	    "1.2.3", "hosts.[0].accepts.signature.[0]", "'1.2.3' is not the OID of a signature algorithm");
+	expect_error(HEAD "hosts = ( { name = \"h\"; accepts = {\n  signature = [ \"2.5.4.3\" ]; }; } );\n",
+	    "2.5.4.3", "hosts.[0].accepts.signature.[0]", "is not the OID of a signature algorithm");
+	expect_error(HEAD "hosts = ( { name = \"h\"; accepts = {\n  signature = [ \"commonName\" ]; }; } );\n",
+	    "commonName", "hosts.[0].accepts.signature.[0]", "is not a signature algorithm");
+	expect_error(HEAD "hosts = ( { name = \"h\"; accepts = {\n"
+	    "  signature = [ \"1.2.840.113549.1.1.011\" ]; }; } );\n",
+	    "011", "hosts.[0].accepts.signature.[0]", "write the OID as 1.2.840.113549.1.1.11");
+	/* short and long names in any case, OIDs; SHA-3 ECDSA that OpenSSL 3.0 names but does not pair */
+	plan_config_free(parse_ok(HEAD "hosts = ( { name = \"h\"; accepts = { signature = [\n"
+	    "  \"RSA-SHA256\", \"sha256WITHrsaencryption\", \"1.2.840.113549.1.1.11\", \"ED25519\",\n"
+	    "  \"1.3.101.112\", \"rsassaPss\", \"ecdsa-with-SHA384\", \"ecdsa_with_SHA3-256\",\n"
+	    "  \"2.16.840.1.101.3.4.3.10\", \"dsa_with_SHA256\" ]; }; } );\n"));
 }
 
 static void
@@ -845,6 +971,10 @@ main(void)
 		cmocka_unit_test(test_bad_identity),
 		cmocka_unit_test(test_bad_source),
 		cmocka_unit_test(test_bad_import_to_and_tokens),
+		cmocka_unit_test(test_pin_sources),
+		cmocka_unit_test(test_duplicate_tokens),
+		cmocka_unit_test(test_duplicate_depends),
+		cmocka_unit_test(test_duplicate_protect),
 		cmocka_unit_test(test_unknown_placeholder),
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_bad_duration),
