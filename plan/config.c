@@ -158,12 +158,16 @@ check_placeholders(const char *arg, enum plan_step_type t)
 		st = placeholder_status(p + 1, (size_t)(q - p - 1), t);
 		if (st != 0) {
 			avail = available_list(t);
+			/* "an import hook", "a restart hook" */
+			const char *a = strchr("aeiou", plan_step_type_name(t)[0]) ? "an" : "a";
+
 			if (st == 1)
-				msg = cr_xasprintf("unknown placeholder '%.*s' (known in a %s hook: %s; "
-				    "'{{' is a literal '{')", (int)(q - p + 1), p, plan_step_type_name(t), avail);
+				msg = cr_xasprintf("unknown placeholder '%.*s' (known in %s %s hook: %s; "
+				    "'{{' is a literal '{')", (int)(q - p + 1), p, a, plan_step_type_name(t),
+				    avail);
 			else
-				msg = cr_xasprintf("placeholder '%.*s' is not available in a %s hook "
-				    "(available: %s)", (int)(q - p + 1), p, plan_step_type_name(t), avail);
+				msg = cr_xasprintf("placeholder '%.*s' is not available in %s %s hook "
+				    "(available: %s)", (int)(q - p + 1), p, a, plan_step_type_name(t), avail);
 			free(avail);
 			return msg;
 		}

@@ -811,6 +811,28 @@ test_unknown_placeholder(void **state)
 	    "  { id = \"r\"; type = \"binding\"; cert = \"a.pem\";\n"
 	    "    undo = [ \"x\", \"{old.thumbprint}\" ]; } ); } );\n",
 	    "undo", "services.[0].refs.[0].undo.[1]", "unknown placeholder '{old.thumbprint}'");
+	/* "an import hook"; what each hook has available */
+	expect_error(HEAD "hosts = ( { name = \"h\";\n"
+	    "  run_import = [ \"ssh\", \"{host}\", \"import\", \"{service}\" ]; } );\n",
+	    "run_import", "hosts.[0].run_import.[3]", "placeholder '{service}' is not available in an "
+	    "import hook (available: {new.*}, {old.*}, {host})");
+	expect_error(HEAD "hosts = ( { name = \"h\";\n"
+	    "  undo_import = [ \"{hots}\" ]; } );\n",
+	    "undo_import", "hosts.[0].undo_import.[0]", "unknown placeholder '{hots}' (known in an "
+	    "import hook: {new.*}, {old.*}, {host};");
+	expect_error(HEAD "hosts = ( { name = \"h\";\n"
+	    "  run_grant = [ \"{ref}\" ]; } );\n",
+	    "run_grant", "hosts.[0].run_grant.[0]", "not available in a grant hook (available: "
+	    "{new.*}, {old.*}, {host}, {account})");
+	expect_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n  new = \"b.pem\";\n"
+	    "  key = \"k.pem\";\n  run_retire = [ \"rm\", \"{host}\" ];\n};\n",
+	    "run_retire", "rotation.run_retire.[1]", "not available in a retire hook (available: "
+	    "{new.*}, {old.*})");
+	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\";\n"
+	    "  run_restart = [ \"{endpoint}\" ]; } );\n",
+	    "run_restart", "services.[0].run_restart.[0]", "not available in a restart hook "
+	    "(available: {new.*}, {old.*}, {host}, {service}, {account})");
 	expect_error(HEAD "hosts = ( { name = \"h\"; run_grant = [ \"x\", \"--sha={new.sha1\" ]; } );\n",
 	    "run_grant", "hosts.[0].run_grant.[1]", "unterminated placeholder");
 	expect_error(HEAD "hosts = ( { name = \"h\"; run_grant = [ ]; } );\n",
