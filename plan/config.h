@@ -5,7 +5,8 @@
  * plan_config_load() either returns a complete, consistent model or fails
  * with CR_EINPUT and ONE message naming the file, the line and the setting:
  *
- *   certrotate.cfg:14: services.[1].refs.[0].cert: sha1: needs 40 hex digits, got 38
+ *   certrotate.cfg:14: services.[1].refs.[0].cert: bad identity 'sha1:5A1B...1B2C':
+ *       sha1: needs 40 hex digits, got 38
  *
  * Setting paths use libconfig's own lookup notation (`hosts.[0].accepts.key.[2]`),
  * so `config_lookup()` and a person counting entries from 0 find the same
