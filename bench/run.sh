@@ -1,18 +1,23 @@
 #!/bin/sh
 # bench/run.sh - `make bench`: how long `certrotate plan` and `check --no-probe` take on a large
-# inventory (default 2,000 hosts, 4,000 services, 20,000 refs).
+# inventory (default 2,000 hosts, 4,000 services, 20,000 refs), and `plan` on an inventory
+# naming many distinct certificates (default 5,000 certificate files, each read by a file ref
+# and named by a connector <I>..<S>.. and a sha1: binding: 15,000 refs).
 #
-#   BUILD=build sh bench/run.sh [HOSTS [REFS]]
+#   BUILD=build [DISTINCT=N] sh bench/run.sh [HOSTS [REFS]]
 #
-# Certificates are made here with openssl (files, no token), so the figure is
-# the planner's and the configuration loader's, not a token's.  Prints one
-# line per format with the wall-clock time of the best of three runs.
+# Certificates are made here with openssl (files, no token) and, for the
+# distinct case, by bench/gencerts.c (compiled here: one process, one key pair),
+# so the figure is the planner's and the configuration loader's, not a token's.
+# Prints one line per format with the wall-clock time of the best of three
+# runs.  DISTINCT=0 skips the distinct case.
 set -eu
 
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${CERTROTATE:-$SRCDIR/${BUILD:-build}/certrotate}
 HOSTS=${1:-2000}
 REFS=${2:-20000}
+DISTINCT=${DISTINCT:-5000}
 [ -x "$BIN" ] || { echo "bench: '$BIN' not built" >&2; exit 2; }
 
 D=$(mktemp -d "${TMPDIR:-/tmp}/certrotate-bench.XXXXXX")
@@ -59,4 +64,29 @@ for fmt in json text; do
 	done
 	printf 'bench: check --no-probe --format %-4s %d.%03d s (best of 3; %s bytes)\n' "$fmt" \
 	    $((best / 1000)) $((best % 1000)) "$(wc -c <"check.$fmt")"
+done
+
+# many distinct certificates: every identity resolves against every known certificate
+# unless the known certificates are indexed
+[ "$DISTINCT" -gt 0 ] || exit 0
+t0=$(now_ms)
+${CC:-cc} -O2 -o gencerts "$SRCDIR/bench/gencerts.c" $(pkg-config --cflags --libs libcrypto)
+mkdir certs
+./gencerts "$DISTINCT" certs >certs.list
+sh "$SRCDIR/bench/gen_distinct.sh" certs.list certs old.pem new.pem >distinct.cfg
+t1=$(now_ms)
+t=$((t1 - t0))
+printf 'bench: distinct: %s certificates, %s refs (setup %d.%03d s)\n' "$DISTINCT" \
+    "$(grep -c ' id = ' distinct.cfg)" $((t / 1000)) $((t % 1000))
+for fmt in json text; do
+	best=""
+	for i in 1 2 3; do
+		t0=$(now_ms)
+		"$BIN" plan -c distinct.cfg --format "$fmt" >"distinct.$fmt"
+		t1=$(now_ms)
+		t=$((t1 - t0))
+		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+	done
+	printf 'bench: distinct: plan --format %-4s %d.%03d s (best of 3; %s bytes)\n' "$fmt" \
+	    $((best / 1000)) $((best % 1000)) "$(wc -c <"distinct.$fmt")"
 done

@@ -18,12 +18,15 @@
 #include <string.h>
 
 #include <libconfig.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 
 #include "config.h"
 #include "internal.h"
 #include "map.h"
 #include "../common/util.h"
+#include "../cert/dn.h"
 #include "../cert/keyalg.h"
 #include "../cert/tls.h"
 #include "../pkcs11/p11.h"
@@ -155,12 +158,16 @@ check_placeholders(const char *arg, enum plan_step_type t)
 		st = placeholder_status(p + 1, (size_t)(q - p - 1), t);
 		if (st != 0) {
 			avail = available_list(t);
+			/* "an import hook", "a restart hook" */
+			const char *a = strchr("aeiou", plan_step_type_name(t)[0]) ? "an" : "a";
+
 			if (st == 1)
-				msg = cr_xasprintf("unknown placeholder '%.*s' (known in a %s hook: %s; "
-				    "'{{' is a literal '{')", (int)(q - p + 1), p, plan_step_type_name(t), avail);
+				msg = cr_xasprintf("unknown placeholder '%.*s' (known in %s %s hook: %s; "
+				    "'{{' is a literal '{')", (int)(q - p + 1), p, a, plan_step_type_name(t),
+				    avail);
 			else
-				msg = cr_xasprintf("placeholder '%.*s' is not available in a %s hook "
-				    "(available: %s)", (int)(q - p + 1), p, plan_step_type_name(t), avail);
+				msg = cr_xasprintf("placeholder '%.*s' is not available in %s %s hook "
+				    "(available: %s)", (int)(q - p + 1), p, a, plan_step_type_name(t), avail);
 			free(avail);
 			return msg;
 		}
@@ -272,6 +279,9 @@ loc_of(struct loader *ld, const config_setting_t *s)
 
 	l.file = intern_file(ld->cfg, s ? config_setting_source_file(s) : NULL);
 	l.line = s ? (int)config_setting_source_line(s) : 0;
+	/* the top level (a missing `rotation`, an empty file) has no line: say the first */
+	if (s != NULL && l.line == 0)
+		l.line = 1;
 	return l;
 }
 
@@ -740,14 +750,79 @@ has_prefix(const char *s, const char *prefix)
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/*
+ * The percent-decoded value of attribute `attr` in the query of a source
+ * (after its first '?', attributes separated by '&'), or NULL.  New string.
+ */
+static char *
+query_attr(const char *text, const char *attr)
+{
+	const char *q = strchr(text, '?');
+	size_t alen = strlen(attr);
+
+	while (q != NULL) {
+		const char *a = q + 1, *end = a + strcspn(a, "&");
+
+		if ((size_t)(end - a) > alen && strncmp(a, attr, alen) == 0 && a[alen] == '=') {
+			struct cr_buf b = CR_BUF_INIT;
+
+			for (a += alen + 1; a < end; a++) {
+				if (*a == '%' && end - a > 2 && isxdigit((unsigned char)a[1]) &&
+				    isxdigit((unsigned char)a[2])) {
+					char hex[3] = { a[1], a[2], 0 };
+
+					cr_buf_addc(&b, (char)strtol(hex, NULL, 16));
+					a += 2;
+				} else {
+					cr_buf_addc(&b, *a);
+				}
+			}
+			return cr_buf_detach(&b);
+		}
+		q = *end == '&' ? end : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * A source's pin-source (pkcs11:) and pass-source (PKCS#12 files) must be
+ * file:PATH (SPEC 3.1, 9).  Anything else may be the PIN or password itself,
+ * pasted by mistake: the message never shows it, and this runs before any
+ * other check of the source can echo the text.
+ */
+static int
+check_secret_attrs(struct loader *ld, const config_setting_t *s, const char *path, const char *v)
+{
+	static const struct {
+		const char *attr, *what;
+	} attrs[] = { { "pin-source", "PIN" }, { "pass-source", "password" } };
+	size_t i;
+
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		char *val = query_attr(v, attrs[i].attr);
+		int bad = val != NULL && (!has_prefix(val, "file:") || val[5] == '\0');
+
+		if (val != NULL)
+			OPENSSL_cleanse(val, strlen(val));
+		free(val);
+		if (bad)
+			return fail(ld, s, path, "%s must be file:PATH, a file holding the %s (the value "
+			    "is not shown: it may be the %s itself)", attrs[i].attr, attrs[i].what,
+			    attrs[i].what);
+	}
+	return CR_OK;
+}
+
 /* Validates a source (SPEC 3.1) without touching it. */
 static int
 check_source(struct loader *ld, const config_setting_t *s, const char *path, const char *v,
     enum src_kind kind)
 {
 	struct cr_err e;
-	int r = CR_OK;
+	int r;
 
+	if ((r = check_secret_attrs(ld, s, path, v)) != CR_OK)
+		return r;
 	cr_err_clear(&e);
 	if (has_prefix(v, "pkcs11:")) {
 		struct p11_uri *u = NULL;
@@ -875,34 +950,66 @@ check_hostname(struct loader *ld, const config_setting_t *s, const char *path, c
 	return CR_OK;
 }
 
-/* accepts.signature entries: an OpenSSL name or a dotted OID of a signature algorithm. */
+/*
+ * 1 when nid is a signature algorithm: one OpenSSL pairs with a digest and
+ * a key type, or one under NIST's sigAlgs arc 2.16.840.1.101.3.4.3 (DSA and
+ * ECDSA with SHA-3, which OpenSSL 3.0 names but does not pair).
+ */
+static int
+is_sigalg(int nid)
+{
+	static const char arc[] = "2.16.840.1.101.3.4.3.";
+	char oid[128];
+	int dig, pk;
+
+	if (OBJ_find_sigid_algs(nid, &dig, &pk))
+		return 1;
+	return OBJ_obj2txt(oid, sizeof(oid), OBJ_nid2obj(nid), 1) > 0 &&
+	    strncmp(oid, arc, sizeof(arc) - 1) == 0;
+}
+
+/*
+ * accepts.signature entries: a signature algorithm OpenSSL knows, by short
+ * or long name (any case, as the sigalg check compares them) or by its
+ * dotted OID, written as OpenSSL writes it (the check compares OIDs as
+ * text).  An OID OpenSSL does not know is refused: it is more likely a typo
+ * than an algorithm a certificate could be signed with.
+ */
 static int
 check_sigalg(struct loader *ld, const config_setting_t *s, const char *path, const char *v)
 {
-	int nid, dig, pk, i;
+	int nid = NID_undef, i, is_oid = v[0] != '\0' && strspn(v, "0123456789.") == strlen(v);
+	char canon[128];
 
-	nid = OBJ_txt2nid(v);
-	if (nid == NID_undef) {
-		/* names are compared case-insensitively by the check: find one that fits */
-		for (i = 1; i < 2000 && nid == NID_undef; i++) {
-			const char *sn = OBJ_nid2sn(i), *ln = OBJ_nid2ln(i);
-
-			if ((sn != NULL && strcasecmp(sn, v) == 0) || (ln != NULL && strcasecmp(ln, v) == 0))
-				nid = i;
-		}
+	if (is_oid) {
+		ERR_set_mark();
+		nid = OBJ_txt2nid(v);
+		ERR_pop_to_mark();
+		if (nid == NID_undef || !is_sigalg(nid))
+			return fail(ld, s, path, "'%s' is not the OID of a signature algorithm OpenSSL "
+			    "knows (e.g. 1.2.840.113549.1.1.11, sha256WithRSAEncryption)", v);
+		if (OBJ_obj2txt(canon, sizeof(canon), OBJ_nid2obj(nid), 1) > 0 && strcmp(canon, v) != 0)
+			return fail(ld, s, path, "'%s': write the OID as %s", v, canon);
+		return CR_OK;
 	}
-	if (nid == NID_undef) {
-		/* an OID OpenSSL does not know is still a valid thing to accept */
-		ASN1_OBJECT *o = OBJ_txt2obj(v, 1);
+	/*
+	 * Names are compared case-insensitively by the check: find one that fits
+	 * (OpenSSL's lookups are exact; asking for NIDs past its table queues
+	 * errors, dropped here).
+	 */
+	ERR_set_mark();
+	nid = OBJ_txt2nid(v);
+	for (i = 1; i < 4000 && nid == NID_undef; i++) {
+		const char *sn = OBJ_nid2sn(i), *ln = OBJ_nid2ln(i);
 
-		if (o != NULL) {
-			ASN1_OBJECT_free(o);
-			return CR_OK;
-		}
+		if ((sn != NULL && strcasecmp(sn, v) == 0) || (ln != NULL && strcasecmp(ln, v) == 0))
+			nid = i;
+	}
+	ERR_pop_to_mark();
+	if (nid == NID_undef)
 		return fail(ld, s, path, "unknown signature algorithm '%s' (e.g. "
 		    "sha1WithRSAEncryption, sha256WithRSAEncryption, ecdsa-with-SHA256, or an OID)", v);
-	}
-	if (!OBJ_find_sigid_algs(nid, &dig, &pk))
+	if (!is_sigalg(nid))
 		return fail(ld, s, path, "'%s' is not a signature algorithm (e.g. "
 		    "sha1WithRSAEncryption, sha256WithRSAEncryption)", v);
 	return CR_OK;
@@ -1089,6 +1196,8 @@ parse_rotation(struct loader *ld, const config_setting_t *g)
 
 		rot->import_to_loc = loc_of(ld, s);
 		cr_err_clear(&e);
+		if ((r = check_secret_attrs(ld, s, "rotation.import_to", rot->import_to)) != CR_OK)
+			return r;
 		if (!has_prefix(rot->import_to, "pkcs11:"))
 			return fail(ld, s, "rotation.import_to", "'%s': expected a token URI "
 			    "(pkcs11:token=LABEL)", rot->import_to);
@@ -1163,6 +1272,8 @@ parse_token(struct loader *ld, const config_setting_t *g, size_t idx, struct pla
 	if ((r = get_str(ld, g, t->path, "uri", 1, &t->uri, &s)) != CR_OK)
 		goto out;
 	p = mpath(t->path, "uri");
+	if ((r = check_secret_attrs(ld, s, p, t->uri)) != CR_OK)
+		goto out;
 	if (!has_prefix(t->uri, "pkcs11:")) {
 		r = fail(ld, s, p, "'%s': expected a token URI (pkcs11:token=LABEL)", t->uri);
 		goto out;
@@ -1184,16 +1295,16 @@ parse_token(struct loader *ld, const config_setting_t *g, size_t idx, struct pla
 	if ((r = get_str(ld, g, t->path, "pin_source", 0, &v, &s)) != CR_OK)
 		goto out;
 	if (v != NULL) {
-		const char *path = has_prefix(v, "file:") ? v + 5 : v;
-
 		free(p);
 		p = mpath(t->path, "pin_source");
-		if (path[0] == '\0' || (path == v && strchr(v, ':') != NULL &&
-		    (strchr(v, '/') == NULL || strchr(v, ':') < strchr(v, '/')))) {
-			r = fail(ld, s, p, "'%s': expected file:PATH (a file holding the PIN)", v);
+		/* SPEC 4, 9: a file.  Not a bare path either: "1234" may be a PIN pasted here */
+		if (!has_prefix(v, "file:") || v[5] == '\0') {
+			OPENSSL_cleanse(v, strlen(v));
+			r = fail(ld, s, p, "must be file:PATH, a file holding the PIN (the value is not "
+			    "shown: it may be the PIN itself)");
 			goto out;
 		}
-		t->pin_source = cr_path_resolve(ld->cfg->dir, path);
+		t->pin_source = cr_path_resolve(ld->cfg->dir, v + 5);
 	}
 	r = CR_OK;
 out:
@@ -1398,7 +1509,7 @@ static int
 parse_service(struct loader *ld, const config_setting_t *g, size_t idx, struct plan_service *svc)
 {
 	const config_setting_t *s, *refs;
-	struct plan_map ids = PLAN_MAP_INIT;
+	struct plan_map ids = PLAN_MAP_INIT, deps = PLAN_MAP_INIT;
 	char sp[PATH_BUF], rp[PATH_BUF];
 	size_t i;
 	int r;
@@ -1431,6 +1542,17 @@ parse_service(struct loader *ld, const config_setting_t *g, size_t idx, struct p
 	    &s)) != CR_OK)
 		goto out;
 	svc->depends_loc = s ? loc_of(ld, s) : svc->loc;
+	for (i = 0; i < svc->ndepends; i++) {
+		size_t first;
+
+		/* a name listed twice is a typo for another one, more often than not */
+		if (!plan_map_put(&deps, svc->depends[i], i, &first)) {
+			snprintf(sp, sizeof(sp), "%s.depends.[%zu]", svc->path, i);
+			r = fail(ld, config_setting_get_elem(s, (unsigned)i), sp, "duplicate service '%s' "
+			    "(already depends.[%zu])", svc->depends[i], first);
+			goto out;
+		}
+	}
 	if ((r = parse_hooks(ld, g, svc->path, s_service.hooks, &svc->hooks)) != CR_OK)
 		goto out;
 
@@ -1458,6 +1580,7 @@ done:
 	r = CR_OK;
 out:
 	plan_map_release(&ids);
+	plan_map_release(&deps);
 	return r;
 }
 
@@ -1805,6 +1928,102 @@ finish(struct loader *ld)
 	return CR_OK;
 }
 
+/*
+ * Two `tokens` entries for one token (the same token attributes, however
+ * written): which module and PIN source would apply is a guess.  Tokens
+ * are few: pairs are compared.
+ */
+static int
+check_token_duplicates(struct loader *ld, const config_setting_t *list)
+{
+	struct plan_config *cfg = ld->cfg;
+	struct p11_uri **u = cr_xcalloc(cfg->ntokens + 1, sizeof(*u));
+	size_t i, j;
+	int r = CR_OK;
+
+	for (i = 0; i < cfg->ntokens; i++)
+		p11_uri_parse(cfg->tokens[i].uri, cfg->dir, &u[i], NULL);	/* parsed before */
+	for (i = 1; i < cfg->ntokens && r == CR_OK; i++) {
+		for (j = 0; j < i; j++) {
+			if (strcmp(cfg->tokens[i].uri, cfg->tokens[j].uri) != 0 &&
+			    (u[i] == NULL || u[j] == NULL || !p11_uri_token_matches(u[i], u[j]) ||
+			    !p11_uri_token_matches(u[j], u[i])))
+				continue;
+			{
+				const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+				char *p = mpath(cfg->tokens[i].path, "uri");
+
+				r = fail(ld, config_setting_get_member(e, "uri"), p, "duplicate token '%s' "
+				    "(first at line %d, tokens.[%zu]): one entry per token", cfg->tokens[i].uri,
+				    cfg->tokens[j].loc.line, j);
+				free(p);
+			}
+			break;
+		}
+	}
+	for (i = 0; i < cfg->ntokens; i++)
+		p11_uri_free(u[i]);
+	free(u);
+	return r;
+}
+
+/*
+ * A protect entry naming what an earlier one names (the same hash, name or
+ * source) protects nothing more: harmless, so a warning - but it is often
+ * a copy of the line above that was meant to name another certificate.
+ */
+static void
+warn_protect_duplicates(struct loader *ld, const config_setting_t *list)
+{
+	struct plan_config *cfg = ld->cfg;
+	struct plan_keyidx seen = PLAN_KEYIDX_INIT;
+	size_t i, e;
+
+	for (i = 0; i < cfg->nprotect; i++) {
+		const struct crt_ident *id = &cfg->protect[i].ident;
+		char *key, *k;
+		int dup = 0;
+
+		switch (id->kind) {
+		case CRT_ID_SHA1:
+			k = plan_hash_key(id->hash, 20);
+			key = cr_xasprintf("sha1:%s", k);
+			free(k);
+			break;
+		case CRT_ID_SHA256:
+			k = plan_hash_key(id->hash, 32);
+			key = cr_xasprintf("sha256:%s", k);
+			free(k);
+			break;
+		case CRT_ID_NAME:
+			key = plan_name_key(&id->issuer, &id->subject);
+			break;
+		default:
+			key = cr_xasprintf("source:%s", plan_ident_source(id, cfg->protect[i].text));
+			break;
+		}
+		for (e = plan_keyidx_find(&seen, key); e != PLAN_KEYIDX_END && !dup; e = seen.e[e].next) {
+			const struct crt_ident *p = &cfg->protect[seen.e[e].val].ident;
+
+			dup = id->kind != CRT_ID_NAME || (crt_dn_equal(&p->issuer, &id->issuer) &&
+			    crt_dn_equal(&p->subject, &id->subject));
+			if (dup) {
+				char *msg = cr_xasprintf("names the same certificate as %s (line %d): listed "
+				    "twice - was another certificate meant?", cfg->protect[seen.e[e].val].path,
+				    cfg->protect[seen.e[e].val].loc.line);
+
+				warn(ld, config_setting_get_elem(list, (unsigned)i), cfg->protect[i].path, msg);
+				free(msg);
+			}
+		}
+		if (dup)
+			free(key);
+		else
+			plan_keyidx_add(&seen, key, i);
+	}
+	plan_keyidx_release(&seen);
+}
+
 /* ---- entry points ---------------------------------------------------------------- */
 
 static int
@@ -1831,6 +2050,8 @@ load_tree(struct loader *ld)
 			if ((r = parse_token(ld, config_setting_get_elem(list, (unsigned)i), i,
 			    &cfg->tokens[i])) != CR_OK)
 				return r;
+		if ((r = check_token_duplicates(ld, list)) != CR_OK)
+			return r;
 	}
 
 	if ((r = get_group_list(ld, root, "", "hosts", &list)) != CR_OK)
@@ -1882,11 +2103,154 @@ load_tree(struct loader *ld)
 			}
 		}
 		free_strv(v, n);
+		warn_protect_duplicates(ld, s);
 	}
 
 	if ((r = check_unique_and_refs(ld)) != CR_OK)
 		return r;
 	return finish(ld);
+}
+
+/* The name of the first setting ("name =" / "name :") on line `line` of text, or NULL.  New string. */
+static char *
+line_setting(const char *text, int line)
+{
+	const char *p = text, *end, *q;
+	int l = 1;
+
+	while (p != NULL && l < line) {
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+		l++;
+	}
+	if (p == NULL)
+		return NULL;
+	end = p + strcspn(p, "\n");
+	for (; p < end; p++) {
+		if (*p == '"' || *p == '#')
+			return NULL;
+		if (!isalpha((unsigned char)*p) && *p != '*')
+			continue;
+		for (q = p; q < end && (isalnum((unsigned char)*q) || *q == '_' || *q == '-' || *q == '*'); q++)
+			;
+		{
+			const char *r = q;
+
+			while (r < end && (*r == ' ' || *r == '\t'))
+				r++;
+			if (r < end && (*r == '=' || *r == ':'))
+				return cr_xstrndup(p, (size_t)(q - p));
+		}
+		p = q;
+	}
+	return NULL;
+}
+
+/* The whole file at path, or NULL when it cannot be read.  New string. */
+static char *
+read_text(const char *path)
+{
+	unsigned char *buf = NULL;
+	size_t len;
+
+	if (cr_read_file(path, 64u << 20, &buf, &len, NULL) != CR_OK)
+		return NULL;
+	return (char *)buf;
+}
+
+/*
+ * libconfig's own error, made to name what it is about: the setting of a
+ * "duplicate setting name" or "mismatched element type in array" (found by
+ * plan_cfgdiag), the file of a "cannot open include file"; else the text of
+ * the line.  path: the configuration file, or NULL when parsing `text`.
+ */
+static int
+syntax_error(struct loader *ld, const char *path, const char *text)
+{
+	struct plan_config *cfg = ld->cfg;
+	const char *efile = config_error_file(&ld->lc), *etext = config_error_text(&ld->lc);
+	const char *f = efile ? intern_file(cfg, efile) : cfg->file;
+	int line = config_error_line(&ld->lc), is_main;
+	char *main_text, *ftext, *s = NULL;
+	struct plan_cfgdiag d;
+	int r;
+
+	if (config_error_type(&ld->lc) == CONFIG_ERR_FILE_IO)
+		return cr_err_set(ld->err, CR_EINPUT, "cannot read '%s': %s", f, etext);
+	is_main = efile == NULL || (path != NULL && strcmp(efile, path) == 0);
+	main_text = path != NULL ? read_text(path) : cr_xstrdup(text);
+	if (is_main) {
+		ftext = main_text;
+	} else {
+		/* libconfig 1.5 opens an @include as include_dir + "/" + the name written */
+		char *p = cr_xasprintf("%s/%s", cfg->dir, efile);
+
+		ftext = read_text(p);
+		free(p);
+	}
+	if (ftext == NULL) {
+		r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: %s", f, line, etext);
+		goto out;
+	}
+
+	if (strcmp(etext, "cannot open include file") == 0 &&
+	    (s = plan_include_target(ftext, line)) != NULL) {
+		/* what libconfig 1.5 opened: include_dir + "/" + the name, even when absolute */
+		char *full = strcmp(cfg->dir, ".") == 0 && s[0] != '/' ? cr_xstrdup(s) :
+		    cr_xasprintf("%s/%s", cfg->dir, s);
+		FILE *fp = fopen(full, "r");
+		int e = errno;
+
+		if (fp != NULL) {
+			fclose(fp);
+			r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: cannot open include file '%s'", f,
+			    line, s);
+		} else {
+			r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: cannot open include file '%s': "
+			    "'%s': %s%s", f, line, s, full, strerror(e), s[0] == '/' ?
+			    " (libconfig 1.5 looks an @include up in the main configuration's "
+			    "directory even when it is absolute)" : !is_main ?
+			    " (an @include is relative to the main configuration's directory, "
+			    "also in an included file)" : "");
+		}
+		free(full);
+		goto out;
+	}
+	if ((strcmp(etext, "duplicate setting name") == 0 ||
+	    strcmp(etext, "mismatched element type in array") == 0) &&
+	    plan_cfgdiag(ftext, &d)) {
+		/* an included file's paths start at the top only when it is included there */
+		if (d.path != NULL && !is_main &&
+		    (main_text == NULL || !plan_include_at_root(main_text, efile))) {
+			free(d.path);
+			d.path = NULL;
+		}
+		if (d.line == line) {
+			if (d.path != NULL)
+				r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: %s: %s", f, line, d.path, d.msg);
+			else
+				r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: %s", f, line, d.msg);
+			plan_cfgdiag_release(&d);
+			goto out;
+		}
+		plan_cfgdiag_release(&d);
+	}
+	/*
+	 * Say at least which setting the line holds - its name only: the line
+	 * may hold a PIN pasted into a pin_source.
+	 */
+	s = line_setting(ftext, line);
+	if (s != NULL && strcmp(etext, "syntax error") != 0)
+		r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: %s (at setting '%s')", f, line, etext, s);
+	else
+		r = cr_err_set(ld->err, CR_EINPUT, "%s:%d: %s", f, line, etext);
+out:
+	free(s);
+	if (ftext != main_text)
+		free(ftext);
+	free(main_text);
+	return r;
 }
 
 static int
@@ -1919,15 +2283,7 @@ load(const char *path, const char *text, const char *name, const char *dir,
 		ok = config_read_string(&ld.lc, text);
 	}
 	if (!ok) {
-		const char *f = config_error_file(&ld.lc) ? intern_file(cfg, config_error_file(&ld.lc)) :
-		    name;
-
-		if (config_error_type(&ld.lc) == CONFIG_ERR_FILE_IO)
-			r = cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", f,
-			    config_error_text(&ld.lc));
-		else
-			r = cr_err_set(err, CR_EINPUT, "%s:%d: %s", f, config_error_line(&ld.lc),
-			    config_error_text(&ld.lc));
+		r = syntax_error(&ld, path, text);
 		goto out;
 	}
 	if ((r = load_tree(&ld)) != CR_OK)

@@ -5,7 +5,8 @@
  * plan_config_load() either returns a complete, consistent model or fails
  * with CR_EINPUT and ONE message naming the file, the line and the setting:
  *
- *   certrotate.cfg:14: services.[1].refs.[0].cert: sha1: needs 40 hex digits, got 38
+ *   certrotate.cfg:14: services.[1].refs.[0].cert: bad identity 'sha1:5A1B...1B2C':
+ *       sha1: needs 40 hex digits, got 38
  *
  * Setting paths use libconfig's own lookup notation (`hosts.[0].accepts.key.[2]`),
  * so `config_lookup()` and a person counting entries from 0 find the same
@@ -15,7 +16,14 @@
  * What a valid model guarantees (so that later layers need not re-check):
  *  - every known setting has its type; unknown settings are refused (with
  *    the nearest known name suggested);
- *  - host and service names are unique, ref ids unique within their service;
+ *  - host and service names are unique, ref ids unique within their service,
+ *    `tokens` entries name distinct tokens, a service's `depends` names each
+ *    service once;
+ *  - every PIN / password source (tokens' pin_source, a URI's pin-source, a
+ *    PKCS#12's pass-source) is file:PATH; messages about one never show its
+ *    value (it may be a PIN pasted by mistake);
+ *  - accepts.signature entries name signature algorithms OpenSSL knows (short
+ *    or long name, any case, or the dotted OID as OpenSSL writes it);
  *  - every service's `host` and `depends` name an existing host / service,
  *    and `depends` has no cycle;
  *  - every identity (refs' `cert`, `protect`) parses (crt_ident_parse) and
@@ -197,7 +205,10 @@ struct plan_protect {
 	char *path;			/* "protect.[0]" */
 };
 
-/* A warning found while loading (e.g. an invisible mark in a thumbprint). */
+/*
+ * A warning found while loading: an invisible mark in a thumbprint, a
+ * protect entry naming what an earlier one names.
+ */
 struct plan_warning {
 	char *msg;			/* "certrotate.cfg:9: services.[0].refs.[1].cert: ..." */
 };

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/x509.h>
 
@@ -45,22 +46,34 @@ located(struct cr_err *err, struct plan_loc loc, const char *setting)
 	return cr_err_prefix(err, "%s: %s", loc.file, setting);
 }
 
-static int
-in_list(const struct crt_list *l, const struct crt_cert *c)
-{
-	size_t i;
+/*
+ * The certificates seen so far (old, new, known), by SHA-256: adding one is
+ * a lookup, not a scan, however many distinct certificates the inventory
+ * names.
+ */
+struct seen {
+	struct plan_keyidx by256;
+};
 
-	for (i = 0; i < l->n; i++)
-		if (crt_cert_same(l->v[i], c))
-			return 1;
-	return 0;
+/* 1 when c was not seen before (and is now). */
+static int
+seen_add(struct seen *sn, const struct crt_cert *c)
+{
+	char *key = plan_hash_key(c->sha256, sizeof(c->sha256));
+
+	if (plan_keyidx_find(&sn->by256, key) != PLAN_KEYIDX_END) {
+		free(key);
+		return 0;
+	}
+	plan_keyidx_add(&sn->by256, key, 0);
+	return 1;
 }
 
 /* Adds c to known unless it is old, new or already there; takes c. */
 static void
-add_known(struct plan_inputs *in, struct crt_cert *c)
+add_known(struct plan_inputs *in, struct seen *sn, struct crt_cert *c)
 {
-	if (crt_cert_same(c, in->old) || crt_cert_same(c, in->new) || in_list(&in->known, c)) {
+	if (!seen_add(sn, c)) {
 		crt_cert_free(c);
 		return;
 	}
@@ -75,9 +88,15 @@ struct src_loader {
 };
 
 /*
- * Loads the source of an identity once.  strict: a failure is returned
- * (protect entries); otherwise only environment failures are, and the
- * reason is kept for the ref's resolution.
+ * Loads the source of an identity once.  A failure is returned, prefixed
+ * with where the source is configured, with one exception when not strict
+ * (refs; protect entries are strict): a pkcs11: source that names no
+ * certificate object on a token that answered (CR_EINPUT) is kept, with the
+ * reason, for the ref's resolution - the ref denotes nothing known, a
+ * warning (ref.resolve).  A file that cannot be read or is not a
+ * certificate is bad input (SPEC 2), whatever names it: were it treated as
+ * unknown, the ref would get no step while the old certificate is still
+ * retired.
  */
 static int
 load_source(struct src_loader *sl, const char *text, int strict, struct plan_loc loc,
@@ -109,7 +128,7 @@ load_source(struct src_loader *sl, const char *text, int strict, struct plan_loc
 	/* rebuild-free: map keys point at src->text, which never moves (strings are heap) */
 	plan_map_put(&sl->map, src->text, in->nsources, NULL);
 	in->nsources++;
-	if (r != CR_OK && (strict || r == CR_EENV)) {
+	if (r != CR_OK && (strict || r != CR_EINPUT || strncasecmp(text, "pkcs11:", 7) != 0)) {
 		*err = e;
 		return located(err, loc, setting);
 	}
@@ -118,7 +137,7 @@ load_source(struct src_loader *sl, const char *text, int strict, struct plan_loc
 
 /* Loads every certificate of a token and records those that are not old/new. */
 static int
-scan_token(struct plan_inputs *in, const char *uri, const struct crt_load_opts *opts,
+scan_token(struct plan_inputs *in, struct seen *sn, const char *uri, const struct crt_load_opts *opts,
     int is_import_to, struct plan_loc loc, const char *setting, struct cr_err *err)
 {
 	struct crt_list l = CRT_LIST_INIT;
@@ -132,7 +151,7 @@ scan_token(struct plan_inputs *in, const char *uri, const struct crt_load_opts *
 	for (i = 0; i < l.n; i++) {
 		if (is_import_to && crt_cert_same(l.v[i], in->new))
 			in->new_on_import_to = 1;
-		add_known(in, l.v[i]);
+		add_known(in, sn, l.v[i]);
 		l.v[i] = NULL;
 	}
 	l.n = 0;
@@ -167,6 +186,7 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	struct crt_load_opts opts;
 	struct plan_inputs *in = cr_xcalloc(1, sizeof(*in));
 	struct src_loader sl;
+	struct seen sn = { PLAN_KEYIDX_INIT };
 	const char *tokens[3];
 	size_t ntok = 0, i, j;
 	int r;
@@ -188,6 +208,8 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 		located(err, rot->new_loc, "rotation.new");
 		goto out;
 	}
+	seen_add(&sn, in->old);
+	seen_add(&sn, in->new);
 
 	/* protect sources are strict: a protection that cannot be checked is no protection */
 	for (i = 0; i < cfg->nprotect; i++) {
@@ -224,19 +246,18 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	    (ntok == 0 || strcmp(tokens[0], in->new->token->token_uri) != 0))
 		tokens[ntok++] = in->new->token->token_uri;
 	for (i = 0; i < ntok; i++)
-		if ((r = scan_token(in, tokens[i], &opts, 0, i == 0 && in->old->token ?
+		if ((r = scan_token(in, &sn, tokens[i], &opts, 0, i == 0 && in->old->token ?
 		    rot->old_loc : rot->new_loc, i == 0 && in->old->token ? "rotation.old" :
 		    "rotation.new", err)) != CR_OK)
 			goto out;
 	if (rot->import_to != NULL) {
 		in->new_on_import_to = 0;
-		if ((r = scan_token(in, rot->import_to, &opts, 1, rot->import_to_loc,
+		if ((r = scan_token(in, &sn, rot->import_to, &opts, 1, rot->import_to_loc,
 		    "rotation.import_to", err)) != CR_OK)
 			goto out;
 	}
 	for (i = 0; i < in->nsources; i++) {
-		if (in->sources[i].cert == NULL || crt_cert_same(in->sources[i].cert, in->old) ||
-		    crt_cert_same(in->sources[i].cert, in->new) || in_list(&in->known, in->sources[i].cert))
+		if (in->sources[i].cert == NULL || !seen_add(&sn, in->sources[i].cert))
 			continue;
 		/* known keeps its own copy: sources stay owned by the source table */
 		X509_up_ref(in->sources[i].cert->x509);
@@ -256,6 +277,7 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	in = NULL;
 	r = CR_OK;
 out:
+	plan_keyidx_release(&sn.by256);
 	plan_map_release(&sl.map);
 	plan_inputs_free(in);
 	return r;

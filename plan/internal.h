@@ -4,6 +4,7 @@
 #ifndef PLAN_INTERNAL_H
 #define PLAN_INTERNAL_H
 
+#include "map.h"
 #include "../cert/ident.h"
 
 /*
@@ -25,5 +26,76 @@ void plan_grow_implied(void *pp, size_t n, size_t size);
 
 /* qsort that accepts an empty array with a NULL base (qsort's may not be NULL). */
 void plan_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
+/* ---- keyed indexes (index.c) ------------------------------------------- */
+
+/*
+ * A multimap from string keys to values, each key's values in insertion
+ * order: how known certificates are found by SHA-256, SHA-1 or name, and
+ * protect entries by hash or name, in O(1) per lookup.  Keys are owned.
+ *
+ *   for (e = plan_keyidx_find(x, key); e != PLAN_KEYIDX_END; e = x->e[e].next)
+ *           use(x->e[e].val);
+ */
+#define PLAN_KEYIDX_END ((size_t)-1)
+
+struct plan_keyidx_entry {
+	char *key;		/* owned */
+	size_t val;
+	size_t next;		/* next entry with the same key, or PLAN_KEYIDX_END */
+	size_t tail;		/* in a key's first entry: its last entry */
+};
+
+struct plan_keyidx {
+	struct plan_keyidx_entry *e;
+	size_t n, cap;
+	struct plan_map map;	/* key -> its first entry */
+};
+#define PLAN_KEYIDX_INIT { NULL, 0, 0, PLAN_MAP_INIT }
+
+/* Adds key -> val after any values the key already has; takes key. */
+void plan_keyidx_add(struct plan_keyidx *x, char *key, size_t val);
+/* The first entry of key, or PLAN_KEYIDX_END. */
+size_t plan_keyidx_find(const struct plan_keyidx *x, const char *key);
+void plan_keyidx_release(struct plan_keyidx *x);
+
+/* The key of a SHA-1 / SHA-256 digest (upper-case hex).  New string. */
+char *plan_hash_key(const unsigned char *digest, size_t n);
+
+/*
+ * The key of an <I>issuer<S>subject name: two names that crt_dn_equal
+ * matches (issuer with issuer, subject with subject) always have the same
+ * key; different names may share one, so candidates found by key are
+ * confirmed with crt_dn_equal / crt_ident_matches.  New string.
+ */
+char *plan_name_key(const struct crt_dn *issuer, const struct crt_dn *subject);
+/* The same for a certificate's issuer and subject.  New string. */
+char *plan_cert_name_key(const X509 *x);
+
+/* ---- libconfig's errors (cfgdiag.c) ---------------------------------------- */
+
+/* The setting behind "duplicate setting name" / "mismatched element type in array". */
+struct plan_cfgdiag {
+	int line;		/* where libconfig stops: the repeated name, the odd element */
+	char *path;		/* its setting path ("hosts.[0].name", "...names.[1]"), or NULL
+				   when an @include in an enclosing group or list hides it */
+	char *name;		/* the repeated name, or NULL */
+	char *msg;		/* "duplicate setting 'name' (first at line 3)", "wrong type: ..." */
+};
+
+/*
+ * Scans libconfig text for the first name repeated within a group and the
+ * first array element of another type than the array's first, whichever
+ * comes first.  1 and *out filled (plan_cfgdiag_release it) when one is
+ * found, else 0.  A syntax error ends the scan (0).
+ */
+int plan_cfgdiag(const char *text, struct plan_cfgdiag *out);
+void plan_cfgdiag_release(struct plan_cfgdiag *d);
+
+/* 1 when text has an @include of `target` (as written) outside any group or list. */
+int plan_include_at_root(const char *text, const char *target);
+
+/* The file named by an @include directive on line `line` of text, or NULL.  New string. */
+char *plan_include_target(const char *text, int line);
 
 #endif

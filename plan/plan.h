@@ -17,10 +17,13 @@
  *
  *  3. plan_render_text() / plan_render_json() (render.c).
  *
- * RESOLUTION.  Each ref's identity is compared with every known certificate
- * (old, new, the token neighbours, protected sources): sha1:/sha256:/name:
- * identities with crt_ident_matches, source identities by loading the
- * source and comparing certificates (crt_cert_same).  The ref then denotes
+ * RESOLUTION.  Each ref's identity is matched against the known
+ * certificates (old, new, the token neighbours, protected sources):
+ * sha1:/sha256:/name: identities with crt_ident_matches, source identities
+ * by loading the source and comparing certificates (crt_cert_same).  The
+ * known certificates are indexed by SHA-256, SHA-1 and a normalised name key
+ * (internal.h), so only the candidates sharing the identity's key are
+ * compared.  The ref then denotes
  *   old        it matches the old certificate (even if it also matches
  *              others: it must move; `ambiguous` is set and a note says so -
  *              e.g. a connector name that old and new share);
@@ -28,10 +31,11 @@
  *   protected  it matches a certificate listed in `protect`, or its hash /
  *              name equals a protect entry's;
  *   other      it matches another known certificate;
- *   unknown    nothing known (ref.resolve warns; a source that cannot be
- *              read is unknown too, with the reason in `note`).
- * Each distinct identity text is resolved once (memoised), so the cost is
- * distinct identities x known certificates, not refs x certificates.
+ *   unknown    nothing known (ref.resolve warns; a pkcs11: source naming
+ *              no object on its token is unknown too, with the reason in
+ *              `note`; unreadable files are refused by plan_inputs_load).
+ * Each distinct identity text is resolved once (memoised), with one index
+ * lookup: planning is linear in refs plus distinct certificates.
  *
  * STEPS, in SPEC 5 order; ids "NN-type-host[-service[-ref]]", NN the
  * 1-based position zero-padded to the width of the step count (>= 2):
@@ -103,8 +107,11 @@ enum {
  * plan_inputs_free it.  Errors name the setting: "certrotate.cfg:3:
  * rotation.old: cannot read 'old.pem': ..." with the loader's status
  * (CR_EINPUT for unreadable / malformed certificates, CR_EENV for modules,
- * tokens, endpoints).  A ref's source that cannot be read is not an error:
- * the ref resolves to unknown with the reason (protect sources are strict).
+ * tokens, endpoints).  A ref's or protect entry's source that cannot be
+ * read is an error too ("c.cfg:12: services.[0].refs.[1].cert: cannot read
+ * 'nope.pem': No such file or directory"), except a ref's pkcs11: source
+ * naming no certificate object: that ref resolves to unknown with the
+ * reason (a warning), as SPEC 5 has it for identities that match nothing.
  */
 int plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
     struct plan_inputs **out, struct cr_err *err);
@@ -272,7 +279,11 @@ struct json_object *plan_step_json(const struct plan *p, const struct plan_step 
  */
 struct json_object *plan_json(const struct plan *p);
 
-/* Writes the plan as JSON (pretty, insertion order) / as text for people. */
+/*
+ * Writes the plan as JSON (pretty, insertion order) / as text for people
+ * (one line per step; a rename that changes the name is followed by the
+ * connector's old and new <I>..<S>.. names, '^' under the changed RDNs).
+ */
 void plan_render_json(const struct plan *p, FILE *f);
 void plan_render_text(const struct plan *p, FILE *f);
 

@@ -3,7 +3,8 @@
  *
  * Pure: reads only its arguments.  Everything that grows with the
  * inventory goes through a hash map or a sort, so a 20,000-ref plan costs
- * O(refs log refs) plus one resolution per distinct identity.
+ * O(refs log refs) plus one resolution (an index lookup) per distinct
+ * identity, however many distinct certificates there are.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,10 @@ struct planner {
 	struct plan *plan;
 	struct known *k;
 	size_t nk;
+	/* the known certificates by SHA-256 (one each), SHA-1 and name key */
+	struct plan_keyidx by256, by1, byname;
+	/* the protect entries that are hashes or names, by hash / name key */
+	struct plan_keyidx prot1, prot256, protname;
 	struct plan_map sources;	/* source text -> index into in->sources */
 	struct plan_map memo;		/* identity text -> index into res */
 	struct resolution *res;
@@ -120,31 +125,103 @@ source_cert(const struct planner *pl, const char *text, const char **error)
 	return pl->in->sources[i].cert;
 }
 
+/* The known certificate that is c (same DER), or NULL. */
+static struct known *
+known_of(struct planner *pl, const struct crt_cert *c)
+{
+	char *key = plan_hash_key(c->sha256, sizeof(c->sha256));
+	size_t e = plan_keyidx_find(&pl->by256, key);
+
+	free(key);
+	return e == PLAN_KEYIDX_END ? NULL : &pl->k[pl->by256.e[e].val];
+}
+
 static void
 add_known(struct planner *pl, const struct crt_cert *c, enum role role)
 {
-	size_t i;
-
-	for (i = 0; i < pl->nk; i++)
-		if (crt_cert_same(pl->k[i].c, c))
-			return;
+	if (known_of(pl, c) != NULL)
+		return;
 	plan_grow_implied(&pl->k, pl->nk, sizeof(*pl->k));
 	pl->k[pl->nk].c = c;
 	pl->k[pl->nk].role = role;
 	pl->k[pl->nk].protected = 0;
+	plan_keyidx_add(&pl->by256, plan_hash_key(c->sha256, sizeof(c->sha256)), pl->nk);
+	plan_keyidx_add(&pl->by1, plan_hash_key(c->sha1, sizeof(c->sha1)), pl->nk);
+	plan_keyidx_add(&pl->byname, plan_cert_name_key(c->x509), pl->nk);
 	pl->nk++;
 }
 
-/* Marks the known certificates that a protect entry covers. */
+/*
+ * The first entry, in the index of its kind, of the known certificates a
+ * hash or name identity may denote (confirm each with crt_ident_matches), or
+ * PLAN_KEYIDX_END; *idx is that index.
+ */
+static size_t
+candidates(const struct planner *pl, const struct crt_ident *id, const struct plan_keyidx **idx)
+{
+	char *key;
+	size_t e;
+
+	switch (id->kind) {
+	case CRT_ID_SHA1:
+		*idx = &pl->by1;
+		key = plan_hash_key(id->hash, 20);
+		break;
+	case CRT_ID_SHA256:
+		*idx = &pl->by256;
+		key = plan_hash_key(id->hash, 32);
+		break;
+	case CRT_ID_NAME:
+		*idx = &pl->byname;
+		key = plan_name_key(&id->issuer, &id->subject);
+		break;
+	default:
+		*idx = NULL;
+		return PLAN_KEYIDX_END;
+	}
+	e = plan_keyidx_find(*idx, key);
+	free(key);
+	return e;
+}
+
+static void
+protect_known(struct planner *pl, struct known *k, const struct plan_protect *pr)
+{
+	if (k->protected)
+		return;
+	k->protected = 1;
+	if (k->role == ROLE_OLD && pl->plan->old_protect == NULL)
+		pl->plan->old_protect = pr;
+}
+
+/*
+ * Marks the known certificates that a protect entry covers, and indexes
+ * the protect entries that are hashes or names (for protect_equal).
+ */
 static void
 mark_protected(struct planner *pl)
 {
 	const struct plan_config *cfg = pl->cfg;
-	size_t i, j;
+	size_t i, e;
 
 	for (i = 0; i < cfg->nprotect; i++) {
 		const struct plan_protect *pr = &cfg->protect[i];
+		const struct plan_keyidx *idx;
 
+		switch (pr->ident.kind) {
+		case CRT_ID_SHA1:
+			plan_keyidx_add(&pl->prot1, plan_hash_key(pr->ident.hash, 20), i);
+			break;
+		case CRT_ID_SHA256:
+			plan_keyidx_add(&pl->prot256, plan_hash_key(pr->ident.hash, 32), i);
+			break;
+		case CRT_ID_NAME:
+			plan_keyidx_add(&pl->protname, plan_name_key(&pr->ident.issuer,
+			    &pr->ident.subject), i);
+			break;
+		default:
+			break;
+		}
 		if (pr->ident.kind == CRT_ID_SOURCE) {
 			const char *error;
 			const struct crt_cert *c = source_cert(pl,
@@ -153,42 +230,50 @@ mark_protected(struct planner *pl)
 			if (c == NULL)
 				continue;
 			add_known(pl, c, ROLE_OTHER);
-			for (j = 0; j < pl->nk; j++)
-				if (crt_cert_same(pl->k[j].c, c) && !pl->k[j].protected) {
-					pl->k[j].protected = 1;
-					if (pl->k[j].role == ROLE_OLD && pl->plan->old_protect == NULL)
-						pl->plan->old_protect = pr;
-				}
+			protect_known(pl, known_of(pl, c), pr);
 			continue;
 		}
-		for (j = 0; j < pl->nk; j++)
-			if (crt_ident_matches(&pr->ident, pl->k[j].c) && !pl->k[j].protected) {
-				pl->k[j].protected = 1;
-				if (pl->k[j].role == ROLE_OLD && pl->plan->old_protect == NULL)
-					pl->plan->old_protect = pr;
-			}
+		for (e = candidates(pl, &pr->ident, &idx); e != PLAN_KEYIDX_END; e = idx->e[e].next)
+			if (crt_ident_matches(&pr->ident, pl->k[idx->e[e].val].c))
+				protect_known(pl, &pl->k[idx->e[e].val], pr);
 	}
 }
 
 /* A hash or name identity equal to a protect entry's (for unknown certificates). */
 static int
-protect_equal(const struct plan_config *cfg, const struct crt_ident *id)
+protect_equal(const struct planner *pl, const struct crt_ident *id)
 {
-	size_t i;
+	const struct plan_config *cfg = pl->cfg;
+	const struct plan_keyidx *idx;
+	char *key;
+	size_t e;
+	int eq = 0;
 
-	for (i = 0; i < cfg->nprotect; i++) {
-		const struct crt_ident *p = &cfg->protect[i].ident;
-
-		if (p->kind != id->kind)
-			continue;
-		if ((id->kind == CRT_ID_SHA1 && memcmp(p->hash, id->hash, 20) == 0) ||
-		    (id->kind == CRT_ID_SHA256 && memcmp(p->hash, id->hash, 32) == 0))
-			return 1;
-		if (id->kind == CRT_ID_NAME && crt_dn_equal(&p->issuer, &id->issuer) &&
-		    crt_dn_equal(&p->subject, &id->subject))
-			return 1;
+	switch (id->kind) {
+	case CRT_ID_SHA1:
+		idx = &pl->prot1;
+		key = plan_hash_key(id->hash, 20);
+		break;
+	case CRT_ID_SHA256:
+		idx = &pl->prot256;
+		key = plan_hash_key(id->hash, 32);
+		break;
+	case CRT_ID_NAME:
+		idx = &pl->protname;
+		key = plan_name_key(&id->issuer, &id->subject);
+		break;
+	default:
+		return 0;
 	}
-	return 0;
+	/* equal hash keys are equal hashes; names with one key are confirmed */
+	for (e = plan_keyidx_find(idx, key); e != PLAN_KEYIDX_END && !eq; e = idx->e[e].next) {
+		const struct crt_ident *p = &cfg->protect[idx->e[e].val].ident;
+
+		eq = id->kind != CRT_ID_NAME || (crt_dn_equal(&p->issuer, &id->issuer) &&
+		    crt_dn_equal(&p->subject, &id->subject));
+	}
+	free(key);
+	return eq;
 }
 
 static const char *
@@ -216,26 +301,27 @@ resolve(struct planner *pl, const struct crt_ident *id, const char *text, struct
 			    cr_xasprintf("source '%s' was not loaded", text);
 			return;
 		}
-		for (i = 0; i < pl->nk; i++) {
-			if (!crt_cert_same(pl->k[i].c, c))
-				continue;
-			first = &pl->k[i];
-			n = 1;
-			break;
-		}
-		if (n == 0) {
+		first = known_of(pl, c);
+		if (first == NULL) {
 			out->denotes = PLAN_DENOTES_OTHER;
 			out->cert = c;
 			out->nmatch = 1;
 			return;
 		}
 		match[0] = first;
+		n = 1;
 	} else {
-		for (i = 0; i < pl->nk; i++) {
-			if (!crt_ident_matches(id, pl->k[i].c))
+		const struct plan_keyidx *idx;
+		size_t e;
+
+		/* in the order the certificates became known: old, new, then the others */
+		for (e = candidates(pl, id, &idx); e != PLAN_KEYIDX_END; e = idx->e[e].next) {
+			const struct known *k = &pl->k[idx->e[e].val];
+
+			if (!crt_ident_matches(id, k->c))
 				continue;
 			if (n < sizeof(match) / sizeof(match[0]))
-				match[n] = &pl->k[i];
+				match[n] = k;
 			n++;
 		}
 	}
@@ -262,7 +348,7 @@ resolve(struct planner *pl, const struct crt_ident *id, const char *text, struct
 	} else if (first != NULL) {
 		out->denotes = PLAN_DENOTES_OTHER;
 		out->cert = first->c;
-	} else if (protect_equal(pl->cfg, id)) {
+	} else if (protect_equal(pl, id)) {
 		out->denotes = PLAN_DENOTES_PROTECTED;
 	} else {
 		out->note = cr_xasprintf("'%s' matches none of the %zu known certificates "
@@ -981,6 +1067,12 @@ out:
 		free(pl.res[i].note);
 	free(pl.res);
 	free(pl.k);
+	plan_keyidx_release(&pl.by256);
+	plan_keyidx_release(&pl.by1);
+	plan_keyidx_release(&pl.byname);
+	plan_keyidx_release(&pl.prot1);
+	plan_keyidx_release(&pl.prot256);
+	plan_keyidx_release(&pl.protname);
 	plan_map_release(&pl.sources);
 	plan_map_release(&pl.memo);
 	plan_free(p);

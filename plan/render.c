@@ -14,6 +14,8 @@
 
 #include "plan.h"
 #include "../common/util.h"
+#include "../cert/dn.h"
+#include "../cert/ident.h"
 
 /*
  * Adds a member whose key is a string literal and new to the object: no
@@ -299,7 +301,182 @@ cert_header(FILE *f, const char *role, const struct crt_cert *c)
 	crt_info_release(&info);
 }
 
-/* What a step changes, in one line. */
+/* The RDN start indexes of dn (an RDN is a run of AVAs joined by '+'); v[*n] = dn->n. */
+static size_t *
+rdn_starts(const struct crt_dn *dn, size_t *n)
+{
+	size_t *v = cr_xcalloc(dn->n + 1, sizeof(*v));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < dn->n; i++)
+		if (i == 0 || !dn->ava[i].multi)
+			v[(*n)++] = i;
+	v[*n] = dn->n;
+	return v;
+}
+
+/* RDN k of dn (starts st) as a DN of its own: borrowed AVAs. */
+static struct crt_dn
+rdn_slice(const struct crt_dn *dn, const size_t *st, size_t k)
+{
+	struct crt_dn r;
+
+	r.ava = dn->ava + st[k];
+	r.n = st[k + 1] - st[k];
+	return r;
+}
+
+/*
+ * Marks in ca[] / cb[] the RDNs of a and b that are not in a longest common
+ * subsequence of equal RDNs (crt_dn_equal): what the rename changes.
+ */
+static void
+rdn_changes(const struct crt_dn *a, const size_t *sa, size_t ra, const struct crt_dn *b,
+    const size_t *sb, size_t rb, unsigned char *ca, unsigned char *cb)
+{
+	size_t *L = cr_xcalloc((ra + 1) * (rb + 1), sizeof(*L));
+	size_t i, k;
+
+#define LCS(x, y) L[(x) * (rb + 1) + (y)]
+	for (i = ra; i-- > 0;)
+		for (k = rb; k-- > 0;) {
+			struct crt_dn x = rdn_slice(a, sa, i), y = rdn_slice(b, sb, k);
+
+			if (crt_dn_equal(&x, &y))
+				LCS(i, k) = LCS(i + 1, k + 1) + 1;
+			else
+				LCS(i, k) = LCS(i + 1, k) > LCS(i, k + 1) ? LCS(i + 1, k) : LCS(i, k + 1);
+		}
+	memset(ca, 1, ra);
+	memset(cb, 1, rb);
+	i = k = 0;
+	while (i < ra && k < rb) {
+		struct crt_dn x = rdn_slice(a, sa, i), y = rdn_slice(b, sb, k);
+
+		if (crt_dn_equal(&x, &y) && LCS(i, k) == LCS(i + 1, k + 1) + 1)
+			ca[i++] = cb[k++] = 0;
+		else if (LCS(i + 1, k) >= LCS(i, k + 1))
+			i++;
+		else
+			k++;
+	}
+#undef LCS
+	free(L);
+}
+
+/* Characters (UTF-8 code points) in s: its width on a terminal, near enough. */
+static size_t
+text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+static void
+pad(struct cr_buf *b, char c, size_t n)
+{
+	while (n-- > 0)
+		cr_buf_addc(b, c);
+}
+
+/* Appends dn's Windows rendering to line and, under each changed RDN, '^' to mark. */
+static void
+add_marked(struct cr_buf *line, struct cr_buf *mark, const struct crt_dn *dn, const size_t *st,
+    size_t n, const unsigned char *changed)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		struct crt_dn r = rdn_slice(dn, st, k);
+		char *t = crt_dn_format(&r);
+
+		if (k > 0) {
+			cr_buf_adds(line, ", ");
+			pad(mark, ' ', 2);
+		}
+		cr_buf_adds(line, t);
+		pad(mark, changed[k] ? '^' : ' ', text_width(t));
+		free(t);
+	}
+}
+
+/*
+ * The two names of a rename, old and new, each with a line of '^' under the
+ * RDNs that change (left out when none does), indented under the step:
+ *
+ *       old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, ...
+ *                                       ^^^^^^^^^
+ *       new <I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, ...
+ *                                       ^^^^^^^^^^^^^
+ *
+ * The old name is the one the connector holds: its ref's name: identity
+ * while the ref is still on the old certificate, else the old
+ * certificate's.  Both are written as Windows writes them.
+ */
+static void
+rename_names(const struct plan *p, const struct plan_step *s, FILE *f)
+{
+	const struct crt_ident *id = &s->ref->ident;
+	int by_name = id->kind == CRT_ID_NAME && s->res->denotes == PLAN_DENOTES_OLD;
+	struct crt_dn oi, os, ni, ns;
+	const struct crt_dn *dn[2][2];
+	size_t *st[2][2], nr[2][2], j;
+	unsigned char *ch[2][2];
+	int w;
+
+	if (!by_name) {
+		crt_dn_from_name(X509_get_issuer_name(p->in->old->x509), &oi);
+		crt_dn_from_name(X509_get_subject_name(p->in->old->x509), &os);
+	}
+	crt_dn_from_name(X509_get_issuer_name(p->in->new->x509), &ni);
+	crt_dn_from_name(X509_get_subject_name(p->in->new->x509), &ns);
+	dn[0][0] = by_name ? &id->issuer : &oi;
+	dn[0][1] = by_name ? &id->subject : &os;
+	dn[1][0] = &ni;
+	dn[1][1] = &ns;
+	for (j = 0; j < 2; j++) {
+		st[0][j] = rdn_starts(dn[0][j], &nr[0][j]);
+		st[1][j] = rdn_starts(dn[1][j], &nr[1][j]);
+		ch[0][j] = cr_xcalloc(nr[0][j] + 1, 1);
+		ch[1][j] = cr_xcalloc(nr[1][j] + 1, 1);
+		rdn_changes(dn[0][j], st[0][j], nr[0][j], dn[1][j], st[1][j], nr[1][j], ch[0][j],
+		    ch[1][j]);
+	}
+	for (w = 0; w < 2; w++) {
+		struct cr_buf line = CR_BUF_INIT, mark = CR_BUF_INIT;
+
+		cr_buf_adds(&line, "<I>");
+		pad(&mark, ' ', 3);
+		add_marked(&line, &mark, dn[w][0], st[w][0], nr[w][0], ch[w][0]);
+		cr_buf_adds(&line, "<S>");
+		pad(&mark, ' ', 3);
+		add_marked(&line, &mark, dn[w][1], st[w][1], nr[w][1], ch[w][1]);
+		fprintf(f, "      %s %s\n", w == 0 ? "old" : "new", cr_buf_str(&line));
+		while (mark.len > 0 && mark.s[mark.len - 1] == ' ')
+			mark.s[--mark.len] = '\0';
+		if (mark.len > 0)
+			fprintf(f, "          %s\n", mark.s);
+		cr_buf_release(&line);
+		cr_buf_release(&mark);
+	}
+	for (j = 0; j < 2; j++)
+		for (w = 0; w < 2; w++) {
+			free(st[w][j]);
+			free(ch[w][j]);
+		}
+	if (!by_name) {
+		crt_dn_release(&oi);
+		crt_dn_release(&os);
+	}
+	crt_dn_release(&ni);
+	crt_dn_release(&ns);
+}
+
+/* What a step changes, in one line (a rename's names follow: rename_names). */
 static char *
 step_line(const struct plan *p, const struct plan_step *s)
 {
@@ -311,9 +488,9 @@ step_line(const struct plan *p, const struct plan_step *s)
 		if (s->change == NULL)
 			return cr_xasprintf("%s/%s/%s: %s", s->host, s->service->name, s->ref->id,
 			    s->description);
-		return cr_xasprintf("%s/%s/%s%s%s: name -> %s (%s)", s->host, s->service->name,
+		return cr_xasprintf("%s/%s/%s%s%s: name old -> new (%s)", s->host, s->service->name,
 		    s->ref->id, s->ref->endpoint ? " at " : "", s->ref->endpoint ? s->ref->endpoint : "",
-		    s->to, s->change);
+		    s->change);
 	}
 	a = plan_short_ident(p->in->old);
 	b = plan_short_ident(p->in->new);
@@ -363,6 +540,8 @@ plan_render_text(const struct plan *p, FILE *f)
 		fprintf(f, "  %-*s  %-7s %-4s  %s\n", (int)width, s->id, plan_action_name(s->action),
 		    s->done ? "done" : "", line);
 		free(line);
+		if (s->variant == PLAN_V_RENAME && s->change != NULL)
+			rename_names(p, s, f);
 	}
 	if (p->nnotes > 0) {
 		fputs("\nnotes\n", f);

@@ -47,7 +47,17 @@ done
 # mail: the connector's rename names what changed; its old name also matches the
 # expired certificate on the token; the token import is done already
 cr plan -c "$WORK/mail/certrotate.cfg"
-expect_out_contains "name -> <I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US (issuer O: 'Contoso' -> 'Contoso Ltd')"
+expect_out_contains "mx1/transport/default-frontend at 127.0.0.1:"
+expect_out_contains ": name old -> new (issuer O: 'Contoso' -> 'Contoso Ltd')"
+# the connector's old and new <I>..<S>.., the changed RDN marked under each
+sed -n '/08-rename-mx1-transport-default-frontend/{n;p;n;p;n;p;n;p;}' "$WORK/out" >"$WORK/mail.names"
+cat >"$WORK/mail.names.expected" <<'EOF'
+      old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US
+                                      ^^^^^^^^^
+      new <I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US
+                                      ^^^^^^^^^^^^^
+EOF
+expect_file_eq "$WORK/mail.names" "$WORK/mail.names.expected"
 expect_out_contains "matches 2 known certificates (old sha1:"
 expect_out_contains "other sha1:$(printf %.8s "$EXPIRED_SHA1")"
 expect_out_matches "01-import-token:edge +native +done +store the new certificate on token 'edge'"
@@ -108,7 +118,7 @@ services = ( { name = "s"; host = "h"; refs = (
   { id = "f-name-new"; type = "connector"; cert = "name:<I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US"; },
   { id = "g-other"; type = "binding"; cert = "file:fix/certs/other.pem"; },
   { id = "h-unknown"; type = "binding"; cert = "sha1:0000000000000000000000000000000000000001"; },
-  { id = "i-missing"; type = "binding"; cert = "file:fix/certs/nope.pem"; }
+  { id = "i-gone"; type = "binding"; cert = "pkcs11:token=edge;object=no-such;type=cert"; }
 ); } );
 EOF
 cr plan -c "$WORK/ids/certrotate.cfg" --format json
@@ -130,7 +140,8 @@ expect_file_eq "$WORK/ids.steps" "$WORK/ids.expected"
 expect_out_contains "h/s/f-name-new: 'name:<I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US' matches"
 expect_out_contains "h/s/g-other: denotes another certificate"
 expect_out_contains "h/s/h-unknown: 'sha1:0000000000000000000000000000000000000001' matches none"
-expect_out_contains "h/s/i-missing: cannot resolve 'file:fix/certs/nope.pem'"
+# a token object that is not there: nothing known (a warning), the planner cannot tell
+expect_out_contains "h/s/i-gone: cannot resolve 'pkcs11:token=edge;object=no-such;type=cert': no certificate matches"
 
 # ---------------------------------------------------------------- determinism
 # The same 40-host inventory written in three orders gives the same bytes.
@@ -187,6 +198,16 @@ bad syntax 2 "bad/syntax.cfg:10: syntax error" <<'EOF'
 services = ( { name = "owa"; host = "mx1" }
   { name = "ews"; host = "mx1"; } );
 EOF
+bad dupsetting 2 "bad/dupsetting.cfg:10: services.[0].name: duplicate setting 'name' (first at line 9)" <<'EOF'
+services = ( { name = "owa"; host = "mx1";
+  name = "ews"; } );
+EOF
+bad mixedarray 2 "bad/mixedarray.cfg:9: services.[0].names.[1]: wrong type: expected a string like the array's first element, got an integer" <<'EOF'
+services = ( { name = "owa"; host = "mx1"; names = [ "a.com", 5 ]; } );
+EOF
+bad noinclude 2 "bad/noinclude.cfg:9: cannot open include file 'nope.cfg': '$WORK/bad/nope.cfg': No such file or directory" <<'EOF'
+@include "nope.cfg"
+EOF
 bad dangling 2 "bad/dangling.cfg:9: services.[0].host: no host named 'mx2' (did you mean 'mx1'?)" <<'EOF'
 services = ( { name = "owa"; host = "mx2"; } );
 EOF
@@ -224,6 +245,37 @@ cr plan -c "$WORK/bad/nofile.cfg"
 expect_rc 2
 expect_err_contains "bad/nofile.cfg:3: rotation.old: cannot read"
 expect_no_stdout
+
+# a ref's or protect entry's file that cannot be read or is no certificate is bad input:
+# not an unknown ref quietly left out of the plan while the old certificate is retired
+bad refnofile 2 "bad/refnofile.cfg:11: services.[0].refs.[1].cert: cannot read 'fix/certs/nope.pem': No such file or directory" <<'EOF'
+services = ( { name = "owa"; host = "mx1"; refs = (
+  { id = "a"; type = "binding"; cert = "pkcs11:token=edge;object=mail-2025;type=cert"; },
+  { id = "b"; type = "binding"; cert = "file:fix/certs/nope.pem"; } ); } );
+EOF
+printf 'not a certificate\n' >"$WORK/bad/garbage.pem"
+bad refgarbage 2 "bad/refgarbage.cfg:10: services.[0].refs.[0].cert: cannot read 'garbage.pem': not a certificate" <<'EOF'
+services = ( { name = "owa"; host = "mx1"; refs = (
+  { id = "a"; type = "binding"; cert = "garbage.pem"; } ); } );
+EOF
+bad filerefnofile 2 "bad/filerefnofile.cfg:10: services.[0].refs.[0].path: cannot read 'tls/nope.pem': No such file or directory" <<'EOF'
+services = ( { name = "nginx"; host = "mx1"; refs = (
+  { id = "tls"; type = "file"; path = "tls/nope.pem"; } ); } );
+EOF
+bad protectnofile 2 "bad/protectnofile.cfg:9: protect.[0]: cannot read 'fix/certs/nope.pem': No such file or directory" <<'EOF'
+protect = [ "file:fix/certs/nope.pem" ];
+EOF
+
+# a pin_source is file:PATH, and a message about it never shows the value (it may be a PIN)
+sed 's|pin_source = "file:fix/edge.pin"|pin_source = "246810"|' "$WORK/bad/nofile.cfg" >"$WORK/bad/pin.cfg"
+cr plan -c "$WORK/bad/pin.cfg"
+expect_rc 2
+expect_err_contains "bad/pin.cfg:7: tokens.[0].pin_source: must be file:PATH, a file holding the PIN"
+expect_err_not_contains "246810"
+expect_no_stdout
+cr check --no-probe -c "$WORK/bad/pin.cfg"
+expect_rc 2
+expect_err_not_contains "246810"
 
 # old and new the same certificate
 sed 's/object=mail-2026;type=cert/object=mail-2025;type=cert/' "$WORK/bad/nofile.cfg" |

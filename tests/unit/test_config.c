@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "../../plan/config.h"
@@ -60,7 +61,7 @@ static const char valid[] =
 	"  { name = \"adfs1\"; }\n"
 	");\n"
 	"services = (\n"
-	"  { name = \"wap\"; host = \"wap1\"; kind = \"wap\"; depends = [ \"adfs\", \"adfs\" ];\n"
+	"  { name = \"wap\"; host = \"wap1\"; kind = \"wap\"; depends = [ \"adfs\" ];\n"
 	"    run_rebind = [ \"ssh\", \"{host}\", \"Set-Rule\", \"{ref}\", \"{new.sha1}\" ];\n"
 	"    refs = ( { id = \"rule-b\"; type = \"binding\"; cert = \"name:<I>CN=CA<S>CN=mail\"; },\n"
 	"             { id = \"rule-a\"; type = \"binding\"; cert = \"sha1:00112233445566778899aabbccddeeff00112233\"; } );\n"
@@ -131,11 +132,9 @@ expect_error(const char *text, const char *marker, const char *setting, const ch
 	assert_int_equal(r, CR_EINPUT);
 	assert_int_equal(err.status, 2);
 	assert_null(cfg);
-	if (marker != NULL)
-		snprintf(prefix, sizeof(prefix), "certrotate.cfg:%d: %s: ", line_of(text, marker),
-		    setting);
-	else
-		snprintf(prefix, sizeof(prefix), "certrotate.cfg: %s: ", setting);
+	/* no marker: the error is about the top level, reported at line 1 */
+	snprintf(prefix, sizeof(prefix), "certrotate.cfg:%d: %s: ", marker ? line_of(text, marker) : 1,
+	    setting);
 	if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
 		fail_msg("message '%s' does not start with '%s'", err.msg, prefix);
 	if (strstr(err.msg, gist) == NULL)
@@ -197,7 +196,7 @@ test_valid_full(void **state)
 	assert_int_equal(plan_config_service(cfg, "wap"), 2);
 	assert_string_equal(cfg->hosts[wap->host].name, "wap1");
 	assert_string_equal(adfs->account, "CONTOSO\\svc-adfs");
-	/* depends deduplicated and resolved; dependency rank puts adfs first */
+	/* depends resolved; dependency rank puts adfs first */
 	assert_int_equal(wap->ndepends, 1);
 	assert_int_equal(wap->dep[0], 0);
 	assert_true(adfs->rank < wap->rank);
@@ -275,10 +274,28 @@ test_syntax_error(void **state)
 	assert_null(cfg);
 	assert_string_equal(err.msg, "certrotate.cfg:9: syntax error");
 
+	/* libconfig's own errors name the setting: a repeated name, an array of two types */
 	cr_err_clear(&err);
 	assert_int_equal(plan_config_parse(HEAD "hosts = ( { name = \"a\"; name = \"b\"; } );\n",
 	    "certrotate.cfg", ".", &cfg, &err), CR_EINPUT);
-	assert_string_equal(err.msg, "certrotate.cfg:7: duplicate setting name");
+	assert_string_equal(err.msg, "certrotate.cfg:7: hosts.[0].name: duplicate setting 'name' "
+	    "(first at line 7)");
+	cr_err_clear(&err);
+	assert_int_equal(plan_config_parse("rotation = {\n  name = \"r1\";\n  /* name = \"x\"; */\n"
+	    "  old = \"a.pem\"; # name = \"y\";\n  name = \"r2\";\n};\n",
+	    "certrotate.cfg", ".", &cfg, &err), CR_EINPUT);
+	assert_string_equal(err.msg, "certrotate.cfg:5: rotation.name: duplicate setting 'name' "
+	    "(first at line 2)");
+	cr_err_clear(&err);
+	assert_int_equal(plan_config_parse(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\";\n"
+	    "  names = [ \"a.com\",\n    5 ]; } );\n",
+	    "certrotate.cfg", ".", &cfg, &err), CR_EINPUT);
+	assert_string_equal(err.msg, "certrotate.cfg:10: services.[0].names.[1]: wrong type: expected "
+	    "a string like the array's first element, got an integer (an array [ ... ] holds one "
+	    "type; a list ( ... ) may mix)");
+	/* the same name in two groups is fine; in a list's groups too */
+	plan_config_free(parse_ok(HEAD "hosts = ( { name = \"a\"; }, { name = \"b\"; } );\n"));
 }
 
 static void
@@ -293,6 +310,108 @@ test_unreadable_file(void **state)
 	assert_null(cfg);
 	assert_string_equal(err.msg, "cannot read '/nonexistent/certrotate.cfg': "
 	    "No such file or directory");
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The message of loading `path`, which must fail with CR_EINPUT. */
+static char *
+load_error(const char *path)
+{
+	struct plan_config *cfg = NULL;
+	struct cr_err err;
+
+	cr_err_clear(&err);
+	assert_int_equal(plan_config_load(path, &cfg, &err), CR_EINPUT);
+	assert_null(cfg);
+	return cr_xstrdup(err.msg);
+}
+
+/*
+ * @include (libconfig 1.5): an included file is looked up in the main
+ * configuration's directory, also from an included file; a missing one is
+ * named; a repeated setting in an included file is named with its path only
+ * when the file is included at the top level.
+ */
+static void
+test_includes(const char *dir, const char *path)
+{
+	char sub[96], a[128], b[128], want[512], *msg;
+
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(a, sizeof(a), "%s/a.cfg", sub);
+	snprintf(b, sizeof(b), "%s/b.cfg", dir);
+
+	/* nested: sub/a.cfg includes "b.cfg", found beside the main file */
+	write_file(a, "@include \"b.cfg\"\n");
+	write_file(b, "hosts = ( { name = \"h\"; } );\n");
+	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
+	{
+		struct plan_config *cfg = NULL;
+		struct cr_err err;
+
+		cr_err_clear(&err);
+		if (plan_config_load(path, &cfg, &err) != CR_OK)
+			fail_msg("nested include: %s", err.msg);
+		assert_int_equal(cfg->nhosts, 1);
+		plan_config_free(cfg);
+	}
+
+	/* a missing include is named, with where it was looked for */
+	write_file(path, HEAD "@include \"nope.cfg\"\n");
+	msg = load_error(path);
+	snprintf(want, sizeof(want), "%s:7: cannot open include file 'nope.cfg': '%s/nope.cfg': "
+	    "No such file or directory", path, dir);
+	assert_string_equal(msg, want);
+	free(msg);
+	write_file(a, "@include \"nope.cfg\"\n");
+	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
+	msg = load_error(path);
+	snprintf(want, sizeof(want), "%s:1: cannot open include file 'nope.cfg': '%s/nope.cfg': "
+	    "No such file or directory (an @include is relative to the main configuration's "
+	    "directory, also in an included file)", a, dir);
+	assert_string_equal(msg, want);
+	free(msg);
+	write_file(path, HEAD "@include \"/etc/passwd-nonexistent.cfg\"\n");
+	msg = load_error(path);
+	assert_non_null(strstr(msg, ":7: cannot open include file '/etc/passwd-nonexistent.cfg': '"));
+	assert_non_null(strstr(msg, "even when it is absolute"));
+	free(msg);
+
+	/* a repeated name in an included file: its path when included at the top */
+	write_file(a, "hosts = (\n  { name = \"a\"; },\n  { name = \"b\";\n    name = \"c\"; } );\n");
+	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
+	msg = load_error(path);
+	snprintf(want, sizeof(want), "%s:4: hosts.[1].name: duplicate setting 'name' (first at line 3)", a);
+	assert_string_equal(msg, want);
+	free(msg);
+	write_file(a, "name = \"a\";\nname = \"b\";\n");
+	write_file(path, "rotation = {\n  @include \"sub/a.cfg\"\n};\n");
+	msg = load_error(path);
+	snprintf(want, sizeof(want), "%s:2: duplicate setting 'name' (first at line 1)", a);
+	assert_string_equal(msg, want);
+	free(msg);
+
+	/* repeated across files: libconfig's line, with the setting named */
+	write_file(a, "\nrotation = { name = \"again\"; };\n");
+	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
+	msg = load_error(path);
+	snprintf(want, sizeof(want), "%s:2: duplicate setting name (at setting 'rotation')", a);
+	assert_string_equal(msg, want);
+	free(msg);
+
+	unlink(a);
+	unlink(b);
+	rmdir(sub);
 }
 
 static void
@@ -344,6 +463,7 @@ test_load_file(void **state)
 		assert_non_null(strstr(err.msg, want));
 		unlink(inc);
 	}
+	test_includes(dir, path);
 	unlink(path);
 	rmdir(dir);
 }
@@ -413,7 +533,9 @@ test_missing_required(void **state)
 	(void)state;
 	expect_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n  new = \"b.pem\";\n};\n",
 	    "rotation = {", "rotation.key", "missing (required)");
-	expect_error("hosts = ();\n", NULL, "rotation", "missing (required)");
+	/* the top level has no line of its own: errors about it name the first */
+	expect_error("hosts = ();\n", "hosts", "rotation", "missing (required)");
+	expect_error("", NULL, "rotation", "missing (required)");
 	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
 	    "services = ( { name = \"s\";\n  refs = ( { id = \"r\"; type = \"binding\"; cert = \"a.pem\"; } ); } );\n",
 	    "{ name = \"s\"", "services.[0].host", "missing (required)");
@@ -562,9 +684,112 @@ test_bad_import_to_and_tokens(void **state)
 	    "  key = \"k.pem\";\n  import_to = \"pkcs11:token=edge;object=x\";\n};\n",
 	    "import_to", "rotation.import_to", "names an object");
 	expect_error(HEAD "tokens = ( { uri = \"pkcs11:token=edge\"; pin_source = \"env:PIN\"; } );\n",
-	    "tokens", "tokens.[0].pin_source", "expected file:PATH");
+	    "tokens", "tokens.[0].pin_source", "must be file:PATH");
 	expect_error(HEAD "tokens = ( { module = \"x.so\"; } );\n", "tokens",
 	    "tokens.[0].uri", "missing (required)");
+}
+
+/* A message about a pin_source or pin-/pass-source must never show its value. */
+static void
+expect_secret_error(const char *text, const char *marker, const char *setting, const char *gist,
+    const char *secret)
+{
+	struct plan_config *cfg = NULL;
+	struct cr_err err;
+
+	expect_error(text, marker, setting, gist);
+	cr_err_clear(&err);
+	assert_int_equal(plan_config_parse(text, "certrotate.cfg", ".", &cfg, &err), CR_EINPUT);
+	if (strstr(err.msg, secret) != NULL)
+		fail_msg("message '%s' shows the value '%s'", err.msg, secret);
+}
+
+static void
+test_pin_sources(void **state)
+{
+	(void)state;
+	/* SPEC 4, 9: file:PATH only; a bare value may be a PIN pasted by mistake */
+	expect_secret_error(HEAD "tokens = ( { uri = \"pkcs11:token=edge\";\n  pin_source = \"1234\"; } );\n",
+	    "pin_source", "tokens.[0].pin_source", "must be file:PATH, a file holding the PIN", "1234");
+	expect_secret_error(HEAD "tokens = ( { uri = \"pkcs11:token=edge\"; pin_source = \"edge.pin\"; } );\n",
+	    "tokens", "tokens.[0].pin_source", "the value is not shown", "edge.pin");
+	expect_secret_error(HEAD "tokens = ( { uri = \"pkcs11:token=edge\"; pin_source = \"file:\"; } );\n",
+	    "tokens", "tokens.[0].pin_source", "must be file:PATH", "file:\"");
+	/* the same for a URI's pin-source and a PKCS#12's pass-source, wherever a source goes */
+	expect_secret_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n  new = \"b.pem\";\n"
+	    "  key = \"pkcs11:token=edge;object=k;type=private?pin-source=987654\";\n};\n",
+	    "key =", "rotation.key", "pin-source must be file:PATH", "987654");
+	expect_secret_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n"
+	    "  new = \"b.p12?pass-source=s3cret\";\n  key = \"k.pem\";\n};\n",
+	    "new =", "rotation.new", "pass-source must be file:PATH, a file holding the password", "s3cret");
+	expect_secret_error(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"b\"; host = \"h\"; refs = (\n"
+	    "  { id = \"r\"; type = \"binding\"; cert = \"pkcs11:token=edge;object=o?pin-source=%31%32;bogus=1\"; } ); } );\n",
+	    "bogus", "services.[0].refs.[0].cert", "pin-source must be file:PATH", "%31%32");
+	expect_secret_error(HEAD "tokens = ( { uri = \"pkcs11:token=edge?pin-source=4321\"; } );\n",
+	    "tokens", "tokens.[0].uri", "pin-source must be file:PATH", "4321");
+	expect_secret_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n  new = \"b.pem\";\n"
+	    "  key = \"k.pem\";\n  import_to = \"pkcs11:token=edge?pin-source=4321\";\n};\n",
+	    "import_to", "rotation.import_to", "pin-source must be file:PATH", "4321");
+	/* file:PATH is fine, in both places */
+	plan_config_free(parse_ok(HEAD "tokens = ( { uri = \"pkcs11:token=edge?pin-source=file:e.pin\";\n"
+	    "  pin_source = \"file:/etc/edge.pin\"; } );\n"));
+}
+
+static void
+test_duplicate_tokens(void **state)
+{
+	static const char ok[] = HEAD "tokens = (\n"
+	    "  { uri = \"pkcs11:token=edge\"; },\n"
+	    "  { uri = \"pkcs11:token=edge;serial=0001\"; },\n"	/* more specific: another entry */
+	    "  { uri = \"pkcs11:token=core\"; }\n);\n";
+
+	(void)state;
+	plan_config_free(parse_ok(ok));
+	expect_error(HEAD "tokens = (\n  { uri = \"pkcs11:token=edge\"; module = \"a.so\"; },\n"
+	    "  { uri = \"pkcs11:token=core\"; },\n"
+	    "  { module = \"b.so\";\n    uri = \"pkcs11:token=edge\"; }\n);\n",
+	    "uri = \"pkcs11:token=edge\"; }", "tokens.[2].uri",
+	    "duplicate token 'pkcs11:token=edge' (first at line 8, tokens.[0])");
+	/* the same token however written */
+	expect_error(HEAD "tokens = (\n  { uri = \"pkcs11:serial=0001;token=edge\"; },\n"
+	    "  { uri = \"pkcs11:token=%65dge;serial=0001\"; }\n);\n",
+	    "%65dge", "tokens.[1].uri", "duplicate token");
+}
+
+static void
+test_duplicate_depends(void **state)
+{
+	(void)state;
+	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = (\n  { name = \"adfs\"; host = \"h\"; },\n  { name = \"sql\"; host = \"h\"; },\n"
+	    "  { name = \"wap\"; host = \"h\"; depends = [ \"adfs\", \"sql\",\n    \"adfs\" ]; }\n);\n",
+	    "\"adfs\" ]", "services.[2].depends.[2]", "duplicate service 'adfs' (already depends.[0])");
+}
+
+static void
+test_duplicate_protect(void **state)
+{
+	struct plan_config *cfg;
+
+	(void)state;
+	cfg = parse_ok(HEAD "protect = [\n"
+	    "  \"sha1:00112233445566778899AABBCCDDEEFF00112233\",\n"
+	    "  \"name:<I>CN=CA<S>CN=default\",\n"
+	    "  \"file:default.pem\",\n"
+	    "  \"sha1:00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 00 11 22 33\",\n"
+	    "  \"name:<I>cn=ca<S>cn=DEFAULT\",\n"
+	    "  \"file:default.pem\",\n"
+	    "  \"sha256:00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF\",\n"
+	    "  \"name:<I>CN=CA<S>CN=other\"\n];\n");
+	/* a warning each (a duplicate protects nothing more), not an error */
+	assert_int_equal(cfg->nprotect, 8);
+	assert_int_equal(cfg->nwarnings, 3);
+	assert_string_equal(cfg->warnings[0].msg, "certrotate.cfg:11: protect.[3]: names the same "
+	    "certificate as protect.[0] (line 8): listed twice - was another certificate meant?");
+	assert_non_null(strstr(cfg->warnings[1].msg, "protect.[4]: names the same certificate as protect.[1]"));
+	assert_non_null(strstr(cfg->warnings[2].msg, "protect.[5]: names the same certificate as protect.[2]"));
+	plan_config_free(cfg);
 }
 
 /* ---- hooks and placeholders ---------------------------------------------------- */
@@ -586,6 +811,28 @@ test_unknown_placeholder(void **state)
 	    "  { id = \"r\"; type = \"binding\"; cert = \"a.pem\";\n"
 	    "    undo = [ \"x\", \"{old.thumbprint}\" ]; } ); } );\n",
 	    "undo", "services.[0].refs.[0].undo.[1]", "unknown placeholder '{old.thumbprint}'");
+	/* "an import hook"; what each hook has available */
+	expect_error(HEAD "hosts = ( { name = \"h\";\n"
+	    "  run_import = [ \"ssh\", \"{host}\", \"import\", \"{service}\" ]; } );\n",
+	    "run_import", "hosts.[0].run_import.[3]", "placeholder '{service}' is not available in an "
+	    "import hook (available: {new.*}, {old.*}, {host})");
+	expect_error(HEAD "hosts = ( { name = \"h\";\n"
+	    "  undo_import = [ \"{hots}\" ]; } );\n",
+	    "undo_import", "hosts.[0].undo_import.[0]", "unknown placeholder '{hots}' (known in an "
+	    "import hook: {new.*}, {old.*}, {host};");
+	expect_error(HEAD "hosts = ( { name = \"h\";\n"
+	    "  run_grant = [ \"{ref}\" ]; } );\n",
+	    "run_grant", "hosts.[0].run_grant.[0]", "not available in a grant hook (available: "
+	    "{new.*}, {old.*}, {host}, {account})");
+	expect_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n  new = \"b.pem\";\n"
+	    "  key = \"k.pem\";\n  run_retire = [ \"rm\", \"{host}\" ];\n};\n",
+	    "run_retire", "rotation.run_retire.[1]", "not available in a retire hook (available: "
+	    "{new.*}, {old.*})");
+	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\";\n"
+	    "  run_restart = [ \"{endpoint}\" ]; } );\n",
+	    "run_restart", "services.[0].run_restart.[0]", "not available in a restart hook "
+	    "(available: {new.*}, {old.*}, {host}, {service}, {account})");
 	expect_error(HEAD "hosts = ( { name = \"h\"; run_grant = [ \"x\", \"--sha={new.sha1\" ]; } );\n",
 	    "run_grant", "hosts.[0].run_grant.[1]", "unterminated placeholder");
 	expect_error(HEAD "hosts = ( { name = \"h\"; run_grant = [ ]; } );\n",
@@ -664,6 +911,21 @@ test_bad_accepts(void **state)
 	    "keys", "hosts.[0].accepts.keys", "did you mean 'key'?");
 	expect_error(HEAD "hosts = ( { name = \"h\"; accepts = { signature = []; }; } );\n",
 	    "signature", "hosts.[0].accepts.signature", "empty list");
+	/* an OID must be one of a signature algorithm OpenSSL knows, as OpenSSL writes it */
+	expect_error(HEAD "hosts = ( { name = \"h\"; accepts = {\n  signature = [ \"1.2.3\" ]; }; } );\n",
+	    "1.2.3", "hosts.[0].accepts.signature.[0]", "'1.2.3' is not the OID of a signature algorithm");
+	expect_error(HEAD "hosts = ( { name = \"h\"; accepts = {\n  signature = [ \"2.5.4.3\" ]; }; } );\n",
+	    "2.5.4.3", "hosts.[0].accepts.signature.[0]", "is not the OID of a signature algorithm");
+	expect_error(HEAD "hosts = ( { name = \"h\"; accepts = {\n  signature = [ \"commonName\" ]; }; } );\n",
+	    "commonName", "hosts.[0].accepts.signature.[0]", "is not a signature algorithm");
+	expect_error(HEAD "hosts = ( { name = \"h\"; accepts = {\n"
+	    "  signature = [ \"1.2.840.113549.1.1.011\" ]; }; } );\n",
+	    "011", "hosts.[0].accepts.signature.[0]", "write the OID as 1.2.840.113549.1.1.11");
+	/* short and long names in any case, OIDs; SHA-3 ECDSA that OpenSSL 3.0 names but does not pair */
+	plan_config_free(parse_ok(HEAD "hosts = ( { name = \"h\"; accepts = { signature = [\n"
+	    "  \"RSA-SHA256\", \"sha256WITHrsaencryption\", \"1.2.840.113549.1.1.11\", \"ED25519\",\n"
+	    "  \"1.3.101.112\", \"rsassaPss\", \"ecdsa-with-SHA384\", \"ecdsa_with_SHA3-256\",\n"
+	    "  \"2.16.840.1.101.3.4.3.10\", \"dsa_with_SHA256\" ]; }; } );\n"));
 }
 
 static void
@@ -731,6 +993,10 @@ main(void)
 		cmocka_unit_test(test_bad_identity),
 		cmocka_unit_test(test_bad_source),
 		cmocka_unit_test(test_bad_import_to_and_tokens),
+		cmocka_unit_test(test_pin_sources),
+		cmocka_unit_test(test_duplicate_tokens),
+		cmocka_unit_test(test_duplicate_depends),
+		cmocka_unit_test(test_duplicate_protect),
 		cmocka_unit_test(test_unknown_placeholder),
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_bad_duration),

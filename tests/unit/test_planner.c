@@ -168,12 +168,14 @@ add_source(struct plan_inputs *in, const char *text, X509 *x)
 	in->nsources++;
 }
 
+/* build() with the certificates extra[0..nextra) also known (token neighbours). */
 static void
-build(struct fixture *f, const char *text, X509 *old, const char *old_source, X509 *new,
-    unsigned known, int new_on_import_to)
+build_ex(struct fixture *f, const char *text, X509 *old, const char *old_source, X509 *new,
+    unsigned known, int new_on_import_to, X509 *const *extra, size_t nextra)
 {
 	struct cr_err err;
 	char *t = expand(text);
+	size_t i;
 	int r;
 
 	memset(f, 0, sizeof(*f));
@@ -197,9 +199,18 @@ build(struct fixture *f, const char *text, X509 *old, const char *old_source, X5
 	add_source(f->in, "file:other.pem", P.other);
 	add_source(f->in, "file:default.pem", P.def);
 	add_source(f->in, "file:missing.pem", NULL);
+	for (i = 0; i < nextra; i++)
+		crt_list_push(&f->in->known, cert(extra[i], "pkcs11:token=edge;object=extra"));
 	r = plan_build(f->cfg, f->in, &f->plan, &err);
 	if (r != CR_OK)
 		fail_msg("plan: %s", err.msg);
+}
+
+static void
+build(struct fixture *f, const char *text, X509 *old, const char *old_source, X509 *new,
+    unsigned known, int new_on_import_to)
+{
+	build_ex(f, text, old, old_source, new, known, new_on_import_to, NULL, 0);
 }
 
 static void
@@ -630,6 +641,210 @@ test_ambiguous_names(void **state)
 	release(&f);
 }
 
+/* A certificate issued by CA A to `subject` (X509_NAME taken). */
+static X509 *
+cert_named(X509_NAME *subject)
+{
+	struct tc_spec spec = { "/CN=x", NULL, "serverAuth", -DAY, 365 * DAY, NULL, 0, 0 };
+	X509 *x = tc_cert(&spec, P.leaf_key, P.ca_a, P.ca_key);
+
+	X509_set_subject_name(x, subject);
+	X509_NAME_free(subject);
+	X509_sign(x, P.ca_key, EVP_sha256());
+	return x;
+}
+
+static X509_NAME *
+name3(const char *o, const char *cn)
+{
+	X509_NAME *n = X509_NAME_new();
+
+	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_UTF8, (const unsigned char *)"US", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)o, -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+	return n;
+}
+
+/*
+ * Names are found through an index keyed by a normalised name: every
+ * difference crt_dn_equal ignores (case, also of Latin-1 letters; blanks;
+ * S = ST; the order of a multi-valued RDN) must give the same key, and two
+ * names sharing a key (one run of other letters each) must still be told apart.
+ */
+static void
+test_name_index(void **state)
+{
+#define CA_A "<I>cn=contoso  issuing ca 1,o=CONTOSO ; c=us"
+	static const char text[] = ROT("")
+	    "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\"; refs = (\n"
+	    "  { id = \"latin1\"; type = \"connector\"; cert = \"name:" CA_A
+	    "<S>CN=  \xc3\xbcN\xc3\x8f" "code   stra\xc3\x9f" "e , O=contoso, C=US\"; },\n"
+	    "  { id = \"st\"; type = \"connector\"; cert = \"name:" CA_A
+	    "<S>CN=st.contoso.com, O=Contoso, ST=washington, C=US\"; },\n"
+	    "  { id = \"multi1\"; type = \"connector\"; cert = \"name:" CA_A
+	    "<S>CN=multi + OU=ops, O=Contoso, C=US\"; },\n"
+	    "  { id = \"multi2\"; type = \"connector\"; cert = \"name:" CA_A
+	    "<S>OU=OPS+CN=Multi, O=Contoso, C=US\"; },\n"
+	    "  { id = \"a-umlaut\"; type = \"connector\"; cert = \"name:" CA_A
+	    "<S>CN=\xc3\xa4, O=Contoso, C=US\"; },\n"
+	    "  { id = \"o-umlaut\"; type = \"binding\"; cert = \"sha1:@O1@\"; },\n"
+	    "  { id = \"nobody\"; type = \"connector\"; cert = \"name:<I>CN=Nobody<S>CN=NOBODY\"; }\n"
+	    "); } );\n"
+	    "protect = [ \"name:" CA_A "<S>cn=\xc3\xb6, o=contoso, c=us\", \"name:<I>cn=nobody<S>cn=nobody\" ];\n";
+#undef CA_A
+	X509 *x[5];
+	X509_NAME *n;
+	struct fixture f;
+	const struct plan_refres *r;
+	char *t, *o1, *at;
+	size_t i;
+
+	(void)state;
+	x[0] = cert_named(name3("Contoso", "\xc3\x9cn\xc3\xaf" "code Stra\xc3\x9f" "e"));
+	n = X509_NAME_new();
+	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_UTF8, (const unsigned char *)"US", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "ST", MBSTRING_UTF8, (const unsigned char *)"Washington", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"Contoso", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"st.contoso.com", -1, -1, 0);
+	x[1] = cert_named(n);
+	n = name3("Contoso", "multi");
+	X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (const unsigned char *)"ops", -1, -1, -1);
+	x[2] = cert_named(n);
+	x[3] = cert_named(name3("Contoso", "\xc3\x84"));	/* CN=Ä */
+	x[4] = cert_named(name3("Contoso", "\xc3\x96"));	/* CN=Ö: the same key as Ä */
+
+	o1 = hex1(x[4]);
+	t = cr_xstrdup(text);
+	at = strstr(t, "@O1@");
+	assert_non_null(at);
+	{
+		char *u = cr_xasprintf("%.*s%s%s", (int)(at - t), t, o1, at + 4);
+
+		free(t);
+		t = u;
+	}
+	build_ex(&f, t, P.old, "file:old.pem", P.new, 0, -1, x, 5);
+	{
+		static const char *const ids[] = { "latin1", "st", "multi1", "multi2", "a-umlaut" };
+		static const int want[] = { 0, 1, 2, 2, 3 };
+
+		for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			r = ref(f.plan, "s", ids[i]);
+			if (r->denotes != PLAN_DENOTES_OTHER || r->nmatch != 1)
+				fail_msg("ref '%s': denotes %s, %zu matches (%s)", ids[i],
+				    plan_denotes_name(r->denotes), r->nmatch, r->note ? r->note : "");
+			assert_ptr_equal(r->cert->x509, x[want[i]]);
+		}
+	}
+	/* protected by a name written differently; a name of no certificate, protected */
+	assert_int_equal(ref(f.plan, "s", "o-umlaut")->denotes, PLAN_DENOTES_PROTECTED);
+	assert_int_equal(ref(f.plan, "s", "nobody")->denotes, PLAN_DENOTES_PROTECTED);
+	release(&f);
+	free(t);
+	free(o1);
+	for (i = 0; i < 5; i++)
+		X509_free(x[i]);
+}
+
+/*
+ * CPU seconds plan_build takes for n distinct certificates, each named by
+ * three refs (name:, sha1:, a file source), all known; checks that each ref
+ * found its certificate.
+ */
+static double
+plan_distinct(X509 *const *certs, size_t n)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	struct plan_config *cfg = NULL;
+	struct plan_inputs *in = cr_xcalloc(1, sizeof(*in));
+	struct plan *p = NULL;
+	struct timespec t0, t1;
+	struct cr_err err;
+	size_t k;
+
+	cr_err_clear(&err);
+	cr_buf_adds(&b, ROT("") "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\"; refs = (\n");
+	in->sources = cr_xcalloc(n, sizeof(*in->sources));
+	for (k = 0; k < n; k++) {
+		char *h = hex1(certs[k]), *src = cr_xasprintf("file:d%05zu.pem", k);
+
+		cr_buf_addf(&b, "%s{ id = \"n%05zu\"; type = \"connector\"; cert = \"name:<I>CN=Contoso "
+		    "Issuing CA 1, O=Contoso, C=US<S>CN=d%05zu.contoso.com, O=Contoso, C=US\"; },\n"
+		    "{ id = \"s%05zu\"; type = \"binding\"; cert = \"sha1:%s\"; },\n"
+		    "{ id = \"f%05zu\"; type = \"binding\"; cert = \"%s\"; }\n",
+		    k ? "," : "", k, k, k, h, k, src);
+		in->sources[k].text = src;
+		in->sources[k].cert = cert(certs[k], src);
+		crt_list_push(&in->known, cert(certs[k], src));
+		free(h);
+	}
+	in->nsources = n;
+	cr_buf_adds(&b, "); } );\n");
+	if (plan_config_parse(cr_buf_str(&b), "certrotate.cfg", ".", &cfg, &err) != CR_OK)
+		fail_msg("config: %s", err.msg);
+	in->old = cert(P.old, "file:old.pem");
+	in->new = cert(P.new, "file:new.pem");
+	in->new_on_import_to = -1;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	if (plan_build(cfg, in, &p, &err) != CR_OK)
+		fail_msg("plan: %s", err.msg);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	assert_int_equal(p->nrefs, 3 * n);
+	for (k = 0; k < p->nrefs; k++) {
+		const struct plan_refres *r = &p->refs[k];
+		size_t want = (size_t)strtoul(r->ref->id + 1, NULL, 10);
+
+		assert_int_equal(r->denotes, PLAN_DENOTES_OTHER);
+		assert_int_equal(r->nmatch, 1);
+		assert_ptr_equal(r->cert->x509, certs[want]);
+	}
+	plan_free(p);
+	plan_inputs_free(in);
+	plan_config_free(cfg);
+	cr_buf_release(&b);
+	return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+/*
+ * Resolution is linear in the number of distinct certificates: 4 times as
+ * many cost about 4 times as long (comparing every identity with every known
+ * certificate made it 16 times: 18 s for 2,000 here).
+ */
+static void
+test_many_distinct(void **state)
+{
+	struct tc_spec leaf = { NULL, NULL, NULL, -DAY, 365 * DAY, NULL, 1, 0 };
+	enum { N = 2000 };
+	EVP_PKEY *key = tc_key(1), *ca_key = tc_key(1);
+	struct tc_spec ca = { "/C=US/O=Contoso/CN=Contoso Issuing CA 1", NULL, NULL, -DAY, 1000 * DAY, NULL, 1, 1 };
+	X509 *ca_x = tc_cert(&ca, ca_key, NULL, NULL);
+	X509 **certs = cr_xcalloc(N, sizeof(*certs));
+	double small, big;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < N; k++) {
+		char subj[64];
+
+		snprintf(subj, sizeof(subj), "/C=US/O=Contoso/CN=d%05zu.contoso.com", k);
+		leaf.subject = subj;
+		certs[k] = tc_cert(&leaf, key, ca_x, ca_key);
+	}
+	small = plan_distinct(certs, N / 4);
+	big = plan_distinct(certs, N);
+	if (big > 8 * small + 0.5)
+		fail_msg("%d distinct certificates: %.3f s, %d: %.3f s - not linear", N / 4, small,
+		    N, big);
+	for (k = 0; k < N; k++)
+		X509_free(certs[k]);
+	free(certs);
+	X509_free(ca_x);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(ca_key);
+}
+
 static void
 test_protected(void **state)
 {
@@ -832,10 +1047,75 @@ test_text(void **state)
 	assert_non_null(strstr(buf, "\nrebind\n"));
 	assert_non_null(strstr(buf, "06-rebind-cas2-owa-https-ip"));
 	assert_non_null(strstr(buf, "cas2/owa/https-all at 10.0.0.5:443 SNI mail.contoso.com: sha1:"));
-	assert_non_null(strstr(buf, "mx1/exchange/frontend at 10.0.0.6:25: name -> <I>CN=Contoso Issuing CA 1, "
-	    "O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US (issuer "));
+	/* a rename shows the connector's old name and the new one, the changed RDN marked */
+	assert_non_null(strstr(buf, "mx1/exchange/frontend at 10.0.0.6:25: name old -> new "
+	    "(issuer O: 'Contoso' -> 'Contoso Ltd')\n"
+	    "      old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"
+	    "                                      ^^^^^^^^^\n"
+	    "      new <I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"
+	    "                                      ^^^^^^^^^^^^^\n"));
 	free(buf);
 	release(&f);
+}
+
+/*
+ * The old name of a rename is the connector's: its name: identity as
+ * written (in the Windows rendering), else the old certificate's; once the
+ * connector is on the new name, the old certificate's.  A removed RDN is
+ * marked on the old line only.
+ */
+static void
+test_text_rename_names(void **state)
+{
+	static const char text[] = ROT("")
+	    "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\"; refs = (\n"
+	    "  { id = \"by-name\"; type = \"connector\"; cert = \"name:<I>cn=contoso issuing ca 1,o=contoso,c=us"
+	    "<S>cn=mail.contoso.com,o=contoso,c=us\"; },\n"
+	    "  { id = \"by-sha1\"; type = \"connector\"; cert = \"sha1:@OLD1@\"; },\n"
+	    "  { id = \"done\"; type = \"connector\"; cert = \"name:<I>CN=Contoso Issuing CA 1, O=Contoso Ltd, "
+	    "C=US<S>CN=mail.contoso.com, O=Contoso, C=US\"; }\n"
+	    "); } );\n";
+	struct tc_spec leaf = { "/C=US/O=Contoso/CN=mail.contoso.com", "DNS:mail.contoso.com",
+	    "serverAuth", -DAY, 365 * DAY, NULL, 0, 0 };
+	struct tc_spec ca = { "/C=US/CN=Contoso Issuing CA 1", NULL, NULL, -DAY, 1000 * DAY, NULL, 0, 1 };
+	struct fixture f;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	X509 *ca_x, *new_x;
+
+	(void)state;
+	build(&f, text, P.old, "file:old.pem", P.new, 0, -1);
+	m = open_memstream(&buf, &len);
+	plan_render_text(f.plan, m);
+	fclose(m);
+	assert_non_null(strstr(buf, "h/s/by-name: name old -> new (issuer O: 'Contoso' -> 'Contoso Ltd')\n"
+	    "      old <I>CN=contoso issuing ca 1, O=contoso, C=us<S>CN=mail.contoso.com, O=contoso, C=us\n"));
+	assert_non_null(strstr(buf, "h/s/by-sha1: name old -> new (issuer O: 'Contoso' -> 'Contoso Ltd')\n"
+	    "      old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"));
+	assert_non_null(strstr(buf, "done  h/s/done: name old -> new (issuer O: 'Contoso' -> 'Contoso Ltd')\n"
+	    "      old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"));
+	free(buf);
+	release(&f);
+
+	/* the new issuer lost its O: marked under the old name, no mark line under the new */
+	ca_x = tc_cert(&ca, P.ca_key, P.root, P.root_key);
+	new_x = tc_cert(&leaf, P.leaf_key, ca_x, P.ca_key);
+	build(&f, text, P.old, "file:old.pem", new_x, 0, -1);
+	buf = NULL;
+	m = open_memstream(&buf, &len);
+	plan_render_text(f.plan, m);
+	fclose(m);
+	assert_non_null(strstr(buf, "h/s/by-sha1: name old -> new (issuer RDN count 3 -> 2; removed O='Contoso')\n"
+	    "      old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"
+	    "                                      ^^^^^^^^^\n"
+	    "      new <I>CN=Contoso Issuing CA 1, C=US<S>CN=mail.contoso.com, O=Contoso, C=US\n"
+	    "\nrestart\n"));
+	free(buf);
+	release(&f);
+	X509_free(new_x);
+	X509_free(ca_x);
 }
 
 static void
@@ -866,12 +1146,15 @@ main(void)
 		cmocka_unit_test(test_mail_details),
 		cmocka_unit_test(test_identity_kinds),
 		cmocka_unit_test(test_ambiguous_names),
+		cmocka_unit_test(test_name_index),
+		cmocka_unit_test(test_many_distinct),
 		cmocka_unit_test(test_protected),
 		cmocka_unit_test(test_hooks_and_keep),
 		cmocka_unit_test(test_grant_shared),
 		cmocka_unit_test(test_width),
 		cmocka_unit_test(test_deterministic_json),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_rename_names),
 		cmocka_unit_test(test_same_cert_refused),
 	};
 
