@@ -566,6 +566,42 @@ pct_decode(const char *s, size_t n)
 }
 
 /*
+ * `source` as it may appear in a message: a pass-source that is not
+ * evidently a file (cr_secret_ref_ok) may be the password, and is masked.
+ */
+static char *
+masked_source(const char *source)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	const char *q = strchr(source, '?'), *p;
+
+	if (q == NULL)
+		return cr_xstrdup(source);
+	cr_buf_add(&b, source, (size_t)(q - source) + 1);
+	for (p = q + 1; *p != '\0';) {
+		size_t len = strcspn(p, "&");
+
+		if (len >= 12 && strncmp(p, "pass-source=", 12) == 0) {
+			char *v = pct_decode(p + 12, len - 12);
+			if (cr_secret_ref_ok(v))
+				cr_buf_add(&b, p, len);
+			else
+				cr_buf_adds(&b, "pass-source=***");
+			OPENSSL_cleanse(v, strlen(v));
+			free(v);
+		} else {
+			cr_buf_add(&b, p, len);
+		}
+		p += len;
+		if (*p == '&') {
+			cr_buf_addc(&b, '&');
+			p++;
+		}
+	}
+	return cr_buf_detach(&b);
+}
+
+/*
  * Splits "file:PATH?pass-source=file:PWFILE" (or a bare path).  A path
  * that exists as written keeps any '?' it holds.
  */
@@ -576,24 +612,28 @@ file_src_parse(const char *source, const struct crt_load_opts *opts, struct file
 	const char *base = opts ? opts->base_dir : NULL;
 	const char *s = source, *q, *a;
 	struct stat st;
-	char *whole;
+	char *whole, *shown;
 	int r = CR_EINPUT;
 
 	memset(f, 0, sizeof(*f));
+	shown = masked_source(source);
 	if (strncasecmp(s, "file:", 5) == 0) {
 		s += 5;
 		f->file_prefix = 1;
 		if (strncmp(s, "//", 2) == 0 && s[2] == '/')
 			s += 2;		/* file:///abs/path */
 	}
-	if (*s == '\0')
-		return cr_err_set(err, CR_EINPUT, "bad source '%s': no path", source);
+	if (*s == '\0') {
+		cr_err_set(err, CR_EINPUT, "bad source '%s': no path", shown);
+		goto out;
+	}
 	whole = cr_path_resolve(base, s);
 	q = strchr(s, '?');
 	if (q == NULL || stat(whole, &st) == 0) {
 		f->path = cr_xstrdup(s);
 		f->resolved = whole;
-		return CR_OK;
+		r = CR_OK;
+		goto out;
 	}
 	free(whole);
 	f->path = cr_xstrndup(s, (size_t)(q - s));
@@ -606,18 +646,19 @@ file_src_parse(const char *source, const struct crt_load_opts *opts, struct file
 
 		if (klen == 11 && strncmp(a, "pass-source", 11) == 0 && eq != NULL) {
 			char *v = pct_decode(eq + 1, n - klen - 1);
-			const char *path = v;
-			if (strncmp(v, "file:", 5) == 0)
-				path = v + 5;
-			else if (strchr(v, ':') != NULL && v[0] != '/' && v[0] != '.') {
+			const char *path = strncmp(v, "file:", 5) == 0 ? v + 5 : v;
+			if (!cr_secret_ref_ok(v)) {
 				cr_err_set(err, CR_EINPUT, "bad source '%s': pass-source must be "
-				    "file:PATH (passwords are read from files only)", source);
+				    "file:PATH, a file holding the password (a value that is not "
+				    "evidently a file is not shown: it may be the password itself)",
+				    shown);
+				OPENSSL_cleanse(v, strlen(v));
 				free(v);
 				goto out;
 			}
-			if (*path == '\0' || f->pass_source != NULL) {
-				cr_err_set(err, CR_EINPUT, "bad source '%s': %s pass-source", source,
-				    *path ? "more than one" : "empty");
+			if (f->pass_source != NULL) {
+				cr_err_set(err, CR_EINPUT, "bad source '%s': more than one pass-source",
+				    shown);
 				free(v);
 				goto out;
 			}
@@ -625,7 +666,7 @@ file_src_parse(const char *source, const struct crt_load_opts *opts, struct file
 			free(v);
 		} else {
 			cr_err_set(err, CR_EINPUT, "bad source '%s': unknown attribute '%.*s' "
-			    "(expected pass-source=file:PWFILE)", source, (int)klen, a);
+			    "(expected pass-source=file:PWFILE)", shown, (int)klen, a);
 			goto out;
 		}
 		a += n;
@@ -636,6 +677,7 @@ file_src_parse(const char *source, const struct crt_load_opts *opts, struct file
 out:
 	if (r != CR_OK)
 		file_src_release(f);
+	free(shown);
 	return r;
 }
 

@@ -368,3 +368,13 @@ cr_strcmp0(const char *a, const char *b)
 		return (a != NULL) - (b != NULL);
 	return strcmp(a, b);
 }
+
+int
+cr_secret_ref_ok(const char *v)
+{
+	if (v == NULL)
+		return 0;
+	if (strncmp(v, "file:", 5) == 0)
+		return v[5] != '\0';
+	return strchr(v, '/') != NULL;
+}

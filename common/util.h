@@ -62,6 +62,13 @@ int cr_read_secret(const char *path, char **out, struct cr_err *err);
 void cr_secret_free(char *secret);
 
 /*
+ * 1 when `v`, the value of a pin-source / pass-source attribute, is evidently
+ * a file: "file:PATH" or a path holding a '/'.  Anything else ("1234") may be
+ * the PIN or password itself, pasted by mistake: refuse it, never show it.
+ */
+int cr_secret_ref_ok(const char *v);
+
+/*
  * Parses "90s", "45m", "12h", "30d", "2w" into seconds.  CR_EINPUT with a
  * message naming the text when malformed, zero-less or overflowing.
  */

@@ -12,6 +12,8 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 #include <strings.h>
 
 #include "../common/util.h"
@@ -39,7 +41,10 @@ known(const char *const *list, size_t n, const char *name, size_t len)
 	return 0;
 }
 
-/* The URI as it may appear in a message: a pin-value's value is masked. */
+/*
+ * The URI as it may appear in a message: a pin-value's value is masked, and
+ * so is a pin-source that is not evidently a file (it may be the PIN).
+ */
 static char *
 redacted(const char *text)
 {
@@ -52,10 +57,20 @@ redacted(const char *text)
 	for (p = q + 1; *p != '\0';) {
 		size_t len = strcspn(p, "&");
 
-		if (len >= 10 && strncmp(p, "pin-value=", 10) == 0)
+		if (len >= 10 && strncmp(p, "pin-value=", 10) == 0) {
 			cr_buf_adds(&b, "pin-value=***");
-		else
+		} else if (len >= 11 && strncmp(p, "pin-source=", 11) == 0) {
+			/* judged as written: percent-encoding only masks more */
+			char *v = cr_xstrndup(p + 11, len - 11);
+			if (cr_secret_ref_ok(v))
+				cr_buf_add(&b, p, len);
+			else
+				cr_buf_adds(&b, "pin-source=***");
+			OPENSSL_cleanse(v, strlen(v));
+			free(v);
+		} else {
 			cr_buf_add(&b, p, len);
+		}
 		p += len;
 		if (*p == '&') {
 			cr_buf_addc(&b, '&');
@@ -263,10 +278,12 @@ p11_uri_parse(const char *text, const char *base_dir, struct p11_uri **out,
 			memcpy(u->id, a->pValue, u->id_len);
 	}
 	if ((v = p11_kit_uri_get_pin_source(u->kit)) != NULL) {
-		u->pin_source = p11__pin_source_path(v, base_dir);
+		if (cr_secret_ref_ok(v))
+			u->pin_source = p11__pin_source_path(v, base_dir);
 		if (u->pin_source == NULL) {
-			cr_err_set(err, CR_EINPUT,
-			    "bad PKCS#11 URI '%s': pin-source must be file:PATH or a path", shown);
+			cr_err_set(err, CR_EINPUT, "bad PKCS#11 URI '%s': pin-source must be "
+			    "file:PATH, a file holding the PIN (a value that is not evidently a "
+			    "file is not shown: it may be the PIN itself)", shown);
 			goto out;
 		}
 	}

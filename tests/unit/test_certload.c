@@ -286,10 +286,10 @@ test_good_files(void **state)
 		{ "pem-named.cer", "leaf", 0 },		/* content decides, not the extension */
 		{ "other.crt", "other", 0 },
 		{ "mail.p12?pass-source=file:pw", "leaf", 1 },
-		{ "file:mail.p12?pass-source=pw", "leaf", 1 },
+		{ "file:mail.p12?pass-source=./pw", "leaf", 1 },
 		{ "open.p12", "leaf", 1 },		/* no password at all */
-		{ "legacy.pfx?pass-source=pw", "leaf", 1 },	/* RC2-40: the legacy provider */
-		{ "ca-first.p12?pass-source=pw", "leaf", 1 },	/* leaf paired by localKeyID */
+		{ "legacy.pfx?pass-source=file:pw", "leaf", 1 },	/* RC2-40: the legacy provider */
+		{ "ca-first.p12?pass-source=file:pw", "leaf", 1 },	/* leaf paired by localKeyID */
 	};
 	struct crt_load_opts opts = { .base_dir = G.dir };
 	size_t i;
@@ -349,9 +349,12 @@ test_bad_files(void **state)
 		{ "mail.p12?pass-source=file:wrong-pw", CR_EINPUT,
 		  "cannot read 'mail.p12': wrong password or corrupt PKCS#12" },
 		{ "mail.p12", CR_EINPUT, "cannot read 'mail.p12': the PKCS#12 needs a password" },
-		{ "legacy.pfx?pass-source=wrong-pw", CR_EINPUT, "cannot read 'legacy.pfx': wrong password" },
+		{ "legacy.pfx?pass-source=file:wrong-pw", CR_EINPUT, "cannot read 'legacy.pfx': wrong password" },
 		{ "mail.p12?pass-source=file:no-such-pw", CR_EINPUT, "password for 'mail.p12': cannot read" },
 		{ "mail.p12?pass-source=pass:s3cret", CR_EINPUT, "pass-source must be file:PATH" },
+		/* a bare word may be the password itself: refused, and never shown */
+		{ "mail.p12?pass-source=s3cret", CR_EINPUT, "bad source 'mail.p12?pass-source=***'" },
+		{ "mail.p12?pass-source=s3cret&x=1", CR_EINPUT, "'mail.p12?pass-source=***&x=1'" },
 		{ "mail.p12?pin=1", CR_EINPUT, "unknown attribute 'pin'" },
 		{ ".", CR_EINPUT, "cannot read '.': is a directory" },
 		{ "", CR_EINPUT, "empty" },
@@ -373,6 +376,9 @@ test_bad_files(void **state)
 		if (r != t[i].status || strstr(err.msg, t[i].msg) == NULL)
 			fail_msg("'%s': status %d '%s', expected %d '%s'", t[i].source, r, err.msg,
 			    t[i].status, t[i].msg);
+		/* the password never reaches a message */
+		if (strstr(err.msg, "s3cret") != NULL)
+			fail_msg("'%s': message '%s' shows the password", t[i].source, err.msg);
 		assert_int_equal(l.n, 0);
 		crt_list_release(&l);
 	}
@@ -565,7 +571,7 @@ test_directory_every_failure(void **state)
 
 	/* with the directory's pass-source the PKCS#12 is read: two failures left */
 	memset(&seen, 0, sizeof(seen));
-	assert_int_equal(crt_load("several?pass-source=pw", &opts, &l, &err), CR_OK);
+	assert_int_equal(crt_load("several?pass-source=file:pw", &opts, &l, &err), CR_OK);
 	assert_int_equal(seen.n, 2);
 	assert_int_equal(l.n, 3);
 	assert_string_equal(l.v[1]->source, "several/c-locked.p12");

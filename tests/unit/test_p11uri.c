@@ -131,6 +131,9 @@ test_refused(void **state)
 		{ "pkcs11:token=edge?pin-source=env:PIN", "pin-source must be file:PATH" },
 		{ "pkcs11:token=edge?pin-source=file://host/p", "pin-source must be file:PATH" },
 		{ "pkcs11:token=edge?pin-source=", "pin-source must be file:PATH" },
+		/* a bare word may be the PIN itself: refused, and never shown */
+		{ "pkcs11:token=edge?pin-source=s3cr3t", "'pkcs11:token=edge?pin-source=***'" },
+		{ "pkcs11:token=edge?pin-source=s3cr3t&x=1", "'pkcs11:token=edge?pin-source=***&x=1'" },
 		{ "pkcs11:token=edge?module-path=", "empty module-path" },
 		/* two modules named: neither may silently win */
 		{ "pkcs11:token=edge?module-path=/usr/lib/softhsm/libsofthsm2.so&module-name=softhsm2",
