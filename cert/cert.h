@@ -77,6 +77,8 @@ struct crt_load_opts {
 	int timeout_ms;		/* for tls:// (0: 5000) */
 	int describe_keys;	/* for token certs, look for their private keys (may log in) */
 	int scan_dirs;		/* directories: load every certificate file inside */
+	int allow_none;		/* pkcs11: a URI matching no certificate is CR_OK, nothing
+				   appended (a token's other objects, an empty import_to) */
 	/*
 	 * Directories: when set, each file inside that cannot be read is
 	 * handed to on_unreadable(on_unreadable_arg, its own error) as the scan
@@ -125,7 +127,7 @@ struct crt_load_opts {
  * "cannot read 'x.der': truncated DER (500 of 765 bytes)", "cannot read
  * 'x.p12': wrong password or corrupt PKCS#12"), CR_EENV for tokens /
  * endpoints.  A pkcs11: source that names no certificate is CR_EINPUT "no
- * certificate matches 'URI'".  Entries appended before a failure stay in
+ * certificate matches 'URI'" (CR_OK with allow_none).  Entries appended before a failure stay in
  * *out (the caller releases the list either way).
  */
 int crt_load(const char *source, const struct crt_load_opts *opts, struct crt_list *out,

@@ -947,7 +947,8 @@ load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_lis
 	if ((r = p11_find_certs(opts->p11, uri, &objs, &n, err)) != CR_OK)
 		goto out;
 	if (n == 0) {
-		r = cr_err_set(err, CR_EINPUT, "no certificate matches '%s'", source);
+		r = opts->allow_none ? CR_OK :
+		    cr_err_set(err, CR_EINPUT, "no certificate matches '%s'", source);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {

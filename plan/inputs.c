@@ -141,10 +141,13 @@ scan_token(struct plan_inputs *in, struct seen *sn, const char *uri, const struc
     int is_import_to, struct plan_loc loc, const char *setting, struct cr_err *err)
 {
 	struct crt_list l = CRT_LIST_INIT;
+	struct crt_load_opts o = *opts;
 	size_t i;
 	int r;
 
-	if ((r = crt_load(uri, opts, &l, err)) != CR_OK) {
+	/* an empty token is no error: a new HSM that import_to fills */
+	o.allow_none = 1;
+	if ((r = crt_load(uri, &o, &l, err)) != CR_OK) {
 		crt_list_release(&l);
 		return located(err, loc, setting);
 	}

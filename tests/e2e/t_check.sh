@@ -413,6 +413,29 @@ expect_out_contains "WARN  token.login"
 expect_out_contains "low PIN count"
 
 
+# Two tokens labelled alike (a re-initialised spare card, say) are two logins:
+# the import_to token is the twin, the key stays on the first.
+edge_serials() {
+	pkcs11-tool --module "$SOFTHSM_MODULE" -L 2>/dev/null |
+	    awk '/token label *: / { l = ($NF == "edge") } l && /serial num/ { print $NF }'
+}
+SER1=$(edge_serials)
+softhsm2-util --init-token --free --label edge --so-pin "$(cat "$FIX/edge.so-pin")" \
+    --pin "$(cat "$FIX/edge.pin")" >/dev/null || die "cannot create a second 'edge' token"
+SER2=$(edge_serials | grep -vx "$SER1")
+[ -n "$SER1" ] && [ -n "$SER2" ] && [ "$SER1" != "$SER2" ] || die "no two 'edge' tokens ($SER1, $SER2)"
+OLD="pkcs11:token=edge;serial=$SER1;object=mail-2025;type=cert" \
+NEW="pkcs11:token=edge;serial=$SER1;object=mail-2026;type=cert" \
+KEY="pkcs11:token=edge;serial=$SER1;object=mail-2026;type=private" \
+ROT_EXTRA="import_to = \"pkcs11:token=edge;serial=$SER2\";" cfg twins </dev/null
+cr check -c "$CFG" --no-probe
+expect_rc 0
+expect_out_contains "pass  new.key            key pkcs11:token=edge;serial=$SER1;object=mail-2026;type=private: key 'mail-2026'"
+expect_eq "$(grep -c 'pass  token.login        token edge: logged in' "$WORK/out")" 2 "token.login passes"
+# the twin is empty, as a new HSM is: the import onto it is to do, not an error
+expect_out_matches "ready +01-import-token:edge"
+softhsm2-util --delete-token --serial "$SER2" >/dev/null || die "cannot delete the second 'edge' token"
+
 # ------------------------------------------------------------- probes
 # an endpoint serving some third certificate: is it the right endpoint?
 POTHER=$(free_port)
