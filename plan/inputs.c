@@ -181,6 +181,14 @@ load_list(char **texts, size_t n, const struct crt_load_opts *opts, struct crt_l
 	return CR_OK;
 }
 
+/* Records where loading stopped (plan_inputs.failed). */
+static void
+failed_at(struct plan_inputs *in, const char *setting, const char *source)
+{
+	in->failed = setting;
+	in->failed_source = source;
+}
+
 int
 plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
     struct plan_inputs **out, struct cr_err *err)
@@ -203,12 +211,18 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	sl.opts = &opts;
 	in->new_on_import_to = -1;
 
+	/* both, even when old fails: check reports each */
 	if ((r = crt_load_one(rot->old, &opts, &in->old, err)) != CR_OK) {
 		located(err, rot->old_loc, "rotation.old");
+		failed_at(in, "rotation.old", rot->old);
+		cr_err_clear(&in->new_err);
+		if (crt_load_one(rot->new, &opts, &in->new, &in->new_err) != CR_OK)
+			located(&in->new_err, rot->new_loc, "rotation.new");
 		goto out;
 	}
 	if ((r = crt_load_one(rot->new, &opts, &in->new, err)) != CR_OK) {
 		located(err, rot->new_loc, "rotation.new");
+		failed_at(in, "rotation.new", rot->new);
 		goto out;
 	}
 	seen_add(&sn, in->old);
@@ -221,8 +235,10 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 		if (pr->ident.kind != CRT_ID_SOURCE)
 			continue;
 		if ((r = load_source(&sl, plan_ident_source(&pr->ident, pr->text), 1, pr->loc,
-		    pr->path, err)) != CR_OK)
+		    pr->path, err)) != CR_OK) {
+			failed_at(in, "sources", pr->text);
 			goto out;
+		}
 	}
 	for (i = 0; i < cfg->nservices; i++) {
 		const struct plan_service *svc = &cfg->services[i];
@@ -237,8 +253,10 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 			r = load_source(&sl, plan_ident_source(&ref->ident, ref->cert), 0, ref->cert_loc,
 			    setting, err);
 			free(setting);
-			if (r != CR_OK)
+			if (r != CR_OK) {
+				failed_at(in, "sources", ref->cert);
 				goto out;
+			}
 		}
 	}
 
@@ -248,16 +266,21 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	if (in->new->token != NULL && in->new->token->token_uri != NULL &&
 	    (ntok == 0 || strcmp(tokens[0], in->new->token->token_uri) != 0))
 		tokens[ntok++] = in->new->token->token_uri;
-	for (i = 0; i < ntok; i++)
+	for (i = 0; i < ntok; i++) {
+		const char *setting = i == 0 && in->old->token ? "rotation.old" : "rotation.new";
 		if ((r = scan_token(in, &sn, tokens[i], &opts, 0, i == 0 && in->old->token ?
-		    rot->old_loc : rot->new_loc, i == 0 && in->old->token ? "rotation.old" :
-		    "rotation.new", err)) != CR_OK)
+		    rot->old_loc : rot->new_loc, setting, err)) != CR_OK) {
+			failed_at(in, setting, tokens[i]);
 			goto out;
+		}
+	}
 	if (rot->import_to != NULL) {
 		in->new_on_import_to = 0;
 		if ((r = scan_token(in, &sn, rot->import_to, &opts, 1, rot->import_to_loc,
-		    "rotation.import_to", err)) != CR_OK)
+		    "rotation.import_to", err)) != CR_OK) {
+			failed_at(in, "rotation.import_to", rot->import_to);
 			goto out;
+		}
 	}
 	for (i = 0; i < in->nsources; i++) {
 		if (in->sources[i].cert == NULL || !seen_add(&sn, in->sources[i].cert))
@@ -270,19 +293,22 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 
 	if (flags & PLAN_LOAD_CHAIN) {
 		if ((r = load_list(rot->chain, rot->nchain, &opts, &in->chain, rot->chain_loc,
-		    "rotation.chain", err)) != CR_OK)
+		    "rotation.chain", err)) != CR_OK) {
+			failed_at(in, "rotation.chain", NULL);
 			goto out;
+		}
 		if ((r = load_list(rot->trust, rot->ntrust, &opts, &in->trust, rot->trust_loc,
-		    "rotation.trust", err)) != CR_OK)
+		    "rotation.trust", err)) != CR_OK) {
+			failed_at(in, "rotation.trust", NULL);
 			goto out;
+		}
 	}
-	*out = in;
-	in = NULL;
 	r = CR_OK;
 out:
+	/* what was loaded goes out on failure too (see plan.h) */
+	*out = in;
 	plan_keyidx_release(&sn.by256);
 	plan_map_release(&sl.map);
-	plan_inputs_free(in);
 	return r;
 }
 

@@ -95,6 +95,12 @@ struct plan_inputs {
 	size_t nsources;
 	int new_on_import_to;		/* 1 yes, 0 no, -1 unknown / no import_to */
 	struct crt_list chain, trust;	/* loaded only with PLAN_LOAD_CHAIN */
+	/* after a failed plan_inputs_load: the setting whose source failed
+	   ("rotation.old", "rotation.new", "rotation.import_to", "rotation.chain",
+	   "rotation.trust", or "sources" for refs and protect), else NULL */
+	const char *failed;
+	const char *failed_source;	/* that source's text (borrowed from the config), or NULL */
+	struct cr_err new_err;		/* when old failed: why new failed too (CR_OK: it loaded) */
 };
 
 enum {
@@ -112,6 +118,9 @@ enum {
  * 'nope.pem': No such file or directory"), except a ref's pkcs11: source
  * naming no certificate object: that ref resolves to unknown with the
  * reason (a warning), as SPEC 5 has it for identities that match nothing.
+ * On failure *out still receives what was loaded, with `failed` set (old or
+ * new may then be NULL), so that `check` can report the failure as a check;
+ * plan_inputs_free it either way.
  */
 int plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
     struct plan_inputs **out, struct cr_err *err);

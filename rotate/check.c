@@ -953,6 +953,27 @@ load_chain(struct ck *c)
 	}
 }
 
+/* Counts the results and gives the report its exit code and top-level list. */
+static void
+count_report(struct rot_report *rep, int strict)
+{
+	size_t i;
+
+	rep->status = CR_OK;
+	for (i = 0; i < rep->n; i++) {
+		struct rot_item *it = &rep->items[i];
+		rep->count[it->res.status]++;
+		if (it->status != CR_OK)
+			rep->status = cr_status_worse(rep->status, it->status);
+		if (it->res.status == ROT_FAIL || (strict && it->res.status == ROT_WARN))
+			rep->status = cr_status_worse(rep->status, CR_EBLOCK);
+		if (!it->attached) {
+			rep->top = cr_xrealloc(rep->top, (rep->ntop + 1) * sizeof(*rep->top));
+			rep->top[rep->ntop++] = i;
+		}
+	}
+}
+
 void
 rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check_opts *o,
     struct rot_report *rep)
@@ -989,19 +1010,7 @@ rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check
 	top_level(&c);
 
 	/* statuses, counts, exit code */
-	rep->status = CR_OK;
-	for (i = 0; i < rep->n; i++) {
-		struct rot_item *it = &rep->items[i];
-		rep->count[it->res.status]++;
-		if (it->status != CR_OK)
-			rep->status = cr_status_worse(rep->status, it->status);
-		if (it->res.status == ROT_FAIL || (o->strict && it->res.status == ROT_WARN))
-			rep->status = cr_status_worse(rep->status, CR_EBLOCK);
-		if (!it->attached) {
-			rep->top = cr_xrealloc(rep->top, (rep->ntop + 1) * sizeof(*rep->top));
-			rep->top[rep->ntop++] = i;
-		}
-	}
+	count_report(rep, o->strict);
 	for (i = 0; i < p->nsteps; i++) {
 		struct rot_step_report *sr = &rep->steps[i];
 		if (sr->status == ROT_STEP_DONE)
@@ -1026,6 +1035,88 @@ rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check
 	plan_map_release(&c.declared_nosni);
 	rot_access_cache_release(&c.access);
 	free(c.secret);
+}
+
+/*
+ * The item of a source that failed to load: a module or token that failed
+ * (CR_EENV on a pkcs11: source) is token.login's failure, and the load is
+ * skipped; anything else is the load's own failure.
+ */
+static void
+failed_load(struct ck *c, const char *id, const char *subject, const char *source,
+    const struct cr_err *e)
+{
+	size_t idx;
+	int fresh;
+
+	if (e->status == CR_EENV && source != NULL && is_pkcs11(source)) {
+		char *who = cr_xasprintf("token of '%s'", source);
+		idx = item(c, "token.login", who, &fresh);
+		free(who);
+		if (fresh) {
+			rot_result_set(&at(c, idx)->res, ROT_FAIL, "%s", e->msg);
+			at(c, idx)->status = e->status;
+		}
+		if (id == NULL)
+			return;
+		idx = item(c, id, subject, &fresh);
+		rot_result_set(&at(c, idx)->res, ROT_SKIP, "not read: the token could not be "
+		    "used (token.login)");
+		return;
+	}
+	if (id == NULL) {
+		/* import_to: the token itself could not be used */
+		char *who = cr_xasprintf("token of '%s'", source ? source : "?");
+		idx = item(c, "token.login", who, &fresh);
+		free(who);
+	} else {
+		idx = item(c, id, subject, &fresh);
+	}
+	rot_result_set(&at(c, idx)->res, ROT_FAIL, "%s", e->msg);
+	at(c, idx)->status = e->status;
+}
+
+int
+rot_check_unplanned(const struct plan_config *cfg, const struct plan_inputs *in,
+    const struct rot_check_opts *o, const struct cr_err *err, struct rot_report *rep)
+{
+	struct ck c = { .cfg = cfg, .in = in, .o = o, .rep = rep };
+	const struct plan_rotation *rot = &cfg->rotation;
+	size_t idx;
+	int fresh;
+
+	if (in == NULL || in->failed == NULL || strcmp(in->failed, "sources") == 0)
+		return 0;
+	if (in->old != NULL) {
+		idx = item(&c, "old.load", "certificate old", &fresh);
+		eval_load(at(&c, idx), in->old, "old");
+		idx = item(&c, "old.validity", "certificate old", &fresh);
+		rot_chk_old_validity(in->old->x509, o->now, rot->min_remaining, &at(&c, idx)->res);
+	} else {
+		failed_load(&c, "old.load", "certificate old", rot->old, err);
+	}
+	if (in->new != NULL) {
+		idx = item(&c, "new.load", "certificate new", &fresh);
+		eval_load(at(&c, idx), in->new, "new");
+		idx = item(&c, "new.validity", "certificate new", &fresh);
+		rot_chk_new_validity(in->new->x509, o->now, rot->min_remaining, &at(&c, idx)->res);
+		idx = item(&c, "new.eku", "certificate new", &fresh);
+		rot_chk_eku(in->new->x509, &at(&c, idx)->res);
+	} else if (in->old == NULL && in->new_err.status != CR_OK) {
+		failed_load(&c, "new.load", "certificate new", rot->new, &in->new_err);
+	} else if (strcmp(in->failed, "rotation.new") == 0) {
+		failed_load(&c, "new.load", "certificate new", rot->new, err);
+	}
+	if (in->old != NULL && in->new != NULL) {
+		/* both loaded: what failed came after them */
+		if (strcmp(in->failed, "rotation.chain") == 0 ||
+		    strcmp(in->failed, "rotation.trust") == 0)
+			failed_load(&c, "new.chain", "certificate new", NULL, err);
+		else
+			failed_load(&c, NULL, NULL, in->failed_source, err);
+	}
+	count_report(rep, o->strict);
+	return 1;
 }
 
 void

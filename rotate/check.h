@@ -75,6 +75,18 @@ struct rot_report {
 void rot_check_plan(const struct plan *p, struct p11_ctx *p11,
     const struct rot_check_opts *opts, struct rot_report *rep);
 
+/*
+ * The report of a check whose plan could not be built because one of its
+ * inputs failed to load (plan_inputs.failed set; `err` is that failure):
+ * the failure as the check it is - old.load or new.load, token.login when a
+ * module or token failed (SPEC 2: exit 3), new.chain for rotation.chain and
+ * rotation.trust - beside the validity of what did load.  No steps.
+ * Returns 0 when the failure is not a check's (a ref's or protect entry's
+ * source: a configuration error), leaving *rep empty.
+ */
+int rot_check_unplanned(const struct plan_config *cfg, const struct plan_inputs *in,
+    const struct rot_check_opts *opts, const struct cr_err *err, struct rot_report *rep);
+
 void rot_report_release(struct rot_report *rep);
 
 #endif

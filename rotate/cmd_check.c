@@ -48,17 +48,33 @@ print_item(const struct rot_item *it, const char *indent)
 	    it->res.message);
 }
 
-static void
-print_text(const struct plan *p, const struct rot_report *rep, int strict)
+/* The short identity of a certificate, or why there is none. */
+static char *
+short_ident(const struct crt_cert *c)
 {
-	size_t i, k, nblocked = 0;
+	return c != NULL ? plan_short_ident(c) : cr_xstrdup("(not read)");
+}
+
+/*
+ * The report for people.  p is NULL when no plan could be built (an input
+ * failed to load): then there are only the checks that belong to no step.
+ */
+static void
+print_text(const struct plan_config *cfg, const struct plan_inputs *in, const struct plan *p,
+    const struct rot_report *rep, int strict)
+{
+	size_t i, k, nblocked = 0, nsteps = p != NULL ? p->nsteps : 0;
 	unsigned char *shown;
-	char *o = plan_short_ident(p->in->old), *n = plan_short_ident(p->in->new);
+	char *o = short_ident(in->old), *n = short_ident(in->new);
 
 	for (i = 0; i < rep->nsteps; i++)
 		nblocked += rep->steps[i].status == ROT_STEP_BLOCKED;
-	printf("check of rotation '%s': %zu step%s, %zu blocked\n", p->cfg->rotation.name,
-	    p->nsteps, p->nsteps == 1 ? "" : "s", nblocked);
+	if (p != NULL)
+		printf("check of rotation '%s': %zu step%s, %zu blocked\n", cfg->rotation.name,
+		    nsteps, nsteps == 1 ? "" : "s", nblocked);
+	else
+		printf("check of rotation '%s': NO PLAN: %s could not be loaded\n",
+		    cfg->rotation.name, in->failed);
 	printf("  old  %s\n  new  %s\n", o, n);
 	free(o);
 	free(n);
@@ -108,8 +124,9 @@ print_text(const struct plan *p, const struct rot_report *rep, int strict)
 
 	/* a check shared by several steps is spelt out once, then referred to */
 	shown = cr_xcalloc(rep->n + 1, 1);
-	printf("\nsteps:\n");
-	for (i = 0; i < p->nsteps; i++) {
+	if (nsteps > 0)
+		printf("\nsteps:\n");
+	for (i = 0; i < nsteps; i++) {
 		const struct rot_step_report *sr = &rep->steps[i];
 		printf("  %-7s %s  %s\n", sr->status == ROT_STEP_BLOCKED ? "BLOCKED" :
 		    rot_step_status_name(sr->status), p->steps[i].id, p->steps[i].description);
@@ -149,16 +166,17 @@ item_json(const struct rot_item *it)
 }
 
 static void
-print_json(const struct plan *p, const struct rot_report *rep)
+print_json(const struct plan_config *cfg, const struct plan_inputs *in, const struct plan *p,
+    const struct rot_report *rep)
 {
 	struct json_object *o = json_object_new_object(), *steps = json_object_new_array();
 	struct json_object *top = json_object_new_array(), *sum = json_object_new_object();
-	size_t i, k;
+	size_t i, k, nsteps = p != NULL ? p->nsteps : 0;
 
-	json_object_object_add(o, "rotation", json_object_new_string(p->cfg->rotation.name));
-	json_object_object_add(o, "old", plan_cert_json(p->in->old));
-	json_object_object_add(o, "new", plan_cert_json(p->in->new));
-	for (i = 0; i < p->nsteps; i++) {
+	json_object_object_add(o, "rotation", json_object_new_string(cfg->rotation.name));
+	json_object_object_add(o, "old", in->old != NULL ? plan_cert_json(in->old) : NULL);
+	json_object_object_add(o, "new", in->new != NULL ? plan_cert_json(in->new) : NULL);
+	for (i = 0; i < nsteps; i++) {
 		struct json_object *s = plan_step_json(p, &p->steps[i]);
 		struct json_object *checks = json_object_new_array();
 		json_object_object_add(s, "status",
@@ -242,18 +260,24 @@ cmd_check(int argc, char **argv)
 	o.progress = rot_stderr_is_tty();
 
 	cr_err_clear(&err);
+	memset(&rep, 0, sizeof(rep));
 	r = rot_load(cfgpath, force, PLAN_LOAD_CHAIN, &ld, &err);
 	rot_loaded_warn(&ld);
 	if (r != CR_OK) {
-		rot_loaded_release(&ld);
-		return rot_report(&err);
+		/* a certificate, token or module that failed to load is a failed
+		   check with a report (SPEC 2, 6); a bad configuration is not */
+		if (!rot_check_unplanned(ld.cfg, ld.in, &o, &err, &rep)) {
+			rot_loaded_release(&ld);
+			return rot_report(&err);
+		}
+		(void)rot_report(&err);
+	} else {
+		rot_check_plan(ld.plan, ld.p11, &o, &rep);
 	}
-	memset(&rep, 0, sizeof(rep));
-	rot_check_plan(ld.plan, ld.p11, &o, &rep);
 	if (fmt == ROT_FMT_JSON)
-		print_json(ld.plan, &rep);
+		print_json(ld.cfg, ld.in, ld.plan, &rep);
 	else
-		print_text(ld.plan, &rep, o.strict);
+		print_text(ld.cfg, ld.in, ld.plan, &rep, o.strict);
 	r = rep.status;
 	rot_report_release(&rep);
 	rot_loaded_release(&ld);

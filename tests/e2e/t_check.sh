@@ -434,6 +434,12 @@ expect_out_contains "pass  new.key            key pkcs11:token=edge;serial=$SER1
 expect_eq "$(grep -c 'pass  token.login        token edge: logged in' "$WORK/out")" 2 "token.login passes"
 # the twin is empty, as a new HSM is: the import onto it is to do, not an error
 expect_out_matches "ready +01-import-token:edge"
+# a URI that matches both is ambiguous, and says so about itself
+ROT_EXTRA='import_to = "pkcs11:token=edge";' cfg twins-ambiguous </dev/null
+cr check -c "$CFG" --no-probe
+expect_rc 2
+expect_out_contains "FAIL  token.login        token of '$OLD_URI': '$OLD_URI' matches 2 tokens: name one (serial=)"
+expect_out_contains "FAIL  token.login        token of '$KEY_URI': '$KEY_URI' matches 2 tokens: name one (serial=)"
 softhsm2-util --delete-token --serial "$SER2" >/dev/null || die "cannot delete the second 'edge' token"
 
 # ------------------------------------------------------------- probes
@@ -516,6 +522,33 @@ expect_out_contains "connection refused"
 cr check -c "$CFG" --no-probe
 expect_rc 0
 expect_out_contains "skip  endpoint"
+# a certificate that cannot be read is a failed check, with a report
+NEW="file:fix/certs/nope.pem" cfg nonew </dev/null
+cr check -c "$CFG" --no-probe
+expect_rc 2
+expect_err_contains "nonew/certrotate.cfg:4: rotation.new: cannot read 'fix/certs/nope.pem'"
+expect_out_contains "NO PLAN: rotation.new could not be loaded"
+expect_out_contains "FAIL  new.load           certificate new: "
+expect_out_contains "pass  old.load"
+cr check -c "$CFG" --no-probe --format json
+expect_rc 2
+python3 - "$WORK/out" <<'PY' || fail "check --format json of an unreadable new certificate"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["new"] is None and d["old"]["sha1"] and d["steps"] == [], d
+c = {x["id"]: x for x in d["checks"]}
+assert c["new.load"]["status"] == "fail" and "nope.pem" in c["new.load"]["message"], c
+assert d["summary"]["fail"] == 1 and d["exit"] == 2, d
+PY
+# a module that cannot be loaded: token.login fails, exit 3 (SPEC 2)
+TOKENS='tokens = ( { uri = "pkcs11:token=edge"; module = "/nonexistent/module.so"; pin_source = "file:fix/edge.pin"; } );' \
+	cfg nomodule </dev/null
+cr check -c "$CFG" --no-probe
+expect_rc 3
+expect_out_contains "FAIL  token.login        token of '$OLD_URI': "
+expect_out_contains "cannot load PKCS#11 module '/nonexistent/module.so'"
+expect_out_contains "skip  old.load"
+expect_out_contains "ENVIRONMENT FAILURE (exit 3)"
 cr check -c "$WORK/nope.cfg"
 expect_rc 2
 expect_err_contains "nope.cfg"
