@@ -1081,12 +1081,13 @@ rot_check_unplanned(const struct plan_config *cfg, const struct plan_inputs *in,
     const struct rot_check_opts *o, const struct cr_err *err, struct rot_report *rep)
 {
 	struct ck c = { .cfg = cfg, .in = in, .o = o, .rep = rep };
-	const struct plan_rotation *rot = &cfg->rotation;
+	const struct plan_rotation *rot;
 	size_t idx;
 	int fresh;
 
-	if (in == NULL || in->failed == NULL || strcmp(in->failed, "sources") == 0)
+	if (cfg == NULL || in == NULL || in->failed == NULL || strcmp(in->failed, "sources") == 0)
 		return 0;
+	rot = &cfg->rotation;
 	if (in->old != NULL) {
 		idx = item(&c, "old.load", "certificate old", &fresh);
 		eval_load(at(&c, idx), in->old, "old");
