@@ -13,7 +13,7 @@ static const struct rot_command commands[] = {
 	{ "plan", cmd_plan, ROT_READ_ONLY, "build and print the ordered rotation plan",
 	  "[-c FILE] [--format text|json]" },
 	{ "check", cmd_check, ROT_READ_ONLY, "dry run: evaluate every step's preconditions",
-	  "[-c FILE] [--format text|json] [--no-probe] [--strict] [--force-login]" },
+	  "[-c FILE] [--format text|json] [--no-probe] [--strict] [--force-login] [--timeout D]" },
 	{ "inspect", cmd_inspect, ROT_READ_ONLY, "show everything that identifies certificates",
 	  "SOURCE... [--format text|json]" },
 	{ NULL, NULL, 0, NULL, NULL },
