@@ -714,11 +714,28 @@ setup_probes(struct ck *c)
 
 /* ---- retire ------------------------------------------------------------------ */
 
+/* Whether pending step si has a check that fails (a warning too, with --strict). */
+static int
+step_blocked(const struct ck *c, size_t si)
+{
+	const struct rot_step_report *sr = &c->rep->steps[si];
+	size_t k;
+
+	if (c->p->steps[si].done)
+		return 0;
+	for (k = 0; k < sr->n; k++) {
+		enum rot_status st = c->rep->items[sr->items[k]].res.status;
+		if (st == ROT_FAIL || (c->o->strict && st == ROT_WARN))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 eval_retire_refs(struct ck *c, struct rot_item *it)
 {
-	struct cr_buf steps = CR_BUF_INIT, stuck = CR_BUF_INIT;
-	size_t i, nmove = 0, nstuck = 0;
+	struct cr_buf steps = CR_BUF_INIT, stuck = CR_BUF_INIT, blocked = CR_BUF_INIT;
+	size_t i, nmove = 0, nstuck = 0, nblocked = 0;
 
 	/* steps in plan order: mark the steps that move a ref on the old certificate */
 	unsigned char *moves = cr_xcalloc(c->p->nsteps + 1, 1);
@@ -735,13 +752,23 @@ eval_retire_refs(struct ck *c, struct rot_item *it)
 			nstuck++;
 		}
 	}
-	for (i = 0; i < c->p->nsteps; i++)
-		if (moves[i])
-			cr_buf_addf(&steps, "%s%s", steps.len ? ", " : "", c->p->steps[i].id);
+	for (i = 0; i < c->p->nsteps; i++) {
+		if (!moves[i])
+			continue;
+		cr_buf_addf(&steps, "%s%s", steps.len ? ", " : "", c->p->steps[i].id);
+		/* the steps before retire have been judged: one that cannot run
+		   keeps the old certificate in use, so retire cannot run either */
+		if (step_blocked(c, i))
+			cr_buf_addf(&blocked, "%s%s", nblocked++ ? ", " : "", c->p->steps[i].id);
+	}
 	free(moves);
 	if (nstuck > 0)
 		rot_result_set(&it->res, ROT_FAIL, "%zu ref%s will still denote the old certificate "
 		    "after the plan: %s", nstuck, nstuck == 1 ? "" : "s", cr_buf_str(&stuck));
+	else if (nblocked > 0)
+		rot_result_set(&it->res, ROT_FAIL, "retire waits for %s, which %s blocked: the old "
+		    "certificate stays in use until %s done", cr_buf_str(&blocked),
+		    nblocked == 1 ? "is" : "are", nblocked == 1 ? "it is" : "they are");
 	else if (nmove > 0)
 		rot_result_set(&it->res, ROT_PASS, "%zu ref%s on the old certificate move first: "
 		    "retire waits for %s", nmove, nmove == 1 ? "" : "s", cr_buf_str(&steps));
@@ -749,6 +776,7 @@ eval_retire_refs(struct ck *c, struct rot_item *it)
 		rot_result_set(&it->res, ROT_PASS, "no ref denotes the old certificate");
 	cr_buf_release(&steps);
 	cr_buf_release(&stuck);
+	cr_buf_release(&blocked);
 }
 
 static void
@@ -1011,16 +1039,9 @@ rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check
 
 	/* statuses, counts, exit code */
 	count_report(rep, o->strict);
-	for (i = 0; i < p->nsteps; i++) {
-		struct rot_step_report *sr = &rep->steps[i];
-		if (sr->status == ROT_STEP_DONE)
-			continue;
-		for (k = 0; k < sr->n; k++) {
-			enum rot_status st = rep->items[sr->items[k]].res.status;
-			if (st == ROT_FAIL || (o->strict && st == ROT_WARN))
-				sr->status = ROT_STEP_BLOCKED;
-		}
-	}
+	for (i = 0; i < p->nsteps; i++)
+		if (rep->steps[i].status != ROT_STEP_DONE && step_blocked(&c, i))
+			rep->steps[i].status = ROT_STEP_BLOCKED;
 
 	sk_X509_free(c.untrusted);
 	sk_X509_free(c.anchors);

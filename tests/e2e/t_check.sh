@@ -159,6 +159,18 @@ expect_out_contains "'127.0.0.1:$PSMTP' serves the old certificate now"
 expect_out_matches "retire\.refs .*retire waits for 0[0-9]-rename-edge1-transport-frontend"
 # the expired fixture certificate has the same <I>..<S>.. name: the connector may pick it
 expect_out_contains "WARN  ref.ambiguous"
+# a rename that cannot run (a name the new certificate lacks) keeps retire blocked
+cfg connector-blocked <<END
+hosts = ( { name = "edge1"; } );
+services = ( { name = "transport"; host = "edge1"; kind = "exchange-connector";
+  names = [ "mail.contoso.com", "smtp.contoso.com" ];
+  refs = ( { id = "frontend"; type = "connector"; cert = "name:$A_NAME"; } ); } );
+END
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_matches "BLOCKED 0[0-9]-rename-edge1-transport-frontend"
+expect_out_matches "FAIL  retire\.refs        certificate old: retire waits for 0[0-9]-rename-edge1-transport-frontend, which is blocked: the old certificate stays in use until it is done"
+expect_out_matches "BLOCKED 0[0-9]-retire-token:edge"
 # once the connector names the new certificate, retire no longer waits for it
 cfg connector-renamed <<END
 hosts = ( { name = "edge1"; } );
