@@ -550,6 +550,58 @@ crt_dn_equal(const struct crt_dn *a, const struct crt_dn *b)
 	return eq;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One AVA's key: the type, '=', each normalised code point in hex and '.'. */
+static char *
+ava_key(const struct crt_ava *a)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	unsigned long *cp;
+	const char *t;
+	size_t n, i;
+
+	for (t = a->type; *t; t++)
+		cr_buf_addc(&b, (char)tolower((unsigned char)*t));
+	cr_buf_addc(&b, '=');
+	cp = normalize(a->value, &n);
+	for (i = 0; i < n; i++)
+		cr_buf_addf(&b, "%lx.", cp[i]);
+	free(cp);
+	return cr_buf_detach(&b);
+}
+
+char *
+crt_dn_key(const struct crt_dn *dn)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	size_t i, k, n;
+
+	for (i = 0; i < dn->n; i += n) {
+		char **keys;
+
+		n = rdn_len(dn, i);
+		keys = cr_xcalloc(n, sizeof(*keys));
+		for (k = 0; k < n; k++)
+			keys[k] = ava_key(&dn->ava[i + k]);
+		/* an RDN is a SET OF: its AVAs in any order are the same RDN */
+		if (n > 1)
+			qsort(keys, n, sizeof(*keys), cmp_str);
+		if (i > 0)
+			cr_buf_addc(&b, ',');
+		for (k = 0; k < n; k++) {
+			cr_buf_addf(&b, "%s%s", k ? "+" : "", keys[k]);
+			free(keys[k]);
+		}
+		free(keys);
+	}
+	return cr_buf_detach(&b);
+}
+
 /* "O='Contoso'" or "CN='a' + OU='b'" for one RDN. */
 static void
 add_rdn(struct cr_buf *out, const struct crt_dn *dn, size_t start, size_t end)

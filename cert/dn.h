@@ -69,6 +69,14 @@ void crt_dn_from_name(const X509_NAME *name, struct crt_dn *dn);
 int crt_dn_equal(const struct crt_dn *a, const struct crt_dn *b);
 
 /*
+ * A key for indexing DNs: two DNs get the same key exactly when
+ * crt_dn_equal calls them equal (types as compared, values trimmed, blank
+ * runs as one, case-folded as compared, the AVAs of a multi-valued RDN in
+ * a fixed order).  Not for people.  New string; free() it.
+ */
+char *crt_dn_key(const struct crt_dn *dn);
+
+/*
  * Describes how b differs from a for a person: NULL when equal, else a new
  * string like "O: 'Contoso' -> 'Contoso Ltd'" or "RDN count 3 -> 4".
  */

@@ -63,10 +63,10 @@ void plan_keyidx_release(struct plan_keyidx *x);
 char *plan_hash_key(const unsigned char *digest, size_t n);
 
 /*
- * The key of an <I>issuer<S>subject name: two names that crt_dn_equal
- * matches (issuer with issuer, subject with subject) always have the same
- * key; different names may share one, so candidates found by key are
- * confirmed with crt_dn_equal / crt_ident_matches.  New string.
+ * The key of an <I>issuer<S>subject name (crt_dn_key of each): two names
+ * have the same key exactly when crt_dn_equal matches them, issuer with
+ * issuer and subject with subject.  Candidates found by key are still
+ * confirmed with crt_ident_matches, which is cheap.  New string.
  */
 char *plan_name_key(const struct crt_dn *issuer, const struct crt_dn *subject);
 /* The same for a certificate's issuer and subject.  New string. */

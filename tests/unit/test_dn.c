@@ -237,6 +237,15 @@ test_equal(void **state)
 			fail_msg("row %zu: %s", i, err.msg);
 		if (crt_dn_equal(&a, &b) != t[i].eq || crt_dn_equal(&b, &a) != t[i].eq)
 			fail_msg("'%s' vs '%s': expected %s", t[i].a, t[i].b, t[i].eq ? "equal" : "different");
+		{
+			/* the index key agrees with the comparison, both ways */
+			char *ka = crt_dn_key(&a), *kb = crt_dn_key(&b);
+			if ((strcmp(ka, kb) == 0) != t[i].eq)
+				fail_msg("'%s' vs '%s': keys '%s' and '%s' disagree with crt_dn_equal",
+				    t[i].a, t[i].b, ka, kb);
+			free(ka);
+			free(kb);
+		}
 		crt_dn_release(&a);
 		crt_dn_release(&b);
 	}
