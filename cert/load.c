@@ -566,42 +566,6 @@ pct_decode(const char *s, size_t n)
 }
 
 /*
- * `source` as it may appear in a message: a pass-source that is not
- * evidently a file (cr_secret_ref_ok) may be the password, and is masked.
- */
-static char *
-masked_source(const char *source)
-{
-	struct cr_buf b = CR_BUF_INIT;
-	const char *q = strchr(source, '?'), *p;
-
-	if (q == NULL)
-		return cr_xstrdup(source);
-	cr_buf_add(&b, source, (size_t)(q - source) + 1);
-	for (p = q + 1; *p != '\0';) {
-		size_t len = strcspn(p, "&");
-
-		if (len >= 12 && strncmp(p, "pass-source=", 12) == 0) {
-			char *v = pct_decode(p + 12, len - 12);
-			if (cr_secret_ref_ok(v))
-				cr_buf_add(&b, p, len);
-			else
-				cr_buf_adds(&b, "pass-source=***");
-			OPENSSL_cleanse(v, strlen(v));
-			free(v);
-		} else {
-			cr_buf_add(&b, p, len);
-		}
-		p += len;
-		if (*p == '&') {
-			cr_buf_addc(&b, '&');
-			p++;
-		}
-	}
-	return cr_buf_detach(&b);
-}
-
-/*
  * Splits "file:PATH?pass-source=file:PWFILE" (or a bare path).  A path
  * that exists as written keeps any '?' it holds.
  */
@@ -616,7 +580,7 @@ file_src_parse(const char *source, const struct crt_load_opts *opts, struct file
 	int r = CR_EINPUT;
 
 	memset(f, 0, sizeof(*f));
-	shown = masked_source(source);
+	shown = cr_secret_masked(source);
 	if (strncasecmp(s, "file:", 5) == 0) {
 		s += 5;
 		f->file_prefix = 1;

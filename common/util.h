@@ -69,6 +69,14 @@ void cr_secret_free(char *secret);
 int cr_secret_ref_ok(const char *v);
 
 /*
+ * `text` (a source, a URI) as it may appear in a message: in its query
+ * (after the first '?', attributes split at '&'), the value of pin-value is
+ * masked as "***", and so is the value of pin-source or pass-source unless
+ * it is evidently a file (cr_secret_ref_ok, judged as written).  New string.
+ */
+char *cr_secret_masked(const char *text);
+
+/*
  * Parses "90s", "45m", "12h", "30d", "2w" into seconds.  CR_EINPUT with a
  * message naming the text when malformed, zero-less or overflowing.
  */

@@ -42,45 +42,6 @@ known(const char *const *list, size_t n, const char *name, size_t len)
 }
 
 /*
- * The URI as it may appear in a message: a pin-value's value is masked, and
- * so is a pin-source that is not evidently a file (it may be the PIN).
- */
-static char *
-redacted(const char *text)
-{
-	struct cr_buf b = CR_BUF_INIT;
-	const char *q = strchr(text, '?'), *p;
-
-	if (q == NULL)
-		return cr_xstrdup(text);
-	cr_buf_add(&b, text, (size_t)(q - text) + 1);
-	for (p = q + 1; *p != '\0';) {
-		size_t len = strcspn(p, "&");
-
-		if (len >= 10 && strncmp(p, "pin-value=", 10) == 0) {
-			cr_buf_adds(&b, "pin-value=***");
-		} else if (len >= 11 && strncmp(p, "pin-source=", 11) == 0) {
-			/* judged as written: percent-encoding only masks more */
-			char *v = cr_xstrndup(p + 11, len - 11);
-			if (cr_secret_ref_ok(v))
-				cr_buf_add(&b, p, len);
-			else
-				cr_buf_adds(&b, "pin-source=***");
-			OPENSSL_cleanse(v, strlen(v));
-			free(v);
-		} else {
-			cr_buf_add(&b, p, len);
-		}
-		p += len;
-		if (*p == '&') {
-			cr_buf_addc(&b, '&');
-			p++;
-		}
-	}
-	return cr_buf_detach(&b);
-}
-
-/*
  * Checks attribute names of one part ("a=1;b=2" or "c=3&d=4"): each known,
  * none repeated.  `seen` has one slot per entry of `list`.
  */
@@ -217,7 +178,7 @@ p11_uri_parse(const char *text, const char *base_dir, struct p11_uri **out,
 	*out = NULL;
 	if (text == NULL)
 		return cr_err_set(err, CR_EINPUT, "bad PKCS#11 URI: none given");
-	shown = redacted(text);
+	shown = cr_secret_masked(text);
 	if (strncasecmp(text, "pkcs11:", 7) != 0) {
 		cr_err_set(err, CR_EINPUT, "bad PKCS#11 URI '%s': it must start with 'pkcs11:'",
 		    shown);
