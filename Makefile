@@ -100,8 +100,14 @@ asan: deps-check
 demo: deps-check $(BIN)
 	BUILD=$(BUILD) sh examples/demo.sh
 
-bench: $(BIN)
-	BUILD=$(BUILD) sh bench/run.sh
+# Bench tooling: fills a SoftHSM2 token in one session (bench/run.sh's token case).
+TOKENFILL = $(BUILD)/bench/tokenfill
+$(TOKENFILL): bench/tokenfill.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libcrypto) -ldl
+
+bench: $(BIN) $(TOKENFILL)
+	BUILD=$(BUILD) TOKENFILL=$(TOKENFILL) sh bench/run.sh
 
 # ---- dependencies ----------------------------------------------------------
 # Every Debian package the build, the tests and the demo need: python3 reads
