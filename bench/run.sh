@@ -54,35 +54,38 @@ sh "$SRCDIR/bench/gen_inventory.sh" "$HOSTS" "$REFS" old.pem new.pem >certrotate
 echo "bench: $(wc -l <certrotate.cfg) lines, $HOSTS hosts, $((2 * HOSTS)) services, $REFS refs"
 
 now_ms() { date +%s%3N; }
-for fmt in json text; do
+
+# best_of3 CMD...: runs CMD three times (stdout to $out, a non-zero exit but 1 is
+# a failure), sets $best to the fastest run in ms
+best_of3() {
 	best=""
 	for i in 1 2 3; do
 		t0=$(now_ms)
-		"$BIN" plan --format "$fmt" >"plan.$fmt"
+		st=0
+		"$@" >"$out" || st=$?
 		t1=$(now_ms)
+		[ "$st" -le 1 ] || { echo "bench: '$*' failed (exit $st)" >&2; exit 1; }
 		t=$((t1 - t0))
 		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
 	done
-	steps=$(grep -c '^      "id": ' plan.json || true)
-	printf 'bench: plan --format %-4s %d.%03d s (best of 3; %s steps, %s bytes)\n' "$fmt" \
-	    $((best / 1000)) $((best % 1000)) "$steps" "$(wc -c <"plan.$fmt")"
+}
+secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+
+for fmt in json text; do
+	out=plan.$fmt
+	best_of3 "$BIN" plan --format "$fmt"
+	steps=$(grep -c '^      "id": ' plan.json 2>/dev/null || true)
+	printf 'bench: plan --format %-4s %s s (best of 3; %s steps, %s bytes)\n' "$fmt" \
+	    "$(secs "$best")" "$steps" "$(wc -c <"$out")"
 done
 
 # check --no-probe: every precondition of every step (the key is a file here:
 # one test signature), as `check` would run it before a change window
 for fmt in json text; do
-	best=""
-	for i in 1 2 3; do
-		t0=$(now_ms)
-		st=0
-		"$BIN" check --no-probe --format "$fmt" >"check.$fmt" || st=$?
-		t1=$(now_ms)
-		[ "$st" -le 1 ] || { echo "bench: check failed (exit $st)" >&2; exit 1; }
-		t=$((t1 - t0))
-		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
-	done
-	printf 'bench: check --no-probe --format %-4s %d.%03d s (best of 3; %s bytes)\n' "$fmt" \
-	    $((best / 1000)) $((best % 1000)) "$(wc -c <"check.$fmt")"
+	out=check.$fmt
+	best_of3 "$BIN" check --no-probe --format "$fmt"
+	printf 'bench: check --no-probe --format %-4s %s s (best of 3; %s bytes)\n' "$fmt" \
+	    "$(secs "$best")" "$(wc -c <"$out")"
 done
 
 # many distinct certificates: every identity resolves against every known certificate
@@ -98,35 +101,14 @@ distinct() {
 	printf 'bench: distinct: %s certificates, %s refs (setup %d.%03d s)\n' "$DISTINCT" \
 	    "$(grep -c ' id = ' distinct.cfg)" $((t / 1000)) $((t % 1000))
 	for fmt in json text; do
-		best=""
-		for i in 1 2 3; do
-			t0=$(now_ms)
-			"$BIN" plan -c distinct.cfg --format "$fmt" >"distinct.$fmt"
-			t1=$(now_ms)
-			t=$((t1 - t0))
-			if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
-		done
-		printf 'bench: distinct: plan --format %-4s %d.%03d s (best of 3; %s bytes)\n' "$fmt" \
-		    $((best / 1000)) $((best % 1000)) "$(wc -c <"distinct.$fmt")"
+		out=distinct.$fmt
+		best_of3 "$BIN" plan -c distinct.cfg --format "$fmt"
+		printf 'bench: distinct: plan --format %-4s %s s (best of 3; %s bytes)\n' "$fmt" \
+		    "$(secs "$best")" "$(wc -c <"$out")"
 	done
 }
 [ "$DISTINCT" -gt 0 ] && distinct
 
-# best_of3 CMD...: runs CMD three times (stdout to $out, a non-zero exit but 1 is
-# a failure), sets $best to the fastest run in ms
-best_of3() {
-	best=""
-	for i in 1 2 3; do
-		t0=$(now_ms)
-		st=0
-		"$@" >"$out" || st=$?
-		t1=$(now_ms)
-		[ "$st" -le 1 ] || { echo "bench: token: '$*' failed (exit $st)" >&2; exit 1; }
-		t=$((t1 - t0))
-		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
-	done
-}
-secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 
 # the token case: certificates, keys, old, new and import_to on one token of N objects
 TOKEN_N=${TOKEN_N:-1000 2000 4000}
