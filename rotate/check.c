@@ -841,14 +841,14 @@ step_item(struct ck *c, size_t si, const char *id)
 	} else if ((strcmp(id, "sigalg") == 0 || strcmp(id, "keyalg") == 0) && s->host_cfg) {
 		subject = cr_xasprintf("host %s", s->host_cfg->name);
 		idx = item(c, id, subject, &fresh);
-		if (fresh && id[0] == 's')
+		if (fresh && id[0] == 's') {
 			chain_eval(c);
-		if (fresh && id[0] == 's')
 			rot_chk_sigalg(s->host_cfg->name, c->in->new->x509, c->above,
 			    s->host_cfg->accept_sig, s->host_cfg->naccept_sig, &at(c, idx)->res);
-		else if (fresh)
+		} else if (fresh) {
 			rot_chk_keyalg(s->host_cfg->name, c->in->new->x509, s->host_cfg->accept_key,
 			    s->host_cfg->naccept_key, &at(c, idx)->res);
+		}
 	} else if (strncmp(id, "ref.", 4) == 0 && s->res != NULL) {
 		subject = ref_subject(s->res);
 		idx = item(c, id, subject, &fresh);
@@ -892,6 +892,43 @@ step_item(struct ck *c, size_t si, const char *id)
 	return idx;
 }
 
+/*
+ * The checks of the certificates themselves, for those that loaded: their
+ * loading, their validity, the new one's EKU - even when no step lists them.
+ */
+static void
+cert_items(struct ck *c)
+{
+	const struct crt_cert *old = c->in->old, *new = c->in->new;
+	long long min = c->cfg->rotation.min_remaining;
+	size_t idx;
+	int fresh;
+
+	if (old != NULL) {
+		idx = item(c, "old.load", "certificate old", &fresh);
+		if (fresh)
+			eval_load(at(c, idx), old, "old");
+	}
+	if (new != NULL) {
+		idx = item(c, "new.load", "certificate new", &fresh);
+		if (fresh)
+			eval_load(at(c, idx), new, "new");
+	}
+	if (old != NULL) {
+		idx = item(c, "old.validity", "certificate old", &fresh);
+		if (fresh)
+			rot_chk_old_validity(old->x509, c->o->now, min, &at(c, idx)->res);
+	}
+	if (new != NULL) {
+		idx = item(c, "new.validity", "certificate new", &fresh);
+		if (fresh)
+			rot_chk_new_validity(new->x509, c->o->now, min, &at(c, idx)->res);
+		idx = item(c, "new.eku", "certificate new", &fresh);
+		if (fresh)
+			rot_chk_eku(new->x509, &at(c, idx)->res);
+	}
+}
+
 /* Checks that belong to no step. */
 static void
 top_level(struct ck *c)
@@ -899,24 +936,7 @@ top_level(struct ck *c)
 	size_t i, idx;
 	int fresh;
 
-	idx = item(c, "old.load", "certificate old", &fresh);
-	if (fresh)
-		eval_load(at(c, idx), c->in->old, "old");
-	idx = item(c, "new.load", "certificate new", &fresh);
-	if (fresh)
-		eval_load(at(c, idx), c->in->new, "new");
-	idx = item(c, "old.validity", "certificate old", &fresh);
-	if (fresh)
-		rot_chk_old_validity(c->in->old->x509, c->o->now, c->cfg->rotation.min_remaining,
-		    &at(c, idx)->res);
-	/* the new certificate's own checks, even when no step lists them */
-	idx = item(c, "new.validity", "certificate new", &fresh);
-	if (fresh)
-		rot_chk_new_validity(c->in->new->x509, c->o->now, c->cfg->rotation.min_remaining,
-		    &at(c, idx)->res);
-	idx = item(c, "new.eku", "certificate new", &fresh);
-	if (fresh)
-		rot_chk_eku(c->in->new->x509, &at(c, idx)->res);
+	cert_items(c);
 	/* the new key is what every service will use: always proven, even when
 	   no pending step lists it (e.g. the import onto the token is done) */
 	key_items(c, "new.key");
@@ -1067,32 +1087,27 @@ static void
 failed_load(struct ck *c, const char *id, const char *subject, const char *source,
     const struct cr_err *e)
 {
+	/* import_to (id NULL) is a token in itself */
+	int token = id == NULL || (e->status == CR_EENV && source != NULL && is_pkcs11(source));
 	size_t idx;
 	int fresh;
 
-	if (e->status == CR_EENV && source != NULL && is_pkcs11(source)) {
-		char *who = cr_xasprintf("token of '%s'", source);
+	if (token) {
+		char *who = cr_xasprintf("token of '%s'", source != NULL ? source : "?");
 		idx = item(c, "token.login", who, &fresh);
 		free(who);
 		if (fresh) {
 			rot_result_set(&at(c, idx)->res, ROT_FAIL, "%s", e->msg);
 			at(c, idx)->status = e->status;
 		}
-		if (id == NULL)
-			return;
-		idx = item(c, id, subject, &fresh);
-		rot_result_set(&at(c, idx)->res, ROT_SKIP, "not read: the token could not be "
-		    "used (token.login)");
+		if (id != NULL) {
+			idx = item(c, id, subject, &fresh);
+			rot_result_set(&at(c, idx)->res, ROT_SKIP, "not read: the token could not "
+			    "be used (token.login)");
+		}
 		return;
 	}
-	if (id == NULL) {
-		/* import_to: the token itself could not be used */
-		char *who = cr_xasprintf("token of '%s'", source ? source : "?");
-		idx = item(c, "token.login", who, &fresh);
-		free(who);
-	} else {
-		idx = item(c, id, subject, &fresh);
-	}
+	idx = item(c, id, subject, &fresh);
 	rot_result_set(&at(c, idx)->res, ROT_FAIL, "%s", e->msg);
 	at(c, idx)->status = e->status;
 }
@@ -1103,32 +1118,17 @@ rot_check_unplanned(const struct plan_config *cfg, const struct plan_inputs *in,
 {
 	struct ck c = { .cfg = cfg, .in = in, .o = o, .rep = rep };
 	const struct plan_rotation *rot;
-	size_t idx;
-	int fresh;
 
 	if (cfg == NULL || in == NULL || in->failed == NULL || strcmp(in->failed, "sources") == 0)
 		return 0;
 	rot = &cfg->rotation;
-	if (in->old != NULL) {
-		idx = item(&c, "old.load", "certificate old", &fresh);
-		eval_load(at(&c, idx), in->old, "old");
-		idx = item(&c, "old.validity", "certificate old", &fresh);
-		rot_chk_old_validity(in->old->x509, o->now, rot->min_remaining, &at(&c, idx)->res);
-	} else {
+	cert_items(&c);
+	if (in->old == NULL)
 		failed_load(&c, "old.load", "certificate old", rot->old, err);
-	}
-	if (in->new != NULL) {
-		idx = item(&c, "new.load", "certificate new", &fresh);
-		eval_load(at(&c, idx), in->new, "new");
-		idx = item(&c, "new.validity", "certificate new", &fresh);
-		rot_chk_new_validity(in->new->x509, o->now, rot->min_remaining, &at(&c, idx)->res);
-		idx = item(&c, "new.eku", "certificate new", &fresh);
-		rot_chk_eku(in->new->x509, &at(&c, idx)->res);
-	} else if (in->old == NULL && in->new_err.status != CR_OK) {
+	if (in->new == NULL && in->old == NULL && in->new_err.status != CR_OK)
 		failed_load(&c, "new.load", "certificate new", rot->new, &in->new_err);
-	} else if (strcmp(in->failed, "rotation.new") == 0) {
+	else if (in->new == NULL && strcmp(in->failed, "rotation.new") == 0)
 		failed_load(&c, "new.load", "certificate new", rot->new, err);
-	}
 	if (in->old != NULL && in->new != NULL) {
 		/* both loaded: what failed came after them */
 		if (strcmp(in->failed, "rotation.chain") == 0 ||
