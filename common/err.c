@@ -12,7 +12,48 @@ cr_err_clear(struct cr_err *e)
 	if (e == NULL)
 		return;
 	e->status = CR_OK;
+	e->reason = CR_R_NONE;
 	e->msg[0] = '\0';
+}
+
+static const char *const reason_names[CR_NREASONS] = {
+	[CR_R_NONE] = "none",
+	[CR_R_IO] = "io",
+	[CR_R_NOT_FOUND] = "not-found",
+	[CR_R_NOT_REGULAR] = "not-regular",
+	[CR_R_TOO_LARGE] = "too-large",
+	[CR_R_MALFORMED] = "malformed",
+	[CR_R_USAGE] = "usage",
+	[CR_R_CONFIG] = "config",
+	[CR_R_MODULE] = "module",
+	[CR_R_TOKEN_ABSENT] = "token-absent",
+	[CR_R_PIN_SOURCE] = "pin-source",
+	[CR_R_PIN_INCORRECT] = "pin-incorrect",
+	[CR_R_PIN_LOCKED] = "pin-locked",
+	[CR_R_PIN_FINAL_TRY] = "pin-final-try",
+	[CR_R_LOGIN] = "login",
+	[CR_R_OBJECT_EXISTS] = "object-exists",
+	[CR_R_TOKEN] = "token",
+	[CR_R_NETWORK] = "network",
+	[CR_R_TIMEOUT] = "timeout",
+	[CR_R_TLS] = "tls",
+	[CR_R_COMMAND] = "command",
+	[CR_R_STATE] = "state",
+};
+
+const char *
+cr_reason_name(enum cr_reason r)
+{
+	return (unsigned)r < CR_NREASONS && reason_names[r] != NULL ? reason_names[r] : "none";
+}
+
+static int
+set_va(struct cr_err *e, int status, enum cr_reason reason, const char *fmt, va_list ap)
+{
+	e->status = status;
+	e->reason = reason;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	return status;
 }
 
 int
@@ -22,9 +63,21 @@ cr_err_set(struct cr_err *e, int status, const char *fmt, ...)
 
 	if (e == NULL)
 		return status;
-	e->status = status;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	set_va(e, status, CR_R_NONE, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+int
+cr_err_setr(struct cr_err *e, int status, enum cr_reason reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return status;
+	va_start(ap, fmt);
+	set_va(e, status, reason, fmt, ap);
 	va_end(ap);
 	return status;
 }
@@ -42,9 +95,8 @@ cr_err_ssl(struct cr_err *e, int status, const char *fmt, ...)
 		ERR_clear_error();
 		return status;
 	}
-	e->status = status;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	set_va(e, status, CR_R_NONE, fmt, ap);
 	va_end(ap);
 	n = strlen(e->msg);
 	if (code != 0 && n + 3 < sizeof(e->msg)) {
