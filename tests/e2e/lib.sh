@@ -79,6 +79,11 @@ _lib_cleanup() {
 		done <"$WORK/.nginx"
 		rm -f "$WORK/.nginx"
 	fi
+	if [ -f "$WORK/.ports" ]; then
+		while read -r _p; do
+			rmdir "$CR_PORTS_DIR/$_p" 2>/dev/null || true
+		done <"$WORK/.ports"
+	fi
 	if [ -f "$WORK/.on_exit" ]; then
 		while IFS= read -r _c; do
 			eval "$_c" || true
@@ -257,14 +262,29 @@ tls_sha256() {
 }
 
 # ---------------------------------------------------------------- ports
+# Ports come from 20000 up to just below the kernel's ephemeral range
+# (ip_local_port_range, 32768 by default): an outgoing connection of any
+# process - a probe of another test, a package download - takes its local
+# port from that range and could take a port between our "free" check and
+# nginx's bind.  A port is reserved with mkdir under $CR_PORTS_DIR, which
+# every test run on the machine shares (mkdir is atomic), so two runs at
+# once (several developers' BUILD dirs) never pick the same one; the test
+# releases its ports when it exits.
+CR_PORTS_DIR=${CR_PORTS_DIR:-${TMPDIR:-/tmp}/certrotate-ports}
 free_port() {
+	mkdir -p "$CR_PORTS_DIR" 2>/dev/null
+	_lo=20000
+	_hi=$(awk '{ print $1 - 1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	case $_hi in '' | *[!0-9]*) _hi=32767 ;; esac
+	[ "$_hi" -gt "$((_lo + 1000))" ] || _hi=$((_lo + 1000))
 	_i=0
-	while [ "$_i" -lt 100 ]; do
+	while [ "$_i" -lt 200 ]; do
 		_i=$((_i + 1))
 		_p=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-		_p=$((20000 + _p % 40000))
+		_p=$((_lo + _p % (_hi - _lo + 1)))
 		grep -qx "$_p" "$WORK/.ports" 2>/dev/null && continue
 		[ -n "$(ss -Hltn "sport = :$_p" 2>/dev/null)" ] && continue
+		mkdir "$CR_PORTS_DIR/$_p" 2>/dev/null || continue
 		echo "$_p" >>"$WORK/.ports"
 		echo "$_p"
 		return 0
@@ -396,28 +416,56 @@ $_body
 EOF
 	_ports=$(sed -n 's/.*listen 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$_d/nginx.conf" | sort -u)
 	[ -n "$_ports" ] || die "nginx_start: '$_n': no 'listen 127.0.0.1:PORT' in the configuration"
-	if grep -q 'engine:pkcs11' "$_d/nginx.conf"; then
-		OPENSSL_CONF=$P11_ENGINE_CONF nginx -p "$_d" -c nginx.conf -e "$_d/error.log" \
-		    >"$_d/stdout" 2>&1 </dev/null &
+	# A bind that fails (a port taken after free_port saw it free) is
+	# retried a few times before the test gives up on the server.
+	_try=0
+	while :; do
+		_try=$((_try + 1))
+		_nginx_launch "$_n" "$_d"
+		_nginx_wait "$_d" "$_ports" && return 0
+		if [ "$_try" -lt 4 ] && grep -q 'Address already in use' "$_d/error.log" "$_d/stdout" 2>/dev/null; then
+			_lib_kill "$_pid"
+			note "nginx '$_n': a port was taken before it could bind; retrying ($_try)"
+			: >"$_d/error.log"
+			sleep 0.3
+			continue
+		fi
+		echo "--- $_d/nginx.conf" >&2
+		sed 's/^/  /' "$_d/nginx.conf" >&2
+		echo "--- $_d/error.log" >&2
+		tail -n 20 "$_d/error.log" "$_d/stdout" 2>/dev/null | sed 's/^/  /' >&2
+		die "nginx '$_n' did not come up on port(s) $(echo $_ports)"
+	done
+}
+
+# _nginx_launch NAME DIR: start nginx in the background; sets _pid.
+_nginx_launch() {
+	if grep -q 'engine:pkcs11' "$2/nginx.conf"; then
+		OPENSSL_CONF=$P11_ENGINE_CONF nginx -p "$2" -c nginx.conf -e "$2/error.log" \
+		    >"$2/stdout" 2>&1 </dev/null &
 	else
-		nginx -p "$_d" -c nginx.conf -e "$_d/error.log" >"$_d/stdout" 2>&1 </dev/null &
+		nginx -p "$2" -c nginx.conf -e "$2/error.log" >"$2/stdout" 2>&1 </dev/null &
 	fi
 	_pid=$!
-	echo "$_n $_pid" >>"$WORK/.nginx"
+	awk -v n="$1" '$1 != n' "$WORK/.nginx" >"$WORK/.nginx.new" 2>/dev/null
+	mv "$WORK/.nginx.new" "$WORK/.nginx"
+	echo "$1 $_pid" >>"$WORK/.nginx"
+}
+
+# _nginx_wait DIR PORTS: 0 once every port listens (at most ~5 s), 1 when
+# nginx died or did not come up.
+_nginx_wait() {
 	_i=0
-	for _p in $_ports; do
+	for _p in $2; do
 		while [ -z "$(ss -Hltn "sport = :$_p" 2>/dev/null)" ]; do
 			if ! kill -0 "$_pid" 2>/dev/null || [ "$_i" -ge 100 ]; then
-				echo "--- $_d/nginx.conf" >&2
-				sed 's/^/  /' "$_d/nginx.conf" >&2
-				echo "--- $_d/error.log" >&2
-				tail -n 20 "$_d/error.log" "$_d/stdout" 2>/dev/null | sed 's/^/  /' >&2
-				die "nginx '$_n' did not come up on port $_p"
+				return 1
 			fi
 			sleep 0.05
 			_i=$((_i + 1))
 		done
 	done
+	return 0
 }
 
 nginx_stop() {
