@@ -139,7 +139,7 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/certrotate
 	install -m 0644 doc/certrotate.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 doc/certrotate.cfg.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	for k in kinds/*.cfg; do [ -e "$$k" ] && install -m 0644 $$k $(DESTDIR)$(PREFIX)/share/certrotate/kinds/ || true; done
+	install -m 0644 kinds/*.cfg $(DESTDIR)$(PREFIX)/share/certrotate/kinds/
 
 clean:
 	rm -rf build build-asan build-*
