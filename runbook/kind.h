@@ -66,6 +66,7 @@
 #include "../common/err.h"
 #include "../plan/config.h"
 
+struct plan;
 struct plan_step;
 struct crt_info;
 
@@ -150,6 +151,16 @@ struct book_vars {
  * configuration.
  */
 void book_vars_step(struct book_vars *v, const struct plan_step *s);
+
+/*
+ * The kind whose commands step s of plan p shows: its service's `kind` (a
+ * grant's service is the first of its host and account); for an import,
+ * the kind of the first service with a rebind, rename or restart step on
+ * the same host (plan order: by service dependency); NULL - generic - for
+ * the import onto a token, a host with no such service, and the retire.
+ * Borrowed from the configuration.
+ */
+const char *book_step_kind(const struct plan *p, const struct plan_step *s);
 
 /*
  * Fills a certificate's values from crt_info_get's description (sha1,

@@ -60,6 +60,27 @@ book_vars_step(struct book_vars *v, const struct plan_step *s)
 	v->path = s->ref != NULL ? s->ref->file_path : NULL;
 }
 
+const char *
+book_step_kind(const struct plan *p, const struct plan_step *s)
+{
+	size_t i;
+
+	if (s->type == PLAN_RETIRE)
+		return NULL;
+	if (s->service != NULL)		/* a grant names the first service of its (host, account) */
+		return s->service->kind;
+	if (s->host_cfg == NULL)
+		return NULL;		/* the import_to token */
+	for (i = 0; i < p->nsteps; i++) {
+		const struct plan_step *o = &p->steps[i];
+
+		if ((o->type == PLAN_REBIND || o->type == PLAN_RENAME || o->type == PLAN_RESTART) &&
+		    o->service != NULL && o->host_cfg == s->host_cfg)
+			return o->service->kind;
+	}
+	return NULL;
+}
+
 void
 book_vars_cert(struct book_cert_vars *cv, const struct crt_info *info, const char *pem)
 {

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "../../runbook/kind.h"
+#include "../../plan/plan.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -318,6 +319,73 @@ test_kinds_dir_source_tree(void **state)
 	free(tree);
 }
 
+/* Which kind a step shows, and the values a step gives its placeholders. */
+static void
+test_step_kind_and_vars(void **state)
+{
+	struct plan_host h1 = { .name = "exch01" }, h2 = { .name = "web1" };
+	struct plan_service ex = { .name = "exchange", .kind = "exchange", .account = "NETWORK SERVICE" };
+	struct plan_service conn = { .name = "frontend", .kind = "exchange-connector" };
+	struct plan_service web = { .name = "web", .kind = NULL };
+	struct plan_ref ref = { .id = "Default Frontend EXCH01", .endpoint = "10.0.0.5:25",
+	    .file_path = NULL };
+	struct plan_step steps[] = {
+		{ .type = PLAN_IMPORT, .host = "token:edge" },
+		{ .type = PLAN_IMPORT, .host = "exch01", .host_cfg = &h1 },
+		{ .type = PLAN_IMPORT, .host = "web1", .host_cfg = &h2 },
+		{ .type = PLAN_GRANT, .host = "exch01", .host_cfg = &h1, .service = &ex,
+		  .account = "CONTOSO\\svc" },
+		{ .type = PLAN_REBIND, .host = "exch01", .host_cfg = &h1, .service = &ex },
+		{ .type = PLAN_RENAME, .host = "exch01", .host_cfg = &h1, .service = &conn, .ref = &ref },
+		{ .type = PLAN_RESTART, .host = "web1", .host_cfg = &h2, .service = &web },
+		{ .type = PLAN_RETIRE, .host = "local" },
+	};
+	struct plan p = { .steps = steps, .nsteps = N(steps) };
+	struct book_vars v = { .host = "stale", .new_cert = { .sha1 = "AB" } };
+
+	(void)state;
+	assert_null(book_step_kind(&p, &steps[0]));
+	assert_string_equal(book_step_kind(&p, &steps[1]), "exchange");
+	assert_null(book_step_kind(&p, &steps[2]));		/* web has no kind */
+	assert_string_equal(book_step_kind(&p, &steps[3]), "exchange");
+	assert_string_equal(book_step_kind(&p, &steps[5]), "exchange-connector");
+	assert_null(book_step_kind(&p, &steps[7]));
+	/* a rename: the ref's values, the service's account; certificates kept */
+	book_vars_step(&v, &steps[5]);
+	assert_string_equal(v.host, "exch01");
+	assert_string_equal(v.service, "frontend");
+	assert_null(v.account);
+	assert_string_equal(v.ref, "Default Frontend EXCH01");
+	assert_string_equal(v.endpoint, "10.0.0.5:25");
+	assert_null(v.path);
+	assert_string_equal(v.new_cert.sha1, "AB");
+	/* a grant: its own account */
+	book_vars_step(&v, &steps[3]);
+	assert_string_equal(v.account, "CONTOSO\\svc");
+	assert_null(v.ref);
+	/* a rebind without account of its own: the service's */
+	book_vars_step(&v, &steps[4]);
+	assert_string_equal(v.account, "NETWORK SERVICE");
+	/* a certificate's values from its description */
+	{
+		struct crt_info info = { .sha1 = "S1", .sha256 = "S256", .subject = "CN=s",
+		    .issuer = "CN=i", .tls_name = "<I>CN=i<S>CN=s" };
+
+		book_vars_cert(&v.old_cert, &info, "/x/old.pem");
+		assert_string_equal(v.old_cert.sha1, "S1");
+		assert_string_equal(v.old_cert.sha256, "S256");
+		assert_string_equal(v.old_cert.subject, "CN=s");
+		assert_string_equal(v.old_cert.issuer, "CN=i");
+		assert_string_equal(v.old_cert.tls_name, "<I>CN=i<S>CN=s");
+		assert_string_equal(v.old_cert.pem, "/x/old.pem");
+	}
+	/* the import onto a token: a host only */
+	book_vars_step(&v, &steps[0]);
+	assert_string_equal(v.host, "token:edge");
+	assert_null(v.service);
+	assert_null(v.account);
+}
+
 /* ---- malformed kind files --------------------------------------------------------- */
 
 #define OKSTEP "restart = { what = \"r\"; do = [ \"systemctl reload x\" ]; };\n"
@@ -527,6 +595,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_kinds_set),
 		cmocka_unit_test(test_kinds_dir),
 		cmocka_unit_test(test_kinds_dir_source_tree),
+		cmocka_unit_test(test_step_kind_and_vars),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_file_rules),
