@@ -24,10 +24,11 @@ COMMON_SRC = $(wildcard common/*.c)
 P11_SRC    = $(wildcard pkcs11/*.c)
 CERT_SRC   = $(wildcard cert/*.c)
 PLAN_SRC   = $(wildcard plan/*.c)
+BOOK_SRC   = $(wildcard runbook/*.c)
 ROT_SRC    = $(filter-out rotate/main.c,$(wildcard rotate/*.c))
 
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
-LIBS = $(BUILD)/librot.a $(BUILD)/libplan.a $(BUILD)/libcert.a $(BUILD)/libcrp11.a $(BUILD)/libcommon.a
+LIBS = $(BUILD)/librot.a $(BUILD)/libbook.a $(BUILD)/libplan.a $(BUILD)/libcert.a $(BUILD)/libcrp11.a $(BUILD)/libcommon.a
 
 BIN = $(BUILD)/certrotate
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -51,6 +52,7 @@ $(BUILD)/libcommon.a: $(call objs,$(COMMON_SRC))
 $(BUILD)/libcrp11.a:  $(call objs,$(P11_SRC))
 $(BUILD)/libcert.a:   $(call objs,$(CERT_SRC))
 $(BUILD)/libplan.a:   $(call objs,$(PLAN_SRC))
+$(BUILD)/libbook.a:   $(call objs,$(BOOK_SRC))
 $(BUILD)/librot.a:    $(call objs,$(ROT_SRC))
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
@@ -137,7 +139,7 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/certrotate
 	install -m 0644 doc/certrotate.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 doc/certrotate.cfg.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	for k in kinds/*.cfg; do [ -e "$$k" ] && install -m 0644 $$k $(DESTDIR)$(PREFIX)/share/certrotate/kinds/ || true; done
+	install -m 0644 kinds/*.cfg $(DESTDIR)$(PREFIX)/share/certrotate/kinds/
 
 clean:
 	rm -rf build build-asan build-*
