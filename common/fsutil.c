@@ -40,8 +40,8 @@ type_name(mode_t m)
 	return "not a regular file";
 }
 
-static int
-write_all(int fd, const void *p, size_t n)
+int
+cr_fs_write_all(int fd, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 
@@ -153,7 +153,7 @@ write_temp(const char *dir, const char *base, const void *data, size_t len, stru
 		goto out;
 	}
 	/* Owner before mode: the file stays 0600 until both are right. */
-	if (write_all(fd, data, len) != 0 || (m.chown && fchown(fd, m.uid, m.gid) != 0) ||
+	if (cr_fs_write_all(fd, data, len) != 0 || (m.chown && fchown(fd, m.uid, m.gid) != 0) ||
 	    fchmod(fd, m.perm) != 0 || fsync(fd) != 0) {
 		int e = errno;
 		if (m.chown && e == EPERM)

@@ -151,6 +151,12 @@ int cr_fs_read_fd(int fd, const char *path, size_t max, unsigned char **out, siz
 int cr_fs_read_regular(const char *path, int flags, size_t max, unsigned char **out, size_t *len,
     struct cr_err *err);
 
+/*
+ * Writes all n bytes at p to fd, retrying short writes and EINTR.  0, or -1
+ * with errno set.
+ */
+int cr_fs_write_all(int fd, const void *p, size_t n);
+
 /* fsync of the directory `dir` (that a rename or a creation in it is durable). */
 int cr_fs_fsync_dir(const char *dir, struct cr_err *err);
 

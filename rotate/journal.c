@@ -481,22 +481,6 @@ now_rfc3339(char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Appends obj as one line and fsyncs; a partial write is truncated away. */
 static int
 append_object(struct rot_journal *j, struct json_object *obj, struct cr_err *err)
@@ -515,7 +499,7 @@ append_object(struct rot_journal *j, struct json_object *obj, struct cr_err *err
 		return cr_err_setr(err, CR_EENV, CR_R_TOO_LARGE,
 		    "cannot write journal '%s': it would pass %d bytes", j->path, ROT_JOURNAL_MAX);
 	line = cr_xasprintf("%s\n", s);
-	if (write_all(j->fd, line, n + 1) != 0 || fsync(j->fd) != 0) {
+	if (cr_fs_write_all(j->fd, line, n + 1) != 0 || fsync(j->fd) != 0) {
 		r = cr_err_setr(err, CR_EENV, CR_R_IO, "cannot write journal '%s': %s", j->path,
 		    strerror(errno));
 		if (ftruncate(j->fd, (off_t)j->size) == 0)
