@@ -196,6 +196,18 @@ cr_fs_fsync_dir(const char *dir, struct cr_err *err)
 	return r;
 }
 
+/* Renames tmp over dst in dir (removing tmp when that fails), then makes it durable. */
+static int
+rename_into(const char *tmp, const char *dst, const char *dir, struct cr_err *err)
+{
+	if (rename(tmp, dst) != 0) {
+		int e = errno;
+		unlink(tmp);
+		return cr_err_setr(err, CR_EENV, CR_R_IO, "cannot replace '%s': %s", dst, strerror(e));
+	}
+	return cr_fs_fsync_dir(dir, err);
+}
+
 int
 cr_fs_replace(const char *path, const void *data, size_t len, enum cr_fs_mode mode,
     struct cr_err *err)
@@ -224,12 +236,7 @@ cr_fs_replace(const char *path, const void *data, size_t len, enum cr_fs_mode mo
 	if ((r = write_temp(dir, base, data, len, meta_for(exists ? &st : NULL, mode), &tmp, err)) !=
 	    CR_OK)
 		goto out;
-	if (rename(tmp, path) != 0) {
-		r = cr_err_setr(err, CR_EENV, CR_R_IO, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	r = cr_fs_fsync_dir(dir, err);
+	r = rename_into(tmp, path, dir, err);
 out:
 	free(dir);
 	free(base);
@@ -446,12 +453,7 @@ cr_fs_symlink_replace(const char *linkpath, const char *target, struct cr_err *e
 		    dir, TMP_TRIES);
 		goto out;
 	}
-	if (rename(tmp, linkpath) != 0) {
-		cr_err_setr(err, CR_EENV, CR_R_IO, "cannot repoint '%s': %s", linkpath, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	r = cr_fs_fsync_dir(dir, err);
+	r = rename_into(tmp, linkpath, dir, err);
 out:
 	free(dir);
 	free(base);

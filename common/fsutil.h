@@ -77,7 +77,9 @@ void cr_fs_install_release(struct cr_fs_install *r);
 
 /*
  * Installs `data` at `path` the way its layout asks:
- * - a regular file, or nothing: cr_fs_replace (written = previous = path);
+ * - a regular file, or nothing: cr_fs_replace (written = previous = path:
+ *   the old content is gone, so archive it first - cr_fs_read_regular, then
+ *   cr_fs_create_private into the archive);
  * - a symbolic link (certbot's live/NAME/cert.pem -> ../../archive/NAME/cert1.pem):
  *   the link's target must be a regular file (one level: a link to a link
  *   is refused).  A new file is written beside the target, with the
@@ -91,7 +93,9 @@ void cr_fs_install_release(struct cr_fs_install *r);
  *   rollback: repoint the link to link_old.
  * *res is zeroed on entry and filled on success; release it with
  * cr_fs_install_release.  On failure nothing is changed (a new file
- * written beside the target is removed again).
+ * written beside the target is removed again).  A crash between the new
+ * file and the link's repointing leaves the new file unreferenced; the
+ * next install takes the next number.
  */
 int cr_fs_install(const char *path, const void *data, size_t len, enum cr_fs_mode mode,
     struct cr_fs_install *res, struct cr_err *err);

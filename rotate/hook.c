@@ -95,15 +95,6 @@ check_program(const char *path, const char **why)
 	return ROT_HOOK_OK;
 }
 
-static const char *
-default_path(void)
-{
-	static char buf[256];
-	size_t n = confstr(_CS_PATH, buf, sizeof(buf));
-
-	return n > 0 && n <= sizeof(buf) ? buf : "/bin:/usr/bin";
-}
-
 int
 rot_hook_resolve(const char *prog, const char *cwd, char **path,
     enum rot_hook_outcome *outcome, struct cr_err *err)
@@ -128,7 +119,7 @@ rot_hook_resolve(const char *prog, const char *cwd, char **path,
 	}
 	pathvar = getenv("PATH");
 	if (pathvar == NULL)
-		pathvar = default_path();
+		pathvar = "/usr/local/bin:/usr/bin:/bin";	/* PATH unset: execvp's default, less "." */
 	for (p = pathvar;; p++) {
 		size_t n = strcspn(p, ":");
 		char *d = n ? cr_xstrndup(p, n) : cr_xstrdup(".");

@@ -88,8 +88,8 @@ int rot_hook_run(const struct rot_hook *h, struct rot_hook_result *res, struct c
 /*
  * Resolves argv[0] the way rot_hook_run does, without running anything (the
  * hook.exec check): a name holding a '/' is a path, relative to cwd (NULL:
- * ours) unless absolute; any other name is searched in $PATH (unset: the
- * system default path; relative entries, and an empty one meaning ".", are
+ * ours) unless absolute; any other name is searched in $PATH (unset:
+ * /usr/local/bin:/usr/bin:/bin; relative entries, and an empty one meaning ".", are
  * relative to cwd), the first executable match winning.  It must be a
  * regular file, executable by us, and (when we can read it) an ELF binary
  * or start with "#!" - a script without one would only run through a

@@ -120,7 +120,7 @@ enum {
  * certificate may be gone once the rotation is complete); the rotation
  * name is always compared.  A torn last line is removed from the file and
  * reported by rot_journal_warning.  *out is NULL on entry; close it with
- * rot_journal_close.
+ * rot_journal_close.  id is required, and id->rotation always.
  */
 int rot_journal_open(const char *path, const struct rot_journal_id *id, int flags,
     struct rot_journal **out, struct cr_err *err);

@@ -19,61 +19,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../common/fsutil.h"
-#include "../../common/util.h"
+#include "testfs.h"
 
 #define OTHER_UID 65534	/* nobody: owner of "someone else's" files (the tests run as root) */
 
 static char *
 tmpdir(void)
 {
-	const char *w = getenv("WORK");
-	char *t = cr_xasprintf("%s/fsutil.XXXXXX", w != NULL && *w ? w : "/tmp");
-	char *real;
-
-	assert_non_null(mkdtemp(t));
-	real = realpath(t, NULL);	/* paths the tests compare are canonical */
-	assert_non_null(real);
-	free(t);
-	t = cr_xstrdup(real);
-	free(real);
-	return t;
-}
-
-static void
-rmrf(const char *d)
-{
-	char *cmd = cr_xasprintf("rm -rf '%s'", d);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	return tf_tmpdir("fsutil");
 }
 
 static void
 put(const char *path, const char *text, mode_t mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-}
-
-static char *
-slurp(const char *path)
-{
-	unsigned char *b;
-	size_t n;
-	struct cr_err err;
-
-	if (cr_fs_read_regular(path, 0, 1 << 20, &b, &n, &err) != CR_OK)
-		fail_msg("%s", err.msg);
-	return (char *)b;
+	tf_put(path, text, (size_t)-1, mode);
 }
 
 static void
 assert_content(const char *path, const char *want)
 {
-	char *s = slurp(path);
+	char *s = tf_slurp(path, NULL);
 	assert_string_equal(s, want);
 	free(s);
 }
@@ -146,7 +111,7 @@ test_replace_modes(void **state)
 		assert_int_equal(st.st_uid == OTHER_UID, t[i].want_other);
 		assert_int_equal(st.st_gid == OTHER_UID, t[i].want_other);
 		assert_int_equal(count_entries(d), 1);
-		rmrf(d);
+		tf_rmrf(d);
 		free(d);
 		free(p);
 	}
@@ -174,7 +139,7 @@ test_replace_symlink_at_path(void **state)
 	assert_true(S_ISREG(lstat_of(p).st_mode));
 	assert_content(p, "mine");
 	assert_content(victim, "precious");
-	rmrf(d);
+	tf_rmrf(d);
 	free(d);
 	free(p);
 	free(victim);
@@ -213,7 +178,7 @@ test_replace_planted_temp(void **state)
 		assert_string_equal(buf, "other");
 	}
 	assert_content(victim, "precious");
-	rmrf(d);
+	tf_rmrf(d);
 	free(d);
 	free(p);
 	free(victim);
@@ -243,7 +208,7 @@ test_replace_refused(void **state)
 	assert_int_equal(cr_fs_replace(slash, "x", 1, CR_FS_KEEP, &err), CR_EENV);
 	assert_int_equal(count_entries(d), 2);
 	assert_true(S_ISFIFO(lstat_of(fifo).st_mode));
-	rmrf(d);
+	tf_rmrf(d);
 	free(d);
 	free(dirp);
 	free(fifo);
@@ -323,7 +288,7 @@ test_install_link(void **state)
 		assert_content(link, "old");
 		cr_fs_install_release(&res);
 		free(got);
-		rmrf(d);
+		tf_rmrf(d);
 		free(d); free(arch); free(live); free(target); free(link); free(want);
 		free(text); free(want_text);
 	}
@@ -348,7 +313,7 @@ test_install_plain(void **state)
 	assert_content(p, "two");
 	cr_fs_install_release(&res);
 	cr_fs_install_release(NULL);
-	rmrf(d);
+	tf_rmrf(d);
 	free(d);
 	free(p);
 }
@@ -395,7 +360,7 @@ test_install_link_refused(void **state)
 		before = link_text(link);
 		assert_string_equal(before, "to");
 		free(before);
-		rmrf(d);
+		tf_rmrf(d);
 		free(d); free(link); free(to); free(real);
 	}
 }
@@ -417,7 +382,7 @@ test_symlink_replace(void **state)
 	assert_string_equal(s, "f");
 	free(s);
 	assert_int_equal(count_entries(d), 2);
-	rmrf(d);
+	tf_rmrf(d);
 	free(d);
 	free(p);
 	free(q);
@@ -491,7 +456,7 @@ test_mkdir_private(void **state)
 			if (strstr(err.msg, t[i].msg) == NULL)
 				fail_msg("%s: message '%s'", s, err.msg);
 		}
-		rmrf(d);
+		tf_rmrf(d);
 		free(d); free(p); free(real); free(arg);
 	}
 }
@@ -523,7 +488,7 @@ test_create_private(void **state)
 	assert_int_equal(access(gone, F_OK), -1);
 	assert_content(victim, "precious");
 	assert_int_equal(count_entries(d), 4);
-	rmrf(d);
+	tf_rmrf(d);
 	free(d); free(p); free(victim); free(l); free(dangling); free(gone);
 }
 
@@ -586,7 +551,7 @@ test_read_regular(void **state)
 		}
 		free(p);
 	}
-	rmrf(d);
+	tf_rmrf(d);
 	free(d);
 }
 

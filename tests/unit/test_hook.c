@@ -22,37 +22,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../common/fsutil.h"
 #include "../../common/utf8.h"
-#include "../../common/util.h"
 #include "../../rotate/hook.h"
+#include "testfs.h"
 
 static char *dir;	/* scripts live here */
 
 static int
 setup(void **state)
 {
-	const char *w = getenv("WORK");
-	char *real;
-
 	(void)state;
-	dir = cr_xasprintf("%s/hook.XXXXXX", w != NULL && *w ? w : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	real = realpath(dir, NULL);
-	free(dir);
-	dir = cr_xstrdup(real);
-	free(real);
+	dir = tf_tmpdir("hook");
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	char *cmd = cr_xasprintf("rm -rf '%s'", dir);
 	(void)state;
-	(void)system(cmd);
-	free(cmd);
+	tf_rmrf(dir);
 	free(dir);
 	return 0;
 }
@@ -74,13 +62,7 @@ script(const char *name, const char *body)
 static char *
 slurp(const char *path)
 {
-	unsigned char *b;
-	size_t n;
-	struct cr_err err;
-
-	if (cr_fs_read_regular(path, 0, 1 << 20, &b, &n, &err) != CR_OK)
-		fail_msg("%s", err.msg);
-	return (char *)b;
+	return tf_slurp(path, NULL);
 }
 
 /* Runs argv with cwd dir, stdout into dir/out; returns the status. */
