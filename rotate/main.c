@@ -16,6 +16,8 @@ static const struct rot_command commands[] = {
 	  "[-c FILE] [--format text|json] [--no-probe] [--strict] [--force-login] [--timeout D]" },
 	{ "inspect", cmd_inspect, ROT_READ_ONLY, "show everything that identifies certificates",
 	  "SOURCE... [--format text|json]" },
+	{ "scan", cmd_scan, ROT_READ_ONLY, "list certificates soonest expiry first; exit 1 if expiring",
+	  "SOURCE... [--within D] [--format text|json|prometheus] [--timeout D]" },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
