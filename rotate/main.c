@@ -39,8 +39,9 @@ usage(FILE *f)
 	    "tokens and endpoints.\n\ncommands:\n", f);
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
-	fputs("\nexit codes: 0 success, 1 blocked (a check failed), 2 bad input,\n"
-	    "3 environment failure (module, token, endpoint).\n"
+	fputs("\nexit codes: 0 success, 1 blocked (a check failed, or scan found\n"
+	    "certificates expiring), 2 bad input, 3 environment failure (module,\n"
+	    "token, endpoint).\n"
 	    "See certrotate(1) and certrotate.cfg(5).\n", f);
 }
 

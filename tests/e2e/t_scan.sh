@@ -321,6 +321,29 @@ expect_err_contains "timed out after 1000 ms waiting for the SMTP banner"
 expect_rows 1
 kill "$SILENT_PID" 2>/dev/null
 expect_no_cr_on_stderr
+# more endpoints than are probed at once: progress on stderr, only when it is
+# a terminal (script(1) gives it one)
+set --
+i=0
+while [ "$i" -lt 40 ]; do
+	set -- "$@" "tls://127.0.0.1:$PWEB?sni=h$i.contoso.com"
+	i=$((i + 1))
+done
+cr scan "$@" --within 0s
+expect_rc 0
+expect_rows 40
+expect_no_cr_on_stderr
+if command -v script >/dev/null; then
+	cmd="'$CERTROTATE' scan --within 0s"
+	for a in "$@"; do cmd="$cmd '$a'"; done
+	script -qec "$cmd" /dev/null >"$WORK/tty.out" 2>&1 </dev/null
+	grep -q "certrotate: probing endpoints: 40/40" "$WORK/tty.out" ||
+		fail "no progress on a terminal: $(tail -c 300 "$WORK/tty.out")"
+	grep -q "summary: 40 certificates from 40 sources" "$WORK/tty.out" ||
+		fail "the scan on a terminal did not finish: $(tail -c 300 "$WORK/tty.out")"
+else
+	note "script(1) missing: progress on a terminal not tested"
+fi
 
 # ================================================================ Prometheus, parsed back
 # A directory whose name needs every escape of the format (and one byte
