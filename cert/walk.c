@@ -359,7 +359,7 @@ parse_source(const char *source, const char *base_dir, struct path_src *s, struc
 	}
 	s->resolved = cr_path_resolve(base_dir, p);
 	q = strchr(p, '?');
-	if (q == NULL || lstat(s->resolved, &st) == 0) {
+	if (q == NULL || stat(s->resolved, &st) == 0) {
 		s->shown = cr_xstrdup(p);
 		goto out;
 	}
@@ -377,7 +377,7 @@ out:
 /* ---- files seen (by device and inode) ------------------------------------ */
 
 struct seen {
-	uint64_t *k;		/* dev * 2^20 ^ ino style mix; 0 = empty slot */
+	uint64_t *k;		/* a hash of (dev, ino); 0 marks an empty slot */
 	dev_t *dev;
 	ino_t *ino;
 	size_t cap, n;

@@ -83,7 +83,7 @@ rot_scan_source_error(struct rot_scan *s, size_t i, const struct cr_err *err)
 	struct rot_scan_source *src = &s->src[i];
 	struct rot_scan_error *e;
 
-	src->errors = cr_xrealloc(src->errors, (src->nerrors + 1) * sizeof(*src->errors));
+	cr_grow(&src->errors, &src->errors_cap, src->nerrors + 1, sizeof(*src->errors));
 	e = &src->errors[src->nerrors++];
 	e->status = err->status != CR_OK ? err->status : CR_EENV;
 	e->reason = err->reason;
@@ -255,6 +255,36 @@ rot_utf8_valid(const char *s)
 	return cr_buf_detach(&b);
 }
 
+/*
+ * `s` for a line of text on a terminal: control characters (a newline in a
+ * subject, an escape sequence in a file name - certificates and file names
+ * are anybody's) written as \n, \r, \t or \xNN, so that each certificate
+ * stays one line and nothing reaches the terminal as a command.  Into b
+ * (reset first); returns its string.
+ */
+static const char *
+text_safe(struct cr_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	b->len = 0;
+	if (b->s != NULL)
+		b->s[0] = '\0';
+	for (; *p; p++) {
+		if (*p == '\n')
+			cr_buf_adds(b, "\\n");
+		else if (*p == '\r')
+			cr_buf_adds(b, "\\r");
+		else if (*p == '\t')
+			cr_buf_adds(b, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			cr_buf_addf(b, "\\x%02X", *p);
+		else
+			cr_buf_addc(b, (char)*p);
+	}
+	return cr_buf_str(b);
+}
+
 /* Columns a string takes on a terminal, counting code points. */
 static size_t
 width(const char *s)
@@ -298,6 +328,7 @@ static void
 print_key_notes(FILE *f, const struct rot_scan *s)
 {
 	const char **seen = cr_xcalloc(s->n + 1, sizeof(*seen));
+	struct cr_buf b = CR_BUF_INIT;
 	size_t i, k, nseen = 0;
 
 	for (i = 0; i < s->n; i++) {
@@ -312,31 +343,37 @@ print_key_notes(FILE *f, const struct rot_scan *s)
 		seen[nseen++] = t->token_uri ? t->token_uri : "";
 		if (nseen == 1)
 			fputs("\nprivate keys not looked up (KEY ?):\n", f);
-		fprintf(f, "  token '%s': %s\n", t->token_label ? t->token_label : "", t->key_note);
+		fprintf(f, "  token '%s': ", text_safe(&b, t->token_label));
+		fprintf(f, "%s\n", text_safe(&b, t->key_note));
 	}
+	cr_buf_release(&b);
 	free(seen);
 }
 
 static void
 print_table(FILE *f, const struct rot_scan *s)
 {
+	struct cr_buf sub = CR_BUF_INIT, src = CR_BUF_INIT;
 	size_t i, wsub = 7;
 
 	for (i = 0; i < s->n; i++)
-		if (width(s->v[i].info.subject) > wsub)
-			wsub = width(s->v[i].info.subject);
+		if (width(text_safe(&sub, s->v[i].info.subject)) > wsub)
+			wsub = width(cr_buf_str(&sub));
 	if (wsub > SUBJECT_COLS)
 		wsub = SUBJECT_COLS;
 	fprintf(f, "%-20s  %6s  %-8s  %-3s  %-40s  %-*s  %s\n", "NOT AFTER", "DAYS", "STATUS",
 	    "KEY", "SHA-1", (int)wsub, "SUBJECT", "SOURCE");
 	for (i = 0; i < s->n; i++) {
 		const struct rot_scan_entry *e = &s->v[i];
-		size_t w = width(e->info.subject);
+		size_t w = width(text_safe(&sub, e->info.subject));
 
 		fprintf(f, "%-20s  %6ld  %-8s  %-3s  %s  %s%*s  %s\n", e->info.not_after_s,
 		    e->info.days_left, state_word(e), key_word(e->cert), e->info.sha1,
-		    e->info.subject, (int)(w < wsub ? wsub - w : 0), "", e->cert->source);
+		    cr_buf_str(&sub), (int)(w < wsub ? wsub - w : 0), "",
+		    text_safe(&src, e->cert->source));
 	}
+	cr_buf_release(&sub);
+	cr_buf_release(&src);
 }
 
 void
@@ -346,6 +383,7 @@ rot_scan_print_text(FILE *f, const struct rot_scan *s)
 		[CR_OK] = "ok", [CR_EBLOCK] = "EXPIRING (exit 1)",
 		[CR_EINPUT] = "BAD INPUT (exit 2)", [CR_EENV] = "SOURCE FAILED (exit 3)",
 	};
+	struct cr_buf b = CR_BUF_INIT;
 	size_t i, k;
 
 	if (s->n == 0)
@@ -356,8 +394,8 @@ rot_scan_print_text(FILE *f, const struct rot_scan *s)
 	if (s->nskip > 0)
 		fprintf(f, "\nskipped (%zu):\n", s->nskip);
 	for (i = 0; i < s->nskip; i++) {
-		fprintf(f, "  %s: ", s->skip[i].path);
-		fprintf(f, skip_phrase[s->skip[i].why], s->skip[i].what ? s->skip[i].what : "");
+		fprintf(f, "  %s: ", text_safe(&b, s->skip[i].path));
+		fprintf(f, skip_phrase[s->skip[i].why], text_safe(&b, s->skip[i].what));
 		fputc('\n', f);
 	}
 	if (s->nfailed > 0)
@@ -365,7 +403,7 @@ rot_scan_print_text(FILE *f, const struct rot_scan *s)
 		    s->nsrc == 1 ? "" : "s");
 	for (i = 0; i < s->nsrc; i++)
 		for (k = 0; k < s->src[i].nerrors; k++)
-			fprintf(f, "  %s (exit %d)\n", s->src[i].errors[k].message,
+			fprintf(f, "  %s (exit %d)\n", text_safe(&b, s->src[i].errors[k].message),
 			    s->src[i].errors[k].status);
 	fprintf(f, "\nsummary: %zu certificate%s from %zu source%s: %zu expired, %zu expiring "
 	    "within %s, %zu ok", s->n, s->n == 1 ? "" : "s", s->nsrc, s->nsrc == 1 ? "" : "s",
@@ -375,6 +413,7 @@ rot_scan_print_text(FILE *f, const struct rot_scan *s)
 	if (s->nfailed > 0)
 		fprintf(f, "; %zu source%s failed", s->nfailed, s->nfailed == 1 ? "" : "s");
 	fprintf(f, ": %s\n", verdict[s->status]);
+	cr_buf_release(&b);
 }
 
 /* ---- JSON ----------------------------------------------------------------------- */

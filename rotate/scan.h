@@ -39,7 +39,7 @@ struct rot_scan_source {
 	int status;		/* worst of its errors (CR_OK when none) */
 	size_t ncerts;		/* certificates it gave (before duplicates are dropped) */
 	struct rot_scan_error *errors;
-	size_t nerrors;
+	size_t nerrors, errors_cap;
 };
 
 struct rot_scan_skip {

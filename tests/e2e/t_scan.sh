@@ -472,7 +472,13 @@ expect_file_contains "$WORK/scan.prom" 'subject="O=\"two\nlines\", CN=\"say \"\"
 expect_file_contains "$WORK/scan.prom" "# TYPE certrotate_cert_not_after_seconds gauge"
 expect_file_contains "$WORK/scan.prom" "certrotate_scan_source_up{source=\"$DEAD\"} 0"
 
-# text and JSON of the same odd directory: JSON stays valid UTF-8
+# text and JSON of the same odd directory: one line per certificate in text
+# (control characters written as \n, \xNN), JSON valid UTF-8
+cr scan "$W"
+expect_rc 1
+expect_rows 2
+expect_out_contains 'O="two\nlines", CN="say ""hi"" \o"'
+expect_out_contains "/we\"ird\\dir\\nx"
 cr scan "$W" --format json
 expect_rc 1
 json_check "

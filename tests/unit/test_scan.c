@@ -364,6 +364,7 @@ test_text(void **state)
 	b = rot_scan_add_source(&s, "tls://127.0.0.1:1", ROT_SCAN_ENDPOINT);
 	one(&l, "/CN=later", 50 * DAY, "dir/later.pem");
 	one(&l, "/CN=gone", -3 * DAY, "dir/gone.pem");
+	one(&l, "/CN=two\nlines", 70 * DAY, "dir/\x1b[31mred\tx.pem");
 	rot_scan_add_certs(&s, a, &l);
 	rot_scan_add_skip(&s, "dir/fifo.pem", CRT_SKIP_SPECIAL, "a FIFO");
 	cr_err_setr(&e, CR_EENV, CR_R_NETWORK, "cannot scan 'tls://127.0.0.1:1': refused");
@@ -375,9 +376,14 @@ test_text(void **state)
 	p2 = strstr(out, "CN=later");
 	assert_true(p1 != NULL && p2 != NULL && p1 < p2);
 	assert_non_null(strstr(out, "dir/fifo.pem: a FIFO, not opened"));
+	/* control characters of subjects and file names never reach the terminal raw */
+	assert_non_null(strstr(out, "  CN=\"two\\nlines\"  "));
+	assert_non_null(strstr(out, "  dir/\\x1B[31mred\\tx.pem\n"));
+	assert_null(strchr(out, '\x1b'));
+	assert_null(strchr(out, '\t'));
 	assert_non_null(strstr(out, "cannot scan 'tls://127.0.0.1:1': refused (exit 3)"));
-	assert_non_null(strstr(out, "summary: 2 certificates from 2 sources: 1 expired, 0 expiring "
-	    "within 30d, 1 ok; 1 skipped; 1 source failed: SOURCE FAILED (exit 3)"));
+	assert_non_null(strstr(out, "summary: 3 certificates from 2 sources: 1 expired, 0 expiring "
+	    "within 30d, 2 ok; 1 skipped; 1 source failed: SOURCE FAILED (exit 3)"));
 	free(out);
 	rot_scan_release(&s);
 }
