@@ -16,6 +16,8 @@ static const struct rot_command commands[] = {
 	  "[-c FILE] [--format text|json] [--no-probe] [--strict] [--force-login] [--timeout D]" },
 	{ "inspect", cmd_inspect, ROT_READ_ONLY, "show everything that identifies certificates",
 	  "SOURCE... [--format text|json]" },
+	{ "scan", cmd_scan, ROT_READ_ONLY, "list certificates soonest expiry first; exit 1 if expiring",
+	  "SOURCE... [--within D] [--format text|json|prometheus] [--timeout D]" },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
@@ -37,8 +39,9 @@ usage(FILE *f)
 	    "tokens and endpoints.\n\ncommands:\n", f);
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
-	fputs("\nexit codes: 0 success, 1 blocked (a check failed), 2 bad input,\n"
-	    "3 environment failure (module, token, endpoint).\n"
+	fputs("\nexit codes: 0 success, 1 blocked (a check failed, or scan found\n"
+	    "certificates expiring), 2 bad input, 3 environment failure (module,\n"
+	    "token, endpoint).\n"
 	    "See certrotate(1) and certrotate.cfg(5).\n", f);
 }
 
