@@ -128,11 +128,13 @@ bench: $(BIN) $(TOKENFILL)
 # ---- dependencies ----------------------------------------------------------
 # Every Debian package the build, the tests and the demo need: python3 reads
 # JSON in the end-to-end tests, procps (ps) and iproute2 (ss) run their nginx,
-# libcmark-dev renders runbooks to HTML (SPEC 8).
+# libcmark-dev renders runbooks to HTML (SPEC 8), p11-kit (its server) and
+# p11-kit-modules (client and proxy modules) reach a token remotely
+# (tests/e2e/t_remote.sh).
 DEB_PKGS = gcc make pkg-config libc6-dev libp11-dev libssl-dev libp11-kit-dev \
   libconfig-dev libjson-c-dev libcmocka-dev softhsm2 opensc gnutls-bin \
   nginx-light libnginx-mod-mail libengine-pkcs11-openssl openssl valgrind \
-  libcmark-dev python3 procps iproute2
+  libcmark-dev python3 procps iproute2 p11-kit p11-kit-modules
 deps-check:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
