@@ -167,12 +167,16 @@ struct p11_token {
 	size_t ncerts;
 	struct p11_objidx certidx;
 
-	/* private keys: libp11 after login + raw attributes, indexed */
+	/* private keys: one raw search after login, indexed; libp11's keys
+	   (for signing) enumerated on first use: lkeys_state 0 not yet, 1 done
+	   (each key's priv set), -1 failed (lkeys_err) */
 	int keys_loaded;
 	struct p11_key_obj *keys;
 	size_t nkeys;
 	struct p11_objidx keyidx;
 	struct p11_keyfp *keyfp;	/* parallel to keys: from the key objects */
+	int lkeys_state;
+	struct cr_err lkeys_err;
 
 	/* fingerprints: keyfp + public keys + certificates, sorted; built from
 	 * the certificates of generation fps_gen */
@@ -335,6 +339,9 @@ void p11__certs_release(struct p11_token *tok);
 /* Logs in (pin_source as p11_token_login) and enumerates the keys, once. */
 int p11__keys_ensure(struct p11_token *tok, const char *pin_source, struct cr_err *err);
 void p11__keys_release(struct p11_token *tok);
+/* libp11's key for k (enumerating libp11's keys of the token once): *out NULL
+ * when libp11 does not list it; a failed enumeration is returned (again). */
+int p11__key_libp11(struct p11_key_obj *k, PKCS11_KEY **out, struct cr_err *err);
 
 /* ---- keyindex.c: the fingerprint index, p11_key_for_cert (p11.h) ---- */
 /* Forgets the index. */

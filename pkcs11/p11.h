@@ -226,7 +226,7 @@ struct p11_key_obj {
 	size_t id_len;
 	int sensitive;			/* CKA_SENSITIVE: 1, 0, or -1 when unreadable */
 	int extractable;		/* CKA_EXTRACTABLE: 1, 0, or -1 */
-	void *priv;			/* layer-private (libp11 key) */
+	void *priv;			/* layer-private (libp11 key, once signed with) */
 };
 
 /*
@@ -241,8 +241,9 @@ int p11_token_certs(struct p11_token *tok, struct p11_cert_obj **objs, size_t *n
     struct cr_err *err);
 
 /*
- * The private keys of one token, enumerated once after login and cached;
- * CKA_SENSITIVE / CKA_EXTRACTABLE read through the raw function list.
+ * The private keys of one token (RSA and EC), enumerated once after login
+ * and cached; CKA_SENSITIVE / CKA_EXTRACTABLE read through the raw function
+ * list.
  * Logs in first (p11_token_login with the token's configured PIN source,
  * unless already done) - its failure is returned.
  */

@@ -46,6 +46,7 @@ p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err)
 {
 	struct p11_token *tok = key->token;
 	EVP_PKEY *pub = X509_get0_pubkey(cert), *priv = NULL;
+	PKCS11_KEY *lkey = NULL;
 	unsigned char fa[P11_FP_LEN], fb[P11_FP_LEN];
 	char name[160], what[256];
 	int r = CR_EENV, same;
@@ -57,8 +58,15 @@ p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err)
 		    "to test key %s on token '%s'", name, tok->label);
 		goto out;
 	}
+	if ((r = p11__key_libp11(key, &lkey, err)) != CR_OK)
+		goto out;
+	if (lkey == NULL) {
+		r = cr_err_setr(err, CR_EENV, CR_R_TOKEN,
+		    "cannot use key %s on token '%s': libp11 does not list it", name, tok->label);
+		goto out;
+	}
 	/* never PKCS11_get_public_key on a private key: libp11 0.4.12 crashes */
-	priv = PKCS11_get_private_key((PKCS11_KEY *)key->priv);
+	priv = PKCS11_get_private_key(lkey);
 	if (priv == NULL) {
 		r = p11__rv_fail(err, p11__ckr_from_queue(), NULL, "cannot use key %s on token '%s'",
 		    name, tok->label);

@@ -962,6 +962,37 @@ test_attr_calls(void **state)
 	assert_int_equal(count_calls("C_FindObjectsInit"), 1);
 	assert_int_equal(count_calls("C_FindObjects"), 2);	/* the batch, then none left */
 	p11_ctx_free(ctx);
+
+	/* keys: libp11's own listing (about seven calls a key) only for the test
+	 * signature, once per token */
+	fault_env(NULL, NULL);
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
+	unlink(logpath);
+	{
+		struct p11_key_obj *k = NULL, *key = NULL;
+		struct p11_cert_obj *nc = cert_by_label(t, "mail-2026");
+		int finds;
+
+		assert_int_equal(p11_token_keys(t, &k, &n, &err), CR_OK);
+		assert_int_equal(n, 7);
+		/* two reads a key: a private key has CKA_MODULUS or CKA_EC_POINT, never
+		 * both, and a module answering CKR_ATTRIBUTE_TYPE_INVALID cannot say
+		 * whether another value did not fit; + one read per certificate */
+		assert_int_equal(count_calls("C_GetAttributeValue"), 2 * (int)n + 7);
+		assert_int_equal(count_calls("C_FindObjectsInit"), 2);
+		assert_int_equal(p11_key_for_cert(t, nc->x509, nc->id, nc->id_len, &key, &err), CR_OK);
+		assert_non_null(key);
+		if (p11_key_test_sign(key, nc->x509, &err) != CR_OK)
+			fail_msg("%s", err.msg);
+		finds = count_calls("C_FindObjectsInit");
+		assert_true(finds > 2);
+		if (p11_key_test_sign(&k[0], nc->x509, &err) == CR_EENV)
+			fail_msg("%s", err.msg);
+		assert_int_equal(count_calls("C_FindObjectsInit"), finds);
+	}
+	p11_ctx_free(ctx);
 }
 
 int
