@@ -153,6 +153,9 @@ p11__raw_attrs(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
 				again[nagain++] = i;
 			continue;
 		}
+		/* kept values (labels, ids) give back what the guess did not use */
+		if (cap[i] - t[i].ulValueLen > 64)
+			t[i].pValue = cr_xrealloc(t[i].pValue, t[i].ulValueLen + 1);
 		((unsigned char *)t[i].pValue)[t[i].ulValueLen] = '\0';
 	}
 	if (nagain == 0)
