@@ -305,7 +305,8 @@ int p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err);
  * same certificate under another CKA_ID or CKA_LABEL are not looked at.  A
  * write drops the token's certificate listing: arrays from p11_token_certs /
  * p11_find_certs stay readable but stale until p11_ctx_free; the next call
- * reads the token again.
+ * reads the token again.  cert, label and id are borrowed; *changed is set
+ * (0 on any failure).
  */
 int p11_token_import_cert(struct p11_token *tok, X509 *cert, const char *label,
     const unsigned char *id, size_t id_len, int *changed, struct cr_err *err);
