@@ -988,7 +988,9 @@ test_attr_calls(void **state)
 			fail_msg("%s", err.msg);
 		finds = count_calls("C_FindObjectsInit");
 		assert_true(finds > 2);
-		if (p11_key_test_sign(&k[0], nc->x509, &err) == CR_EENV)
+		/* the same key again (another one could make libp11 look for its
+		 * public key object: EC parameters) */
+		if (p11_key_test_sign(key, nc->x509, &err) != CR_OK)
 			fail_msg("%s", err.msg);
 		assert_int_equal(count_calls("C_FindObjectsInit"), finds);
 	}
