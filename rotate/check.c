@@ -1080,7 +1080,7 @@ rot_check_plan(const struct plan *p, struct p11_ctx *p11, const struct rot_check
 
 /*
  * The item of a source that failed to load: a module or token that failed
- * (CR_EENV on a pkcs11: source) is token.login's failure, and the load is
+ * (a reason of the token family) is token.login's failure, and the load is
  * skipped; anything else is the load's own failure.
  */
 static void
@@ -1088,7 +1088,7 @@ failed_load(struct ck *c, const char *id, const char *subject, const char *sourc
     const struct cr_err *e)
 {
 	/* import_to (id NULL) is a token in itself */
-	int token = id == NULL || (e->status == CR_EENV && source != NULL && is_pkcs11(source));
+	int token = id == NULL || (e->status == CR_EENV && p11_reason_is_token(e->reason));
 	size_t idx;
 	int fresh;
 
@@ -1119,7 +1119,8 @@ rot_check_unplanned(const struct plan_config *cfg, const struct plan_inputs *in,
 	struct ck c = { .cfg = cfg, .in = in, .o = o, .rep = rep };
 	const struct plan_rotation *rot;
 
-	if (cfg == NULL || in == NULL || in->failed == NULL || strcmp(in->failed, "sources") == 0)
+	if (cfg == NULL || in == NULL || in->failed == PLAN_INPUT_NONE ||
+	    in->failed == PLAN_INPUT_SOURCES)
 		return 0;
 	rot = &cfg->rotation;
 	cert_items(&c);
@@ -1127,12 +1128,11 @@ rot_check_unplanned(const struct plan_config *cfg, const struct plan_inputs *in,
 		failed_load(&c, "old.load", "certificate old", rot->old, err);
 	if (in->new == NULL && in->old == NULL && in->new_err.status != CR_OK)
 		failed_load(&c, "new.load", "certificate new", rot->new, &in->new_err);
-	else if (in->new == NULL && strcmp(in->failed, "rotation.new") == 0)
+	else if (in->new == NULL && in->failed == PLAN_INPUT_NEW)
 		failed_load(&c, "new.load", "certificate new", rot->new, err);
 	if (in->old != NULL && in->new != NULL) {
 		/* both loaded: what failed came after them */
-		if (strcmp(in->failed, "rotation.chain") == 0 ||
-		    strcmp(in->failed, "rotation.trust") == 0)
+		if (in->failed == PLAN_INPUT_CHAIN || in->failed == PLAN_INPUT_TRUST)
 			failed_load(&c, "new.chain", "certificate new", NULL, err);
 		else
 			failed_load(&c, NULL, NULL, in->failed_source, err);
