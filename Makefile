@@ -10,7 +10,7 @@ DEFS     = -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DCR_VERSION='"$(VERSION)"' 
            -DCR_KINDS_DIR='"$(PREFIX)/share/certrotate/kinds"'
 VERSION  = 0.1.0
 
-PKGS     = libp11 libcrypto libssl p11-kit-1 libconfig json-c
+PKGS     = libp11 libcrypto libssl p11-kit-1 libconfig json-c libcmark-gfm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -114,11 +114,13 @@ bench: $(BIN) $(TOKENFILL)
 # ---- dependencies ----------------------------------------------------------
 # Every Debian package the build, the tests and the demo need: python3 reads
 # JSON in the end-to-end tests, procps (ps) and iproute2 (ss) run their nginx,
-# libcmark-dev renders runbooks to HTML (SPEC 8).
+# libcmark-gfm-dev and its extensions render runbooks to HTML (SPEC 8: the
+# runbook's pipe tables are GitHub's extension, which plain libcmark lacks),
+# mandoc lints the man pages in the tests.
 DEB_PKGS = gcc make pkg-config libc6-dev libp11-dev libssl-dev libp11-kit-dev \
   libconfig-dev libjson-c-dev libcmocka-dev softhsm2 opensc gnutls-bin \
   nginx-light libnginx-mod-mail libengine-pkcs11-openssl openssl valgrind \
-  libcmark-dev python3 procps iproute2
+  libcmark-gfm-dev libcmark-gfm-extensions-dev mandoc python3 procps iproute2
 deps-check:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
