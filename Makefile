@@ -35,7 +35,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FAULT_MOD = $(BUILD)/tests/p11fault.so
 
-.PHONY: all check unit e2e asan demo bench install clean deps deps-check
+.PHONY: all check unit e2e asan demo bench install clean deps deps-check screenshot
 all: $(BIN)
 
 # Objects are rebuilt when the flags change (PREFIX is compiled in): the
@@ -101,6 +101,15 @@ asan: deps-check
 
 demo: deps-check $(BIN)
 	BUILD=$(BUILD) sh examples/demo.sh
+
+# doc/runbook.png, the README's picture of an HTML runbook, taken by headless
+# Chromium.  Not part of `make check`: Chromium is large, so it is installed
+# here only (SCREENSHOT_PKGS), not with the other packages.
+SCREENSHOT_PKGS = chromium
+screenshot: deps-check $(BIN)
+	@dpkg-query -W -f='$${Status}' $(SCREENSHOT_PKGS) 2>/dev/null | grep -q 'ok installed' || \
+	  $(MAKE) --no-print-directory deps DEB_PKGS="$(SCREENSHOT_PKGS)"
+	BUILD=$(BUILD) sh doc/screenshot.sh
 
 # Bench tooling: fills a SoftHSM2 token in one session (bench/run.sh's token case).
 TOKENFILL = $(BUILD)/bench/tokenfill

@@ -552,6 +552,25 @@ appendix(struct book_doc *d)
 
 /* ---- the document ------------------------------------------------------------------ */
 
+/* Every service's kind loads (else the error names the service's setting). */
+static int
+check_kinds(struct book_doc *d, struct cr_err *err)
+{
+	const struct plan_config *cfg = d->p->cfg;
+	const struct book_kind *k;
+	size_t i;
+
+	for (i = 0; i < cfg->nservices; i++) {
+		const struct plan_service *s = &cfg->services[i];
+
+		if (book_kinds_get(d->ks, s->kind, &k, err) != CR_OK)
+			return cr_err_prefix(err, "cannot write the runbook: %s:%d: %s.kind",
+			    s->loc.file, s->loc.line, s->path);
+	}
+	return book_kinds_get(d->ks, NULL, &k, err) != CR_OK ?
+	    cr_err_prefix(err, "cannot write the runbook: kind 'generic'") : CR_OK;
+}
+
 char *
 book_pem_name(const struct plan *p, int new_cert)
 {
@@ -578,6 +597,8 @@ book_markdown(const struct plan *p, const struct book_checks *checks, struct boo
 	book_vars_cert(&d.certs.old_cert, &d.oldi, d.old_pem);
 	book_vars_cert(&d.certs.new_cert, &d.newi, d.new_pem);
 
+	if ((r = check_kinds(&d, err)) != CR_OK)
+		goto out;
 	summary(&d);
 	certificates(&d);
 	doc_add(&d, "## 2. What is affected\n\n");
