@@ -301,9 +301,10 @@ cmd_runbook(int argc, char **argv)
 			r = rot_report(&err);
 			goto out;
 		}
-	} else if (fputs(doc, stdout) == EOF || (r = rot_finish_output(CR_OK)) != CR_OK) {
-		r = CR_EENV;
-		goto out;
+	} else {
+		(void)fputs(doc, stdout);	/* a failure shows in ferror(stdout) */
+		if ((r = rot_finish_output(CR_OK)) != CR_OK)
+			goto out;
 	}
 	r = rep.status;
 	if (r != CR_OK)

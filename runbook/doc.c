@@ -154,7 +154,9 @@ summary(struct book_doc *d)
 	doc_cell_text(d, d->newi.not_after_s);
 	doc_add(d, " ");
 	doc_cell_text(d, d->newi.expiry.phrase);
-	doc_addf(d, " |\n| Hosts, services | %zu, %zu |\n", cfg->nhosts, cfg->nservices);
+	doc_addf(d, " |\n| Affected | %zu host%s, %zu service%s, %zu ref%s |\n", cfg->nhosts,
+	    cfg->nhosts == 1 ? "" : "s", cfg->nservices, cfg->nservices == 1 ? "" : "s", p->nrefs,
+	    p->nrefs == 1 ? "" : "s");
 	doc_addf(d, "| Steps | %zu: %zu native (done by certrotate), %zu command (a hook), "
 	    "%zu manual", p->nsteps, act[PLAN_NATIVE], act[PLAN_COMMAND], act[PLAN_MANUAL]);
 	if (done > 0)
@@ -437,7 +439,7 @@ doc_check_table(struct book_doc *d, const size_t *items, size_t n, int with_step
 						first = 0;
 						break;
 					}
-			doc_add(d, first ? " (none) |" : " |");
+			doc_add(d, first ? " none |" : " |");
 		}
 		doc_add(d, "\n");
 	}
