@@ -742,6 +742,57 @@ check_name(struct loader *ld, const config_setting_t *s, const char *path, const
 	return CR_OK;
 }
 
+#define REF_ID_MAX 256	/* bytes */
+
+/*
+ * A ref's id is the name the service itself uses ("Default Frontend
+ * EXCH01", "Default Web Site"): any printable characters, given verbatim to
+ * {ref} and slugged only in step ids (planner.c).  Refused: invalid UTF-8,
+ * control characters (C0, DEL, C1), the invisible and bidirectional
+ * formatting marks (a runbook would show another name than the one used),
+ * leading or trailing blanks (a paste error: the name would not match), and
+ * more than REF_ID_MAX bytes.  Messages never echo the value's bytes.
+ */
+static int
+check_ref_id(struct loader *ld, const config_setting_t *s, const char *path, const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	size_t n = strlen(v), i = 0;
+
+	if (n == 0 || n > REF_ID_MAX)
+		return fail(ld, s, path, "a ref id has 1 to %d bytes, this one %zu", REF_ID_MAX, n);
+	while (i < n) {
+		unsigned c = p[i];
+		size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
+		    (c & 0xF8) == 0xF0 ? 4 : 0, k;
+
+		if (len == 0 || i + len > n)
+			goto bad_utf8;
+		if (len > 1)
+			c &= 0x3F >> (len - 1);
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				goto bad_utf8;
+			c = c << 6 | (p[i + k] & 0x3F);
+		}
+		if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+		    c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+			goto bad_utf8;
+		if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0xAD || c == 0x61C ||
+		    (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+		    (c >= 0x2060 && c <= 0x2069) || c == 0xFEFF)
+			return fail(ld, s, path, "a ref id holds a control or invisible character "
+			    "(U+%04X at byte %zu): any printable characters are allowed", c, i);
+		i += len;
+	}
+	if (v[0] == ' ' || v[n - 1] == ' ')
+		return fail(ld, s, path, "'%s': leading or trailing blank (the service's name "
+		    "would not match)", v);
+	return CR_OK;
+bad_utf8:
+	return fail(ld, s, path, "a ref id is not valid UTF-8 (byte %zu)", i);
+}
+
 enum src_kind { SRC_CERT, SRC_KEY };
 
 static int
@@ -1382,7 +1433,7 @@ parse_ref(struct loader *ld, const config_setting_t *g, const char *path, struct
 	if ((r = check_members(ld, g, path, &s_ref)) != CR_OK)
 		goto out;
 	if ((r = get_str(ld, g, path, "id", 1, &ref->id, &s)) != CR_OK ||
-	    (r = check_name(ld, s, jpath(sp, path, "id"), ref->id)) != CR_OK)
+	    (r = check_ref_id(ld, s, jpath(sp, path, "id"), ref->id)) != CR_OK)
 		goto out;
 
 	if ((r = get_str(ld, g, path, "type", 1, &v, &s)) != CR_OK)
