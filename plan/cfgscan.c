@@ -273,7 +273,7 @@ significant(const char *p)
 	}
 }
 
-/* 1 when the file st is one being scanned: a loop, told in *msg. */
+/* 1 when the file st is one being scanned: a loop, told from the top in *msg. */
 static int
 is_loop(const struct pscan *ps, const struct stat *st, const char *again, char **msg)
 {
@@ -284,7 +284,7 @@ is_loop(const struct pscan *ps, const struct stat *st, const char *again, char *
 		if (!ps->chain[i].known || ps->chain[i].dev != st->st_dev ||
 		    ps->chain[i].ino != st->st_ino)
 			continue;
-		for (k = i; k < ps->depth; k++)
+		for (k = 0; k < ps->depth; k++)
 			cr_buf_addf(&b, "%s -> ", ps->chain[k].shown);
 		cr_buf_adds(&b, again);
 		*msg = cr_buf_detach(&b);
@@ -325,9 +325,9 @@ include_file(struct pscan *ps, const char *name, const char *shown, int line)
 		    PLAN_CFG_MAX_BYTES);
 	else if (r != CR_OK && why.reason == CR_R_MALFORMED)
 		r = scan_fail(ps, why.reason, inc_shown, why.line, "%s", why.text);
-	else if (r != CR_OK)
+	else if (r != CR_OK)	/* the path as config.c names a missing one */
 		r = scan_fail(ps, why.reason, shown, line, "cannot open include file '%s': '%s' %s",
-		    name, full, why.text);
+		    name, strcmp(ps->dir, ".") == 0 && name[0] != '/' ? name : full, why.text);
 	else if (is_loop(ps, &st, inc_shown, &loop))
 		r = scan_fail(ps, CR_R_CONFIG, shown, line, "cannot open include file '%s': it "
 		    "includes itself (%s)", name, loop);

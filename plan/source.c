@@ -134,20 +134,15 @@ parse_token(const char *text, enum plan_src_use use, const char *dir, struct pla
 }
 
 /*
- * The file of a file source: "file:" (and the "//" of file:///abs) cut, and
- * a "?pass-source=" query, as cert/ reads a file whose name holds no '?'.
+ * The file of a file source: "file:" cut, and a "?pass-source=" query, as
+ * cert/ reads a file whose name holds no '?' (file://... is refused before).
  */
 static char *
 file_path(const char *text, const char *dir)
 {
-	const char *s = text, *q;
+	const char *s = has_prefix(text, "file:") ? text + 5 : text, *q;
 	char *p, *r;
 
-	if (has_prefix(s, "file:")) {
-		s += 5;
-		if (strncmp(s, "//", 2) == 0 && s[2] == '/')
-			s += 2;
-	}
 	q = strstr(s, "?pass-source=");
 	p = q != NULL ? cr_xstrndup(s, (size_t)(q - s)) : cr_xstrdup(s);
 	r = cr_path_resolve(dir, p);
