@@ -246,7 +246,8 @@ scan_fail(struct pscan *ps, enum cr_reason reason, const char *shown, int line, 
 
 static int scan_text(struct pscan *ps, const char *text, const char *shown);
 
-static int
+/* The characters of names and numbers, taken as one run (libconfig may split a run: a bound is a bound). */
+static inline int
 is_word(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -434,15 +435,18 @@ structure(struct pscan *ps, const char *p, size_t wlen, const char *shown, int l
 static const char *
 skip_string(const char *p, int *line)
 {
-	for (p++; *p != '"'; p++) {
+	for (p++;;) {
+		p += strcspn(p, "\"\\\n");
 		if (*p == '\0')
 			return p;
+		if (*p == '"')
+			return p + 1;
 		if (*p == '\\' && p[1] != '\0')
 			p++;
 		if (*p == '\n')
 			(*line)++;
+		p++;
 	}
-	return p + 1;
 }
 
 static int
@@ -464,7 +468,9 @@ scan_text(struct pscan *ps, const char *text, const char *shown)
 			line++;
 			p++;
 		} else if (*p == ' ' || *p == '\t') {
-			if ((n = strspn(p, " \t")) > PLAN_CFG_MAX_TOKEN)
+			for (n = 1; p[n] == ' ' || p[n] == '\t'; n++)
+				;
+			if (n > PLAN_CFG_MAX_TOKEN)
 				return too_long(ps, shown, line, "run of blanks");
 			p += n;
 		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
@@ -484,8 +490,9 @@ scan_text(struct pscan *ps, const char *text, const char *shown)
 			p = q;
 		} else {
 			for (n = 0; is_word((unsigned char)p[n]); n++)
-				if (n >= PLAN_CFG_MAX_TOKEN)
-					return too_long(ps, shown, line, "name or number");
+				;
+			if (n > PLAN_CFG_MAX_TOKEN)
+				return too_long(ps, shown, line, "name or number");
 			if ((r = structure(ps, p, n, shown, line)) != CR_OK)
 				return r;
 			p += n ? n : 1;

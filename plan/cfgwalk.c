@@ -99,17 +99,16 @@ unknown(struct loader *ld, const config_setting_t *m, const char *path, const ch
 	return plan_ld_fail(ld, m, path, "unknown setting '%s' (did you mean '%s'?)", name, near);
 }
 
-/* Checks that every member of group g is a setting of sec. */
+/* Checks that every member of group g is a setting of sec (its rows[0..nrows)). */
 static int
-check_members(struct loader *ld, const config_setting_t *g, const char *gpath, enum plan_sec sec)
+check_members(struct loader *ld, const config_setting_t *g, const char *gpath, enum plan_sec sec,
+    const struct plan_setting *rows, size_t nrows)
 {
 	const struct plan_section *sc = plan_schema_section(sec);
-	const struct plan_setting *rows;
 	char p[PLAN_PATH_BUF];
-	size_t nrows, k;
+	size_t k;
 	int i, n = config_setting_length(g), st, undo;
 
-	rows = plan_schema_rows(sec, &nrows);
 	for (i = 0; i < n; i++) {
 		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
 		const char *name = config_setting_name(m);
@@ -604,13 +603,19 @@ read_row(struct loader *ld, const struct plan_setting *row, const config_setting
 	struct plan_value v;
 	int r;
 
-	memset(&v, 0, sizeof(v));
 	v.row = row;
 	v.obj = obj;
 	v.group = g;
-	if (row->type != PLAN_T_HOOKS)
-		v.s = config_setting_get_member(g, row->name);
-	plan_ld_path(v.path, gpath, row->name);
+	v.s = row->type != PLAN_T_HOOKS ? config_setting_get_member(g, row->name) : NULL;
+	v.text = NULL;
+	v.index = 0;
+	v.dflt = NULL;
+	/* most optional settings are absent: their path is never used then */
+	if (v.s != NULL || (row->flags & PLAN_F_REQUIRED) || row->absent != NULL ||
+	    row->def != NULL || row->type == PLAN_T_HOOKS)
+		plan_ld_path(v.path, gpath, row->name);
+	else
+		v.path[0] = '\0';
 	switch (row->type) {
 	case PLAN_T_STRLIST:
 	case PLAN_T_SOURCES:
@@ -653,9 +658,9 @@ plan_walk(struct loader *ld, enum plan_sec sec, const config_setting_t *g, const
 		*(struct plan_loc *)PLAN_FIELD(obj, sc->off_loc) = plan_ld_loc(ld, g);
 	if (sc->off_path)
 		*(char **)PLAN_FIELD(obj, sc->off_path) = cr_xstrdup(path);
-	if ((r = check_members(ld, g, path, sec)) != CR_OK)
-		return r;
 	rows = plan_schema_rows(sec, &n);
+	if ((r = check_members(ld, g, path, sec, rows, n)) != CR_OK)
+		return r;
 	for (i = 0; i < n; i++)
 		if ((r = read_row(ld, &rows[i], g, path, sec, obj)) != CR_OK)
 			return r;

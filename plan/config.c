@@ -172,6 +172,24 @@ load_tree(struct loader *ld)
 	return CR_OK;
 }
 
+/*
+ * libconfig parses the text read here, through a memory stream: its scanner
+ * then copies blocks, where config_read_string() copies byte by byte.  Either
+ * way the main file has no name for libconfig (its settings' file is NULL).
+ */
+static int
+parse_text(config_t *lc, const char *text)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ok;
+
+	if (f == NULL)
+		return config_read_string(lc, text);
+	ok = config_read(lc, f);
+	fclose(f);
+	return ok;
+}
+
 /* path: the file to read (NULL: text is the configuration); name stands for it in messages. */
 static int
 load(const char *path, const char *text, const char *name, const char *dir,
@@ -200,7 +218,7 @@ load(const char *path, const char *text, const char *name, const char *dir,
 	}
 	if ((r = plan_cfg_prescan(text, cfg->file, path, cfg->dir, &ld.texts, err)) != CR_OK)
 		goto out;
-	if (!config_read_string(&ld.lc, text)) {
+	if (!parse_text(&ld.lc, text)) {
 		r = syntax_error(&ld, text);
 		goto out;
 	}

@@ -112,10 +112,19 @@ cut(char *buf, int n)
 	return buf;
 }
 
+/* Built for every setting read, most of them fine: no snprintf. */
 const char *
 plan_ld_path(char *buf, const char *parent, const char *name)
 {
-	return cut(buf, snprintf(buf, PLAN_PATH_BUF, "%s%s%s", parent, parent[0] ? "." : "", name));
+	size_t lp = strlen(parent), ln = strlen(name), n = lp + (lp > 0) + ln;
+
+	if (n >= PLAN_PATH_BUF)
+		return cut(buf, snprintf(buf, PLAN_PATH_BUF, "%s%s%s", parent, lp ? "." : "", name));
+	memcpy(buf, parent, lp);
+	if (lp > 0)
+		buf[lp++] = '.';
+	memcpy(buf + lp, name, ln + 1);
+	return buf;
 }
 
 const char *

@@ -80,6 +80,7 @@ static const struct plan_section sections[PLAN_NSECS] = {
 #define EMPTY_OK PLAN_F_EMPTY_OK
 #define AT PLAN_AT
 
+/* In section order (the order of enum plan_sec); within a section, in reading order. */
 static const struct plan_setting schema[] = {
 	/* the top level */
 	ROW(PLAN_SEC_ROOT, "rotation", PLAN_T_GROUP, REQ, .off = AT(CFG, rotation),
@@ -172,17 +173,29 @@ static const struct plan_setting schema[] = {
 
 #define NROWS (sizeof(schema) / sizeof(schema[0]))
 
+/* The first row whose section is not before sec (rows are in section order). */
+static size_t
+first_row(enum plan_sec sec)
+{
+	size_t lo = 0, hi = NROWS;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (schema[mid].sec < sec)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 const struct plan_setting *
 plan_schema_rows(enum plan_sec sec, size_t *n)
 {
-	size_t i, k;
+	size_t i = first_row(sec);
 
-	/* a section's rows are contiguous */
-	for (i = 0; i < NROWS && schema[i].sec != sec; i++)
-		;
-	for (k = i; k < NROWS && schema[k].sec == sec; k++)
-		;
-	*n = k - i;
+	*n = first_row(sec + 1) - i;
 	return schema + i;
 }
 
