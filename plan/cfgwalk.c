@@ -14,8 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-
 #include "loader.h"
 #include "internal.h"
 #include "../common/util.h"

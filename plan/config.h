@@ -10,8 +10,14 @@
  *
  * Setting paths use libconfig's own lookup notation (`hosts.[0].accepts.key.[2]`),
  * so `config_lookup()` and a person counting entries from 0 find the same
- * setting.  When a configuration has several errors, the first in file
- * order is reported.
+ * setting.  When a configuration has several errors, the first met is
+ * reported: groups in file order, a group's settings in the order of the
+ * schema (schema.c), then the rules across entries in file order.
+ *
+ * The reason (err->reason) tells what kind of problem it is: CR_R_CONFIG
+ * for the schema and the rules across entries, CR_R_MALFORMED for
+ * libconfig's syntax errors, CR_R_NOT_FOUND / CR_R_IO for files that cannot
+ * be read, CR_R_NOT_REGULAR and CR_R_TOO_LARGE (LIMITS below).
  *
  * What a valid model guarantees (so that later layers need not re-check):
  *  - every known setting has its type; unknown settings are refused (with
@@ -88,7 +94,6 @@
 #include "placeholder.h"
 
 struct p11_uri;
-
 
 /* Where a setting is: file (borrowed from the plan_config) and line. */
 struct plan_loc {
@@ -264,13 +269,15 @@ struct plan_config {
  * Reads and validates the configuration file `path`.  *out is NULL on
  * entry; on success it is a new model (plan_config_free it).  On failure
  * CR_EINPUT with "FILE:LINE: SETTING: problem" in err (an unreadable file:
- * "cannot read 'FILE': reason").
+ * "cannot read 'FILE': reason"; a FIFO: "cannot read 'FILE': is a FIFO, not
+ * a regular file", at once).
  */
 int plan_config_load(const char *path, struct plan_config **out, struct cr_err *err);
 
 /*
  * Same from a string; `name` stands for the file in messages and `dir` is
- * the base of relative paths (NULL: ".").  For tests and tools.
+ * the base of relative paths and @includes (NULL: ".").  The same limits
+ * apply.  For tests, tools and fuzzing.
  */
 int plan_config_parse(const char *text, const char *name, const char *dir,
     struct plan_config **out, struct cr_err *err);

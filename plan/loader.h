@@ -111,7 +111,7 @@ struct plan_section {
  *  PLAN_T_STRLIST   char **        size_t count       -                 loc
  *  PLAN_T_IDENT     char * text    struct crt_ident   struct plan_src * loc
  *  PLAN_T_PROTECT   struct plan_protect * (text, ident, src, loc, path)   size_t count
- *  PLAN_T_GROUP     a group read as section arg into the same struct
+ *  PLAN_T_GROUP     a group read as section arg into the struct at off (0: this one)
  *  PLAN_T_GROUPS    array of section arg's struct  size_t count     (a list of groups)
  *  PLAN_T_HOOKS     struct plan_hooks: run_T / undo_T of the section's step types
  *  PLAN_T_HOOK      struct plan_argv   (arg: step type of the hook, by plan_hook_step_fn)
@@ -153,8 +153,10 @@ struct plan_setting {
 	/* absent: called when the setting is absent (before PLAN_F_REQUIRED is
 	   applied): may fail, or give a default in v->dflt (and v->s, v->path) */
 	plan_check_fn absent;
-	plan_check_fn elem;	/* each element of a list, once all are read and stored */
-	plan_check_fn check;	/* the value, once read and stored */
+	plan_check_fn elem;	/* each element of a list, once all are read and stored
+				   (a list of groups: each group, once read) */
+	plan_check_fn check;	/* the value, once read and stored (not called for a
+				   setting absent without a default; always for hooks) */
 };
 
 /* What a check function is given. */
