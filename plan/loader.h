@@ -6,6 +6,7 @@
  *                its @include files before libconfig sees them (limits.h)
  *   config.c     the entry points: read, pre-scan, libconfig, walk, cross rules
  *   schema.c     THE table: every setting of every section, one row each
+ *   names.c      the names of the model's enums
  *   cfgwalk.c    the engine walking the table over libconfig's tree: unknown
  *                settings, types, required settings, defaults, storage, release
  *   validate.c   the validators the rows name
@@ -15,7 +16,7 @@
  *   loader.c     errors and warnings with file, line and setting; paths
  *
  * Calls go downwards only: config.c -> cfgwalk.c -> (schema.c's rows ->)
- * validate.c, crossref.c, source.c, placeholder.c -> loader.c.
+ * validate.c, crossref.c, source.c, placeholder.c -> loader.c, names.c.
  */
 #ifndef PLAN_LOADER_H
 #define PLAN_LOADER_H
@@ -136,6 +137,9 @@ struct plan_enum {
 	const char *names[8];	/* NULL-terminated */
 	int base;
 };
+
+/* The enums settings of several sections name (names.c). */
+extern const struct plan_enum plan_retire_modes, plan_ref_types;
 
 struct plan_value;
 typedef int (*plan_check_fn)(struct loader *ld, struct plan_value *v);

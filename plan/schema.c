@@ -17,24 +17,8 @@
 
 #define B(t) PLAN_STEP_BIT(t)
 
-/* ---- enums ------------------------------------------------------------------- */
+/* ---- enums (names.c holds those others name too) ------------------------------ */
 
-static const char *const step_names[PLAN_NSTEPTYPES] = {
-	"import", "grant", "rebind", "rename", "restart", "retire",
-};
-
-const char *
-plan_step_type_name(enum plan_step_type t)
-{
-	return (unsigned)t < PLAN_NSTEPTYPES ? step_names[t] : "?";
-}
-
-static const struct plan_enum retire_modes = {	/* enum plan_retire_mode */
-	{ "archive", "delete", "keep", NULL }, PLAN_RETIRE_ARCHIVE,
-};
-static const struct plan_enum ref_types = {	/* enum plan_ref_type */
-	{ "binding", "connector", "file", NULL }, PLAN_REF_BINDING,
-};
 static const struct plan_enum starttls_protos = {	/* plan_ref.starttls_smtp: 0 none, 1 smtp */
 	{ "smtp", NULL }, 1,
 };
@@ -115,7 +99,7 @@ static const struct plan_setting schema[] = {
 	    .off2 = AT(ROT, import_to_src), .off_loc = AT(ROT, import_to_loc), .arg = &use_import,
 	    .check = plan_chk_import_to),
 	ROW(PLAN_SEC_ROTATION, "retire", PLAN_T_ENUM, 0, .off = AT(ROT, retire),
-	    .arg = &retire_modes),
+	    .arg = &plan_retire_modes),
 	ROW(PLAN_SEC_ROTATION, "archive_dir", PLAN_T_PATH, 0, .off = AT(ROT, archive_dir),
 	    .off2 = AT(ROT, archive_dir_text), .absent = plan_dflt_archive_dir),
 	ROW(PLAN_SEC_ROTATION, "label", PLAN_T_STR, 0, .off = AT(ROT, label)),
@@ -154,7 +138,7 @@ static const struct plan_setting schema[] = {
 
 	/* refs = ( { }, ... ); path before cert: a file ref's identity defaults to its file */
 	ROW(PLAN_SEC_REF, "id", PLAN_T_STR, REQ, .off = AT(REF, id), .check = plan_chk_name),
-	ROW(PLAN_SEC_REF, "type", PLAN_T_ENUM, REQ, .off = AT(REF, type), .arg = &ref_types),
+	ROW(PLAN_SEC_REF, "type", PLAN_T_ENUM, REQ, .off = AT(REF, type), .arg = &plan_ref_types),
 	ROW(PLAN_SEC_REF, "path", PLAN_T_PATH, 0, .off = AT(REF, file_path),
 	    .off2 = AT(REF, file_path_text), .absent = plan_dflt_ref_path,
 	    .check = plan_chk_ref_path),
@@ -203,28 +187,4 @@ const struct plan_section *
 plan_schema_section(enum plan_sec sec)
 {
 	return &sections[sec];
-}
-
-/* The name of value v of an enum setting, "?" when out of range. */
-static const char *
-enum_name(const struct plan_enum *en, int v)
-{
-	int i;
-
-	for (i = 0; en->names[i] != NULL; i++)
-		if (en->base + i == v)
-			return en->names[i];
-	return "?";
-}
-
-const char *
-plan_ref_type_name(enum plan_ref_type t)
-{
-	return enum_name(&ref_types, (int)t);
-}
-
-const char *
-plan_retire_mode_name(enum plan_retire_mode m)
-{
-	return enum_name(&retire_modes, (int)m);
 }
