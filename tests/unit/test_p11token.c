@@ -124,6 +124,22 @@ count_calls(const char *name)
 	return n;
 }
 
+/* Every call in the fault module's call log. */
+static int
+count_all_calls(void)
+{
+	char line[128];
+	FILE *f = fopen(logpath, "r");
+	int n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strncmp(line, "C_", 2) == 0;
+	fclose(f);
+	return n;
+}
+
 static void
 copy_file(const char *from, const char *to)
 {
@@ -963,8 +979,9 @@ test_attr_calls(void **state)
 	assert_int_equal(count_calls("C_FindObjects"), 2);	/* the batch, then none left */
 	p11_ctx_free(ctx);
 
-	/* keys: libp11's own listing (about seven calls a key) only for the test
-	 * signature, once per token */
+	/* keys: one read a key (CKA_MODULUS / CKA_EC_POINT asked with a bound: the
+	 * one a key has not costs no second read); the test signature is made on
+	 * the key's handle, never through libp11's own listing of the keys */
 	fault_env(NULL, NULL);
 	ctx = ctx_with("edge", faultmod, "edge.pin");
 	t = one_token(ctx, "pkcs11:token=edge");
@@ -973,27 +990,103 @@ test_attr_calls(void **state)
 	{
 		struct p11_key_obj *k = NULL, *key = NULL;
 		struct p11_cert_obj *nc = cert_by_label(t, "mail-2026");
-		int finds;
+		struct p11_cert_obj *ec = cert_by_label(t, "ec-2026");
+		int finds, reads, total;
 
 		assert_int_equal(p11_token_keys(t, &k, &n, &err), CR_OK);
 		assert_int_equal(n, 7);
-		/* two reads a key: a private key has CKA_MODULUS or CKA_EC_POINT, never
-		 * both, and a module answering CKR_ATTRIBUTE_TYPE_INVALID cannot say
-		 * whether another value did not fit; + one read per certificate */
-		assert_int_equal(count_calls("C_GetAttributeValue"), 2 * (int)n + 7);
+		/* + one read per certificate */
+		assert_int_equal(count_calls("C_GetAttributeValue"), (int)n + 7);
 		assert_int_equal(count_calls("C_FindObjectsInit"), 2);
 		assert_int_equal(p11_key_for_cert(t, nc->x509, nc->id, nc->id_len, &key, &err), CR_OK);
 		assert_non_null(key);
-		if (p11_key_test_sign(key, nc->x509, &err) != CR_OK)
-			fail_msg("%s", err.msg);
 		finds = count_calls("C_FindObjectsInit");
-		assert_true(finds > 2);
-		/* the same key again (another one could make libp11 look for its
-		 * public key object: EC parameters) */
+		reads = count_calls("C_GetAttributeValue");
+		total = count_all_calls();
 		if (p11_key_test_sign(key, nc->x509, &err) != CR_OK)
 			fail_msg("%s", err.msg);
+		/* a session, C_SignInit, C_Sign: nothing searched, nothing read */
+		assert_int_equal(count_calls("C_FindObjectsInit"), finds);
+		assert_int_equal(count_calls("C_GetAttributeValue"), reads);
+		assert_int_equal(count_calls("C_SignInit"), 1);
+		assert_int_equal(count_calls("C_Sign"), 1);
+		assert_int_equal(count_all_calls() - total, 4);
+		/* EC: the same, r || s verified as DER */
+		assert_int_equal(p11_key_for_cert(t, ec->x509, ec->id, ec->id_len, &key, &err), CR_OK);
+		assert_non_null(key);
+		if (p11_key_test_sign(key, ec->x509, &err) != CR_OK)
+			fail_msg("%s", err.msg);
+		assert_int_equal(count_calls("C_Sign"), 2);
 		assert_int_equal(count_calls("C_FindObjectsInit"), finds);
 	}
+	p11_ctx_free(ctx);
+}
+
+/* A key URI naming a CKA_LABEL / CKA_ID is a search on them (a few calls),
+ * not a listing of every key, a few times per token; then the keys are
+ * listed once. */
+static void
+test_key_search(void **state)
+{
+	static const char *uris[] = {
+		"pkcs11:token=edge;object=mail-2026;type=private",
+		"pkcs11:token=edge;id=%20;type=private",
+		"pkcs11:token=edge;object=mail-2026;id=%20",
+		"pkcs11:token=edge;object=ec-2026;type=private",
+		"pkcs11:token=edge;object=no-such-key;type=private",
+		"pkcs11:token=edge;object=mail-2026;type=private",
+	};
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_key_obj **found = NULL, *first = NULL;
+	struct p11_uri *u = NULL;
+	struct p11_cert_obj *nc;
+	struct cr_err err;
+	size_t nf = 0, i;
+
+	(void)state;
+	need_fault();
+	fault_env(NULL, NULL);
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	nc = cert_by_label(t, "mail-2026");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
+	for (i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		unlink(logpath);
+		assert_int_equal(p11_uri_parse(uris[i], NULL, &u, &err), CR_OK);
+		if (p11_find_keys(ctx, u, &found, &nf, &err) != CR_OK)
+			fail_msg("%s: %s", uris[i], err.msg);
+		p11_uri_free(u);
+		if (i < 4) {
+			/* searched: one search, one read per key found */
+			assert_int_equal(count_calls("C_FindObjectsInit"), 1);
+			assert_int_equal(count_calls("C_GetAttributeValue"), 1);
+			assert_int_equal(nf, 1);
+		} else {
+			/* searched often enough: the keys are listed (once) */
+			assert_int_equal(count_calls("C_FindObjectsInit"), i == 4 ? 1 : 0);
+			assert_int_equal(count_calls("C_GetAttributeValue"), i == 4 ? 7 : 0);
+			assert_int_equal(nf, i == 4 ? 0 : 1);
+		}
+		if (i == 0)
+			first = found[0];
+		if (i < 3) {
+			/* the same key found again is the same object, and it signs */
+			assert_ptr_equal(found[0], first);
+			assert_string_equal(found[0]->label, "mail-2026");
+			assert_int_equal(found[0]->sensitive, 1);
+			assert_int_equal(found[0]->extractable, 0);
+		}
+		if (i == 3)
+			assert_string_equal(found[0]->label, "ec-2026");
+		free(found);
+		found = NULL;
+	}
+	if (p11_key_test_sign(first, nc->x509, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(p11_key_test_sign(first, cert_by_label(t, "ec-2026")->x509, &err),
+	    CR_EBLOCK);
+	assert_non_null(strstr(err.msg, "does not match"));
 	p11_ctx_free(ctx);
 }
 
@@ -1017,6 +1110,7 @@ main(void)
 		cmocka_unit_test_teardown(test_write_faults, teardown_fault),
 		cmocka_unit_test_teardown(test_reasons, teardown_fault),
 		cmocka_unit_test_teardown(test_attr_calls, teardown_fault),
+		cmocka_unit_test_teardown(test_key_search, teardown_fault),
 	};
 	const char *s, *build;
 
