@@ -99,8 +99,10 @@ fps_from_pubkeys(struct p11_token *tok, struct p11_fp **v, size_t *n, size_t *ca
 	CK_ATTRIBUTE filter[] = { { CKA_CLASS, &cls, sizeof(cls) } };
 	const CK_ATTRIBUTE want[] = {
 		{ CKA_ID, NULL, 0 },
-		{ CKA_MODULUS, NULL, 512 },	/* RSA-4096 fits */
-		{ CKA_EC_POINT, NULL, 0 },
+		/* each public key has one of these two: bounded, the other one's
+		 * absence costs no second read (raw.c) */
+		{ CKA_MODULUS, NULL, P11_ATMOST(2048) },	/* RSA-16384 */
+		{ CKA_EC_POINT, NULL, P11_ATMOST(256) },	/* P-521: 136 */
 	};
 	struct pub_acc acc = { *v, *n, *cap };
 	int r;

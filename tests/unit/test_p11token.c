@@ -1018,6 +1018,14 @@ test_attr_calls(void **state)
 			fail_msg("%s", err.msg);
 		assert_int_equal(count_calls("C_Sign"), 2);
 		assert_int_equal(count_calls("C_FindObjectsInit"), finds);
+		/* by public key alone: SoftHSM2's EC key objects carry no point, so
+		 * the public-key objects are listed, one read each (LAYOUT.md: 3) */
+		reads = count_calls("C_GetAttributeValue");
+		assert_int_equal(p11_key_for_cert(t, ec->x509, NULL, 0, &key, &err), CR_OK);
+		assert_non_null(key);
+		assert_string_equal(key->label, "ec-2026");
+		assert_int_equal(count_calls("C_FindObjectsInit"), finds + 1);
+		assert_int_equal(count_calls("C_GetAttributeValue"), reads + 3);
 	}
 	p11_ctx_free(ctx);
 }
