@@ -22,8 +22,8 @@
 #include "../common/util.h"
 #include "p11-int.h"
 
-#define FIND_BATCH_MIN 256	/* handles per C_FindObjects, doubling up to MAX */
-#define FIND_BATCH_MAX 8192
+#define FIND_BATCH_MIN 4096	/* handles per C_FindObjects, doubling up to MAX: */
+#define FIND_BATCH_MAX 16384	/* two calls for up to 4,096 objects */
 #define ATTR_GUESS 256		/* a value's buffer when the caller gives no size */
 #define ATTR_MAX 16
 
