@@ -120,13 +120,15 @@ asan: deps-check
 demo: deps-check $(BIN)
 	BUILD=$(BUILD) sh examples/demo.sh
 
-# Bench tooling: fills a SoftHSM2 token in one session (bench/run.sh's token case).
 $(TOKENFILL): bench/tokenfill.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libcrypto) -ldl
 
-bench: $(BIN) $(TOKENFILL)
-	BUILD=$(BUILD) TOKENFILL=$(TOKENFILL) sh bench/run.sh
+# `make bench`: bench/run.sh's table (a few minutes); BENCH_MORE=1 adds
+# bench/scale.sh (how plan and check grow with the inventory and the token).
+bench: deps-check $(BIN) $(TOKENFILL) $(FAULT_MOD)
+	BUILD=$(BUILD) TOKENFILL=$(TOKENFILL) P11FAULT=$(FAULT_MOD) sh bench/run.sh
+	@if [ "$(BENCH_MORE)" = 1 ]; then BUILD=$(BUILD) TOKENFILL=$(TOKENFILL) sh bench/scale.sh; fi
 
 # ---- dependencies ----------------------------------------------------------
 # Every Debian package the build, the tests and the demo need: python3 reads

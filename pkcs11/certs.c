@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "../common/util.h"
 #include "p11-int.h"
@@ -96,6 +97,10 @@ parse_some(struct certs_acc *acc, int wait)
 	while (take(acc, wait, &i, &der, &len)) {
 		p = der;
 		x = d2i_X509(NULL, &p, (long)len);
+		/* the extensions and the SHA-1 hash OpenSSL caches on first use:
+		 * here too, off the main thread */
+		if (x != NULL)
+			(void)X509_check_purpose(x, -1, 0);
 		ERR_clear_error();
 		pthread_mutex_lock(&acc->lock);
 		acc->v[i].x509 = x;
@@ -136,10 +141,12 @@ cert_one(void *arg, CK_OBJECT_HANDLE h, CK_ATTRIBUTE *a, struct cr_err *err)
 	return CR_OK;
 }
 
+/* One parse thread per processor but the reader's (at least one: on a
+ * remote token the reader mostly waits), at most PARSERS_MAX. */
 static size_t
 parsers_wanted(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN) - 1;
 
 	return cpus < 1 ? 1 : cpus > PARSERS_MAX ? PARSERS_MAX : (size_t)cpus;
 }

@@ -53,10 +53,14 @@ token() {
 }
 
 # spied ARGS...: cr ARGS through pkcs11-spy; sets calls, and count NAME
-# answers how many calls of NAME it made
+# answers how many calls of NAME it made.  pkcs11-spy leaks its own state
+# and is unloaded at exit (LSan and valgrind then cannot even name it): these
+# runs count calls, and go without valgrind and LeakSanitizer - the same
+# commands are checked for leaks in t_scan, t_inspect and t_check.
 spied() {
 	rm -f "$WORK/spy.log"
-	PKCS11SPY=$SOFTHSM_MODULE PKCS11SPY_OUTPUT=$WORK/spy.log cr "$@"
+	RUN='' ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" PKCS11SPY=$SOFTHSM_MODULE \
+	    PKCS11SPY_OUTPUT=$WORK/spy.log cr "$@"
 	calls=$(grep -c '^[0-9]*: C_' "$WORK/spy.log")
 }
 count() { grep -c "^[0-9]*: $1\$" "$WORK/spy.log"; }
