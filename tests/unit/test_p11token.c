@@ -18,6 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -644,6 +647,73 @@ test_count_low(void **state)
 	p11_ctx_free(ctx);
 }
 
+/* A certificate for `pub`'s RSA key as an RSA-PSS key (id-RSASSA-PSS), signed
+ * by a throwaway key: only its public key matters here. */
+static X509 *
+pss_cert_for(EVP_PKEY *pub)
+{
+	BIGNUM *n = NULL, *e = NULL;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL);
+	EVP_PKEY *pss = NULL, *signer = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+
+	assert_true(EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n));
+	assert_true(EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e));
+	assert_true(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n));
+	assert_true(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e));
+	params = OSSL_PARAM_BLD_to_param(bld);
+	assert_non_null(params);
+	assert_int_equal(EVP_PKEY_fromdata_init(pc), 1);
+	assert_int_equal(EVP_PKEY_fromdata(pc, &pss, EVP_PKEY_PUBLIC_KEY, params), 1);
+	assert_true(EVP_PKEY_is_a(pss, "RSA-PSS"));
+	assert_non_null(x);
+	assert_int_equal(X509_set_pubkey(x, pss), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+	assert_true(X509_sign(x, signer, EVP_sha256()) > 0);
+	EVP_PKEY_free(signer);
+	EVP_PKEY_free(pss);
+	EVP_PKEY_CTX_free(pc);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+	return x;
+}
+
+/* A certificate whose key is RSA-PSS only: the token signs with
+ * CKM_RSA_PKCS_PSS (SHA-256, MGF1-SHA-256, salt 32) and it verifies. */
+static void
+test_sign_pss(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_cert_obj *c;
+	struct p11_key_obj *k = NULL;
+	struct cr_err err;
+	X509 *pss;
+
+	(void)state;
+	need_fix();
+	ctx = ctx_with("edge", softhsm, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	c = cert_by_label(t, "mail-2026");
+	assert_int_equal(p11_key_for_cert(t, c->x509, c->id, c->id_len, &k, &err), CR_OK);
+	assert_non_null(k);
+	pss = pss_cert_for(X509_get0_pubkey(c->x509));
+	if (p11_key_test_sign(k, pss, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	X509_free(pss);
+	/* another RSA key's certificate made RSA-PSS: not this key's */
+	pss = pss_cert_for(X509_get0_pubkey(cert_by_label(t, "extractable")->x509));
+	assert_int_equal(p11_key_test_sign(k, pss, &err), CR_EBLOCK);
+	assert_non_null(strstr(err.msg, "does not match"));
+	X509_free(pss);
+	p11_ctx_free(ctx);
+}
+
 static void
 test_sign_fault(void **state)
 {
@@ -1113,6 +1183,7 @@ main(void)
 		cmocka_unit_test_teardown(test_final_try, teardown_fault),
 		cmocka_unit_test_teardown(test_locked, teardown_fault),
 		cmocka_unit_test_teardown(test_count_low, teardown_fault),
+		cmocka_unit_test(test_sign_pss),
 		cmocka_unit_test_teardown(test_sign_fault, teardown_fault),
 		cmocka_unit_test(test_import_destroy),
 		cmocka_unit_test_teardown(test_write_faults, teardown_fault),
