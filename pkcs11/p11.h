@@ -285,10 +285,16 @@ int p11_key_for_cert(struct p11_token *tok, X509 *cert, const unsigned char *id,
 
 /*
  * Proves `key` is `cert`'s: compares public keys, then signs a random
- * message with the token key (SHA-256; RSA PKCS#1 v1.5 or ECDSA) and
- * verifies it with the certificate's public key.  CR_OK when it verifies;
- * CR_EBLOCK "key 'x' does not match the certificate's public key" /
- * "signature ... does not verify"; CR_EENV when the token fails to sign.
+ * message with the token key (SHA-256; RSA PKCS#1 v1.5, RSA-PSS when the
+ * certificate's key is RSA-PSS, or ECDSA) and verifies it with the
+ * certificate's public key.  CR_OK when it verifies; CR_EBLOCK "key 'x' does
+ * not match the certificate's public key" / "signature ... does not verify";
+ * CR_EENV when the token fails to sign ("cannot sign with key 'x' on token
+ * 'edge': CKR_...", the reason from the CK_RV).
+ * [p11 layer] C_SignInit + C_Sign on the key's handle in a session of its
+ * own: about five calls, whatever the number of keys on the token.  `key`
+ * must come from this layer (p11_token_keys, p11_find_keys,
+ * p11_key_for_cert).
  */
 int p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err);
 
