@@ -40,6 +40,8 @@ BIN = $(BUILD)/certrotate
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FAULT_MOD = $(BUILD)/tests/p11fault.so
+# Fills a SoftHSM2 token in one session (bench/run.sh, tests/e2e/t_calls.sh).
+TOKENFILL = $(BUILD)/bench/tokenfill
 
 .PHONY: all check unit e2e asan demo bench install clean deps deps-check screenshot
 all: $(BIN)
@@ -95,14 +97,14 @@ cycles-quiet: $(LIBS)
 	sh tests/callgraph.sh -q $(BUILD) $(LAYER_DIRS)
 
 .PHONY: all-tests run-tests
-all-tests: $(BIN) $(UNIT_BIN) $(FAULT_MOD)
+all-tests: $(BIN) $(UNIT_BIN) $(FAULT_MOD) $(TOKENFILL)
 run-tests:
 	BUILD=$(BUILD) sh tests/run.sh
 
 unit: $(UNIT_BIN)
 	BUILD=$(BUILD) sh tests/run.sh unit
 
-e2e: $(BIN) $(FAULT_MOD)
+e2e: $(BIN) $(FAULT_MOD) $(TOKENFILL)
 	BUILD=$(BUILD) sh tests/run.sh e2e
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -127,14 +129,15 @@ screenshot: deps-check $(BIN)
 	  $(MAKE) --no-print-directory deps DEB_PKGS="$(SCREENSHOT_PKGS)"
 	BUILD=$(BUILD) sh doc/screenshot.sh
 
-# Bench tooling: fills a SoftHSM2 token in one session (bench/run.sh's token case).
-TOKENFILL = $(BUILD)/bench/tokenfill
 $(TOKENFILL): bench/tokenfill.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libcrypto) -ldl
 
-bench: $(BIN) $(TOKENFILL)
-	BUILD=$(BUILD) TOKENFILL=$(TOKENFILL) sh bench/run.sh
+# `make bench`: bench/run.sh's table (a few minutes); BENCH_MORE=1 adds
+# bench/scale.sh (how plan and check grow with the inventory and the token).
+bench: deps-check $(BIN) $(TOKENFILL) $(FAULT_MOD)
+	BUILD=$(BUILD) TOKENFILL=$(TOKENFILL) P11FAULT=$(FAULT_MOD) sh bench/run.sh
+	@if [ "$(BENCH_MORE)" = 1 ]; then BUILD=$(BUILD) TOKENFILL=$(TOKENFILL) sh bench/scale.sh; fi
 
 # ---- dependencies ----------------------------------------------------------
 # Every Debian package the build, the tests and the demo need: python3 reads

@@ -226,7 +226,7 @@ struct p11_key_obj {
 	size_t id_len;
 	int sensitive;			/* CKA_SENSITIVE: 1, 0, or -1 when unreadable */
 	int extractable;		/* CKA_EXTRACTABLE: 1, 0, or -1 */
-	void *priv;			/* layer-private (libp11 key, once signed with) */
+	void *priv;			/* layer-private (handle, type, fingerprint) */
 };
 
 /*
@@ -258,7 +258,15 @@ int p11_token_keys(struct p11_token *tok, struct p11_key_obj **objs, size_t *n,
 int p11_find_certs(struct p11_ctx *ctx, const struct p11_uri *uri,
     struct p11_cert_obj ***out, size_t *n, struct cr_err *err);
 
-/* Private keys `uri` names (type=private or none), logging in as needed. */
+/*
+ * Private keys `uri` names (type=private or none), logging in as needed.
+ * [p11 layer] A URI naming a CKA_ID or CKA_LABEL is answered by a search on
+ * those attributes while the token's keys are not listed (a few times per
+ * token; then, or for other URIs, the keys are listed once and indexed): a
+ * key found that way is another object than the same key in the listing of
+ * p11_token_keys / p11_key_for_cert (same attributes, both valid until
+ * p11_ctx_free).
+ */
 int p11_find_keys(struct p11_ctx *ctx, const struct p11_uri *uri,
     struct p11_key_obj ***out, size_t *n, struct cr_err *err);
 
@@ -277,10 +285,16 @@ int p11_key_for_cert(struct p11_token *tok, X509 *cert, const unsigned char *id,
 
 /*
  * Proves `key` is `cert`'s: compares public keys, then signs a random
- * message with the token key (SHA-256; RSA PKCS#1 v1.5 or ECDSA) and
- * verifies it with the certificate's public key.  CR_OK when it verifies;
- * CR_EBLOCK "key 'x' does not match the certificate's public key" /
- * "signature ... does not verify"; CR_EENV when the token fails to sign.
+ * message with the token key (SHA-256; RSA PKCS#1 v1.5, RSA-PSS when the
+ * certificate's key is RSA-PSS, or ECDSA) and verifies it with the
+ * certificate's public key.  CR_OK when it verifies; CR_EBLOCK "key 'x' does
+ * not match the certificate's public key" / "signature ... does not verify";
+ * CR_EENV when the token fails to sign ("cannot sign with key 'x' on token
+ * 'edge': CKR_...", the reason from the CK_RV).
+ * [p11 layer] C_SignInit + C_Sign on the key's handle in a session of its
+ * own: about five calls, whatever the number of keys on the token.  `key`
+ * must come from this layer (p11_token_keys, p11_find_keys,
+ * p11_key_for_cert).
  */
 int p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err);
 
