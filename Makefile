@@ -24,10 +24,11 @@ COMMON_SRC = $(wildcard common/*.c)
 P11_SRC    = $(wildcard pkcs11/*.c)
 CERT_SRC   = $(wildcard cert/*.c)
 PLAN_SRC   = $(wildcard plan/*.c)
+CHECK_SRC  = $(wildcard check/*.c)
 ROT_SRC    = $(filter-out rotate/main.c,$(wildcard rotate/*.c))
 
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
-LIBS = $(BUILD)/librot.a $(BUILD)/libplan.a $(BUILD)/libcert.a $(BUILD)/libcrp11.a $(BUILD)/libcommon.a
+LIBS = $(BUILD)/librot.a $(BUILD)/libcheck.a $(BUILD)/libplan.a $(BUILD)/libcert.a $(BUILD)/libcrp11.a $(BUILD)/libcommon.a
 
 BIN = $(BUILD)/certrotate
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -51,6 +52,7 @@ $(BUILD)/libcommon.a: $(call objs,$(COMMON_SRC))
 $(BUILD)/libcrp11.a:  $(call objs,$(P11_SRC))
 $(BUILD)/libcert.a:   $(call objs,$(CERT_SRC))
 $(BUILD)/libplan.a:   $(call objs,$(PLAN_SRC))
+$(BUILD)/libcheck.a:  $(call objs,$(CHECK_SRC))
 $(BUILD)/librot.a:    $(call objs,$(ROT_SRC))
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)

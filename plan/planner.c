@@ -71,7 +71,7 @@ struct shared {
 	char *old_ident, *new_ident;	/* "sha1:HEX" */
 	char *old_tls, *new_tls;	/* "<I>..<S>.." */
 	char *change;			/* NULL when the names are equal */
-	const char **lists[PLAN_NVARIANTS][NWHEN][2];
+	enum plan_check *lists[PLAN_NVARIANTS][NWHEN][2];
 	size_t nlist[PLAN_NVARIANTS][NWHEN][2];
 };
 
@@ -501,12 +501,12 @@ set_checks(struct planner *pl, struct plan_step *s, const struct plan_service *s
 		flags |= W_KEY_PATH;
 	for (k = 0; k < 2; k++) {
 		const struct plan_check_use *use = k == 0 ? t->pre : t->verify;
-		const char ***list = &pl->sh->lists[s->variant][flags][k];
+		enum plan_check **list = &pl->sh->lists[s->variant][flags][k];
 		size_t *n = &pl->sh->nlist[s->variant][flags][k];
 
 		if (*list == NULL) {
 			*list = cr_xcalloc(PLAN_MAX_CHECKS, sizeof(**list));
-			for (i = 0; i < PLAN_MAX_CHECKS && use[i].id != NULL; i++)
+			for (i = 0; i < PLAN_MAX_CHECKS && use[i].id != PLAN_CHK_NONE; i++)
 				if (applies(use[i].when, flags))
 					(*list)[(*n)++] = use[i].id;
 		}
