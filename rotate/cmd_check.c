@@ -18,27 +18,6 @@
 #include "../cert/json.h"
 #include "../pkcs11/p11.h"
 
-static void
-help(void)
-{
-	fputs("usage: certrotate check [-c FILE] [--format text|json] [--no-probe] [--strict]\n"
-	    "                        [--force-login] [--timeout DURATION]\n\n"
-	    "The dry run: build the rotation plan and evaluate every precondition of\n"
-	    "every step against the real certificates, keys, tokens and endpoints, as\n"
-	    "it would hold at the start of `run`.  Nothing is changed.\n\n"
-	    "options:\n"
-	    "  -c, --config FILE     configuration (default ./certrotate.cfg)\n"
-	    "  --format text|json    output format (default text)\n"
-	    "  --no-probe            do not contact endpoints\n"
-	    "  --strict              warnings fail (exit 1)\n"
-	    "  --force-login         log in even to a token reporting its final PIN try\n"
-	    "  --timeout DURATION    per endpoint probe (default 5s; e.g. 10s)\n"
-	    "  -h, --help            this help\n\n"
-	    "exit: 0 all checks pass (warnings allowed unless --strict), 1 a check\n"
-	    "      failed, 2 bad input (configuration, certificate), 3 a module, token\n"
-	    "      or endpoint failed (a refused PIN is never retried)\n", stdout);
-}
-
 static const char *const status_word[] = { "pass", "WARN", "FAIL", "skip" };
 
 static void
@@ -201,7 +180,7 @@ print_json(const struct plan_config *cfg, const struct plan_inputs *in, const st
 }
 
 int
-cmd_check(int argc, char **argv)
+cmd_check(const struct rot_command *self, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -232,7 +211,7 @@ cmd_check(int argc, char **argv)
 			cfgpath = optarg;
 			break;
 		case 'f':
-			if (rot_parse_format("check", optarg, 1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON,
+			if (rot_parse_format(self, optarg, 1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON,
 			    &fmt) != 0)
 				return CR_EINPUT;
 			break;
@@ -247,23 +226,23 @@ cmd_check(int argc, char **argv)
 			break;
 		case 't':
 			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
-				return rot_usage_error("check", "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
+				return rot_usage_error(self, "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
 			o.timeout_ms = (int)(secs * 1000);
 			break;
 		case 'h':
-			help();
+			rot_help(self);
 			return rot_finish_output(CR_OK);
 		default:
-			return rot_usage_error("check", "unknown option '%s'", argv[optind - 1]);
+			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return rot_usage_error("check", "unexpected argument '%s'", argv[optind]);
+		return rot_usage_error(self, "unexpected argument '%s'", argv[optind]);
 	o.progress = rot_stderr_is_tty();
 
 	cr_err_clear(&err);
 	memset(&unplanned, 0, sizeof(unplanned));
-	r = rot_load(cfgpath, force, PLAN_LOAD_CHAIN, &ld, &err);
+	r = rot_load(self, cfgpath, force, PLAN_LOAD_CHAIN, &ld, &err);
 	rot_loaded_warn(&ld);
 	if (r != CR_OK) {
 		/* a certificate, token or module that failed to load is a failed

@@ -1,6 +1,9 @@
 /*
  * main.c - certrotate's entry point: one dispatch table, nothing else.
- * Each subcommand parses its own options (cmd_*.c).
+ * Each row is a subcommand: its handler, what it may do to tokens (the
+ * flag gives it read-only or read-write token sessions), and everything
+ * --help and usage errors say about it.  Each subcommand parses its own
+ * options (cmd_*.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,19 +14,72 @@
 
 static const struct rot_command commands[] = {
 	{ "plan", cmd_plan, ROT_READ_ONLY, "build and print the ordered rotation plan",
-	  "[-c FILE] [--format text|json]" },
+	  "[-c FILE] [--format text|json]",
+	  "Resolve every ref of the configuration to the old certificate (it must\n"
+	  "move), the new one (already moved: its step is listed as done), a\n"
+	  "protected or other certificate (left alone) or nothing known (noted),\n"
+	  "and print the ordered steps: import, grant, rebind, rename, restart,\n"
+	  "retire, each with its action (native, command or manual) and the checks\n"
+	  "evaluated before and after it.  Reads certificates only: nothing is\n"
+	  "changed, no endpoint is contacted.\n"
+	  "\n"
+	  "options:\n"
+	  "  -c, --config FILE   configuration (default ./certrotate.cfg); relative\n"
+	  "                      paths inside it are relative to its directory\n"
+	  "  --format text|json  output format (default text)\n"
+	  "  -h, --help          this help\n"
+	  "\n"
+	  "exit: 0 plan printed, 2 bad configuration (file and line named),\n"
+	  "      unreadable or malformed certificate, 3 module or token failure\n" },
 	{ "check", cmd_check, ROT_READ_ONLY, "dry run: evaluate every step's preconditions",
-	  "[-c FILE] [--format text|json] [--no-probe] [--strict] [--force-login] [--timeout D]" },
+	  "[-c FILE] [--format text|json] [--no-probe] [--strict] [--force-login] "
+	  "[--timeout DURATION]",
+	  "The dry run: build the rotation plan and evaluate every precondition of\n"
+	  "every step against the real certificates, keys, tokens and endpoints, as\n"
+	  "it would hold at the start of `run`.  Nothing is changed.\n"
+	  "\n"
+	  "options:\n"
+	  "  -c, --config FILE     configuration (default ./certrotate.cfg)\n"
+	  "  --format text|json    output format (default text)\n"
+	  "  --no-probe            do not contact endpoints\n"
+	  "  --strict              warnings fail (exit 1)\n"
+	  "  --force-login         log in even to a token reporting its final PIN try\n"
+	  "  --timeout DURATION    per endpoint probe (default 5s; e.g. 10s)\n"
+	  "  -h, --help            this help\n"
+	  "\n"
+	  "exit: 0 all checks pass (warnings allowed unless --strict), 1 a check\n"
+	  "      failed, 2 bad input (configuration, certificate), 3 a module, token\n"
+	  "      or endpoint failed (a refused PIN is never retried)\n" },
 	{ "inspect", cmd_inspect, ROT_READ_ONLY, "show everything that identifies certificates",
-	  "SOURCE... [--format text|json]" },
-	{ NULL, NULL, 0, NULL, NULL },
+	  "SOURCE... [--format text|json]",
+	  "Show what identifies each certificate: subject, issuer, serial, validity\n"
+	  "with days left, SAN, signature algorithm (name and OID), public key, EKU,\n"
+	  "SHA-1 thumbprint (as Windows prints it), SHA-256, the <I>issuer<S>subject\n"
+	  "name Exchange connectors use, and for token objects the token, object\n"
+	  "label, CKA_ID and the matching private key's flags.\n"
+	  "\n"
+	  "sources:\n"
+	  "  file:PATH | PATH          PEM (first certificate is the leaf), DER, PKCS#12\n"
+	  "  file:P.p12?pass-source=file:PWFILE\n"
+	  "  DIRECTORY[?pass-source=file:PWFILE]\n"
+	  "                            every *.pem *.crt *.cer *.der *.p12 *.pfx in it;\n"
+	  "                            each file that cannot be read (a PKCS#12 without\n"
+	  "                            its password too) is reported, the others shown\n"
+	  "  pkcs11:token=..;object=..;type=cert[?pin-source=file:PIN]\n"
+	  "                            certificate objects (a token-only URI: all of them);\n"
+	  "                            with a pin-source the private key is looked up\n"
+	  "  tls://HOST:PORT[?sni=NAME&starttls=smtp]   what an endpoint serves;\n"
+	  "                            SNI is NAME, else HOST when it is a name (none for\n"
+	  "                            an IP address); ?sni= (empty) sends none\n"
+	  "\n"
+	  "options:\n"
+	  "  --format text|json        output format (default text; json is an array)\n"
+	  "  -h, --help                this help\n"
+	  "\n"
+	  "exit: 0 all shown, 2 a source is malformed or unreadable,\n"
+	  "      3 a module, token or endpoint failed\n" },
+	{ NULL, NULL, 0, NULL, NULL, NULL },
 };
-
-const struct rot_command *
-rot_commands(void)
-{
-	return commands;
-}
 
 static void
 usage(FILE *f)
@@ -31,15 +87,15 @@ usage(FILE *f)
 	const struct rot_command *c;
 
 	fputs("usage: certrotate COMMAND [OPTIONS]\n"
-	    "       certrotate --version | --help | COMMAND --help\n\n"
-	    "Replace a TLS certificate in use by services, safely: plan the change,\n"
-	    "check every step's preconditions against the real certificates, keys,\n"
-	    "tokens and endpoints.\n\ncommands:\n", f);
+	  "       certrotate --version | --help | COMMAND --help\n\n"
+	  "Replace a TLS certificate in use by services, safely: plan the change,\n"
+	  "check every step's preconditions against the real certificates, keys,\n"
+	  "tokens and endpoints.\n\ncommands:\n", f);
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
 	fputs("\nexit codes: 0 success, 1 blocked (a check failed), 2 bad input,\n"
-	    "3 environment failure (module, token, endpoint).\n"
-	    "See certrotate(1) and certrotate.cfg(5).\n", f);
+	  "3 environment failure (module, token, endpoint).\n"
+	  "See certrotate(1) and certrotate.cfg(5).\n", f);
 }
 
 int
@@ -62,6 +118,6 @@ main(int argc, char **argv)
 	}
 	for (c = commands; c->name != NULL; c++)
 		if (strcmp(argv[1], c->name) == 0)
-			return c->fn(argc - 1, argv + 1);
+			return c->fn(c, argc - 1, argv + 1);
 	return rot_usage_error(NULL, "unknown command '%s'", argv[1]);
 }
