@@ -69,8 +69,10 @@ enum chk_phase { CHK_PRE = 0, CHK_VERIFY };
 
 /*
  * What a check's result depends on beyond the inputs (checks.def FLAGS;
- * chk_invalidate's argument).  CHK_F_EVEN_DONE is not a dependency: the
- * check is evaluated before a step that is already done, too.
+ * chk_invalidate's argument).  Two flags are not dependencies:
+ * CHK_F_EVEN_DONE - the check is evaluated before a step that is already
+ * done, too; CHK_F_TOP - chk_plan evaluates it even where no step lists it
+ * (a REF check for each ref the plan leaves alone).
  */
 enum {
 	CHK_F_DONE = 1 << 0,		/* which steps are done */
@@ -79,6 +81,7 @@ enum {
 	CHK_F_FILES = 1 << 3,		/* files and their permissions */
 	CHK_F_WORLD = CHK_F_PROBES | CHK_F_TOKENS | CHK_F_FILES,
 	CHK_F_EVEN_DONE = 1 << 8,
+	CHK_F_TOP = 1 << 9,		/* check: evaluated where no step lists it too */
 };
 
 struct chk_item {

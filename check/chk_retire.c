@@ -85,14 +85,17 @@ chk_eval_retire_refs(struct chk_ctx *c, const struct chk_at *at)
 	cr_buf_release(&late);
 }
 
-/* Before retire, or - when the old certificate is protected - of no step. */
+/*
+ * Before retire; of no step only when the plan has no retire step (the old
+ * certificate is protected: that is why).
+ */
 void
 chk_eval_retire_protected(struct chk_ctx *c, const struct chk_at *at)
 {
 	const struct plan *p = c->p;
-	struct chk_result *r = chk_fresh(c, at);
+	struct chk_result *r;
 
-	if (r == NULL)
+	if (p == NULL || (at->s == NULL && c->retire_step >= 0) || (r = chk_fresh(c, at)) == NULL)
 		return;
 	if (at->s == NULL && p->old_protected)
 		chk_result_set(r, CHK_PASS, "the old certificate is protected%s%s: no retire step "

@@ -133,30 +133,32 @@ chk_step(struct chk_ctx *c, size_t i, enum chk_phase phase)
 	return sr;
 }
 
-/* Checks that belong to no step (`check` only). */
+/*
+ * The checks `check` evaluates even where no step lists them (CHK_F_TOP),
+ * in the registry's order: the certificates' own, the new key (always
+ * proven, e.g. when the import onto the token is done), then for each ref
+ * the plan leaves alone how it resolved and whether it is expired.  Without
+ * a plan (chk_unplanned) only the certificates' own.
+ */
 static void
 top_level(struct chk_ctx *c)
 {
-	static const enum plan_check certs[] = { PLAN_CHK_OLD_LOAD, PLAN_CHK_NEW_LOAD,
-	    PLAN_CHK_OLD_VALIDITY, PLAN_CHK_NEW_VALIDITY, PLAN_CHK_NEW_EKU };
-	size_t i;
+	size_t i, k;
 
-	/* the certificates' own checks, even when no step lists them */
-	for (i = 0; i < sizeof(certs) / sizeof(certs[0]); i++)
-		run_check(c, certs[i], CHK_PRE, CHK_NO_STEP, NULL);
-	if (c->p == NULL)
-		return;
-	/* the new key is what every service will use: always proven, even when
-	   no pending step lists it (e.g. the import onto the token is done) */
-	run_check(c, PLAN_CHK_NEW_KEY, CHK_PRE, CHK_NO_STEP, NULL);
-	if (c->retire_step < 0)
-		run_check(c, PLAN_CHK_RETIRE_PROTECTED, CHK_PRE, CHK_NO_STEP, NULL);
-	/* refs the plan leaves alone: how they resolved, and whether they are expired */
-	for (i = 0; i < c->p->nrefs; i++) {
+	for (k = 1; k < PLAN_NCHECKS; k++) {
+		const struct chk_row *row = &chk_registry[k];
+
+		if (!(row->flags & CHK_F_TOP) || row->subject == CHK_SUBJ_REF ||
+		    (c->p == NULL && row->subject != CHK_SUBJ_NEW && row->subject != CHK_SUBJ_OLD))
+			continue;
+		run_check(c, (enum plan_check)k, CHK_PRE, CHK_NO_STEP, NULL);
+	}
+	for (i = 0; c->p != NULL && i < c->p->nrefs; i++) {
 		if (c->p->refs[i].step >= 0)
 			continue;
-		run_check(c, PLAN_CHK_REF_RESOLVE, CHK_PRE, CHK_NO_STEP, &c->p->refs[i]);
-		run_check(c, PLAN_CHK_REF_EXPIRED, CHK_PRE, CHK_NO_STEP, &c->p->refs[i]);
+		for (k = 1; k < PLAN_NCHECKS; k++)
+			if ((chk_registry[k].flags & CHK_F_TOP) && chk_registry[k].subject == CHK_SUBJ_REF)
+				run_check(c, (enum plan_check)k, CHK_PRE, CHK_NO_STEP, &c->p->refs[i]);
 	}
 }
 
