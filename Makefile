@@ -7,11 +7,17 @@ CFLAGS  ?= -O2 -g
 # Flags we always want; CFLAGS stays the user's.
 WARN     = -std=c17 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 DEFS     = -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DCR_VERSION='"$(VERSION)"' \
-           -DCR_KINDS_DIR='"$(PREFIX)/share/certrotate/kinds"'
+           -DCR_KINDS_DIR='"$(PREFIX)/share/certrotate/kinds"' \
+           -DCR_LIBP11_VERSION=$(or $(LIBP11_VERSION),0)
 VERSION  = 0.1.0
 
 PKGS     = libp11 libcrypto libssl p11-kit-1 libconfig json-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libp11's version as a number (0.4.12: 412): pkcs11/module.c reads the
+# function list libp11 initialised from its private context, whose layout is
+# known for 0.4.x only.
+LIBP11_VERSION := $(shell pkg-config --modversion libp11 2>/dev/null | \
+  awk -F. '{ printf "%d", $$1 * 10000 + $$2 * 100 + $$3 }')
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -25,10 +31,11 @@ P11_SRC    = $(wildcard pkcs11/*.c)
 CERT_SRC   = $(wildcard cert/*.c)
 PLAN_SRC   = $(wildcard plan/*.c)
 CHECK_SRC  = $(wildcard check/*.c)
+BOOK_SRC   = $(wildcard runbook/*.c)
 ROT_SRC    = $(filter-out rotate/main.c,$(wildcard rotate/*.c))
 
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
-LIBS = $(BUILD)/librot.a $(BUILD)/libcheck.a $(BUILD)/libplan.a $(BUILD)/libcert.a $(BUILD)/libcrp11.a $(BUILD)/libcommon.a
+LIBS = $(BUILD)/librot.a $(BUILD)/libbook.a $(BUILD)/libcheck.a $(BUILD)/libplan.a $(BUILD)/libcert.a $(BUILD)/libcrp11.a $(BUILD)/libcommon.a
 
 BIN = $(BUILD)/certrotate
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -53,6 +60,7 @@ $(BUILD)/libcrp11.a:  $(call objs,$(P11_SRC))
 $(BUILD)/libcert.a:   $(call objs,$(CERT_SRC))
 $(BUILD)/libplan.a:   $(call objs,$(PLAN_SRC))
 $(BUILD)/libcheck.a:  $(call objs,$(CHECK_SRC))
+$(BUILD)/libbook.a:   $(call objs,$(BOOK_SRC))
 $(BUILD)/librot.a:    $(call objs,$(ROT_SRC))
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
@@ -76,7 +84,17 @@ $(FAULT_MOD): tests/p11fault/p11fault.c $(FLAGS_STAMP)
 # end-to-end tests against SoftHSM2 tokens and nginx on 127.0.0.1.
 check: deps-check
 	$(MAKE) --no-print-directory all-tests
+	$(MAKE) --no-print-directory cycles-quiet
 	$(MAKE) --no-print-directory run-tests
+
+# No circular calls between the files of one directory (read from the objects'
+# symbols): `make cycles` prints each layer's file -> file calls, bottom-up.
+LAYER_DIRS = common pkcs11 cert plan check runbook rotate
+.PHONY: cycles cycles-quiet
+cycles: $(LIBS)
+	sh tests/callgraph.sh $(BUILD) $(LAYER_DIRS)
+cycles-quiet: $(LIBS)
+	sh tests/callgraph.sh -q $(BUILD) $(LAYER_DIRS)
 
 .PHONY: all-tests run-tests
 all-tests: $(BIN) $(UNIT_BIN) $(FAULT_MOD)
@@ -114,11 +132,13 @@ bench: $(BIN) $(TOKENFILL)
 # ---- dependencies ----------------------------------------------------------
 # Every Debian package the build, the tests and the demo need: python3 reads
 # JSON in the end-to-end tests, procps (ps) and iproute2 (ss) run their nginx,
-# libcmark-dev renders runbooks to HTML (SPEC 8).
+# libcmark-dev renders runbooks to HTML (SPEC 8), p11-kit (its server) and
+# p11-kit-modules (client and proxy modules) reach a token remotely
+# (tests/e2e/t_remote.sh).
 DEB_PKGS = gcc make pkg-config libc6-dev libp11-dev libssl-dev libp11-kit-dev \
   libconfig-dev libjson-c-dev libcmocka-dev softhsm2 opensc gnutls-bin \
   nginx-light libnginx-mod-mail libengine-pkcs11-openssl openssl valgrind \
-  libcmark-dev python3 procps iproute2
+  libcmark-dev python3 procps iproute2 p11-kit p11-kit-modules
 deps-check:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -139,7 +159,7 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/certrotate
 	install -m 0644 doc/certrotate.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 doc/certrotate.cfg.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	for k in kinds/*.cfg; do [ -e "$$k" ] && install -m 0644 $$k $(DESTDIR)$(PREFIX)/share/certrotate/kinds/ || true; done
+	install -m 0644 kinds/*.cfg $(DESTDIR)$(PREFIX)/share/certrotate/kinds/
 
 clean:
 	rm -rf build build-asan build-*

@@ -65,18 +65,6 @@ is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Parses the hex of a thumbprint at p (blanks and colons ignored, one
  * invisible mark in front tolerated unless one was seen already).
@@ -107,7 +95,7 @@ parse_thumb(const char *text, const char *p, const char *kind, size_t nbytes,
 		int v;
 		if (is_blank(*p) || *p == ':')
 			continue;
-		if ((v = hexval(*p)) < 0) {
+		if ((v = cr_hexval(*p)) < 0) {
 			s = shown(text);
 			if (mark_len(p))
 				r = cr_err_set(err, CR_EINPUT, "bad identity '%s': invisible character "
@@ -203,7 +191,7 @@ bare_hex(const char *p, size_t *n)
 	for (; *p; p++) {
 		if (is_blank(*p) || *p == ':')
 			continue;
-		if (hexval(*p) < 0)
+		if (cr_hexval(*p) < 0)
 			return 0;
 		(*n)++;
 	}

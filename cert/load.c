@@ -532,18 +532,6 @@ file_src_release(struct file_src *f)
 	free(f->pass_source);
 }
 
-static int
-hexdig(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* %XX-decodes a query value.  New string. */
 static char *
 pct_decode(const char *s, size_t n)
@@ -552,10 +540,10 @@ pct_decode(const char *s, size_t n)
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexdig((unsigned char)s[i + 1]) >= 0 &&
-		    hexdig((unsigned char)s[i + 2]) >= 0) {
-			d[k++] = (char)(hexdig((unsigned char)s[i + 1]) << 4 |
-			    hexdig((unsigned char)s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && cr_hexval((unsigned char)s[i + 1]) >= 0 &&
+		    cr_hexval((unsigned char)s[i + 2]) >= 0) {
+			d[k++] = (char)(cr_hexval((unsigned char)s[i + 1]) << 4 |
+			    cr_hexval((unsigned char)s[i + 2]));
 			i += 2;
 		} else {
 			d[k++] = s[i];
@@ -645,27 +633,6 @@ out:
 	return r;
 }
 
-/* cr_read_file, with the message naming the path as the user wrote it. */
-static int
-read_named(const char *resolved, const char *shown, unsigned char **buf, size_t *len,
-    struct cr_err *err)
-{
-	char *prefix;
-	int r;
-
-	r = cr_read_file(resolved, MAX_CERT_FILE, buf, len, err);
-	if (r == CR_OK || err == NULL || strcmp(resolved, shown) == 0)
-		return r;
-	prefix = cr_xasprintf("cannot read '%s': ", resolved);
-	if (strncmp(err->msg, prefix, strlen(prefix)) == 0) {
-		char reason[CR_ERR_MSG_MAX];
-		snprintf(reason, sizeof(reason), "%s", err->msg + strlen(prefix));
-		cr_err_set(err, r, "cannot read '%s': %s", shown, reason);
-	}
-	free(prefix);
-	return r;
-}
-
 static int
 load_file(const char *resolved, const char *shown, const char *pass, const char *source,
     struct crt_list *out, struct cr_err *err)
@@ -674,7 +641,7 @@ load_file(const char *resolved, const char *shown, const char *pass, const char 
 	size_t len = 0, before = out->n;
 	int r;
 
-	if ((r = read_named(resolved, shown, &buf, &len, err)) != CR_OK)
+	if ((r = cr_read_file_as(resolved, shown, MAX_CERT_FILE, &buf, &len, err)) != CR_OK)
 		return r;
 	r = crt_parse_buffer(buf, len, pass, shown, out, err);
 	if (r == CR_OK && out->n > before) {
@@ -769,7 +736,7 @@ load_dir(const struct file_src *f, const char *pass, const struct crt_load_opts 
 			opts->on_unreadable(opts->on_unreadable_arg, &e);
 		} else if (r != CR_OK && cr_status_worse(status, r) != status) {
 			status = r;
-			cr_err_set(err, r, "%s", e.msg);
+			cr_err_setr(err, r, e.reason, "%s", e.msg);
 		}
 		free(full);
 		free(shown);
@@ -912,7 +879,7 @@ load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_lis
 		goto out;
 	if (n == 0) {
 		r = opts->allow_none ? CR_OK :
-		    cr_err_set(err, CR_EINPUT, "no certificate matches '%s'", source);
+		    cr_err_setr(err, CR_EINPUT, CR_R_NOT_FOUND, "no certificate matches '%s'", source);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -944,7 +911,7 @@ load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_lis
 			r = describe_key(uri, o, t, &e);
 			if (r != CR_OK && cr_status_worse(status, r) != status) {
 				status = r;
-				cr_err_set(err, r, "%s", e.msg);
+				cr_err_setr(err, r, e.reason, "%s", e.msg);
 			}
 		}
 	}

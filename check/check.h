@@ -175,7 +175,8 @@ void chk_plan(struct chk_ctx *c);
 
 /*
  * The report of a check whose plan could not be built because one of its
- * inputs failed to load (plan_inputs.failed set; `err` is that failure):
+ * inputs failed to load (plan_inputs.failed not PLAN_INPUT_NONE; `err` is
+ * that failure):
  * the failure as the check it is - old.load or new.load, token.login when a
  * module or token failed (SPEC 2: exit 3), new.chain for rotation.chain and
  * rotation.trust - beside the validity of what did load.  No steps.

@@ -11,6 +11,7 @@
 
 #include "internal.h"
 #include "../common/util.h"
+#include "../pkcs11/p11.h"
 
 /*
  * The subject of a check of kind `kind` where `at` says, as people read
@@ -268,7 +269,7 @@ chk_invalidate(struct chk_ctx *c, unsigned what)
 
 /*
  * The item of a source that failed to load: a module or token that failed
- * (CR_EENV on a pkcs11: source) is token.login's failure, and the load is
+ * (a reason of the token family) is token.login's failure, and the load is
  * skipped; anything else is the load's own failure.
  */
 static void
@@ -277,7 +278,7 @@ failed_load(struct chk_ctx *c, enum plan_check id, const char *subject, const ch
 {
 	/* import_to (id NONE) is a token in itself */
 	int token = id == PLAN_CHK_NONE ||
-	    (e->status == CR_EENV && source != NULL && chk_is_pkcs11(source));
+	    (e->status == CR_EENV && p11_reason_is_token(e->reason));
 	size_t idx;
 	int fresh;
 
@@ -308,7 +309,8 @@ chk_unplanned(const struct plan_config *cfg, const struct plan_inputs *in,
 	struct chk_ctx c = { .cfg = cfg, .in = in, .o = *o, .rep = rep };
 	const struct plan_rotation *rot;
 
-	if (cfg == NULL || in == NULL || in->failed == NULL || strcmp(in->failed, "sources") == 0)
+	if (cfg == NULL || in == NULL || in->failed == PLAN_INPUT_NONE ||
+	    in->failed == PLAN_INPUT_SOURCES)
 		return 0;
 	rot = &cfg->rotation;
 	top_level(&c);
@@ -316,12 +318,11 @@ chk_unplanned(const struct plan_config *cfg, const struct plan_inputs *in,
 		failed_load(&c, PLAN_CHK_OLD_LOAD, "certificate old", rot->old, err);
 	if (in->new == NULL && in->old == NULL && in->new_err.status != CR_OK)
 		failed_load(&c, PLAN_CHK_NEW_LOAD, "certificate new", rot->new, &in->new_err);
-	else if (in->new == NULL && strcmp(in->failed, "rotation.new") == 0)
+	else if (in->new == NULL && in->failed == PLAN_INPUT_NEW)
 		failed_load(&c, PLAN_CHK_NEW_LOAD, "certificate new", rot->new, err);
 	if (in->old != NULL && in->new != NULL) {
 		/* both loaded: what failed came after them */
-		if (strcmp(in->failed, "rotation.chain") == 0 ||
-		    strcmp(in->failed, "rotation.trust") == 0)
+		if (in->failed == PLAN_INPUT_CHAIN || in->failed == PLAN_INPUT_TRUST)
 			failed_load(&c, PLAN_CHK_NEW_CHAIN, "certificate new", NULL, err);
 		else
 			failed_load(&c, PLAN_CHK_NONE, NULL, in->failed_source, err);

@@ -165,6 +165,20 @@ int
 cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
     struct cr_err *err)
 {
+	return cr_read_file_as(path, path, max, out, len, err);
+}
+
+static enum cr_reason
+errno_reason(int e)
+{
+	return e == ENOENT || e == ENOTDIR ? CR_R_NOT_FOUND : e == EISDIR ? CR_R_NOT_REGULAR :
+	    CR_R_IO;
+}
+
+int
+cr_read_file_as(const char *path, const char *name, size_t max, unsigned char **out,
+    size_t *len, struct cr_err *err)
+{
 	unsigned char *buf = NULL;
 	size_t n = 0, cap = 0;
 	int fd, r = CR_EINPUT;
@@ -174,9 +188,11 @@ cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
 	*len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", path, strerror(errno));
+		return cr_err_setr(err, CR_EINPUT, errno_reason(errno), "cannot read '%s': %s", name,
+		    strerror(errno));
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		cr_err_set(err, CR_EINPUT, "cannot read '%s': is a directory", path);
+		cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '%s': is a directory",
+		    name);
 		goto out;
 	}
 	for (;;) {
@@ -186,14 +202,16 @@ cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", path, strerror(errno));
+			cr_err_setr(err, CR_EINPUT, errno_reason(errno), "cannot read '%s': %s", name,
+			    strerror(errno));
 			goto out;
 		}
 		if (got == 0)
 			break;
 		n += (size_t)got;
 		if (n > max) {
-			cr_err_set(err, CR_EINPUT, "cannot read '%s': larger than %zu bytes", path, max);
+			cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE,
+			    "cannot read '%s': larger than %zu bytes", name, max);
 			goto out;
 		}
 	}
@@ -309,14 +327,16 @@ cr_hex_upper(const unsigned char *p, size_t n)
 	return s;
 }
 
-static int
-hexval(int c)
+int
+cr_hexval(int c)
 {
+	/* no tolower(): locale-free, and any int (a negative char) is safe */
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = tolower(c);
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
 	return -1;
 }
 
@@ -330,7 +350,7 @@ cr_hex_parse(const char *text, unsigned char *out, size_t max)
 		int v;
 		if (*text == ' ' || *text == ':' || *text == '\t')
 			continue;
-		if ((v = hexval((unsigned char)*text)) < 0)
+		if ((v = cr_hexval((unsigned char)*text)) < 0)
 			return -1;
 		if (hi < 0) {
 			hi = v;

@@ -48,10 +48,16 @@ void cr_buf_release(struct cr_buf *b);
 /*
  * Reads the whole file `path` (at most `max` bytes, else CR_EINPUT) into a new
  * buffer, NUL-terminated (the NUL is not counted in *len).  *out is set to
- * NULL on entry; free() it.  Errors name the path: "cannot read 'x': ...".
+ * NULL on entry; free() it.  Errors name the path: "cannot read 'x': ...",
+ * with a reason: CR_R_NOT_FOUND (no such file), CR_R_NOT_REGULAR (a
+ * directory), CR_R_TOO_LARGE, CR_R_IO (anything else).
  */
 int cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
     struct cr_err *err);
+/* The same, naming the file `name` in messages (the path as the user wrote
+ * it, where `path` is it resolved). */
+int cr_read_file_as(const char *path, const char *name, size_t max, unsigned char **out,
+    size_t *len, struct cr_err *err);
 
 /*
  * Reads a secret (PIN, password) from the file `path`: the first line, without
@@ -90,6 +96,8 @@ char *cr_path_resolve(const char *base_dir, const char *path);
 /* The directory part of path ("." when none).  New string; free() it. */
 char *cr_path_dirname(const char *path);
 
+/* The value of the hex digit c (either case), or -1 (any other int). */
+int cr_hexval(int c);
 /* Upper-case hex of n bytes, no separators, into a new string; free() it. */
 char *cr_hex_upper(const unsigned char *p, size_t n);
 /*

@@ -1,5 +1,6 @@
 /*
- * ckr.c - CK_RV values: their names, and getting them back from libp11.
+ * ckr.c - CK_RV values: their names, what they mean (enum cr_reason), the
+ * one message of a failed PKCS#11 call, and getting them back from libp11.
  *
  * libp11 reports a failed PKCS#11 call by pushing an OpenSSL error whose
  * library is ERR_get_CKR_code() and whose reason is the CK_RV itself (seen
@@ -7,6 +8,7 @@
  * libp11 errors use its own library code with reasons of its own, which are
  * not CK_RVs and are ignored here.
  */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include <openssl/err.h>
@@ -87,4 +89,93 @@ p11__ckr_from_queue(void)
 		if (ERR_GET_LIB(e) == lib && ERR_GET_REASON(e) != 0)
 			rv = (CK_RV)ERR_GET_REASON(e);
 	return rv;
+}
+
+/* What a failed call means to a caller, and the words for those said so. */
+static const struct {
+	CK_RV rv;
+	enum cr_reason reason;
+	const char *words;	/* "PREFIX: WORDS (CKR_X)", or NULL: "PREFIX: CKR_X" */
+} meanings[] = {
+	{ CKR_PIN_INCORRECT, CR_R_PIN_INCORRECT, NULL },
+	{ CKR_PIN_INVALID, CR_R_PIN_INCORRECT, NULL },
+	{ CKR_PIN_LEN_RANGE, CR_R_PIN_INCORRECT, NULL },
+	{ CKR_PIN_LOCKED, CR_R_PIN_LOCKED, NULL },
+	{ CKR_PIN_EXPIRED, CR_R_LOGIN, NULL },
+	{ CKR_USER_PIN_NOT_INITIALIZED, CR_R_LOGIN, NULL },
+	{ CKR_USER_NOT_LOGGED_IN, CR_R_LOGIN, NULL },
+	{ CKR_TOKEN_NOT_PRESENT, CR_R_TOKEN_ABSENT, NULL },
+	{ CKR_DEVICE_REMOVED, CR_R_TOKEN_ABSENT, NULL },
+	{ CKR_TOKEN_NOT_RECOGNIZED, CR_R_TOKEN_ABSENT, NULL },
+	{ CKR_SLOT_ID_INVALID, CR_R_TOKEN_ABSENT, NULL },
+	{ CKR_CRYPTOKI_NOT_INITIALIZED, CR_R_MODULE, NULL },
+	{ CKR_TOKEN_WRITE_PROTECTED, CR_R_TOKEN, "it is write-protected" },
+	{ CKR_SESSION_READ_ONLY, CR_R_TOKEN, "the session is read-only" },
+	{ CKR_DEVICE_MEMORY, CR_R_TOKEN, "the token is full" },
+};
+
+static size_t
+meaning(CK_RV rv)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(meanings) / sizeof(meanings[0]); i++)
+		if (meanings[i].rv == rv)
+			return i;
+	return (size_t)-1;
+}
+
+enum cr_reason
+p11__ckr_reason(CK_RV rv)
+{
+	size_t i = meaning(rv);
+
+	return i != (size_t)-1 ? meanings[i].reason : CR_R_TOKEN;
+}
+
+int
+p11__rv_fail(struct cr_err *err, CK_RV rv, const char *label, const char *fmt, ...)
+{
+	char prefix[CR_ERR_MSG_MAX], rvs[48];
+	enum cr_reason reason = p11__ckr_reason(rv);
+	size_t i = meaning(rv);
+	va_list ap;
+
+	if (err == NULL)
+		return CR_EENV;
+	/* an absent token is the news, whatever was being done with it */
+	if (label != NULL && rv == CKR_TOKEN_NOT_PRESENT)
+		return cr_err_setr(err, CR_EENV, reason,
+		    "token '%s' is not present (CKR_TOKEN_NOT_PRESENT)", label);
+	if (label != NULL && rv == CKR_DEVICE_REMOVED)
+		return cr_err_setr(err, CR_EENV, reason, "token '%s' was removed (CKR_DEVICE_REMOVED)",
+		    label);
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	if (rv == CKR_OK)
+		return cr_err_setr(err, CR_EENV, reason, "%s: libp11 failed", prefix);
+	if (i != (size_t)-1 && meanings[i].words != NULL)
+		return cr_err_setr(err, CR_EENV, reason, "%s: %s (%s)", prefix, meanings[i].words,
+		    p11__ckr_str(rv, rvs, sizeof(rvs)));
+	return cr_err_setr(err, CR_EENV, reason, "%s: %s", prefix,
+	    p11__ckr_str(rv, rvs, sizeof(rvs)));
+}
+
+int
+p11_reason_is_token(enum cr_reason r)
+{
+	switch (r) {
+	case CR_R_MODULE:
+	case CR_R_TOKEN_ABSENT:
+	case CR_R_PIN_SOURCE:
+	case CR_R_PIN_INCORRECT:
+	case CR_R_PIN_LOCKED:
+	case CR_R_PIN_FINAL_TRY:
+	case CR_R_LOGIN:
+	case CR_R_TOKEN:
+		return 1;
+	default:
+		return 0;
+	}
 }

@@ -1,5 +1,5 @@
 /*
- * login.c - the PIN state a token reports, and logging in exactly once.
+ * login.c - logging in exactly once.
  *
  * libp11 caches a successful login: a later PKCS11_login with any PIN, even a
  * wrong one, returns 0 without reaching the token.  So the outcome of the
@@ -19,81 +19,39 @@
 #include "../common/util.h"
 #include "p11-int.h"
 
-static int
-token_info(struct p11_token *tok, CK_TOKEN_INFO *info, struct cr_err *err)
-{
-	char rvs[48];
-	CK_RV rv = tok->mod->fl->C_GetTokenInfo(tok->slot_id, info);
-
-	switch (rv) {
-	case CKR_OK:
-		return CR_OK;
-	case CKR_TOKEN_NOT_PRESENT:
-		return cr_err_set(err, CR_EENV, "token '%s' is not present (CKR_TOKEN_NOT_PRESENT)",
-		    tok->label);
-	case CKR_DEVICE_REMOVED:
-		return cr_err_set(err, CR_EENV, "token '%s' was removed (CKR_DEVICE_REMOVED)",
-		    tok->label);
-	default:
-		return cr_err_set(err, CR_EENV, "cannot read the state of token '%s': %s",
-		    tok->label, p11__ckr_str(rv, rvs, sizeof(rvs)));
-	}
-}
-
-static void
-flags_to_state(CK_FLAGS f, struct p11_pin_state *st)
-{
-	st->count_low = (f & CKF_USER_PIN_COUNT_LOW) != 0;
-	st->final_try = (f & CKF_USER_PIN_FINAL_TRY) != 0;
-	st->locked = (f & CKF_USER_PIN_LOCKED) != 0;
-}
-
-int
-p11_token_pin_state(struct p11_token *tok, struct p11_pin_state *st, struct cr_err *err)
-{
-	CK_TOKEN_INFO info;
-	int r;
-
-	memset(st, 0, sizeof(*st));
-	if ((r = token_info(tok, &info, err)) != CR_OK)
-		return r;
-	flags_to_state(info.flags, st);
-	return CR_OK;
-}
-
 /* Why C_Login failed, in words an operator can act on. */
 static int
 login_failure(struct p11_token *tok, CK_RV rv, struct cr_err *err)
 {
 	char rvs[48];
 	const char *l = tok->label;
+	enum cr_reason why = p11__ckr_reason(rv);
 
 	switch (rv) {
 	case CKR_PIN_INCORRECT:
 	case CKR_PIN_INVALID:
 	case CKR_PIN_LEN_RANGE:
-		return cr_err_set(err, CR_EENV, "PIN refused by token '%s' (%s); not retried", l,
-		    p11__ckr_str(rv, rvs, sizeof(rvs)));
+		return cr_err_setr(err, CR_EENV, why, "PIN refused by token '%s' (%s); not retried",
+		    l, p11__ckr_str(rv, rvs, sizeof(rvs)));
 	case CKR_PIN_LOCKED:
-		return cr_err_set(err, CR_EENV,
+		return cr_err_setr(err, CR_EENV, why,
 		    "token '%s' is locked (CKR_PIN_LOCKED): its user PIN must be reset", l);
 	case CKR_PIN_EXPIRED:
-		return cr_err_set(err, CR_EENV,
+		return cr_err_setr(err, CR_EENV, why,
 		    "the PIN of token '%s' has expired (CKR_PIN_EXPIRED): change it first", l);
 	case CKR_USER_PIN_NOT_INITIALIZED:
-		return cr_err_set(err, CR_EENV,
+		return cr_err_setr(err, CR_EENV, why,
 		    "token '%s' has no user PIN set (CKR_USER_PIN_NOT_INITIALIZED)", l);
 	case CKR_TOKEN_NOT_PRESENT:
-		return cr_err_set(err, CR_EENV, "token '%s' is not present (CKR_TOKEN_NOT_PRESENT)",
-		    l);
 	case CKR_DEVICE_REMOVED:
-		return cr_err_set(err, CR_EENV, "token '%s' was removed (CKR_DEVICE_REMOVED)", l);
+		return p11__rv_fail(err, rv, l, "login to token '%s' failed", l);
 	case 0:
-		return cr_err_set(err, CR_EENV,
+		return cr_err_setr(err, CR_EENV, CR_R_LOGIN,
 		    "login to token '%s' failed (libp11 reported no PKCS#11 code); not retried",
 		    l);
 	default:
-		return cr_err_set(err, CR_EENV, "login to token '%s' failed: %s; not retried", l,
+		return cr_err_setr(err, CR_EENV, why == CR_R_TOKEN ? CR_R_LOGIN : why,
+		    "login to token '%s' failed: %s; not retried", l,
 		    p11__ckr_str(rv, rvs, sizeof(rvs)));
 	}
 }
@@ -106,7 +64,6 @@ login_failure(struct p11_token *tok, CK_RV rv, struct cr_err *err)
 static int
 open_rw(struct p11_token *tok, struct cr_err *err)
 {
-	char rvs[48];
 	CK_RV rv;
 
 	ERR_clear_error();
@@ -115,8 +72,8 @@ open_rw(struct p11_token *tok, struct cr_err *err)
 		return CR_OK;
 	}
 	rv = p11__ckr_from_queue();
-	return cr_err_set(err, CR_EENV, "cannot open a read-write session on token '%s': %s",
-	    tok->label, rv ? p11__ckr_str(rv, rvs, sizeof(rvs)) : "libp11 failed");
+	return p11__rv_fail(err, rv, NULL, "cannot open a read-write session on token '%s'",
+	    tok->label);
 }
 
 /*
@@ -161,23 +118,87 @@ settle(struct p11_token *tok, enum p11_login_result res, const struct cr_err *e,
 	return tok->login_err.status;
 }
 
-int
-p11_token_login(struct p11_token *tok, const char *pin_source, int rw, struct cr_err *err)
+/* The PIN source for a login: the caller's, the URI's that found the token,
+ * a matching `tokens` entry's; NULL when none. */
+static const char *
+pin_path(struct p11_token *tok, const char *pin_source)
 {
-	struct p11_ctx *ctx = tok->mod->ctx;
-	const struct p11_token *twin;
-	CK_TOKEN_INFO info;
+	if (pin_source != NULL)
+		return pin_source;
+	if (tok->pin_source != NULL)
+		return tok->pin_source;
+	return p11__token_conf_pin_source(tok);
+}
+
+static int
+no_pin(struct p11_token *tok, struct cr_err *err)
+{
+	/* not remembered as an outcome: a later call may know a PIN source */
+	tok->login = P11_LOGIN_NO_PIN;
+	return cr_err_setr(err, CR_EENV, CR_R_PIN_SOURCE,
+	    "no PIN source for token '%s': give pin-source=file:PATH in the URI or a "
+	    "tokens entry", tok->label);
+}
+
+/* Refuses without trying when the token says a PIN would do harm. */
+static int
+refuse_by_flags(struct p11_token *tok, struct cr_err *e)
+{
+	if (tok->login_flags.locked)
+		return cr_err_setr(e, CR_EENV, CR_R_PIN_LOCKED,
+		    "token '%s' is locked (CKF_USER_PIN_LOCKED): PIN not tried", tok->label);
+	if (tok->login_flags.final_try && !tok->mod->ctx->force_login)
+		return cr_err_setr(e, CR_EENV, CR_R_PIN_FINAL_TRY,
+		    "token '%s' reports its final PIN try (CKF_USER_PIN_FINAL_TRY): PIN not "
+		    "tried, a wrong one would lock the token", tok->label);
+	return CR_OK;
+}
+
+/* The one C_Login (through libp11), with the PIN read from path and wiped. */
+static int
+attempt(struct p11_token *tok, const char *path, int rw, struct cr_err *err)
+{
 	struct cr_err e;
-	const char *path;
 	char *pin = NULL;
 	CK_RV rv;
 	int lr;
 
-	rw = rw || ctx->rw;
+	cr_err_clear(&e);
+	if (cr_read_secret(path, &pin, &e) != CR_OK) {
+		cr_err_prefix(&e, "cannot read the PIN of token '%s'", tok->label);
+		e.status = CR_EENV;
+		e.reason = CR_R_PIN_SOURCE;
+		return settle(tok, P11_LOGIN_REFUSED, &e, err);
+	}
+	if (rw && open_rw(tok, &e) != CR_OK) {
+		cr_secret_free(pin);
+		return settle(tok, P11_LOGIN_REFUSED, &e, err);
+	}
+	ERR_clear_error();
+	lr = PKCS11_login(tok->slot, 0, pin);
+	cr_secret_free(pin);
+	rv = p11__ckr_from_queue();	/* also clears the queue on success */
+	if (lr != 0) {
+		login_failure(tok, rv, &e);
+		return settle(tok, P11_LOGIN_FAILED, &e, err);
+	}
+	tok->rw = rw;
+	return settle(tok, P11_LOGIN_OK, NULL, err);
+}
+
+int
+p11_token_login(struct p11_token *tok, const char *pin_source, int rw, struct cr_err *err)
+{
+	const struct p11_token *twin;
+	CK_TOKEN_INFO info;
+	struct cr_err e;
+	const char *path;
+
+	rw = rw || tok->mod->ctx->rw;
 	switch (tok->login) {
 	case P11_LOGIN_OK:
 		if (rw && !tok->rw)
-			return cr_err_set(err, CR_EENV,
+			return cr_err_setr(err, CR_EENV, CR_R_LOGIN,
 			    "cannot write to token '%s': it was logged in read-only",
 			    tok->label);
 		return CR_OK;
@@ -194,61 +215,26 @@ p11_token_login(struct p11_token *tok, const char *pin_source, int rw, struct cr
 	/* the same token reached through another module already refused */
 	if ((twin = refused_twin(tok)) != NULL)
 		return settle(tok, twin->login, &twin->login_err, err);
+	path = pin_path(tok, pin_source);
+	/* asked again without a PIN source: the same answer, without reading the
+	 * token again (a listing asks once per certificate) */
+	if (tok->login == P11_LOGIN_NO_PIN && path == NULL)
+		return no_pin(tok, err);
 	cr_err_clear(&e);
-	if (token_info(tok, &info, &e) != CR_OK)
+	if (p11__token_info(tok, &info, &e) != CR_OK)
 		return settle(tok, P11_LOGIN_REFUSED, &e, err);
-	flags_to_state(info.flags, &tok->login_flags);
+	p11__pin_state_from(info.flags, &tok->login_flags);
 	if (!(info.flags & CKF_LOGIN_REQUIRED)) {
 		if (rw && open_rw(tok, &e) != CR_OK)
 			return settle(tok, P11_LOGIN_REFUSED, &e, err);
 		tok->rw = rw;
 		return settle(tok, P11_LOGIN_OK, NULL, err);
 	}
-	if (tok->login_flags.locked) {
-		cr_err_set(&e, CR_EENV,
-		    "token '%s' is locked (CKF_USER_PIN_LOCKED): PIN not tried", tok->label);
+	if (refuse_by_flags(tok, &e) != CR_OK)
 		return settle(tok, P11_LOGIN_REFUSED, &e, err);
-	}
-	if (tok->login_flags.final_try && !ctx->force_login) {
-		cr_err_set(&e, CR_EENV,
-		    "token '%s' reports its final PIN try (CKF_USER_PIN_FINAL_TRY): PIN not "
-		    "tried, a wrong one would lock the token", tok->label);
-		return settle(tok, P11_LOGIN_REFUSED, &e, err);
-	}
-
-	path = pin_source;
 	if (path == NULL)
-		path = tok->pin_source;
-	if (path == NULL)
-		path = p11__token_conf_pin_source(tok);
-	if (path == NULL) {
-		/* not remembered: a later call may know a PIN source */
-		tok->login = P11_LOGIN_NO_PIN;
-		return cr_err_set(err, CR_EENV,
-		    "no PIN source for token '%s': give pin-source=file:PATH in the URI or a "
-		    "tokens entry", tok->label);
-	}
-	if (cr_read_secret(path, &pin, &e) != CR_OK) {
-		cr_err_prefix(&e, "cannot read the PIN of token '%s'", tok->label);
-		e.status = CR_EENV;
-		return settle(tok, P11_LOGIN_REFUSED, &e, err);
-	}
-
-	if (rw && open_rw(tok, &e) != CR_OK) {
-		cr_secret_free(pin);
-		return settle(tok, P11_LOGIN_REFUSED, &e, err);
-	}
-	ERR_clear_error();
-	lr = PKCS11_login(tok->slot, 0, pin);
-	cr_secret_free(pin);
-	pin = NULL;
-	rv = p11__ckr_from_queue();	/* also clears the queue on success */
-	if (lr != 0) {
-		login_failure(tok, rv, &e);
-		return settle(tok, P11_LOGIN_FAILED, &e, err);
-	}
-	tok->rw = rw;
-	return settle(tok, P11_LOGIN_OK, NULL, err);
+		return no_pin(tok, err);
+	return attempt(tok, path, rw, err);
 }
 
 enum p11_login_result

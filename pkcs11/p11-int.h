@@ -11,16 +11,34 @@
  *
  * Two ways into a module, on purpose:
  *   - libp11 for what it does well: loading, slots, login, private keys as
- *     EVP_PKEY (the test signature), storing certificates;
- *   - the raw function list (the very table libp11 uses: same dlopen handle)
- *     for what libp11 lacks or gets wrong in 0.4.12: token flags read fresh,
- *     object enumeration with handles (one search per token and class, never
- *     one per reference), CKA_SENSITIVE / CKA_EXTRACTABLE, object removal.
+ *     EVP_PKEY (the test signature);
+ *   - the raw function list (the very table libp11 initialised, see
+ *     module.c) for what libp11 lacks or gets wrong in 0.4.12: token flags
+ *     read fresh, object enumeration with handles (one search per token and
+ *     class, never one per reference; an object's attributes in one call),
+ *     CKA_SENSITIVE / CKA_EXTRACTABLE, creating and destroying objects.
  *   Raw work runs on a session of its own, opened and closed around each
  *   operation: libp11 0.4.12's PKCS11_open_session calls C_CloseAllSessions,
  *   so a raw session must never be held across a libp11 call.  Login state is
- *   shared by every session of the process, so a raw session opened after
- *   login sees private objects.
+ *   shared by every session of the function list's application, so a raw
+ *   session opened after login sees private objects - which is why it must be
+ *   libp11's very list: p11-kit's client and proxy modules hand every
+ *   C_GetFunctionList caller a list of its own (for the client, its own
+ *   connection to the server, whose login is not libp11's).
+ *
+ * Files, lowest first (each calls only those before it; `make cycles`):
+ *   ckr.c      CK_RV names, their reasons, the one message of a failed call
+ *   raw.c      raw sessions, object search, attributes in one call
+ *   uri.c      RFC 7512 URIs
+ *   fp.c       public-key fingerprints
+ *   module.c   p11-kit's registry, modules (libp11 + the raw list), tokens
+ *   token.c    which tokens a URI names, token info and PIN state
+ *   login.c    logging in exactly once
+ *   objects.c  the object index (CKA_ID, CKA_LABEL), listing a class
+ *   certs.c    certificate objects        keys.c   private keys
+ *   keyindex.c fingerprint index: the private key of a certificate
+ *   sign.c     the test signature         write.c  import / destroy
+ *   ctx.c      the context: creates and frees all of the above
  */
 #ifndef P11_INT_H
 #define P11_INT_H
@@ -68,10 +86,32 @@ struct p11_module {
 	PKCS11_CTX *lctx;
 	PKCS11_SLOT *slots;
 	unsigned int nslots;
-	CK_FUNCTION_LIST *fl;	/* raw function list; never C_Finalize'd by us */
+	/* the raw function list: libp11's own when we can reach it, else ours
+	   (see module.c); C_Finalize'd only when fl_init says we initialised it */
+	CK_FUNCTION_LIST *fl;
+	int fl_init;
 	CK_INFO info;
 	struct p11_token **tokens;
 	size_t ntokens;
+};
+
+/*
+ * One index over the objects of one kind on a token (certificates, private
+ * keys): sorted by CKA_ID and by CKA_LABEL, looked up by binary search.
+ * Entries point into the owner's array; ties keep the token's listing order.
+ */
+struct p11_idx_ent {
+	const unsigned char *id;	/* borrowed from the object, may be NULL */
+	size_t id_len;
+	const char *label;		/* borrowed, may be NULL */
+	void *obj;			/* the indexed object */
+	size_t order;			/* position in the token's listing */
+};
+
+struct p11_objidx {
+	struct p11_idx_ent *ents;	/* listing order */
+	struct p11_idx_ent **by_id, **by_label;
+	size_t n;
 };
 
 /*
@@ -122,19 +162,28 @@ struct p11_token {
 
 	/* certificates: one raw search, indexed by id and label */
 	int certs_loaded;
+	unsigned certs_gen;	/* bumped by every invalidation (writes) */
 	struct p11_cert_obj *certs;
 	size_t ncerts;
-	struct p11_cert_obj **cert_by_id, **cert_by_label;
+	struct p11_objidx certidx;
 
-	/* private keys: libp11 after login + raw attributes, indexed */
+	/* private keys: one raw search after login, indexed; libp11's keys
+	   (for signing) enumerated on first use: lkeys_state 0 not yet, 1 done
+	   (each key's priv set), -1 failed (lkeys_err) */
 	int keys_loaded;
 	struct p11_key_obj *keys;
 	size_t nkeys;
-	struct p11_key_obj **key_by_id, **key_by_label;
+	struct p11_objidx keyidx;
 	struct p11_keyfp *keyfp;	/* parallel to keys: from the key objects */
-	struct p11_fp *fps;	/* keyfp + public keys + certificates, sorted */
+	int lkeys_state;
+	struct cr_err lkeys_err;
+
+	/* fingerprints: keyfp + public keys + certificates, sorted; built from
+	 * the certificates of generation fps_gen */
+	struct p11_fp *fps;
 	size_t nfps;
 	int fps_loaded;
+	unsigned fps_gen;
 
 	struct p11_grave *graves;
 };
@@ -151,48 +200,51 @@ struct p11_ctx {
 	size_t nmods, modcap;
 };
 
-/* ---- uri.c ---- */
-/* Does the URI's token, slot and module (library) part match this token? */
-int p11__uri_matches_token(const struct p11_uri *uri, const struct p11_token *tok);
-/* Strips "file:" / "file://" from a pin-source; NULL when another scheme. */
-char *p11__pin_source_path(const char *text, const char *base_dir);
-/* Percent-encodes a URI attribute value into b. */
-void p11__uri_encode(struct cr_buf *b, const char *s, size_t n);
+/*
+ * Internal functions, by file, lowest layer first: a file calls only the
+ * files above it in this list (tests/callgraph.sh checks that calls between
+ * the files of pkcs11/ form no cycle).
+ */
 
-/* ---- ckr.c ---- */
+/* ---- ckr.c: CK_RV names, reasons and messages ---- */
 const char *p11__ckr_name(CK_RV rv);		/* "CKR_PIN_INCORRECT" or NULL */
 /* "CKR_X" or "CKR 0x..." into buf; returns buf. */
 const char *p11__ckr_str(CK_RV rv, char *buf, size_t len);
+/* The reason a failed call with this CK_RV means (CR_R_TOKEN when none finer). */
+enum cr_reason p11__ckr_reason(CK_RV rv);
 /* The CK_RV of the most recent libp11 error on OpenSSL's queue (0: none);
  * clears the queue. */
 CK_RV p11__ckr_from_queue(void);
+/*
+ * The one message of a failed PKCS#11 call (CR_EENV, reason from the CK_RV):
+ * "PREFIX: CKR_X", with the prefix formatted from fmt ("cannot list
+ * certificates on token 'edge'"); a few CK_RVs are said in words ("PREFIX:
+ * it is write-protected (CKR_TOKEN_WRITE_PROTECTED)"); rv 0 (libp11 gave
+ * none) is "PREFIX: libp11 failed".  An absent or removed token replaces the
+ * whole message: "token 'LABEL' is not present (CKR_TOKEN_NOT_PRESENT)",
+ * "token 'LABEL' was removed (CKR_DEVICE_REMOVED)" (label NULL: the prefix
+ * form is kept).  Returns CR_EENV.
+ */
+int p11__rv_fail(struct cr_err *err, CK_RV rv, const char *label, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-/* ---- ctx.c ---- */
-/* The module a spec names (path, p11-kit name), loaded on first use; a
- * failure is remembered and returned again. */
-int p11__module_get(struct p11_ctx *ctx, const char *spec, struct p11_module **out,
-    struct cr_err *err);
-/* The pin_source of the first `tokens` entry that matches the token (and,
- * when the entry names a module, whose module is the token's), or NULL. */
-const char *p11__token_conf_pin_source(struct p11_token *tok);
-/* Same physical token (serial, label, model, manufacturer), maybe through
- * another module. */
-int p11__same_token(const struct p11_token *a, const struct p11_token *b);
+/* ---- raw.c: raw calls on a session of our own ---- */
 /* Opens / closes a raw session of our own on the token's slot. */
 CK_RV p11__raw_open(struct p11_token *tok, int rw, CK_SESSION_HANDLE *s);
 void p11__raw_close(struct p11_token *tok, CK_SESSION_HANDLE s);
-
-/* ---- raw.c ---- */
-/* Reads attributes of one object: for each template entry with pValue NULL,
- * allocates the value, NUL-terminated (free() them; unavailable ones stay
- * NULL with ulValueLen CK_UNAVAILABLE_INFORMATION). */
+/*
+ * Reads attributes of one object in one C_GetAttributeValue when the values
+ * fit: for each template entry with pValue NULL, a buffer of ulValueLen bytes
+ * (0: 256) is allocated up front and the value is NUL-terminated (free()
+ * them); only values that did not fit cost a second call (their lengths) and
+ * a third (their values).  Unavailable ones come back NULL with ulValueLen
+ * CK_UNAVAILABLE_INFORMATION.  At most 16 entries.
+ */
 CK_RV p11__raw_attrs(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
     CK_ATTRIBUTE *t, CK_ULONG n);
 /* All objects matching a template, in one search: *out new (free()). */
 CK_RV p11__raw_find(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_ATTRIBUTE *t, CK_ULONG n,
     CK_OBJECT_HANDLE **out, size_t *count);
-/* "cannot WHAT on token 'x': CKR_..." (absent / removed tokens said so). */
-int p11__raw_error(struct p11_token *tok, const char *what, CK_RV rv, struct cr_err *err);
 /* Byte-string order used by every index (length, then bytes). */
 int p11__bytes_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen);
 #define p11__id_eq(a, alen, b, blen) (p11__bytes_cmp((a), (alen), (b), (blen)) == 0)
@@ -204,30 +256,99 @@ struct p11_ptrs {
 void p11__ptrs_add(struct p11_ptrs *p, void *x);
 int p11__ptr_cmp(const void *a, const void *b);	/* qsort: by address */
 
-/* ---- certs.c ---- */
-int p11__certs_ensure(struct p11_token *tok, struct cr_err *err);
-/* Drops the certificate cache (into the graveyard) after a write. */
-void p11__token_invalidate_certs(struct p11_token *tok);
-/* Frees the certificates, current and buried. */
-void p11__certs_release(struct p11_token *tok);
+/* ---- uri.c ---- */
+/* Does the URI's token, slot and module (library) part match this token? */
+int p11__uri_matches_token(const struct p11_uri *uri, const struct p11_token *tok);
+/* Strips "file:" / "file://" from a pin-source; NULL when another scheme. */
+char *p11__pin_source_path(const char *text, const char *base_dir);
+/* Percent-encodes a URI attribute value into b. */
+void p11__uri_encode(struct cr_buf *b, const char *s, size_t n);
 
-/* ---- keys.c ---- */
-void p11__token_free_objects(struct p11_token *tok);
-struct p11_key_obj *p11__key_first_by_id(struct p11_token *tok, const unsigned char *id,
-    size_t len);
-/* "'mail-2026'" or "with CKA_ID 20" for messages, into buf (sign.c). */
-const char *p11__key_name(const struct p11_key_obj *k, char *buf, size_t len);
-
-/* ---- keyindex.c ---- */
+/* ---- fp.c: public-key fingerprints (no token) ---- */
 void p11__fp_rsa(const unsigned char *mod, size_t n, unsigned char fp[P11_FP_LEN]);
 void p11__fp_ec(const unsigned char *p, size_t n, unsigned char fp[P11_FP_LEN]);
 /* The fingerprint of a public key (RSA modulus / EC point); 0 when none. */
 int p11__fp_pkey(EVP_PKEY *pk, unsigned char fp[P11_FP_LEN]);
-/* The private key whose public key has this fingerprint (builds the index
- * on first use); *out NULL when none. */
-int p11__fps_find(struct p11_token *tok, const unsigned char fp[P11_FP_LEN],
-    struct p11_key_obj **out, struct cr_err *err);
-/* Forgets the index (certificates changed). */
+
+/* ---- module.c: p11-kit's registry, modules and their tokens ---- */
+void p11__registry_load(struct p11_ctx *ctx);
+/* The path a module spec (path, p11-kit name, file name of a registered
+ * module) names, or NULL.  New string. */
+char *p11__resolve_spec(struct p11_ctx *ctx, const char *spec);
+/* The module a spec names, loaded on first use; a failure is remembered and
+ * returned again. */
+int p11__module_get(struct p11_ctx *ctx, const char *spec, struct p11_module **out,
+    struct cr_err *err);
+/* Frees the module, its tokens and what they hold of their own (not their
+ * objects: see ctx.c); finalises what we initialised ourselves. */
+void p11__module_free(struct p11_module *m);
+
+/* ---- token.c ---- */
+/* The pin_source of the first `tokens` entry that matches the token (and,
+ * when the entry names a module, whose module is the token's), or NULL. */
+const char *p11__token_conf_pin_source(struct p11_token *tok);
+/* Same physical token (serial, label, model, manufacturer), maybe through
+ * another module. */
+int p11__same_token(const struct p11_token *a, const struct p11_token *b);
+/* C_GetTokenInfo now, its failure in words. */
+int p11__token_info(struct p11_token *tok, CK_TOKEN_INFO *info, struct cr_err *err);
+/* The CKF_USER_PIN_* flags of a CK_TOKEN_INFO. */
+void p11__pin_state_from(CK_FLAGS f, struct p11_pin_state *st);
+
+/* ---- login.c: p11_token_login (p11.h) ---- */
+
+/* ---- objects.c: the object index, and listing objects of a class ---- */
+/* An index of n entries, filled with p11__idx_set, then p11__idx_sort. */
+void p11__idx_init(struct p11_objidx *ix, size_t n);
+void p11__idx_set(struct p11_objidx *ix, size_t i, void *obj, const unsigned char *id,
+    size_t id_len, const char *label);
+void p11__idx_sort(struct p11_objidx *ix);
+void p11__idx_release(struct p11_objidx *ix);
+/* The entries of ix->by_id with this CKA_ID are [*lo, *hi). */
+void p11__idx_id_range(const struct p11_objidx *ix, const unsigned char *id, size_t len,
+    size_t *lo, size_t *hi);
+/*
+ * Appends to out the objects with this CKA_ID (when has_id) and this
+ * CKA_LABEL (when has_label; NULL and "" are one), every object when
+ * neither, in listing order.
+ */
+void p11__idx_select(const struct p11_objidx *ix, int has_id, const unsigned char *id,
+    size_t id_len, int has_label, const char *label, struct p11_ptrs *out);
+/*
+ * Lists the objects of tok matching `filter` (one search, in a read-only
+ * session of our own) and reads `want` (n <= 16 attributes, as
+ * p11__raw_attrs) of each, calling fn(arg, handle, attrs, err).  The
+ * allocated values are freed after fn returns unless fn took them (set
+ * pValue NULL).  fn returns CR_OK, or a status that stops the listing (err
+ * filled by fn).  Messages name the objects: what "certificates", one "a
+ * certificate" ("cannot list certificates on token 'edge': CKR_...").
+ */
+typedef int (*p11_obj_fn)(void *arg, CK_OBJECT_HANDLE h, CK_ATTRIBUTE *a, struct cr_err *err);
+int p11__objects_read(struct p11_token *tok, CK_ATTRIBUTE *filter, CK_ULONG nfilter,
+    const CK_ATTRIBUTE *want, CK_ULONG n, const char *what, const char *one, p11_obj_fn fn,
+    void *arg, struct cr_err *err);
+
+/* ---- certs.c ---- */
+int p11__certs_ensure(struct p11_token *tok, struct cr_err *err);
+/* Drops the certificate cache (into the graveyard) after a write. */
+void p11__certs_invalidate(struct p11_token *tok);
+/* Frees the certificates, current and buried. */
+void p11__certs_release(struct p11_token *tok);
+
+/* ---- keys.c ---- */
+/* Logs in (pin_source as p11_token_login) and enumerates the keys, once. */
+int p11__keys_ensure(struct p11_token *tok, const char *pin_source, struct cr_err *err);
+void p11__keys_release(struct p11_token *tok);
+/* libp11's key for k (enumerating libp11's keys of the token once): *out NULL
+ * when libp11 does not list it; a failed enumeration is returned (again). */
+int p11__key_libp11(struct p11_key_obj *k, PKCS11_KEY **out, struct cr_err *err);
+
+/* ---- keyindex.c: the fingerprint index, p11_key_for_cert (p11.h) ---- */
+/* Forgets the index. */
 void p11__fps_drop(struct p11_token *tok);
+
+/* ---- sign.c, write.c: p11.h only ---- */
+
+/* ---- ctx.c: p11_ctx_* (p11.h): creates and frees everything above ---- */
 
 #endif

@@ -4,19 +4,20 @@
  *
  * This layer knows nothing of plans or certificates' roles; it answers
  * "which tokens and objects does this URI name", "log in once", "is this
- * key the certificate's and does it sign", and (for `run`) "store / remove
- * a certificate object".
+ * key the certificate's and does it sign", and (for `run`) "import /
+ * destroy a certificate object".
  *
  * Everything hangs off one struct p11_ctx: modules are loaded on first use
  * (libp11 PKCS11_CTX per module path), each token's objects are enumerated
  * once and indexed in memory (SoftHSM's object search is linear, so one
- * search per reference would be quadratic), and each token's login outcome
+ * search per reference would be quadratic; an object's attributes are read
+ * in one call where they fit), and each token's login outcome
  * is remembered so that a token is logged in to at most once per process
  * and a refused PIN is never tried again.
  *
  * Handles returned by the ctx (tokens, objects) are borrowed: they live
- * until p11_ctx_free, except objects of a token that a write (store/remove)
- * invalidates - see those functions.
+ * until p11_ctx_free; a write (import / destroy) leaves a token's object
+ * arrays readable but stale - see those functions.
  *
  * One p11_ctx at a time per process: two contexts loading the same module
  * would initialise it twice, and freeing one would finalise it under the
@@ -26,7 +27,24 @@
  * attributes (pin-value); CR_EENV for modules that cannot be loaded, tokens
  * absent, PIN sources unreadable, PINs refused, tokens locked or at their
  * final PIN try, and PKCS#11 failures; CR_EBLOCK for "this key does not
- * belong to / sign for this certificate".
+ * belong to / sign for this certificate" and "another certificate object
+ * holds that CKA_ID and CKA_LABEL".
+ *
+ * Reasons (err->reason; decide on these, never on the message):
+ *   CR_R_MALFORMED      a URI that does not parse or is refused (CR_EINPUT)
+ *   CR_R_CONFIG         a `tokens` entry's pin_source of another scheme
+ *   CR_R_MODULE         a module that cannot be loaded, initialised or listed
+ *   CR_R_TOKEN_ABSENT   no token matches; a token not present or removed
+ *   CR_R_PIN_SOURCE     no PIN source known, or it cannot be read
+ *   CR_R_PIN_INCORRECT  the token refused the PIN (CKR_PIN_INCORRECT, ...)
+ *   CR_R_PIN_LOCKED     CKF_USER_PIN_LOCKED or CKR_PIN_LOCKED
+ *   CR_R_PIN_FINAL_TRY  CKF_USER_PIN_FINAL_TRY: not attempted
+ *   CR_R_LOGIN          another login failure; a write without a read-write
+ *                       login
+ *   CR_R_OBJECT_EXISTS  p11_token_import_cert: another certificate there
+ *   CR_R_TOKEN          any other PKCS#11 failure (the CK_RV in the message)
+ * Every CR_EENV of this layer has one of these; p11_reason_is_token says
+ * which of them mean "the module or token could not be used".
  */
 #ifndef P11_H
 #define P11_H
@@ -168,7 +186,7 @@ enum p11_login_result {
  * CKF_USER_PIN_LOCKED, or CKF_USER_PIN_FINAL_TRY unless forced.  A second
  * call returns the first call's outcome (status and message) without
  * touching the token.  With `rw`, the slot's session is opened read-write
- * before login (needed by p11_token_store_cert / remove; read-only
+ * before login (needed by p11_token_import_cert / destroy; read-only
  * otherwise).  CR_OK when logged in; CR_EENV otherwise, with a message that
  * says which: "PIN refused by token 'edge' (CKR_PIN_INCORRECT); not retried".
  * [p11 layer] PIN source order: `pin_source`, then the pin-source of the URI
@@ -208,14 +226,14 @@ struct p11_key_obj {
 	size_t id_len;
 	int sensitive;			/* CKA_SENSITIVE: 1, 0, or -1 when unreadable */
 	int extractable;		/* CKA_EXTRACTABLE: 1, 0, or -1 */
-	void *priv;			/* layer-private (libp11 key) */
+	void *priv;			/* layer-private (libp11 key, once signed with) */
 };
 
 /*
  * The certificate objects of one token, enumerated once (no login needed)
  * and cached.  *objs is a borrowed array.
  * [p11 layer] X.509 certificate objects only (CKC_X_509); one whose
- * CKA_VALUE does not parse is left out.  After a store / remove the next
+ * CKA_VALUE does not parse is left out.  After an import / destroy the next
  * call re-reads the token into a new array; the old one stays readable (but
  * stale) until p11_ctx_free.
  */
@@ -223,8 +241,9 @@ int p11_token_certs(struct p11_token *tok, struct p11_cert_obj **objs, size_t *n
     struct cr_err *err);
 
 /*
- * The private keys of one token, enumerated once after login and cached;
- * CKA_SENSITIVE / CKA_EXTRACTABLE read through the raw function list.
+ * The private keys of one token (RSA and EC), enumerated once after login
+ * and cached; CKA_SENSITIVE / CKA_EXTRACTABLE read through the raw function
+ * list.
  * Logs in first (p11_token_login with the token's configured PIN source,
  * unless already done) - its failure is returned.
  */
@@ -268,25 +287,45 @@ int p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err);
 /* ---- writes (run) --------------------------------------------------- */
 
 /*
- * Creates a certificate object (CKA_CLASS certificate, CKA_ID id, CKA_LABEL
- * label) on `tok`, which must be logged in read-write.  Invalidates the
- * token's cached object array (re-read with p11_token_certs).
- * [p11 layer] Through libp11 (PKCS11_store_certificate: also CKA_SUBJECT,
- * CKA_ISSUER, CKA_TOKEN).  label and id may be NULL.  Not logged in
- * read-write: CR_EENV without touching the token.
+ * Makes sure `tok` holds `cert` as a certificate object with CKA_ID `id`
+ * (none when NULL or id_len 0) and CKA_LABEL `label` (none when NULL) -
+ * idempotent, for `run` and its resume:
+ *  - an object with that CKA_ID and CKA_LABEL holding this certificate is
+ *    there already: CR_OK, *changed 0, nothing written;
+ *  - an object with that CKA_ID and CKA_LABEL holds another certificate:
+ *    CR_EBLOCK, CR_R_OBJECT_EXISTS ("token 'edge' already holds another
+ *    certificate 'mail' (CKA_ID 20): not replaced"), nothing written;
+ *  - else the object is created (CKA_CLASS certificate, CKA_CERTIFICATE_TYPE
+ *    X.509, CKA_TOKEN, not CKA_PRIVATE, CKA_VALUE, CKA_SUBJECT, CKA_ISSUER,
+ *    CKA_SERIAL_NUMBER, CKA_ID, CKA_LABEL): CR_OK, *changed 1.
+ * The token must be logged in read-write (p11_ctx_set_read_write, or
+ * p11_token_login with rw): else CR_EENV, CR_R_LOGIN, nothing written.
+ * Failures of the token: CR_EENV with the reason of its CK_RV
+ * (CR_R_TOKEN_ABSENT for a token not present or removed).  Objects with the
+ * same certificate under another CKA_ID or CKA_LABEL are not looked at.  A
+ * write drops the token's certificate listing: arrays from p11_token_certs /
+ * p11_find_certs stay readable but stale until p11_ctx_free; the next call
+ * reads the token again.  cert, label and id are borrowed; *changed is set
+ * (0 on any failure).
  */
-int p11_token_store_cert(struct p11_token *tok, X509 *cert, const char *label,
-    const unsigned char *id, size_t id_len, struct cr_err *err);
+int p11_token_import_cert(struct p11_token *tok, X509 *cert, const char *label,
+    const unsigned char *id, size_t id_len, int *changed, struct cr_err *err);
 
 /*
- * Destroys the certificate object; invalidates the token's cached array.
- * [p11 layer] `obj` must come from this token's current p11_token_certs
- * array (a stale one is refused: CR_EENV).  The token must be logged in
- * read-write.  Done with C_DestroyObject on the object's handle in a session
- * of our own: PKCS11_remove_certificate needs libp11's certificate cache,
- * which in 0.4.12 keeps destroyed objects listed and moves under its callers.
+ * Destroys every certificate object of `tok` holding `cert` (same DER) -
+ * narrowed to those with CKA_ID `id` when id is not NULL, and CKA_LABEL
+ * `label` when label is not NULL - idempotent: none there (already gone) is
+ * CR_OK with *changed 0; objects with that CKA_ID / CKA_LABEL holding another
+ * certificate are never touched.  *changed is 1 when something was destroyed.
+ * Needs a read-write login and reports failures as p11_token_import_cert;
+ * drops the listing the same way.
  */
-int p11_token_remove_cert(struct p11_token *tok, const struct p11_cert_obj *obj,
-    struct cr_err *err);
+int p11_token_destroy_cert(struct p11_token *tok, X509 *cert, const char *label,
+    const unsigned char *id, size_t id_len, int *changed, struct cr_err *err);
+
+/* 1 when an error with this reason means the module or token (or logging
+ * in to it) could not be used: CR_R_MODULE, CR_R_TOKEN_ABSENT, the PIN
+ * reasons, CR_R_LOGIN, CR_R_TOKEN. */
+int p11_reason_is_token(enum cr_reason r);
 
 #endif

@@ -1,11 +1,16 @@
 /*
- * raw.c - objects through the raw function list: one search per class,
- * attributes read in two calls, errors in words; and the small helpers the
- * object indexes share (byte-string order, result arrays).
+ * raw.c - raw calls through the module's function list: sessions of our
+ * own, one search per class, an object's attributes in one call; and the
+ * small helpers the indexes share (byte-string order, result arrays).
  *
  * libp11 0.4.12 has no attribute API and caches objects in arrays that move
- * under their callers; the raw function list is the very table libp11 uses
- * (same dlopen handle), on a session of our own opened around each use.
+ * under their callers.  The function list is the one libp11 initialised
+ * (module.c), on a session of our own opened and closed around each use.
+ *
+ * Round trips: on a network HSM or through p11-kit's RPC every call is one,
+ * so an object's attributes are read with buffers sized up front - one
+ * C_GetAttributeValue per object when the values fit, which certificates
+ * and key attributes do - and a search fetches handles in large batches.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +18,10 @@
 #include "../common/util.h"
 #include "p11-int.h"
 
-#define FIND_BATCH 128
+#define FIND_BATCH_MIN 256	/* handles per C_FindObjects, doubling up to MAX */
+#define FIND_BATCH_MAX 8192
+#define ATTR_GUESS 256		/* a value's buffer when the caller gives no size */
+#define ATTR_MAX 16
 
 int
 p11__bytes_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
@@ -28,6 +36,21 @@ p11__bytes_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size
 	return c < 0 ? -1 : c > 0;
 }
 
+CK_RV
+p11__raw_open(struct p11_token *tok, int rw, CK_SESSION_HANDLE *s)
+{
+	CK_FLAGS flags = CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0);
+
+	return tok->mod->fl->C_OpenSession(tok->slot_id, flags, NULL, NULL, s);
+}
+
+void
+p11__raw_close(struct p11_token *tok, CK_SESSION_HANDLE s)
+{
+	/* only this session: C_CloseAllSessions would log libp11 out */
+	(void)tok->mod->fl->C_CloseSession(s);
+}
+
 static int
 rv_acceptable(CK_RV rv)
 {
@@ -35,30 +58,45 @@ rv_acceptable(CK_RV rv)
 	return rv == CKR_OK || rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID;
 }
 
-CK_RV
-p11__raw_attrs(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
-    CK_ATTRIBUTE *t, CK_ULONG n)
+static void
+drop_value(CK_ATTRIBUTE *a)
 {
-	CK_ATTRIBUTE q[16];
-	size_t map[16];
-	CK_ULONG i, nq = 0;
-	CK_RV rv;
-	int alloc[16] = { 0 };
+	free(a->pValue);
+	a->pValue = NULL;
+	a->ulValueLen = CK_UNAVAILABLE_INFORMATION;
+}
 
-	if (n > 16)
-		return CKR_ARGUMENTS_BAD;
-	for (i = 0; i < n; i++)
-		alloc[i] = t[i].pValue == NULL;
-	/* first: fixed-size values, and the lengths of the others */
-	rv = fl->C_GetAttributeValue(s, o, t, n);
+/*
+ * The values that did not come back from the first call (too small, or
+ * sensitive, or not there: PKCS#11 marks all three alike and returns one of
+ * its codes for all): ask their lengths, then read those that have one.
+ */
+static CK_RV
+attrs_retry(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE *t,
+    const size_t *idx, size_t nidx)
+{
+	CK_ATTRIBUTE q[ATTR_MAX];
+	size_t map[ATTR_MAX];
+	CK_ULONG nq = 0, i;
+	CK_RV rv;
+
+	for (i = 0; i < nidx; i++) {
+		q[i] = t[idx[i]];
+		q[i].pValue = NULL;
+		q[i].ulValueLen = 0;
+	}
+	rv = fl->C_GetAttributeValue(s, o, q, (CK_ULONG)nidx);
 	if (!rv_acceptable(rv))
 		return rv;
-	for (i = 0; i < n; i++) {
-		if (!alloc[i] || t[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
-			continue;
-		t[i].pValue = cr_xmalloc(t[i].ulValueLen + 1);
-		q[nq] = t[i];
-		map[nq++] = i;
+	for (i = 0; i < nidx; i++) {
+		CK_ATTRIBUTE *a = &t[idx[i]];
+
+		if (q[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+			continue;	/* sensitive or absent: stays NULL */
+		a->pValue = cr_xmalloc(q[i].ulValueLen + 1);
+		a->ulValueLen = q[i].ulValueLen;
+		q[nq] = *a;
+		map[nq++] = idx[i];
 	}
 	if (nq == 0)
 		return CKR_OK;
@@ -66,16 +104,63 @@ p11__raw_attrs(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
 	for (i = 0; i < nq; i++) {
 		CK_ATTRIBUTE *a = &t[map[i]];
 
-		if (!rv_acceptable(rv) || q[i].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
-			free(a->pValue);
-			a->pValue = NULL;
-			a->ulValueLen = CK_UNAVAILABLE_INFORMATION;
-		} else {
-			a->ulValueLen = q[i].ulValueLen;
-			((unsigned char *)a->pValue)[a->ulValueLen] = '\0';
+		if (!rv_acceptable(rv) || q[i].ulValueLen == CK_UNAVAILABLE_INFORMATION ||
+		    q[i].ulValueLen > a->ulValueLen) {
+			drop_value(a);
+			continue;
 		}
+		a->ulValueLen = q[i].ulValueLen;
+		((unsigned char *)a->pValue)[a->ulValueLen] = '\0';
 	}
 	return rv_acceptable(rv) ? CKR_OK : rv;
+}
+
+CK_RV
+p11__raw_attrs(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+    CK_ATTRIBUTE *t, CK_ULONG n)
+{
+	CK_ULONG cap[ATTR_MAX];
+	size_t again[ATTR_MAX], nagain = 0;
+	int alloc[ATTR_MAX] = { 0 };
+	CK_ULONG i;
+	CK_RV rv;
+
+	if (n > ATTR_MAX)
+		return CKR_ARGUMENTS_BAD;
+	for (i = 0; i < n; i++) {
+		if (t[i].pValue != NULL)
+			continue;
+		alloc[i] = 1;
+		cap[i] = t[i].ulValueLen > 0 ? t[i].ulValueLen : ATTR_GUESS;
+		t[i].pValue = cr_xmalloc(cap[i] + 1);
+		t[i].ulValueLen = cap[i];
+	}
+	rv = fl->C_GetAttributeValue(s, o, t, n);
+	if (rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL && !rv_acceptable(rv)) {
+		for (i = 0; i < n; i++)
+			if (alloc[i])
+				drop_value(&t[i]);
+		return rv;
+	}
+	for (i = 0; i < n; i++) {
+		if (!alloc[i])
+			continue;
+		if (t[i].ulValueLen == CK_UNAVAILABLE_INFORMATION || t[i].ulValueLen > cap[i]) {
+			/* not filled: learn why (and the length) below, unless the
+			 * call said all is well, which leaves nothing to learn */
+			drop_value(&t[i]);
+			if (rv != CKR_OK)
+				again[nagain++] = i;
+			continue;
+		}
+		/* kept values (labels, ids) give back what the guess did not use */
+		if (cap[i] - t[i].ulValueLen > 64)
+			t[i].pValue = cr_xrealloc(t[i].pValue, t[i].ulValueLen + 1);
+		((unsigned char *)t[i].pValue)[t[i].ulValueLen] = '\0';
+	}
+	if (nagain == 0)
+		return CKR_OK;
+	return attrs_retry(fl, s, o, t, again, nagain);
 }
 
 CK_RV
@@ -83,7 +168,7 @@ p11__raw_find(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_ATTRIBUTE *t, CK_ULO
     CK_OBJECT_HANDLE **out, size_t *count)
 {
 	CK_OBJECT_HANDLE *v = NULL;
-	size_t cap = 0, len = 0;
+	size_t cap = 0, len = 0, batch = FIND_BATCH_MIN;
 	CK_ULONG got;
 	CK_RV rv;
 
@@ -92,12 +177,16 @@ p11__raw_find(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_ATTRIBUTE *t, CK_ULO
 	if ((rv = fl->C_FindObjectsInit(s, t, n)) != CKR_OK)
 		return rv;
 	for (;;) {
-		cr_grow(&v, &cap, len + FIND_BATCH, sizeof(*v));
+		cr_grow(&v, &cap, len + batch, sizeof(*v));
 		got = 0;
-		rv = fl->C_FindObjects(s, v + len, FIND_BATCH, &got);
+		rv = fl->C_FindObjects(s, v + len, (CK_ULONG)batch, &got);
 		if (rv != CKR_OK || got == 0)
 			break;
 		len += got;
+		/* a short batch is not the end (PKCS#11 promises only that 0 is):
+		 * ask until nothing comes back */
+		if (batch < FIND_BATCH_MAX)
+			batch *= 2;
 	}
 	(void)fl->C_FindObjectsFinal(s);
 	if (rv != CKR_OK) {
@@ -107,24 +196,6 @@ p11__raw_find(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_ATTRIBUTE *t, CK_ULO
 	*out = v;
 	*count = len;
 	return CKR_OK;
-}
-
-int
-p11__raw_error(struct p11_token *tok, const char *what, CK_RV rv, struct cr_err *err)
-{
-	char rvs[48];
-
-	switch (rv) {
-	case CKR_TOKEN_NOT_PRESENT:
-		return cr_err_set(err, CR_EENV, "token '%s' is not present (CKR_TOKEN_NOT_PRESENT)",
-		    tok->label);
-	case CKR_DEVICE_REMOVED:
-		return cr_err_set(err, CR_EENV, "token '%s' was removed (CKR_DEVICE_REMOVED)",
-		    tok->label);
-	default:
-		return cr_err_set(err, CR_EENV, "cannot %s on token '%s': %s", what, tok->label,
-		    p11__ckr_str(rv, rvs, sizeof(rvs)));
-	}
 }
 
 int

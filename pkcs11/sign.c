@@ -20,8 +20,9 @@
 #include "../common/util.h"
 #include "p11-int.h"
 
-const char *
-p11__key_name(const struct p11_key_obj *k, char *buf, size_t len)
+/* "'mail-2026'" or "with CKA_ID 20" for messages, into buf. */
+static const char *
+key_name(const struct p11_key_obj *k, char *buf, size_t len)
 {
 	if (k->label != NULL && k->label[0] != '\0') {
 		snprintf(buf, len, "'%s'", k->label);
@@ -45,24 +46,30 @@ p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err)
 {
 	struct p11_token *tok = key->token;
 	EVP_PKEY *pub = X509_get0_pubkey(cert), *priv = NULL;
+	PKCS11_KEY *lkey = NULL;
 	unsigned char fa[P11_FP_LEN], fb[P11_FP_LEN];
-	char name[160], what[256], rvs[48];
-	CK_RV rv;
+	char name[160], what[256];
 	int r = CR_EENV, same;
 
-	p11__key_name(key, name, sizeof(name));
+	key_name(key, name, sizeof(name));
 	ERR_clear_error();
 	if (pub == NULL) {
 		r = cr_err_ssl(err, CR_EBLOCK, "cannot read the public key of the certificate "
 		    "to test key %s on token '%s'", name, tok->label);
 		goto out;
 	}
+	if ((r = p11__key_libp11(key, &lkey, err)) != CR_OK)
+		goto out;
+	if (lkey == NULL) {
+		r = cr_err_setr(err, CR_EENV, CR_R_TOKEN,
+		    "cannot use key %s on token '%s': libp11 does not list it", name, tok->label);
+		goto out;
+	}
 	/* never PKCS11_get_public_key on a private key: libp11 0.4.12 crashes */
-	priv = PKCS11_get_private_key((PKCS11_KEY *)key->priv);
+	priv = PKCS11_get_private_key(lkey);
 	if (priv == NULL) {
-		rv = p11__ckr_from_queue();
-		r = cr_err_set(err, CR_EENV, "cannot use key %s on token '%s': %s", name,
-		    tok->label, rv ? p11__ckr_str(rv, rvs, sizeof(rvs)) : "libp11 failed");
+		r = p11__rv_fail(err, p11__ckr_from_queue(), NULL, "cannot use key %s on token '%s'",
+		    name, tok->label);
 		goto out;
 	}
 
@@ -87,6 +94,8 @@ p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err)
 
 	snprintf(what, sizeof(what), "key %s on token '%s'", name, tok->label);
 	r = cr_sign_test(priv, pub, what, err);
+	if (r == CR_EENV && err != NULL)
+		err->reason = CR_R_TOKEN;	/* the token failed to sign */
 out:
 	ERR_clear_error();
 	EVP_PKEY_free(priv);

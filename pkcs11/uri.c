@@ -177,7 +177,7 @@ p11_uri_parse(const char *text, const char *base_dir, struct p11_uri **out,
 
 	*out = NULL;
 	if (text == NULL)
-		return cr_err_set(err, CR_EINPUT, "bad PKCS#11 URI: none given");
+		return cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad PKCS#11 URI: none given");
 	shown = cr_secret_masked(text);
 	if (strncasecmp(text, "pkcs11:", 7) != 0) {
 		cr_err_set(err, CR_EINPUT, "bad PKCS#11 URI '%s': it must start with 'pkcs11:'",
@@ -272,6 +272,9 @@ p11_uri_parse(const char *text, const char *base_dir, struct p11_uri **out,
 	u = NULL;
 	r = CR_OK;
 out:
+	/* every refusal above is of the URI's text */
+	if (r != CR_OK && err != NULL)
+		err->reason = CR_R_MALFORMED;
 	p11_uri_free(u);
 	free(shown);
 	return r;

@@ -1,14 +1,23 @@
 /*
- * write.c - certificate objects created and destroyed (`run`, `rollback`).
+ * write.c - certificate objects created and destroyed (`run`, `rollback`),
+ * both idempotent: the executor may repeat a step after a crash, so "the
+ * token already is as asked" is success with nothing written, told apart
+ * from "written" by *changed, and the failures a caller must decide on carry
+ * a reason (CR_R_OBJECT_EXISTS, CR_R_TOKEN_ABSENT, CR_R_LOGIN, ...).
  *
  * Both need the token logged in with a read-write session (see
- * p11_ctx_set_read_write), and both drop the token's certificate cache: the
- * next p11_token_certs searches the token again.
+ * p11_ctx_set_read_write), both work on the token's current listing
+ * (certs.c: read once, or again after a write), and both run raw in a
+ * read-write session of our own: PKCS11_store_certificate and
+ * PKCS11_remove_certificate go through libp11's certificate cache, which in
+ * 0.4.12 keeps destroyed objects listed and moves under its callers.  A write
+ * drops the listing (the next p11_token_certs reads the token again).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "../common/util.h"
 #include "p11-int.h"
@@ -17,94 +26,187 @@ static int
 need_rw(struct p11_token *tok, struct cr_err *err)
 {
 	if (tok->login != P11_LOGIN_OK || !tok->rw)
-		return cr_err_set(err, CR_EENV,
+		return cr_err_setr(err, CR_EENV, CR_R_LOGIN,
 		    "cannot write to token '%s': not logged in with a read-write session",
 		    tok->label);
 	return CR_OK;
 }
 
-static int
-write_error(struct p11_token *tok, const char *what, CK_RV rv, struct cr_err *err)
+/* "'mail' (CKA_ID 20)" for messages. */
+static char *
+object_name(const char *label, const unsigned char *id, size_t id_len)
 {
-	char rvs[48];
+	char *hex = cr_hex_upper(id, id_len);
+	char *s = cr_xasprintf("'%s' (CKA_ID %s)", label != NULL ? label : "",
+	    hex[0] != '\0' ? hex : "none");
 
-	switch (rv) {
-	case CKR_TOKEN_WRITE_PROTECTED:
-		return cr_err_set(err, CR_EENV, "cannot %s on token '%s': it is write-protected "
-		    "(CKR_TOKEN_WRITE_PROTECTED)", what, tok->label);
-	case CKR_SESSION_READ_ONLY:
-		return cr_err_set(err, CR_EENV, "cannot %s on token '%s': the session is "
-		    "read-only (CKR_SESSION_READ_ONLY)", what, tok->label);
-	case CKR_DEVICE_MEMORY:
-		return cr_err_set(err, CR_EENV, "cannot %s on token '%s': the token is full "
-		    "(CKR_DEVICE_MEMORY)", what, tok->label);
-	case CKR_TOKEN_NOT_PRESENT:
-		return cr_err_set(err, CR_EENV, "cannot %s: token '%s' is not present "
-		    "(CKR_TOKEN_NOT_PRESENT)", what, tok->label);
-	case CKR_DEVICE_REMOVED:
-		return cr_err_set(err, CR_EENV, "cannot %s: token '%s' was removed "
-		    "(CKR_DEVICE_REMOVED)", what, tok->label);
-	case 0:
-		return cr_err_set(err, CR_EENV, "cannot %s on token '%s' (libp11 failed)", what,
-		    tok->label);
-	default:
-		return cr_err_set(err, CR_EENV, "cannot %s on token '%s': %s", what, tok->label,
-		    p11__ckr_str(rv, rvs, sizeof(rvs)));
+	free(hex);
+	return s;
+}
+
+/* The certificate objects of tok's current listing with this CKA_ID /
+ * CKA_LABEL (has_*), in *out (free() its v). */
+static int
+objects_named(struct p11_token *tok, int has_id, const unsigned char *id, size_t id_len,
+    int has_label, const char *label, struct p11_ptrs *out, struct cr_err *err)
+{
+	int r;
+
+	if ((r = p11__certs_ensure(tok, err)) != CR_OK)
+		return r;
+	p11__idx_select(&tok->certidx, has_id, id, id != NULL ? id_len : 0, has_label, label,
+	    out);
+	return CR_OK;
+}
+
+static CK_RV
+create_cert(struct p11_token *tok, X509 *cert, const char *label, const unsigned char *id,
+    size_t id_len)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_CERTIFICATE_TYPE ctype = CKC_X_509;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	/* DER, allocated by OpenSSL (i2d with a NULL output pointer) */
+	unsigned char *der = NULL, *subj = NULL, *iss = NULL, *serial = NULL;
+	int nder, nsubj, niss, nserial;
+	CK_ULONG n = 0;
+	CK_ATTRIBUTE t[10];
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE h;
+	CK_RV rv = CKR_HOST_MEMORY;
+
+	nder = i2d_X509(cert, &der);
+	nsubj = i2d_X509_NAME(X509_get_subject_name(cert), &subj);
+	niss = i2d_X509_NAME(X509_get_issuer_name(cert), &iss);
+	nserial = i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), &serial);
+	ERR_clear_error();
+	if (nder <= 0 || nsubj <= 0 || niss <= 0 || nserial <= 0)
+		goto out;
+	{
+		CK_ATTRIBUTE base[] = {
+			{ CKA_CLASS, &cls, sizeof(cls) },
+			{ CKA_CERTIFICATE_TYPE, &ctype, sizeof(ctype) },
+			{ CKA_TOKEN, &yes, sizeof(yes) },
+			{ CKA_PRIVATE, &no, sizeof(no) },
+			{ CKA_VALUE, der, (CK_ULONG)nder },
+			{ CKA_SUBJECT, subj, (CK_ULONG)nsubj },
+			{ CKA_ISSUER, iss, (CK_ULONG)niss },
+			{ CKA_SERIAL_NUMBER, serial, (CK_ULONG)nserial },
+		};
+
+		memcpy(t, base, sizeof(base));
+		n = sizeof(base) / sizeof(base[0]);
 	}
+	if (label != NULL) {
+		t[n].type = CKA_LABEL;
+		t[n].pValue = (void *)label;
+		t[n++].ulValueLen = strlen(label);
+	}
+	if (id != NULL && id_len > 0) {
+		t[n].type = CKA_ID;
+		t[n].pValue = (void *)id;
+		t[n++].ulValueLen = id_len;
+	}
+	if ((rv = p11__raw_open(tok, 1, &s)) == CKR_OK) {
+		rv = tok->mod->fl->C_CreateObject(s, t, n, &h);
+		p11__raw_close(tok, s);
+	}
+out:
+	OPENSSL_free(der);
+	OPENSSL_free(subj);
+	OPENSSL_free(iss);
+	OPENSSL_free(serial);
+	return rv;
 }
 
 int
-p11_token_store_cert(struct p11_token *tok, X509 *cert, const char *label,
-    const unsigned char *id, size_t id_len, struct cr_err *err)
+p11_token_import_cert(struct p11_token *tok, X509 *cert, const char *label,
+    const unsigned char *id, size_t id_len, int *changed, struct cr_err *err)
 {
-	char *l = NULL;
-	unsigned char *i = NULL;
+	struct p11_ptrs same = { NULL, 0, 0 };
+	char *name = NULL;
+	size_t i;
 	CK_RV rv;
 	int r;
 
+	*changed = 0;
 	if ((r = need_rw(tok, err)) != CR_OK)
 		return r;
-	/* libp11 takes non-const pointers */
-	l = cr_xstrdup(label);
-	if (id != NULL && id_len > 0) {
-		i = cr_xmalloc(id_len);
-		memcpy(i, id, id_len);
+	if ((r = objects_named(tok, 1, id, id_len, 1, label, &same, err)) != CR_OK)
+		goto out;
+	name = object_name(label, id, id != NULL ? id_len : 0);
+	for (i = 0; i < same.n; i++) {
+		if (X509_cmp(((struct p11_cert_obj *)same.v[i])->x509, cert) == 0) {
+			r = CR_OK;	/* there already: nothing to do */
+			goto out;
+		}
 	}
-	ERR_clear_error();
-	if (PKCS11_store_certificate(tok->slot->token, cert, l, i, i ? id_len : 0, NULL) != 0) {
-		rv = p11__ckr_from_queue();
-		r = write_error(tok, "store the certificate", rv, err);
-	} else {
-		ERR_clear_error();
-		r = CR_OK;
+	if (same.n > 0) {
+		/* a URI naming it could not tell the two apart: never replaced */
+		r = cr_err_setr(err, CR_EBLOCK, CR_R_OBJECT_EXISTS,
+		    "token '%s' already holds another certificate %s: not replaced", tok->label,
+		    name);
+		goto out;
 	}
-	p11__token_invalidate_certs(tok);
-	free(l);
-	free(i);
+	rv = create_cert(tok, cert, label, id, id_len);
+	p11__certs_invalidate(tok);
+	if (rv != CKR_OK) {
+		r = p11__rv_fail(err, rv, tok->label, "cannot store the certificate %s on token '%s'",
+		    name, tok->label);
+		goto out;
+	}
+	*changed = 1;
+	r = CR_OK;
+out:
+	free(name);
+	free(same.v);
 	return r;
 }
 
 int
-p11_token_remove_cert(struct p11_token *tok, const struct p11_cert_obj *obj,
-    struct cr_err *err)
+p11_token_destroy_cert(struct p11_token *tok, X509 *cert, const char *label,
+    const unsigned char *id, size_t id_len, int *changed, struct cr_err *err)
 {
-	CK_SESSION_HANDLE s;
-	CK_RV rv;
-	int r;
+	struct p11_ptrs named = { NULL, 0, 0 };
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_RV rv = CKR_OK;
+	size_t i;
+	int r, opened = 0;
 
+	*changed = 0;
 	if ((r = need_rw(tok, err)) != CR_OK)
 		return r;
-	if (obj == NULL || obj->token != tok || !tok->certs_loaded || obj < tok->certs ||
-	    obj >= tok->certs + tok->ncerts)
-		return cr_err_set(err, CR_EENV,
-		    "cannot remove a certificate from token '%s': the object was not read from "
-		    "its current listing", tok->label);
-	if ((rv = p11__raw_open(tok, 1, &s)) != CKR_OK)
-		return write_error(tok, "open a read-write session", rv, err);
-	rv = tok->mod->fl->C_DestroyObject(s, (CK_OBJECT_HANDLE)obj->handle);
-	p11__raw_close(tok, s);
-	p11__token_invalidate_certs(tok);
-	if (rv != CKR_OK)
-		return write_error(tok, "remove the certificate", rv, err);
-	return CR_OK;
+	if ((r = objects_named(tok, id != NULL, id, id_len, label != NULL, label, &named,
+	    err)) != CR_OK)
+		goto out;
+	for (i = 0; i < named.n && rv == CKR_OK; i++) {
+		const struct p11_cert_obj *o = named.v[i];
+
+		if (X509_cmp(o->x509, cert) != 0)
+			continue;	/* not this certificate: never touched */
+		if (!opened && (rv = p11__raw_open(tok, 1, &s)) != CKR_OK)
+			break;
+		opened = 1;
+		rv = tok->mod->fl->C_DestroyObject(s, (CK_OBJECT_HANDLE)o->handle);
+		if (rv == CKR_OBJECT_HANDLE_INVALID)
+			rv = CKR_OK;	/* gone meanwhile: as asked */
+		else if (rv == CKR_OK)
+			*changed = 1;
+	}
+	if (opened) {
+		p11__raw_close(tok, s);
+		p11__certs_invalidate(tok);
+	}
+	if (rv != CKR_OK) {
+		char *name = object_name(label, id, id != NULL ? id_len : 0);
+
+		r = p11__rv_fail(err, rv, tok->label, "cannot remove the certificate %s from token "
+		    "'%s'", name, tok->label);
+		free(name);
+		goto out;
+	}
+	r = CR_OK;
+out:
+	free(named.v);
+	return r;
 }

@@ -181,11 +181,27 @@ load_list(char **texts, size_t n, const struct crt_load_opts *opts, struct crt_l
 	return CR_OK;
 }
 
+const char *
+plan_input_name(enum plan_input in)
+{
+	static const char *const names[] = {
+		[PLAN_INPUT_NONE] = "",
+		[PLAN_INPUT_OLD] = "rotation.old",
+		[PLAN_INPUT_NEW] = "rotation.new",
+		[PLAN_INPUT_IMPORT_TO] = "rotation.import_to",
+		[PLAN_INPUT_CHAIN] = "rotation.chain",
+		[PLAN_INPUT_TRUST] = "rotation.trust",
+		[PLAN_INPUT_SOURCES] = "sources",
+	};
+
+	return (unsigned)in < sizeof(names) / sizeof(names[0]) ? names[in] : "";
+}
+
 /* Records where loading stopped (plan_inputs.failed). */
 static void
-failed_at(struct plan_inputs *in, const char *setting, const char *source)
+failed_at(struct plan_inputs *in, enum plan_input what, const char *source)
 {
-	in->failed = setting;
+	in->failed = what;
 	in->failed_source = source;
 }
 
@@ -214,7 +230,7 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	/* both, even when old fails: check reports each */
 	if ((r = crt_load_one(rot->old, &opts, &in->old, err)) != CR_OK) {
 		located(err, rot->old_loc, "rotation.old");
-		failed_at(in, "rotation.old", rot->old);
+		failed_at(in, PLAN_INPUT_OLD, rot->old);
 		cr_err_clear(&in->new_err);
 		if (crt_load_one(rot->new, &opts, &in->new, &in->new_err) != CR_OK)
 			located(&in->new_err, rot->new_loc, "rotation.new");
@@ -222,7 +238,7 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	}
 	if ((r = crt_load_one(rot->new, &opts, &in->new, err)) != CR_OK) {
 		located(err, rot->new_loc, "rotation.new");
-		failed_at(in, "rotation.new", rot->new);
+		failed_at(in, PLAN_INPUT_NEW, rot->new);
 		goto out;
 	}
 	seen_add(&sn, in->old);
@@ -236,7 +252,7 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 			continue;
 		if ((r = load_source(&sl, plan_ident_source(&pr->ident, pr->text), 1, pr->loc,
 		    pr->path, err)) != CR_OK) {
-			failed_at(in, "sources", pr->text);
+			failed_at(in, PLAN_INPUT_SOURCES, pr->text);
 			goto out;
 		}
 	}
@@ -254,7 +270,7 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 			    setting, err);
 			free(setting);
 			if (r != CR_OK) {
-				failed_at(in, "sources", ref->cert);
+				failed_at(in, PLAN_INPUT_SOURCES, ref->cert);
 				goto out;
 			}
 		}
@@ -267,10 +283,11 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	    (ntok == 0 || strcmp(tokens[0], in->new->token->token_uri) != 0))
 		tokens[ntok++] = in->new->token->token_uri;
 	for (i = 0; i < ntok; i++) {
-		const char *setting = i == 0 && in->old->token ? "rotation.old" : "rotation.new";
-		if ((r = scan_token(in, &sn, tokens[i], &opts, 0, i == 0 && in->old->token ?
-		    rot->old_loc : rot->new_loc, setting, err)) != CR_OK) {
-			failed_at(in, setting, tokens[i]);
+		enum plan_input what = i == 0 && in->old->token ? PLAN_INPUT_OLD : PLAN_INPUT_NEW;
+
+		if ((r = scan_token(in, &sn, tokens[i], &opts, 0, what == PLAN_INPUT_OLD ?
+		    rot->old_loc : rot->new_loc, plan_input_name(what), err)) != CR_OK) {
+			failed_at(in, what, tokens[i]);
 			goto out;
 		}
 	}
@@ -278,7 +295,7 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 		in->new_on_import_to = 0;
 		if ((r = scan_token(in, &sn, rot->import_to, &opts, 1, rot->import_to_loc,
 		    "rotation.import_to", err)) != CR_OK) {
-			failed_at(in, "rotation.import_to", rot->import_to);
+			failed_at(in, PLAN_INPUT_IMPORT_TO, rot->import_to);
 			goto out;
 		}
 	}
@@ -294,12 +311,12 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	if (flags & PLAN_LOAD_CHAIN) {
 		if ((r = load_list(rot->chain, rot->nchain, &opts, &in->chain, rot->chain_loc,
 		    "rotation.chain", err)) != CR_OK) {
-			failed_at(in, "rotation.chain", NULL);
+			failed_at(in, PLAN_INPUT_CHAIN, NULL);
 			goto out;
 		}
 		if ((r = load_list(rot->trust, rot->ntrust, &opts, &in->trust, rot->trust_loc,
 		    "rotation.trust", err)) != CR_OK) {
-			failed_at(in, "rotation.trust", NULL);
+			failed_at(in, PLAN_INPUT_TRUST, NULL);
 			goto out;
 		}
 	}

@@ -88,6 +88,20 @@ struct plan_source {
 	char *error;			/* why not (owned), else NULL */
 };
 
+/* Which input plan_inputs_load stopped at (plan_inputs.failed). */
+enum plan_input {
+	PLAN_INPUT_NONE = 0,		/* loaded */
+	PLAN_INPUT_OLD,			/* rotation.old (or its token's other objects) */
+	PLAN_INPUT_NEW,			/* rotation.new (or its token's other objects) */
+	PLAN_INPUT_IMPORT_TO,		/* rotation.import_to */
+	PLAN_INPUT_CHAIN,		/* rotation.chain */
+	PLAN_INPUT_TRUST,		/* rotation.trust */
+	PLAN_INPUT_SOURCES,		/* a ref's or protect entry's source */
+};
+
+/* The setting's name: "rotation.old", ..., "sources" ("" for NONE). */
+const char *plan_input_name(enum plan_input in);
+
 struct plan_inputs {
 	struct crt_cert *old, *new;	/* owned */
 	struct crt_list known;		/* other certificates seen (token neighbours,
@@ -96,10 +110,9 @@ struct plan_inputs {
 	size_t nsources;
 	int new_on_import_to;		/* 1 yes, 0 no, -1 unknown / no import_to */
 	struct crt_list chain, trust;	/* loaded only with PLAN_LOAD_CHAIN */
-	/* after a failed plan_inputs_load: the setting whose source failed
-	   ("rotation.old", "rotation.new", "rotation.import_to", "rotation.chain",
-	   "rotation.trust", or "sources" for refs and protect), else NULL */
-	const char *failed;
+	/* after a failed plan_inputs_load: the input whose source failed, else
+	   PLAN_INPUT_NONE */
+	enum plan_input failed;
 	const char *failed_source;	/* that source's text (borrowed from the config), or NULL */
 	struct cr_err new_err;		/* when old failed: why new failed too (CR_OK: it loaded) */
 };

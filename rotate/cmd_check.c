@@ -53,7 +53,7 @@ print_text(const struct plan_config *cfg, const struct plan_inputs *in, const st
 		    nsteps, nsteps == 1 ? "" : "s", nblocked);
 	else
 		printf("check of rotation '%s': NO PLAN: %s could not be loaded\n",
-		    cfg->rotation.name, in->failed);
+		    cfg->rotation.name, plan_input_name(in->failed));
 	printf("  old  %s\n  new  %s\n", o, n);
 	free(o);
 	free(n);

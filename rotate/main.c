@@ -78,6 +78,45 @@ static const struct rot_command commands[] = {
 	  "\n"
 	  "exit: 0 all shown, 2 a source is malformed or unreadable,\n"
 	  "      3 a module, token or endpoint failed\n" },
+	{ "scan", cmd_scan, ROT_READ_ONLY, "list certificates soonest expiry first; exit 1 if expiring",
+	  "SOURCE... [--within DURATION] [--format text|json|prometheus] [--timeout DURATION]",
+	  "List the certificates of tokens, files, directory trees and endpoints,\n"
+	  "soonest expiry first, with days left, SHA-1 thumbprint, subject and\n"
+	  "source; for token objects whether the private key is on the token.\n"
+	  "\n"
+	  "sources:\n"
+	  "  pkcs11:token=..[;object=..][?pin-source=file:PIN]\n"
+	  "                            every certificate object the URI names; plain\n"
+	  "                            'pkcs11:' is every token of every registered\n"
+	  "                            module but p11-kit's trust module (the system CA\n"
+	  "                            store); with a pin-source the private keys are\n"
+	  "                            looked up - unless the URI matches several tokens:\n"
+	  "                            a PIN is one token's and is tried on none of them\n"
+	  "  FILE | file:PATH[?pass-source=file:PWFILE]    PEM, DER or PKCS#12\n"
+	  "  DIRECTORY[?pass-source=file:PWFILE]\n"
+	  "                            every *.pem *.crt *.cer *.der *.p12 *.pfx below\n"
+	  "                            it (links followed, each file once, hidden names\n"
+	  "                            left out); private keys and other non-certificates\n"
+	  "                            are listed as skipped, FIFOs and devices never opened\n"
+	  "  tls://HOST:PORT[?sni=NAME&starttls=smtp]      what an endpoint serves\n"
+	  "\n"
+	  "options:\n"
+	  "  --within DURATION         expiring means within this (default 30d; 90s 45m\n"
+	  "                            12h 30d 2w); an expired certificate always counts\n"
+	  "  --format text|json|prometheus\n"
+	  "                            output (default text); prometheus is the text\n"
+	  "                            exposition format for node_exporter's textfile\n"
+	  "                            collector\n"
+	  "  --timeout DURATION        per endpoint (default 5s); at most 32 at once\n"
+	  "  -h, --help                this help\n"
+	  "\n"
+	  "columns: KEY is yes / no for token objects whose private key was looked up\n"
+	  "(? when it could not be: no PIN), - for other sources.\n"
+	  "\n"
+	  "exit: 0 none expiring, 1 a certificate expires within DURATION (or has\n"
+	  "      expired), 2 bad input (a source malformed or unreadable), 3 a\n"
+	  "      module, token or endpoint failed; when several apply 2 wins, then 3,\n"
+	  "      then 1.  Everything readable is listed whatever the exit code.\n" },
 	{ NULL, NULL, 0, NULL, NULL, NULL },
 };
 
@@ -93,8 +132,9 @@ usage(FILE *f)
 	  "tokens and endpoints.\n\ncommands:\n", f);
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
-	fputs("\nexit codes: 0 success, 1 blocked (a check failed), 2 bad input,\n"
-	  "3 environment failure (module, token, endpoint).\n"
+	fputs("\nexit codes: 0 success, 1 blocked (a check failed, or scan found\n"
+	  "certificates expiring), 2 bad input, 3 environment failure (module,\n"
+	  "token, endpoint).\n"
 	  "See certrotate(1) and certrotate.cfg(5).\n", f);
 }
 

@@ -95,7 +95,8 @@ export P11_SPY='$P11_SPY' P11_ENGINE_CONF='$DIR/pkcs11-engine.cnf'
 EOF
 
 step "building the key import helper"
-run cc -O0 -o "$W/p11import" "$HERE/p11import.c" $(pkg-config --cflags libcrypto p11-kit-1) -lcrypto -ldl
+run cc -O0 -D_GNU_SOURCE -o "$W/p11import" "$HERE/p11import.c" "$HERE/../common/util.c" \
+    "$HERE/../common/err.c" $(pkg-config --cflags libcrypto p11-kit-1) -lcrypto -ldl
 
 # ---------------------------------------------------------------- tokens
 step "initialising tokens"

@@ -21,6 +21,8 @@
 #include <openssl/pem.h>
 #include <p11-kit/pkcs11.h>
 
+#include "../common/util.h"	/* cr_hex_parse: built with common/util.c, err.c */
+
 static void
 die(const char *what, unsigned long rv)
 {
@@ -44,18 +46,6 @@ bn_param(EVP_PKEY *pkey, const char *name, CK_ULONG *len)
 	return buf;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -71,7 +61,7 @@ main(int argc, char **argv)
 	char want[32], pin[256];
 	unsigned char id[64];
 	size_t idlen, n;
-	int found = 0;
+	int found = 0, idn;
 	void *h;
 	FILE *fp;
 	EVP_PKEY *pkey;
@@ -81,15 +71,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	/* id */
-	n = strlen(argv[4]);
-	if (n % 2 || n / 2 > sizeof(id))
+	if ((idn = cr_hex_parse(argv[4], id, sizeof(id))) < 0)
 		die("id", 0);
-	for (idlen = 0; idlen < n / 2; idlen++) {
-		int hi = hexval(argv[4][2 * idlen]), lo = hexval(argv[4][2 * idlen + 1]);
-		if (hi < 0 || lo < 0)
-			die("id", 0);
-		id[idlen] = (unsigned char)(hi << 4 | lo);
-	}
+	idlen = (size_t)idn;
 	/* pin: first line of the file */
 	if ((fp = fopen(argv[3], "r")) == NULL || fgets(pin, sizeof(pin), fp) == NULL)
 		die("reading the PIN file", 0);

@@ -12,7 +12,8 @@
  *                            the N-th call of that function (counted from 1,
  *                            per function) returns CKR_DEVICE_ERROR without
  *                            reaching the real module; "C_Sign:*" fails every
- *                            call
+ *                            call; "C_CreateObject:1:0xE0" returns that CK_RV
+ *                            (here CKR_TOKEN_NOT_PRESENT) instead
  *   P11FAULT_LOG=PATH        appends one line per call: the function's name
  *
  * The module hands out a copy of the real module's CK_FUNCTION_LIST whose
@@ -36,6 +37,7 @@ struct fault {
 	char name[64];
 	unsigned long nth;	/* 0: every call */
 	unsigned long calls;
+	CK_RV rv;		/* what the failing call returns */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -55,7 +57,7 @@ env_on(const char *name)
 	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
 }
 
-/* "C_Sign:1,C_Login:2,C_Foo:*" */
+/* "C_Sign:1,C_Login:2,C_Foo:*,C_Bar:1:0xE0" */
 static void
 parse_faults(const char *spec)
 {
@@ -66,13 +68,20 @@ parse_faults(const char *spec)
 	for (item = strtok_r(copy, ",", &save); item != NULL && nfaults < MAX_FAULTS;
 	    item = strtok_r(NULL, ",", &save)) {
 		struct fault *f = &faults[nfaults];
-		char *colon = strchr(item, ':'), *end;
+		char *colon = strchr(item, ':'), *rvs, *end;
 		unsigned long n = 1;
+		CK_RV rv = CKR_DEVICE_ERROR;
 
 		while (*item == ' ')
 			item++;
 		if (colon != NULL) {
 			*colon = '\0';
+			if ((rvs = strchr(colon + 1, ':')) != NULL) {
+				*rvs++ = '\0';
+				rv = strtoul(rvs, &end, 0);
+				if (*end != '\0' || rv == CKR_OK)
+					continue;	/* malformed: ignored */
+			}
 			if (strcmp(colon + 1, "*") == 0) {
 				n = 0;
 			} else {
@@ -85,6 +94,7 @@ parse_faults(const char *spec)
 			continue;
 		f->nth = n;
 		f->calls = 0;
+		f->rv = rv;
 		nfaults++;
 	}
 	free(copy);
@@ -146,7 +156,7 @@ pre(const char *name)
 			continue;
 		faults[i].calls++;
 		if (faults[i].nth == 0 || faults[i].calls == faults[i].nth)
-			rv = CKR_DEVICE_ERROR;
+			rv = faults[i].rv;
 	}
 	pthread_mutex_unlock(&lock);
 	if (rv == CKR_OK && real == NULL)
@@ -177,7 +187,7 @@ pre(const char *name)
 	    CK_BYTE_PTR out, CK_ULONG_PTR outlen)			\
 	{								\
 		CK_RV rv_ = pre(#name);					\
-		if (rv_ == CKR_DEVICE_ERROR && real != NULL) {		\
+		if (rv_ != CKR_OK && real != NULL) {			\
 			CK_BYTE scratch[SCRATCH];			\
 			CK_ULONG n_ = sizeof(scratch);			\
 			(void)real->name(s, in, inlen, scratch, &n_);	\
@@ -190,7 +200,7 @@ pre(const char *name)
 	static CK_RV w_##name(CK_SESSION_HANDLE s, CK_BYTE_PTR out, CK_ULONG_PTR outlen)	\
 	{								\
 		CK_RV rv_ = pre(#name);					\
-		if (rv_ == CKR_DEVICE_ERROR && real != NULL) {		\
+		if (rv_ != CKR_OK && real != NULL) {			\
 			CK_BYTE scratch[SCRATCH];			\
 			CK_ULONG n_ = sizeof(scratch);			\
 			(void)real->name(s, scratch, &n_);		\
@@ -203,7 +213,7 @@ pre(const char *name)
 	static CK_RV w_##name params					\
 	{								\
 		CK_RV rv_ = pre(#name);					\
-		if (rv_ == CKR_DEVICE_ERROR && real != NULL)		\
+		if (rv_ != CKR_OK && real != NULL)			\
 			(void)real->name args;				\
 		if (rv_ != CKR_OK)					\
 			return rv_;					\

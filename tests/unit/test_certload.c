@@ -384,6 +384,31 @@ test_bad_files(void **state)
 	}
 }
 
+/* Why a file could not be read is a reason, the path as written in the message. */
+static void
+test_file_reasons(void **state)
+{
+	static const struct { const char *source; int reason; const char *msg; } t[] = {
+		{ "missing.pem", CR_R_NOT_FOUND, "cannot read 'missing.pem': No such file or directory" },
+		{ "file:missing.pem", CR_R_NOT_FOUND,
+		  "cannot read 'missing.pem': No such file or directory" },
+		{ "leaf.der/x.pem", CR_R_NOT_FOUND, "cannot read 'leaf.der/x.pem': Not a directory" },
+	};
+	struct crt_load_opts opts = { .base_dir = G.dir };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct crt_list l = CRT_LIST_INIT;
+		struct cr_err err;
+
+		assert_int_equal(crt_load(t[i].source, &opts, &l, &err), CR_EINPUT);
+		if ((int)err.reason != t[i].reason || strcmp(err.msg, t[i].msg) != 0)
+			fail_msg("'%s': '%s' (%s)", t[i].source, err.msg, cr_reason_name(err.reason));
+		crt_list_release(&l);
+	}
+}
+
 /* A DER cut short inside PEM says so, as for a raw DER, naming the block's line. */
 static void
 test_truncated_pem(void **state)
@@ -801,6 +826,7 @@ main(void)
 		cmocka_unit_test(test_good_files),
 		cmocka_unit_test(test_absolute_path_and_load_one),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_file_reasons),
 		cmocka_unit_test(test_truncated_pem),
 		cmocka_unit_test(test_parse_buffer),
 		cmocka_unit_test(test_directory),

@@ -609,12 +609,12 @@ fix(void)
 	return s != NULL && *s ? s : NULL;
 }
 
-/* Stores x on token spare as `label`, through p11 (read-write). */
-static void
-store(struct p11_ctx *p11, X509 *x, const char *label, unsigned char id)
+/* Token spare, logged in read-write through p11. */
+static struct p11_token *
+spare(struct p11_ctx *p11)
 {
 	struct p11_uri *u = NULL;
-	struct p11_token **toks = NULL;
+	struct p11_token **toks = NULL, *tok;
 	struct cr_err err;
 	size_t n = 0;
 
@@ -622,36 +622,37 @@ store(struct p11_ctx *p11, X509 *x, const char *label, unsigned char id)
 	assert_int_equal(p11_uri_parse("pkcs11:token=spare", NULL, &u, &err), CR_OK);
 	assert_int_equal(p11_find_tokens(p11, u, &toks, &n, &err), CR_OK);
 	assert_int_equal(n, 1);
-	if (p11_token_login(toks[0], NULL, 1, &err) != CR_OK ||
-	    p11_token_store_cert(toks[0], x, label, &id, 1, &err) != CR_OK)
-		fail_msg("%s", err.msg);
+	tok = toks[0];
 	free(toks);
 	p11_uri_free(u);
+	if (p11_token_login(tok, NULL, 1, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	return tok;
 }
 
-/* Removes every object of token spare labelled `label`. */
+/* Stores x on token spare as `label`, through p11 (read-write). */
 static void
-unstore(struct p11_ctx *p11, const char *label)
+store(struct p11_ctx *p11, X509 *x, const char *label, unsigned char id)
 {
-	struct p11_uri *u = NULL;
-	struct p11_cert_obj **found = NULL;
 	struct cr_err err;
-	char *text = cr_xasprintf("pkcs11:token=spare;object=%s;type=cert", label);
-	size_t n = 0;
+	int changed;
 
 	cr_err_clear(&err);
-	assert_int_equal(p11_uri_parse(text, NULL, &u, &err), CR_OK);
-	for (;;) {
-		assert_int_equal(p11_find_certs(p11, u, &found, &n, &err), CR_OK);
-		if (n == 0)
-			break;
-		if (p11_token_remove_cert(found[0]->token, found[0], &err) != CR_OK)
-			fail_msg("%s", err.msg);
-		free(found);
-	}
-	free(found);
-	p11_uri_free(u);
-	free(text);
+	if (p11_token_import_cert(spare(p11), x, label, &id, 1, &changed, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+}
+
+/* Destroys the objects of token spare labelled `label` that hold x (one at least). */
+static void
+unstore(struct p11_ctx *p11, X509 *x, const char *label)
+{
+	struct cr_err err;
+	int changed;
+
+	cr_err_clear(&err);
+	if (p11_token_destroy_cert(spare(p11), x, label, NULL, 0, &changed, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(changed, 1);
 }
 
 static void
@@ -693,11 +694,11 @@ test_token_verify(void **state)
 	    NULL)->subject, "token spare");
 	expect(&f, "05-retire-token:spare", CHK_VERIFY, "retire.absent", CHK_FAIL,
 	    "the old certificate is still on token 'spare'");
-	unstore(p11, "chk-old");
+	unstore(p11, G.old, "chk-old");
 	chk_invalidate(f.ctx, CHK_F_TOKENS);
 	expect(&f, "05-retire-token:spare", CHK_VERIFY, "retire.absent", CHK_PASS,
 	    "the old certificate is no longer on token 'spare'");
-	unstore(p11, "chk-new");
+	unstore(p11, G.new, "chk-new");
 	release(&f);
 	p11_ctx_free(p11);
 }

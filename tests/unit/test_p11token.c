@@ -656,8 +656,41 @@ test_sign_fault(void **state)
 
 /* ---- writes ------------------------------------------------------------- */
 
+static X509 *
+fixture_cert(const char *name)
+{
+	char *path = fixpath(name);
+	FILE *f = fopen(path, "r");
+	X509 *x;
+
+	if (f == NULL)
+		fail_msg("cannot open %s", path);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	free(path);
+	assert_non_null(x);
+	return x;
+}
+
+/* Objects on t labelled `label`. */
+static size_t
+count_label(struct p11_token *t, const char *label)
+{
+	struct p11_cert_obj *c = NULL;
+	struct cr_err err;
+	size_t n = 0, i, k = 0;
+
+	if (p11_token_certs(t, &c, &n, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	for (i = 0; i < n; i++)
+		k += c[i].label != NULL && strcmp(c[i].label, label) == 0;
+	return k;
+}
+
+/* Import and destroy are idempotent, decide on reasons, and never touch
+ * another certificate's object. */
 static void
-test_store_remove(void **state)
+test_import_destroy(void **state)
 {
 	static const unsigned char id[] = { 0x7f, 0x01 };
 	struct p11_ctx *ctx;
@@ -665,30 +698,30 @@ test_store_remove(void **state)
 	struct p11_cert_obj *c = NULL, **found = NULL;
 	struct p11_uri *u = NULL;
 	struct cr_err err;
-	size_t n = 0, n0, nf = 0, i;
-	char *path;
-	FILE *f;
-	X509 *x;
+	size_t n0 = 0, nf = 0;
+	int changed = -1;
+	X509 *x, *y;
 
 	(void)state;
 	need_fix();
-	path = fixpath("certs/other.pem");
-	f = fopen(path, "r");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	free(path);
-	assert_non_null(x);
+	/* neither is on "spare" (which holds other.pem) */
+	x = fixture_cert("certs/default.pem");
+	y = fixture_cert("certs/noeku.pem");
 
-	/* read-only login: writes are refused without touching the token */
+	/* read-only login: refused without touching the token */
 	ctx = ctx_with("spare", softhsm, "spare.pin");
 	t = one_token(ctx, "pkcs11:token=spare");
 	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
-	assert_int_equal(p11_token_store_cert(t, x, "p11token-test", id, sizeof(id), &err),
-	    CR_EENV);
+	assert_int_equal(p11_token_import_cert(t, x, "p11token-test", id, sizeof(id), &changed,
+	    &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_LOGIN);
+	assert_int_equal(changed, 0);
 	assert_non_null(strstr(err.msg, "read-write"));
+	assert_int_equal(p11_token_destroy_cert(t, x, NULL, NULL, 0, &changed, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_LOGIN);
 	assert_int_equal(p11_token_login(t, NULL, 1, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_LOGIN);
+	assert_int_equal(count_label(t, "p11token-test"), 0);
 	p11_ctx_free(ctx);
 
 	ctx = ctx_with("spare", softhsm, "spare.pin");
@@ -696,27 +729,272 @@ test_store_remove(void **state)
 	t = one_token(ctx, "pkcs11:token=spare");
 	assert_int_equal(p11_token_certs(t, &c, &n0, &err), CR_OK);
 	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
-	if (p11_token_store_cert(t, x, "p11token-test", id, sizeof(id), &err) != CR_OK)
+	/* created, then there already: nothing written the second time */
+	if (p11_token_import_cert(t, x, "p11token-test", id, sizeof(id), &changed, &err) != CR_OK)
 		fail_msg("%s", err.msg);
-	assert_int_equal(p11_token_certs(t, &c, &n, &err), CR_OK);
-	assert_int_equal(n, n0 + 1);
+	assert_int_equal(changed, 1);
+	assert_int_equal(count_label(t, "p11token-test"), 1);
+	assert_int_equal(p11_token_import_cert(t, x, "p11token-test", id, sizeof(id), &changed,
+	    &err), CR_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(count_label(t, "p11token-test"), 1);
+	/* found by its URI, with the attributes given */
 	assert_int_equal(p11_uri_parse("pkcs11:token=spare;object=p11token-test;id=%7f%01", NULL,
 	    &u, &err), CR_OK);
 	assert_int_equal(p11_find_certs(ctx, u, &found, &nf, &err), CR_OK);
 	assert_int_equal(nf, 1);
 	assert_int_equal(X509_cmp(found[0]->x509, x), 0);
-	if (p11_token_remove_cert(t, found[0], &err) != CR_OK)
-		fail_msg("%s", err.msg);
-	/* the array it came from is stale now */
-	assert_int_equal(p11_token_remove_cert(t, found[0], &err), CR_EENV);
 	free(found);
-	assert_int_equal(p11_token_certs(t, &c, &n, &err), CR_OK);
-	assert_int_equal(n, n0);
-	for (i = 0; i < n; i++)
-		assert_true(c[i].label == NULL || strcmp(c[i].label, "p11token-test") != 0);
+	/* another certificate under the same CKA_ID and CKA_LABEL: refused */
+	assert_int_equal(p11_token_import_cert(t, y, "p11token-test", id, sizeof(id), &changed,
+	    &err), CR_EBLOCK);
+	assert_int_equal(err.reason, CR_R_OBJECT_EXISTS);
+	assert_int_equal(changed, 0);
+	assert_string_equal(err.msg, "token 'spare' already holds another certificate "
+	    "'p11token-test' (CKA_ID 7F01): not replaced");
+	/* destroying another certificate by that name touches nothing */
+	assert_int_equal(p11_token_destroy_cert(t, y, "p11token-test", id, sizeof(id), &changed,
+	    &err), CR_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(count_label(t, "p11token-test"), 1);
+	/* destroyed, then already gone */
+	if (p11_token_destroy_cert(t, x, "p11token-test", id, sizeof(id), &changed, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(changed, 1);
+	assert_int_equal(p11_token_destroy_cert(t, x, "p11token-test", id, sizeof(id), &changed,
+	    &err), CR_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(p11_token_certs(t, &c, &nf, &err), CR_OK);
+	assert_int_equal(nf, n0);
+	assert_int_equal(count_label(t, "p11token-test"), 0);
+	assert_int_equal(p11_find_certs(ctx, u, &found, &nf, &err), CR_OK);
+	assert_int_equal(nf, 0);
+	free(found);
+
+	/* without a label or id: by the certificate alone */
+	if (p11_token_import_cert(t, x, NULL, NULL, 0, &changed, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(changed, 1);
+	assert_int_equal(p11_token_import_cert(t, x, NULL, NULL, 0, &changed, &err), CR_OK);
+	assert_int_equal(changed, 0);
+	if (p11_token_destroy_cert(t, x, NULL, NULL, 0, &changed, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(changed, 1);
+	assert_int_equal(p11_token_certs(t, &c, &nf, &err), CR_OK);
+	assert_int_equal(nf, n0);
+	assert_int_equal(count_label(t, "other"), 1);	/* the fixture's own, untouched */
 	p11_uri_free(u);
 	p11_ctx_free(ctx);
 	X509_free(x);
+	X509_free(y);
+}
+
+/* A token gone while writing: the reason says so, and nothing is half done. */
+static void
+test_write_faults(void **state)
+{
+	static const struct {
+		const char *fault, *want;
+		int reason;
+	} t[] = {
+		{ "C_CreateObject:1:0xE0", "token 'spare' is not present (CKR_TOKEN_NOT_PRESENT)",
+		  CR_R_TOKEN_ABSENT },
+		{ "C_CreateObject:1:0x32", "token 'spare' was removed (CKR_DEVICE_REMOVED)",
+		  CR_R_TOKEN_ABSENT },
+		{ "C_CreateObject:1:0xE2", "cannot store the certificate 'p11token-fault' (CKA_ID "
+		  "none) on token 'spare': it is write-protected (CKR_TOKEN_WRITE_PROTECTED)",
+		  CR_R_TOKEN },
+		{ "C_CreateObject:1", "cannot store the certificate 'p11token-fault' (CKA_ID none) "
+		  "on token 'spare': CKR_DEVICE_ERROR", CR_R_TOKEN },
+		{ "C_DestroyObject:1:0xE0", "token 'spare' is not present (CKR_TOKEN_NOT_PRESENT)",
+		  CR_R_TOKEN_ABSENT },
+	};
+	size_t i;
+	X509 *x;
+
+	(void)state;
+	need_fault();
+	x = fixture_cert("certs/default.pem");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct p11_ctx *ctx;
+		struct p11_token *tok;
+		struct cr_err err;
+		int changed = -1, destroy = strncmp(t[i].fault, "C_Destroy", 9) == 0;
+
+		fault_env("P11FAULT_FAIL", t[i].fault);
+		ctx = ctx_with("spare", faultmod, "spare.pin");
+		p11_ctx_set_read_write(ctx, 1);
+		tok = one_token(ctx, "pkcs11:token=spare");
+		assert_int_equal(p11_token_login(tok, NULL, 0, &err), CR_OK);
+		if (destroy && p11_token_import_cert(tok, x, "p11token-fault", NULL, 0, &changed,
+		    &err) != CR_OK)
+			fail_msg("%s", err.msg);
+		if (destroy)
+			assert_int_equal(p11_token_destroy_cert(tok, x, "p11token-fault", NULL, 0,
+			    &changed, &err), CR_EENV);
+		else
+			assert_int_equal(p11_token_import_cert(tok, x, "p11token-fault", NULL, 0,
+			    &changed, &err), CR_EENV);
+		if (strcmp(err.msg, t[i].want) != 0 || (int)err.reason != t[i].reason)
+			fail_msg("%s: '%s' (%s)", t[i].fault, err.msg, cr_reason_name(err.reason));
+		assert_int_equal(changed, 0);
+		assert_int_equal(count_label(tok, "p11token-fault"), destroy ? 1 : 0);
+		if (destroy) {
+			fault_env(NULL, NULL);	/* counts are per C_Initialize: 2nd call passes */
+			if (p11_token_destroy_cert(tok, x, NULL, NULL, 0, &changed, &err) != CR_OK)
+				fail_msg("%s", err.msg);
+			assert_int_equal(changed, 1);
+		}
+		p11_ctx_free(ctx);
+	}
+	X509_free(x);
+}
+
+/* Reasons of the read side: decided on, never parsed from messages. */
+static void
+test_reasons(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_uri *u = NULL;
+	struct p11_token **v = NULL;
+	struct cr_err err;
+	size_t n = 0;
+
+	(void)state;
+	need_fault();
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge;bogus=1", NULL, &u, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_MALFORMED);
+	assert_int_equal(p11_ctx_new(&ctx, &err), CR_OK);
+	assert_int_equal(p11_uri_parse("pkcs11:token=no-such-token", NULL, &u, &err), CR_OK);
+	assert_int_equal(p11_find_tokens(ctx, u, &v, &n, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_TOKEN_ABSENT);
+	assert_true(p11_reason_is_token(err.reason));
+	p11_uri_free(u);
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge?module-path=/nonexistent/mod.so", NULL,
+	    &u, &err), CR_OK);
+	assert_int_equal(p11_find_tokens(ctx, u, &v, &n, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_MODULE);
+	p11_uri_free(u);
+	p11_ctx_free(ctx);
+
+	fault_env(NULL, NULL);
+	ctx = ctx_with("spare", faultmod, "wrong.pin");
+	t = one_token(ctx, "pkcs11:token=spare");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_PIN_INCORRECT);
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_PIN_INCORRECT);	/* remembered with it */
+	p11_ctx_free(ctx);
+
+	fault_env("P11FAULT_LOCKED", "1");
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_PIN_LOCKED);
+	p11_ctx_free(ctx);
+
+	fault_env("P11FAULT_FINAL_TRY", "1");
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_PIN_FINAL_TRY);
+	p11_ctx_free(ctx);
+
+	fault_env("P11FAULT_FAIL", "C_Login:1:0xA4");	/* CKR_PIN_LOCKED from C_Login */
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_PIN_LOCKED);
+	assert_non_null(strstr(err.msg, "token 'edge' is locked (CKR_PIN_LOCKED)"));
+	p11_ctx_free(ctx);
+
+	fault_env(NULL, NULL);
+	ctx = ctx_with("edge", faultmod, "no-such.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_PIN_SOURCE);
+	p11_ctx_free(ctx);
+
+	ctx = ctx_with("edge", faultmod, NULL);
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_PIN_SOURCE);
+	/* asked again without a PIN source: the same answer, the token not asked again */
+	unlink(logpath);
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_PIN_SOURCE);
+	assert_int_equal(count_calls("C_GetTokenInfo"), 0);
+	p11_ctx_free(ctx);
+
+	fault_env("P11FAULT_FAIL", "C_FindObjectsInit:1:0xE0");
+	ctx = ctx_with("edge", faultmod, NULL);
+	t = one_token(ctx, "pkcs11:token=edge");
+	{
+		struct p11_cert_obj *c = NULL;
+
+		assert_int_equal(p11_token_certs(t, &c, &n, &err), CR_EENV);
+		assert_int_equal(err.reason, CR_R_TOKEN_ABSENT);
+		assert_string_equal(err.msg, "token 'edge' is not present (CKR_TOKEN_NOT_PRESENT)");
+	}
+	p11_ctx_free(ctx);
+}
+
+/* One C_GetAttributeValue per certificate object when its value fits. */
+static void
+test_attr_calls(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_cert_obj *c = NULL;
+	struct cr_err err;
+	size_t n = 0;
+
+	(void)state;
+	need_fault();
+	fault_env(NULL, NULL);
+	ctx = ctx_with("edge", faultmod, NULL);
+	t = one_token(ctx, "pkcs11:token=edge");
+	unlink(logpath);
+	assert_int_equal(p11_token_certs(t, &c, &n, &err), CR_OK);
+	assert_true(n >= 7);
+	assert_int_equal(count_calls("C_GetAttributeValue"), (int)n);
+	assert_int_equal(count_calls("C_FindObjectsInit"), 1);
+	assert_int_equal(count_calls("C_FindObjects"), 2);	/* the batch, then none left */
+	p11_ctx_free(ctx);
+
+	/* keys: libp11's own listing (about seven calls a key) only for the test
+	 * signature, once per token */
+	fault_env(NULL, NULL);
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
+	unlink(logpath);
+	{
+		struct p11_key_obj *k = NULL, *key = NULL;
+		struct p11_cert_obj *nc = cert_by_label(t, "mail-2026");
+		int finds;
+
+		assert_int_equal(p11_token_keys(t, &k, &n, &err), CR_OK);
+		assert_int_equal(n, 7);
+		/* two reads a key: a private key has CKA_MODULUS or CKA_EC_POINT, never
+		 * both, and a module answering CKR_ATTRIBUTE_TYPE_INVALID cannot say
+		 * whether another value did not fit; + one read per certificate */
+		assert_int_equal(count_calls("C_GetAttributeValue"), 2 * (int)n + 7);
+		assert_int_equal(count_calls("C_FindObjectsInit"), 2);
+		assert_int_equal(p11_key_for_cert(t, nc->x509, nc->id, nc->id_len, &key, &err), CR_OK);
+		assert_non_null(key);
+		if (p11_key_test_sign(key, nc->x509, &err) != CR_OK)
+			fail_msg("%s", err.msg);
+		finds = count_calls("C_FindObjectsInit");
+		assert_true(finds > 2);
+		/* the same key again (another one could make libp11 look for its
+		 * public key object: EC parameters) */
+		if (p11_key_test_sign(key, nc->x509, &err) != CR_OK)
+			fail_msg("%s", err.msg);
+		assert_int_equal(count_calls("C_FindObjectsInit"), finds);
+	}
+	p11_ctx_free(ctx);
 }
 
 int
@@ -735,7 +1013,10 @@ main(void)
 		cmocka_unit_test_teardown(test_locked, teardown_fault),
 		cmocka_unit_test_teardown(test_count_low, teardown_fault),
 		cmocka_unit_test_teardown(test_sign_fault, teardown_fault),
-		cmocka_unit_test(test_store_remove),
+		cmocka_unit_test(test_import_destroy),
+		cmocka_unit_test_teardown(test_write_faults, teardown_fault),
+		cmocka_unit_test_teardown(test_reasons, teardown_fault),
+		cmocka_unit_test_teardown(test_attr_calls, teardown_fault),
 	};
 	const char *s, *build;
 

@@ -3,8 +3,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../common/util.h"
@@ -52,6 +55,66 @@ test_hex(void **state)
 	s = cr_hex_upper((const unsigned char *)"\x0a\xff", 2);
 	assert_string_equal(s, "0AFF");
 	free(s);
+}
+
+/* The one hex digit function (thumbprints, URIs, ids): any int is safe. */
+static void
+test_hexval(void **state)
+{
+	static const struct { int c, v; } t[] = {
+		{ '0', 0 }, { '9', 9 }, { 'a', 10 }, { 'f', 15 }, { 'A', 10 }, { 'F', 15 },
+		{ 'g', -1 }, { 'G', -1 }, { '/', -1 }, { ':', -1 }, { '@', -1 }, { '`', -1 },
+		{ ' ', -1 }, { 0, -1 }, { -1, -1 }, { (char)0xE2, -1 }, { 0xE2, -1 }, { 0x10A, -1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (cr_hexval(t[i].c) != t[i].v)
+			fail_msg("cr_hexval(%d) = %d, expected %d", t[i].c, cr_hexval(t[i].c), t[i].v);
+}
+
+/* Reading a file: the message names it as the caller says, the reason says why. */
+static void
+test_read_file(void **state)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *dir = cr_xasprintf("%s/test_util.%ld", tmp, (long)getpid());
+	char *big = cr_xasprintf("%s/big", dir), *none = cr_xasprintf("%s/none", dir);
+	unsigned char *buf = NULL;
+	struct cr_err err;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	f = fopen(big, "w");
+	assert_non_null(f);
+	fputs("0123456789", f);
+	assert_int_equal(fclose(f), 0);
+
+	assert_int_equal(cr_read_file_as(big, "shown/big", 100, &buf, &len, &err), CR_OK);
+	assert_int_equal(len, 10);
+	assert_string_equal((char *)buf, "0123456789");
+	free(buf);
+	assert_int_equal(cr_read_file_as(big, "shown/big", 5, &buf, &len, &err), CR_EINPUT);
+	assert_null(buf);
+	assert_int_equal(err.reason, CR_R_TOO_LARGE);
+	assert_string_equal(err.msg, "cannot read 'shown/big': larger than 5 bytes");
+	assert_int_equal(cr_read_file_as(none, "shown/none", 100, &buf, &len, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_NOT_FOUND);
+	assert_string_equal(err.msg, "cannot read 'shown/none': No such file or directory");
+	assert_int_equal(cr_read_file(dir, 100, &buf, &len, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_NOT_REGULAR);
+	assert_non_null(strstr(err.msg, "is a directory"));
+	assert_int_equal(cr_read_file(none, 100, &buf, &len, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, none));
+
+	unlink(big);
+	rmdir(dir);
+	free(big);
+	free(none);
+	free(dir);
 }
 
 static void
@@ -137,6 +200,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_hexval),
+		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_err_prefix),

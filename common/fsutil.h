@@ -1,0 +1,167 @@
+/*
+ * fsutil.h - every file certrotate writes, and the files it must read
+ * without being fooled (SPEC 7.2 and 9).
+ *
+ * The rules these functions keep, so that callers need not:
+ * - Content is never written in place.  It goes to a temporary file created
+ *   O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, in the destination's own
+ *   directory (".NAME.PID.tmp", then random suffixes when that name is
+ *   taken - by a crashed run's leftover or by a planted symlink, which is
+ *   never followed nor removed), written, fsync'd, given its final owner and
+ *   mode, renamed into place, and the directory fsync'd.  A reader of the
+ *   destination sees the old content or the new, never a mix; after a
+ *   crash, at worst a ".NAME.*.tmp" file is left beside it.
+ * - The final component of a destination is never followed: a symbolic
+ *   link found there is either refused, replaced as a link (the certbot
+ *   layout: cr_fs_install), or replaced by the file (the tool's private
+ *   files) - never written through.
+ * - Directories of the tool's own (archive, state) are 0700 and must be
+ *   owned by the caller and writable by nobody else.
+ *
+ * Status: a destination that cannot be written is CR_EENV (3) with reason
+ * CR_R_IO, CR_R_NOT_REGULAR (a symlink, directory, FIFO where a file or a
+ * directory is expected) or CR_R_OBJECT_EXISTS (cr_fs_create_private: the
+ * name is taken).  A file that cannot be read is CR_EINPUT (2), as with
+ * cr_read_file: CR_R_NOT_FOUND, CR_R_NOT_REGULAR, CR_R_TOO_LARGE or CR_R_IO.
+ * Messages name the path.
+ */
+#ifndef CR_FSUTIL_H
+#define CR_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Owner and mode of what cr_fs_replace / cr_fs_install write. */
+enum cr_fs_mode {
+	/*
+	 * A certificate: the existing file's permission bits (0777 part;
+	 * set-id and sticky bits dropped), owner and group are kept; a file
+	 * that did not exist is 0644, owned by the caller.
+	 */
+	CR_FS_KEEP,
+	/*
+	 * A private key: as CR_FS_KEEP (so a key is never wider than 0600
+	 * unless the existing file was, e.g. 0640 root:ssl-cert), but a file
+	 * that did not exist is 0600.
+	 */
+	CR_FS_KEY,
+	/*
+	 * The tool's own files (materialised PEMs, archive copies): always
+	 * 0600 and owned by the caller, whatever was there; a symlink at the
+	 * path is replaced by the file, never followed.
+	 */
+	CR_FS_PRIVATE,
+};
+
+/*
+ * Replaces the content of `path` with the `len` bytes at `data`, atomically
+ * (see above), owner and mode by `mode`.  `path` may not exist yet (its
+ * directory must).  Refused, changing nothing: a directory, FIFO or device
+ * at `path`; with CR_FS_KEEP / CR_FS_KEY a symbolic link at `path` (use
+ * cr_fs_install); an owner that cannot be kept (not root): CR_R_IO.
+ */
+int cr_fs_replace(const char *path, const void *data, size_t len, enum cr_fs_mode mode,
+    struct cr_err *err);
+
+/* What cr_fs_install wrote where: for the journal and for rollback. */
+struct cr_fs_install {
+	char *written;	/* the file now holding the content: the path itself, or the new file beside the link's old target */
+	char *previous;	/* the file that held the old content: the path, or the link's old target (kept on disk); NULL when there was none */
+	char *link_old;	/* a symlinked path: the link's text before ("../../archive/x/cert1.pem"); NULL otherwise */
+	char *link_new;	/* the link's text now ("../../archive/x/cert2.pem"); NULL otherwise */
+};
+/* Frees the strings and zeroes *r; r may be NULL. */
+void cr_fs_install_release(struct cr_fs_install *r);
+
+/*
+ * Installs `data` at `path` the way its layout asks:
+ * - a regular file, or nothing: cr_fs_replace (written = previous = path:
+ *   the old content is gone, so archive it first - cr_fs_read_regular, then
+ *   cr_fs_create_private into the archive);
+ * - a symbolic link (certbot's live/NAME/cert.pem -> ../../archive/NAME/cert1.pem):
+ *   the link's target must be a regular file (one level: a link to a link
+ *   is refused).  A new file is written beside the target, with the
+ *   target's owner and mode by `mode`, under the next free number when the
+ *   target's name is numbered (cert1.pem -> cert2.pem, cert3.pem if cert2.pem
+ *   is taken; the number is the digits ending the name before its
+ *   extension, zero padding kept), else as NAME-1.EXT, NAME-2.EXT, ...; the
+ *   name is claimed without replacing anything (renameat2 RENAME_NOREPLACE).
+ *   Then the link is repointed atomically (cr_fs_symlink_replace), keeping
+ *   its relative or absolute form.  The old target stays on disk, for
+ *   rollback: repoint the link to link_old.
+ * *res is zeroed on entry and filled on success; release it with
+ * cr_fs_install_release.  On failure nothing is changed (a new file
+ * written beside the target is removed again).  A crash between the new
+ * file and the link's repointing leaves the new file unreferenced; the
+ * next install takes the next number.
+ */
+int cr_fs_install(const char *path, const void *data, size_t len, enum cr_fs_mode mode,
+    struct cr_fs_install *res, struct cr_err *err);
+
+/*
+ * Makes `linkpath` a symbolic link to `target` (the link's text, verbatim),
+ * atomically: a symlink created at a temporary name beside it, renamed over
+ * it, the directory fsync'd.  `linkpath` must be a symbolic link or not
+ * exist: anything else is refused (CR_R_NOT_REGULAR), changing nothing.
+ */
+int cr_fs_symlink_replace(const char *linkpath, const char *target, struct cr_err *err);
+
+/*
+ * Makes sure `path` is a private directory: creates it 0700 when missing
+ * (and its missing parents, 0700 too), then checks without following a
+ * symlink that it is a directory (a symlink or anything else: CR_R_NOT_REGULAR),
+ * owned by the caller (effective uid) and not writable by group or others
+ * (CR_R_IO).  An existing directory that is readable by others is accepted
+ * (the operator's choice; it is not changed).
+ */
+int cr_fs_mkdir_private(const char *path, struct cr_err *err);
+
+/*
+ * Creates the private file `path` (0600, owned by the caller) holding `data`:
+ * written to a temporary file, fsync'd, then given its name only if nothing
+ * is there (renameat2 RENAME_NOREPLACE, never following a symlink), the
+ * directory fsync'd.  A name already taken - by a file, a symlink, anything -
+ * is CR_EENV with reason CR_R_OBJECT_EXISTS, nothing changed.  For archive
+ * copies that must never overwrite an earlier copy; use cr_fs_replace with
+ * CR_FS_PRIVATE to replace one.
+ */
+int cr_fs_create_private(const char *path, const void *data, size_t len, struct cr_err *err);
+
+/* Flags of cr_fs_open_regular / cr_fs_read_regular. */
+enum {
+	CR_FS_NOFOLLOW = 1,	/* refuse a symbolic link as the final component */
+};
+
+/*
+ * Opens `path` read-only and makes sure it is a regular file before anyone
+ * reads it: opened O_NONBLOCK (a FIFO does not block the open), fstat'd, then
+ * switched back to blocking.  A FIFO, socket, device or directory is
+ * CR_EINPUT / CR_R_NOT_REGULAR; with CR_FS_NOFOLLOW a symlink is too.  *fd is
+ * -1 on entry; close() it.
+ */
+int cr_fs_open_regular(const char *path, int flags, int *fd, struct cr_err *err);
+
+/*
+ * Reads from `fd` (named `path` in messages) to its end, at most `max`
+ * bytes (more: CR_EINPUT / CR_R_TOO_LARGE) into a new NUL-terminated buffer
+ * (the NUL not counted in *len).  *out is NULL on entry; free() it.
+ */
+int cr_fs_read_fd(int fd, const char *path, size_t max, unsigned char **out, size_t *len,
+    struct cr_err *err);
+
+/* cr_fs_open_regular, then cr_fs_read_fd, then close. */
+int cr_fs_read_regular(const char *path, int flags, size_t max, unsigned char **out, size_t *len,
+    struct cr_err *err);
+
+/*
+ * Writes all n bytes at p to fd, retrying short writes and EINTR.  0, or -1
+ * with errno set.
+ */
+int cr_fs_write_all(int fd, const void *p, size_t n);
+
+/* fsync of the directory `dir` (that a rename or a creation in it is durable). */
+int cr_fs_fsync_dir(const char *dir, struct cr_err *err);
+
+#endif
