@@ -87,9 +87,11 @@ check: deps-check
 	$(MAKE) --no-print-directory cycles-quiet
 	$(MAKE) --no-print-directory run-tests
 
-# No circular calls between the files of one directory (read from the objects'
-# symbols): `make cycles` prints each layer's file -> file calls, bottom-up.
-LAYER_DIRS = common pkcs11 cert plan check runbook rotate
+# No circular calls between the files of one directory, and no use of a layer
+# above (read from the objects' symbols): `make cycles` prints each layer's
+# file -> file calls, bottom-up.  Layers lowest first; check and runbook stand
+# side by side (neither uses the other).
+LAYER_DIRS = common pkcs11 cert plan check,runbook rotate
 .PHONY: cycles cycles-quiet
 cycles: $(LIBS)
 	sh tests/callgraph.sh $(BUILD) $(LAYER_DIRS)

@@ -3,7 +3,7 @@
  * context, the registry row, the evaluator contract and the item helpers.
  * Not for other layers.
  *
- * Calls inside check/ go one way (tests/calls.py checks it):
+ * Calls inside check/ go one way (`make cycles` checks it):
  *   engine.c -> registry.c -> chk_*.c (evaluators) -> items.c, layout.c,
  *   probe.c, access.c, checks_cert.c
  * An evaluator never calls the engine: what it needs of other checks
