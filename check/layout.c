@@ -5,18 +5,15 @@
  */
 #include "layout.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "../common/fsutil.h"
 #include "../common/util.h"
 #include "../cert/dn.h"
 
@@ -33,58 +30,6 @@ chk_shape_name(enum chk_shape s)
 	case CHK_SHAPE_CHAIN_KEY: return "leaf + chain + key";
 	}
 	return "?";
-}
-
-/* Reads a regular file of at most LAYOUT_MAX bytes, never blocking on a FIFO. */
-static int
-read_regular(const char *path, unsigned char **out, size_t *len, int *missing,
-    struct cr_err *err)
-{
-	unsigned char *buf = NULL;
-	struct stat st;
-	size_t n = 0;
-	int fd, r = CR_EINPUT;
-
-	*out = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		*missing = errno == ENOENT;
-		return cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", path, strerror(errno));
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		cr_err_set(err, CR_EINPUT, "cannot read '%s': not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > LAYOUT_MAX) {
-		cr_err_set(err, CR_EINPUT, "cannot read '%s': larger than %d bytes", path, LAYOUT_MAX);
-		goto out;
-	}
-	buf = cr_xmalloc((size_t)st.st_size + 1);
-	while (n < (size_t)st.st_size) {
-		ssize_t got = read(fd, buf + n, (size_t)st.st_size - n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", path, strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;		/* shrank while read: what is there */
-		n += (size_t)got;
-	}
-	*out = buf;
-	*len = n;
-	buf = NULL;
-	r = CR_OK;
-out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, (size_t)st.st_size + 1);
-		free(buf);
-	}
-	close(fd);
-	return r;
 }
 
 static int
@@ -141,8 +86,11 @@ chk_layout_read(const char *path, struct chk_layout *l, struct cr_err *err)
 
 	memset(l, 0, sizeof(*l));
 	l->certs = sk_X509_new_null();
-	if ((r = read_regular(path, &buf, &len, &l->missing, err)) != CR_OK)
+	/* untrusted: a FIFO or device is refused without blocking */
+	if ((r = cr_fs_read_regular(path, 0, LAYOUT_MAX, &buf, &len, err)) != CR_OK) {
+		l->missing = err->reason == CR_R_NOT_FOUND;
 		return r;
+	}
 	bio = BIO_new_mem_buf(buf, (int)len);
 	for (;;) {
 		char *name = NULL, *header = NULL;
