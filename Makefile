@@ -11,7 +11,7 @@ DEFS     = -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DCR_VERSION='"$(VERSION)"' 
            -DCR_LIBP11_VERSION=$(or $(LIBP11_VERSION),0)
 VERSION  = 0.1.0
 
-PKGS     = libp11 libcrypto libssl p11-kit-1 libconfig json-c
+PKGS     = libp11 libcrypto libssl p11-kit-1 libconfig json-c libcmark-gfm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libp11's version as a number (0.4.12: 412): pkcs11/module.c reads the
 # function list libp11 initialised from its private context, whose layout is
@@ -42,7 +42,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FAULT_MOD = $(BUILD)/tests/p11fault.so
 
-.PHONY: all check unit e2e asan demo bench install clean deps deps-check
+.PHONY: all check unit e2e asan demo bench install clean deps deps-check screenshot
 all: $(BIN)
 
 # Objects are rebuilt when the flags change (PREFIX is compiled in): the
@@ -122,6 +122,15 @@ asan: deps-check
 demo: deps-check $(BIN)
 	BUILD=$(BUILD) sh examples/demo.sh
 
+# doc/runbook.png, the README's picture of an HTML runbook, taken by headless
+# Chromium.  Not part of `make check`: Chromium is large, so it is installed
+# here only (SCREENSHOT_PKGS), not with the other packages.
+SCREENSHOT_PKGS = chromium
+screenshot: deps-check $(BIN)
+	@dpkg-query -W -f='$${Status}' $(SCREENSHOT_PKGS) 2>/dev/null | grep -q 'ok installed' || \
+	  $(MAKE) --no-print-directory deps DEB_PKGS="$(SCREENSHOT_PKGS)"
+	BUILD=$(BUILD) sh doc/screenshot.sh
+
 # Bench tooling: fills a SoftHSM2 token in one session (bench/run.sh's token case).
 TOKENFILL = $(BUILD)/bench/tokenfill
 $(TOKENFILL): bench/tokenfill.c $(FLAGS_STAMP)
@@ -134,13 +143,15 @@ bench: $(BIN) $(TOKENFILL)
 # ---- dependencies ----------------------------------------------------------
 # Every Debian package the build, the tests and the demo need: python3 reads
 # JSON in the end-to-end tests, procps (ps) and iproute2 (ss) run their nginx,
-# libcmark-dev renders runbooks to HTML (SPEC 8), p11-kit (its server) and
-# p11-kit-modules (client and proxy modules) reach a token remotely
-# (tests/e2e/t_remote.sh).
+# libcmark-gfm-dev and its extensions render runbooks to HTML (the runbook's
+# pipe tables are GitHub's extension, which plain libcmark lacks), mandoc
+# lints the man pages in the tests, p11-kit (its server) and p11-kit-modules
+# (client and proxy modules) reach a token remotely (tests/e2e/t_remote.sh).
 DEB_PKGS = gcc make pkg-config libc6-dev libp11-dev libssl-dev libp11-kit-dev \
   libconfig-dev libjson-c-dev libcmocka-dev softhsm2 opensc gnutls-bin \
   nginx-light libnginx-mod-mail libengine-pkcs11-openssl openssl valgrind \
-  libcmark-dev python3 procps iproute2 p11-kit p11-kit-modules
+  libcmark-gfm-dev libcmark-gfm-extensions-dev mandoc python3 procps iproute2 \
+  p11-kit p11-kit-modules
 deps-check:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

@@ -4,6 +4,7 @@
  * each step lists as checks comes from checkids.c; what the steps share
  * (identities, names, check lists) is made once (struct plan_shared).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -688,12 +689,50 @@ static void (*const step_builders[PLAN_NSTEPTYPES])(struct builder *, const stru
 };
 
 
-/* NN-type-host[-service[-ref]], NN zero-padded to the width of the count (>= 2). */
+/*
+ * A ref id as it appears in step ids (SPEC 5): ASCII letters lower-cased,
+ * digits, '.', '_' and '-' kept, every other run of characters (blanks,
+ * punctuation, anything beyond ASCII) one '-', none at either end; "ref"
+ * when nothing is left.  "Default Frontend EXCH01" -> "default-frontend-exch01".
+ * New string.
+ */
+static char *
+ref_slug(const char *id)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	const char *p;
+	int gap = 0;
+
+	for (p = id; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c >= 0x80 || (!isalnum(c) && c != '.' && c != '_' && c != '-')) {
+			gap = 1;
+			continue;
+		}
+		if (gap && b.len > 0)
+			cr_buf_addc(&b, '-');
+		gap = 0;
+		cr_buf_addc(&b, (char)tolower(c));
+	}
+	if (b.len == 0)
+		cr_buf_adds(&b, "ref");
+	return cr_buf_detach(&b);
+}
+
+/*
+ * NN-type-host[-service[-ref]], NN zero-padded to the width of the count
+ * (>= 2).  Ref ids appear slugged (ref_slug); two refs whose slugs meet
+ * ("Default Frontend" and "default-frontend") are told apart by "-2",
+ * "-3"... on the later one, so that every id without its number is unique.
+ */
 static void
 name_steps(struct plan *p)
 {
+	struct plan_map seen = PLAN_MAP_INIT;
+	char **keys = cr_xcalloc(p->nsteps + 1, sizeof(*keys));
 	int width = 2;
-	size_t n = p->nsteps, i;
+	size_t n = p->nsteps, i, k;
 
 	while (n >= 100) {
 		width++;
@@ -703,17 +742,29 @@ name_steps(struct plan *p)
 		struct plan_step *s = &p->steps[i];
 		const char *type = plan_step_type_name(s->type);
 
-		if (s->ref != NULL)
-			s->id = cr_xasprintf("%0*zu-%s-%s-%s-%s", width, i + 1, type, s->host,
-			    s->service->name, s->ref->id);
-		else if (s->service != NULL)
+		if (s->ref != NULL) {
+			char *slug = ref_slug(s->ref->id);
+
+			keys[i] = cr_xasprintf("%s-%s-%s-%s", type, s->host, s->service->name, slug);
+			for (k = 2; !plan_map_put(&seen, keys[i], i, NULL); k++) {
+				free(keys[i]);
+				keys[i] = cr_xasprintf("%s-%s-%s-%s-%zu", type, s->host,
+				    s->service->name, slug, k);
+			}
+			free(slug);
+			s->id = cr_xasprintf("%0*zu-%s", width, i + 1, keys[i]);
+		} else if (s->service != NULL) {
 			s->id = cr_xasprintf("%0*zu-%s-%s-%s", width, i + 1, type, s->host,
 			    s->service->name);
-		else
+		} else {
 			s->id = cr_xasprintf("%0*zu-%s-%s", width, i + 1, type, s->host);
+		}
 	}
+	plan_map_release(&seen);
+	for (i = 0; i < p->nsteps; i++)
+		free(keys[i]);
+	free(keys);
 }
-
 
 struct plan_shared *
 plan_shared_new(const struct plan_inputs *in)

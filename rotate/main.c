@@ -50,6 +50,30 @@ static const struct rot_command commands[] = {
 	  "exit: 0 all checks pass (warnings allowed unless --strict), 1 a check\n"
 	  "      failed, 2 bad input (configuration, certificate), 3 a module, token\n"
 	  "      or endpoint failed (a refused PIN is never retried)\n" },
+	{ "runbook", cmd_runbook, ROT_READ_ONLY, "write the change-request runbook (Markdown, HTML)",
+	  "[-c FILE] [-o FILE] [--format markdown|html] [--no-probe] [--kinds DIR] "
+	  "[--timeout DURATION]",
+	  "Write the change-request runbook of the rotation: the certificates old\n"
+	  "and new, what is affected, the pre-check results (the checks of `check`),\n"
+	  "every step with its exact commands (each value quoted for its shell), how\n"
+	  "to verify and roll back each, a rollback section and a sign-off block.\n"
+	  "Nothing is changed.\n"
+	  "\n"
+	  "options:\n"
+	  "  -c, --config FILE        configuration (default ./certrotate.cfg)\n"
+	  "  -o, --output FILE        write the document to FILE (atomically, never\n"
+	  "                           through a symlink) instead of stdout\n"
+	  "  --format markdown|html   Markdown (default; md for short) or one\n"
+	  "                           self-contained HTML page\n"
+	  "  --no-probe               do not contact endpoints (their checks are skipped)\n"
+	  "  --kinds DIR              read kind files from DIR (default: kinds_dir, else\n"
+	  "                           the installed kinds)\n"
+	  "  --timeout DURATION       per endpoint probe (default 5s)\n"
+	  "  -h, --help               this help\n"
+	  "\n"
+	  "exit: 0 written, pre-checks pass; 1 written, a pre-check fails; 2 bad\n"
+	  "      input (nothing written); 3 a module, token or endpoint failed (written\n"
+	  "      when a plan could be built, with the failure among the pre-checks)\n" },
 	{ "inspect", cmd_inspect, ROT_READ_ONLY, "show everything that identifies certificates",
 	  "SOURCE... [--format text|json]",
 	  "Show what identifies each certificate: subject, issuer, serial, validity\n"

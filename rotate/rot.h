@@ -38,6 +38,7 @@ int cmd_inspect(const struct rot_command *self, int argc, char **argv);
 int cmd_plan(const struct rot_command *self, int argc, char **argv);
 int cmd_check(const struct rot_command *self, int argc, char **argv);
 int cmd_scan(const struct rot_command *self, int argc, char **argv);
+int cmd_runbook(const struct rot_command *self, int argc, char **argv);
 
 /* `certrotate NAME --help` on stdout: the usage line (from the row), then its help. */
 void rot_help(const struct rot_command *cmd);
