@@ -37,6 +37,11 @@
  *    moves a ref off the old certificate is not done, and endpoint fails
  *    (not warns) on an endpoint that serves neither certificate.
  *
+ * SOURCES are the configuration's, parsed once at load time (struct
+ * plan_src: rotation.key_src, old_src, import_to_src with its URI, file
+ * path and PIN source): check/ never parses a source's text again; the text
+ * appears only in messages.
+ *
  * The report (struct chk_report) is the context's: its items in the order
  * they were first evaluated, each step's lists for both phases, the
  * counts and the exit code.  Only rotate/ prints it.

@@ -13,40 +13,28 @@
 #include "layout.h"
 #include "../common/util.h"
 #include "../cert/dn.h"
-#include "../pkcs11/p11.h"
 
 /* ---- access ------------------------------------------------------------------ */
 
-/* The file a service account must read to use the new key: the key file or
- * the key token's PIN source. */
+/*
+ * The file a service account must read to use the new key: the key file or
+ * the key token's PIN source (the URI's pin-source, else the first matching
+ * `tokens` entry's: found at load time), or NULL.  New string.
+ */
 static char *
 key_secret_path(const struct chk_ctx *c, const char **what)
 {
-	const char *src = c->cfg->rotation.key;
-	struct p11_uri *uri = NULL, *tu = NULL;
-	char *path = NULL;
-	size_t i;
+	const struct plan_src *ks = &c->cfg->rotation.key_src;
+	const char *path;
 
-	if (!chk_is_pkcs11(src)) {
+	if (ks->kind == PLAN_SRC_PKCS11) {
+		*what = "the PIN source";
+		path = ks->pin_source;
+	} else {
 		*what = "the key file";
-		return chk_file_path(c, src);
+		path = ks->path;
 	}
-	*what = "the PIN source";
-	if (p11_uri_parse(src, c->cfg->dir, &uri, NULL) != CR_OK)
-		return NULL;
-	if (p11_uri_pin_source(uri) != NULL)
-		path = cr_xstrdup(p11_uri_pin_source(uri));
-	for (i = 0; path == NULL && i < c->cfg->ntokens; i++) {
-		if (c->cfg->tokens[i].pin_source == NULL ||
-		    p11_uri_parse(c->cfg->tokens[i].uri, c->cfg->dir, &tu, NULL) != CR_OK)
-			continue;
-		if (p11_uri_token_matches(tu, uri))
-			path = cr_xstrdup(c->cfg->tokens[i].pin_source);
-		p11_uri_free(tu);
-		tu = NULL;
-	}
-	p11_uri_free(uri);
-	return path;
+	return path != NULL ? cr_xstrdup(path) : NULL;
 }
 
 void

@@ -18,14 +18,15 @@
 #include "../pkcs11/p11.h"
 
 /*
- * The token.login item of the (single) token `uri_text` names, logging in
- * once.  *tok_out (may be NULL) receives the token when logged in.
- * pin_source may be NULL (the token's configured one is used).
+ * The token.login item of the (single) token the pkcs11: source `src`
+ * names (parsed at load time), logging in once with the URI's pin-source,
+ * else the token's configured one.  *tok_out (may be NULL) receives the
+ * token when logged in.
  */
 static size_t
-token_login(struct chk_ctx *c, const char *uri_text, struct p11_token **tok_out)
+token_login(struct chk_ctx *c, const struct plan_src *src, struct p11_token **tok_out)
 {
-	struct p11_uri *uri = NULL;
+	const struct p11_uri *uri = src->uri;
 	struct p11_token **toks = NULL;
 	struct p11_pin_state ps;
 	struct cr_err err;
@@ -37,9 +38,12 @@ token_login(struct chk_ctx *c, const char *uri_text, struct p11_token **tok_out)
 	if (tok_out != NULL)
 		*tok_out = NULL;
 	cr_err_clear(&err);
-	if ((r = p11_uri_parse(uri_text, c->cfg->dir, &uri, &err)) != CR_OK ||
-	    (r = p11_find_tokens(c->p11, uri, &toks, &n, &err)) != CR_OK) {
-		subject = cr_xasprintf("token of '%s'", uri_text);
+	if (uri == NULL)
+		r = cr_err_set(&err, CR_EINPUT, "'%s' is not a pkcs11: URI", src->text);
+	else
+		r = p11_find_tokens(c->p11, uri, &toks, &n, &err);
+	if (r != CR_OK) {
+		subject = cr_xasprintf("token of '%s'", src->text);
 		idx = chk_item_get(c, PLAN_CHK_TOKEN_LOGIN, CHK_PRE, subject, subject, &fresh);
 		it = chk_item_at(c, idx);
 		if (fresh) {
@@ -50,12 +54,12 @@ token_login(struct chk_ctx *c, const char *uri_text, struct p11_token **tok_out)
 	}
 	if (n > 1) {
 		/* about the URI, not about any one of the tokens */
-		subject = cr_xasprintf("token of '%s'", uri_text);
+		subject = cr_xasprintf("token of '%s'", src->text);
 		idx = chk_item_get(c, PLAN_CHK_TOKEN_LOGIN, CHK_PRE, subject, subject, &fresh);
 		it = chk_item_at(c, idx);
 		if (fresh) {
 			chk_result_set(&it->res, CHK_FAIL, "'%s' matches %zu tokens: name one (serial=)",
-			    uri_text, n);
+			    src->text, n);
 			it->status = CR_EINPUT;
 		}
 		goto out;
@@ -91,7 +95,6 @@ out:
 	free(subject);
 	free(what);
 	free(toks);
-	p11_uri_free(uri);
 	return idx;
 }
 
@@ -104,8 +107,8 @@ out:
 static void
 eval_token_key(struct chk_ctx *c, size_t ik, size_t ip)
 {
-	const char *src = c->cfg->rotation.key;
-	struct p11_uri *uri = NULL;
+	const struct plan_src *ks = &c->cfg->rotation.key_src;
+	const char *src = ks->text;
 	struct p11_key_obj **keys = NULL;
 	struct p11_token *tok = NULL;
 	struct chk_item *key, *prot;
@@ -114,7 +117,7 @@ eval_token_key(struct chk_ctx *c, size_t ik, size_t ip)
 	int r;
 
 	cr_err_clear(&err);
-	li = token_login(c, src, &tok);
+	li = token_login(c, ks, &tok);
 	key = chk_item_at(c, ik);	/* no item is added below this line */
 	prot = chk_item_at(c, ip);
 	if (tok == NULL) {
@@ -124,8 +127,7 @@ eval_token_key(struct chk_ctx *c, size_t ik, size_t ip)
 		chk_result_set(&prot->res, CHK_SKIP, "cannot check the key's flags: no login");
 		goto out;
 	}
-	if ((r = p11_uri_parse(src, c->cfg->dir, &uri, &err)) != CR_OK ||
-	    (r = p11_find_keys(c->p11, uri, &keys, &n, &err)) != CR_OK) {
+	if ((r = p11_find_keys(c->p11, ks->uri, &keys, &n, &err)) != CR_OK) {
 		chk_result_set(&key->res, CHK_FAIL, "%s", err.msg);
 		key->status = r;
 		chk_result_set(&prot->res, CHK_SKIP, "cannot check the key's flags");
@@ -165,14 +167,13 @@ eval_token_key(struct chk_ctx *c, size_t ik, size_t ip)
 		    keys[0]->sensitive != 1 ? "NOT SENSITIVE" : "");
 out:
 	free(keys);
-	p11_uri_free(uri);
 }
 
 /* new.key and new.key-protection of a key in a file. */
 static void
 eval_file_key(struct chk_ctx *c, struct chk_item *key, struct chk_item *prot)
 {
-	char *path = chk_file_path(c, c->cfg->rotation.key);
+	const char *path = c->cfg->rotation.key_src.path;
 	unsigned char *buf = NULL;
 	size_t len = 0;
 	EVP_PKEY *pk = NULL;
@@ -225,7 +226,6 @@ out:
 	}
 	BIO_free(bio);
 	EVP_PKEY_free(pk);
-	free(path);
 }
 
 /*
@@ -241,7 +241,7 @@ chk_eval_new_key(struct chk_ctx *c, const struct chk_at *at)
 	    at->subject, &fp);
 
 	if (fk) {
-		if (chk_is_pkcs11(c->cfg->rotation.key))
+		if (c->cfg->rotation.key_src.kind == PLAN_SRC_PKCS11)
 			eval_token_key(c, ik, ip);
 		else
 			eval_file_key(c, chk_item_at(c, ik), chk_item_at(c, ip));
@@ -259,19 +259,19 @@ chk_eval_token_login(struct chk_ctx *c, const struct chk_at *at)
 	if (at->s == NULL)
 		return;
 	if (at->s->type == PLAN_IMPORT && rot->import_to != NULL)
-		idx = token_login(c, rot->import_to, NULL);
-	else if (at->s->type == PLAN_RETIRE && chk_is_pkcs11(rot->old))
-		idx = token_login(c, rot->old, NULL);
+		idx = token_login(c, &rot->import_to_src, NULL);
+	else if (at->s->type == PLAN_RETIRE && rot->old_src.kind == PLAN_SRC_PKCS11)
+		idx = token_login(c, &rot->old_src, NULL);
 	else
 		return;
 	chk_attach(c, at, idx);
 }
 
-int
-chk_token_holds(struct chk_ctx *c, const char *uri_text, const unsigned char sha256[32],
+/* Whether the one token src names holds a certificate with this SHA-256. */
+static int
+token_holds(struct chk_ctx *c, const struct plan_src *src, const unsigned char sha256[32],
     int *holds, char **label, struct cr_err *err)
 {
-	struct p11_uri *uri = NULL;
 	struct p11_token **toks = NULL;
 	struct p11_cert_obj *objs;
 	size_t n = 0, nobj = 0, i;
@@ -279,12 +279,15 @@ chk_token_holds(struct chk_ctx *c, const char *uri_text, const unsigned char sha
 
 	*label = NULL;
 	*holds = 0;
-	if ((r = p11_uri_parse(uri_text, c->cfg->dir, &uri, err)) != CR_OK ||
-	    (r = p11_find_tokens(c->p11, uri, &toks, &n, err)) != CR_OK)
+	if (src->uri == NULL) {
+		r = cr_err_set(err, CR_EINPUT, "'%s' is not a pkcs11: URI", src->text);
+		goto out;
+	}
+	if ((r = p11_find_tokens(c->p11, src->uri, &toks, &n, err)) != CR_OK)
 		goto out;
 	if (n != 1) {
 		r = cr_err_set(err, CR_EINPUT, "'%s' matches %zu tokens: name one (serial=)",
-		    uri_text, n);
+		    src->text, n);
 		goto out;
 	}
 	*label = cr_xstrdup(p11_token_label(toks[0]));
@@ -300,8 +303,28 @@ chk_token_holds(struct chk_ctx *c, const char *uri_text, const unsigned char sha
 	}
 out:
 	free(toks);
-	p11_uri_free(uri);
 	return r;
+}
+
+void
+chk_token_presence(struct chk_ctx *c, size_t idx, const struct plan_src *src,
+    const struct crt_cert *cert, int want, const char *yes, const char *no)
+{
+	struct chk_item *it;
+	struct cr_err err;
+	char *label = NULL;
+	int holds = 0, r;
+
+	cr_err_clear(&err);
+	r = token_holds(c, src, cert->sha256, &holds, &label, &err);
+	it = chk_item_at(c, idx);
+	if (r != CR_OK) {
+		chk_result_set(&it->res, CHK_FAIL, "%s", err.msg);
+		it->status = r;
+	} else {
+		chk_result_set(&it->res, holds == want ? CHK_PASS : CHK_FAIL, holds ? yes : no, label);
+	}
+	free(label);
 }
 
 /*
@@ -313,11 +336,8 @@ void
 chk_eval_import_present(struct chk_ctx *c, const struct chk_at *at)
 {
 	const struct plan_rotation *rot = &c->cfg->rotation;
-	int fresh, r, holds = 0;
+	int fresh;
 	size_t idx = chk_fresh_item(c, at, &fresh);
-	struct chk_item *it;
-	struct cr_err err;
-	char *label = NULL;
 
 	if (!fresh)
 		return;
@@ -327,16 +347,6 @@ chk_eval_import_present(struct chk_ctx *c, const struct chk_at *at)
 		    "and its chain are installed", at->s->host);
 		return;
 	}
-	cr_err_clear(&err);
-	r = chk_token_holds(c, rot->import_to, c->in->new->sha256, &holds, &label, &err);
-	it = chk_item_at(c, idx);
-	if (r != CR_OK) {
-		chk_result_set(&it->res, CHK_FAIL, "%s", err.msg);
-		it->status = r;
-	} else if (holds) {
-		chk_result_set(&it->res, CHK_PASS, "token '%s' holds the new certificate", label);
-	} else {
-		chk_result_set(&it->res, CHK_FAIL, "the new certificate is not on token '%s'", label);
-	}
-	free(label);
+	chk_token_presence(c, idx, &rot->import_to_src, c->in->new, 1,
+	    "token '%s' holds the new certificate", "the new certificate is not on token '%s'");
 }

@@ -112,7 +112,7 @@ chk_eval_retire_protected(struct chk_ctx *c, const struct chk_at *at)
 static void
 absent_from_file(struct chk_ctx *c, struct chk_item *it)
 {
-	char *path = chk_file_path(c, c->cfg->rotation.old);
+	const char *path = c->cfg->rotation.old_src.path;
 	struct chk_layout l;
 	struct cr_err err;
 
@@ -128,7 +128,6 @@ absent_from_file(struct chk_ctx *c, struct chk_item *it)
 		chk_result_set(&it->res, CHK_PASS, "'%s' no longer holds the old certificate", path);
 	}
 	chk_layout_release(&l);
-	free(path);
 }
 
 /*
@@ -139,30 +138,16 @@ absent_from_file(struct chk_ctx *c, struct chk_item *it)
 void
 chk_eval_retire_absent(struct chk_ctx *c, const struct chk_at *at)
 {
-	int fresh, holds = 0, r;
+	int fresh;
 	size_t idx = chk_fresh_item(c, at, &fresh);
-	struct chk_item *it;
-	struct cr_err err;
-	char *label = NULL;
 
 	if (!fresh)
 		return;
-	cr_err_clear(&err);
 	switch (at->s->variant) {
 	case PLAN_V_RETIRE_TOKEN:
-		r = chk_token_holds(c, c->cfg->rotation.old, c->in->old->sha256, &holds, &label, &err);
-		it = chk_item_at(c, idx);
-		if (r != CR_OK) {
-			chk_result_set(&it->res, CHK_FAIL, "%s", err.msg);
-			it->status = r;
-		} else if (holds) {
-			chk_result_set(&it->res, CHK_FAIL, "the old certificate is still on token '%s'",
-			    label);
-		} else {
-			chk_result_set(&it->res, CHK_PASS, "the old certificate is no longer on token "
-			    "'%s'", label);
-		}
-		free(label);
+		chk_token_presence(c, idx, &c->cfg->rotation.old_src, c->in->old, 0,
+		    "the old certificate is still on token '%s'",
+		    "the old certificate is no longer on token '%s'");
 		break;
 	case PLAN_V_RETIRE_FILE:
 		absent_from_file(c, chk_item_at(c, idx));

@@ -123,13 +123,16 @@ void chk_endpoint_release(struct chk_ctx *c);
 void chk_files_release(struct chk_ctx *c);
 
 /*
- * chk_key.c, for retire.absent: whether the one token `uri_text` names
- * holds a certificate object whose DER has this SHA-256 (*holds), read from
- * the token now; *label receives the token's label (free it).  CR_EINPUT /
- * CR_EENV when the URI is malformed or names no or several tokens.
+ * chk_key.c, for import.present and retire.absent: the result of item idx
+ * is whether the one token the pkcs11: source `src` names (parsed at load
+ * time: rotation.import_to_src, old_src) holds `cert` now (read from the
+ * token): PASS when that is `want` (1 present, 0 absent), else FAIL; the
+ * message is `yes` or `no` (a format taking the token's label) as it holds
+ * it or not.  A URI naming no or several tokens, or a token that cannot be
+ * read, is a FAIL with its message and status.
  */
-int chk_token_holds(struct chk_ctx *c, const char *uri_text, const unsigned char sha256[32],
-    int *holds, char **label, struct cr_err *err);
+void chk_token_presence(struct chk_ctx *c, size_t idx, const struct plan_src *src,
+    const struct crt_cert *cert, int want, const char *yes, const char *no);
 
 /* ---- items (items.c) ------------------------------------------------------ */
 
@@ -165,11 +168,6 @@ void chk_report_count(struct chk_report *rep, int strict);
 
 /* "'CN=..., O=...' (sha1:HEX)" - a certificate in messages.  New string. */
 char *chk_cert_brief(const struct crt_cert *x);
-/* 1 when a source is a pkcs11: URI. */
-int chk_is_pkcs11(const char *source);
-/* The path of a file source ("file:" stripped), resolved against the
- * configuration's directory.  New string. */
-char *chk_file_path(const struct chk_ctx *c, const char *source);
 /* Whether step si of the plan is done now. */
 int chk_done(const struct chk_ctx *c, long si);
 

@@ -197,20 +197,6 @@ chk_cert_brief(const struct crt_cert *x)
 }
 
 int
-chk_is_pkcs11(const char *s)
-{
-	return s != NULL && strncmp(s, "pkcs11:", 7) == 0;
-}
-
-char *
-chk_file_path(const struct chk_ctx *c, const char *src)
-{
-	if (strncmp(src, "file:", 5) == 0)
-		src += 5;
-	return cr_path_resolve(c->cfg->dir, src);
-}
-
-int
 chk_done(const struct chk_ctx *c, long si)
 {
 	return si >= 0 && c->done != NULL && c->done[si];
