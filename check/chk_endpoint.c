@@ -104,12 +104,20 @@ stranger(const struct chk_probe *pr)
 	return s;
 }
 
+/* What a ref's endpoint was seen to serve. */
+struct seen {
+	const struct chk_probe *pr;
+	const char *what;	/* "old", "new", or NULL for neither */
+	char via[300];		/* " with SNI 'x'" or "" */
+};
+
 /*
- * The probe of ref r for item idx, or NULL when the item has been judged
- * already (not probed, no endpoint, the probe failed).
+ * The probe of ref r for item idx, with what it serves, into *sn; or NULL
+ * when the item has been judged already (not probed, no endpoint, the
+ * probe failed).
  */
 static const struct chk_probe *
-probe_for(struct chk_ctx *c, size_t idx, const struct plan_refres *r)
+probe_for(struct chk_ctx *c, size_t idx, const struct plan_refres *r, struct seen *sn)
 {
 	struct chk_item *it = chk_item_at(c, idx);
 	size_t pi = c->probe_of[refres_index(c, r)];
@@ -129,22 +137,21 @@ probe_for(struct chk_ctx *c, size_t idx, const struct plan_refres *r)
 		it->status = cr_status_worse(it->status, pr->status);
 		return NULL;
 	}
+	sn->pr = pr;
+	via_sni(pr, sn->via, sizeof(sn->via));
+	sn->what = served(c, pr);
 	return pr;
 }
 
 /* Before ref r's step: old or new is fine, where the change is in effect only new. */
 static void
-eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r)
+eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const struct seen *sn)
 {
-	const struct chk_probe *pr = probe_for(c, idx, r);
+	const struct chk_probe *pr = sn->pr;
+	const char *what = sn->what, *via = sn->via;
 	struct chk_item *it = chk_item_at(c, idx);
-	const char *what;
-	char via[300], *who;
+	char *who;
 
-	if (pr == NULL)
-		return;
-	via_sni(pr, via, sizeof(via));
-	what = served(c, pr);
 	if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r)) {
 		/* the HTTP.sys story: the service's setting names the new
 		   certificate, but what answers on its endpoint does not */
@@ -176,17 +183,13 @@ eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r)
 
 /* After the change of ref r: the new certificate, nothing else. */
 static void
-eval_after(struct chk_ctx *c, size_t idx, const struct plan_refres *r)
+eval_after(struct chk_ctx *c, size_t idx, const struct seen *sn)
 {
-	const struct chk_probe *pr = probe_for(c, idx, r);
+	const struct chk_probe *pr = sn->pr;
+	const char *what = sn->what, *via = sn->via;
 	struct chk_item *it = chk_item_at(c, idx);
-	const char *what;
-	char via[300], *who;
+	char *who;
 
-	if (pr == NULL)
-		return;
-	via_sni(pr, via, sizeof(via));
-	what = served(c, pr);
 	if (what != NULL && strcmp(what, "new") == 0) {
 		chk_result_set(&it->res, CHK_PASS, "'%s'%s serves the new certificate", pr->endpoint,
 		    via);
@@ -258,6 +261,7 @@ undeclared_binding(struct chk_ctx *c, const struct plan_refres *r, enum chk_phas
 static void
 ref_endpoint(struct chk_ctx *c, const struct chk_at *at, const struct plan_refres *r)
 {
+	struct seen sn;
 	size_t u, idx;
 	char *subject;
 	int fresh;
@@ -267,10 +271,12 @@ ref_endpoint(struct chk_ctx *c, const struct chk_at *at, const struct plan_refre
 	subject = ref_subject(r);
 	idx = chk_item_get(c, PLAN_CHK_ENDPOINT, at->phase, subject, subject, &fresh);
 	free(subject);
-	if (fresh && at->phase == CHK_PRE)
-		eval_before(c, idx, r);
-	else if (fresh)
-		eval_after(c, idx, r);
+	if (fresh && probe_for(c, idx, r, &sn) != NULL) {
+		if (at->phase == CHK_PRE)
+			eval_before(c, idx, r, &sn);
+		else
+			eval_after(c, idx, &sn);
+	}
 	if (u != (size_t)-1)
 		chk_attach(c, at, u);
 	chk_attach(c, at, idx);
