@@ -2,8 +2,8 @@
  * cmd_runbook.c - `certrotate runbook`: the change-request document (SPEC 8).
  *
  * Builds the plan, runs the pre-checks with the same engine as `check`
- * (rot_check_plan), and writes the document (runbook/book.h) in Markdown or
- * as one HTML page, to stdout or atomically to -o FILE.
+ * (check/: chk_plan), and writes the document (runbook/book.h) in Markdown
+ * or as one HTML page, to stdout or atomically to -o FILE.
  *
  * The document is written even when pre-checks fail or a token refuses
  * its PIN: a change board must see the failing checks.  The exit code is
@@ -22,37 +22,10 @@
 #include <unistd.h>
 
 #include "rot.h"
-#include "check.h"
 #include "load.h"
+#include "../check/check.h"
 #include "../common/util.h"
 #include "../runbook/book.h"
-
-static void
-help(void)
-{
-	fputs("usage: certrotate runbook [-c FILE] [-o FILE] [--format markdown|html]\n"
-	    "                          [--no-probe] [--kinds DIR] [--timeout DURATION]\n\n"
-	    "Write the change-request runbook of the rotation: the certificates old\n"
-	    "and new, what is affected, the pre-check results (the checks of `check`),\n"
-	    "every step with its exact commands (each value quoted for its shell), how\n"
-	    "to verify and roll back each, a rollback section and a sign-off block.\n"
-	    "Nothing is changed.\n\n"
-	    "options:\n"
-	    "  -c, --config FILE        configuration (default ./certrotate.cfg)\n"
-	    "  -o, --output FILE        write the document to FILE (atomically, never\n"
-	    "                           through a symlink) instead of stdout\n"
-	    "  --format markdown|html   Markdown (default; md for short) or one\n"
-	    "                           self-contained HTML page\n"
-	    "  --no-probe               do not contact endpoints (their checks are skipped)\n"
-	    "  --kinds DIR              read kind files from DIR (default: kinds_dir, else\n"
-	    "                           the installed kinds)\n"
-	    "  --timeout DURATION       per endpoint probe (default 5s)\n"
-	    "  -h, --help               this help\n\n"
-	    "exit: 0 written, pre-checks pass; 1 written, a pre-check fails; 2 bad\n"
-	    "      input (nothing written); 3 a module, token or endpoint failed (written\n"
-	    "      when a plan could be built, with the failure among the pre-checks)\n",
-	    stdout);
-}
 
 /*
  * THE ONE PLACE that reads the check engine's report: its results in the
@@ -60,16 +33,16 @@ help(void)
  * are the arrays to free() afterwards.
  */
 static void
-report_to_book(const struct rot_report *rep, int probed, struct book_checks *bc,
+report_to_book(const struct chk_report *rep, int probed, struct book_checks *bc,
     struct book_check **items_out, struct book_step_checks **steps_out)
 {
 	static const enum book_status st[] = {
-		[ROT_PASS] = BOOK_PASS, [ROT_WARN] = BOOK_WARN, [ROT_FAIL] = BOOK_FAIL,
-		[ROT_SKIP] = BOOK_SKIP,
+		[CHK_PASS] = BOOK_PASS, [CHK_WARN] = BOOK_WARN, [CHK_FAIL] = BOOK_FAIL,
+		[CHK_SKIP] = BOOK_SKIP,
 	};
 	static const enum book_step_status sst[] = {
-		[ROT_STEP_READY] = BOOK_STEP_READY, [ROT_STEP_BLOCKED] = BOOK_STEP_BLOCKED,
-		[ROT_STEP_DONE] = BOOK_STEP_DONE,
+		[CHK_STEP_READY] = BOOK_STEP_READY, [CHK_STEP_BLOCKED] = BOOK_STEP_BLOCKED,
+		[CHK_STEP_DONE] = BOOK_STEP_DONE,
 	};
 	struct book_check *items = cr_xcalloc(rep->n + 1, sizeof(*items));
 	struct book_step_checks *steps = cr_xcalloc(rep->nsteps + 1, sizeof(*steps));
@@ -168,12 +141,12 @@ out:
 struct opts {
 	const char *cfgpath, *output, *kinds;
 	enum rot_format fmt;
-	struct rot_check_opts check;
+	struct chk_opts check;
 };
 
 /* Parses argv into *o.  Returns -1 to go on, else the exit code. */
 static int
-parse(int argc, char **argv, struct opts *o)
+parse(const struct rot_command *self, int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -202,7 +175,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'f':
 			if (strcmp(optarg, "md") == 0)
 				o->fmt = ROT_FMT_MARKDOWN;
-			else if (rot_parse_format("runbook", optarg, 1u << ROT_FMT_MARKDOWN |
+			else if (rot_parse_format(self, optarg, 1u << ROT_FMT_MARKDOWN |
 			    1u << ROT_FMT_HTML, &o->fmt) != 0)
 				return CR_EINPUT;
 			break;
@@ -214,22 +187,22 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case 't':
 			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
-				return rot_usage_error("runbook", "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
+				return rot_usage_error(self, "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
 			o->check.timeout_ms = (int)(secs * 1000);
 			break;
 		case 'h':
-			help();
+			rot_help(self);
 			return rot_finish_output(CR_OK);
 		case ':':
-			return rot_usage_error("runbook", "option '%s' needs a value", argv[optind - 1]);
+			return rot_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return rot_usage_error("runbook", "unknown option '%s'", argv[optind - 1]);
+			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return rot_usage_error("runbook", "unexpected argument '%s'", argv[optind]);
+		return rot_usage_error(self, "unexpected argument '%s'", argv[optind]);
 	if (o->output != NULL && o->output[0] == '\0')
-		return rot_usage_error("runbook", "-o needs a file name");
+		return rot_usage_error(self, "-o needs a file name");
 	return -1;
 }
 
@@ -264,7 +237,7 @@ out:
 }
 
 int
-cmd_runbook(int argc, char **argv)
+cmd_runbook(const struct rot_command *self, int argc, char **argv)
 {
 	struct opts o = { .cfgpath = "certrotate.cfg", .fmt = ROT_FMT_MARKDOWN,
 		.check = { .probe = 1 } };
@@ -272,26 +245,26 @@ cmd_runbook(int argc, char **argv)
 	struct book_check *items = NULL;
 	struct book_step_checks *steps = NULL;
 	struct book_checks bc;
-	struct rot_report rep;
+	struct chk_ctx *ctx = NULL;
 	struct cr_err err;
 	char *doc = NULL;
 	int r;
 
-	if ((r = parse(argc, argv, &o)) >= 0)
+	if ((r = parse(self, argc, argv, &o)) >= 0)
 		return r;
 	o.check.now = cr_now();
 	o.check.progress = rot_stderr_is_tty();
 	cr_err_clear(&err);
-	memset(&rep, 0, sizeof(rep));
-	r = rot_load(o.cfgpath, 0, PLAN_LOAD_CHAIN, &ld, &err);
+	r = rot_load(self, o.cfgpath, 0, PLAN_LOAD_CHAIN, &ld, &err);
 	rot_loaded_warn(&ld);
 	if (r != CR_OK) {
 		r = rot_report(&err);
 		rot_warn("no runbook written: no plan without the certificates");
 		goto out;
 	}
-	rot_check_plan(ld.plan, ld.p11, &o.check, &rep);
-	report_to_book(&rep, o.check.probe, &bc, &items, &steps);
+	ctx = chk_ctx_new(ld.plan, ld.p11, &o.check);
+	chk_plan(ctx);
+	report_to_book(chk_ctx_report(ctx), o.check.probe, &bc, &items, &steps);
 	if ((r = render(&o, &ld, &bc, &doc, &err)) != CR_OK) {
 		r = rot_report(&err);
 		goto out;
@@ -306,7 +279,7 @@ cmd_runbook(int argc, char **argv)
 		if ((r = rot_finish_output(CR_OK)) != CR_OK)
 			goto out;
 	}
-	r = rep.status;
+	r = bc.status;
 	if (r != CR_OK)
 		rot_warn("runbook written%s%s, but the pre-checks %s (exit %d): see its section 3",
 		    o.output ? " to " : "", o.output ? o.output : "",
@@ -315,7 +288,7 @@ out:
 	free(doc);
 	free(items);
 	free(steps);
-	rot_report_release(&rep);
+	chk_ctx_free(ctx);
 	rot_loaded_release(&ld);
 	return r;
 }

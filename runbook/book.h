@@ -10,7 +10,7 @@
  *      thumbprint, SHA-256, the <I>..<S>.. name, source), what changes;
  *   2. What is affected: hosts, services, every ref with its endpoint and
  *      what the plan does with it, the plan's notes;
- *   3. Pre-checks: the results of `check` (the same engine: rot_check_plan),
+ *   3. Pre-checks: the results of `check` (the same engine, check/: chk_plan),
  *      failures first, each with the steps it concerns;
  *   4. Steps: each step numbered and named as in the plan, with host,
  *      service, ref, action, status, what and why, its pre-checks, the exact

@@ -1,7 +1,8 @@
 /*
  * doc.h - what the two halves of the runbook writer share (doc.c: the
  * frame, certificates, inventory, pre-checks, sign-off, appendix;
- * steps.c: the steps and the rollback).  Internal to runbook/.
+ * steps.c: the steps and the rollback; docwrite.c: what both write with,
+ * below both).  Internal to runbook/.
  */
 #ifndef BOOK_DOC_H
 #define BOOK_DOC_H
@@ -22,7 +23,7 @@ struct book_doc {
 	struct cr_buf b;		/* the document */
 };
 
-/* Text / code span, outside or inside a table cell (md.h). */
+/* docwrite.c: text / code span, outside or inside a table cell (md.h). */
 void doc_text(struct book_doc *d, const char *s);
 void doc_code(struct book_doc *d, const char *s);
 void doc_cell_text(struct book_doc *d, const char *s);
@@ -38,7 +39,7 @@ const char *doc_step_status_word(enum book_step_status s);
 /* A table of check results: the checks `items` (indices into d->ck->items). */
 void doc_check_table(struct book_doc *d, const size_t *items, size_t n, int with_steps);
 
-/* Section 4 (each step) and section 5 (rollback).  CR_EINPUT: nothing usable written. */
+/* steps.c: section 4 (each step) and section 5 (rollback).  CR_EINPUT: nothing usable written. */
 int doc_steps(struct book_doc *d, struct cr_err *err);
 void doc_rollback(struct book_doc *d);
 

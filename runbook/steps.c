@@ -292,7 +292,7 @@ notes(struct book_doc *d, const struct book_group *g)
 static void
 verify_ids(struct book_doc *d, const struct plan_step *s)
 {
-	const struct plan_check_id *ids = plan_check_ids(), *c;
+	const char *what;
 	size_t j;
 
 	if (s->nverify == 0)
@@ -300,13 +300,11 @@ verify_ids(struct book_doc *d, const struct plan_step *s)
 	doc_add(d, "After the step `certrotate run` checks:\n\n");
 	for (j = 0; j < s->nverify; j++) {
 		doc_add(d, "- ");
-		doc_code(d, s->verify[j]);
-		for (c = ids; c->id != NULL; c++)
-			if (strcmp(c->id, s->verify[j]) == 0) {
-				doc_add(d, ": ");
-				doc_text(d, c->what);
-				break;
-			}
+		doc_code(d, plan_check_name(s->verify[j]));
+		if ((what = plan_check_what(s->verify[j])) != NULL) {
+			doc_add(d, ": ");
+			doc_text(d, what);
+		}
 		doc_add(d, "\n");
 	}
 	doc_add(d, "\n");

@@ -1,8 +1,9 @@
 #!/bin/sh
-# The output of plan and check --no-probe (text and JSON) on every example and on
-# the inventories and configuration errors of tests/golden/, byte for byte against
-# tests/golden/expected/ (normalised: see tests/golden.sh, which also regenerates
-# the expected files with --update).
+# The output of plan and check (text and JSON; check with and without probing
+# the examples' endpoints) on every example and on the inventories and
+# configuration errors of tests/golden/, byte for byte against
+# tests/golden/expected/ (normalised: see tests/golden.sh, which also
+# regenerates the expected files with --update).
 . "$(dirname "$0")/lib.sh"
 need_certrotate
 

@@ -11,7 +11,7 @@
 #include "../cert/tls.h"
 
 size_t
-rot_probes_add(struct rot_probes *ps, const char *endpoint, const char *sni, int starttls_smtp)
+chk_probes_add(struct chk_probes *ps, const char *endpoint, const char *sni, int starttls_smtp)
 {
 	char *key = cr_xasprintf("%s\x1f%s\x1f%d", endpoint, sni ? sni : "\x1e", starttls_smtp);
 	size_t i;
@@ -32,9 +32,11 @@ rot_probes_add(struct rot_probes *ps, const char *endpoint, const char *sni, int
 }
 
 struct pool {
-	struct rot_probes *ps;
+	struct chk_probes *ps;
+	size_t *todo;		/* indices of the probes to run */
+	size_t n;
 	pthread_mutex_t lock;
-	size_t next;		/* next probe to start */
+	size_t next;		/* next of todo to start */
 	size_t done;
 	int timeout_ms;
 	int progress;
@@ -42,7 +44,7 @@ struct pool {
 
 /* Splits "host:port" / "[v6]:port" and probes. */
 static void
-probe_one(struct rot_probe *p, int timeout_ms)
+probe_one(struct chk_probe *p, int timeout_ms)
 {
 	struct crt_tls_target t = { 0 };
 	STACK_OF(X509) *chain = NULL;
@@ -98,33 +100,60 @@ worker(void *arg)
 		size_t i;
 
 		pthread_mutex_lock(&pool->lock);
-		i = pool->next < pool->ps->n ? pool->next++ : pool->ps->n;
+		i = pool->next < pool->n ? pool->todo[pool->next++] : (size_t)-1;
 		pthread_mutex_unlock(&pool->lock);
-		if (i >= pool->ps->n)
+		if (i == (size_t)-1)
 			return NULL;
 		probe_one(&pool->ps->v[i], pool->timeout_ms);
 		pthread_mutex_lock(&pool->lock);
 		pool->done++;
 		if (pool->progress)
 			fprintf(stderr, "\rcertrotate: probing endpoints: %zu/%zu", pool->done,
-			    pool->ps->n);
+			    pool->n);
 		pthread_mutex_unlock(&pool->lock);
 	}
 }
 
+/* Forgets a probe's result, so that it can run again. */
+static void
+probe_reset(struct chk_probe *p)
+{
+	free(p->error);
+	X509_free(p->leaf);
+	p->error = NULL;
+	p->leaf = NULL;
+	p->status = CR_OK;
+	memset(p->sha256, 0, sizeof(p->sha256));
+}
+
 void
-rot_probes_run(struct rot_probes *ps, int in_flight, int timeout_ms, int progress)
+chk_probes_run(struct chk_probes *ps, const size_t *which, size_t n, int in_flight,
+    int timeout_ms, int progress)
 {
 	struct pool pool = { .ps = ps, .next = 0, .done = 0,
 	    .timeout_ms = timeout_ms > 0 ? timeout_ms : 5000, .progress = progress };
 	pthread_t *th;
-	size_t nth, i, started = 0;
+	size_t nth, i, k, started = 0;
 
-	if (ps->n == 0)
+	if (which == NULL)
+		n = ps->n;
+	pool.todo = cr_xcalloc(n + 1, sizeof(*pool.todo));
+	for (k = 0; k < n; k++) {
+		i = which != NULL ? which[k] : k;
+		if (i >= ps->n || ps->v[i].fresh)
+			continue;
+		/* listed twice: run once */
+		ps->v[i].fresh = 1;
+		probe_reset(&ps->v[i]);
+		pool.todo[pool.n++] = i;
+	}
+	if (pool.n == 0) {
+		free(pool.todo);
 		return;
+	}
 	if (in_flight <= 0)
 		in_flight = 8;
-	nth = ps->n < (size_t)in_flight ? ps->n : (size_t)in_flight;
+	nth = pool.n < (size_t)in_flight ? pool.n : (size_t)in_flight;
 	pthread_mutex_init(&pool.lock, NULL);
 	th = cr_xcalloc(nth, sizeof(*th));
 	for (i = 0; i < nth; i++)
@@ -139,11 +168,21 @@ rot_probes_run(struct rot_probes *ps, int in_flight, int timeout_ms, int progres
 	if (progress)
 		fputc('\n', stderr);
 	free(th);
+	free(pool.todo);
 	pthread_mutex_destroy(&pool.lock);
 }
 
 void
-rot_probes_release(struct rot_probes *ps)
+chk_probes_stale(struct chk_probes *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		ps->v[i].fresh = 0;
+}
+
+void
+chk_probes_release(struct chk_probes *ps)
 {
 	size_t i;
 

@@ -22,19 +22,19 @@
 #include "../cert/names.h"
 
 const char *
-rot_status_name(enum rot_status s)
+chk_status_name(enum chk_status s)
 {
 	switch (s) {
-	case ROT_PASS: return "pass";
-	case ROT_WARN: return "warn";
-	case ROT_FAIL: return "fail";
-	case ROT_SKIP: return "skip";
+	case CHK_PASS: return "pass";
+	case CHK_WARN: return "warn";
+	case CHK_FAIL: return "fail";
+	case CHK_SKIP: return "skip";
 	}
 	return "fail";
 }
 
 void
-rot_result_set(struct rot_result *r, enum rot_status status, const char *fmt, ...)
+chk_result_set(struct chk_result *r, enum chk_status status, const char *fmt, ...)
 {
 	va_list ap;
 	char *m;
@@ -49,7 +49,7 @@ rot_result_set(struct rot_result *r, enum rot_status status, const char *fmt, ..
 }
 
 void
-rot_result_release(struct rot_result *r)
+chk_result_release(struct chk_result *r)
 {
 	free(r->message);
 	r->message = NULL;
@@ -80,7 +80,7 @@ fmt_days(long long secs, char *buf, size_t len)
 }
 
 void
-rot_chk_new_validity(const X509 *x, time_t now, long long min_remaining, struct rot_result *r)
+chk_new_validity(const X509 *x, time_t now, long long min_remaining, struct chk_result *r)
 {
 	long long to_start = seconds_until(X509_get0_notBefore(x), now);
 	long long left = seconds_until(X509_get0_notAfter(x), now);
@@ -93,37 +93,37 @@ rot_chk_new_validity(const X509 *x, time_t now, long long min_remaining, struct 
 	if (to_start > 0) {
 		char s[64];
 		fmt_days(to_start, s, sizeof(s));
-		rot_result_set(r, ROT_FAIL, "the new certificate is not valid yet: it starts in %s", s);
+		chk_result_set(r, CHK_FAIL, "the new certificate is not valid yet: it starts in %s", s);
 	} else if (e.expired) {
-		rot_result_set(r, ROT_FAIL, "the new certificate EXPIRED %s ago", e.amount);
+		chk_result_set(r, CHK_FAIL, "the new certificate EXPIRED %s ago", e.amount);
 	} else if (left < min_remaining) {
-		rot_result_set(r, ROT_FAIL, "the new certificate expires in %s, less than the "
+		chk_result_set(r, CHK_FAIL, "the new certificate expires in %s, less than the "
 		    "required %s (min_remaining)", e.amount, m);
 	} else {
-		rot_result_set(r, ROT_PASS, "valid for %s more (at least %s required)", e.amount, m);
+		chk_result_set(r, CHK_PASS, "valid for %s more (at least %s required)", e.amount, m);
 	}
 }
 
 void
-rot_chk_old_validity(const X509 *x, time_t now, long long min_remaining, struct rot_result *r)
+chk_old_validity(const X509 *x, time_t now, long long min_remaining, struct chk_result *r)
 {
 	long long left = seconds_until(X509_get0_notAfter(x), now);
 	struct crt_expiry e;
 
 	crt_expiry_x509(x, now, &e);
 	if (e.expired)
-		rot_result_set(r, ROT_WARN, "THE OLD CERTIFICATE EXPIRED %s AGO: services "
+		chk_result_set(r, CHK_WARN, "THE OLD CERTIFICATE EXPIRED %s AGO: services "
 		    "presenting it are already failing TLS, and upgrades that validate it fail",
 		    e.amount);
 	else if (left < min_remaining)
-		rot_result_set(r, ROT_WARN, "THE OLD CERTIFICATE EXPIRES IN %s: rotate before then",
+		chk_result_set(r, CHK_WARN, "THE OLD CERTIFICATE EXPIRES IN %s: rotate before then",
 		    e.amount);
 	else
-		rot_result_set(r, ROT_PASS, "the old certificate is valid for %s more", e.amount);
+		chk_result_set(r, CHK_PASS, "the old certificate is valid for %s more", e.amount);
 }
 
 void
-rot_chk_eku(const X509 *x, struct rot_result *r)
+chk_eku(const X509 *x, struct chk_result *r)
 {
 	EXTENDED_KEY_USAGE *eku;
 	int i, crit = 0, server = 0;
@@ -132,9 +132,9 @@ rot_chk_eku(const X509 *x, struct rot_result *r)
 	eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
 	if (eku == NULL) {
 		if (crit == -1)
-			rot_result_set(r, ROT_PASS, "no extended key usage extension: any purpose");
+			chk_result_set(r, CHK_PASS, "no extended key usage extension: any purpose");
 		else
-			rot_result_set(r, ROT_FAIL, "the extended key usage extension cannot be decoded");
+			chk_result_set(r, CHK_FAIL, "the extended key usage extension cannot be decoded");
 		return;
 	}
 	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
@@ -146,18 +146,18 @@ rot_chk_eku(const X509 *x, struct rot_result *r)
 		cr_buf_addf(&names, "%s%s", i ? ", " : "", buf);
 	}
 	if (server)
-		rot_result_set(r, ROT_PASS, "extended key usage allows TLS server use (%s)",
+		chk_result_set(r, CHK_PASS, "extended key usage allows TLS server use (%s)",
 		    cr_buf_str(&names));
 	else
-		rot_result_set(r, ROT_FAIL, "extended key usage lacks serverAuth (has %s): "
+		chk_result_set(r, CHK_FAIL, "extended key usage lacks serverAuth (has %s): "
 		    "TLS clients will reject it", cr_buf_str(&names));
 	cr_buf_release(&names);
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
 }
 
 void
-rot_chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, time_t now,
-    struct rot_result *r, STACK_OF(X509) **path_out)
+chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, time_t now,
+    struct chk_result *r, STACK_OF(X509) **path_out)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -167,18 +167,18 @@ rot_chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, ti
 	if (path_out != NULL)
 		*path_out = NULL;
 	if (store == NULL || ctx == NULL) {
-		rot_result_set(r, ROT_FAIL, "cannot set up chain verification (out of memory)");
+		chk_result_set(r, CHK_FAIL, "cannot set up chain verification (out of memory)");
 		goto out;
 	}
 	if (anchors != NULL) {
 		for (i = 0; i < sk_X509_num(anchors); i++)
 			X509_STORE_add_cert(store, sk_X509_value(anchors, i));
 	} else if (!X509_STORE_set_default_paths(store)) {
-		rot_result_set(r, ROT_FAIL, "cannot load the system trust store");
+		chk_result_set(r, CHK_FAIL, "cannot load the system trust store");
 		goto out;
 	}
 	if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
-		rot_result_set(r, ROT_FAIL, "cannot set up chain verification");
+		chk_result_set(r, CHK_FAIL, "cannot set up chain verification");
 		goto out;
 	}
 	param = X509_STORE_CTX_get0_param(ctx);
@@ -191,7 +191,7 @@ rot_chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, ti
 		STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
 		X509 *top = sk_X509_value(path, sk_X509_num(path) - 1);
 		char *anchor = crt_dn_render(X509_get_subject_name(top));
-		rot_result_set(r, ROT_PASS, "chains to '%s' (%d certificates) for TLS server use",
+		chk_result_set(r, CHK_PASS, "chains to '%s' (%d certificates) for TLS server use",
 		    anchor, sk_X509_num(path));
 		free(anchor);
 		if (path_out != NULL)
@@ -201,7 +201,7 @@ rot_chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, ti
 		int depth = X509_STORE_CTX_get_error_depth(ctx);
 		X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
 		char *who = bad ? crt_dn_render(X509_get_subject_name(bad)) : NULL;
-		rot_result_set(r, ROT_FAIL, "no valid path to a trust anchor: %s (depth %d%s%s%s)%s",
+		chk_result_set(r, CHK_FAIL, "no valid path to a trust anchor: %s (depth %d%s%s%s)%s",
 		    X509_verify_cert_error_string(e), depth, who ? ", '" : "", who ? who : "",
 		    who ? "'" : "",
 		    e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
@@ -216,8 +216,8 @@ out:
 }
 
 void
-rot_chk_names(const X509 *cert, const X509 *old, char *const *names, size_t n,
-    struct rot_result *r)
+chk_names(const X509 *cert, const X509 *old, char *const *names, size_t n,
+    struct chk_result *r)
 {
 	struct cr_buf missing = CR_BUF_INIT;
 	size_t i, nmiss = 0, old_had = 0;
@@ -236,12 +236,12 @@ rot_chk_names(const X509 *cert, const X509 *old, char *const *names, size_t n,
 		}
 	}
 	if (n == 0)
-		rot_result_set(r, ROT_SKIP, "no names configured for this service");
+		chk_result_set(r, CHK_SKIP, "no names configured for this service");
 	else if (nmiss == 0)
-		rot_result_set(r, ROT_PASS, "all %zu name%s covered by the new certificate's SAN",
+		chk_result_set(r, CHK_PASS, "all %zu name%s covered by the new certificate's SAN",
 		    n, n == 1 ? "" : "s");
 	else
-		rot_result_set(r, ROT_FAIL, "%zu name%s not in the new certificate's SAN: %s%s",
+		chk_result_set(r, CHK_FAIL, "%zu name%s not in the new certificate's SAN: %s%s",
 		    nmiss, nmiss == 1 ? "" : "s", cr_buf_str(&missing),
 		    old_had ? ": clients using them will get certificate errors after the change" : "");
 	cr_buf_release(&missing);
@@ -272,8 +272,8 @@ self_signed(X509 *x)
 }
 
 void
-rot_chk_sigalg(const char *host, X509 *leaf, STACK_OF(X509) *chain, char *const *accepted,
-    size_t n, struct rot_result *r)
+chk_sigalg(const char *host, X509 *leaf, STACK_OF(X509) *chain, char *const *accepted,
+    size_t n, struct chk_result *r)
 {
 	struct cr_buf bad = CR_BUF_INIT;
 	char name[128], oid[128];
@@ -281,7 +281,7 @@ rot_chk_sigalg(const char *host, X509 *leaf, STACK_OF(X509) *chain, char *const 
 
 	crt_sigalg(leaf, name, sizeof(name), oid, sizeof(oid));
 	if (n == 0) {
-		rot_result_set(r, ROT_PASS, "host '%s' accepts any signature algorithm (new: %s (%s))",
+		chk_result_set(r, CHK_PASS, "host '%s' accepts any signature algorithm (new: %s (%s))",
 		    host, name, oid);
 		return;
 	}
@@ -303,13 +303,13 @@ rot_chk_sigalg(const char *host, X509 *leaf, STACK_OF(X509) *chain, char *const 
 	}
 	if (nbad == 0) {
 		crt_sigalg(leaf, name, sizeof(name), oid, sizeof(oid));
-		rot_result_set(r, ROT_PASS, "host '%s' accepts %s (%s)", host, name, oid);
+		chk_result_set(r, CHK_PASS, "host '%s' accepts %s (%s)", host, name, oid);
 	} else {
 		struct cr_buf acc = CR_BUF_INIT;
 		size_t k;
 		for (k = 0; k < n; k++)
 			cr_buf_addf(&acc, "%s%s", k ? ", " : "", accepted[k]);
-		rot_result_set(r, ROT_FAIL, "host '%s' only validates %s, but %s", host,
+		chk_result_set(r, CHK_FAIL, "host '%s' only validates %s, but %s", host,
 		    cr_buf_str(&acc), cr_buf_str(&bad));
 		cr_buf_release(&acc);
 	}
@@ -317,27 +317,27 @@ rot_chk_sigalg(const char *host, X509 *leaf, STACK_OF(X509) *chain, char *const 
 }
 
 void
-rot_chk_keyalg(const char *host, const X509 *leaf, char *const *accepted, size_t n,
-    struct rot_result *r)
+chk_keyalg(const char *host, const X509 *leaf, char *const *accepted, size_t n,
+    struct chk_result *r)
 {
 	char desc[64];
 	size_t i;
 
 	crt_keyalg_describe(leaf, desc, sizeof(desc));
 	if (n == 0) {
-		rot_result_set(r, ROT_PASS, "host '%s' accepts any key (new: %s)", host, desc);
+		chk_result_set(r, CHK_PASS, "host '%s' accepts any key (new: %s)", host, desc);
 		return;
 	}
 	for (i = 0; i < n; i++)
 		if (crt_keyalg_matches(accepted[i], leaf)) {
-			rot_result_set(r, ROT_PASS, "host '%s' accepts %s (%s)", host, desc, accepted[i]);
+			chk_result_set(r, CHK_PASS, "host '%s' accepts %s (%s)", host, desc, accepted[i]);
 			return;
 		}
 	{
 		struct cr_buf acc = CR_BUF_INIT;
 		for (i = 0; i < n; i++)
 			cr_buf_addf(&acc, "%s%s", i ? ", " : "", accepted[i]);
-		rot_result_set(r, ROT_FAIL, "host '%s' accepts only %s keys, the new key is %s",
+		chk_result_set(r, CHK_FAIL, "host '%s' accepts only %s keys, the new key is %s",
 		    host, cr_buf_str(&acc), desc);
 		cr_buf_release(&acc);
 	}

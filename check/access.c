@@ -10,7 +10,7 @@
 
 #include "../common/util.h"
 
-struct rot_who {
+struct chk_who {
 	char *account;		/* owned; the cache's key */
 	int found;		/* a local user or group */
 	int is_root;
@@ -20,7 +20,7 @@ struct rot_who {
 };
 
 static int
-who_lookup(const char *account, struct rot_who *w)
+who_lookup(const char *account, struct chk_who *w)
 {
 	struct passwd *pw;
 	struct group *gr;
@@ -49,10 +49,10 @@ who_lookup(const char *account, struct rot_who *w)
 }
 
 /* The cached entry of `account` (looked up on first use). */
-static const struct rot_who *
-who_get(struct rot_access_cache *cache, const char *account)
+static const struct chk_who *
+who_get(struct chk_access_cache *cache, const char *account)
 {
-	struct rot_who *w;
+	struct chk_who *w;
 	size_t i;
 
 	if (plan_map_get(&cache->index, account, &i))
@@ -71,7 +71,7 @@ who_get(struct rot_access_cache *cache, const char *account)
 }
 
 void
-rot_access_cache_release(struct rot_access_cache *cache)
+chk_access_cache_release(struct chk_access_cache *cache)
 {
 	size_t i;
 
@@ -86,7 +86,7 @@ rot_access_cache_release(struct rot_access_cache *cache)
 
 /* The permission bits (r=4, w=2, x=1) `w` has on st. */
 static int
-perms(const struct rot_who *w, const struct stat *st)
+perms(const struct chk_who *w, const struct stat *st)
 {
 	int i;
 
@@ -101,25 +101,25 @@ perms(const struct rot_who *w, const struct stat *st)
 }
 
 void
-rot_chk_access(struct rot_access_cache *cache, const char *host, const char *account,
-    const char *path, const char *what, struct rot_result *r)
+chk_access(struct chk_access_cache *cache, const char *host, const char *account,
+    const char *path, const char *what, struct chk_result *r)
 {
-	const struct rot_who *w;
+	const struct chk_who *w;
 	struct stat st;
 	char *abs = NULL, *p;
 
 	if (account == NULL || *account == '\0') {
-		rot_result_set(r, ROT_SKIP, "no account configured");
+		chk_result_set(r, CHK_SKIP, "no account configured");
 		return;
 	}
 	if (path == NULL) {
-		rot_result_set(r, ROT_SKIP, "no key file or PIN source to check for account '%s'",
+		chk_result_set(r, CHK_SKIP, "no key file or PIN source to check for account '%s'",
 		    account);
 		return;
 	}
 	w = who_get(cache, account);
 	if (!w->found) {
-		rot_result_set(r, ROT_SKIP, "account '%s' is not a local account here: grant it "
+		chk_result_set(r, CHK_SKIP, "account '%s' is not a local account here: grant it "
 		    "read access to the new private key on host '%s' and verify there", account, host);
 		return;
 	}
@@ -128,7 +128,7 @@ rot_chk_access(struct rot_access_cache *cache, const char *host, const char *acc
 	} else {
 		char cwd[4096];
 		if (getcwd(cwd, sizeof(cwd)) == NULL) {
-			rot_result_set(r, ROT_SKIP, "cannot tell the working directory: %s",
+			chk_result_set(r, CHK_SKIP, "cannot tell the working directory: %s",
 			    strerror(errno));
 			goto out;
 		}
@@ -138,7 +138,7 @@ rot_chk_access(struct rot_access_cache *cache, const char *host, const char *acc
 	for (p = strchr(abs + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		if (stat(abs, &st) == 0 && !(perms(w, &st) & 1)) {
-			rot_result_set(r, ROT_FAIL, "account '%s' cannot read %s '%s': directory "
+			chk_result_set(r, CHK_FAIL, "account '%s' cannot read %s '%s': directory "
 			    "'%s' is not searchable by it (mode %04o)", account, what, path, abs,
 			    (unsigned)(st.st_mode & 07777));
 			*p = '/';
@@ -147,14 +147,14 @@ rot_chk_access(struct rot_access_cache *cache, const char *host, const char *acc
 		*p = '/';
 	}
 	if (stat(abs, &st) != 0) {
-		rot_result_set(r, ROT_FAIL, "cannot check %s '%s' for account '%s': %s", what, path,
+		chk_result_set(r, CHK_FAIL, "cannot check %s '%s' for account '%s': %s", what, path,
 		    account, strerror(errno));
 		goto out;
 	}
 	if (perms(w, &st) & 4)
-		rot_result_set(r, ROT_PASS, "account '%s' can read %s '%s'", account, what, path);
+		chk_result_set(r, CHK_PASS, "account '%s' can read %s '%s'", account, what, path);
 	else
-		rot_result_set(r, ROT_FAIL, "account '%s' cannot read %s '%s' (mode %04o, owner "
+		chk_result_set(r, CHK_FAIL, "account '%s' cannot read %s '%s' (mode %04o, owner "
 		    "uid %u gid %u): grant it read access", account, what, path,
 		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid);
 out:
