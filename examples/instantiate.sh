@@ -6,7 +6,10 @@
 # over gets a distinct port from 47001 up, good enough for `plan`, which
 # contacts no endpoint), DEST/fix -> FIX (the fixture directory of
 # softhsm-fixtures/mkfixtures.sh), and the files listed in EXAMPLE/files
-# ("DEST FROM" lines, FROM relative to DEST) copied into place.
+# ("DEST FROM" lines, FROM relative to DEST) copied into place.  The
+# example's other files (a hook script, a server's configuration template)
+# are copied as they are, modes kept, but NAME.in, which becomes NAME with
+# its @NAME@ placeholders filled from the NAME=VALUE arguments.
 # Prints nothing; exits 2 on a usage error or a placeholder it cannot fill.
 set -eu
 
@@ -55,3 +58,14 @@ if [ -f "$ex/files" ]; then
 		chmod 0644 "$dest/$to"
 	done
 fi
+# the example's own files: scripts, templates
+(cd "$ex" && find . -type f ! -name certrotate.cfg ! -name plan.expected ! -name files) |
+while read -r f; do
+	f=${f#./}
+	mkdir -p "$dest/$(dirname "$f")"
+	case $f in
+	*.in) sed "${script:-p;d}" "$ex/$f" >"$dest/${f%.in}"
+	      [ -n "$script" ] || cp "$ex/$f" "$dest/${f%.in}" ;;
+	*) cp -p "$ex/$f" "$dest/$f" ;;
+	esac
+done

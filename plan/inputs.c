@@ -206,15 +206,21 @@ failed_at(struct plan_inputs *in, enum plan_input what, const char *source)
 	in->failed_source = source;
 }
 
-/* old and new; both, even when old fails: check reports each. */
+/*
+ * old and new; both, even when old fails: check reports each.  With
+ * old_copy, old is that copy (up-referenced), named by rotation.old's text.
+ */
 static int
-load_old_new(const struct plan_config *cfg, const struct crt_load_opts *opts,
+load_old_new(const struct plan_config *cfg, const struct crt_load_opts *opts, X509 *old_copy,
     struct plan_inputs *in, struct cr_err *err)
 {
 	const struct plan_rotation *rot = &cfg->rotation;
 	int r;
 
-	if ((r = crt_load_one(rot->old_src.text, opts, &in->old, err)) != CR_OK) {
+	if (old_copy != NULL) {
+		X509_up_ref(old_copy);
+		in->old = crt_cert_new(old_copy, NULL, rot->old_src.text);
+	} else if ((r = crt_load_one(rot->old_src.text, opts, &in->old, err)) != CR_OK) {
 		located(err, rot->old_loc, "rotation.old");
 		failed_at(in, PLAN_INPUT_OLD, rot->old);
 		cr_err_clear(&in->new_err);
@@ -302,8 +308,28 @@ scan_tokens(const struct plan_config *cfg, const struct crt_load_opts *opts,
 	return CR_OK;
 }
 
-int
-plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
+/*
+ * The old certificate's copy as the source named by rotation.old's text,
+ * so that an identity naming it that way resolves to it.
+ */
+static void
+seed_old_source(struct src_loader *sl, const struct plan_rotation *rot, X509 *old_copy)
+{
+	struct plan_inputs *in = sl->in;
+	struct plan_source *src;
+
+	cr_grow(&in->sources, &sl->cap, in->nsources + 1, sizeof(*in->sources));
+	src = &in->sources[in->nsources];
+	memset(src, 0, sizeof(*src));
+	src->text = cr_xstrdup(rot->old_src.text);
+	X509_up_ref(old_copy);
+	src->cert = crt_cert_new(old_copy, NULL, rot->old_src.text);
+	plan_map_put(&sl->map, src->text, in->nsources, NULL);
+	in->nsources++;
+}
+
+static int
+load_inputs(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags, X509 *old_copy,
     struct plan_inputs **out, struct cr_err *err)
 {
 	const struct plan_rotation *rot = &cfg->rotation;
@@ -323,8 +349,10 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	sl.opts = &opts;
 	in->new_on_import_to = -1;
 
-	if ((r = load_old_new(cfg, &opts, in, err)) != CR_OK)
+	if ((r = load_old_new(cfg, &opts, old_copy, in, err)) != CR_OK)
 		goto out;
+	if (old_copy != NULL)
+		seed_old_source(&sl, rot, old_copy);
 	seen_add(&sn, in->old);
 	seen_add(&sn, in->new);
 	if ((r = load_sources(cfg, &sl, err)) != CR_OK ||
@@ -358,6 +386,20 @@ out:
 	plan_keyidx_release(&sn.by256);
 	plan_map_release(&sl.map);
 	return r;
+}
+
+int
+plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
+    struct plan_inputs **out, struct cr_err *err)
+{
+	return load_inputs(cfg, p11, flags, NULL, out, err);
+}
+
+int
+plan_inputs_load_retired(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
+    X509 *old_copy, struct plan_inputs **out, struct cr_err *err)
+{
+	return load_inputs(cfg, p11, flags, old_copy, out, err);
 }
 
 void

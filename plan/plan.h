@@ -141,6 +141,18 @@ int plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigne
 void plan_inputs_free(struct plan_inputs *in);	/* accepts NULL */
 
 /*
+ * The same for a rotation whose old certificate `run` has retired: its
+ * token no longer holds it, so it is taken from `old_copy` (the archive's
+ * copy, borrowed; the caller checked it is the journal's old certificate).
+ * in->old is named by rotation.old's text (so the plan's places and step
+ * ids are those of the rotation as it started), and an identity whose
+ * source is that same text resolves to it.  Everything else is loaded as
+ * plan_inputs_load does.
+ */
+int plan_inputs_load_retired(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
+    X509 *old_copy, struct plan_inputs **out, struct cr_err *err);
+
+/*
  * Adds the configuration's `tokens` entries to p11 (module and PIN source
  * for matching pkcs11: sources).  CR_EINPUT naming the entry on failure.
  */

@@ -50,6 +50,68 @@ static const struct rot_command commands[] = {
 	  "exit: 0 all checks pass (warnings allowed unless --strict), 1 a check\n"
 	  "      failed, 2 bad input (configuration, certificate), 3 a module, token\n"
 	  "      or endpoint failed (a refused PIN is never retried)\n" },
+	{ "run", cmd_run, ROT_NEEDS_WRITE, "execute the rotation, step by step, journaled",
+	  "[-c FILE] [--state FILE] [--yes] [--resume] [--only STEP] [--until STEP] "
+	  "[--format text|json] [--hook-timeout DURATION] [--timeout DURATION] [--kinds DIR] "
+	  "[--force-login]",
+	  "Execute the rotation plan.  For each step: its preconditions are checked\n"
+	  "again right before it (the checks of `check`), it is done - natively, by\n"
+	  "its hook, or by the operator - and its verify checks run after it.  The\n"
+	  "first failure stops the run, with the step journaled failed and what to do\n"
+	  "next.  Every step is journaled (JSON Lines, fsync'd, 0600): an interrupted\n"
+	  "run resumes where it stopped, re-verifying what is done.\n"
+	  "\n"
+	  "Without --yes it asks before each step on the terminal: y do it (a manual\n"
+	  "step: it is done), s skip it, r check again, a abort.  With --yes native\n"
+	  "and command steps run unattended and the first manual step stops the run.\n"
+	  "\n"
+	  "options:\n"
+	  "  -c, --config FILE       configuration (default ./certrotate.cfg)\n"
+	  "  --state FILE            the journal (default: the configuration's path\n"
+	  "                          followed by .state)\n"
+	  "  -y, --yes               unattended: no questions, stop at a manual step\n"
+	  "  --resume                go on from the journal (a plain run does too;\n"
+	  "                          without a journal it starts at the first step)\n"
+	  "  --only STEP             that step alone (its id, or its number)\n"
+	  "  --until STEP            the steps up to and including STEP\n"
+	  "  --format text|json      progress for people (default), or JSON Lines:\n"
+	  "                          one event per line as it happens\n"
+	  "  --hook-timeout DURATION a hook's time before it is killed (default 300s)\n"
+	  "  --timeout DURATION      per endpoint probe (default 5s)\n"
+	  "  --kinds DIR             where kind files are (manual steps' commands)\n"
+	  "  --force-login           log in even to a token reporting its final PIN try\n"
+	  "  -h, --help              this help\n"
+	  "\n"
+	  "exit: 0 the rotation is complete (or stopped where --until/--only said),\n"
+	  "      1 a step is blocked, failed its verification, awaits the operator\n"
+	  "      (manual under --yes) or was aborted or skipped, 2 bad input (another\n"
+	  "      rotation's journal, a configuration error, no terminal without --yes),\n"
+	  "      3 a token, module, file or command failed, or the journal is in use\n" },
+	{ "rollback", cmd_rollback, ROT_NEEDS_WRITE, "undo what the journal says run did",
+	  "[-c FILE] [--state FILE] [--yes] [--format text|json] [--hook-timeout DURATION] "
+	  "[--kinds DIR] [--force-login]",
+	  "Undo the steps the journal says this rotation's run did, each journaled:\n"
+	  "the retired certificate put back on its token from the archive (with its\n"
+	  "CKA_ID and label), refs back to the old certificate (files restored from\n"
+	  "the archive, symlinks repointed, hooks run again with old and new swapped\n"
+	  "and CERTROTATE_PHASE=rollback, or their undo argv), services restarted\n"
+	  "again, and the imported certificate removed when this journal imported it.\n"
+	  "Private keys are never deleted.  Resumable like run; it ends with the\n"
+	  "rotation rolled back.\n"
+	  "\n"
+	  "options:\n"
+	  "  -c, --config FILE       configuration (default ./certrotate.cfg)\n"
+	  "  --state FILE            the journal (default: CONFIG.state)\n"
+	  "  -y, --yes               unattended: no questions, stop at a manual step\n"
+	  "  --format text|json      progress for people (default), or JSON Lines\n"
+	  "  --hook-timeout DURATION a hook's time before it is killed (default 300s)\n"
+	  "  --kinds DIR             where kind files are (manual steps' commands)\n"
+	  "  --force-login           log in even to a token reporting its final PIN try\n"
+	  "  -h, --help              this help\n"
+	  "\n"
+	  "exit: 0 rolled back (or nothing to roll back), 1 a step awaits the operator,\n"
+	  "      was skipped or aborted, 2 no journal or another rotation's, 3 a token,\n"
+	  "      file or command failed, or the journal is in use\n" },
 	{ "runbook", cmd_runbook, ROT_READ_ONLY, "write the change-request runbook (Markdown, HTML)",
 	  "[-c FILE] [-o FILE] [--format markdown|html] [--no-probe] [--kinds DIR] "
 	  "[--timeout DURATION]",
@@ -153,7 +215,7 @@ usage(FILE *f)
 	  "       certrotate --version | --help | COMMAND --help\n\n"
 	  "Replace a TLS certificate in use by services, safely: plan the change,\n"
 	  "check every step's preconditions against the real certificates, keys,\n"
-	  "tokens and endpoints.\n\ncommands:\n", f);
+	  "tokens and endpoints, execute it step by step and roll it back.\n\ncommands:\n", f);
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
 	fputs("\nexit codes: 0 success, 1 blocked (a check failed, or scan found\n"

@@ -39,6 +39,8 @@ int cmd_plan(const struct rot_command *self, int argc, char **argv);
 int cmd_check(const struct rot_command *self, int argc, char **argv);
 int cmd_scan(const struct rot_command *self, int argc, char **argv);
 int cmd_runbook(const struct rot_command *self, int argc, char **argv);
+int cmd_run(const struct rot_command *self, int argc, char **argv);
+int cmd_rollback(const struct rot_command *self, int argc, char **argv);
 
 /* `certrotate NAME --help` on stdout: the usage line (from the row), then its help. */
 void rot_help(const struct rot_command *cmd);

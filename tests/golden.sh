@@ -187,6 +187,14 @@ story_protected_default() {
 	serve web "$(https_conf "$HTTPS_PORT" "$C/default.pem" "$C/default.key")"
 }
 
+# the example `run` rotates (make demo): both server blocks and SMTP on the old certificate
+story_nginx_token() {
+	serve web "$(http_block \
+		"$(https_server "$HTTPS_PORT" "$1/tls/mail.pem" "$C/old.key" mail.contoso.com)" \
+		"$(https_server "$HTTPS_PORT" "$1/tls/default.pem" "$C/old.key" _)")"
+	serve smtp "$(smtp_conf "$SMTP_PORT" "$1/tls/smtp.pem" "$C/old.key")"
+}
+
 # federation, sha1-host: no server, every probe is refused
 
 for ex in "$SRCDIR"/examples/*/certrotate.cfg; do

@@ -318,7 +318,7 @@ test_malformed(void **state)
 		{ "[1,2]\n", CR_R_MALFORMED, 0 },
 		{ "{\"step\":\"01-a\",\"event\":\"done\",\"at\":\"x\"} trailing\n", CR_R_MALFORMED, 0 },
 		{ "{\"step\":\"01-a\",\"event\":\"finished\",\"at\":\"x\"}\n", CR_R_MALFORMED, 0 },
-		{ "{\"step\":\"01 a\",\"event\":\"done\",\"at\":\"x\"}\n", CR_R_MALFORMED, 0 },
+		{ "{\"step\":\"01\\u0001a\",\"event\":\"done\",\"at\":\"x\"}\n", CR_R_MALFORMED, 0 },
 		{ "{\"step\":\"01-a\\u0000x\",\"event\":\"done\",\"at\":\"x\"}\n", CR_R_MALFORMED, 0 },
 		{ "{\"step\":\"01-a\",\"event\":\"done\",\"at\":\"x\",\"pin\":\"1234\"}\n", CR_R_MALFORMED, 0 },
 		{ "{\"step\":\"01-a\",\"event\":\"done\"}\n", CR_R_MALFORMED, 0 },
@@ -409,8 +409,9 @@ test_append_checks(void **state)
 	const char *longdata[] = { "written", longv, NULL };
 	struct rot_journal_event bad[] = {
 		{ "", ROT_EV_DONE, ROT_PHASE_RUN, NULL, NULL },
-		{ "01 a", ROT_EV_DONE, ROT_PHASE_RUN, NULL, NULL },
-		{ "01/a", ROT_EV_DONE, ROT_PHASE_RUN, NULL, NULL },
+		{ "01\ta", ROT_EV_DONE, ROT_PHASE_RUN, NULL, NULL },
+		{ "01\xc3" "(a", ROT_EV_DONE, ROT_PHASE_RUN, NULL, NULL },
+		{ "01\xc2\x85" "a", ROT_EV_DONE, ROT_PHASE_RUN, NULL, NULL },
 		{ "01-a", (enum rot_event)9, ROT_PHASE_RUN, NULL, NULL },
 		{ "01-a", ROT_EV_DONE, ROT_PHASE_RUN, NULL, badkey },
 		{ "01-a", ROT_EV_DONE, ROT_PHASE_RUN, NULL, notutf8 },

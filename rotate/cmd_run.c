@@ -1,0 +1,255 @@
+/*
+ * cmd_run.c - `certrotate run`: the rotation executed step by step (SPEC
+ * 7): each step's preconditions checked right before it with the same
+ * checks as `check` (journal mode), the step done natively, by its hook or
+ * by the operator, its verify checks run after it, everything journaled so
+ * that an interrupted run resumes where it stopped (exec.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rot.h"
+#include "exec.h"
+#include "hook.h"
+#include "progress.h"
+#include "state.h"
+#include "../check/check.h"
+#include "../common/util.h"
+#include "../runbook/kind.h"
+
+/* ---- the checks of the loop: the check engine in journal mode ---------------------- */
+
+static void
+checks_eval(void *ctx, size_t i, enum chk_phase ph, struct rot_verdict *v)
+{
+	struct chk_ctx *c = ctx;
+	const struct chk_step_report *sr = chk_step(c, i, ph);
+	const struct chk_report *rep = chk_ctx_report(c);
+	struct cr_buf b = CR_BUF_INIT;
+	size_t k;
+
+	if (sr == NULL)
+		return;
+	v->exit = sr->exit;
+	for (k = 0; k < sr->n; k++) {
+		const struct chk_item *it = &rep->items[sr->items[k]];
+
+		switch (it->res.status) {
+		case CHK_PASS: v->npass++; break;
+		case CHK_WARN: v->nwarn++; break;
+		case CHK_SKIP: v->nskip++; break;
+		case CHK_FAIL:
+			v->nfail++;
+			cr_buf_addf(&b, "%s%s %s: %s", b.len ? "; " : "", it->id, it->subject,
+			    it->res.message);
+			break;
+		}
+	}
+	v->detail = b.len ? cr_buf_detach(&b) : NULL;
+}
+
+static void
+checks_done(void *ctx, size_t i, int done)
+{
+	chk_set_done(ctx, i, done);
+}
+
+static void
+checks_invalidate(void *ctx, unsigned what)
+{
+	chk_invalidate(ctx, what);
+}
+
+/* ---- the command ---------------------------------------------------------------------- */
+
+struct run_opts {
+	const char *config, *state, *only, *until, *kinds;
+	int yes, force;
+	enum rot_format fmt;
+	long long hook_timeout_ms;
+	int probe_timeout_ms;
+};
+
+static int
+parse(const struct rot_command *self, int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "resume", no_argument, NULL, 'R' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "hook-timeout", required_argument, NULL, 'H' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "kinds", required_argument, NULL, 'K' },
+		{ "force-login", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cr_err err;
+	long long secs;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:yh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'S': o->state = optarg; break;
+		case 'y': o->yes = 1; break;
+		case 'R': break;	/* a plain run resumes too; --resume says so */
+		case 'O': o->only = optarg; break;
+		case 'U': o->until = optarg; break;
+		case 'K': o->kinds = optarg; break;
+		case 'F': o->force = 1; break;
+		case 'f':
+			if (rot_parse_format(self, optarg, 1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON,
+			    &o->fmt) != 0)
+				return CR_EINPUT;
+			break;
+		case 'H':
+			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 86400)
+				return rot_usage_error(self, "bad --hook-timeout '%s' (e.g. 300s, 10m)",
+				    optarg);
+			o->hook_timeout_ms = secs * 1000;
+			break;
+		case 't':
+			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
+				return rot_usage_error(self, "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
+			o->probe_timeout_ms = (int)(secs * 1000);
+			break;
+		case 'h':
+			rot_help(self);
+			return rot_finish_output(CR_OK) == CR_OK ? -1 : CR_EENV;
+		default:
+			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return rot_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	if (o->only != NULL && o->until != NULL)
+		return rot_usage_error(self, "--only and --until exclude each other");
+	return CR_OK;
+}
+
+/* A complete journal: said so, nothing loaded or touched (SPEC 7.1). */
+static int
+already_complete(const struct rot_state *st, enum rot_format fmt)
+{
+	struct rot_step_info info;
+
+	rot_journal_step(st->j, ROT_JOURNAL_ROTATION, &info);
+	if (fmt == ROT_FMT_JSON)
+		rot_progress_complete(st->ld.cfg->rotation.name, st->path, info.at);
+	else
+		printf("rotation '%s' is complete (journal '%s', %s): nothing to do\n",
+		    st->ld.cfg->rotation.name, st->path, info.at ? info.at : "");
+	return rot_finish_output(CR_OK);
+}
+
+static int
+execute(const struct rot_command *self, struct rot_state *st, const struct run_opts *o)
+{
+	struct chk_opts co = { .probe = 1, .journal = 1, .now = cr_now() };
+	struct rot_exec_checks checks = { checks_eval, checks_done, checks_invalidate, NULL };
+	struct act_ctx act;
+	struct rot_progress pr;
+	struct rot_exec x;
+	struct cr_err err;
+	char again[2048], *kdir;
+	const char *env;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	x.only = x.until = -1;
+	if (o->only != NULL && (x.only = rot_state_step(st->ld.plan, o->only)) < 0)
+		return rot_usage_error(self, "no step '%s' in the plan (give its id or number)", o->only);
+	if (o->until != NULL && (x.until = rot_state_step(st->ld.plan, o->until)) < 0)
+		return rot_usage_error(self, "no step '%s' in the plan (give its id or number)", o->until);
+	co.timeout_ms = o->probe_timeout_ms;
+	co.progress = rot_stderr_is_tty();
+	checks.ctx = chk_ctx_new(st->ld.plan, st->ld.p11, &co);
+	kdir = book_kinds_dir(o->kinds, st->ld.cfg->rotation.kinds_dir, NULL);
+	memset(&act, 0, sizeof(act));
+	act.p = st->ld.plan;
+	act.p11 = st->ld.p11;
+	act.j = st->j;
+	act.hook_timeout_ms = o->hook_timeout_ms;
+	act.hook_echo_fd = STDERR_FILENO;
+	act.state_path = st->path;
+	act.kinds = book_kinds_new(kdir);
+	rot_again(again, sizeof(again), o->config, o->state);
+	memset(&pr, 0, sizeof(pr));
+	pr.fmt = o->fmt;
+	pr.p = st->ld.plan;
+	pr.chk = checks.ctx;
+	pr.act = &act;
+	pr.journal = st->path;
+	pr.again = again;
+	pr.yes = o->yes;
+	rot_progress_init(&pr);
+	rot_progress_begin(&pr, ROT_PHASE_RUN, rot_journal_warning(st->j));
+	x.p = st->ld.plan;
+	x.j = st->j;
+	x.chk = &checks;
+	x.ui = &pr.ui;
+	x.lookup = act_lookup;
+	x.act = &act;
+	x.phase = ROT_PHASE_RUN;
+	x.interactive = !o->yes;
+	/* certrotate(1) ENVIRONMENT: a test hook, never set in production */
+	if ((env = getenv("CERTROTATE_TEST_KILL_AFTER")) != NULL)
+		x.kill_after = (unsigned)strtoul(env, NULL, 10);
+	cr_err_clear(&err);
+	r = rot_exec_run(&x, &err);
+	if (err.msg[0] != '\0')
+		(void)rot_report(&err);
+	act_ctx_release(&act);
+	book_kinds_free(act.kinds);
+	free(kdir);
+	chk_ctx_free(checks.ctx);
+	return r;
+}
+
+int
+cmd_run(const struct rot_command *self, int argc, char **argv)
+{
+	struct run_opts o = { .config = NULL, .fmt = ROT_FMT_TEXT,
+	    .hook_timeout_ms = ROT_HOOK_TIMEOUT_DEFAULT_MS };
+	struct rot_state st = ROT_STATE_INIT;
+	struct cr_err err;
+	int r;
+
+	if ((r = parse(self, argc, argv, &o)) != CR_OK)
+		return r < 0 ? CR_OK : r;
+	cr_err_clear(&err);
+	if ((r = rot_state_open(&st, o.config ? o.config : "certrotate.cfg", o.state, &err)) != CR_OK)
+		goto out;
+	if (st.j != NULL && rot_journal_complete(st.j)) {
+		if ((r = rot_state_check_new(&st, &err)) == CR_OK)
+			r = already_complete(&st, o.fmt);
+		goto out;
+	}
+	if (!o.yes && !isatty(STDIN_FILENO)) {
+		r = cr_err_setr(&err, CR_EINPUT, CR_R_USAGE, "run asks before each step, and stdin is "
+		    "not a terminal: run it on a terminal, or pass --yes to run the native and command "
+		    "steps unattended (it stops at the first manual step)");
+		goto out;
+	}
+	if ((r = rot_state_load(&st, self, 1, o.force, &err)) != CR_OK)
+		goto out;
+	if (rot_journal_warning(st.j) != NULL)
+		rot_warn("journal '%s': %s", st.path, rot_journal_warning(st.j));
+	r = execute(self, &st, &o);
+out:
+	rot_loaded_warn(&st.ld);
+	if (err.msg[0] != '\0')
+		(void)rot_report(&err);
+	rot_state_release(&st);
+	return rot_finish_output(r);
+}
