@@ -163,9 +163,17 @@ out:
 	return r;
 }
 
-int
-p11_token_destroy_cert(struct p11_token *tok, X509 *cert, const char *label,
-    const unsigned char *id, size_t id_len, int *changed, struct cr_err *err)
+/*
+ * One pass of p11_token_destroy_cert over the token's listing.  *stale is
+ * set when a handle of the listing was no longer valid: SoftHSM2 (and the
+ * standard allows it) invalidates every object handle of a slot when its
+ * last session closes - and libp11 closes them all to open the read-write
+ * session before the login - so a listing read before that names objects
+ * that are still there by handles that are not.
+ */
+static int
+destroy_pass(struct p11_token *tok, X509 *cert, const char *label, const unsigned char *id,
+    size_t id_len, int *changed, int *stale, CK_RV *rvp, struct cr_err *err)
 {
 	struct p11_ptrs named = { NULL, 0, 0 };
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
@@ -173,12 +181,10 @@ p11_token_destroy_cert(struct p11_token *tok, X509 *cert, const char *label,
 	size_t i;
 	int r, opened = 0;
 
-	*changed = 0;
-	if ((r = need_rw(tok, err)) != CR_OK)
-		return r;
+	*stale = 0;
 	if ((r = objects_named(tok, id != NULL, id, id_len, label != NULL, label, &named,
 	    err)) != CR_OK)
-		goto out;
+		return r;
 	for (i = 0; i < named.n && rv == CKR_OK; i++) {
 		const struct p11_cert_obj *o = named.v[i];
 
@@ -188,25 +194,44 @@ p11_token_destroy_cert(struct p11_token *tok, X509 *cert, const char *label,
 			break;
 		opened = 1;
 		rv = tok->mod->fl->C_DestroyObject(s, (CK_OBJECT_HANDLE)o->handle);
-		if (rv == CKR_OBJECT_HANDLE_INVALID)
-			rv = CKR_OK;	/* gone meanwhile: as asked */
-		else if (rv == CKR_OK)
+		if (rv == CKR_OBJECT_HANDLE_INVALID) {
+			*stale = 1;	/* gone meanwhile, or a handle from before the login */
+			rv = CKR_OK;
+		} else if (rv == CKR_OK) {
 			*changed = 1;
+		}
 	}
 	if (opened) {
 		p11__raw_close(tok, s);
 		p11__certs_invalidate(tok);
 	}
+	free(named.v);
+	*rvp = rv;
+	return CR_OK;
+}
+
+int
+p11_token_destroy_cert(struct p11_token *tok, X509 *cert, const char *label,
+    const unsigned char *id, size_t id_len, int *changed, struct cr_err *err)
+{
+	CK_RV rv = CKR_OK;
+	int r, stale = 0;
+
+	*changed = 0;
+	if ((r = need_rw(tok, err)) != CR_OK ||
+	    (r = destroy_pass(tok, cert, label, id, id_len, changed, &stale, &rv, err)) != CR_OK)
+		return r;
+	/* a stale handle: the listing read again, what is there now destroyed */
+	if (rv == CKR_OK && stale &&
+	    (r = destroy_pass(tok, cert, label, id, id_len, changed, &stale, &rv, err)) != CR_OK)
+		return r;
 	if (rv != CKR_OK) {
 		char *name = object_name(label, id, id != NULL ? id_len : 0);
 
 		r = p11__rv_fail(err, rv, tok->label, "cannot remove the certificate %s from token "
 		    "'%s'", name, tok->label);
 		free(name);
-		goto out;
+		return r;
 	}
-	r = CR_OK;
-out:
-	free(named.v);
-	return r;
+	return CR_OK;
 }

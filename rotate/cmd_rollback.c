@@ -167,7 +167,7 @@ cmd_rollback(const struct rot_command *self, int argc, char **argv)
 	if ((r = rot_state_load(&st, self, 0, o.force, &err)) != CR_OK)
 		goto out;
 	if (rot_journal_warning(st.j) != NULL)
-		rot_warn("journal '%s': %s", st.path, rot_journal_warning(st.j));
+		rot_warn("%s", rot_journal_warning(st.j));
 	r = execute(&st, &o);
 out:
 	rot_loaded_warn(&st.ld);

@@ -244,7 +244,7 @@ cmd_run(const struct rot_command *self, int argc, char **argv)
 	if ((r = rot_state_load(&st, self, 1, o.force, &err)) != CR_OK)
 		goto out;
 	if (rot_journal_warning(st.j) != NULL)
-		rot_warn("journal '%s': %s", st.path, rot_journal_warning(st.j));
+		rot_warn("%s", rot_journal_warning(st.j));
 	r = execute(self, &st, &o);
 out:
 	rot_loaded_warn(&st.ld);

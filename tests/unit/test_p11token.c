@@ -869,6 +869,22 @@ test_import_destroy(void **state)
 	assert_int_equal(p11_token_certs(t, &c, &nf, &err), CR_OK);
 	assert_int_equal(nf, n0);
 	assert_int_equal(count_label(t, "other"), 1);	/* the fixture's own, untouched */
+
+	/* a listing read before the login names the object by a handle the login
+	   invalidated (libp11 closes the slot's sessions to open a read-write one;
+	   SoftHSM2 then forgets the handles): destroyed all the same */
+	if (p11_token_import_cert(t, x, "p11token-test", id, sizeof(id), &changed, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	p11_ctx_free(ctx);
+	ctx = ctx_with("spare", softhsm, "spare.pin");
+	p11_ctx_set_read_write(ctx, 1);
+	t = one_token(ctx, "pkcs11:token=spare");
+	assert_int_equal(count_label(t, "p11token-test"), 1);	/* listed before the login */
+	assert_int_equal(p11_token_login(t, NULL, 1, &err), CR_OK);
+	if (p11_token_destroy_cert(t, x, NULL, NULL, 0, &changed, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(changed, 1);
+	assert_int_equal(count_label(t, "p11token-test"), 0);
 	p11_uri_free(u);
 	p11_ctx_free(ctx);
 	X509_free(x);
