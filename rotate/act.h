@@ -51,7 +51,14 @@ struct act_ctx {
 	const char *state_path;		/* the journal: materialised PEMs go beside it */
 	struct book_kinds *kinds;	/* manual steps' commands (may be NULL: none shown) */
 	struct act_vars *vars;		/* private: placeholder values, PEM files (act_vars.c) */
+	/* per step, the id the journal knows it by (exec.c sets it while it
+	   runs: the step's own id, or that of the same step under another number
+	   from before the configuration changed); NULL: the steps' own ids */
+	const char *const *jid;
 };
+
+/* The id the journal knows step `step` by (see act_ctx.jid). */
+const char *act_jid(const struct act_ctx *a, size_t step);
 
 /* Releases what actions made on the way (the materialised PEM files removed). */
 void act_ctx_release(struct act_ctx *a);
@@ -131,9 +138,11 @@ int act_manual_lines(struct act_ctx *a, size_t step, char ***lines, size_t *n,
 void act_lines_free(char **lines, size_t n);
 
 /*
- * Where rollback finds what a step archived: rotation.archive_dir/STEP
- * (act_file.c) and the retired certificate rotation.archive_dir/old-SHA256.*
- * (act_token.c).  New strings.
+ * Where rollback finds what a step archived: rotation.archive_dir/STEP, STEP
+ * the step's id without its number ("rebind-cas2-owa-https": the place stays
+ * when a changed configuration renumbers the steps; act_file.c), and the
+ * retired certificate rotation.archive_dir/old-SHA256.* (act_token.c).  New
+ * strings.
  */
 char *act_archive_step_dir(const struct plan_config *cfg, const char *step_id);
 char *act_archive_retired(const struct plan_config *cfg, const char *old_sha256_hex,

@@ -66,10 +66,21 @@ act_nothing(struct act_ctx *a, size_t step, struct act_out *out, struct cr_err *
 	return CR_OK;
 }
 
+const char *
+act_jid(const struct act_ctx *a, size_t step)
+{
+	return a->jid != NULL ? a->jid[step] : a->p->steps[step].id;
+}
+
 char *
 act_archive_step_dir(const struct plan_config *cfg, const char *step_id)
 {
-	return cr_xasprintf("%s/%s", cfg->rotation.archive_dir, step_id);
+	const char *p = step_id;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return cr_xasprintf("%s/%s", cfg->rotation.archive_dir,
+	    p > step_id && *p == '-' ? p + 1 : step_id);
 }
 
 char *

@@ -125,7 +125,7 @@ int
 act_token_unimport(struct act_ctx *a, size_t step, struct act_out *out, struct cr_err *err)
 {
 	const struct plan_config *cfg = a->p->cfg;
-	const char *id = a->p->steps[step].id;
+	const char *id = act_jid(a, step);
 	const char *imported = a->j ? rot_journal_data(a->j, id, "imported") : NULL;
 	const char *plan = a->j ? rot_journal_data(a->j, id, ACT_KEY_PLAN) : NULL;
 	struct p11_token *tok = NULL;
@@ -258,7 +258,7 @@ old_object(struct act_ctx *a, size_t step, char *label, size_t llen, unsigned ch
     size_t *idlen)
 {
 	const struct plan_config *cfg = a->p->cfg;
-	const char *sid = a->p->steps[step].id, *l = NULL, *h = NULL, *uo;
+	const char *sid = act_jid(a, step), *l = NULL, *h = NULL, *uo;
 	char *hex = cr_hex_upper(a->p->in->old->sha256, 32), *path;
 	struct json_object *meta = NULL, *v;
 	unsigned char *buf = NULL;

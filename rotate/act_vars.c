@@ -89,11 +89,19 @@ vars_ready(struct act_ctx *a, struct cr_err *err)
 	if (vars->dir == NULL && a->state_path != NULL) {
 		char *dir = cr_xasprintf("%s.pem.d", a->state_path);
 
+		char *abs;
+
 		if ((r = cr_fs_mkdir_private(dir, err)) != CR_OK) {
 			free(dir);
 			return r;
 		}
-		vars->dir = dir;
+		/* absolute: hooks run in the configuration's directory, and an
+		   operator copies the file from wherever the path says */
+		abs = realpath(dir, NULL);
+		vars->dir = abs != NULL ? cr_xstrdup(abs) : dir;
+		if (abs != NULL)
+			free(dir);
+		free(abs);
 	}
 	if (vars->dir != NULL) {
 		if ((r = write_pem(in, in->new, vars->dir, "new.pem", &vars->pem[V_NEW], err)) != CR_OK ||

@@ -12,6 +12,7 @@
 
 #include "exec.h"
 #include "../common/util.h"
+#include "../plan/map.h"
 
 static const char *const result_names[ROT_RES_NRESULTS] = {
 	[ROT_RES_DONE] = "done",
@@ -50,6 +51,64 @@ now_ms(void)
 }
 
 /* ---- the journal ------------------------------------------------------------- */
+
+/* The id the journal knows step i by (journal_ids). */
+#define JID(x, i) ((x)->jid[(i)])
+
+/* A step id without its number: "rebind-cas2-owa-https" of "03-rebind-cas2-owa-https". */
+static const char *
+unnumbered(const char *id)
+{
+	const char *p = id;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p > id && *p == '-' ? p + 1 : id;
+}
+
+/*
+ * The id under which the journal knows each step: its own, or - when the
+ * journal never named it so - the id of a journaled step that differs only
+ * by its number: the same step (the unnumbered ids of a plan are unique),
+ * moved because the configuration changed between two runs (a binding
+ * declared after run stopped on it, SPEC's seed of the second binding).
+ * Resume and rollback then know what was done to it.
+ */
+static void
+journal_ids(struct rot_exec *x)
+{
+	struct plan_map seen = PLAN_MAP_INIT;
+	size_t n = rot_journal_nsteps(x->j), i, at;
+	struct rot_step_info info;
+
+	x->jid = cr_xcalloc(x->p->nsteps + 1, sizeof(*x->jid));
+	for (i = 0; i < n; i++)
+		plan_map_put(&seen, unnumbered(rot_journal_step_id(x->j, i)), i, NULL);
+	for (i = 0; i < x->p->nsteps; i++) {
+		const char *id = x->p->steps[i].id;
+
+		rot_journal_step(x->j, id, &info);
+		if (info.at == NULL && plan_map_get(&seen, unnumbered(id), &at))
+			id = rot_journal_step_id(x->j, at);
+		x->jid[i] = cr_xstrdup(id);
+	}
+	plan_map_release(&seen);
+	if (x->act != NULL)
+		x->act->jid = (const char *const *)x->jid;
+}
+
+static void
+journal_ids_free(struct rot_exec *x)
+{
+	size_t i;
+
+	for (i = 0; x->jid != NULL && i < x->p->nsteps; i++)
+		free(x->jid[i]);
+	free(x->jid);
+	x->jid = NULL;
+	if (x->act != NULL)
+		x->act->jid = NULL;
+}
 
 /*
  * Appends one event of step `id` (NULL: the whole rotation) in x's phase;
@@ -161,11 +220,12 @@ ask(struct rot_exec *x, size_t i, int what, unsigned allowed)
 
 /* The facts of the state before the step, journaled with its first start. */
 static void
-start_facts(struct rot_exec *x, const struct plan_step *s, const char **extra)
+start_facts(struct rot_exec *x, size_t i, const char **extra)
 {
+	const struct plan_step *s = &x->p->steps[i];
 	size_t n = 0;
 
-	if (rot_journal_data(x->j, s->id, ACT_KEY_ACTION) == NULL) {
+	if (rot_journal_data(x->j, JID(x, i), ACT_KEY_ACTION) == NULL) {
 		extra[n++] = ACT_KEY_ACTION;
 		extra[n++] = plan_action_name(s->action);
 		extra[n++] = ACT_KEY_VARIANT;
@@ -195,7 +255,7 @@ confirm(struct rot_exec *x, size_t i, struct visit *vi, struct cr_err *err)
 			visit_set(vi, ROT_RES_BLOCKED, v.exit ? v.exit : CR_EBLOCK,
 			    "preconditions fail: %s", v.detail ? v.detail : "?");
 			rot_verdict_release(&v);
-			return jlog(x, s->id, ROT_EV_FAILED, vi->detail, NULL, NULL, err) ? -1 : 0;
+			return jlog(x, JID(x, i), ROT_EV_FAILED, vi->detail, NULL, NULL, err) ? -1 : 0;
 		}
 		if (!blocked && s->action == PLAN_MANUAL && !x->interactive) {
 			rot_verdict_release(&v);
@@ -230,7 +290,7 @@ confirm(struct rot_exec *x, size_t i, struct visit *vi, struct cr_err *err)
 			    blocked ? "; its preconditions fail: " : " before the step started",
 			    blocked && v.detail ? v.detail : "");
 		rot_verdict_release(&v);
-		return jlog(x, s->id, a == ROT_ANS_SKIP ? ROT_EV_SKIPPED : ROT_EV_FAILED, vi->detail,
+		return jlog(x, JID(x, i), a == ROT_ANS_SKIP ? ROT_EV_SKIPPED : ROT_EV_FAILED, vi->detail,
 		    NULL, NULL, err) ? -1 : 0;
 	}
 }
@@ -277,8 +337,8 @@ do_step(struct rot_exec *x, size_t i, struct visit *vi, struct cr_err *err)
 	set_done(x, i, 0);
 	if ((r = confirm(x, i, vi, err)) <= 0)
 		return r < 0 ? -1 : 0;
-	start_facts(x, s, extra);
-	if (jlog(x, s->id, ROT_EV_START, NULL, NULL, extra, err) != CR_OK)
+	start_facts(x, i, extra);
+	if (jlog(x, JID(x, i), ROT_EV_START, NULL, NULL, extra, err) != CR_OK)
 		return -1;
 	memset(&out, 0, sizeof(out));
 	cr_err_clear(&e);
@@ -297,7 +357,7 @@ do_step(struct rot_exec *x, size_t i, struct visit *vi, struct cr_err *err)
 		else
 			set_done(x, i, 0);
 	}
-	r = jlog(x, s->id, vi->res == ROT_RES_DONE ? ROT_EV_DONE : ROT_EV_FAILED, vi->detail, &out,
+	r = jlog(x, JID(x, i), vi->res == ROT_RES_DONE ? ROT_EV_DONE : ROT_EV_FAILED, vi->detail, &out,
 	    NULL, err);
 	act_out_release(&out);
 	return r != CR_OK ? -1 : 0;
@@ -311,7 +371,6 @@ static int
 verify_known(struct rot_exec *x, size_t i, enum rot_how how, struct visit *vi,
     struct cr_err *err)
 {
-	const struct plan_step *s = &x->p->steps[i];
 	struct rot_verdict v;
 	int ok, r = 0;
 
@@ -326,12 +385,12 @@ verify_known(struct rot_exec *x, size_t i, enum rot_how how, struct visit *vi,
 	} else if (how == ROT_HOW_DONE) {
 		visit_set(vi, ROT_RES_FAILED, v.exit ? v.exit : CR_EBLOCK, "journaled done, but its "
 		    "verification fails now: %s", v.detail ? v.detail : "?");
-		r = jlog(x, s->id, ROT_EV_FAILED, vi->detail, NULL, NULL, err) ? -1 : 1;
+		r = jlog(x, JID(x, i), ROT_EV_FAILED, vi->detail, NULL, NULL, err) ? -1 : 1;
 	} else if (ok) {
 		visit_set(vi, how == ROT_HOW_STARTED ? ROT_RES_VERIFIED : ROT_RES_IN_EFFECT, CR_OK,
 		    how == ROT_HOW_STARTED ? "found done when resumed: its verification passes" :
 		    "in effect before the run: its verification passes");
-		r = jlog(x, s->id, ROT_EV_DONE, vi->detail, NULL, NULL, err) ? -1 : 1;
+		r = jlog(x, JID(x, i), ROT_EV_DONE, vi->detail, NULL, NULL, err) ? -1 : 1;
 	} else {
 		set_done(x, i, 0);
 	}
@@ -345,7 +404,7 @@ how_to_visit(const struct rot_exec *x, size_t i)
 	const struct plan_step *s = &x->p->steps[i];
 	struct rot_step_info info;
 
-	rot_journal_step(x->j, s->id, &info);
+	rot_journal_step(x->j, JID(x, i), &info);
 	if (info.phase == ROT_PHASE_RUN && info.state == ROT_STEP_DONE)
 		return ROT_HOW_DONE;
 	if (info.phase == ROT_PHASE_RUN && info.state == ROT_STEP_STARTED)
@@ -421,15 +480,15 @@ visit(struct rot_exec *x, size_t i, struct rot_summary *sm, char **stop_detail, 
 
 /* ---- rollback -------------------------------------------------------------------- */
 
-/* Whether this journal started step s in a run and has not rolled it back since. */
+/* Whether this journal started step i in a run and has not rolled it back since. */
 static int
-to_undo(const struct rot_exec *x, const struct plan_step *s)
+to_undo(const struct rot_exec *x, size_t i)
 {
 	struct rot_step_info info;
 
-	if (rot_journal_data(x->j, s->id, ACT_KEY_ACTION) == NULL)
+	if (rot_journal_data(x->j, JID(x, i), ACT_KEY_ACTION) == NULL)
 		return 0;
-	rot_journal_step(x->j, s->id, &info);
+	rot_journal_step(x->j, JID(x, i), &info);
 	return info.state != ROT_STEP_ROLLED_BACK;
 }
 
@@ -496,14 +555,14 @@ undo(struct rot_exec *x, size_t i, struct rot_summary *sm, char **stop_detail, s
 			visit_set(&vi, ROT_RES_SKIPPED, CR_OK, "not rolled back: skipped by the operator");
 		else
 			visit_set(&vi, ROT_RES_ABORTED, CR_EBLOCK, "rollback aborted by the operator");
-		if (jlog(x, s->id, a == ROT_ANS_SKIP ? ROT_EV_SKIPPED : ROT_EV_FAILED, vi.detail, NULL,
+		if (jlog(x, JID(x, i), a == ROT_ANS_SKIP ? ROT_EV_SKIPPED : ROT_EV_FAILED, vi.detail, NULL,
 		    NULL, err) != CR_OK) {
 			free(vi.detail);
 			return -1;
 		}
 		return account(x, i, &vi, t0, sm, stop_detail);
 	}
-	if (jlog(x, s->id, ROT_EV_START, NULL, NULL, NULL, err) != CR_OK)
+	if (jlog(x, JID(x, i), ROT_EV_START, NULL, NULL, NULL, err) != CR_OK)
 		return -1;
 	memset(&out, 0, sizeof(out));
 	cr_err_clear(&e);
@@ -516,7 +575,7 @@ undo(struct rot_exec *x, size_t i, struct rot_summary *sm, char **stop_detail, s
 		visit_set(&vi, ROT_RES_FAILED, r, "%s", e.msg);
 	else
 		visit_set(&vi, ROT_RES_UNDONE, CR_OK, "%s", out.detail ? out.detail : "rolled back");
-	r = jlog(x, s->id, r == CR_OK ? ROT_EV_ROLLED_BACK : ROT_EV_FAILED, vi.detail, &out, NULL,
+	r = jlog(x, JID(x, i), r == CR_OK ? ROT_EV_ROLLED_BACK : ROT_EV_FAILED, vi.detail, &out, NULL,
 	    err);
 	act_out_release(&out);
 	if (r != CR_OK) {
@@ -549,7 +608,7 @@ run_steps(struct rot_exec *x, struct rot_summary *sm, char **stop_detail, struct
 	if (r < 0)
 		return -1;
 	for (i = 0; i < x->p->nsteps; i++) {
-		rot_journal_step(x->j, x->p->steps[i].id, &info);
+		rot_journal_step(x->j, JID(x, i), &info);
 		if (info.phase == ROT_PHASE_RUN && info.state == ROT_STEP_DONE) {
 			ndone++;
 			continue;
@@ -580,13 +639,13 @@ rollback_steps(struct rot_exec *x, struct rot_summary *sm, char **stop_detail,
 	int r = 1;
 
 	for (k = 0; k < n && r > 0; k++) {
-		if (!to_undo(x, &x->p->steps[order[k]]))
+		if (!to_undo(x, order[k]))
 			continue;
 		any++;
 		r = undo(x, order[k], sm, stop_detail, err);
 	}
 	for (k = 0; r >= 0 && k < n; k++) {
-		if (!to_undo(x, &x->p->steps[order[k]]))
+		if (!to_undo(x, order[k]))
 			continue;
 		sm->left = cr_xrealloc(sm->left, (sm->nleft + 1) * sizeof(size_t));
 		sm->left[sm->nleft++] = order[k];
@@ -611,6 +670,7 @@ rot_exec_run(struct rot_exec *x, struct cr_err *err)
 	char *stop_detail = NULL;
 	int r;
 
+	journal_ids(x);
 	memset(&sm, 0, sizeof(sm));
 	sm.phase = x->phase;
 	sm.outcome = ROT_OUT_STOPPED;
@@ -622,6 +682,7 @@ rot_exec_run(struct rot_exec *x, struct cr_err *err)
 	if (r < 0) {
 		summary_release(&sm);
 		free(stop_detail);
+		journal_ids_free(x);
 		return err->status ? err->status : CR_EENV;
 	}
 	if (x->ui->summary != NULL)
@@ -629,5 +690,6 @@ rot_exec_run(struct rot_exec *x, struct cr_err *err)
 	r = sm.exit;
 	summary_release(&sm);
 	free(stop_detail);
+	journal_ids_free(x);
 	return r;
 }

@@ -157,6 +157,7 @@ struct rot_exec {
 	   appended; 0: never. */
 	unsigned kill_after;
 	unsigned appended;	/* private: events appended so far */
+	char **jid;		/* private: per step, the id the journal knows it by */
 };
 
 /*

@@ -413,6 +413,11 @@ ui_summary(void *ctx, const struct rot_summary *s)
 	char *next = next_step(pr, s);
 	struct cr_buf b = CR_BUF_INIT;
 
+	/* the diagnostic, on stderr whatever the format */
+	if (s->stop >= 0)
+		rot_warn("%s stopped at '%s' (%s): %s", s->phase == ROT_PHASE_RUN ? "run" : "rollback",
+		    p->steps[s->stop].id, rot_result_name(s->stop_result),
+		    s->stop_detail ? s->stop_detail : "");
 	if (pr->fmt == ROT_FMT_JSON) {
 		summary_json(pr, s, next);
 		free(next);

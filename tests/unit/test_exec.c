@@ -545,6 +545,38 @@ test_only_until(void **state_)
 	rot_journal_close(j);
 }
 
+/*
+ * The configuration changed between two runs and the steps were numbered
+ * again: a step is the journal's step of the same id but for its number.
+ */
+static void
+test_renumbered(void **state_)
+{
+	static const char *const facts[] = { ACT_KEY_ACTION, "native", ACT_KEY_PLAN, "pending", NULL };
+	struct fake f;
+	struct rot_journal *j = journal("renumbered.state");
+	struct rot_step_info in;
+
+	(void)state_;
+	fake_init(&f);
+	ev(j, "7-rebind-h-s-r", ROT_EV_START, ROT_PHASE_RUN, facts);
+	ev(j, "7-rebind-h-s-r", ROT_EV_DONE, ROT_PHASE_RUN, NULL);
+	ev(j, "8-restart-h-s", ROT_EV_START, ROT_PHASE_RUN, facts);
+	f.acted[1] = 1;
+	assert_int_equal(go(&f, j, ROT_PHASE_RUN, 0, -1, -1), 0);
+	assert_int_equal(f.runs[1], 0);			/* done under its old number */
+	assert_int_equal(f.runs[2], 1);			/* started under its old number: redone */
+	rot_journal_step(j, "8-restart-h-s", &in);
+	assert_int_equal(in.state, ROT_STEP_DONE);
+	assert_int_equal(state(j, 2), ROT_STEP_PENDING);	/* nothing under the new number */
+	assert_true(rot_journal_complete(j));
+	assert_int_equal(go(&f, j, ROT_PHASE_ROLLBACK, 0, -1, -1), 0);
+	assert_int_equal(f.undos[1], 1);
+	rot_journal_step(j, "7-rebind-h-s-r", &in);
+	assert_int_equal(in.state, ROT_STEP_ROLLED_BACK);
+	rot_journal_close(j);
+}
+
 /* ---- rollback -------------------------------------------------------------------------- */
 
 static void
@@ -757,6 +789,7 @@ main(void)
 		cmocka_unit_test(test_prompts),
 		cmocka_unit_test(test_in_effect),
 		cmocka_unit_test(test_only_until),
+		cmocka_unit_test(test_renumbered),
 		cmocka_unit_test(test_rollback_order),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_rollback_resume),
