@@ -291,8 +291,45 @@ out:
 }
 
 void
+p11__keys_invalidate(struct p11_token *tok)
+{
+	size_t i;
+
+	if (tok->keys_loaded) {
+		struct p11_key_grave *g = cr_xcalloc(1, sizeof(*g));
+
+		/* their libp11 keys are in an array the next listing may move */
+		for (i = 0; i < tok->nkeys; i++)
+			tok->keys[i].priv = NULL;
+		g->keys = tok->keys;
+		g->n = tok->nkeys;
+		g->next = tok->key_graves;
+		tok->key_graves = g;
+	} else {
+		free(tok->keys);
+	}
+	tok->keys = NULL;
+	tok->nkeys = 0;
+	free(tok->keyfp);
+	tok->keyfp = NULL;
+	p11__idx_release(&tok->keyidx);
+	tok->keys_loaded = 0;
+	/* libp11 0.4.12 adds the objects it has not seen to its array when
+	   listing again; a failed listing stays failed */
+	if (tok->lkeys_state > 0)
+		tok->lkeys_state = 0;
+}
+
+void
 p11__keys_release(struct p11_token *tok)
 {
+	while (tok->key_graves != NULL) {
+		struct p11_key_grave *g = tok->key_graves;
+
+		tok->key_graves = g->next;
+		keys_free(g->keys, g->n);
+		free(g);
+	}
 	keys_free(tok->keys, tok->nkeys);
 	p11__idx_release(&tok->keyidx);
 	free(tok->keyfp);

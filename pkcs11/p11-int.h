@@ -38,6 +38,7 @@
  *   certs.c    certificate objects        keys.c   private keys
  *   keyindex.c fingerprint index: the private key of a certificate
  *   sign.c     the test signature         write.c  import / destroy
+ *   keygen.c   key pairs generated on the token (renew)
  *   ctx.c      the context: creates and frees all of the above
  */
 #ifndef P11_INT_H
@@ -140,6 +141,11 @@ struct p11_grave {
 	size_t n;
 	struct p11_grave *next;
 };
+struct p11_key_grave {
+	struct p11_key_obj *keys;	/* their priv cleared: they no longer sign */
+	size_t n;
+	struct p11_key_grave *next;
+};
 
 struct p11_token {
 	struct p11_module *mod;
@@ -177,6 +183,7 @@ struct p11_token {
 	struct p11_keyfp *keyfp;	/* parallel to keys: from the key objects */
 	int lkeys_state;
 	struct cr_err lkeys_err;
+	struct p11_key_grave *key_graves;	/* listings replaced after a key generation */
 
 	/* fingerprints: keyfp + public keys + certificates, sorted; built from
 	 * the certificates of generation fps_gen */
@@ -267,6 +274,9 @@ void p11__uri_encode(struct cr_buf *b, const char *s, size_t n);
 /* ---- fp.c: public-key fingerprints (no token) ---- */
 void p11__fp_rsa(const unsigned char *mod, size_t n, unsigned char fp[P11_FP_LEN]);
 void p11__fp_ec(const unsigned char *p, size_t n, unsigned char fp[P11_FP_LEN]);
+/* A CKA_EC_POINT's point: the DER OCTET STRING around it unwrapped (PKCS#11
+ * 2.40) when the DER reading is exact; else left as the bare point. */
+void p11__ec_point_unwrap(const unsigned char **p, size_t *n);
 /* The fingerprint of a public key (RSA modulus / EC point); 0 when none. */
 int p11__fp_pkey(EVP_PKEY *pk, unsigned char fp[P11_FP_LEN]);
 
@@ -339,6 +349,11 @@ void p11__certs_release(struct p11_token *tok);
 /* Logs in (pin_source as p11_token_login) and enumerates the keys, once. */
 int p11__keys_ensure(struct p11_token *tok, const char *pin_source, struct cr_err *err);
 void p11__keys_release(struct p11_token *tok);
+/* After a key pair was generated or destroyed: the listing is read again on
+ * next use, the old one kept readable until p11_ctx_free (its keys no longer
+ * sign: libp11 lists again, and its array moves).  Drop the fingerprint
+ * index (p11__fps_drop) first: it points into the listing. */
+void p11__keys_invalidate(struct p11_token *tok);
 /* libp11's key for k (enumerating libp11's keys of the token once): *out NULL
  * when libp11 does not list it; a failed enumeration is returned (again). */
 int p11__key_libp11(struct p11_key_obj *k, PKCS11_KEY **out, struct cr_err *err);
@@ -347,7 +362,7 @@ int p11__key_libp11(struct p11_key_obj *k, PKCS11_KEY **out, struct cr_err *err)
 /* Forgets the index. */
 void p11__fps_drop(struct p11_token *tok);
 
-/* ---- sign.c, write.c: p11.h only ---- */
+/* ---- sign.c, write.c, keygen.c: p11.h only ---- */
 
 /* ---- ctx.c: p11_ctx_* (p11.h): creates and frees everything above ---- */
 

@@ -42,6 +42,30 @@ is_rsa(const EVP_PKEY *k)
 }
 
 int
+p11_key_evp(struct p11_key_obj *key, EVP_PKEY **out, struct cr_err *err)
+{
+	struct p11_token *tok = key->token;
+	PKCS11_KEY *lkey = NULL;
+	char name[160];
+	int r;
+
+	*out = NULL;
+	key_name(key, name, sizeof(name));
+	if ((r = p11__key_libp11(key, &lkey, err)) != CR_OK)
+		return r;
+	if (lkey == NULL)
+		return cr_err_setr(err, CR_EENV, CR_R_TOKEN,
+		    "cannot use key %s on token '%s': libp11 does not list it", name, tok->label);
+	ERR_clear_error();
+	/* never PKCS11_get_public_key on a private key: libp11 0.4.12 crashes */
+	if ((*out = PKCS11_get_private_key(lkey)) == NULL)
+		return p11__rv_fail(err, p11__ckr_from_queue(), NULL, "cannot use key %s on token '%s'",
+		    name, tok->label);
+	ERR_clear_error();
+	return CR_OK;
+}
+
+int
 p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err)
 {
 	struct p11_token *tok = key->token;
