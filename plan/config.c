@@ -26,6 +26,7 @@
 #include "internal.h"
 #include "map.h"
 #include "../common/util.h"
+#include "../cert/csr.h"
 #include "../cert/dn.h"
 #include "../cert/keyalg.h"
 #include "../cert/tls.h"
@@ -426,7 +427,8 @@ struct schema {
 };
 
 static const char *const rotation_keys[] = { "name", "old", "new", "key", "chain", "trust",
-	"min_remaining", "import_to", "retire", "archive_dir", "label", "kinds_dir", NULL };
+	"min_remaining", "import_to", "retire", "archive_dir", "label", "kinds_dir", "subject",
+	NULL };
 static const char *const token_keys[] = { "uri", "module", "pin_source", NULL };
 static const char *const host_keys[] = { "name", "accepts", NULL };
 static const char *const accepts_keys[] = { "signature", "key", NULL };
@@ -1239,6 +1241,20 @@ parse_rotation(struct loader *ld, const config_setting_t *g)
 	v = NULL;
 	if ((r = get_str(ld, g, "rotation", "label", 0, &rot->label, NULL)) != CR_OK)
 		return r;
+	if ((r = get_str(ld, g, "rotation", "subject", 0, &rot->subject, &s)) != CR_OK)
+		return r;
+	if (rot->subject != NULL) {
+		X509_NAME *name = NULL;
+		struct cr_err e;
+
+		/* renew's request subject: it must parse and be encodable */
+		rot->subject_loc = loc_of(ld, s);
+		cr_err_clear(&e);
+		r = crt_name_from_text(rot->subject, &name, &e);
+		X509_NAME_free(name);
+		if (r != CR_OK)
+			return fail(ld, s, "rotation.subject", "%s", e.msg);
+	}
 	if ((r = get_str(ld, g, "rotation", "kinds_dir", 0, &v, NULL)) != CR_OK)
 		return r;
 	if (v != NULL)
@@ -2350,6 +2366,7 @@ plan_config_free(struct plan_config *cfg)
 	free(rot->archive_dir);
 	free(rot->archive_dir_text);
 	free(rot->label);
+	free(rot->subject);
 	free(rot->kinds_dir);
 	hooks_release(&rot->hooks);
 	for (i = 0; i < cfg->ntokens; i++) {
