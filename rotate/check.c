@@ -299,8 +299,9 @@ eval_token_key(struct ck *c, size_t ik, size_t ip)
 		goto out;
 	}
 	if (n == 0) {
-		rot_result_set(&key->res, ROT_FAIL, "no private key on token '%s' matches '%s'",
-		    p11_token_label(tok), src);
+		rot_result_set(&key->res, ROT_FAIL, "no private key on token '%s' matches '%s': "
+		    "run 'certrotate renew' first (it generates the key and the certificate "
+		    "request)", p11_token_label(tok), src);
 		rot_result_set(&prot->res, ROT_SKIP, "no key to check");
 		goto out;
 	}

@@ -35,8 +35,9 @@ help(void)
 	    "  --timeout DURATION    per endpoint probe (default 5s; e.g. 10s)\n"
 	    "  -h, --help            this help\n\n"
 	    "exit: 0 all checks pass (warnings allowed unless --strict), 1 a check\n"
-	    "      failed, 2 bad input (configuration, certificate), 3 a module, token\n"
-	    "      or endpoint failed (a refused PIN is never retried)\n", stdout);
+	    "      failed (also: rotation.new not issued yet), 2 bad input (configuration,\n"
+	    "      certificate), 3 a module, token or endpoint failed (a refused PIN is\n"
+	    "      never retried)\n", stdout);
 }
 
 static const char *const status_word[] = { "pass", "WARN", "FAIL", "skip" };

@@ -29,7 +29,8 @@ help(void)
 	    "                      paths inside it are relative to its directory\n"
 	    "  --format text|json  output format (default text)\n"
 	    "  -h, --help          this help\n\n"
-	    "exit: 0 plan printed, 2 bad configuration (file and line named),\n"
+	    "exit: 0 plan printed, 1 rotation.new does not exist yet (not issued:\n"
+	    "      see 'certrotate renew'), 2 bad configuration (file and line named),\n"
 	    "      unreadable or malformed certificate, 3 module or token failure\n", stdout);
 }
 

@@ -14,6 +14,9 @@ static const struct rot_command commands[] = {
 	  "[-c FILE] [--format text|json]" },
 	{ "check", cmd_check, ROT_READ_ONLY, "dry run: evaluate every step's preconditions",
 	  "[-c FILE] [--format text|json] [--no-probe] [--strict] [--force-login] [--timeout D]" },
+	{ "renew", cmd_renew, ROT_NEEDS_WRITE,
+	  "generate the new key on the token and the certificate request",
+	  "[-c FILE] [--key-type rsa:BITS|ec:CURVE] [-o FILE.csr] [--format text|json]" },
 	{ "inspect", cmd_inspect, ROT_READ_ONLY, "show everything that identifies certificates",
 	  "SOURCE... [--format text|json]" },
 	{ "scan", cmd_scan, ROT_READ_ONLY, "list certificates soonest expiry first; exit 1 if expiring",
@@ -39,8 +42,8 @@ usage(FILE *f)
 	    "tokens and endpoints.\n\ncommands:\n", f);
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
-	fputs("\nexit codes: 0 success, 1 blocked (a check failed, or scan found\n"
-	    "certificates expiring), 2 bad input, 3 environment failure (module,\n"
+	fputs("\nexit codes: 0 success, 1 blocked (a check failed, renew refused, or scan\n"
+	    "found certificates expiring), 2 bad input, 3 environment failure (module,\n"
 	    "token, endpoint).\n"
 	    "See certrotate(1) and certrotate.cfg(5).\n", f);
 }

@@ -20,6 +20,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_renew(int argc, char **argv);
 
 /* The dispatch table row of a subcommand (for --help texts). */
 struct rot_command {
