@@ -11,7 +11,7 @@ DEFS     = -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DCR_VERSION='"$(VERSION)"' 
            -DCR_LIBP11_VERSION=$(or $(LIBP11_VERSION),0)
 VERSION  = 0.1.0
 
-PKGS     = libp11 libcrypto libssl p11-kit-1 libconfig json-c
+PKGS     = libp11 libcrypto libssl p11-kit-1 libconfig json-c libcmark-gfm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libp11's version as a number (0.4.12: 412): pkcs11/module.c reads the
 # function list libp11 initialised from its private context, whose layout is
@@ -30,18 +30,21 @@ COMMON_SRC = $(wildcard common/*.c)
 P11_SRC    = $(wildcard pkcs11/*.c)
 CERT_SRC   = $(wildcard cert/*.c)
 PLAN_SRC   = $(wildcard plan/*.c)
+CHECK_SRC  = $(wildcard check/*.c)
 BOOK_SRC   = $(wildcard runbook/*.c)
 ROT_SRC    = $(filter-out rotate/main.c,$(wildcard rotate/*.c))
 
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
-LIBS = $(BUILD)/librot.a $(BUILD)/libbook.a $(BUILD)/libplan.a $(BUILD)/libcert.a $(BUILD)/libcrp11.a $(BUILD)/libcommon.a
+LIBS = $(BUILD)/librot.a $(BUILD)/libbook.a $(BUILD)/libcheck.a $(BUILD)/libplan.a $(BUILD)/libcert.a $(BUILD)/libcrp11.a $(BUILD)/libcommon.a
 
 BIN = $(BUILD)/certrotate
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FAULT_MOD = $(BUILD)/tests/p11fault.so
+# Fills a SoftHSM2 token in one session (bench/run.sh, tests/e2e/t_calls.sh).
+TOKENFILL = $(BUILD)/bench/tokenfill
 
-.PHONY: all check unit e2e asan demo bench install clean deps deps-check
+.PHONY: all check unit e2e asan demo bench install clean deps deps-check screenshot
 all: $(BIN)
 
 # Objects are rebuilt when the flags change (PREFIX is compiled in): the
@@ -58,6 +61,7 @@ $(BUILD)/libcommon.a: $(call objs,$(COMMON_SRC))
 $(BUILD)/libcrp11.a:  $(call objs,$(P11_SRC))
 $(BUILD)/libcert.a:   $(call objs,$(CERT_SRC))
 $(BUILD)/libplan.a:   $(call objs,$(PLAN_SRC))
+$(BUILD)/libcheck.a:  $(call objs,$(CHECK_SRC))
 $(BUILD)/libbook.a:   $(call objs,$(BOOK_SRC))
 $(BUILD)/librot.a:    $(call objs,$(ROT_SRC))
 $(BUILD)/%.a:
@@ -85,9 +89,11 @@ check: deps-check
 	$(MAKE) --no-print-directory cycles-quiet
 	$(MAKE) --no-print-directory run-tests
 
-# No circular calls between the files of one directory (read from the objects'
-# symbols): `make cycles` prints each layer's file -> file calls, bottom-up.
-LAYER_DIRS = common pkcs11 cert plan rotate
+# No circular calls between the files of one directory, and no use of a layer
+# above (read from the objects' symbols): `make cycles` prints each layer's
+# file -> file calls, bottom-up.  Layers lowest first; check and runbook stand
+# side by side (neither uses the other).
+LAYER_DIRS = common pkcs11 cert plan check,runbook rotate
 .PHONY: cycles cycles-quiet
 cycles: $(LIBS)
 	sh tests/callgraph.sh $(BUILD) $(LAYER_DIRS)
@@ -95,14 +101,14 @@ cycles-quiet: $(LIBS)
 	sh tests/callgraph.sh -q $(BUILD) $(LAYER_DIRS)
 
 .PHONY: all-tests run-tests
-all-tests: $(BIN) $(UNIT_BIN) $(FAULT_MOD)
+all-tests: $(BIN) $(UNIT_BIN) $(FAULT_MOD) $(TOKENFILL)
 run-tests:
 	BUILD=$(BUILD) sh tests/run.sh
 
 unit: $(UNIT_BIN)
 	BUILD=$(BUILD) sh tests/run.sh unit
 
-e2e: $(BIN) $(FAULT_MOD)
+e2e: $(BIN) $(FAULT_MOD) $(TOKENFILL)
 	BUILD=$(BUILD) sh tests/run.sh e2e
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -118,25 +124,37 @@ asan: deps-check
 demo: deps-check $(BIN)
 	BUILD=$(BUILD) sh examples/demo.sh
 
-# Bench tooling: fills a SoftHSM2 token in one session (bench/run.sh's token case).
-TOKENFILL = $(BUILD)/bench/tokenfill
+# doc/runbook.png, the README's picture of an HTML runbook, taken by headless
+# Chromium.  Not part of `make check`: Chromium is large, so it is installed
+# here only (SCREENSHOT_PKGS), not with the other packages.
+SCREENSHOT_PKGS = chromium
+screenshot: deps-check $(BIN)
+	@dpkg-query -W -f='$${Status}' $(SCREENSHOT_PKGS) 2>/dev/null | grep -q 'ok installed' || \
+	  $(MAKE) --no-print-directory deps DEB_PKGS="$(SCREENSHOT_PKGS)"
+	BUILD=$(BUILD) sh doc/screenshot.sh
+
 $(TOKENFILL): bench/tokenfill.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libcrypto) -ldl
 
-bench: $(BIN) $(TOKENFILL)
-	BUILD=$(BUILD) TOKENFILL=$(TOKENFILL) sh bench/run.sh
+# `make bench`: bench/run.sh's table (a few minutes); BENCH_MORE=1 adds
+# bench/scale.sh (how plan and check grow with the inventory and the token).
+bench: deps-check $(BIN) $(TOKENFILL) $(FAULT_MOD)
+	BUILD=$(BUILD) TOKENFILL=$(TOKENFILL) P11FAULT=$(FAULT_MOD) sh bench/run.sh
+	@if [ "$(BENCH_MORE)" = 1 ]; then BUILD=$(BUILD) TOKENFILL=$(TOKENFILL) sh bench/scale.sh; fi
 
 # ---- dependencies ----------------------------------------------------------
 # Every Debian package the build, the tests and the demo need: python3 reads
 # JSON in the end-to-end tests, procps (ps) and iproute2 (ss) run their nginx,
-# libcmark-dev renders runbooks to HTML (SPEC 8), p11-kit (its server) and
-# p11-kit-modules (client and proxy modules) reach a token remotely
-# (tests/e2e/t_remote.sh).
+# libcmark-gfm-dev and its extensions render runbooks to HTML (the runbook's
+# pipe tables are GitHub's extension, which plain libcmark lacks), mandoc
+# lints the man pages in the tests, p11-kit (its server) and p11-kit-modules
+# (client and proxy modules) reach a token remotely (tests/e2e/t_remote.sh).
 DEB_PKGS = gcc make pkg-config libc6-dev libp11-dev libssl-dev libp11-kit-dev \
   libconfig-dev libjson-c-dev libcmocka-dev softhsm2 opensc gnutls-bin \
   nginx-light libnginx-mod-mail libengine-pkcs11-openssl openssl valgrind \
-  libcmark-dev python3 procps iproute2 p11-kit p11-kit-modules
+  libcmark-gfm-dev libcmark-gfm-extensions-dev mandoc python3 procps iproute2 \
+  p11-kit p11-kit-modules
 deps-check:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

@@ -10,16 +10,18 @@
 # ca.pem beside the configuration.  REFS refs name token certificates in
 # turn, by pkcs11: object=LABEL, by pkcs11: id=%.. (CKA_ID) and by
 # name:<I>..<S>.. (connectors); every tenth names old, so that the plan has
-# rebind and rename steps.  20 refs per service, 5 services per host.
+# rebind and rename steps.  Without HOSTS: 20 refs per service, 5 services
+# per host; with HOSTS: that many hosts, two services each, the refs spread
+# evenly over the services.
 set -eu
 
-if [ $# -ne 4 ]; then
-	echo "usage: $0 LIST REFS MODULE PINFILE" >&2
+if [ $# -ne 4 ] && [ $# -ne 5 ]; then
+	echo "usage: $0 LIST REFS MODULE PINFILE [HOSTS]" >&2
 	exit 2
 fi
-list=$1 refs=$2 module=$3 pin=$4
+list=$1 refs=$2 module=$3 pin=$4 hosts=${5:-0}
 
-awk -v R="$refs" -v MOD="$module" -v PIN="$pin" '
+awk -v R="$refs" -v MOD="$module" -v PIN="$pin" -v H="$hosts" '
 function pct(hex,    s, i) {
 	s = ""
 	for (i = 1; i <= length(hex); i += 2)
@@ -45,8 +47,13 @@ END {
 	print "tokens = ("
 	print "  { uri = \"pkcs11:token=bench\"; module = \"" MOD "\"; pin_source = \"file:" PIN "\"; }"
 	print ");"
-	ns = int((R + 19) / 20)
-	nh = int((ns + 4) / 5)
+	if (H > 0) {
+		nh = H
+		ns = 2 * H
+	} else {
+		ns = int((R + 19) / 20)
+		nh = int((ns + 4) / 5)
+	}
 	print "hosts = ("
 	for (h = 0; h < nh; h++)
 		printf "  { name = \"k%04d\"; }%s\n", h, h + 1 < nh ? "," : ""
@@ -54,7 +61,11 @@ END {
 	print "services = ("
 	for (s = 0; s < ns; s++) {
 		body = ""
-		for (k = 20 * s; k < 20 * s + 20 && k < R; k++) {
+		k0 = H > 0 ? int(s * R / ns) : 20 * s
+		k1 = H > 0 ? int((s + 1) * R / ns) : 20 * s + 20
+		if (k1 > R)
+			k1 = R
+		for (k = k0; k < k1; k++) {
 			c = (k % 10 == 9) ? 1 : (k % n) + 1
 			m = substr(label[c], 2)
 			if (k % 3 == 0)
@@ -63,10 +74,10 @@ END {
 				r = sprintf("{ id = \"r%06d\"; type = \"binding\"; cert = \"pkcs11:token=bench;id=%s;type=cert\"; }", k, pct(id[c]))
 			else
 				r = sprintf("{ id = \"r%06d\"; type = \"connector\"; cert = \"name:<I>CN=Bench CA, O=Contoso, C=US<S>CN=h%s.contoso.com, O=Contoso, C=US\"; }", k, m)
-			body = body "\n      " r (k + 1 < 20 * s + 20 && k + 1 < R ? "," : "")
+			body = body "\n      " r (k + 1 < k1 ? "," : "")
 		}
 		printf "  { name = \"t%04d\"; host = \"k%04d\"; names = [ \"mail.contoso.com\" ]; refs = (%s\n    ); }%s\n", \
-		    s, int(s / 5), body, s + 1 < ns ? "," : ""
+		    s, (H > 0 ? int(s / 2) : int(s / 5)), body, (s + 1 < ns ? "," : "")
 	}
 	print ");"
 }' "$list"

@@ -5,7 +5,8 @@
  *
  * One P-256 CA ("CN=Bench CA, O=Contoso, C=US") and one P-256 leaf key;
  * certificate k (1..N) is DIR/cNNNNN.pem, subject "CN=hNNNNN.contoso.com,
- * O=Contoso, C=US", serial k, signed by the CA.  One process and one key
+ * O=Contoso, C=US", serial k, signed by the CA; the leaf key is
+ * DIR/leaf.key (PKCS#8 PEM, 0600: bench/run.sh's nginx serves them).  One process and one key
  * pair instead of an openssl(1) run per certificate: 5,000 take well under
  * a second.  Prints one line per certificate: "cNNNNN.pem SHA1 SHA256"
  * (upper-case hex of the DER), for the inventory generator.
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -98,6 +100,18 @@ main(int argc, char **argv)
 	ca_key = ec_key();
 	leaf_key = ec_key();
 	ca_name = name("Bench CA");
+	{
+		char file[4096];
+		FILE *f;
+		mode_t old = umask(077);
+
+		if (snprintf(file, sizeof(file), "%s/leaf.key", argv[2]) >= (int)sizeof(file))
+			die("path");
+		if ((f = fopen(file, "w")) == NULL ||
+		    !PEM_write_PrivateKey(f, leaf_key, NULL, NULL, 0, NULL, NULL) || fclose(f) != 0)
+			die(file);
+		umask(old);
+	}
 	for (k = 1; k <= n; k++) {
 		char cn[64], file[4096], sha1[41], sha256[65];
 		unsigned char md[EVP_MAX_MD_SIZE];

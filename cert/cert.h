@@ -165,10 +165,10 @@ int crt_parse_buffer(const unsigned char *buf, size_t len, const char *pass,
 
 /*
  * How long a certificate has left, or how long ago it expired.  EVERY place
- * that tells a user about expiry uses this - inspect's text and JSON, the
- * check messages (rotate/checks_cert.c, rotate/check.c), runbooks - so that
- * no two outputs disagree (they did: "EXPIRED 10 days ago" beside
- * "days_left": -11).  Do not compute from not_after yourself.
+ * that tells a user about expiry uses this - inspect's and scan's text and
+ * JSON (through crt_info), the check messages (check/checks_cert.c),
+ * runbooks - so that no two outputs disagree (they did: "EXPIRED 10 days
+ * ago" beside "days_left": -11).  Do not compute from not_after yourself.
  *
  * With d = not_after - now in seconds (X.509's notAfter is the last valid
  * second, so d == 0 is still valid):

@@ -5,6 +5,7 @@
  */
 #include "csr.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,19 +153,66 @@ usage_exts(STACK_OF(X509_EXTENSION) *exts)
 
 /* ---- the request --------------------------------------------------------- */
 
+/* The signature algorithm of md with pub's key type (NULL parameters for
+ * RSA, none for ECDSA: RFC 4055, RFC 5758), or NULL. */
+static X509_ALGOR *
+sig_algor(EVP_PKEY *pub, const EVP_MD *md)
+{
+	int pkey_nid = EVP_PKEY_is_a(pub, "RSA") ? NID_rsaEncryption :
+	    EVP_PKEY_is_a(pub, "EC") ? NID_X9_62_id_ecPublicKey : NID_undef;
+	X509_ALGOR *alg;
+	int sig_nid;
+
+	if (pkey_nid == NID_undef ||
+	    !OBJ_find_sigid_by_algs(&sig_nid, EVP_MD_get_type(md), pkey_nid) ||
+	    (alg = X509_ALGOR_new()) == NULL)
+		return NULL;
+	if (X509_ALGOR_set0(alg, OBJ_nid2obj(sig_nid),
+	    pkey_nid == NID_rsaEncryption ? V_ASN1_NULL : V_ASN1_UNDEF, NULL) != 1) {
+		X509_ALGOR_free(alg);
+		return NULL;
+	}
+	return alg;
+}
+
+/*
+ * The request's algorithm, then its CertificationRequestInfo signed by the
+ * signer: what X509_REQ_sign_ctx does, with the signature made elsewhere.
+ */
 static int
-sign_req(X509_REQ *req, EVP_PKEY *pub, EVP_PKEY *signer, const EVP_MD *md,
+sign_req(X509_REQ *req, EVP_PKEY *pub, const struct crt_signer *signer, const EVP_MD *md,
     struct cr_err *err)
 {
-	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	int r;
+	X509_ALGOR *alg = sig_algor(pub, md);
+	ASN1_BIT_STRING *bits = NULL;
+	unsigned char *tbs = NULL, *sig = NULL;
+	size_t siglen = 0;
+	int tbslen, r;
 
 	ERR_clear_error();
-	if (mctx == NULL || EVP_DigestSignInit(mctx, NULL, md, NULL, signer) != 1 ||
-	    X509_REQ_sign_ctx(req, mctx) <= 0) {
-		r = cr_err_ssl(err, CR_EENV, "cannot sign the certificate request with the new key");
+	if (alg == NULL) {
+		r = cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "no signature algorithm combines "
+		    "%s with a %s key", EVP_MD_get0_name(md), EVP_PKEY_get0_type_name(pub));
 		goto out;
 	}
+	if (X509_REQ_set1_signature_algo(req, alg) != 1 ||
+	    (tbslen = i2d_re_X509_REQ_tbs(req, &tbs)) <= 0) {
+		r = cr_err_ssl(err, CR_EENV, "cannot encode the certificate request");
+		goto out;
+	}
+	if ((r = signer->fn(signer->arg, md, tbs, (size_t)tbslen, &sig, &siglen, err)) != CR_OK)
+		goto out;
+	if ((bits = ASN1_BIT_STRING_new()) == NULL || siglen > INT_MAX ||
+	    ASN1_BIT_STRING_set(bits, sig, (int)siglen) != 1) {
+		r = cr_err_ssl(err, CR_EENV, "cannot store the certificate request's signature");
+		goto out;
+	}
+	/* whole bytes: without this flag DER would count the last byte's
+	   trailing zero bits as unused */
+	bits->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+	bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	X509_REQ_set0_signature(req, bits);
+	bits = NULL;
 	/* proof that the token signed with the key whose public half goes to the CA */
 	if (X509_REQ_verify(req, pub) != 1) {
 		r = cr_err_ssl(err, CR_EENV, "the signature on the certificate request does not "
@@ -174,12 +222,15 @@ sign_req(X509_REQ *req, EVP_PKEY *pub, EVP_PKEY *signer, const EVP_MD *md,
 	r = CR_OK;
 out:
 	ERR_clear_error();
-	EVP_MD_CTX_free(mctx);
+	ASN1_BIT_STRING_free(bits);
+	X509_ALGOR_free(alg);
+	OPENSSL_free(tbs);
+	free(sig);
 	return r;
 }
 
 int
-crt_csr_make(const struct crt_csr_spec *spec, EVP_PKEY *pub, EVP_PKEY *signer,
+crt_csr_make(const struct crt_csr_spec *spec, EVP_PKEY *pub, const struct crt_signer *signer,
     X509_REQ **out, struct cr_err *err)
 {
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();

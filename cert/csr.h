@@ -1,8 +1,8 @@
 /*
  * csr.h - PKCS#10 certificate requests (`renew`): a subject, the DNS names
- * and IP addresses of the SAN, serverAuth requested, signed with any
- * EVP_PKEY - a token key reached through libp11 signs on the token, so the
- * private key never leaves it.
+ * and IP addresses of the SAN, serverAuth requested, signed by a signer the
+ * caller gives - for renew a token key signing on the token
+ * (p11_key_sign), so the private key never leaves it.
  *
  * What a request holds (its extensionRequest attribute):
  *   subjectAltName     the dNSNames, then the iPAddresses, in the order given
@@ -31,14 +31,29 @@ struct crt_csr_spec {
 };
 
 /*
- * Builds the request for public key `pub`, signs it with `signer` (the
- * private key of pub: X509_REQ_sign_ctx, RSA PKCS#1 v1.5 or ECDSA) and
- * verifies the signature with `pub` - a signer that is not pub's key, or a
- * token that signed wrongly, fails here (CR_EENV), never at the CA.  *out is
- * NULL on entry; X509_REQ_free it.  CR_EINPUT for a name that cannot be
- * encoded (non-ASCII DNS name, bad IP address); CR_EENV when signing fails.
+ * What signs the request: fn(arg, md, tbs, len, &sig, &siglen, err) signs
+ * the DER of the request's CertificationRequestInfo (tbs, len bytes) as an
+ * X.509 signature with digest md is made - RSA PKCS#1 v1.5 over md's
+ * DigestInfo, or ECDSA as a DER ECDSA-Sig-Value - into *sig (new, free()).
+ * Returns a status and fills err.
  */
-int crt_csr_make(const struct crt_csr_spec *spec, EVP_PKEY *pub, EVP_PKEY *signer,
+struct crt_signer {
+	int (*fn)(void *arg, const EVP_MD *md, const unsigned char *tbs, size_t len,
+	    unsigned char **sig, size_t *siglen, struct cr_err *err);
+	void *arg;
+};
+
+/*
+ * Builds the request for public key `pub` (RSA or EC), signs it with
+ * `signer` (the private key of pub; the algorithm is spec->md with pub's
+ * type: sha256WithRSAEncryption, ecdsa-with-SHA384, ...) and verifies the
+ * signature with `pub` - a signer that is not pub's key, or a token that
+ * signed wrongly, fails here (CR_EENV), never at the CA.  *out is NULL on
+ * entry; X509_REQ_free it.  CR_EINPUT for a name that cannot be encoded
+ * (non-ASCII DNS name, bad IP address) or a digest and key type no
+ * signature algorithm combines; the signer's status when it fails.
+ */
+int crt_csr_make(const struct crt_csr_spec *spec, EVP_PKEY *pub, const struct crt_signer *signer,
     X509_REQ **out, struct cr_err *err);
 
 /* The request as PEM ("-----BEGIN CERTIFICATE REQUEST-----").  New string;

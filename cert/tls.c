@@ -1,7 +1,7 @@
 /*
  * tls.c - fetch the chain an endpoint serves.
  *
- * Probes run several at once on threads (rotate/probe.c), so everything
+ * Probes run several at once on threads (check/probe.c), so everything
  * here is per call: the SSL_CTX, the socket, the deadline, the signal mask.
  * OpenSSL's error queue is per thread already.
  *

@@ -5,9 +5,11 @@
 #
 #   1. inspect the new certificate on the token (with its private key's flags),
 #   2. plan the rotation,
-#   3. check every step's preconditions (probing the endpoints).
+#   3. check every step's preconditions (probing the endpoints),
+#   4. write the change runbook, Markdown and HTML, to $BUILD/demo/ (kept:
+#      open runbook.html in a browser; the paths are printed at the end).
 #
-# Everything lives in a temp dir removed at the end (KEEP=1 keeps it).
+# Everything else lives in a temp dir removed at the end (KEEP=1 keeps it).
 # Exits non-zero only when a command fails on bad input or its environment
 # (exit 2 or 3); a check that finds blockers (exit 1) is part of the show.
 set -u
@@ -50,4 +52,12 @@ run() {
 run inspect "pkcs11:token=edge;object=mail-2026;type=cert?pin-source=file:fix/edge.pin"
 run plan
 run check
+OUTDIR=$BUILD/demo
+mkdir -p "$OUTDIR" || die "cannot create '$OUTDIR'"
+run runbook -o "$OUTDIR/runbook.md"
+run runbook --format html -o "$OUTDIR/runbook.html"
 [ "$worst" -eq 0 ] || die "a command failed (exit $worst)"
+echo
+echo "== the change runbook of the example (kept after the demo):"
+echo "   $OUTDIR/runbook.md"
+echo "   $OUTDIR/runbook.html"

@@ -8,11 +8,14 @@
  * its callers.  A write drops the cache; the old array goes to the token's
  * graveyard so that pointers handed out stay readable until p11_ctx_free.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "../common/util.h"
 #include "p11-int.h"
@@ -34,37 +37,160 @@ certs_free(struct p11_cert_obj *v, size_t n)
 	free(v);
 }
 
+/*
+ * Parsing beside the reads.  OpenSSL 3.0's d2i_X509 decodes the public key
+ * through a decoder chain built afresh for every certificate (about 100 us,
+ * twice what SoftHSM2 takes to hand over the value), while the reads are
+ * serial round trips: so the main thread reads and parse threads turn the
+ * values into X509 as they come, and the main thread parses what is left
+ * once the reads are done.  Results keep the token's order.
+ */
+#define PARSERS_MAX 4
+
+struct raw_cert {
+	unsigned char *der;		/* owned until parsed */
+	size_t len;
+	X509 *x509;
+	char *label;
+	unsigned char *id;
+	size_t id_len;
+	CK_OBJECT_HANDLE handle;
+};
+
 struct certs_acc {
 	struct p11_token *tok;
-	struct p11_cert_obj *v;
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct raw_cert *v;		/* grows under lock */
 	size_t n, cap;
+	size_t next;			/* the next one to parse */
+	int closed;			/* no more values come */
 };
+
+/* Takes the next value to parse (under the lock); 0 when none is left
+ * now (and, when wait, none will come). */
+static int
+take(struct certs_acc *acc, int wait, size_t *i, const unsigned char **der, size_t *len)
+{
+	int got = 0;
+
+	pthread_mutex_lock(&acc->lock);
+	while (wait && acc->next >= acc->n && !acc->closed)
+		pthread_cond_wait(&acc->more, &acc->lock);
+	if (acc->next < acc->n) {
+		*i = acc->next++;
+		*der = acc->v[*i].der;
+		*len = acc->v[*i].len;
+		got = 1;
+	}
+	pthread_mutex_unlock(&acc->lock);
+	return got;
+}
+
+static void
+parse_some(struct certs_acc *acc, int wait)
+{
+	const unsigned char *der, *p;
+	size_t i, len;
+	X509 *x;
+
+	while (take(acc, wait, &i, &der, &len)) {
+		p = der;
+		x = d2i_X509(NULL, &p, (long)len);
+		/* the extensions and the SHA-1 hash OpenSSL caches on first use:
+		 * here too, off the main thread */
+		if (x != NULL)
+			(void)X509_check_purpose(x, -1, 0);
+		ERR_clear_error();
+		pthread_mutex_lock(&acc->lock);
+		acc->v[i].x509 = x;
+		pthread_mutex_unlock(&acc->lock);
+	}
+}
+
+static void *
+parser(void *arg)
+{
+	parse_some(arg, 1);
+	return NULL;
+}
 
 static int
 cert_one(void *arg, CK_OBJECT_HANDLE h, CK_ATTRIBUTE *a, struct cr_err *err)
 {
 	struct certs_acc *acc = arg;
-	const unsigned char *p = a[0].pValue;
-	struct p11_cert_obj *c;
-	X509 *x = NULL;
+	struct raw_cert *c;
 
 	(void)err;
-	if (p != NULL)
-		x = d2i_X509(NULL, &p, (long)a[0].ulValueLen);
-	ERR_clear_error();
-	if (x == NULL)
-		return CR_OK;	/* not DER we can parse: nothing this tool can say about it */
+	if (a[0].pValue == NULL || a[0].ulValueLen == 0)
+		return CR_OK;	/* no value: nothing this tool can say about it */
+	pthread_mutex_lock(&acc->lock);
 	cr_grow(&acc->v, &acc->cap, acc->n + 1, sizeof(*acc->v));
-	c = &acc->v[acc->n++];
+	c = &acc->v[acc->n];
 	memset(c, 0, sizeof(*c));
-	c->token = acc->tok;
-	c->x509 = x;
+	c->der = a[0].pValue;
+	c->len = a[0].ulValueLen;
 	c->label = a[1].pValue;
 	c->id = a[2].pValue;
 	c->id_len = a[2].pValue ? a[2].ulValueLen : 0;
 	c->handle = h;
-	a[1].pValue = a[2].pValue = NULL;	/* taken */
+	a[0].pValue = a[1].pValue = a[2].pValue = NULL;	/* taken */
+	acc->n++;
+	pthread_cond_signal(&acc->more);
+	pthread_mutex_unlock(&acc->lock);
 	return CR_OK;
+}
+
+/* One parse thread per processor but the reader's (at least one: on a
+ * remote token the reader mostly waits), at most PARSERS_MAX. */
+static size_t
+parsers_wanted(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+
+	return cpus < 1 ? 1 : cpus > PARSERS_MAX ? PARSERS_MAX : (size_t)cpus;
+}
+
+/* The parsed certificates, in order, as the token's array (the values that
+ * do not parse are left out); frees acc's values. */
+static void
+certs_collect(struct p11_token *tok, struct certs_acc *acc)
+{
+	size_t i, n = 0;
+
+	tok->certs = cr_xcalloc(acc->n ? acc->n : 1, sizeof(*tok->certs));
+	for (i = 0; i < acc->n; i++) {
+		struct raw_cert *r = &acc->v[i];
+		struct p11_cert_obj *c = &tok->certs[n];
+
+		free(r->der);
+		if (r->x509 == NULL) {
+			free(r->label);
+			free(r->id);
+			continue;
+		}
+		c->token = tok;
+		c->x509 = r->x509;
+		c->label = r->label;
+		c->id = r->id;
+		c->id_len = r->id_len;
+		c->handle = r->handle;
+		n++;
+	}
+	tok->ncerts = n;
+}
+
+static void
+raw_free(struct certs_acc *acc)
+{
+	size_t i;
+
+	for (i = 0; i < acc->n; i++) {
+		free(acc->v[i].der);
+		X509_free(acc->v[i].x509);
+		free(acc->v[i].label);
+		free(acc->v[i].id);
+	}
 }
 
 static int
@@ -81,20 +207,41 @@ certs_load(struct p11_token *tok, struct cr_err *err)
 		{ CKA_LABEL, NULL, 0 },
 		{ CKA_ID, NULL, 0 },
 	};
-	struct certs_acc acc = { tok, NULL, 0, 0 };
-	size_t i;
+	struct certs_acc acc;
+	pthread_t th[PARSERS_MAX];
+	size_t i, nth = 0, want_th = parsers_wanted();
 	int r;
 
+	memset(&acc, 0, sizeof(acc));
+	acc.tok = tok;
+	pthread_mutex_init(&acc.lock, NULL);
+	pthread_cond_init(&acc.more, NULL);
+	for (i = 0; i < want_th; i++)
+		if (pthread_create(&th[nth], NULL, parser, &acc) == 0)
+			nth++;
 	r = p11__objects_read(tok, filter, 2, want, 3, "certificates", "a certificate", cert_one,
 	    &acc, err);
-	if (r != CR_OK) {
-		certs_free(acc.v, acc.n);
+	pthread_mutex_lock(&acc.lock);
+	acc.closed = 1;
+	if (r != CR_OK)
+		acc.next = acc.n;	/* parse nothing more */
+	pthread_cond_broadcast(&acc.more);
+	pthread_mutex_unlock(&acc.lock);
+	if (r == CR_OK)
+		parse_some(&acc, 0);	/* no thread at all: all of them here */
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	if (r == CR_OK)
+		certs_collect(tok, &acc);
+	else
+		raw_free(&acc);
+	free(acc.v);
+	pthread_cond_destroy(&acc.more);
+	pthread_mutex_destroy(&acc.lock);
+	if (r != CR_OK)
 		return r;
-	}
-	tok->certs = acc.v != NULL ? acc.v : cr_xcalloc(1, sizeof(*tok->certs));
-	tok->ncerts = acc.n;
-	p11__idx_init(&tok->certidx, acc.n);
-	for (i = 0; i < acc.n; i++)
+	p11__idx_init(&tok->certidx, tok->ncerts);
+	for (i = 0; i < tok->ncerts; i++)
 		p11__idx_set(&tok->certidx, i, &tok->certs[i], tok->certs[i].id,
 		    tok->certs[i].id_len, tok->certs[i].label);
 	p11__idx_sort(&tok->certidx);

@@ -18,8 +18,8 @@ p11_ctx_new(struct p11_ctx **out, struct cr_err *err)
 	return CR_OK;
 }
 
-/* The objects of every token first (keys point into their module's libp11
- * slots), then the modules, in reverse load order. */
+/* The objects of every token first, then the modules, in reverse load
+ * order. */
 void
 p11_ctx_free(struct p11_ctx *ctx)
 {

@@ -10,7 +10,8 @@
  * cipher suite; only RSA key transport, which needs decryption, is out.)
  * The public key goes on the token beside it under the same CKA_ID and
  * CKA_LABEL, as pkcs11-tool --keypairgen does, so that the certificate can
- * be paired with the key by either and libp11 finds an EC key's point.
+ * be paired with the key by either, and an EC key's point is found (keyindex.c:
+ * SoftHSM2's EC private keys do not carry it).
  *
  * Nothing is written before everything that can be checked was: the session
  * is read-write and logged in, no object of any class holds the CKA_ID or
@@ -19,7 +20,8 @@
  * template: a token that quietly made the key extractable gets it destroyed
  * again.  Everything runs raw, on a read-write session of our own, through
  * the function list libp11 initialised (module.c), so that the login is
- * libp11's; the key is then reached through libp11 as any other (sign.c).
+ * libp11's; the new key is then found as any other key (keys.c) and signs
+ * with C_Sign on its handle (sign.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -385,18 +387,18 @@ destroy_pair(struct p11_token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv,
 	(void)tok->mod->fl->C_DestroyObject(s, pub);
 }
 
-/* The new private key in the token's (re-read) listing. */
+/* The new private key as keys.c finds it (its CKA_ID and label are the
+ * pair's alone: preflight saw to that). */
 static int
-find_listed(struct p11_token *tok, const struct p11_keygen *kg, struct p11_key_obj **out,
+find_new(struct p11_token *tok, const struct p11_keygen *kg, struct p11_key_obj **out,
     struct cr_err *err)
 {
 	struct p11_ptrs hits = { NULL, 0, 0 };
 	int r;
 
 	*out = NULL;
-	if ((r = p11__keys_ensure(tok, NULL, err)) != CR_OK)
+	if ((r = p11__keys_select(tok, 1, kg->id, kg->id_len, kg->label, &hits, err)) != CR_OK)
 		return r;
-	p11__idx_select(&tok->keyidx, 1, kg->id, kg->id_len, 1, kg->label, &hits);
 	if (hits.n == 1)
 		*out = hits.v[0];
 	free(hits.v);
@@ -491,9 +493,8 @@ p11_token_generate_key(struct p11_token *tok, const struct p11_keygen *kg,
 	}
 	p11__raw_close(tok, s);
 	opened = 0;
-	p11__fps_drop(tok);
-	p11__keys_invalidate(tok);
-	if ((r = find_listed(tok, kg, &nk->key, err)) != CR_OK)
+	p11__keys_forget(tok);
+	if ((r = find_new(tok, kg, &nk->key, err)) != CR_OK)
 		goto out;
 	*out = nk;
 	nk = NULL;
@@ -506,8 +507,7 @@ out:
 			opened = 1;
 		if (opened)
 			destroy_pair(tok, s, hpriv, hpub);
-		p11__fps_drop(tok);
-		p11__keys_invalidate(tok);
+		p11__keys_forget(tok);
 	}
 	if (opened)
 		p11__raw_close(tok, s);
@@ -530,8 +530,7 @@ p11_newkey_discard(struct p11_newkey *nk, struct cr_err *err)
 	rv = tok->mod->fl->C_DestroyObject(s, (CK_OBJECT_HANDLE)nk->priv_handle);
 	rv2 = tok->mod->fl->C_DestroyObject(s, (CK_OBJECT_HANDLE)nk->pub_handle);
 	p11__raw_close(tok, s);
-	p11__fps_drop(tok);
-	p11__keys_invalidate(tok);
+	p11__keys_forget(tok);
 	nk->key = NULL;
 	if (rv == CKR_OBJECT_HANDLE_INVALID)
 		rv = CKR_OK;	/* gone already */

@@ -99,8 +99,10 @@ fps_from_pubkeys(struct p11_token *tok, struct p11_fp **v, size_t *n, size_t *ca
 	CK_ATTRIBUTE filter[] = { { CKA_CLASS, &cls, sizeof(cls) } };
 	const CK_ATTRIBUTE want[] = {
 		{ CKA_ID, NULL, 0 },
-		{ CKA_MODULUS, NULL, 512 },	/* RSA-4096 fits */
-		{ CKA_EC_POINT, NULL, 0 },
+		/* each public key has one of these two: bounded, the other one's
+		 * absence costs no second read (raw.c) */
+		{ CKA_MODULUS, NULL, P11_ATMOST(2048) },	/* RSA-16384 */
+		{ CKA_EC_POINT, NULL, P11_ATMOST(256) },	/* P-521: 136 */
 	};
 	struct pub_acc acc = { *v, *n, *cap };
 	int r;
@@ -120,15 +122,16 @@ fps_ensure(struct p11_token *tok, struct cr_err *err)
 	size_t n = 0, cap = 0, i;
 	int r;
 
-	if (tok->fps_loaded && tok->fps_gen == tok->certs_gen)
+	if (tok->fps_loaded && tok->fps_gen == tok->certs_gen &&
+	    tok->fps_keys_gen == tok->keys_gen)
 		return CR_OK;
-	p11__fps_drop(tok);	/* built from certificates a write replaced */
+	p11__fps_drop(tok);	/* built from certificates or keys a write replaced */
 	if ((r = p11__certs_ensure(tok, err)) != CR_OK)
 		return r;
 	for (i = 0; i < tok->nkeys; i++) {
-		if (!tok->keyfp[i].has)
+		if (!tok->keyinfo[i].has)
 			continue;
-		fps_add(&v, &n, &cap, tok->keyfp[i].fp, 0, NULL, 0);
+		fps_add(&v, &n, &cap, tok->keyinfo[i].fp, 0, NULL, 0);
 		v[n - 1].key = &tok->keys[i];
 	}
 	if ((r = fps_from_pubkeys(tok, &v, &n, &cap, err)) != CR_OK) {
@@ -148,6 +151,7 @@ fps_ensure(struct p11_token *tok, struct cr_err *err)
 	tok->nfps = n;
 	tok->fps_loaded = 1;
 	tok->fps_gen = tok->certs_gen;
+	tok->fps_keys_gen = tok->keys_gen;
 	return CR_OK;
 }
 
@@ -223,7 +227,7 @@ p11_key_for_cert(struct p11_token *tok, X509 *cert, const unsigned char *id,
 		have_fp = p11__fp_pkey(X509_get0_pubkey(cert), fp);
 		for (i = lo; have_fp && i < hi; i++) {
 			struct p11_key_obj *k = tok->keyidx.by_id[i]->obj;
-			const struct p11_keyfp *kf = &tok->keyfp[k - tok->keys];
+			const struct p11_keyinfo *kf = p11__key_info(k);
 
 			if (kf->has && memcmp(kf->fp, fp, P11_FP_LEN) == 0) {
 				*out = k;

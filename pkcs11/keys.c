@@ -4,13 +4,25 @@
  *
  * One raw search of the class reads each key's CKA_ID, CKA_LABEL,
  * CKA_KEY_TYPE, CKA_SENSITIVE, CKA_EXTRACTABLE and the RSA modulus or EC
- * point for the fingerprint index (keyindex.c): one attribute read per key.
- * libp11's own enumeration (PKCS11_enumerate_keys) costs about seven calls
- * per key (one C_FindObjects and six C_GetAttributeValue in 0.4.12), and
- * only the test signature needs it (its EVP_PKEY signs on the token): it is
- * done on the first p11__key_libp11, once per token, and paired with the
- * raw keys by (CKA_ID, CKA_LABEL) - the same search returns the same
- * objects to both.  Like libp11 0.4.12, only RSA and EC keys are listed.
+ * point for the fingerprint index (keyindex.c): one attribute read per key,
+ * the value a key type does not have asked with a bound (P11_ATMOST) so that
+ * its absence costs no second read.  The object handle and type are kept
+ * (struct p11_keyinfo) for the test signature, made with C_Sign on that
+ * handle (sign.c): libp11's own listing (PKCS11_enumerate_keys, about seven
+ * calls a key in 0.4.12) is never run.  Like libp11 0.4.12, only RSA and EC
+ * keys are listed.
+ *
+ * A key URI naming a CKA_ID or CKA_LABEL (`check`'s and `run`'s key) is
+ * looked for by those attributes while the token's keys are not listed, at
+ * most KEY_SEARCHES times per token: a few calls instead of one per key on
+ * the token.  Past that, or for any other question, the token's keys are
+ * listed once - a search per reference would make a large inventory
+ * quadratic (SoftHSM's search is linear in the token's objects).
+ *
+ * What is known of a token's keys - the listing, its index, the searches'
+ * keys - is set aside by p11__keys_forget once a key pair is generated or
+ * destroyed (keygen.c), never freed before p11_ctx_free: keys handed out
+ * stay valid, and the next question lists or searches again.
  *
  * Never PKCS11_get_public_key() on a private key: libp11 0.4.12 segfaults
  * when the token holds no public-key object for it.
@@ -18,11 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include "../common/util.h"
 #include "p11-int.h"
+
+#define KEY_SEARCHES 4	/* searches by CKA_ID / CKA_LABEL before listing all keys */
+#define MODULUS_MAX 2048	/* RSA-16384 */
+#define EC_POINT_MAX 256	/* a DER OCTET STRING of P-521's uncompressed point: 136 */
 
 static int
 bool_attr(const CK_ATTRIBUTE *a)
@@ -35,11 +50,11 @@ bool_attr(const CK_ATTRIBUTE *a)
 struct keys_acc {
 	struct p11_token *tok;
 	struct p11_key_obj *v;
-	struct p11_keyfp *fp;	/* parallel to v */
-	size_t n, cap, fpcap;
+	struct p11_keyinfo *info;	/* parallel to v */
+	size_t n, cap, infocap;
 };
 
-/* want[] of keys_load, by position */
+/* want[] of keys_read, by position */
 enum { K_SENSITIVE, K_EXTRACTABLE, K_TYPE, K_ID, K_LABEL, K_MODULUS, K_EC_POINT, K_N };
 
 static int
@@ -47,20 +62,19 @@ key_one(void *arg, CK_OBJECT_HANDLE h, CK_ATTRIBUTE *a, struct cr_err *err)
 {
 	struct keys_acc *acc = arg;
 	struct p11_key_obj *k;
-	struct p11_keyfp *f;
+	struct p11_keyinfo *f;
 	CK_KEY_TYPE type;
 
-	(void)h;
 	(void)err;
 	if (a[K_TYPE].ulValueLen != sizeof(type))
 		return CR_OK;
 	memcpy(&type, a[K_TYPE].pValue, sizeof(type));
 	if (type != CKK_RSA && type != CKK_EC)
-		return CR_OK;	/* as libp11 0.4.12, which could not sign with it */
+		return CR_OK;	/* as libp11 0.4.12; sign.c signs with these two */
 	cr_grow(&acc->v, &acc->cap, acc->n + 1, sizeof(*acc->v));
-	cr_grow(&acc->fp, &acc->fpcap, acc->n + 1, sizeof(*acc->fp));
+	cr_grow(&acc->info, &acc->infocap, acc->n + 1, sizeof(*acc->info));
 	k = &acc->v[acc->n];
-	f = &acc->fp[acc->n++];
+	f = &acc->info[acc->n++];
 	memset(k, 0, sizeof(*k));
 	memset(f, 0, sizeof(*f));
 	k->token = acc->tok;
@@ -73,10 +87,13 @@ key_one(void *arg, CK_OBJECT_HANDLE h, CK_ATTRIBUTE *a, struct cr_err *err)
 		a[K_ID].pValue = NULL;
 	}
 	a[K_LABEL].pValue = NULL;	/* taken */
-	if (a[K_MODULUS].pValue != NULL && a[K_MODULUS].ulValueLen > 0) {
+	f->handle = h;
+	f->type = type;
+	if (type == CKK_RSA && a[K_MODULUS].pValue != NULL && a[K_MODULUS].ulValueLen > 0) {
 		p11__fp_rsa(a[K_MODULUS].pValue, a[K_MODULUS].ulValueLen, f->fp);
 		f->has = 1;
-	} else if (a[K_EC_POINT].pValue != NULL && a[K_EC_POINT].ulValueLen > 0) {
+	} else if (type == CKK_EC && a[K_EC_POINT].pValue != NULL &&
+	    a[K_EC_POINT].ulValueLen > 0) {
 		p11__fp_ec(a[K_EC_POINT].pValue, a[K_EC_POINT].ulValueLen, f->fp);
 		f->has = 1;
 	}
@@ -95,11 +112,14 @@ keys_free(struct p11_key_obj *v, size_t n)
 	free(v);
 }
 
+/*
+ * The RSA and EC private keys matching `filter` (its first entry is
+ * CKA_CLASS), into *acc, each key's priv pointing at its info.
+ */
 static int
-keys_load(struct p11_token *tok, struct cr_err *err)
+keys_read(struct p11_token *tok, CK_ATTRIBUTE *filter, CK_ULONG nfilter,
+    struct keys_acc *acc, struct cr_err *err)
 {
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE filter[] = { { CKA_CLASS, &cls, sizeof(cls) } };
 	/* the fixed-size values land in these, one object at a time: see
 	 * p11__objects_read, which copies `want` per object */
 	CK_BBOOL sens = 0, extr = 0;
@@ -110,22 +130,46 @@ keys_load(struct p11_token *tok, struct cr_err *err)
 		[K_TYPE] = { CKA_KEY_TYPE, &type, sizeof(type) },
 		[K_ID] = { CKA_ID, NULL, 0 },
 		[K_LABEL] = { CKA_LABEL, NULL, 0 },
-		[K_MODULUS] = { CKA_MODULUS, NULL, 512 },	/* RSA-4096 fits */
-		[K_EC_POINT] = { CKA_EC_POINT, NULL, 0 },
+		/* each key has one of these two (SoftHSM2's EC keys neither) */
+		[K_MODULUS] = { CKA_MODULUS, NULL, P11_ATMOST(MODULUS_MAX) },
+		[K_EC_POINT] = { CKA_EC_POINT, NULL, P11_ATMOST(EC_POINT_MAX) },
 	};
-	struct keys_acc acc = { tok, NULL, NULL, 0, 0, 0 };
 	size_t i;
 	int r;
 
-	r = p11__objects_read(tok, filter, 1, want, K_N, "private keys",
-	    "a private key's attributes", key_one, &acc, err);
+	memset(acc, 0, sizeof(*acc));
+	acc->tok = tok;
+	r = p11__objects_read(tok, filter, nfilter, want, K_N, "private keys",
+	    "a private key's attributes", key_one, acc, err);
 	if (r != CR_OK) {
-		keys_free(acc.v, acc.n);
-		free(acc.fp);
+		keys_free(acc->v, acc->n);
+		free(acc->info);
+		memset(acc, 0, sizeof(*acc));
 		return r;
 	}
-	tok->keys = acc.v != NULL ? acc.v : cr_xcalloc(1, sizeof(*tok->keys));
-	tok->keyfp = acc.fp != NULL ? acc.fp : cr_xcalloc(1, sizeof(*tok->keyfp));
+	if (acc->v == NULL) {
+		acc->v = cr_xcalloc(1, sizeof(*acc->v));
+		acc->info = cr_xcalloc(1, sizeof(*acc->info));
+	}
+	/* the arrays no longer move */
+	for (i = 0; i < acc->n; i++)
+		acc->v[i].priv = &acc->info[i];
+	return CR_OK;
+}
+
+static int
+keys_load(struct p11_token *tok, struct cr_err *err)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE filter[] = { { CKA_CLASS, &cls, sizeof(cls) } };
+	struct keys_acc acc;
+	size_t i;
+	int r;
+
+	if ((r = keys_read(tok, filter, 1, &acc, err)) != CR_OK)
+		return r;
+	tok->keys = acc.v;
+	tok->keyinfo = acc.info;
 	tok->nkeys = acc.n;
 	p11__idx_init(&tok->keyidx, acc.n);
 	for (i = 0; i < acc.n; i++)
@@ -136,100 +180,76 @@ keys_load(struct p11_token *tok, struct cr_err *err)
 	return CR_OK;
 }
 
-/* ---- libp11's keys, for the test signature -------------------------------- */
-
-/* NULL and "" are one label: libp11 and the raw read may differ there. */
-static int
-label_cmp(const char *a, const char *b)
+/* A key an earlier search found with this handle, or NULL. */
+static struct p11_key_obj *
+found_before(const struct p11_token *tok, CK_OBJECT_HANDLE h)
 {
-	return strcmp(a != NULL ? a : "", b != NULL ? b : "");
+	const struct p11_keyset *set;
+	size_t i;
+
+	for (set = tok->found; set != NULL; set = set->next)
+		for (i = 0; i < set->n; i++)
+			if (set->info[i].handle == h)
+				return &set->keys[i];
+	return NULL;
 }
 
-/* Pairing order: CKA_ID, CKA_LABEL, then the listing's order. */
+/*
+ * The keys with this CKA_ID (has_id) and CKA_LABEL (label not NULL), by a
+ * search on those attributes, appended to res in the token's order (a key
+ * an earlier search found is that same object).  1 when searched (*r its
+ * status), 0 when the token's keys must be listed instead: listed already,
+ * searched often enough, or nothing to search on (an empty label is also an
+ * absent one in the index).
+ */
 static int
-ours_cmp(const void *a, const void *b)
+keys_search(struct p11_token *tok, int has_id, const unsigned char *id, size_t id_len,
+    const char *label, struct p11_ptrs *res, int *r, struct cr_err *err)
 {
-	const struct p11_key_obj *x = *(struct p11_key_obj *const *)a;
-	const struct p11_key_obj *y = *(struct p11_key_obj *const *)b;
-	int c = p11__bytes_cmp(x->id, x->id_len, y->id, y->id_len);
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE filter[3] = { { CKA_CLASS, &cls, sizeof(cls) } };
+	CK_ULONG nf = 1;
+	CK_OBJECT_HANDLE *handles;
+	struct p11_keyset *set;
+	struct keys_acc acc;
+	size_t i, n, nh;
 
-	if (c == 0)
-		c = label_cmp(x->label, y->label);
-	return c ? c : (x < y ? -1 : x > y);
-}
-
-static int
-theirs_cmp(const void *a, const void *b)
-{
-	const PKCS11_KEY *x = *(PKCS11_KEY *const *)a, *y = *(PKCS11_KEY *const *)b;
-	int c = p11__bytes_cmp(x->id, x->id ? x->id_len : 0, y->id, y->id ? y->id_len : 0);
-
-	if (c == 0)
-		c = label_cmp(x->label, y->label);
-	return c ? c : (x < y ? -1 : x > y);
-}
-
-/* Sets each of tok's keys' priv to its libp11 key: both sides sorted alike,
- * one merge. */
-static void
-pair_libp11(struct p11_token *tok, PKCS11_KEY *lkeys, unsigned int nl)
-{
-	struct p11_key_obj **ours = cr_xcalloc(tok->nkeys ? tok->nkeys : 1, sizeof(*ours));
-	PKCS11_KEY **theirs = cr_xcalloc(nl ? nl : 1, sizeof(*theirs));
-	size_t i, j;
-
-	for (i = 0; i < tok->nkeys; i++)
-		ours[i] = &tok->keys[i];
-	for (i = 0; i < nl; i++)
-		theirs[i] = &lkeys[i];
-	qsort(ours, tok->nkeys, sizeof(*ours), ours_cmp);
-	qsort(theirs, nl, sizeof(*theirs), theirs_cmp);
-	for (i = 0, j = 0; i < tok->nkeys && j < nl;) {
-		const PKCS11_KEY *l = theirs[j];
-		int c = p11__bytes_cmp(ours[i]->id, ours[i]->id_len, l->id, l->id ? l->id_len : 0);
-
-		if (c == 0)
-			c = label_cmp(ours[i]->label, l->label);
-		if (c < 0) {
-			i++;
-		} else if (c > 0) {
-			j++;
-		} else {
-			/* libp11's array is never enumerated again by us: it stays valid */
-			ours[i++]->priv = theirs[j++];
+	*r = CR_OK;
+	if (tok->keys_loaded || tok->nsearches >= KEY_SEARCHES || (has_id && id_len == 0) ||
+	    (label != NULL && label[0] == '\0') || (!has_id && label == NULL))
+		return 0;
+	if (has_id)
+		filter[nf++] = (CK_ATTRIBUTE){ CKA_ID, (void *)id, id_len };
+	if (label != NULL)
+		filter[nf++] = (CK_ATTRIBUTE){ CKA_LABEL, (void *)label, strlen(label) };
+	tok->nsearches++;
+	if ((*r = keys_read(tok, filter, nf, &acc, err)) != CR_OK)
+		return 1;
+	nh = acc.n;
+	handles = cr_xcalloc(nh ? nh : 1, sizeof(*handles));
+	/* a key found before stays that object; the new ones are kept, packed */
+	for (i = 0, n = 0; i < nh; i++) {
+		handles[i] = acc.info[i].handle;
+		if (found_before(tok, handles[i]) != NULL) {
+			free(acc.v[i].label);
+			free(acc.v[i].id);
+			continue;
 		}
+		acc.v[n] = acc.v[i];
+		acc.info[n++] = acc.info[i];
 	}
-	free(ours);
-	free(theirs);
-}
-
-int
-p11__key_libp11(struct p11_key_obj *k, PKCS11_KEY **out, struct cr_err *err)
-{
-	struct p11_token *tok = k->token;
-	PKCS11_KEY *lkeys = NULL;
-	unsigned int nl = 0;
-
-	*out = NULL;
-	if (tok->lkeys_state == 0) {
-		ERR_clear_error();
-		if (PKCS11_enumerate_keys(tok->slot->token, &lkeys, &nl) != 0) {
-			p11__rv_fail(&tok->lkeys_err, p11__ckr_from_queue(), NULL,
-			    "cannot list the private keys of token '%s'", tok->label);
-			tok->lkeys_state = -1;
-		} else {
-			ERR_clear_error();
-			pair_libp11(tok, lkeys, nl);
-			tok->lkeys_state = 1;
-		}
-	}
-	if (tok->lkeys_state < 0) {
-		if (err != NULL)
-			*err = tok->lkeys_err;
-		return tok->lkeys_err.status;
-	}
-	*out = k->priv;
-	return CR_OK;
+	for (i = 0; i < n; i++)
+		acc.v[i].priv = &acc.info[i];
+	set = cr_xcalloc(1, sizeof(*set));
+	set->keys = acc.v;
+	set->info = acc.info;
+	set->n = n;
+	set->next = tok->found;
+	tok->found = set;
+	for (i = 0; i < nh; i++)
+		p11__ptrs_add(res, found_before(tok, handles[i]));
+	free(handles);
+	return 1;
 }
 
 int
@@ -242,6 +262,20 @@ p11__keys_ensure(struct p11_token *tok, const char *pin_source, struct cr_err *e
 	if ((r = p11_token_login(tok, pin_source, 0, err)) != CR_OK)
 		return r;
 	return keys_load(tok, err);
+}
+
+int
+p11__keys_select(struct p11_token *tok, int has_id, const unsigned char *id, size_t id_len,
+    const char *label, struct p11_ptrs *res, struct cr_err *err)
+{
+	int r;
+
+	if (keys_search(tok, has_id, id, id_len, label, res, &r, err))
+		return r;
+	if ((r = p11__keys_ensure(tok, NULL, err)) != CR_OK)
+		return r;
+	p11__idx_select(&tok->keyidx, has_id, id, id_len, label != NULL, label, res);
+	return CR_OK;
 }
 
 int
@@ -275,10 +309,13 @@ p11_find_keys(struct p11_ctx *ctx, const struct p11_uri *uri,
 	if ((r = p11_find_tokens(ctx, uri, &toks, &ntoks, err)) != CR_OK)
 		return r;
 	for (i = 0; i < ntoks; i++) {
-		if ((r = p11__keys_ensure(toks[i], uri->pin_source, err)) != CR_OK)
+		if ((r = p11_token_login(toks[i], uri->pin_source, 0, err)) != CR_OK)
 			goto out;
-		p11__idx_select(&toks[i]->keyidx, uri->has_id, uri->id, uri->id_len,
-		    uri->has_object, uri->object, &res);
+		/* object= with no value is an absent label, as in the index */
+		if ((r = p11__keys_select(toks[i], uri->has_id, uri->id, uri->id_len,
+		    uri->has_object ? (uri->object != NULL ? uri->object : "") : NULL, &res,
+		    err)) != CR_OK)
+			goto out;
 	}
 	*out = (struct p11_key_obj **)res.v;
 	*n = res.n;
@@ -290,50 +327,63 @@ out:
 	return r;
 }
 
-void
-p11__keys_invalidate(struct p11_token *tok)
+/* Frees a chain of key sets. */
+static void
+keysets_free(struct p11_keyset *set)
 {
-	size_t i;
+	while (set != NULL) {
+		struct p11_keyset *next = set->next;
 
-	if (tok->keys_loaded) {
-		struct p11_key_grave *g = cr_xcalloc(1, sizeof(*g));
-
-		/* their libp11 keys are in an array the next listing may move */
-		for (i = 0; i < tok->nkeys; i++)
-			tok->keys[i].priv = NULL;
-		g->keys = tok->keys;
-		g->n = tok->nkeys;
-		g->next = tok->key_graves;
-		tok->key_graves = g;
-	} else {
-		free(tok->keys);
+		keys_free(set->keys, set->n);
+		free(set->info);
+		free(set);
+		set = next;
 	}
-	tok->keys = NULL;
-	tok->nkeys = 0;
-	free(tok->keyfp);
-	tok->keyfp = NULL;
-	p11__idx_release(&tok->keyidx);
-	tok->keys_loaded = 0;
-	/* libp11 0.4.12 adds the objects it has not seen to its array when
-	   listing again; a failed listing stays failed */
-	if (tok->lkeys_state > 0)
-		tok->lkeys_state = 0;
+}
+
+void
+p11__keys_forget(struct p11_token *tok)
+{
+	struct p11_keyset *last;
+
+	/* the searches' keys: a handle found again later is a new object */
+	if (tok->found != NULL) {
+		for (last = tok->found; last->next != NULL; last = last->next)
+			;
+		last->next = tok->keys_buried;
+		tok->keys_buried = tok->found;
+		tok->found = NULL;
+	}
+	/* the listing, as one more set; its index pointed into it */
+	if (tok->keys_loaded) {
+		struct p11_keyset *set = cr_xcalloc(1, sizeof(*set));
+
+		set->keys = tok->keys;
+		set->info = tok->keyinfo;
+		set->n = tok->nkeys;
+		set->next = tok->keys_buried;
+		tok->keys_buried = set;
+		p11__idx_release(&tok->keyidx);
+		tok->keys = NULL;
+		tok->keyinfo = NULL;
+		tok->nkeys = 0;
+		tok->keys_loaded = 0;
+	}
+	tok->keys_gen++;
 }
 
 void
 p11__keys_release(struct p11_token *tok)
 {
-	while (tok->key_graves != NULL) {
-		struct p11_key_grave *g = tok->key_graves;
-
-		tok->key_graves = g->next;
-		keys_free(g->keys, g->n);
-		free(g);
-	}
+	keysets_free(tok->found);
+	tok->found = NULL;
+	keysets_free(tok->keys_buried);
+	tok->keys_buried = NULL;
+	tok->nsearches = 0;
 	keys_free(tok->keys, tok->nkeys);
 	p11__idx_release(&tok->keyidx);
-	free(tok->keyfp);
-	tok->keyfp = NULL;
+	free(tok->keyinfo);
+	tok->keyinfo = NULL;
 	tok->keys = NULL;
 	tok->nkeys = 0;
 	tok->keys_loaded = 0;

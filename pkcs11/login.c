@@ -220,6 +220,14 @@ p11_token_login(struct p11_token *tok, const char *pin_source, int rw, struct cr
 	 * token again (a listing asks once per certificate) */
 	if (tok->login == P11_LOGIN_NO_PIN && path == NULL)
 		return no_pin(tok, err);
+	/* no PIN to present: the flags read when the token was found (this
+	 * process) decide, unless they say locked or final try - those are read
+	 * fresh as before a login (and said as such) */
+	if (path == NULL && (tok->info.flags & CKF_LOGIN_REQUIRED) &&
+	    !(tok->info.flags & (CKF_USER_PIN_LOCKED | CKF_USER_PIN_FINAL_TRY))) {
+		p11__pin_state_from(tok->info.flags, &tok->login_flags);
+		return no_pin(tok, err);
+	}
 	cr_err_clear(&e);
 	if (p11__token_info(tok, &info, &e) != CR_OK)
 		return settle(tok, P11_LOGIN_REFUSED, &e, err);

@@ -162,7 +162,9 @@ module_enumerate(struct p11_module *m, struct cr_err *err)
 		struct p11_token *tok;
 		CK_SLOT_ID id;
 
-		if (slot->token == NULL)
+		/* no token, or one never initialised (SoftHSM2's free slot): no
+		 * objects, and no call to learn it again */
+		if (slot->token == NULL || !slot->token->initialized)
 			continue;
 		id = PKCS11_get_slotid_from_slot(slot);
 		tok = cr_xcalloc(1, sizeof(*tok));

@@ -10,13 +10,14 @@
  *                       info, login memo, cached and indexed objects
  *
  * Two ways into a module, on purpose:
- *   - libp11 for what it does well: loading, slots, login, private keys as
- *     EVP_PKEY (the test signature);
+ *   - libp11 for what it does well: loading, slots, login;
  *   - the raw function list (the very table libp11 initialised, see
  *     module.c) for what libp11 lacks or gets wrong in 0.4.12: token flags
  *     read fresh, object enumeration with handles (one search per token and
  *     class, never one per reference; an object's attributes in one call),
- *     CKA_SENSITIVE / CKA_EXTRACTABLE, creating and destroying objects.
+ *     CKA_SENSITIVE / CKA_EXTRACTABLE, the test signature (C_Sign on the
+ *     key's handle: libp11's EVP_PKEY would need PKCS11_enumerate_keys,
+ *     about seven calls a key), creating and destroying objects.
  *   Raw work runs on a session of its own, opened and closed around each
  *   operation: libp11 0.4.12's PKCS11_open_session calls C_CloseAllSessions,
  *   so a raw session must never be held across a libp11 call.  Login state is
@@ -37,7 +38,7 @@
  *   objects.c  the object index (CKA_ID, CKA_LABEL), listing a class
  *   certs.c    certificate objects        keys.c   private keys
  *   keyindex.c fingerprint index: the private key of a certificate
- *   sign.c     the test signature         write.c  import / destroy
+ *   sign.c     signatures on the token    write.c  import / destroy
  *   keygen.c   key pairs generated on the token (renew)
  *   ctx.c      the context: creates and frees all of the above
  */
@@ -130,9 +131,26 @@ struct p11_fp {
 	size_t id_len;
 };
 
-struct p11_keyfp {
-	int has;
+/*
+ * What the layer knows of a private key beyond struct p11_key_obj (whose
+ * priv points here): its handle and type for signing on the token (sign.c),
+ * and its public key's fingerprint when the key object carries the material.
+ */
+struct p11_keyinfo {
+	CK_OBJECT_HANDLE handle;
+	CK_KEY_TYPE type;	/* CKK_RSA or CKK_EC */
+	int has;		/* fp is set */
 	unsigned char fp[P11_FP_LEN];
+};
+
+/* Keys found by a search on the CKA_ID / CKA_LABEL a key URI names, before
+ * (or instead of) listing all of the token's keys; kept until p11_ctx_free.
+ * Also what p11__keys_forget buries: a listing and searches made stale. */
+struct p11_keyset {
+	struct p11_key_obj *keys;
+	struct p11_keyinfo *info;	/* parallel to keys */
+	size_t n;
+	struct p11_keyset *next;
 };
 
 /* Arrays replaced by a re-enumeration, kept alive until p11_ctx_free. */
@@ -140,11 +158,6 @@ struct p11_grave {
 	struct p11_cert_obj *certs;
 	size_t n;
 	struct p11_grave *next;
-};
-struct p11_key_grave {
-	struct p11_key_obj *keys;	/* their priv cleared: they no longer sign */
-	size_t n;
-	struct p11_key_grave *next;
 };
 
 struct p11_token {
@@ -173,24 +186,25 @@ struct p11_token {
 	size_t ncerts;
 	struct p11_objidx certidx;
 
-	/* private keys: one raw search after login, indexed; libp11's keys
-	   (for signing) enumerated on first use: lkeys_state 0 not yet, 1 done
-	   (each key's priv set), -1 failed (lkeys_err) */
+	/* private keys: one raw search after login, indexed; before that, a
+	   few searches by the CKA_ID / CKA_LABEL of key URIs (nsearches of
+	   them, their keys in `found`) */
 	int keys_loaded;
 	struct p11_key_obj *keys;
 	size_t nkeys;
 	struct p11_objidx keyidx;
-	struct p11_keyfp *keyfp;	/* parallel to keys: from the key objects */
-	int lkeys_state;
-	struct cr_err lkeys_err;
-	struct p11_key_grave *key_graves;	/* listings replaced after a key generation */
+	struct p11_keyinfo *keyinfo;	/* parallel to keys */
+	unsigned nsearches;
+	struct p11_keyset *found;
+	unsigned keys_gen;		/* bumped by p11__keys_forget (key pairs made, destroyed) */
+	struct p11_keyset *keys_buried;	/* what p11__keys_forget set aside */
 
-	/* fingerprints: keyfp + public keys + certificates, sorted; built from
-	 * the certificates of generation fps_gen */
+	/* fingerprints: keyinfo + public keys + certificates, sorted; built from
+	 * the certificates of generation fps_gen and the keys of fps_keys_gen */
 	struct p11_fp *fps;
 	size_t nfps;
 	int fps_loaded;
-	unsigned fps_gen;
+	unsigned fps_gen, fps_keys_gen;
 
 	struct p11_grave *graves;
 };
@@ -246,7 +260,12 @@ void p11__raw_close(struct p11_token *tok, CK_SESSION_HANDLE s);
  * them); only values that did not fit cost a second call (their lengths) and
  * a third (their values).  Unavailable ones come back NULL with ulValueLen
  * CK_UNAVAILABLE_INFORMATION.  At most 16 entries.
+ * An entry whose ulValueLen is P11_ATMOST(n) gets a buffer of n bytes and
+ * never a second call: a value longer than n comes back NULL as an absent
+ * one does - for values that may be absent and have a known largest size.
  */
+#define P11_ATMOST_BIT ((CK_ULONG)1 << (sizeof(CK_ULONG) * 8 - 1))
+#define P11_ATMOST(n) ((CK_ULONG)(n) | P11_ATMOST_BIT)
 CK_RV p11__raw_attrs(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
     CK_ATTRIBUTE *t, CK_ULONG n);
 /* All objects matching a template, in one search: *out new (free()). */
@@ -348,15 +367,26 @@ void p11__certs_release(struct p11_token *tok);
 /* ---- keys.c ---- */
 /* Logs in (pin_source as p11_token_login) and enumerates the keys, once. */
 int p11__keys_ensure(struct p11_token *tok, const char *pin_source, struct cr_err *err);
+/*
+ * Appends to res the private keys with this CKA_ID (has_id) and this
+ * CKA_LABEL (label not NULL), in the token's order: a search on them while
+ * the token's keys are not listed (a few per token), else the listing (made
+ * once).  Logged in already.
+ */
+int p11__keys_select(struct p11_token *tok, int has_id, const unsigned char *id, size_t id_len,
+    const char *label, struct p11_ptrs *res, struct cr_err *err);
+/*
+ * After a key pair was generated or destroyed (keygen.c): forgets what is
+ * known of the token's keys - the listing, its index and the searches' keys
+ * - so that the next question lists or searches again, and bumps keys_gen
+ * (the fingerprint index is rebuilt).  Nothing is freed before
+ * p11_ctx_free: keys handed out before stay readable, and sign while their
+ * object exists (a destroyed one fails at C_SignInit).
+ */
+void p11__keys_forget(struct p11_token *tok);
 void p11__keys_release(struct p11_token *tok);
-/* After a key pair was generated or destroyed: the listing is read again on
- * next use, the old one kept readable until p11_ctx_free (its keys no longer
- * sign: libp11 lists again, and its array moves).  Drop the fingerprint
- * index (p11__fps_drop) first: it points into the listing. */
-void p11__keys_invalidate(struct p11_token *tok);
-/* libp11's key for k (enumerating libp11's keys of the token once): *out NULL
- * when libp11 does not list it; a failed enumeration is returned (again). */
-int p11__key_libp11(struct p11_key_obj *k, PKCS11_KEY **out, struct cr_err *err);
+/* The layer's own facts about a key of this layer (never NULL). */
+#define p11__key_info(k) ((struct p11_keyinfo *)(k)->priv)
 
 /* ---- keyindex.c: the fingerprint index, p11_key_for_cert (p11.h) ---- */
 /* Forgets the index. */

@@ -11,6 +11,10 @@
  * so an object's attributes are read with buffers sized up front - one
  * C_GetAttributeValue per object when the values fit, which certificates
  * and key attributes do - and a search fetches handles in large batches.
+ * A value that may be absent (CKA_MODULUS of an EC key) is asked with a
+ * bound (P11_ATMOST): its absence then costs no second call, which a
+ * module's CKR_ATTRIBUTE_TYPE_INVALID alone could not promise (PKCS#11 lets
+ * it answer that code when another value did not fit).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +22,8 @@
 #include "../common/util.h"
 #include "p11-int.h"
 
-#define FIND_BATCH_MIN 256	/* handles per C_FindObjects, doubling up to MAX */
-#define FIND_BATCH_MAX 8192
+#define FIND_BATCH_MIN 4096	/* handles per C_FindObjects, doubling up to MAX: */
+#define FIND_BATCH_MAX 16384	/* two calls for up to 4,096 objects */
 #define ATTR_GUESS 256		/* a value's buffer when the caller gives no size */
 #define ATTR_MAX 16
 
@@ -121,7 +125,7 @@ p11__raw_attrs(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
 {
 	CK_ULONG cap[ATTR_MAX];
 	size_t again[ATTR_MAX], nagain = 0;
-	int alloc[ATTR_MAX] = { 0 };
+	int alloc[ATTR_MAX] = { 0 }, atmost[ATTR_MAX] = { 0 };
 	CK_ULONG i;
 	CK_RV rv;
 
@@ -131,7 +135,10 @@ p11__raw_attrs(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
 		if (t[i].pValue != NULL)
 			continue;
 		alloc[i] = 1;
-		cap[i] = t[i].ulValueLen > 0 ? t[i].ulValueLen : ATTR_GUESS;
+		atmost[i] = (t[i].ulValueLen & P11_ATMOST_BIT) != 0;
+		cap[i] = t[i].ulValueLen & ~P11_ATMOST_BIT;
+		if (cap[i] == 0)
+			cap[i] = ATTR_GUESS;
 		t[i].pValue = cr_xmalloc(cap[i] + 1);
 		t[i].ulValueLen = cap[i];
 	}
@@ -147,9 +154,11 @@ p11__raw_attrs(CK_FUNCTION_LIST *fl, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
 			continue;
 		if (t[i].ulValueLen == CK_UNAVAILABLE_INFORMATION || t[i].ulValueLen > cap[i]) {
 			/* not filled: learn why (and the length) below, unless the
-			 * call said all is well, which leaves nothing to learn */
+			 * call said all is well, which leaves nothing to learn, or
+			 * the buffer held the most the caller accepts (absent,
+			 * sensitive or too long: NULL all three) */
 			drop_value(&t[i]);
-			if (rv != CKR_OK)
+			if (rv != CKR_OK && !atmost[i])
 				again[nagain++] = i;
 			continue;
 		}

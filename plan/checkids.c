@@ -1,6 +1,7 @@
 /*
- * checkids.c - THE table: for each kind of step, the checks (SPEC 6 ids and
- * the verify ids defined here) evaluated before it and after it.
+ * checkids.c - THE table of what each kind of step lists: the checks (rows of
+ * checks.def: SPEC 6 ids and the verify ids of SPEC 7.2) evaluated before
+ * it and after it; and the checks' ids by their enum.
  *
  * The planner copies the applicable ids into each step (plan_step.pre /
  * .verify); `check` evaluates exactly those before each step, `run`
@@ -29,6 +30,7 @@
  *    <I>issuer<S>subject).
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "plan.h"
 
@@ -37,46 +39,47 @@
 #define N PLAN_WHEN_NAMES
 #define R PLAN_WHEN_NO_RESTART
 #define K PLAN_WHEN_KEY_PATH
+#define C(name) PLAN_CHK_##name
 
 static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	{ PLAN_V_IMPORT_TOKEN, PLAN_IMPORT, "import-token",
-	  { { "new.load", A }, { "new.validity", A }, { "new.chain", A }, { "new.eku", A },
-	    { "new.key", A }, { "new.key-protection", A }, { "token.login", A } },
-	  { { "import.present", A } } },
+	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
+	    { C(NEW_KEY), A }, { C(NEW_KEY_PROTECTION), A }, { C(TOKEN_LOGIN), A } },
+	  { { C(IMPORT_PRESENT), A } } },
 	{ PLAN_V_IMPORT_HOST, PLAN_IMPORT, "import-host",
-	  { { "new.load", A }, { "new.validity", A }, { "new.chain", A }, { "new.eku", A },
-	    { "sigalg", A }, { "keyalg", A } },
-	  { { "import.present", A } } },
+	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
+	    { C(SIGALG), A }, { C(KEYALG), A } },
+	  { { C(IMPORT_PRESENT), A } } },
 	{ PLAN_V_GRANT, PLAN_GRANT, "grant",
-	  { { "new.key", A }, { "access", A } },
-	  { { "access", A } } },
+	  { { C(NEW_KEY), A }, { C(ACCESS), A } },
+	  { { C(ACCESS), A } } },
 	{ PLAN_V_REBIND_BINDING, PLAN_REBIND, "rebind-binding",
-	  { { "ref.resolve", A }, { "names", N }, { "endpoint", E } },
-	  { { "endpoint", R } } },
+	  { { C(REF_RESOLVE), A }, { C(NAMES), N }, { C(ENDPOINT), E } },
+	  { { C(ENDPOINT), R } } },
 	{ PLAN_V_REBIND_FILE, PLAN_REBIND, "rebind-file",
-	  { { "new.load", A }, { "new.validity", A }, { "new.chain", A }, { "new.eku", A },
-	    { "new.key", K }, { "new.key-protection", K }, { "sigalg", A }, { "keyalg", A },
-	    { "ref.resolve", A }, { "names", N }, { "endpoint", E } },
-	  { { "file.content", A }, { "endpoint", R } } },
+	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
+	    { C(NEW_KEY), K }, { C(NEW_KEY_PROTECTION), K }, { C(SIGALG), A }, { C(KEYALG), A },
+	    { C(REF_RESOLVE), A }, { C(NAMES), N }, { C(ENDPOINT), E } },
+	  { { C(FILE_CONTENT), A }, { C(ENDPOINT), R } } },
 	{ PLAN_V_RENAME, PLAN_RENAME, "rename",
-	  { { "ref.resolve", A }, { "ref.ambiguous", A }, { "ref.name", A }, { "names", N },
-	    { "endpoint", E } },
-	  { { "endpoint", R } } },
+	  { { C(REF_RESOLVE), A }, { C(REF_AMBIGUOUS), A }, { C(REF_NAME), A }, { C(NAMES), N },
+	    { C(ENDPOINT), E } },
+	  { { C(ENDPOINT), R } } },
 	{ PLAN_V_RESTART, PLAN_RESTART, "restart",
-	  { { NULL, A } },
-	  { { "endpoint", E } } },
+	  { { PLAN_CHK_NONE, A } },
+	  { { C(ENDPOINT), E } } },
 	{ PLAN_V_RETIRE_TOKEN, PLAN_RETIRE, "retire-token",
-	  { { "retire.refs", A }, { "retire.protected", A }, { "endpoint", E }, { "token.login", A } },
-	  { { "retire.absent", A } } },
+	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E }, { C(TOKEN_LOGIN), A } },
+	  { { C(RETIRE_ABSENT), A } } },
 	{ PLAN_V_RETIRE_FILE, PLAN_RETIRE, "retire-file",
-	  { { "retire.refs", A }, { "retire.protected", A }, { "endpoint", E } },
-	  { { "retire.absent", A } } },
+	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E } },
+	  { { C(RETIRE_ABSENT), A } } },
 	{ PLAN_V_RETIRE_OTHER, PLAN_RETIRE, "retire",
-	  { { "retire.refs", A }, { "retire.protected", A }, { "endpoint", E } },
-	  { { "retire.absent", A } } },
+	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E } },
+	  { { C(RETIRE_ABSENT), A } } },
 	{ PLAN_V_RETIRE_KEEP, PLAN_RETIRE, "retire-keep",
-	  { { NULL, A } },
-	  { { NULL, A } } },
+	  { { PLAN_CHK_NONE, A } },
+	  { { PLAN_CHK_NONE, A } } },
 };
 
 const struct plan_step_checks *
@@ -91,37 +94,36 @@ plan_variant_name(enum plan_variant v)
 	return (unsigned)v < PLAN_NVARIANTS ? table[v].name : "?";
 }
 
-/*
- * Every id a step may list.  The SPEC 6 ids keep their meaning there; the
- * verify ids below are the postconditions of SPEC 7.2 ("token object
- * present, file content, endpoint serves the new cert, old cert absent").
- */
-static const struct plan_check_id ids[] = {
-	{ "new.load", "the new certificate can be read and parsed" },
-	{ "new.validity", "the new certificate is valid now and for at least min_remaining" },
-	{ "new.chain", "the new certificate chains to a trust anchor for TLS server use" },
-	{ "new.eku", "the new certificate's EKU, when present, includes serverAuth" },
-	{ "new.key", "the new key is present, matches the certificate and signs" },
-	{ "new.key-protection", "the new key is sensitive and not extractable (warn)" },
-	{ "token.login", "the token is present and the PIN is accepted" },
-	{ "names", "the service's names are covered by the new certificate's SAN" },
-	{ "sigalg", "the host accepts the signature algorithms of the new certificate and chain" },
-	{ "keyalg", "the host accepts the new certificate's key type and size" },
-	{ "ref.resolve", "the ref's identity denotes a known certificate" },
-	{ "ref.ambiguous", "the connector's name matches only one known certificate" },
-	{ "ref.name", "the connector's new <I>issuer<S>subject name and what changed" },
-	{ "endpoint", "before: serves old or new; after: serves the new certificate" },
-	{ "retire.refs", "nothing still refers to the old certificate" },
-	{ "retire.protected", "the old certificate is not protected" },
-	{ "access", "the service account can use the new key" },
-	{ "import.present", "after import: the new certificate is on the token / host" },
-	{ "file.content", "after rebind: the file holds the new certificate (+ chain, + key)" },
-	{ "retire.absent", "after retire: the old certificate is gone from its place (archived)" },
-	{ NULL, NULL },
+/* The ids and what they establish, from the registry (checks.def). */
+static const struct {
+	const char *name;
+	const char *what;
+} ids[PLAN_NCHECKS] = {
+	[PLAN_CHK_NONE] = { "?", NULL },
+#define PLAN_CHECK(name, id, subject, flags, eval, what) [PLAN_CHK_##name] = { id, what },
+#include "checks.def"
+#undef PLAN_CHECK
 };
 
-const struct plan_check_id *
-plan_check_ids(void)
+const char *
+plan_check_name(enum plan_check c)
 {
-	return ids;
+	return (unsigned)c < PLAN_NCHECKS ? ids[c].name : "?";
+}
+
+const char *
+plan_check_what(enum plan_check c)
+{
+	return (unsigned)c < PLAN_NCHECKS ? ids[c].what : NULL;
+}
+
+enum plan_check
+plan_check_find(const char *name)
+{
+	size_t i;
+
+	for (i = 1; name != NULL && i < PLAN_NCHECKS; i++)
+		if (strcmp(ids[i].name, name) == 0)
+			return (enum plan_check)i;
+	return PLAN_CHK_NONE;
 }

@@ -10,8 +10,14 @@
  *
  * Setting paths use libconfig's own lookup notation (`hosts.[0].accepts.key.[2]`),
  * so `config_lookup()` and a person counting entries from 0 find the same
- * setting.  When a configuration has several errors, the first in file
- * order is reported.
+ * setting.  When a configuration has several errors, the first met is
+ * reported: groups in file order, a group's settings in the order of the
+ * schema (schema.c), then the rules across entries in file order.
+ *
+ * The reason (err->reason) tells what kind of problem it is: CR_R_CONFIG
+ * for the schema and the rules across entries, CR_R_MALFORMED for
+ * libconfig's syntax errors, CR_R_NOT_FOUND / CR_R_IO for files that cannot
+ * be read, CR_R_NOT_REGULAR and CR_R_TOO_LARGE (LIMITS below).
  *
  * What a valid model guarantees (so that later layers need not re-check):
  *  - every known setting has its type; unknown settings are refused (with
@@ -61,16 +67,20 @@
  * not take over the native rebind of file refs, nor the native import onto
  * import_to).
  *
- * Placeholders, expanded per argv element: {new.X} and {old.X} for X in
- * sha1 sha256 subject issuer tls_name pem, and by step type:
- *   import: {host}   grant: {host} {account}   restart: {host} {service} {account}
- *   rebind, rename: {host} {service} {account} {ref} {endpoint} {path}
- *   retire: certificate placeholders only.
- * A `{` followed by a letter starts a placeholder when the name is followed
- * by `}`; such a name must be known and available (else a configuration
- * error); `{{` is a literal `{`.  Any other `{` is literal (PowerShell
- * script blocks like `{ $_.Name }` pass through).  An available value that
- * is not set (a ref without endpoint) expands to "".
+ * Placeholders, expanded per argv element, are those of placeholder.h
+ * (plan_ph_check validates each element for its step type at load time).
+ *
+ * SOURCES are parsed once, here (struct plan_src): every later layer works
+ * on the parsed form and a malformed source fails in one place.  The source
+ * texts are kept beside them (rotation.old, ...) for messages.
+ *
+ * LIMITS (limits.h): the file and every @include must be a regular file
+ * (a FIFO, device or directory is refused at once, never waited on); the
+ * configuration with its @include files, one string, comment, run of blanks
+ * or name, the settings of one group, nesting and @include count and depth
+ * are bounded, so that every input costs bounded time and memory.  An
+ * exceeded limit is CR_EINPUT with reason CR_R_TOO_LARGE and a message
+ * naming the limit; a FIFO, device or directory is CR_R_NOT_REGULAR.
  */
 #ifndef PLAN_CONFIG_H
 #define PLAN_CONFIG_H
@@ -79,19 +89,11 @@
 
 #include "../common/err.h"
 #include "../cert/ident.h"
+#include "../cert/tls.h"
+#include "steptype.h"
+#include "placeholder.h"
 
-/* The step types of SPEC 5, in plan order. */
-enum plan_step_type {
-	PLAN_IMPORT = 0,
-	PLAN_GRANT,
-	PLAN_REBIND,
-	PLAN_RENAME,
-	PLAN_RESTART,
-	PLAN_RETIRE,
-	PLAN_NSTEPTYPES
-};
-/* "import", "grant", ... */
-const char *plan_step_type_name(enum plan_step_type t);
+struct p11_uri;
 
 /* Where a setting is: file (borrowed from the plan_config) and line. */
 struct plan_loc {
@@ -112,19 +114,45 @@ struct plan_hooks {
 	struct plan_argv undo[PLAN_NSTEPTYPES];
 };
 
+/*
+ * A source (SPEC 3.1) as parsed at load time: where a certificate or key
+ * is.  One per source setting (rotation old/new/key/import_to/chain/trust,
+ * identities that are sources).
+ */
+enum plan_src_kind { PLAN_SRC_FILE = 0, PLAN_SRC_PKCS11, PLAN_SRC_TLS };
+
+struct plan_src {
+	enum plan_src_kind kind;
+	const char *text;		/* the source as written (borrowed from the model) */
+	char *path;			/* FILE: the file, resolved ("file:" and a
+					   "?pass-source=" query cut), else NULL */
+	struct p11_uri *uri;		/* PKCS11: parsed (pin-source and module-path
+					   resolved), else NULL */
+	const struct plan_token *token;	/* PKCS11: the first `tokens` entry whose token
+					   attributes it matches, or NULL (borrowed) */
+	const char *pin_source;		/* PKCS11: its PIN file: the URI's pin-source,
+					   else the pin_source of the first matching
+					   `tokens` entry that has one, else NULL (borrowed) */
+	struct crt_tls_target tls;	/* TLS: host, port, sni, starttls (timeout 0) */
+	char *tls_storage;		/* what tls points into */
+};
+
 enum plan_retire_mode { PLAN_RETIRE_ARCHIVE = 0, PLAN_RETIRE_DELETE, PLAN_RETIRE_KEEP };
 const char *plan_retire_mode_name(enum plan_retire_mode m);
 
 struct plan_rotation {
 	char *name;
 	char *old, *new, *key;		/* source texts as written */
+	struct plan_src old_src, new_src, key_src;	/* parsed */
 	struct plan_loc old_loc, new_loc, key_loc;
 	int key_is_file;		/* rotation.key is a file (not pkcs11:) */
 	char **chain, **trust;		/* source texts */
 	size_t nchain, ntrust;
+	struct plan_src *chain_src, *trust_src;	/* parsed, nchain / ntrust of them */
 	struct plan_loc chain_loc, trust_loc;
 	long long min_remaining;	/* seconds; default 30d */
 	char *import_to;		/* token URI or NULL */
+	struct plan_src import_to_src;	/* parsed (kind PKCS11) when import_to is set */
 	char *import_token;		/* its token= label (decoded), or the URI text */
 	struct plan_loc import_to_loc;
 	enum plan_retire_mode retire;
@@ -141,6 +169,7 @@ struct plan_rotation {
 
 struct plan_token {
 	char *uri;
+	struct plan_src src;		/* the URI parsed (src.uri) */
 	char *module;			/* resolved when a path (contains '/'); may be NULL */
 	char *pin_source;		/* resolved path, "file:" stripped; may be NULL */
 	struct plan_loc loc;
@@ -168,6 +197,8 @@ struct plan_ref {
 					   "file:<path as written>" (cert_implicit set) */
 	int cert_implicit;
 	struct crt_ident ident;		/* parsed `cert` */
+	struct plan_src *cert_src;	/* the source, parsed, when ident.kind is
+					   CRT_ID_SOURCE; else NULL */
 	struct plan_loc cert_loc;
 	char *endpoint;			/* "HOST:PORT" or NULL */
 	char *sni;			/* or NULL */
@@ -204,6 +235,7 @@ struct plan_service {
 struct plan_protect {
 	char *text;
 	struct crt_ident ident;
+	struct plan_src *src;		/* parsed, when ident.kind is CRT_ID_SOURCE */
 	struct plan_loc loc;
 	char *path;			/* "protect.[0]" */
 };
@@ -240,13 +272,15 @@ struct plan_config {
  * Reads and validates the configuration file `path`.  *out is NULL on
  * entry; on success it is a new model (plan_config_free it).  On failure
  * CR_EINPUT with "FILE:LINE: SETTING: problem" in err (an unreadable file:
- * "cannot read 'FILE': reason").
+ * "cannot read 'FILE': reason"; a FIFO: "cannot read 'FILE': is a FIFO, not
+ * a regular file", at once).
  */
 int plan_config_load(const char *path, struct plan_config **out, struct cr_err *err);
 
 /*
  * Same from a string; `name` stands for the file in messages and `dir` is
- * the base of relative paths (NULL: ".").  For tests and tools.
+ * the base of relative paths and @includes (NULL: ".").  The same limits
+ * apply.  For tests, tools and fuzzing.
  */
 int plan_config_parse(const char *text, const char *name, const char *dir,
     struct plan_config **out, struct cr_err *err);
@@ -263,15 +297,5 @@ long plan_config_service(const struct plan_config *cfg, const char *name);
  */
 int plan_config_error(struct cr_err *err, struct plan_loc loc, const char *setting,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* ---- placeholders ---------------------------------------------------- */
-
-/*
- * Expands the placeholders of one argv element.  lookup(ctx, name) returns
- * the value of a placeholder name ("new.sha1", "host", ...) or NULL for ""
- * (names were validated at load time).  New string; free() it.
- */
-char *plan_expand(const char *arg, const char *(*lookup)(void *ctx, const char *name),
-    void *ctx);
 
 #endif

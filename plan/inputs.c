@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/x509.h>
 
@@ -32,6 +31,7 @@ plan_config_tokens(const struct plan_config *cfg, struct p11_ctx *p11, struct cr
 		if (p11_ctx_add_token_conf(p11, t->uri, t->module, t->pin_source, &e) != CR_OK) {
 			plan_config_error(err, t->loc, t->path, "%s", e.msg);
 			err->status = e.status ? e.status : CR_EINPUT;
+			err->reason = e.reason;
 			return err->status;
 		}
 	}
@@ -89,7 +89,7 @@ struct src_loader {
 };
 
 /*
- * Loads the source of an identity once.  A failure is returned, prefixed
+ * Loads the source of an identity once (its text as parsed at load time).  A failure is returned, prefixed
  * with where the source is configured, with one exception when not strict
  * (refs; protect entries are strict): a pkcs11: source that names no
  * certificate object on a token that answered (CR_EINPUT) is kept, with the
@@ -100,9 +100,10 @@ struct src_loader {
  * retired.
  */
 static int
-load_source(struct src_loader *sl, const char *text, int strict, struct plan_loc loc,
+load_source(struct src_loader *sl, const struct plan_src *ps, int strict, struct plan_loc loc,
     const char *setting, struct cr_err *err)
 {
+	const char *text = ps->text;
 	struct plan_inputs *in = sl->in;
 	struct plan_source *src;
 	struct cr_err e;
@@ -129,7 +130,7 @@ load_source(struct src_loader *sl, const char *text, int strict, struct plan_loc
 	/* rebuild-free: map keys point at src->text, which never moves (strings are heap) */
 	plan_map_put(&sl->map, src->text, in->nsources, NULL);
 	in->nsources++;
-	if (r != CR_OK && (strict || r != CR_EINPUT || strncasecmp(text, "pkcs11:", 7) != 0)) {
+	if (r != CR_OK && (strict || r != CR_EINPUT || ps->kind != PLAN_SRC_PKCS11)) {
 		*err = e;
 		return located(err, loc, setting);
 	}
@@ -224,6 +225,106 @@ failed_at(struct plan_inputs *in, enum plan_input what, const char *source)
 	in->failed_source = source;
 }
 
+/* old and new; both, even when old fails: check reports each. */
+static int
+load_old_new(const struct plan_config *cfg, const struct crt_load_opts *opts,
+    struct plan_inputs *in, struct cr_err *err)
+{
+	const struct plan_rotation *rot = &cfg->rotation;
+	int r;
+
+	if ((r = crt_load_one(rot->old_src.text, opts, &in->old, err)) != CR_OK) {
+		located(err, rot->old_loc, "rotation.old");
+		failed_at(in, PLAN_INPUT_OLD, rot->old);
+		cr_err_clear(&in->new_err);
+		if (crt_load_one(rot->new_src.text, opts, &in->new, &in->new_err) != CR_OK) {
+			located(&in->new_err, rot->new_loc, "rotation.new");
+			new_not_issued(&in->new_err);
+		}
+		return r;
+	}
+	if ((r = crt_load_one(rot->new_src.text, opts, &in->new, err)) != CR_OK) {
+		located(err, rot->new_loc, "rotation.new");
+		new_not_issued(err);
+		r = err->status;
+		failed_at(in, PLAN_INPUT_NEW, rot->new);
+	}
+	return r;
+}
+
+/* The sources of protect entries (strict: a protection that cannot be checked is none) and refs. */
+static int
+load_sources(const struct plan_config *cfg, struct src_loader *sl, struct cr_err *err)
+{
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < cfg->nprotect; i++) {
+		const struct plan_protect *pr = &cfg->protect[i];
+
+		if (pr->src == NULL)
+			continue;
+		if ((r = load_source(sl, pr->src, 1, pr->loc, pr->path, err)) != CR_OK) {
+			failed_at(sl->in, PLAN_INPUT_SOURCES, pr->text);
+			return r;
+		}
+	}
+	for (i = 0; i < cfg->nservices; i++) {
+		const struct plan_service *svc = &cfg->services[i];
+
+		for (j = 0; j < svc->nrefs; j++) {
+			const struct plan_ref *ref = &svc->refs[j];
+			char *setting;
+
+			if (ref->cert_src == NULL)
+				continue;
+			setting = cr_xasprintf("%s.%s", ref->path, ref->cert_implicit ? "path" : "cert");
+			r = load_source(sl, ref->cert_src, 0, ref->cert_loc, setting, err);
+			free(setting);
+			if (r != CR_OK) {
+				failed_at(sl->in, PLAN_INPUT_SOURCES, ref->cert);
+				return r;
+			}
+		}
+	}
+	return CR_OK;
+}
+
+/* The neighbours of old and new on their tokens, and what import_to holds. */
+static int
+scan_tokens(const struct plan_config *cfg, const struct crt_load_opts *opts,
+    struct plan_inputs *in, struct seen *sn, struct cr_err *err)
+{
+	const struct plan_rotation *rot = &cfg->rotation;
+	const char *tokens[2];
+	size_t ntok = 0, i;
+	int r;
+
+	if (in->old->token != NULL && in->old->token->token_uri != NULL)
+		tokens[ntok++] = in->old->token->token_uri;
+	if (in->new->token != NULL && in->new->token->token_uri != NULL &&
+	    (ntok == 0 || strcmp(tokens[0], in->new->token->token_uri) != 0))
+		tokens[ntok++] = in->new->token->token_uri;
+	for (i = 0; i < ntok; i++) {
+		enum plan_input what = i == 0 && in->old->token ? PLAN_INPUT_OLD : PLAN_INPUT_NEW;
+
+		if ((r = scan_token(in, sn, tokens[i], opts, 0, what == PLAN_INPUT_OLD ?
+		    rot->old_loc : rot->new_loc, plan_input_name(what), err)) != CR_OK) {
+			failed_at(in, what, tokens[i]);
+			return r;
+		}
+	}
+	if (rot->import_to != NULL) {
+		in->new_on_import_to = 0;
+		if ((r = scan_token(in, sn, rot->import_to_src.text, opts, 1, rot->import_to_loc,
+		    "rotation.import_to", err)) != CR_OK) {
+			failed_at(in, PLAN_INPUT_IMPORT_TO, rot->import_to);
+			return r;
+		}
+	}
+	return CR_OK;
+}
+
 int
 plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags,
     struct plan_inputs **out, struct cr_err *err)
@@ -233,8 +334,7 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	struct plan_inputs *in = cr_xcalloc(1, sizeof(*in));
 	struct src_loader sl;
 	struct seen sn = { PLAN_KEYIDX_INIT };
-	const char *tokens[3];
-	size_t ntok = 0, i, j;
+	size_t i;
 	int r;
 
 	*out = NULL;
@@ -246,82 +346,13 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	sl.opts = &opts;
 	in->new_on_import_to = -1;
 
-	/* both, even when old fails: check reports each */
-	if ((r = crt_load_one(rot->old, &opts, &in->old, err)) != CR_OK) {
-		located(err, rot->old_loc, "rotation.old");
-		failed_at(in, PLAN_INPUT_OLD, rot->old);
-		cr_err_clear(&in->new_err);
-		if (crt_load_one(rot->new, &opts, &in->new, &in->new_err) != CR_OK) {
-			located(&in->new_err, rot->new_loc, "rotation.new");
-			new_not_issued(&in->new_err);
-		}
+	if ((r = load_old_new(cfg, &opts, in, err)) != CR_OK)
 		goto out;
-	}
-	if ((r = crt_load_one(rot->new, &opts, &in->new, err)) != CR_OK) {
-		located(err, rot->new_loc, "rotation.new");
-		new_not_issued(err);
-		r = err->status;
-		failed_at(in, PLAN_INPUT_NEW, rot->new);
-		goto out;
-	}
 	seen_add(&sn, in->old);
 	seen_add(&sn, in->new);
-
-	/* protect sources are strict: a protection that cannot be checked is no protection */
-	for (i = 0; i < cfg->nprotect; i++) {
-		const struct plan_protect *pr = &cfg->protect[i];
-
-		if (pr->ident.kind != CRT_ID_SOURCE)
-			continue;
-		if ((r = load_source(&sl, plan_ident_source(&pr->ident, pr->text), 1, pr->loc,
-		    pr->path, err)) != CR_OK) {
-			failed_at(in, PLAN_INPUT_SOURCES, pr->text);
-			goto out;
-		}
-	}
-	for (i = 0; i < cfg->nservices; i++) {
-		const struct plan_service *svc = &cfg->services[i];
-
-		for (j = 0; j < svc->nrefs; j++) {
-			const struct plan_ref *ref = &svc->refs[j];
-			char *setting;
-
-			if (ref->ident.kind != CRT_ID_SOURCE)
-				continue;
-			setting = cr_xasprintf("%s.%s", ref->path, ref->cert_implicit ? "path" : "cert");
-			r = load_source(&sl, plan_ident_source(&ref->ident, ref->cert), 0, ref->cert_loc,
-			    setting, err);
-			free(setting);
-			if (r != CR_OK) {
-				failed_at(in, PLAN_INPUT_SOURCES, ref->cert);
-				goto out;
-			}
-		}
-	}
-
-	/* the neighbours of old and new on their tokens, and what import_to holds */
-	if (in->old->token != NULL && in->old->token->token_uri != NULL)
-		tokens[ntok++] = in->old->token->token_uri;
-	if (in->new->token != NULL && in->new->token->token_uri != NULL &&
-	    (ntok == 0 || strcmp(tokens[0], in->new->token->token_uri) != 0))
-		tokens[ntok++] = in->new->token->token_uri;
-	for (i = 0; i < ntok; i++) {
-		enum plan_input what = i == 0 && in->old->token ? PLAN_INPUT_OLD : PLAN_INPUT_NEW;
-
-		if ((r = scan_token(in, &sn, tokens[i], &opts, 0, what == PLAN_INPUT_OLD ?
-		    rot->old_loc : rot->new_loc, plan_input_name(what), err)) != CR_OK) {
-			failed_at(in, what, tokens[i]);
-			goto out;
-		}
-	}
-	if (rot->import_to != NULL) {
-		in->new_on_import_to = 0;
-		if ((r = scan_token(in, &sn, rot->import_to, &opts, 1, rot->import_to_loc,
-		    "rotation.import_to", err)) != CR_OK) {
-			failed_at(in, PLAN_INPUT_IMPORT_TO, rot->import_to);
-			goto out;
-		}
-	}
+	if ((r = load_sources(cfg, &sl, err)) != CR_OK ||
+	    (r = scan_tokens(cfg, &opts, in, &sn, err)) != CR_OK)
+		goto out;
 	for (i = 0; i < in->nsources; i++) {
 		if (in->sources[i].cert == NULL || !seen_add(&sn, in->sources[i].cert))
 			continue;

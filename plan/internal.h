@@ -5,6 +5,7 @@
 #define PLAN_INTERNAL_H
 
 #include "map.h"
+#include "plan.h"
 #include "../cert/ident.h"
 
 /*
@@ -26,6 +27,23 @@ void plan_grow_implied(void *pp, size_t n, size_t size);
 
 /* qsort that accepts an empty array with a NULL base (qsort's may not be NULL). */
 void plan_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
+/* ---- steps (steps.c) ---------------------------------------------------- */
+
+/* What the steps of a plan share (plan->priv). */
+struct plan_shared;
+/* For a plan of old and new (both loaded).  plan_shared_free it (accepts NULL). */
+struct plan_shared *plan_shared_new(const struct plan_inputs *in);
+void plan_shared_free(struct plan_shared *sh);
+
+/*
+ * Builds the steps of p (whose refs are resolved and whose priv is its
+ * plan_shared), in SPEC 5 order, and names them.  CR_OK.
+ */
+int plan_steps_build(struct plan *p);
+
+/* Appends a note for people to p (takes note). */
+void plan_add_note(struct plan *p, char *note);
 
 /* ---- keyed indexes (index.c) ------------------------------------------- */
 

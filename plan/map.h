@@ -4,8 +4,8 @@
  * index hosts, services, identities and sources so that no part of loading
  * or planning is quadratic in the size of the inventory.
  *
- * Part of plan/'s interface for the layers above (rotate/ indexes its
- * check results with it); nothing below plan/ uses it.
+ * Part of plan/'s interface for the layers above (check/ indexes its
+ * results with it); nothing below plan/ uses it.
  */
 #ifndef PLAN_MAP_H
 #define PLAN_MAP_H

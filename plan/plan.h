@@ -63,9 +63,10 @@
  * token or a file), command (a hook applies - see config.h for the lookup),
  * manual otherwise.
  *
- * CHECK IDS: every step lists the ids of the checks to evaluate before it
- * (`pre`) and after it (`verify`), taken from the one table in checkids.c
- * (plan_step_checks()).  The `check` command evaluates exactly these.
+ * CHECK IDS: every step lists the checks to evaluate before it (`pre`) and
+ * after it (`verify`), taken from the one table in checkids.c
+ * (plan_step_checks()); the checks themselves are the rows of checks.def.
+ * The `check` command evaluates exactly these (check/).
  */
 #ifndef PLAN_PLAN_H
 #define PLAN_PLAN_H
@@ -213,9 +214,9 @@ struct plan_step {
 	   NULL.  Borrowed from the plan / the configuration. */
 	const char *from, *to;
 	const char *change;		/* rename: what differs ("issuer O: 'A' -> 'B'"), else NULL */
-	const char *const *pre;		/* check ids (static strings); borrowed from the plan */
+	const enum plan_check *pre;	/* checks before the step; borrowed from the plan */
 	size_t npre;
-	const char *const *verify;
+	const enum plan_check *verify;	/* checks after it */
 	size_t nverify;
 };
 
@@ -242,7 +243,26 @@ int plan_build(const struct plan_config *cfg, const struct plan_inputs *in,
     struct plan **out, struct cr_err *err);
 void plan_free(struct plan *p);	/* accepts NULL */
 
-/* ---- check ids (checkids.c: THE table) ------------------------------------- */
+/* ---- check ids (checks.def: THE registry; checkids.c: what each step lists) ---- */
+
+/*
+ * Every check, keyed by an enum generated from plan/checks.def (one row per
+ * check: id, subject, evaluator, what).  PLAN_CHK_NONE ends a list.
+ */
+enum plan_check {
+	PLAN_CHK_NONE = 0,
+#define PLAN_CHECK(name, id, subject, flags, eval, what) PLAN_CHK_##name,
+#include "checks.def"
+#undef PLAN_CHECK
+	PLAN_NCHECKS
+};
+
+/* "new.load", ... ("?" for PLAN_CHK_NONE or out of range). Static. */
+const char *plan_check_name(enum plan_check c);
+/* What it establishes, one line for people (NULL out of range). Static. */
+const char *plan_check_what(enum plan_check c);
+/* The check whose id is `name`, or PLAN_CHK_NONE. */
+enum plan_check plan_check_find(const char *name);
 
 /* When a listed check applies to a step. */
 enum plan_when {
@@ -254,7 +274,7 @@ enum plan_when {
 };
 
 struct plan_check_use {
-	const char *id;		/* NULL ends the list */
+	enum plan_check id;	/* PLAN_CHK_NONE ends the list */
 	enum plan_when when;
 };
 
@@ -269,13 +289,6 @@ struct plan_step_checks {
 
 /* The table row of a variant (never NULL for a valid variant). */
 const struct plan_step_checks *plan_step_checks(enum plan_variant v);
-
-/* Every check id steps may list, with what it establishes (NULL-terminated). */
-struct plan_check_id {
-	const char *id;
-	const char *what;
-};
-const struct plan_check_id *plan_check_ids(void);
 
 /* ---- rendering (render.c) ---------------------------------------------------- */
 

@@ -46,6 +46,18 @@ str_array(const char *const *v, size_t n)
 	return a;
 }
 
+/* The ids of a list of checks. */
+static struct json_object *
+check_array(const enum plan_check *v, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(plan_check_name(v[i])));
+	return a;
+}
+
 struct json_object *
 plan_cert_json(const struct crt_cert *c)
 {
@@ -72,25 +84,25 @@ plan_cert_json(const struct crt_cert *c)
  * for any number of steps).  NULL cache: a new array every time.
  */
 struct list_cache {
-	const char *const *list[64];
+	const enum plan_check *list[64];
 	struct json_object *arr[64];
 	size_t n;
 };
 
 static struct json_object *
-check_list(struct list_cache *c, const char *const *v, size_t n)
+check_list(struct list_cache *c, const enum plan_check *v, size_t n)
 {
 	size_t i;
 
 	if (c == NULL)
-		return str_array(v, n);
+		return check_array(v, n);
 	for (i = 0; i < c->n; i++)
 		if (c->list[i] == v)
 			return json_object_get(c->arr[i]);
 	if (c->n == sizeof(c->list) / sizeof(c->list[0]))
-		return str_array(v, n);
+		return check_array(v, n);
 	c->list[c->n] = v;
-	c->arr[c->n] = str_array(v, n);
+	c->arr[c->n] = check_array(v, n);
 	return json_object_get(c->arr[c->n++]);
 }
 

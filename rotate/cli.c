@@ -29,21 +29,71 @@ rot_report(const struct cr_err *err)
 	return err->status;
 }
 
+/*
+ * "usage: certrotate NAME USAGE" after `prefix`, wrapped at 78 columns
+ * between arguments ([...] groups stay whole), continuation lines under
+ * the first argument.
+ */
+static void
+print_usage(FILE *f, const char *prefix, const struct rot_command *cmd)
+{
+	const char *p = cmd->usage;
+	int lead = fprintf(f, "%susage: certrotate %s", prefix, cmd->name), col = lead;
+
+	while (*p != '\0') {
+		const char *e;
+		int depth = 0, len;
+
+		while (*p == ' ')
+			p++;
+		for (e = p; *e != '\0' && (depth > 0 || *e != ' '); e++)
+			depth += *e == '[' ? 1 : *e == ']' ? -1 : 0;
+		len = (int)(e - p);
+		if (len == 0)
+			break;
+		if (col + 1 + len > 78 && col > lead) {
+			/* every line of a diagnostic carries its prefix */
+			fprintf(f, "\n%s%*s", prefix, lead - (int)strlen(prefix), "");
+			col = lead;
+		}
+		col += fprintf(f, " %.*s", len, p);
+		p = e;
+	}
+	fputc('\n', f);
+}
+
+void
+rot_help(const struct rot_command *cmd)
+{
+	print_usage(stdout, "", cmd);
+	fputc('\n', stdout);
+	fputs(cmd->help, stdout);
+}
+
 int
-rot_usage_error(const char *cmd, const char *fmt, ...)
+rot_read_write(const struct rot_command *cmd)
+{
+	return (cmd->flags & ROT_NEEDS_WRITE) != 0;
+}
+
+int
+rot_usage_error(const struct rot_command *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("certrotate: ", stderr);
 	if (cmd != NULL)
-		fprintf(stderr, "%s: ", cmd);
+		fprintf(stderr, "%s: ", cmd->name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	if (cmd != NULL)
-		fprintf(stderr, "\ncertrotate: try 'certrotate %s --help'\n", cmd);
-	else
-		fputs("\ncertrotate: try 'certrotate --help'\n", stderr);
+	fputc('\n', stderr);
+	if (cmd != NULL) {
+		print_usage(stderr, "certrotate: ", cmd);
+		fprintf(stderr, "certrotate: try 'certrotate %s --help'\n", cmd->name);
+	} else {
+		fputs("certrotate: try 'certrotate --help'\n", stderr);
+	}
 	return CR_EINPUT;
 }
 
@@ -56,7 +106,8 @@ static const char *const format_names[] = {
 };
 
 int
-rot_parse_format(const char *cmd, const char *value, unsigned allowed, enum rot_format *fmt)
+rot_parse_format(const struct rot_command *cmd, const char *value, unsigned allowed,
+    enum rot_format *fmt)
 {
 	size_t i;
 	char list[128] = "";

@@ -1,8 +1,8 @@
 /*
  * cmd_check.c - `certrotate check`: the dry run.  Builds the plan and
  * evaluates every precondition of every step as it would hold at the start
- * of `run` (check.c), changing nothing; prints failures first and loud,
- * then each step with its checks, then a summary.
+ * of `run` (check/: chk_plan), changing nothing; prints failures first and
+ * loud, then each step with its checks, then a summary.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,38 +12,16 @@
 #include <json-c/json.h>
 
 #include "rot.h"
-#include "check.h"
+#include "../check/check.h"
 #include "load.h"
 #include "../common/util.h"
 #include "../cert/json.h"
 #include "../pkcs11/p11.h"
 
-static void
-help(void)
-{
-	fputs("usage: certrotate check [-c FILE] [--format text|json] [--no-probe] [--strict]\n"
-	    "                        [--force-login] [--timeout DURATION]\n\n"
-	    "The dry run: build the rotation plan and evaluate every precondition of\n"
-	    "every step against the real certificates, keys, tokens and endpoints, as\n"
-	    "it would hold at the start of `run`.  Nothing is changed.\n\n"
-	    "options:\n"
-	    "  -c, --config FILE     configuration (default ./certrotate.cfg)\n"
-	    "  --format text|json    output format (default text)\n"
-	    "  --no-probe            do not contact endpoints\n"
-	    "  --strict              warnings fail (exit 1)\n"
-	    "  --force-login         log in even to a token reporting its final PIN try\n"
-	    "  --timeout DURATION    per endpoint probe (default 5s; e.g. 10s)\n"
-	    "  -h, --help            this help\n\n"
-	    "exit: 0 all checks pass (warnings allowed unless --strict), 1 a check\n"
-	    "      failed (also: rotation.new not issued yet), 2 bad input (configuration,\n"
-	    "      certificate), 3 a module, token or endpoint failed (a refused PIN is\n"
-	    "      never retried)\n", stdout);
-}
-
 static const char *const status_word[] = { "pass", "WARN", "FAIL", "skip" };
 
 static void
-print_item(const struct rot_item *it, const char *indent)
+print_item(const struct chk_item *it, const char *indent)
 {
 	printf("%s%-4s  %-18s %s: %s\n", indent, status_word[it->res.status], it->id, it->subject,
 	    it->res.message);
@@ -62,14 +40,14 @@ short_ident(const struct crt_cert *c)
  */
 static void
 print_text(const struct plan_config *cfg, const struct plan_inputs *in, const struct plan *p,
-    const struct rot_report *rep, int strict)
+    const struct chk_report *rep, int strict)
 {
 	size_t i, k, nblocked = 0, nsteps = p != NULL ? p->nsteps : 0;
 	unsigned char *shown;
 	char *o = short_ident(in->old), *n = short_ident(in->new);
 
 	for (i = 0; i < rep->nsteps; i++)
-		nblocked += rep->steps[i].status == ROT_STEP_BLOCKED;
+		nblocked += rep->steps[i].status == CHK_STEP_BLOCKED;
 	if (p != NULL)
 		printf("check of rotation '%s': %zu step%s, %zu blocked\n", cfg->rotation.name,
 		    nsteps, nsteps == 1 ? "" : "s", nblocked);
@@ -81,14 +59,14 @@ print_text(const struct plan_config *cfg, const struct plan_inputs *in, const st
 	free(n);
 
 	/* failures first, loud, each with the steps they block */
-	if (rep->count[ROT_FAIL] > 0 || (strict && rep->count[ROT_WARN] > 0)) {
+	if (rep->count[CHK_FAIL] > 0 || (strict && rep->count[CHK_WARN] > 0)) {
 		size_t *first = NULL, *steps = NULL, *fill = NULL, total = 0;
 
 		/* the pending steps of every item, item by item (one pass over the
 		   steps, so that many failures stay linear) */
 		first = cr_xcalloc(rep->n + 1, sizeof(*first));
 		for (k = 0; k < rep->nsteps; k++)
-			for (i = 0; rep->steps[k].status != ROT_STEP_DONE && i < rep->steps[k].n; i++)
+			for (i = 0; rep->steps[k].status != CHK_STEP_DONE && i < rep->steps[k].n; i++)
 				first[rep->steps[k].items[i] + 1]++;
 		for (i = 0; i < rep->n; i++)
 			first[i + 1] += first[i];
@@ -96,14 +74,14 @@ print_text(const struct plan_config *cfg, const struct plan_inputs *in, const st
 		steps = cr_xcalloc(total + 1, sizeof(*steps));
 		fill = cr_xcalloc(rep->n + 1, sizeof(*fill));
 		for (k = 0; k < rep->nsteps; k++)
-			for (i = 0; rep->steps[k].status != ROT_STEP_DONE && i < rep->steps[k].n; i++) {
+			for (i = 0; rep->steps[k].status != CHK_STEP_DONE && i < rep->steps[k].n; i++) {
 				size_t it = rep->steps[k].items[i];
 				steps[first[it] + fill[it]++] = k;
 			}
-		printf("\nFAILED (%zu):\n", rep->count[ROT_FAIL] + (strict ? rep->count[ROT_WARN] : 0));
+		printf("\nFAILED (%zu):\n", rep->count[CHK_FAIL] + (strict ? rep->count[CHK_WARN] : 0));
 		for (i = 0; i < rep->n; i++) {
-			const struct rot_item *it = &rep->items[i];
-			if (it->res.status != ROT_FAIL && !(strict && it->res.status == ROT_WARN))
+			const struct chk_item *it = &rep->items[i];
+			if (it->res.status != CHK_FAIL && !(strict && it->res.status == CHK_WARN))
 				continue;
 			print_item(it, "  ");
 			for (k = first[i]; k < first[i + 1]; k++)
@@ -116,10 +94,10 @@ print_text(const struct plan_config *cfg, const struct plan_inputs *in, const st
 		free(steps);
 		free(fill);
 	}
-	if (rep->count[ROT_WARN] > 0 && !strict) {
-		printf("\nWARNINGS (%zu):\n", rep->count[ROT_WARN]);
+	if (rep->count[CHK_WARN] > 0 && !strict) {
+		printf("\nWARNINGS (%zu):\n", rep->count[CHK_WARN]);
 		for (i = 0; i < rep->n; i++)
-			if (rep->items[i].res.status == ROT_WARN)
+			if (rep->items[i].res.status == CHK_WARN)
 				print_item(&rep->items[i], "  ");
 	}
 
@@ -128,12 +106,12 @@ print_text(const struct plan_config *cfg, const struct plan_inputs *in, const st
 	if (nsteps > 0)
 		printf("\nsteps:\n");
 	for (i = 0; i < nsteps; i++) {
-		const struct rot_step_report *sr = &rep->steps[i];
-		printf("  %-7s %s  %s\n", sr->status == ROT_STEP_BLOCKED ? "BLOCKED" :
-		    rot_step_status_name(sr->status), p->steps[i].id, p->steps[i].description);
+		const struct chk_step_report *sr = &rep->steps[i];
+		printf("  %-7s %s  %s\n", sr->status == CHK_STEP_BLOCKED ? "BLOCKED" :
+		    chk_step_status_name(sr->status), p->steps[i].id, p->steps[i].description);
 		for (k = 0; k < sr->n; k++) {
-			const struct rot_item *it = &rep->items[sr->items[k]];
-			if (shown[sr->items[k]] && it->res.status == ROT_PASS)
+			const struct chk_item *it = &rep->items[sr->items[k]];
+			if (shown[sr->items[k]] && it->res.status == CHK_PASS)
 				printf("          %-4s  %-18s %s: as above\n", status_word[it->res.status],
 				    it->id, it->subject);
 			else
@@ -147,20 +125,20 @@ print_text(const struct plan_config *cfg, const struct plan_inputs *in, const st
 		for (i = 0; i < rep->ntop; i++)
 			print_item(&rep->items[rep->top[i]], "          ");
 	}
-	printf("\nsummary: %zu pass, %zu warn, %zu fail, %zu skip: %s\n", rep->count[ROT_PASS],
-	    rep->count[ROT_WARN], rep->count[ROT_FAIL], rep->count[ROT_SKIP],
+	printf("\nsummary: %zu pass, %zu warn, %zu fail, %zu skip: %s\n", rep->count[CHK_PASS],
+	    rep->count[CHK_WARN], rep->count[CHK_FAIL], rep->count[CHK_SKIP],
 	    rep->status == CR_OK ? "ready to run" :
 	    rep->status == CR_EBLOCK ? "BLOCKED (exit 1)" :
 	    rep->status == CR_EENV ? "ENVIRONMENT FAILURE (exit 3)" : "BAD INPUT (exit 2)");
 }
 
 static struct json_object *
-item_json(const struct rot_item *it)
+item_json(const struct chk_item *it)
 {
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "id", json_object_new_string(it->id));
-	json_object_object_add(o, "status", json_object_new_string(rot_status_name(it->res.status)));
+	json_object_object_add(o, "status", json_object_new_string(chk_status_name(it->res.status)));
 	json_object_object_add(o, "message", json_object_new_string(it->res.message));
 	json_object_object_add(o, "subject", json_object_new_string(it->subject));
 	return o;
@@ -168,7 +146,7 @@ item_json(const struct rot_item *it)
 
 static void
 print_json(const struct plan_config *cfg, const struct plan_inputs *in, const struct plan *p,
-    const struct rot_report *rep)
+    const struct chk_report *rep)
 {
 	struct json_object *o = json_object_new_object(), *steps = json_object_new_array();
 	struct json_object *top = json_object_new_array(), *sum = json_object_new_object();
@@ -181,7 +159,7 @@ print_json(const struct plan_config *cfg, const struct plan_inputs *in, const st
 		struct json_object *s = plan_step_json(p, &p->steps[i]);
 		struct json_object *checks = json_object_new_array();
 		json_object_object_add(s, "status",
-		    json_object_new_string(rot_step_status_name(rep->steps[i].status)));
+		    json_object_new_string(chk_step_status_name(rep->steps[i].status)));
 		for (k = 0; k < rep->steps[i].n; k++)
 			json_object_array_add(checks, item_json(&rep->items[rep->steps[i].items[k]]));
 		json_object_object_add(s, "checks", checks);
@@ -191,10 +169,10 @@ print_json(const struct plan_config *cfg, const struct plan_inputs *in, const st
 	for (i = 0; i < rep->ntop; i++)
 		json_object_array_add(top, item_json(&rep->items[rep->top[i]]));
 	json_object_object_add(o, "checks", top);
-	json_object_object_add(sum, "pass", json_object_new_int64((int64_t)rep->count[ROT_PASS]));
-	json_object_object_add(sum, "warn", json_object_new_int64((int64_t)rep->count[ROT_WARN]));
-	json_object_object_add(sum, "fail", json_object_new_int64((int64_t)rep->count[ROT_FAIL]));
-	json_object_object_add(sum, "skip", json_object_new_int64((int64_t)rep->count[ROT_SKIP]));
+	json_object_object_add(sum, "pass", json_object_new_int64((int64_t)rep->count[CHK_PASS]));
+	json_object_object_add(sum, "warn", json_object_new_int64((int64_t)rep->count[CHK_WARN]));
+	json_object_object_add(sum, "fail", json_object_new_int64((int64_t)rep->count[CHK_FAIL]));
+	json_object_object_add(sum, "skip", json_object_new_int64((int64_t)rep->count[CHK_SKIP]));
 	json_object_object_add(o, "summary", sum);
 	json_object_object_add(o, "exit", json_object_new_int(rep->status));
 	crt_json_print(stdout, o);
@@ -202,7 +180,7 @@ print_json(const struct plan_config *cfg, const struct plan_inputs *in, const st
 }
 
 int
-cmd_check(int argc, char **argv)
+cmd_check(const struct rot_command *self, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -214,11 +192,13 @@ cmd_check(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rot_check_opts o = { .probe = 1, .now = cr_now() };
+	struct chk_opts o = { .probe = 1, .now = cr_now() };
 	enum rot_format fmt = ROT_FMT_TEXT;
 	const char *cfgpath = "certrotate.cfg";
 	struct rot_loaded ld = ROT_LOADED_INIT;
-	struct rot_report rep;
+	struct chk_report unplanned;
+	const struct chk_report *rep;
+	struct chk_ctx *ctx = NULL;
 	struct cr_err err;
 	long long secs;
 	int c, force = 0, r;
@@ -231,7 +211,7 @@ cmd_check(int argc, char **argv)
 			cfgpath = optarg;
 			break;
 		case 'f':
-			if (rot_parse_format("check", optarg, 1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON,
+			if (rot_parse_format(self, optarg, 1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON,
 			    &fmt) != 0)
 				return CR_EINPUT;
 			break;
@@ -246,41 +226,45 @@ cmd_check(int argc, char **argv)
 			break;
 		case 't':
 			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
-				return rot_usage_error("check", "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
+				return rot_usage_error(self, "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
 			o.timeout_ms = (int)(secs * 1000);
 			break;
 		case 'h':
-			help();
+			rot_help(self);
 			return rot_finish_output(CR_OK);
 		default:
-			return rot_usage_error("check", "unknown option '%s'", argv[optind - 1]);
+			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return rot_usage_error("check", "unexpected argument '%s'", argv[optind]);
+		return rot_usage_error(self, "unexpected argument '%s'", argv[optind]);
 	o.progress = rot_stderr_is_tty();
 
 	cr_err_clear(&err);
-	memset(&rep, 0, sizeof(rep));
-	r = rot_load(cfgpath, force, PLAN_LOAD_CHAIN, &ld, &err);
+	memset(&unplanned, 0, sizeof(unplanned));
+	r = rot_load(self, cfgpath, force, PLAN_LOAD_CHAIN, &ld, &err);
 	rot_loaded_warn(&ld);
 	if (r != CR_OK) {
 		/* a certificate, token or module that failed to load is a failed
 		   check with a report (SPEC 2, 6); a bad configuration is not */
-		if (!rot_check_unplanned(ld.cfg, ld.in, &o, &err, &rep)) {
+		if (!chk_unplanned(ld.cfg, ld.in, &o, &err, &unplanned)) {
 			rot_loaded_release(&ld);
 			return rot_report(&err);
 		}
 		(void)rot_report(&err);
+		rep = &unplanned;
 	} else {
-		rot_check_plan(ld.plan, ld.p11, &o, &rep);
+		ctx = chk_ctx_new(ld.plan, ld.p11, &o);
+		chk_plan(ctx);
+		rep = chk_ctx_report(ctx);
 	}
 	if (fmt == ROT_FMT_JSON)
-		print_json(ld.cfg, ld.in, ld.plan, &rep);
+		print_json(ld.cfg, ld.in, ld.plan, rep);
 	else
-		print_text(ld.cfg, ld.in, ld.plan, &rep, o.strict);
-	r = rep.status;
-	rot_report_release(&rep);
+		print_text(ld.cfg, ld.in, ld.plan, rep, o.strict);
+	r = rep->status;
+	chk_ctx_free(ctx);
+	chk_report_release(&unplanned);
 	rot_loaded_release(&ld);
 	return rot_finish_output(r);
 }

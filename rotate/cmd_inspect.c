@@ -20,35 +20,6 @@
 #include "../cert/json.h"
 #include "../pkcs11/p11.h"
 
-static void
-help(void)
-{
-	fputs("usage: certrotate inspect SOURCE... [--format text|json]\n\n"
-	    "Show what identifies each certificate: subject, issuer, serial, validity\n"
-	    "with days left, SAN, signature algorithm (name and OID), public key, EKU,\n"
-	    "SHA-1 thumbprint (as Windows prints it), SHA-256, the <I>issuer<S>subject\n"
-	    "name Exchange connectors use, and for token objects the token, object\n"
-	    "label, CKA_ID and the matching private key's flags.\n\n"
-	    "sources:\n"
-	    "  file:PATH | PATH          PEM (first certificate is the leaf), DER, PKCS#12\n"
-	    "  file:P.p12?pass-source=file:PWFILE\n"
-	    "  DIRECTORY[?pass-source=file:PWFILE]\n"
-	    "                            every *.pem *.crt *.cer *.der *.p12 *.pfx in it;\n"
-	    "                            each file that cannot be read (a PKCS#12 without\n"
-	    "                            its password too) is reported, the others shown\n"
-	    "  pkcs11:token=..;object=..;type=cert[?pin-source=file:PIN]\n"
-	    "                            certificate objects (a token-only URI: all of them);\n"
-	    "                            with a pin-source the private key is looked up\n"
-	    "  tls://HOST:PORT[?sni=NAME&starttls=smtp]   what an endpoint serves;\n"
-	    "                            SNI is NAME, else HOST when it is a name (none for\n"
-	    "                            an IP address); ?sni= (empty) sends none\n\n"
-	    "options:\n"
-	    "  --format text|json        output format (default text; json is an array)\n"
-	    "  -h, --help                this help\n\n"
-	    "exit: 0 all shown, 2 a source is malformed or unreadable,\n"
-	    "      3 a module, token or endpoint failed\n", stdout);
-}
-
 static const char *
 yesno(int v, const char *yes, const char *no)
 {
@@ -128,7 +99,7 @@ report_unreadable(void *arg, const struct cr_err *e)
 }
 
 int
-cmd_inspect(int argc, char **argv)
+cmd_inspect(const struct rot_command *self, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -146,45 +117,46 @@ cmd_inspect(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (rot_parse_format("inspect", optarg,
+			if (rot_parse_format(self, optarg,
 			    1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON, &fmt) != 0)
 				return CR_EINPUT;
 			break;
 		case 'h':
-			help();
+			rot_help(self);
 			return rot_finish_output(CR_OK);
 		case ':':
-			return rot_usage_error("inspect", "option '%s' needs a value", argv[optind - 1]);
+			return rot_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return rot_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	/* Options may also follow the sources: "inspect a.pem --format json". */
 	for (i = optind; i < argc; i++) {
 		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-			if (rot_parse_format("inspect", argv[i + 1],
+			if (rot_parse_format(self, argv[i + 1],
 			    1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON, &fmt) != 0)
 				return CR_EINPUT;
 			i++;
 		} else if (strcmp(argv[i], "--format") == 0) {
-			return rot_usage_error("inspect", "option '--format' needs a value");
+			return rot_usage_error(self, "option '--format' needs a value");
 		} else if (strncmp(argv[i], "--format=", 9) == 0) {
-			if (rot_parse_format("inspect", argv[i] + 9,
+			if (rot_parse_format(self, argv[i] + 9,
 			    1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON, &fmt) != 0)
 				return CR_EINPUT;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			help();
+			rot_help(self);
 			return rot_finish_output(CR_OK);
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
-			return rot_usage_error("inspect", "unknown option '%s'", argv[i]);
+			return rot_usage_error(self, "unknown option '%s'", argv[i]);
 		}
 	}
 	if (optind >= argc)
-		return rot_usage_error("inspect", "no SOURCE given");
+		return rot_usage_error(self, "no SOURCE given");
 
 	cr_err_clear(&err);
 	if (p11_ctx_new(&p11, &err) != CR_OK)
 		return rot_report(&err);
+	p11_ctx_set_read_write(p11, rot_read_write(self));
 	if (fmt == ROT_FMT_JSON)
 		arr = json_object_new_array();
 

@@ -13,29 +13,8 @@
 #include "rot.h"
 #include "load.h"
 
-static void
-help(void)
-{
-	fputs("usage: certrotate plan [-c FILE] [--format text|json]\n\n"
-	    "Resolve every ref of the configuration to the old certificate (it must\n"
-	    "move), the new one (already moved: its step is listed as done), a\n"
-	    "protected or other certificate (left alone) or nothing known (noted),\n"
-	    "and print the ordered steps: import, grant, rebind, rename, restart,\n"
-	    "retire, each with its action (native, command or manual) and the checks\n"
-	    "evaluated before and after it.  Reads certificates only: nothing is\n"
-	    "changed, no endpoint is contacted.\n\n"
-	    "options:\n"
-	    "  -c, --config FILE   configuration (default ./certrotate.cfg); relative\n"
-	    "                      paths inside it are relative to its directory\n"
-	    "  --format text|json  output format (default text)\n"
-	    "  -h, --help          this help\n\n"
-	    "exit: 0 plan printed, 1 rotation.new does not exist yet (not issued:\n"
-	    "      see 'certrotate renew'), 2 bad configuration (file and line named),\n"
-	    "      unreadable or malformed certificate, 3 module or token failure\n", stdout);
-}
-
 int
-cmd_plan(int argc, char **argv)
+cmd_plan(const struct rot_command *self, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -56,24 +35,24 @@ cmd_plan(int argc, char **argv)
 			cfgpath = optarg;
 			break;
 		case 'f':
-			if (rot_parse_format("plan", optarg, 1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON,
+			if (rot_parse_format(self, optarg, 1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON,
 			    &fmt) != 0)
 				return CR_EINPUT;
 			break;
 		case 'h':
-			help();
+			rot_help(self);
 			return rot_finish_output(CR_OK);
 		case ':':
-			return rot_usage_error("plan", "option '%s' needs a value", argv[optind - 1]);
+			return rot_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return rot_usage_error("plan", "unknown option '%s'", argv[optind - 1]);
+			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return rot_usage_error("plan", "unexpected argument '%s'", argv[optind]);
+		return rot_usage_error(self, "unexpected argument '%s'", argv[optind]);
 
 	cr_err_clear(&err);
-	r = rot_load(cfgpath, 0, 0, &ld, &err);
+	r = rot_load(self, cfgpath, 0, 0, &ld, &err);
 	rot_loaded_warn(&ld);
 	if (r != CR_OK) {
 		r = rot_report(&err);

@@ -6,7 +6,7 @@
  * Every source is read whatever the others did: one that fails is reported
  * on stderr (and in the output's failed list) and the rest still listed,
  * so a cron job or a textfile collector always gets everything that could
- * be seen.  Endpoints are probed last, all at once (rotate/probe.c: a
+ * be seen.  Endpoints are probed last, all at once (check/probe.c: a
  * bounded number in flight, each within --timeout).  The result and its
  * renderings are in scan.c.
  */
@@ -17,55 +17,15 @@
 #include <time.h>
 
 #include "rot.h"
-#include "probe.h"
 #include "scan.h"
 #include "../common/util.h"
 #include "../cert/cert.h"
 #include "../cert/tls.h"
 #include "../cert/walk.h"
+#include "../check/probe.h"
 #include "../pkcs11/p11.h"
 
 #define SCAN_IN_FLIGHT 32	/* endpoints probed at once */
-
-static void
-help(void)
-{
-	fputs("usage: certrotate scan SOURCE... [--within DURATION]\n"
-	    "                       [--format text|json|prometheus] [--timeout DURATION]\n\n"
-	    "List the certificates of tokens, files, directory trees and endpoints,\n"
-	    "soonest expiry first, with days left, SHA-1 thumbprint, subject and\n"
-	    "source; for token objects whether the private key is on the token.\n\n"
-	    "sources:\n"
-	    "  pkcs11:token=..[;object=..][?pin-source=file:PIN]\n"
-	    "                            every certificate object the URI names; plain\n"
-	    "                            'pkcs11:' is every token of every registered\n"
-	    "                            module but p11-kit's trust module (the system CA\n"
-	    "                            store); with a pin-source the private keys are\n"
-	    "                            looked up - unless the URI matches several tokens:\n"
-	    "                            a PIN is one token's and is tried on none of them\n"
-	    "  FILE | file:PATH[?pass-source=file:PWFILE]    PEM, DER or PKCS#12\n"
-	    "  DIRECTORY[?pass-source=file:PWFILE]\n"
-	    "                            every *.pem *.crt *.cer *.der *.p12 *.pfx below\n"
-	    "                            it (links followed, each file once, hidden names\n"
-	    "                            left out); private keys and other non-certificates\n"
-	    "                            are listed as skipped, FIFOs and devices never opened\n"
-	    "  tls://HOST:PORT[?sni=NAME&starttls=smtp]      what an endpoint serves\n\n"
-	    "options:\n"
-	    "  --within DURATION         expiring means within this (default 30d; 90s 45m\n"
-	    "                            12h 30d 2w); an expired certificate always counts\n"
-	    "  --format text|json|prometheus\n"
-	    "                            output (default text); prometheus is the text\n"
-	    "                            exposition format for node_exporter's textfile\n"
-	    "                            collector\n"
-	    "  --timeout DURATION        per endpoint (default 5s); at most 32 at once\n"
-	    "  -h, --help                this help\n\n"
-	    "columns: KEY is yes / no for token objects whose private key was looked up\n"
-	    "(? when it could not be: no PIN), - for other sources.\n\n"
-	    "exit: 0 none expiring, 1 a certificate expires within DURATION (or has\n"
-	    "      expired), 2 bad input (a source malformed or unreadable), 3 a\n"
-	    "      module, token or endpoint failed; when several apply 2 wins, then 3,\n"
-	    "      then 1.  Everything readable is listed whatever the exit code.\n", stdout);
-}
 
 /* ---- progress (stderr, a terminal, and only once the work is long) -------- */
 
@@ -111,11 +71,12 @@ progress_end(struct progress *p)
 /* ---- sources --------------------------------------------------------------- */
 
 struct ctx {
+	const struct rot_command *self;
 	struct rot_scan *scan;
 	size_t src;		/* the source being read */
 	struct progress *progress;
 	struct p11_ctx *p11;	/* created for the first token source */
-	struct rot_probes probes;
+	struct chk_probes probes;
 	size_t *probe_of;	/* per source: index into probes, or (size_t)-1 */
 };
 
@@ -239,8 +200,11 @@ read_token(struct ctx *c, const char *source, struct crt_list *out, struct cr_er
 	size_t ntok = 0, before = out->n, i;
 	int r;
 
-	if (c->p11 == NULL && (r = p11_ctx_new(&c->p11, err)) != CR_OK)
-		return r;
+	if (c->p11 == NULL) {
+		if ((r = p11_ctx_new(&c->p11, err)) != CR_OK)
+			return r;
+		p11_ctx_set_read_write(c->p11, rot_read_write(c->self));
+	}
 	/* a whole token may hold no certificate; a URI naming one must find it */
 	if (p11_uri_parse(source, NULL, &uri, NULL) == CR_OK) {
 		opts.allow_none = p11_uri_is_token_only(uri);
@@ -279,7 +243,7 @@ add_endpoint(struct ctx *c, size_t i, const char *source, struct cr_err *err)
 		return r;
 	endpoint = strchr(t.host, ':') != NULL ? cr_xasprintf("[%s]:%s", t.host, t.port) :
 	    cr_xasprintf("%s:%s", t.host, t.port);
-	c->probe_of[i] = rot_probes_add(&c->probes, endpoint, t.sni, t.starttls_smtp);
+	c->probe_of[i] = chk_probes_add(&c->probes, endpoint, t.sni, t.starttls_smtp);
 	free(endpoint);
 	free(storage);
 	return CR_OK;
@@ -325,10 +289,10 @@ probe_endpoints(struct ctx *c, int timeout_ms)
 	if (c->probes.n == 0)
 		return;
 	progress_end(c->progress);
-	rot_probes_run(&c->probes, SCAN_IN_FLIGHT, timeout_ms,
+	chk_probes_run(&c->probes, NULL, 0, SCAN_IN_FLIGHT, timeout_ms,
 	    c->progress->on && c->probes.n > SCAN_IN_FLIGHT);
 	for (i = 0; i < nsrc; i++) {
-		const struct rot_probe *p;
+		const struct chk_probe *p;
 		struct crt_list list = CRT_LIST_INIT;
 		struct cr_err err;
 
@@ -358,7 +322,8 @@ struct scan_opts {
 
 /* Options anywhere among the sources (getopt permutes); 0 or the exit code. */
 static int
-parse_opts(int argc, char **argv, struct scan_opts *o, int *done)
+parse_opts(const struct rot_command *self, int argc, char **argv, struct scan_opts *o,
+    int *done)
 {
 	static const struct option longopts[] = {
 		{ "within", required_argument, NULL, 'w' },
@@ -378,37 +343,37 @@ parse_opts(int argc, char **argv, struct scan_opts *o, int *done)
 		switch (c) {
 		case 'w':
 			if (cr_duration_parse(optarg, &o->within, &err) != CR_OK)
-				return rot_usage_error("scan", "bad --within '%s' (e.g. 30d, 2w, 12h; "
+				return rot_usage_error(self, "bad --within '%s' (e.g. 30d, 2w, 12h; "
 				    "0s: expired ones only)", optarg);
 			o->within_text = optarg;
 			break;
 		case 'f':
-			if (rot_parse_format("scan", optarg, 1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON |
+			if (rot_parse_format(self, optarg, 1u << ROT_FMT_TEXT | 1u << ROT_FMT_JSON |
 			    1u << ROT_FMT_PROMETHEUS, &o->fmt) != 0)
 				return CR_EINPUT;
 			break;
 		case 't':
 			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
-				return rot_usage_error("scan", "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
+				return rot_usage_error(self, "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
 			o->timeout_ms = (int)(secs * 1000);
 			break;
 		case 'h':
-			help();
+			rot_help(self);
 			*done = 1;
 			return rot_finish_output(CR_OK);
 		case ':':
-			return rot_usage_error("scan", "option '%s' needs a value", argv[optind - 1]);
+			return rot_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return rot_usage_error("scan", "unknown option '%s'", argv[optind - 1]);
+			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return rot_usage_error("scan", "no SOURCE given");
+		return rot_usage_error(self, "no SOURCE given");
 	return 0;
 }
 
 int
-cmd_scan(int argc, char **argv)
+cmd_scan(const struct rot_command *self, int argc, char **argv)
 {
 	struct scan_opts o = { ROT_FMT_TEXT, 30LL * 86400, "30d", 0 };
 	struct progress prog;
@@ -416,7 +381,7 @@ cmd_scan(int argc, char **argv)
 	struct ctx c;
 	int i, r, done;
 
-	if ((r = parse_opts(argc, argv, &o, &done)) != 0 || done)
+	if ((r = parse_opts(self, argc, argv, &o, &done)) != 0 || done)
 		return r;
 	rot_scan_init(&scan, cr_now(), o.within, o.within_text);
 	memset(&prog, 0, sizeof(prog));
@@ -424,6 +389,7 @@ cmd_scan(int argc, char **argv)
 	prog.nsrc = (size_t)(argc - optind);
 	clock_gettime(CLOCK_MONOTONIC, &prog.start);
 	memset(&c, 0, sizeof(c));
+	c.self = self;
 	c.scan = &scan;
 	c.progress = &prog;
 	c.probe_of = cr_xmalloc(((size_t)argc + 1) * sizeof(*c.probe_of));
@@ -444,7 +410,7 @@ cmd_scan(int argc, char **argv)
 		rot_scan_print_text(stdout, &scan);
 	r = scan.status;
 	rot_scan_release(&scan);
-	rot_probes_release(&c.probes);
+	chk_probes_release(&c.probes);
 	free(c.probe_of);
 	p11_ctx_free(c.p11);
 	return rot_finish_output(r);

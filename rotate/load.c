@@ -4,8 +4,8 @@
 #include "../pkcs11/p11.h"
 
 int
-rot_load(const char *cfgpath, int force_login, unsigned flags, struct rot_loaded *ld,
-    struct cr_err *err)
+rot_load(const struct rot_command *cmd, const char *cfgpath, int force_login, unsigned flags,
+    struct rot_loaded *ld, struct cr_err *err)
 {
 	int r;
 
@@ -14,6 +14,7 @@ rot_load(const char *cfgpath, int force_login, unsigned flags, struct rot_loaded
 	if ((r = p11_ctx_new(&ld->p11, err)) != CR_OK)
 		return r;
 	p11_ctx_set_force_login(ld->p11, force_login);
+	p11_ctx_set_read_write(ld->p11, rot_read_write(cmd));
 	if ((r = plan_config_tokens(ld->cfg, ld->p11, err)) != CR_OK)
 		return r;
 	if ((r = plan_inputs_load(ld->cfg, ld->p11, flags, &ld->in, err)) != CR_OK)

@@ -6,6 +6,7 @@
 #ifndef ROT_LOAD_H
 #define ROT_LOAD_H
 
+#include "rot.h"
 #include "../plan/plan.h"
 
 struct p11_ctx;
@@ -19,14 +20,15 @@ struct rot_loaded {
 #define ROT_LOADED_INIT { NULL, NULL, NULL, NULL }
 
 /*
- * Loads `cfgpath`, sets up the token context (force_login: see
- * p11_ctx_set_force_login), loads the inputs (flags: PLAN_LOAD_*) and
- * builds the plan into *ld.  On failure err names the file, line and
+ * Loads `cfgpath`, sets up the token context for command `cmd` (its token
+ * sessions read-write when the command's row says ROT_NEEDS_WRITE;
+ * force_login: see p11_ctx_set_force_login), loads the inputs (flags:
+ * PLAN_LOAD_*) and builds the plan into *ld.  On failure err names the file, line and
  * setting or the certificate; *ld holds what was loaded (release it either
  * way with rot_loaded_release).
  */
-int rot_load(const char *cfgpath, int force_login, unsigned flags, struct rot_loaded *ld,
-    struct cr_err *err);
+int rot_load(const struct rot_command *cmd, const char *cfgpath, int force_login, unsigned flags,
+    struct rot_loaded *ld, struct cr_err *err);
 void rot_loaded_release(struct rot_loaded *ld);
 
 /* Prints the configuration's warnings (e.g. a pasted invisible mark) on stderr. */

@@ -1,6 +1,9 @@
 /*
  * main.c - certrotate's entry point: one dispatch table, nothing else.
- * Each subcommand parses its own options (cmd_*.c).
+ * Each row is a subcommand: its handler, what it may do to tokens (the
+ * flag gives it read-only or read-write token sessions), and everything
+ * --help and usage errors say about it.  Each subcommand parses its own
+ * options (cmd_*.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,24 +14,170 @@
 
 static const struct rot_command commands[] = {
 	{ "plan", cmd_plan, ROT_READ_ONLY, "build and print the ordered rotation plan",
-	  "[-c FILE] [--format text|json]" },
+	  "[-c FILE] [--format text|json]",
+	  "Resolve every ref of the configuration to the old certificate (it must\n"
+	  "move), the new one (already moved: its step is listed as done), a\n"
+	  "protected or other certificate (left alone) or nothing known (noted),\n"
+	  "and print the ordered steps: import, grant, rebind, rename, restart,\n"
+	  "retire, each with its action (native, command or manual) and the checks\n"
+	  "evaluated before and after it.  Reads certificates only: nothing is\n"
+	  "changed, no endpoint is contacted.\n"
+	  "\n"
+	  "options:\n"
+	  "  -c, --config FILE   configuration (default ./certrotate.cfg); relative\n"
+	  "                      paths inside it are relative to its directory\n"
+	  "  --format text|json  output format (default text)\n"
+	  "  -h, --help          this help\n"
+	  "\n"
+	  "exit: 0 plan printed, 1 rotation.new does not exist yet (not issued:\n"
+	  "      see 'certrotate renew'), 2 bad configuration (file and line named),\n"
+	  "      unreadable or malformed certificate, 3 module or token failure\n" },
 	{ "check", cmd_check, ROT_READ_ONLY, "dry run: evaluate every step's preconditions",
-	  "[-c FILE] [--format text|json] [--no-probe] [--strict] [--force-login] [--timeout D]" },
+	  "[-c FILE] [--format text|json] [--no-probe] [--strict] [--force-login] "
+	  "[--timeout DURATION]",
+	  "The dry run: build the rotation plan and evaluate every precondition of\n"
+	  "every step against the real certificates, keys, tokens and endpoints, as\n"
+	  "it would hold at the start of `run`.  Nothing is changed.\n"
+	  "\n"
+	  "options:\n"
+	  "  -c, --config FILE     configuration (default ./certrotate.cfg)\n"
+	  "  --format text|json    output format (default text)\n"
+	  "  --no-probe            do not contact endpoints\n"
+	  "  --strict              warnings fail (exit 1)\n"
+	  "  --force-login         log in even to a token reporting its final PIN try\n"
+	  "  --timeout DURATION    per endpoint probe (default 5s; e.g. 10s)\n"
+	  "  -h, --help            this help\n"
+	  "\n"
+	  "exit: 0 all checks pass (warnings allowed unless --strict), 1 a check\n"
+	  "      failed (also: rotation.new not issued yet), 2 bad input (configuration,\n"
+	  "      certificate), 3 a module, token or endpoint failed (a refused PIN is\n"
+	  "      never retried)\n" },
+	{ "runbook", cmd_runbook, ROT_READ_ONLY, "write the change-request runbook (Markdown, HTML)",
+	  "[-c FILE] [-o FILE] [--format markdown|html] [--no-probe] [--kinds DIR] "
+	  "[--timeout DURATION]",
+	  "Write the change-request runbook of the rotation: the certificates old\n"
+	  "and new, what is affected, the pre-check results (the checks of `check`),\n"
+	  "every step with its exact commands (each value quoted for its shell), how\n"
+	  "to verify and roll back each, a rollback section and a sign-off block.\n"
+	  "Nothing is changed.\n"
+	  "\n"
+	  "options:\n"
+	  "  -c, --config FILE        configuration (default ./certrotate.cfg)\n"
+	  "  -o, --output FILE        write the document to FILE (atomically, never\n"
+	  "                           through a symlink) instead of stdout\n"
+	  "  --format markdown|html   Markdown (default; md for short) or one\n"
+	  "                           self-contained HTML page\n"
+	  "  --no-probe               do not contact endpoints (their checks are skipped)\n"
+	  "  --kinds DIR              read kind files from DIR (default: kinds_dir, else\n"
+	  "                           the installed kinds)\n"
+	  "  --timeout DURATION       per endpoint probe (default 5s)\n"
+	  "  -h, --help               this help\n"
+	  "\n"
+	  "exit: 0 written, pre-checks pass; 1 written, a pre-check fails (nothing\n"
+	  "      written when rotation.new is not issued yet); 2 bad input (nothing\n"
+	  "      written); 3 a module, token or endpoint failed (written when a plan\n"
+	  "      could be built, with the failure among the pre-checks)\n" },
 	{ "renew", cmd_renew, ROT_NEEDS_WRITE,
 	  "generate the new key on the token and the certificate request",
-	  "[-c FILE] [--key-type rsa:BITS|ec:CURVE] [-o FILE.csr] [--format text|json]" },
+	  "[-c FILE] [--key-type rsa:BITS|ec:CURVE] [-o FILE.csr] [--format text|json] "
+	  "[--force-login]",
+	  "Generate the new key pair on the token rotation.key names (private,\n"
+	  "sensitive, never extractable, sign only; the public key beside it) and\n"
+	  "write a PKCS#10 request signed by it on the token: subject as the old\n"
+	  "certificate's (or rotation.subject), subjectAltName exactly the union of\n"
+	  "every service's names (lower case, sorted, each once), serverAuth\n"
+	  "requested, a signature algorithm every host's accepts.signature allows.\n"
+	  "Reports the names dropped and gained against the old certificate, the key\n"
+	  "type old -> new, and the hosts whose accepts the issuing CA must honour.\n"
+	  "CKA_ID and label come from rotation.key; when it gives none, a random\n"
+	  "8-byte CKA_ID and the rotation's name are used and printed.\n"
+	  "\n"
+	  "options:\n"
+	  "  -c, --config FILE     configuration (default ./certrotate.cfg)\n"
+	  "  --key-type TYPE       rsa:2048, rsa:3072, rsa:4096, ec:prime256v1 or\n"
+	  "                        ec:secp384r1 (default: the old certificate's, when\n"
+	  "                        every host's accepts.key allows it)\n"
+	  "  -o, --output FILE     write the request there (0600; never over an\n"
+	  "                        existing file); default: stdout, after the report\n"
+	  "  --format text|json    report format (default text; json holds the request)\n"
+	  "  --force-login         log in even to a token reporting its final PIN try\n"
+	  "  -h, --help            this help\n"
+	  "\n"
+	  "Nothing is changed when renew refuses: an object with that CKA_ID or label\n"
+	  "on the token, a key type a host does not accept, a refused PIN (tried once).\n"
+	  "\n"
+	  "exit: 0 key generated and request written, 1 refused (id or label taken,\n"
+	  "      key type not accepted), 2 bad input (configuration, certificate,\n"
+	  "      -o exists), 3 module or token failure (PIN refused, locked, final try)\n" },
 	{ "inspect", cmd_inspect, ROT_READ_ONLY, "show everything that identifies certificates",
-	  "SOURCE... [--format text|json]" },
+	  "SOURCE... [--format text|json]",
+	  "Show what identifies each certificate: subject, issuer, serial, validity\n"
+	  "with days left, SAN, signature algorithm (name and OID), public key, EKU,\n"
+	  "SHA-1 thumbprint (as Windows prints it), SHA-256, the <I>issuer<S>subject\n"
+	  "name Exchange connectors use, and for token objects the token, object\n"
+	  "label, CKA_ID and the matching private key's flags.\n"
+	  "\n"
+	  "sources:\n"
+	  "  file:PATH | PATH          PEM (first certificate is the leaf), DER, PKCS#12\n"
+	  "  file:P.p12?pass-source=file:PWFILE\n"
+	  "  DIRECTORY[?pass-source=file:PWFILE]\n"
+	  "                            every *.pem *.crt *.cer *.der *.p12 *.pfx in it;\n"
+	  "                            each file that cannot be read (a PKCS#12 without\n"
+	  "                            its password too) is reported, the others shown\n"
+	  "  pkcs11:token=..;object=..;type=cert[?pin-source=file:PIN]\n"
+	  "                            certificate objects (a token-only URI: all of them);\n"
+	  "                            with a pin-source the private key is looked up\n"
+	  "  tls://HOST:PORT[?sni=NAME&starttls=smtp]   what an endpoint serves;\n"
+	  "                            SNI is NAME, else HOST when it is a name (none for\n"
+	  "                            an IP address); ?sni= (empty) sends none\n"
+	  "\n"
+	  "options:\n"
+	  "  --format text|json        output format (default text; json is an array)\n"
+	  "  -h, --help                this help\n"
+	  "\n"
+	  "exit: 0 all shown, 2 a source is malformed or unreadable,\n"
+	  "      3 a module, token or endpoint failed\n" },
 	{ "scan", cmd_scan, ROT_READ_ONLY, "list certificates soonest expiry first; exit 1 if expiring",
-	  "SOURCE... [--within D] [--format text|json|prometheus] [--timeout D]" },
-	{ NULL, NULL, 0, NULL, NULL },
+	  "SOURCE... [--within DURATION] [--format text|json|prometheus] [--timeout DURATION]",
+	  "List the certificates of tokens, files, directory trees and endpoints,\n"
+	  "soonest expiry first, with days left, SHA-1 thumbprint, subject and\n"
+	  "source; for token objects whether the private key is on the token.\n"
+	  "\n"
+	  "sources:\n"
+	  "  pkcs11:token=..[;object=..][?pin-source=file:PIN]\n"
+	  "                            every certificate object the URI names; plain\n"
+	  "                            'pkcs11:' is every token of every registered\n"
+	  "                            module but p11-kit's trust module (the system CA\n"
+	  "                            store); with a pin-source the private keys are\n"
+	  "                            looked up - unless the URI matches several tokens:\n"
+	  "                            a PIN is one token's and is tried on none of them\n"
+	  "  FILE | file:PATH[?pass-source=file:PWFILE]    PEM, DER or PKCS#12\n"
+	  "  DIRECTORY[?pass-source=file:PWFILE]\n"
+	  "                            every *.pem *.crt *.cer *.der *.p12 *.pfx below\n"
+	  "                            it (links followed, each file once, hidden names\n"
+	  "                            left out); private keys and other non-certificates\n"
+	  "                            are listed as skipped, FIFOs and devices never opened\n"
+	  "  tls://HOST:PORT[?sni=NAME&starttls=smtp]      what an endpoint serves\n"
+	  "\n"
+	  "options:\n"
+	  "  --within DURATION         expiring means within this (default 30d; 90s 45m\n"
+	  "                            12h 30d 2w); an expired certificate always counts\n"
+	  "  --format text|json|prometheus\n"
+	  "                            output (default text); prometheus is the text\n"
+	  "                            exposition format for node_exporter's textfile\n"
+	  "                            collector\n"
+	  "  --timeout DURATION        per endpoint (default 5s); at most 32 at once\n"
+	  "  -h, --help                this help\n"
+	  "\n"
+	  "columns: KEY is yes / no for token objects whose private key was looked up\n"
+	  "(? when it could not be: no PIN), - for other sources.\n"
+	  "\n"
+	  "exit: 0 none expiring, 1 a certificate expires within DURATION (or has\n"
+	  "      expired), 2 bad input (a source malformed or unreadable), 3 a\n"
+	  "      module, token or endpoint failed; when several apply 2 wins, then 3,\n"
+	  "      then 1.  Everything readable is listed whatever the exit code.\n" },
+	{ NULL, NULL, 0, NULL, NULL, NULL },
 };
-
-const struct rot_command *
-rot_commands(void)
-{
-	return commands;
-}
 
 static void
 usage(FILE *f)
@@ -36,16 +185,16 @@ usage(FILE *f)
 	const struct rot_command *c;
 
 	fputs("usage: certrotate COMMAND [OPTIONS]\n"
-	    "       certrotate --version | --help | COMMAND --help\n\n"
-	    "Replace a TLS certificate in use by services, safely: plan the change,\n"
-	    "check every step's preconditions against the real certificates, keys,\n"
-	    "tokens and endpoints.\n\ncommands:\n", f);
+	  "       certrotate --version | --help | COMMAND --help\n\n"
+	  "Replace a TLS certificate in use by services, safely: plan the change,\n"
+	  "check every step's preconditions against the real certificates, keys,\n"
+	  "tokens and endpoints.\n\ncommands:\n", f);
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
 	fputs("\nexit codes: 0 success, 1 blocked (a check failed, renew refused, or scan\n"
-	    "found certificates expiring), 2 bad input, 3 environment failure (module,\n"
-	    "token, endpoint).\n"
-	    "See certrotate(1) and certrotate.cfg(5).\n", f);
+	  "found certificates expiring), 2 bad input, 3 environment failure (module,\n"
+	  "token, endpoint).\n"
+	  "See certrotate(1) and certrotate.cfg(5).\n", f);
 }
 
 int
@@ -68,6 +217,6 @@ main(int argc, char **argv)
 	}
 	for (c = commands; c->name != NULL; c++)
 		if (strcmp(argv[1], c->name) == 0)
-			return c->fn(argc - 1, argv + 1);
+			return c->fn(c, argc - 1, argv + 1);
 	return rot_usage_error(NULL, "unknown command '%s'", argv[1]);
 }

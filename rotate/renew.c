@@ -45,7 +45,7 @@ struct renew {
 	const struct plan_keytype *asked;
 	struct plan_renew *pr;
 	X509_NAME *subject;
-	struct p11_uri *uri;
+	const struct p11_uri *uri;	/* rotation.key, parsed at load (borrowed) */
 	struct p11_token *tok;
 	unsigned char id[CHOSEN_ID_LEN];
 	const unsigned char *idp;	/* the URI's CKA_ID, or id */
@@ -78,7 +78,7 @@ prepare(struct renew *rn, struct cr_err *err)
 		return r;
 	/* before anything logs in: libp11 fixes a slot's session mode with its
 	   first session, and switching later would need a second C_Login */
-	p11_ctx_set_read_write(rn->p11, 1);
+	p11_ctx_set_read_write(rn->p11, rot_read_write(rn->o->cmd));
 	p11_ctx_set_force_login(rn->p11, rn->o->force_login);
 	if ((r = plan_config_tokens(rn->cfg, rn->p11, err)) != CR_OK)
 		return r;
@@ -181,13 +181,9 @@ key_target(struct renew *rn, struct cr_err *err)
 	const unsigned char *id;
 	int r;
 
-	if ((r = p11_uri_parse(rot->key, rn->cfg->dir, &rn->uri, err)) != CR_OK) {
-		cr_err_prefix(err, "%s:%d: rotation.key", rot->key_loc.file, rot->key_loc.line);
-		return r;
-	}
-	if (p11_uri_type(rn->uri) != P11_TYPE_ANY && p11_uri_type(rn->uri) != P11_TYPE_PRIVATE)
-		return plan_config_error(err, rot->key_loc, "rotation.key", "'%s' names no private "
-		    "key: renew generates one (type=private)", rot->key);
+	/* a pkcs11: URI (prepare refused a file) that names no other type
+	   than a private key (the loader refused type=cert) */
+	rn->uri = rot->key_src.uri;
 	if ((r = p11_find_tokens(rn->p11, rn->uri, &toks, &n, err)) != CR_OK)
 		return r;
 	rn->tok = toks[0];
@@ -238,16 +234,22 @@ generate(struct renew *rn, struct cr_err *err)
 	return p11_token_generate_key(rn->tok, &kg, &rn->nk, err);
 }
 
+/* The request's signer (cert/csr.h): the new key, signing on the token. */
+static int
+sign_on_token(void *arg, const EVP_MD *md, const unsigned char *tbs, size_t len,
+    unsigned char **sig, size_t *siglen, struct cr_err *err)
+{
+	return p11_key_sign(arg, md, tbs, len, sig, siglen, err);
+}
+
 static int
 request(struct renew *rn, struct cr_err *err)
 {
+	struct crt_signer signer = { sign_on_token, rn->nk->key };
 	struct crt_csr_spec spec;
-	EVP_PKEY *signer = NULL;
 	X509_REQ *req = NULL;
 	int r;
 
-	if ((r = p11_key_evp(rn->nk->key, &signer, err)) != CR_OK)
-		return r;
 	memset(&spec, 0, sizeof(spec));
 	spec.subject = rn->subject;
 	spec.dns = rn->pr->dns;
@@ -257,13 +259,12 @@ request(struct renew *rn, struct cr_err *err)
 	spec.md = EVP_get_digestbynid(rn->pr->sig.md_nid);
 	if (spec.md == NULL)
 		r = cr_err_setr(err, CR_EENV, CR_R_NONE, "no digest for %s", rn->pr->sig_name);
-	else if ((r = crt_csr_make(&spec, rn->nk->pub, signer, &req, err)) == CR_OK &&
+	else if ((r = crt_csr_make(&spec, rn->nk->pub, &signer, &req, err)) == CR_OK &&
 	    (rn->pem = crt_csr_pem(req, &rn->pemlen)) == NULL)
 		r = cr_err_setr(err, CR_EENV, CR_R_NONE, "cannot write the request as PEM");
 	if (r == CR_OK && rn->o->out != NULL)
 		r = cr_fs_create_private(rn->o->out, rn->pem, rn->pemlen, err);
 	X509_REQ_free(req);
-	EVP_PKEY_free(signer);
 	return r;
 }
 
@@ -295,11 +296,9 @@ renew_release(struct renew *rn)
 	p11_newkey_free(rn->nk);
 	free(rn->key_uri);
 	free(rn->label);
-	p11_uri_free(rn->uri);
 	X509_NAME_free(rn->subject);
 	plan_renew_free(rn->pr);
 	crt_cert_free(rn->old);
-	/* libp11's keys (the signer) are freed by now; the ctx goes last */
 	p11_ctx_free(rn->p11);
 	plan_config_free(rn->cfg);
 }

@@ -32,6 +32,7 @@
 #include "rot.h"
 
 struct rot_renew_opts {
+	const struct rot_command *cmd;	/* renew's row: its token sessions (ROT_NEEDS_WRITE) */
 	const char *cfgpath;		/* -c */
 	const char *key_type;		/* --key-type text, or NULL */
 	const char *out;		/* -o FILE, or NULL: the request goes to stdout */

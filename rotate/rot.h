@@ -9,35 +9,55 @@
 
 #include "../common/err.h"
 
-/* Capability flags of a subcommand (dispatch table in main.c). */
+/*
+ * What a subcommand may do to tokens (dispatch table in main.c): every
+ * token session it opens is read-only, or read-write (a command that
+ * stores or destroys objects: libp11 fixes a slot's session mode with its
+ * first session, so the mode is chosen before anything logs in).
+ */
 enum {
 	ROT_READ_ONLY = 0,	/* read-only token sessions, changes nothing */
 	ROT_NEEDS_WRITE = 1,	/* read-write token sessions, writes files/tokens */
 };
 
-/* Every subcommand: argv[0] is the subcommand name; returns the exit code. */
-int cmd_inspect(int argc, char **argv);
-int cmd_plan(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_scan(int argc, char **argv);
-int cmd_renew(int argc, char **argv);
-
-/* The dispatch table row of a subcommand (for --help texts). */
+/* A row of the dispatch table: a subcommand and everything said about it. */
 struct rot_command {
 	const char *name;
-	int (*fn)(int, char **);
-	int flags;
-	const char *summary;
-	const char *usage;	/* arguments after the name */
+	int (*fn)(const struct rot_command *self, int argc, char **argv);
+	int flags;		/* ROT_READ_ONLY or ROT_NEEDS_WRITE */
+	const char *summary;	/* one line for `certrotate --help` */
+	const char *usage;	/* its arguments, after "certrotate NAME" */
+	const char *help;	/* the rest of `certrotate NAME --help` */
 };
-const struct rot_command *rot_commands(void);	/* terminated by a NULL name */
+
+/*
+ * Every subcommand: self is its row, argv[0] its name; returns the exit
+ * code.  Each parses its own options.
+ */
+int cmd_inspect(const struct rot_command *self, int argc, char **argv);
+int cmd_plan(const struct rot_command *self, int argc, char **argv);
+int cmd_check(const struct rot_command *self, int argc, char **argv);
+int cmd_scan(const struct rot_command *self, int argc, char **argv);
+int cmd_runbook(const struct rot_command *self, int argc, char **argv);
+int cmd_renew(const struct rot_command *self, int argc, char **argv);
+
+/* `certrotate NAME --help` on stdout: the usage line (from the row), then its help. */
+void rot_help(const struct rot_command *cmd);
+
+/* 1 when the command's token sessions are read-write (ROT_NEEDS_WRITE). */
+int rot_read_write(const struct rot_command *cmd);
 
 /* "certrotate: <msg>" on stderr. */
 void rot_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints err's message with the prefix and returns its status. */
 int rot_report(const struct cr_err *err);
-/* Usage error: prints "certrotate: CMD: MSG" and a hint to --help; returns 2. */
-int rot_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Usage error: prints "certrotate: NAME: MSG", the command's usage line
+ * and a hint to its --help (cmd NULL: "certrotate: MSG" and a hint to
+ * --help); returns 2.
+ */
+int rot_usage_error(const struct rot_command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Output formats a subcommand may accept. */
 enum rot_format { ROT_FMT_TEXT, ROT_FMT_JSON, ROT_FMT_MARKDOWN, ROT_FMT_HTML, ROT_FMT_PROMETHEUS };
@@ -45,7 +65,8 @@ enum rot_format { ROT_FMT_TEXT, ROT_FMT_JSON, ROT_FMT_MARKDOWN, ROT_FMT_HTML, RO
  * Parses a --format value among the `allowed` bitmask (1 << enum value).
  * Returns 0 and sets *fmt, or prints a usage error and returns 2.
  */
-int rot_parse_format(const char *cmd, const char *value, unsigned allowed, enum rot_format *fmt);
+int rot_parse_format(const struct rot_command *cmd, const char *value, unsigned allowed,
+    enum rot_format *fmt);
 
 /*
  * Flushes stdout and reports a write error ("cannot write output: ...").

@@ -145,6 +145,13 @@ struct book_vars {
 };
 
 /*
+ * The value of placeholder `name` ("new.sha1", "host", ...) in v, as it is
+ * (not quoted); NULL for a name that is not a placeholder or a value not
+ * set.  Borrowed from v.  For hooks shown as they will run.
+ */
+const char *book_var(const struct book_vars *v, const char *name);
+
+/*
  * Fills the context values of a plan step (host, service, account, ref,
  * endpoint, path: the ref's resolved file path) as hooks see them, leaving
  * the certificate values as they are.  Borrowed from the step and its

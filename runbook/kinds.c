@@ -104,19 +104,24 @@ struct render {
 	struct cr_err qerr;
 };
 
+const char *
+book_var(const struct book_vars *v, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N(vars); i++)
+		if (strcmp(vars[i].name, name) == 0)
+			return *(const char *const *)((const char *)v + vars[i].off);
+	return NULL;
+}
+
 static const char *
 render_lookup(void *ctx, const char *name)
 {
 	struct render *rc = ctx;
-	const char *value = NULL;
+	const char *value = book_var(rc->v, name);
 	char *q;
-	size_t i;
 
-	for (i = 0; i < N(vars); i++)
-		if (strcmp(vars[i].name, name) == 0) {
-			value = *(const char *const *)((const char *)rc->v + vars[i].off);
-			break;
-		}
 	if (value == NULL)
 		value = "";
 	q = book_quoted(rc->shell, value, strlen(value), &rc->qerr);

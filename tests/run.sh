@@ -33,12 +33,13 @@ case $BUILD in
 esac
 CERTROTATE=$BDIR/certrotate
 P11FAULT=$BDIR/tests/p11fault.so
+TOKENFILL=$BDIR/bench/tokenfill
 if [ "${VALGRIND:-0}" = 1 ]; then
 	TEST_TIMEOUT=${TEST_TIMEOUT:-1200}	# t_check alone takes about 3 minutes then
 else
 	TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 fi
-export SRCDIR CERTROTATE P11FAULT
+export SRCDIR CERTROTATE P11FAULT TOKENFILL
 
 if [ ! -d "$SRCDIR/tests/e2e" ] || [ ! -f "$SRCDIR/softhsm-fixtures/mkfixtures.sh" ]; then
 	echo "tests/run.sh: run me from the repository root" >&2

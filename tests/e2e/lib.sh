@@ -6,6 +6,7 @@
 #   SRCDIR      repository root                 (default: two levels above the test)
 #   CERTROTATE  the binary under test           (default: $SRCDIR/build/certrotate)
 #   P11FAULT    fault-injecting PKCS#11 module  (default: $SRCDIR/build/tests/p11fault.so)
+#   TOKENFILL   fills a token with N certificates (default: $SRCDIR/build/bench/tokenfill)
 #   WORK        this test's fresh scratch dir   (default: a temp dir removed at exit)
 #   FIX ...     fixture variables from env.sh   (default: fixtures built into $WORK/fix)
 #   RUN         command prefix for the binary, e.g. valgrind (default: empty)
@@ -56,8 +57,9 @@ _lib_last=""
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${CERTROTATE:=$SRCDIR/build/certrotate}"
 : "${P11FAULT:=$SRCDIR/build/tests/p11fault.so}"
+: "${TOKENFILL:=$SRCDIR/build/bench/tokenfill}"
 : "${RUN:=}"
-export SRCDIR CERTROTATE P11FAULT RUN
+export SRCDIR CERTROTATE P11FAULT TOKENFILL RUN
 if [ -z "${WORK:-}" ]; then
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/certrotate-$_lib_test.XXXXXX")
 	_lib_own_work=1

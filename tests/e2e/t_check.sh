@@ -572,3 +572,33 @@ expect_rc 2
 expect_err_contains "unknown format 'yaml'"
 cr check -c "$CFG" --timeout soon
 expect_rc 2
+# a usage error names the command's usage, from its row of the dispatch table
+expect_err_contains "certrotate: usage: certrotate check [-c FILE] [--format text|json]"
+expect_err_contains "certrotate:                         [--timeout DURATION]"
+expect_err_contains "certrotate: try 'certrotate check --help'"
+
+# ------------------------------------------------------------- read-only token sessions
+# check's row in the dispatch table is ROT_READ_ONLY: every session it opens
+# on a token is read-only (CKF_SERIAL_SESSION 0x4 without CKF_RW_SESSION 0x2)
+if [ -r "$P11_SPY" ]; then
+	TOKENS="tokens = ( { uri = \"pkcs11:token=edge\"; module = \"$P11_SPY\"; pin_source = \"file:fix/edge.pin\"; } );" \
+		cfg spy <<END
+hosts = ( { name = "cas2"; } );
+services = ( { name = "owa"; host = "cas2";
+  refs = ( { id = "https"; type = "binding"; cert = "$OLD_URI"; } ); } );
+END
+	# pkcs11-spy itself leaks what it allocates when loaded: no leak check
+	# on this one run (ASan, valgrind), which is about sessions, not memory
+	_run=$RUN _asan=${ASAN_OPTIONS:-}
+	RUN=
+	ASAN_OPTIONS=${_asan:+$_asan:}detect_leaks=0
+	export ASAN_OPTIONS PKCS11SPY=$SOFTHSM_MODULE PKCS11SPY_OUTPUT=$WORK/spy.log
+	cr check -c "$CFG" --no-probe
+	RUN=$_run ASAN_OPTIONS=$_asan
+	unset PKCS11SPY PKCS11SPY_OUTPUT
+	expect_rc 0
+	expect_out_contains "pass  new.key"
+	grep -A3 '^[0-9]*: C_OpenSession' "$WORK/spy.log" | sed -n 's/^\[in\] flags = //p' >"$WORK/flags"
+	[ -s "$WORK/flags" ] || fail "pkcs11-spy saw no C_OpenSession"
+	[ "$(sort -u "$WORK/flags")" = 0x4 ] || fail "check opened sessions with flags $(sort -u "$WORK/flags" | tr '\n' ' ')"
+fi

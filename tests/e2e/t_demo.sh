@@ -5,6 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 need_certrotate
 
+# the demo keeps its runbooks in BUILD/demo: none from an earlier run may count
+D=${CERTROTATE%/certrotate}/demo
+case $D in /*) ;; *) D=$SRCDIR/$D ;; esac
+rm -f "$D/runbook.md" "$D/runbook.html"
 (cd "$SRCDIR" && BUILD=${CERTROTATE%/certrotate} sh examples/demo.sh) >"$WORK/out" 2>"$WORK/err"
 rc=$?
 _lib_last="examples/demo.sh"
@@ -18,3 +22,9 @@ expect_out_contains "pass  new.key            key pkcs11:token=edge;object=mail-
 expect_out_contains "serves the old certificate now"
 expect_out_matches "^summary: [0-9]+ pass, [0-9]+ warn, 0 fail, [0-9]+ skip: ready to run$"
 expect_out_not_contains "(null)"
+# the runbook, Markdown and HTML, where the demo says
+expect_out_contains "   $D/runbook.md"
+expect_out_contains "   $D/runbook.html"
+expect_file_contains "$D/runbook.md" "# Certificate rotation mail-2026: change runbook"
+expect_file_contains "$D/runbook.md" "| **PASS** | \`endpoint\` | ref transport/Default Frontend MX1 |"
+expect_file_contains "$D/runbook.html" '<span class="st st-pass">PASS</span>'

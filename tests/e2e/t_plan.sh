@@ -47,10 +47,10 @@ done
 # mail: the connector's rename names what changed; its old name also matches the
 # expired certificate on the token; the token import is done already
 cr plan -c "$WORK/mail/certrotate.cfg"
-expect_out_contains "mx1/transport/default-frontend at 127.0.0.1:"
+expect_out_contains "mx1/transport/Default Frontend MX1 at 127.0.0.1:"
 expect_out_contains ": name old -> new (issuer O: 'Contoso' -> 'Contoso Ltd')"
 # the connector's old and new <I>..<S>.., the changed RDN marked under each
-sed -n '/08-rename-mx1-transport-default-frontend/{n;p;n;p;n;p;n;p;}' "$WORK/out" >"$WORK/mail.names"
+sed -n '/08-rename-mx1-transport-default-frontend-mx1/{n;p;n;p;n;p;n;p;}' "$WORK/out" >"$WORK/mail.names"
 cat >"$WORK/mail.names.expected" <<'EOF'
       old <I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>CN=mail.contoso.com, O=Contoso, C=US
                                       ^^^^^^^^^

@@ -295,7 +295,7 @@ expect_err_contains "cannot generate the key pair 'mail-2031' (CKA_ID "
 unchanged refuse "C_GenerateKeyPair failing"
 P11FAULT_FAIL=C_Sign:1 cr renew -c "$CFG" -o "$DIR/req.csr"
 expect_rc 3
-expect_err_contains "cannot sign the certificate request with the new key"
+expect_err_contains "cannot sign with key 'mail-2031' on token 'edge': CKR_DEVICE_ERROR"
 expect_err_contains "the new key pair was removed again, nothing was changed"
 unchanged refuse "C_Sign failing"
 [ ! -e "$DIR/req.csr" ] || fail "a request was written although signing failed"

@@ -15,17 +15,23 @@
  *                            call; "C_CreateObject:1:0xE0" returns that CK_RV
  *                            (here CKR_TOKEN_NOT_PRESENT) instead
  *   P11FAULT_LOG=PATH        appends one line per call: the function's name
+ *   P11FAULT_DELAY_US=N      every call (but C_GetFunctionList) first sleeps N
+ *                            microseconds (at most 10 s): a network HSM's round
+ *                            trip, for `make bench`
  *
  * The module hands out a copy of the real module's CK_FUNCTION_LIST whose
  * entries all point at wrappers here, so that every call is logged and can
  * fail; the real module stays underneath (its state, its tokens).
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <p11-kit/pkcs11.h>
@@ -48,6 +54,7 @@ static struct fault faults[MAX_FAULTS];
 static size_t nfaults;
 static CK_FLAGS add_flags;
 static char *log_path;
+static unsigned long delay_us;
 
 static int
 env_on(const char *name)
@@ -120,6 +127,32 @@ read_env(void)
 	p = getenv("P11FAULT_LOG");
 	if (p != NULL && *p != '\0')
 		log_path = strdup(p);
+	delay_us = 0;
+	p = getenv("P11FAULT_DELAY_US");
+	if (p != NULL && *p != '\0') {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (*end == '\0' && v <= 10000000UL)
+			delay_us = v;
+	}
+}
+
+/* A round trip's worth of waiting (outside the lock: calls of other
+ * threads wait alongside, as on a network). */
+static void
+delay(unsigned long us)
+{
+	struct timespec ts;
+
+	if (us == 0)
+		return;
+	/* the kernel's default 50 us of timer slack would make 1 ms 1.05 ms */
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+	ts.tv_sec = (time_t)(us / 1000000UL);
+	ts.tv_nsec = (long)(us % 1000000UL) * 1000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 static void
@@ -147,9 +180,11 @@ static CK_RV
 pre(const char *name)
 {
 	CK_RV rv = CKR_OK;
+	unsigned long us;
 	size_t i;
 
 	pthread_mutex_lock(&lock);
+	us = delay_us;
 	log_call(name);
 	for (i = 0; i < nfaults; i++) {
 		if (strcmp(faults[i].name, name) != 0)
@@ -159,6 +194,7 @@ pre(const char *name)
 			rv = faults[i].rv;
 	}
 	pthread_mutex_unlock(&lock);
+	delay(us);
 	if (rv == CKR_OK && real == NULL)
 		rv = CKR_GENERAL_ERROR;
 	return rv;

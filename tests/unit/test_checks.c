@@ -1,4 +1,4 @@
-/* Unit tests: the certificate-level checks of SPEC 6 (rotate/checks_cert.c). */
+/* Unit tests: the certificate-level checks of SPEC 6 (check/checks_cert.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,9 +10,9 @@
 #include <cmocka.h>
 
 #include "testcert.h"
-#include "../../rotate/checks.h"
+#include "../../check/checks.h"
 #include "../../cert/keyalg.h"
-#include "../../rotate/access.h"
+#include "../../check/access.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,22 +65,22 @@ leaf(long from, long to, const char *san, const char *eku, const EVP_MD *md, int
 
 #define EXPECT(r, st, needle) do { \
 	if ((r).status != (st) || strstr((r).message, (needle)) == NULL) \
-		fail_msg("got %s '%s', expected %s containing '%s'", rot_status_name((r).status), \
-		    (r).message, rot_status_name(st), (needle)); \
+		fail_msg("got %s '%s', expected %s containing '%s'", chk_status_name((r).status), \
+		    (r).message, chk_status_name(st), (needle)); \
 } while (0)
 
 static void
 test_validity(void **state)
 {
-	static const struct { long from, to; long long min; int old; enum rot_status st; const char *msg; } t[] = {
-		{ -DAY, 365 * DAY, 30 * DAY, 0, ROT_PASS, "valid for 364 days" },
-		{ DAY, 365 * DAY, 30 * DAY, 0, ROT_FAIL, "not valid yet" },
-		{ -400 * DAY, -10 * DAY, 30 * DAY, 0, ROT_FAIL, "EXPIRED 11 days ago" },
-		{ -DAY, 20 * DAY, 30 * DAY, 0, ROT_FAIL, "less than the required 30 days" },
-		{ -DAY, 20 * DAY, 10 * DAY, 0, ROT_PASS, "valid for 19 days" },
-		{ -400 * DAY, -10 * DAY, 30 * DAY, 1, ROT_WARN, "THE OLD CERTIFICATE EXPIRED 11 days" },
-		{ -300 * DAY, 20 * DAY, 30 * DAY, 1, ROT_WARN, "EXPIRES IN 19 days" },
-		{ -300 * DAY, 200 * DAY, 30 * DAY, 1, ROT_PASS, "valid for 199 days" },
+	static const struct { long from, to; long long min; int old; enum chk_status st; const char *msg; } t[] = {
+		{ -DAY, 365 * DAY, 30 * DAY, 0, CHK_PASS, "valid for 364 days" },
+		{ DAY, 365 * DAY, 30 * DAY, 0, CHK_FAIL, "not valid yet" },
+		{ -400 * DAY, -10 * DAY, 30 * DAY, 0, CHK_FAIL, "EXPIRED 11 days ago" },
+		{ -DAY, 20 * DAY, 30 * DAY, 0, CHK_FAIL, "less than the required 30 days" },
+		{ -DAY, 20 * DAY, 10 * DAY, 0, CHK_PASS, "valid for 19 days" },
+		{ -400 * DAY, -10 * DAY, 30 * DAY, 1, CHK_WARN, "THE OLD CERTIFICATE EXPIRED 11 days" },
+		{ -300 * DAY, 20 * DAY, 30 * DAY, 1, CHK_WARN, "EXPIRES IN 19 days" },
+		{ -300 * DAY, 200 * DAY, 30 * DAY, 1, CHK_PASS, "valid for 199 days" },
 	};
 	size_t i;
 
@@ -89,14 +89,14 @@ test_validity(void **state)
 		/* one second in: "20 days from now" is 19 whole days left, "10 days ago"
 		   is 10 days and a second, which counts as 11 (cert.h, crt_expiry) */
 		X509 *x = leaf(t[i].from, t[i].to, "DNS:mail.contoso.com", "serverAuth", NULL, 0);
-		struct rot_result r = { 0 };
+		struct chk_result r = { 0 };
 		time_t now = time(NULL) + 1;
 		if (t[i].old)
-			rot_chk_old_validity(x, now, t[i].min, &r);
+			chk_old_validity(x, now, t[i].min, &r);
 		else
-			rot_chk_new_validity(x, now, t[i].min, &r);
+			chk_new_validity(x, now, t[i].min, &r);
 		EXPECT(r, t[i].st, t[i].msg);
-		rot_result_release(&r);
+		chk_result_release(&r);
 		X509_free(x);
 	}
 }
@@ -104,21 +104,21 @@ test_validity(void **state)
 static void
 test_eku(void **state)
 {
-	static const struct { const char *eku; enum rot_status st; const char *msg; } t[] = {
-		{ "serverAuth", ROT_PASS, "TLS server" },
-		{ "serverAuth,clientAuth", ROT_PASS, "TLS server" },
-		{ "clientAuth", ROT_FAIL, "lacks serverAuth (has TLS Web Client Authentication)" },
-		{ NULL, ROT_PASS, "no extended key usage" },
+	static const struct { const char *eku; enum chk_status st; const char *msg; } t[] = {
+		{ "serverAuth", CHK_PASS, "TLS server" },
+		{ "serverAuth,clientAuth", CHK_PASS, "TLS server" },
+		{ "clientAuth", CHK_FAIL, "lacks serverAuth (has TLS Web Client Authentication)" },
+		{ NULL, CHK_PASS, "no extended key usage" },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		X509 *x = leaf(-DAY, DAY * 100, NULL, t[i].eku, NULL, 0);
-		struct rot_result r = { 0 };
-		rot_chk_eku(x, &r);
+		struct chk_result r = { 0 };
+		chk_eku(x, &r);
 		EXPECT(r, t[i].st, t[i].msg);
-		rot_result_release(&r);
+		chk_result_release(&r);
 		X509_free(x);
 	}
 }
@@ -129,7 +129,7 @@ test_chain(void **state)
 	X509 *x = leaf(-DAY, 100 * DAY, "DNS:mail.contoso.com", "serverAuth", NULL, 0);
 	STACK_OF(X509) *untrusted = sk_X509_new_null(), *anchors = sk_X509_new_null();
 	STACK_OF(X509) *wrong = sk_X509_new_null();
-	struct rot_result r = { 0 };
+	struct chk_result r = { 0 };
 	struct tc_spec other = { "/C=US/O=Fabrikam/CN=Fabrikam Root CA", NULL, NULL, -DAY, 3650 * DAY, NULL, 0, 1 };
 	X509 *other_root = tc_cert(&other, P.root_key, NULL, NULL);
 
@@ -137,16 +137,16 @@ test_chain(void **state)
 	sk_X509_push(untrusted, P.ca);
 	sk_X509_push(anchors, P.root);
 	sk_X509_push(wrong, other_root);
-	rot_chk_chain(x, untrusted, anchors, time(NULL), &r, NULL);
-	EXPECT(r, ROT_PASS, "chains to 'CN=Contoso Root CA, O=Contoso, C=US' (3 certificates)");
-	rot_chk_chain(x, NULL, anchors, time(NULL), &r, NULL);
-	EXPECT(r, ROT_FAIL, "add the issuing CA to `chain`");
-	rot_chk_chain(x, untrusted, wrong, time(NULL), &r, NULL);
-	EXPECT(r, ROT_FAIL, "no valid path to a trust anchor");
+	chk_chain(x, untrusted, anchors, time(NULL), &r, NULL);
+	EXPECT(r, CHK_PASS, "chains to 'CN=Contoso Root CA, O=Contoso, C=US' (3 certificates)");
+	chk_chain(x, NULL, anchors, time(NULL), &r, NULL);
+	EXPECT(r, CHK_FAIL, "add the issuing CA to `chain`");
+	chk_chain(x, untrusted, wrong, time(NULL), &r, NULL);
+	EXPECT(r, CHK_FAIL, "no valid path to a trust anchor");
 	/* a year from now the leaf has expired */
-	rot_chk_chain(x, untrusted, anchors, time(NULL) + 365 * DAY, &r, NULL);
-	EXPECT(r, ROT_FAIL, "expired");
-	rot_result_release(&r);
+	chk_chain(x, untrusted, anchors, time(NULL) + 365 * DAY, &r, NULL);
+	EXPECT(r, CHK_FAIL, "expired");
+	chk_result_release(&r);
 	sk_X509_free(untrusted);
 	sk_X509_free(anchors);
 	sk_X509_free(wrong);
@@ -161,16 +161,16 @@ test_names(void **state)
 	X509 *o = leaf(-DAY, 100 * DAY, "DNS:mail.contoso.com,DNS:cas01.contoso.local", "serverAuth", NULL, 0);
 	char *ok[] = { "mail.contoso.com", "AutoDiscover.contoso.com", "owa.legacy.contoso.com" };
 	char *miss[] = { "mail.contoso.com", "cas01.contoso.local", "x.y.legacy.contoso.com" };
-	struct rot_result r = { 0 };
+	struct chk_result r = { 0 };
 
 	(void)state;
-	rot_chk_names(n, o, ok, 3, &r);
-	EXPECT(r, ROT_PASS, "all 3 names covered");
-	rot_chk_names(n, o, miss, 3, &r);
-	EXPECT(r, ROT_FAIL, "2 names not in the new certificate's SAN: cas01.contoso.local (the old certificate has it), x.y.legacy.contoso.com (the old certificate lacks it too)");
-	rot_chk_names(n, o, NULL, 0, &r);
-	EXPECT(r, ROT_SKIP, "no names");
-	rot_result_release(&r);
+	chk_names(n, o, ok, 3, &r);
+	EXPECT(r, CHK_PASS, "all 3 names covered");
+	chk_names(n, o, miss, 3, &r);
+	EXPECT(r, CHK_FAIL, "2 names not in the new certificate's SAN: cas01.contoso.local (the old certificate has it), x.y.legacy.contoso.com (the old certificate lacks it too)");
+	chk_names(n, o, NULL, 0, &r);
+	EXPECT(r, CHK_SKIP, "no names");
+	chk_result_release(&r);
 	X509_free(n);
 	X509_free(o);
 }
@@ -183,27 +183,27 @@ test_sigalg(void **state)
 	char *sha1only[] = { "sha1WithRSAEncryption" };
 	char *both[] = { "RSA-SHA1", "1.2.840.113549.1.1.11" };
 	STACK_OF(X509) *chain = sk_X509_new_null();
-	struct rot_result r = { 0 };
+	struct chk_result r = { 0 };
 
 	(void)state;
-	rot_chk_sigalg("cas2", x256, NULL, sha1only, 1, &r);
-	EXPECT(r, ROT_FAIL, "host 'cas2' only validates sha1WithRSAEncryption, but the new certificate is signed with sha256WithRSAEncryption (1.2.840.113549.1.1.11)");
-	rot_chk_sigalg("cas2", x1, NULL, sha1only, 1, &r);
-	EXPECT(r, ROT_PASS, "accepts sha1WithRSAEncryption (1.2.840.113549.1.1.5)");
-	rot_chk_sigalg("cas2", x256, NULL, both, 2, &r);
-	EXPECT(r, ROT_PASS, "accepts sha256WithRSAEncryption");
+	chk_sigalg("cas2", x256, NULL, sha1only, 1, &r);
+	EXPECT(r, CHK_FAIL, "host 'cas2' only validates sha1WithRSAEncryption, but the new certificate is signed with sha256WithRSAEncryption (1.2.840.113549.1.1.11)");
+	chk_sigalg("cas2", x1, NULL, sha1only, 1, &r);
+	EXPECT(r, CHK_PASS, "accepts sha1WithRSAEncryption (1.2.840.113549.1.1.5)");
+	chk_sigalg("cas2", x256, NULL, both, 2, &r);
+	EXPECT(r, CHK_PASS, "accepts sha256WithRSAEncryption");
 	/* the intermediate is SHA-256 signed; the self-signed root is not judged */
 	sk_X509_push(chain, P.ca);
 	sk_X509_push(chain, P.root);
-	rot_chk_sigalg("cas2", x1, chain, sha1only, 1, &r);
-	EXPECT(r, ROT_FAIL, "intermediate 'CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US' is signed with sha256WithRSAEncryption (1.2.840.113549.1.1.11)");
+	chk_sigalg("cas2", x1, chain, sha1only, 1, &r);
+	EXPECT(r, CHK_FAIL, "intermediate 'CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US' is signed with sha256WithRSAEncryption (1.2.840.113549.1.1.11)");
 	sk_X509_zero(chain);
 	sk_X509_push(chain, P.ca_sha1);
-	rot_chk_sigalg("cas2", x1, chain, sha1only, 1, &r);
-	EXPECT(r, ROT_PASS, "accepts");
-	rot_chk_sigalg("any", x256, chain, NULL, 0, &r);
-	EXPECT(r, ROT_PASS, "accepts any signature algorithm");
-	rot_result_release(&r);
+	chk_sigalg("cas2", x1, chain, sha1only, 1, &r);
+	EXPECT(r, CHK_PASS, "accepts");
+	chk_sigalg("any", x256, chain, NULL, 0, &r);
+	EXPECT(r, CHK_PASS, "accepts any signature algorithm");
+	chk_result_release(&r);
 	sk_X509_free(chain);
 	X509_free(x1);
 	X509_free(x256);
@@ -220,7 +220,7 @@ test_keyalg(void **state)
 		{ "ec:P-256", 0, 1 }, { "ec:secp384r1", 0, 0 }, { "ed25519", 0, 0 },
 	};
 	static const char *bad[] = { "", "rsa:", "rsa:x", "rsa:4096-1024", "ec:nocurve", "dsa", "rsa:1-2-3" };
-	struct rot_result r = { 0 };
+	struct chk_result r = { 0 };
 	char *only_ec[] = { "ec:prime256v1" };
 	size_t i;
 
@@ -235,11 +235,11 @@ test_keyalg(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (crt_keyalg_valid(bad[i], NULL) != CR_EINPUT)
 			fail_msg("'%s' accepted", bad[i]);
-	rot_chk_keyalg("edge", rsa, only_ec, 1, &r);
-	EXPECT(r, ROT_FAIL, "host 'edge' accepts only ec:prime256v1 keys, the new key is RSA 2048");
-	rot_chk_keyalg("edge", ec, only_ec, 1, &r);
-	EXPECT(r, ROT_PASS, "EC prime256v1");
-	rot_result_release(&r);
+	chk_keyalg("edge", rsa, only_ec, 1, &r);
+	EXPECT(r, CHK_FAIL, "host 'edge' accepts only ec:prime256v1 keys, the new key is RSA 2048");
+	chk_keyalg("edge", ec, only_ec, 1, &r);
+	EXPECT(r, CHK_PASS, "EC prime256v1");
+	chk_result_release(&r);
 	X509_free(rsa);
 	X509_free(ec);
 }
@@ -249,8 +249,8 @@ test_access(void **state)
 {
 	char dir[] = "/tmp/cr-access-XXXXXX";
 	char file[64];
-	struct rot_result r = { 0 };
-	struct rot_access_cache cache = ROT_ACCESS_CACHE_INIT;
+	struct chk_result r = { 0 };
+	struct chk_access_cache cache = CHK_ACCESS_CACHE_INIT;
 	FILE *f;
 
 	(void)state;
@@ -261,29 +261,29 @@ test_access(void **state)
 	fclose(f);
 	chmod(file, 0600);
 	chmod(dir, 0755);
-	rot_chk_access(&cache, "adfs1", "CONTOSO\\adfssvc", file, "the PIN source", &r);
-	EXPECT(r, ROT_SKIP, "not a local account here");
-	rot_chk_access(&cache, "adfs1", "root", file, "the PIN source", &r);
-	EXPECT(r, ROT_PASS, "account 'root' can read the PIN source");
+	chk_access(&cache, "adfs1", "CONTOSO\\adfssvc", file, "the PIN source", &r);
+	EXPECT(r, CHK_SKIP, "not a local account here");
+	chk_access(&cache, "adfs1", "root", file, "the PIN source", &r);
+	EXPECT(r, CHK_PASS, "account 'root' can read the PIN source");
 	if (geteuid() == 0) {
 		/* as root the file is root's: nobody cannot read it, until it can */
-		rot_chk_access(&cache, "adfs1", "nobody", file, "the PIN source", &r);
-		EXPECT(r, ROT_FAIL, "account 'nobody' cannot read the PIN source");
+		chk_access(&cache, "adfs1", "nobody", file, "the PIN source", &r);
+		EXPECT(r, CHK_FAIL, "account 'nobody' cannot read the PIN source");
 		chmod(file, 0644);
-		rot_chk_access(&cache, "adfs1", "nobody", file, "the PIN source", &r);
-		EXPECT(r, ROT_PASS, "account 'nobody' can read");
+		chk_access(&cache, "adfs1", "nobody", file, "the PIN source", &r);
+		EXPECT(r, CHK_PASS, "account 'nobody' can read");
 		chmod(dir, 0700);
-		rot_chk_access(&cache, "adfs1", "nobody", file, "the PIN source", &r);
-		EXPECT(r, ROT_FAIL, "is not searchable by it");
+		chk_access(&cache, "adfs1", "nobody", file, "the PIN source", &r);
+		EXPECT(r, CHK_FAIL, "is not searchable by it");
 	}
-	rot_chk_access(&cache, "adfs1", "nobody", NULL, "the PIN source", &r);
-	EXPECT(r, ROT_SKIP, "no key file or PIN source");
+	chk_access(&cache, "adfs1", "nobody", NULL, "the PIN source", &r);
+	EXPECT(r, CHK_SKIP, "no key file or PIN source");
 	/* one lookup per account, however many hosts ask */
-	rot_chk_access(&cache, "wap1", "CONTOSO\\adfssvc", file, "the PIN source", &r);
-	EXPECT(r, ROT_SKIP, "on host 'wap1'");
+	chk_access(&cache, "wap1", "CONTOSO\\adfssvc", file, "the PIN source", &r);
+	EXPECT(r, CHK_SKIP, "on host 'wap1'");
 	assert_int_equal(cache.n, geteuid() == 0 ? 3 : 2);
-	rot_access_cache_release(&cache);
-	rot_result_release(&r);
+	chk_access_cache_release(&cache);
+	chk_result_release(&r);
 	unlink(file);
 	rmdir(dir);
 }

@@ -244,6 +244,64 @@ test_valid_full(void **state)
 	plan_config_free(cfg);
 }
 
+/* Sources are parsed once, at load time: what later layers use instead of the texts. */
+static void
+test_sources(void **state)
+{
+	struct plan_config *cfg = parse_ok(valid);
+	const struct plan_rotation *rot = &cfg->rotation;
+	const struct plan_service *owa;
+
+	(void)state;
+	assert_int_equal(rot->old_src.kind, PLAN_SRC_PKCS11);
+	assert_string_equal(rot->old_src.text, rot->old);
+	assert_non_null(rot->old_src.uri);
+	assert_ptr_equal(rot->old_src.token, &cfg->tokens[0]);
+	assert_string_equal(rot->old_src.pin_source, "/etc/certrotate/edge.pin");
+	assert_int_equal(rot->key_src.kind, PLAN_SRC_PKCS11);
+	assert_string_equal(rot->key_src.pin_source, "/etc/certrotate/edge.pin");
+	assert_int_equal(rot->new_src.kind, PLAN_SRC_FILE);
+	assert_string_equal(rot->new_src.path, "/etc/certrotate/new/mail-2026.pem");
+	assert_null(rot->new_src.uri);
+	assert_int_equal(rot->import_to_src.kind, PLAN_SRC_PKCS11);
+	assert_ptr_equal(rot->import_to_src.token, &cfg->tokens[0]);
+	assert_string_equal(rot->chain_src[0].path, "/etc/certrotate/pki/issuing-ca.pem");
+	assert_string_equal(rot->trust_src[0].path, "/etc/certrotate/pki/root-ca.pem");
+	assert_non_null(cfg->tokens[0].src.uri);
+	owa = &cfg->services[1];
+	assert_null(owa->refs[0].cert_src);		/* name: */
+	assert_null(owa->refs[1].cert_src);		/* sha1: */
+	assert_int_equal(owa->refs[2].cert_src->kind, PLAN_SRC_FILE);	/* implicit file: */
+	assert_string_equal(owa->refs[2].cert_src->path, "/etc/certrotate/tls/mail.pem");
+	assert_null(cfg->protect[0].src);
+	assert_string_equal(cfg->protect[1].src->path, "/etc/certrotate/pki/default.pem");
+	plan_config_free(cfg);
+
+	/* the URI's pin-source first; else the first matching entry that has one */
+	cfg = parse_ok("rotation = {\n  name = \"r\";\n"
+	    "  old = \"pkcs11:token=edge;serial=01;object=a;type=cert?pin-source=file:old.pin\";\n"
+	    "  new = \"tls://mail.contoso.com:443?sni=smtp.contoso.com\";\n"
+	    "  key = \"pkcs11:token=edge;serial=01;object=k;type=private\";\n"
+	    "  chain = [ \"file:/etc/ca.pem\", \"x.p12?pass-source=file:x.pass\" ];\n};\n"
+	    "tokens = ( { uri = \"pkcs11:token=edge\"; module = \"lib/mod.so\"; },\n"
+	    "  { uri = \"pkcs11:token=edge;serial=01\"; pin_source = \"file:edge.pin\"; },\n"
+	    "  { uri = \"pkcs11:token=core\"; pin_source = \"file:core.pin\"; } );\n");
+	rot = &cfg->rotation;
+	assert_string_equal(rot->old_src.pin_source, "/etc/certrotate/old.pin");
+	assert_ptr_equal(rot->old_src.token, &cfg->tokens[0]);
+	assert_string_equal(rot->key_src.pin_source, "/etc/certrotate/edge.pin");
+	assert_ptr_equal(rot->key_src.token, &cfg->tokens[0]);
+	assert_string_equal(cfg->tokens[0].module, "/etc/certrotate/lib/mod.so");
+	assert_int_equal(rot->new_src.kind, PLAN_SRC_TLS);
+	assert_string_equal(rot->new_src.tls.host, "mail.contoso.com");
+	assert_string_equal(rot->new_src.tls.port, "443");
+	assert_string_equal(rot->new_src.tls.sni, "smtp.contoso.com");
+	assert_string_equal(rot->chain_src[0].path, "/etc/ca.pem");
+	assert_string_equal(rot->chain_src[1].path, "/etc/certrotate/x.p12");
+	assert_false(rot->key_is_file);
+	plan_config_free(cfg);
+}
+
 static void
 test_defaults(void **state)
 {
@@ -296,176 +354,6 @@ test_syntax_error(void **state)
 	    "type; a list ( ... ) may mix)");
 	/* the same name in two groups is fine; in a list's groups too */
 	plan_config_free(parse_ok(HEAD "hosts = ( { name = \"a\"; }, { name = \"b\"; } );\n"));
-}
-
-static void
-test_unreadable_file(void **state)
-{
-	struct plan_config *cfg = NULL;
-	struct cr_err err;
-
-	(void)state;
-	cr_err_clear(&err);
-	assert_int_equal(plan_config_load("/nonexistent/certrotate.cfg", &cfg, &err), CR_EINPUT);
-	assert_null(cfg);
-	assert_string_equal(err.msg, "cannot read '/nonexistent/certrotate.cfg': "
-	    "No such file or directory");
-}
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* The message of loading `path`, which must fail with CR_EINPUT. */
-static char *
-load_error(const char *path)
-{
-	struct plan_config *cfg = NULL;
-	struct cr_err err;
-
-	cr_err_clear(&err);
-	assert_int_equal(plan_config_load(path, &cfg, &err), CR_EINPUT);
-	assert_null(cfg);
-	return cr_xstrdup(err.msg);
-}
-
-/*
- * @include (libconfig 1.5): an included file is looked up in the main
- * configuration's directory, also from an included file; a missing one is
- * named; a repeated setting in an included file is named with its path only
- * when the file is included at the top level.
- */
-static void
-test_includes(const char *dir, const char *path)
-{
-	char sub[96], a[128], b[128], want[512], *msg;
-
-	snprintf(sub, sizeof(sub), "%s/sub", dir);
-	assert_int_equal(mkdir(sub, 0700), 0);
-	snprintf(a, sizeof(a), "%s/a.cfg", sub);
-	snprintf(b, sizeof(b), "%s/b.cfg", dir);
-
-	/* nested: sub/a.cfg includes "b.cfg", found beside the main file */
-	write_file(a, "@include \"b.cfg\"\n");
-	write_file(b, "hosts = ( { name = \"h\"; } );\n");
-	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
-	{
-		struct plan_config *cfg = NULL;
-		struct cr_err err;
-
-		cr_err_clear(&err);
-		if (plan_config_load(path, &cfg, &err) != CR_OK)
-			fail_msg("nested include: %s", err.msg);
-		assert_int_equal(cfg->nhosts, 1);
-		plan_config_free(cfg);
-	}
-
-	/* a missing include is named, with where it was looked for */
-	write_file(path, HEAD "@include \"nope.cfg\"\n");
-	msg = load_error(path);
-	snprintf(want, sizeof(want), "%s:7: cannot open include file 'nope.cfg': '%s/nope.cfg': "
-	    "No such file or directory", path, dir);
-	assert_string_equal(msg, want);
-	free(msg);
-	write_file(a, "@include \"nope.cfg\"\n");
-	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
-	msg = load_error(path);
-	snprintf(want, sizeof(want), "%s:1: cannot open include file 'nope.cfg': '%s/nope.cfg': "
-	    "No such file or directory (an @include is relative to the main configuration's "
-	    "directory, also in an included file)", a, dir);
-	assert_string_equal(msg, want);
-	free(msg);
-	write_file(path, HEAD "@include \"/etc/passwd-nonexistent.cfg\"\n");
-	msg = load_error(path);
-	assert_non_null(strstr(msg, ":7: cannot open include file '/etc/passwd-nonexistent.cfg': '"));
-	assert_non_null(strstr(msg, "even when it is absolute"));
-	free(msg);
-
-	/* a repeated name in an included file: its path when included at the top */
-	write_file(a, "hosts = (\n  { name = \"a\"; },\n  { name = \"b\";\n    name = \"c\"; } );\n");
-	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
-	msg = load_error(path);
-	snprintf(want, sizeof(want), "%s:4: hosts.[1].name: duplicate setting 'name' (first at line 3)", a);
-	assert_string_equal(msg, want);
-	free(msg);
-	write_file(a, "name = \"a\";\nname = \"b\";\n");
-	write_file(path, "rotation = {\n  @include \"sub/a.cfg\"\n};\n");
-	msg = load_error(path);
-	snprintf(want, sizeof(want), "%s:2: duplicate setting 'name' (first at line 1)", a);
-	assert_string_equal(msg, want);
-	free(msg);
-
-	/* repeated across files: libconfig's line, with the setting named */
-	write_file(a, "\nrotation = { name = \"again\"; };\n");
-	write_file(path, HEAD "@include \"sub/a.cfg\"\n");
-	msg = load_error(path);
-	snprintf(want, sizeof(want), "%s:2: duplicate setting name (at setting 'rotation')", a);
-	assert_string_equal(msg, want);
-	free(msg);
-
-	unlink(a);
-	unlink(b);
-	rmdir(sub);
-}
-
-static void
-test_load_file(void **state)
-{
-	char dir[] = "/tmp/test_config.XXXXXX", path[64];
-	struct plan_config *cfg = NULL;
-	struct cr_err err;
-	FILE *f;
-
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/c.cfg", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(HEAD "services = ( { name = \"x\"; host = \"h\"; } );\n", f);
-	fclose(f);
-	cr_err_clear(&err);
-	assert_int_equal(plan_config_load(path, &cfg, &err), CR_EINPUT);
-	/* the message names the file as given */
-	assert_non_null(strstr(err.msg, path));
-	assert_non_null(strstr(err.msg, ":7: services.[0].host: no host named 'h'"));
-
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(HEAD, f);
-	fclose(f);
-	assert_int_equal(plan_config_load(path, &cfg, &err), CR_OK);
-	assert_string_equal(cfg->dir, dir);
-	plan_config_free(cfg);
-	cfg = NULL;
-
-	/* an @include is read relative to the file and named with its directory */
-	{
-		char inc[64], want[128];
-
-		snprintf(inc, sizeof(inc), "%s/hosts.cfg", dir);
-		f = fopen(inc, "w");
-		assert_non_null(f);
-		fputs("hosts = (\n  { name = \"h\"; nmae = \"x\"; } );\n", f);
-		fclose(f);
-		f = fopen(path, "w");
-		assert_non_null(f);
-		fputs(HEAD "@include \"hosts.cfg\"\n", f);
-		fclose(f);
-		cr_err_clear(&err);
-		assert_int_equal(plan_config_load(path, &cfg, &err), CR_EINPUT);
-		snprintf(want, sizeof(want), "%s:2: hosts.[0].nmae: unknown setting 'nmae'", inc);
-		assert_non_null(strstr(err.msg, want));
-		unlink(inc);
-	}
-	test_includes(dir, path);
-	unlink(path);
-	rmdir(dir);
 }
 
 /* ---- unknown settings ---------------------------------------------------- */
@@ -842,44 +730,6 @@ test_unknown_placeholder(void **state)
 	    "run_retire", "rotation.run_retire", "retire = \"keep\"");
 }
 
-static const char *
-lookup(void *ctx, const char *name)
-{
-	(void)ctx;
-	if (strcmp(name, "host") == 0)
-		return "cas2";
-	if (strcmp(name, "new.sha1") == 0)
-		return "ABCD";
-	return NULL;
-}
-
-static void
-test_expand(void **state)
-{
-	static const struct {
-		const char *in, *out;
-	} cases[] = {
-		{ "{host}", "cas2" },
-		{ "--thumb={new.sha1}!", "--thumb=ABCD!" },
-		{ "{endpoint}", "" },
-		{ "{{host}", "{host}" },
-		{ "{ $_.Name }", "{ $_.Name }" },
-		{ "@{Name=x}", "@{Name=x}" },
-		{ "{host", "{host" },
-		{ "a{host}b{new.sha1}c", "acas2bABCDc" },
-		{ "", "" },
-	};
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *s = plan_expand(cases[i].in, lookup, NULL);
-
-		assert_string_equal(s, cases[i].out);
-		free(s);
-	}
-}
-
 /* ---- values -------------------------------------------------------------------- */
 
 static void
@@ -975,10 +825,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_full),
+		cmocka_unit_test(test_sources),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_syntax_error),
-		cmocka_unit_test(test_unreadable_file),
-		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_unknown_setting_typo),
 		cmocka_unit_test(test_unknown_setting_top),
 		cmocka_unit_test(test_unknown_setting_hook_level),
@@ -998,7 +847,6 @@ main(void)
 		cmocka_unit_test(test_duplicate_depends),
 		cmocka_unit_test(test_duplicate_protect),
 		cmocka_unit_test(test_unknown_placeholder),
-		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_bad_duration),
 		cmocka_unit_test(test_bad_accepts),
 		cmocka_unit_test(test_bad_values),

@@ -20,7 +20,6 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 
-#include "../../common/sigtest.h"
 #include "../../common/util.h"
 #include "../../pkcs11/p11.h"
 
@@ -84,6 +83,49 @@ count_keys(struct p11_ctx *ctx, const char *uri)
 	return n;
 }
 
+/* A signature p11_key_sign makes with key (digest md) verifies with pub. */
+static void
+assert_signs(struct p11_key_obj *key, const EVP_MD *md, EVP_PKEY *pub)
+{
+	static const unsigned char msg[] = "a certification request info";
+	EVP_MD_CTX *v = EVP_MD_CTX_new();
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	struct cr_err err;
+
+	if (p11_key_sign(key, md, msg, sizeof(msg), &sig, &siglen, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_non_null(v);
+	assert_int_equal(EVP_DigestVerifyInit(v, NULL, md, NULL, pub), 1);
+	assert_int_equal(EVP_DigestVerify(v, sig, siglen, msg, sizeof(msg)), 1);
+	/* another message: the signature is of this one */
+	assert_int_equal(EVP_DigestVerifyInit(v, NULL, md, NULL, pub), 1);
+	assert_int_not_equal(EVP_DigestVerify(v, sig, siglen, msg, sizeof(msg) - 1), 1);
+	EVP_MD_CTX_free(v);
+	free(sig);
+}
+
+/* The certificate labelled mail-2026 on the fixture token (its key: CKA_ID 20). */
+static X509 *
+mail2026(struct p11_ctx *ctx)
+{
+	struct p11_uri *u = NULL;
+	struct p11_cert_obj **c = NULL;
+	struct cr_err err;
+	size_t n = 0;
+	X509 *x;
+
+	assert_int_equal(p11_uri_parse("pkcs11:token=edge;object=mail-2026;type=cert", NULL, &u,
+	    &err), CR_OK);
+	if (p11_find_certs(ctx, u, &c, &n, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(n, 1);
+	x = c[0]->x509;
+	free(c);
+	p11_uri_free(u);
+	return x;
+}
+
 /* RSA and EC pairs: the template as the token kept it, the public key read
  * back, a signature on the token that the public key verifies, then gone. */
 static void
@@ -111,13 +153,34 @@ test_generate(void **state)
 		struct p11_token *tok = edge(ctx);
 		struct p11_keygen kg = { t[i].alg, t[i].bits, t[i].nid, t[i].id, 2, t[i].label };
 		struct p11_newkey *nk = NULL, *again;
-		EVP_PKEY *signer = NULL;
+		struct p11_key_obj *before = NULL, *listed = NULL, *found = NULL;
+		size_t nbefore = 0, nafter = 0;
+		X509 *cert;
 		struct cr_err err;
 
-		/* keys listed before: the listing is read again after */
+		/* keys searched and listed before: looked up again after */
 		assert_int_equal(count_keys(ctx, t[i].uri), 0);
 		assert_int_equal(p11_token_login(tok, NULL, 1, &err), CR_OK);
+		assert_int_equal(p11_token_keys(tok, &before, &nbefore, &err), CR_OK);
+		cert = mail2026(ctx);
+		assert_int_equal(p11_key_for_cert(tok, cert, NULL, 0, &found, &err), CR_OK);
+		assert_non_null(found);
 		if (p11_token_generate_key(tok, &kg, &nk, &err) != CR_OK)
+			fail_msg("%s", err.msg);
+		/* what was handed out before stays valid and still signs */
+		assert_string_equal(found->label, "mail-2026");
+		if (p11_key_test_sign(found, cert, &err) != CR_OK)
+			fail_msg("%s", err.msg);
+		/* the listing is read again: one key more, the new one in it; the
+		   certificate's key is found in the new listing */
+		assert_int_equal(p11_token_keys(tok, &listed, &nafter, &err), CR_OK);
+		assert_int_equal(nafter, nbefore + 1);
+		assert_ptr_not_equal(listed, before);
+		found = NULL;
+		assert_int_equal(p11_key_for_cert(tok, cert, NULL, 0, &found, &err), CR_OK);
+		assert_non_null(found);
+		assert_true(found >= listed && found < listed + nafter);
+		if (p11_key_test_sign(found, cert, &err) != CR_OK)
 			fail_msg("%s", err.msg);
 		assert_int_equal(nk->flags.token, 1);
 		assert_int_equal(nk->flags.private_, 1);
@@ -140,11 +203,9 @@ test_generate(void **state)
 			assert_int_equal(EVP_PKEY_get_bits(nk->pub), 384);
 		assert_int_equal(count_keys(ctx, t[i].uri), 1);
 		/* the key signs on the token; the public key read back verifies */
-		if (p11_key_evp(nk->key, &signer, &err) != CR_OK)
-			fail_msg("%s", err.msg);
-		if (cr_sign_test(signer, nk->pub, "the new key", &err) != CR_OK)
-			fail_msg("%s", err.msg);
-		EVP_PKEY_free(signer);
+		assert_signs(nk->key, EVP_sha256(), nk->pub);
+		assert_signs(nk->key, EVP_sha384(), nk->pub);
+		assert_signs(nk->key, EVP_sha1(), nk->pub);
 		/* the same id or label again: refused, naming what holds it */
 		again = NULL;
 		assert_int_equal(p11_token_generate_key(tok, &kg, &again, &err), CR_EBLOCK);
@@ -244,7 +305,7 @@ test_fault(void **state)
 	need_tokens();
 	if (access(faultmod, R_OK) != 0)
 		skip();
-	setenv("P11FAULT_FAIL", "C_GenerateKeyPair:1", 1);
+	setenv("P11FAULT_FAIL", "C_GenerateKeyPair:1,C_Sign:1", 1);
 	ctx = ctx_with(faultmod, 1);
 	tok = edge(ctx);
 	assert_int_equal(p11_token_login(tok, NULL, 1, &err), CR_OK);
@@ -256,6 +317,19 @@ test_fault(void **state)
 	/* the second call passes: made, then discarded */
 	if (p11_token_generate_key(tok, &kg, &nk, &err) != CR_OK)
 		fail_msg("%s", err.msg);
+	/* a signature the token refuses: in words, nothing handed back */
+	{
+		unsigned char *sig = (unsigned char *)"x";
+		size_t siglen = 1;
+
+		assert_int_equal(p11_key_sign(nk->key, EVP_sha256(), id, sizeof(id), &sig, &siglen,
+		    &err), CR_EENV);
+		assert_null(sig);
+		assert_int_equal(siglen, 0);
+		assert_string_equal(err.msg, "cannot sign with key 'keygen-fault' on token 'edge': "
+		    "CKR_DEVICE_ERROR");
+	}
+	assert_signs(nk->key, EVP_sha256(), nk->pub);
 	assert_int_equal(p11_newkey_discard(nk, &err), CR_OK);
 	p11_newkey_free(nk);
 	p11_ctx_free(ctx);

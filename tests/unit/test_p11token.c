@@ -18,6 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -120,6 +123,22 @@ count_calls(const char *name)
 		if (strcmp(line, name) == 0)
 			n++;
 	}
+	fclose(f);
+	return n;
+}
+
+/* Every call in the fault module's call log. */
+static int
+count_all_calls(void)
+{
+	char line[128];
+	FILE *f = fopen(logpath, "r");
+	int n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strncmp(line, "C_", 2) == 0;
 	fclose(f);
 	return n;
 }
@@ -628,6 +647,73 @@ test_count_low(void **state)
 	p11_ctx_free(ctx);
 }
 
+/* A certificate for `pub`'s RSA key as an RSA-PSS key (id-RSASSA-PSS), signed
+ * by a throwaway key: only its public key matters here. */
+static X509 *
+pss_cert_for(EVP_PKEY *pub)
+{
+	BIGNUM *n = NULL, *e = NULL;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL);
+	EVP_PKEY *pss = NULL, *signer = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+
+	assert_true(EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n));
+	assert_true(EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e));
+	assert_true(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n));
+	assert_true(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e));
+	params = OSSL_PARAM_BLD_to_param(bld);
+	assert_non_null(params);
+	assert_int_equal(EVP_PKEY_fromdata_init(pc), 1);
+	assert_int_equal(EVP_PKEY_fromdata(pc, &pss, EVP_PKEY_PUBLIC_KEY, params), 1);
+	assert_true(EVP_PKEY_is_a(pss, "RSA-PSS"));
+	assert_non_null(x);
+	assert_int_equal(X509_set_pubkey(x, pss), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+	assert_true(X509_sign(x, signer, EVP_sha256()) > 0);
+	EVP_PKEY_free(signer);
+	EVP_PKEY_free(pss);
+	EVP_PKEY_CTX_free(pc);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+	return x;
+}
+
+/* A certificate whose key is RSA-PSS only: the token signs with
+ * CKM_RSA_PKCS_PSS (SHA-256, MGF1-SHA-256, salt 32) and it verifies. */
+static void
+test_sign_pss(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_cert_obj *c;
+	struct p11_key_obj *k = NULL;
+	struct cr_err err;
+	X509 *pss;
+
+	(void)state;
+	need_fix();
+	ctx = ctx_with("edge", softhsm, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	c = cert_by_label(t, "mail-2026");
+	assert_int_equal(p11_key_for_cert(t, c->x509, c->id, c->id_len, &k, &err), CR_OK);
+	assert_non_null(k);
+	pss = pss_cert_for(X509_get0_pubkey(c->x509));
+	if (p11_key_test_sign(k, pss, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	X509_free(pss);
+	/* another RSA key's certificate made RSA-PSS: not this key's */
+	pss = pss_cert_for(X509_get0_pubkey(cert_by_label(t, "extractable")->x509));
+	assert_int_equal(p11_key_test_sign(k, pss, &err), CR_EBLOCK);
+	assert_non_null(strstr(err.msg, "does not match"));
+	X509_free(pss);
+	p11_ctx_free(ctx);
+}
+
 static void
 test_sign_fault(void **state)
 {
@@ -963,8 +1049,9 @@ test_attr_calls(void **state)
 	assert_int_equal(count_calls("C_FindObjects"), 2);	/* the batch, then none left */
 	p11_ctx_free(ctx);
 
-	/* keys: libp11's own listing (about seven calls a key) only for the test
-	 * signature, once per token */
+	/* keys: one read a key (CKA_MODULUS / CKA_EC_POINT asked with a bound: the
+	 * one a key has not costs no second read); the test signature is made on
+	 * the key's handle, never through libp11's own listing of the keys */
 	fault_env(NULL, NULL);
 	ctx = ctx_with("edge", faultmod, "edge.pin");
 	t = one_token(ctx, "pkcs11:token=edge");
@@ -973,27 +1060,111 @@ test_attr_calls(void **state)
 	{
 		struct p11_key_obj *k = NULL, *key = NULL;
 		struct p11_cert_obj *nc = cert_by_label(t, "mail-2026");
-		int finds;
+		struct p11_cert_obj *ec = cert_by_label(t, "ec-2026");
+		int finds, reads, total;
 
 		assert_int_equal(p11_token_keys(t, &k, &n, &err), CR_OK);
 		assert_int_equal(n, 7);
-		/* two reads a key: a private key has CKA_MODULUS or CKA_EC_POINT, never
-		 * both, and a module answering CKR_ATTRIBUTE_TYPE_INVALID cannot say
-		 * whether another value did not fit; + one read per certificate */
-		assert_int_equal(count_calls("C_GetAttributeValue"), 2 * (int)n + 7);
+		/* + one read per certificate */
+		assert_int_equal(count_calls("C_GetAttributeValue"), (int)n + 7);
 		assert_int_equal(count_calls("C_FindObjectsInit"), 2);
 		assert_int_equal(p11_key_for_cert(t, nc->x509, nc->id, nc->id_len, &key, &err), CR_OK);
 		assert_non_null(key);
-		if (p11_key_test_sign(key, nc->x509, &err) != CR_OK)
-			fail_msg("%s", err.msg);
 		finds = count_calls("C_FindObjectsInit");
-		assert_true(finds > 2);
-		/* the same key again (another one could make libp11 look for its
-		 * public key object: EC parameters) */
+		reads = count_calls("C_GetAttributeValue");
+		total = count_all_calls();
 		if (p11_key_test_sign(key, nc->x509, &err) != CR_OK)
 			fail_msg("%s", err.msg);
+		/* a session, C_SignInit, C_Sign: nothing searched, nothing read */
 		assert_int_equal(count_calls("C_FindObjectsInit"), finds);
+		assert_int_equal(count_calls("C_GetAttributeValue"), reads);
+		assert_int_equal(count_calls("C_SignInit"), 1);
+		assert_int_equal(count_calls("C_Sign"), 1);
+		assert_int_equal(count_all_calls() - total, 4);
+		/* EC: the same, r || s verified as DER */
+		assert_int_equal(p11_key_for_cert(t, ec->x509, ec->id, ec->id_len, &key, &err), CR_OK);
+		assert_non_null(key);
+		if (p11_key_test_sign(key, ec->x509, &err) != CR_OK)
+			fail_msg("%s", err.msg);
+		assert_int_equal(count_calls("C_Sign"), 2);
+		assert_int_equal(count_calls("C_FindObjectsInit"), finds);
+		/* by public key alone: SoftHSM2's EC key objects carry no point, so
+		 * the public-key objects are listed, one read each (LAYOUT.md: 3) */
+		reads = count_calls("C_GetAttributeValue");
+		assert_int_equal(p11_key_for_cert(t, ec->x509, NULL, 0, &key, &err), CR_OK);
+		assert_non_null(key);
+		assert_string_equal(key->label, "ec-2026");
+		assert_int_equal(count_calls("C_FindObjectsInit"), finds + 1);
+		assert_int_equal(count_calls("C_GetAttributeValue"), reads + 3);
 	}
+	p11_ctx_free(ctx);
+}
+
+/* A key URI naming a CKA_LABEL / CKA_ID is a search on them (a few calls),
+ * not a listing of every key, a few times per token; then the keys are
+ * listed once. */
+static void
+test_key_search(void **state)
+{
+	static const char *uris[] = {
+		"pkcs11:token=edge;object=mail-2026;type=private",
+		"pkcs11:token=edge;id=%20;type=private",
+		"pkcs11:token=edge;object=mail-2026;id=%20",
+		"pkcs11:token=edge;object=ec-2026;type=private",
+		"pkcs11:token=edge;object=no-such-key;type=private",
+		"pkcs11:token=edge;object=mail-2026;type=private",
+	};
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct p11_key_obj **found = NULL, *first = NULL;
+	struct p11_uri *u = NULL;
+	struct p11_cert_obj *nc;
+	struct cr_err err;
+	size_t nf = 0, i;
+
+	(void)state;
+	need_fault();
+	fault_env(NULL, NULL);
+	ctx = ctx_with("edge", faultmod, "edge.pin");
+	t = one_token(ctx, "pkcs11:token=edge");
+	nc = cert_by_label(t, "mail-2026");
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_OK);
+	for (i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		unlink(logpath);
+		assert_int_equal(p11_uri_parse(uris[i], NULL, &u, &err), CR_OK);
+		if (p11_find_keys(ctx, u, &found, &nf, &err) != CR_OK)
+			fail_msg("%s: %s", uris[i], err.msg);
+		p11_uri_free(u);
+		if (i < 4) {
+			/* searched: one search, one read per key found */
+			assert_int_equal(count_calls("C_FindObjectsInit"), 1);
+			assert_int_equal(count_calls("C_GetAttributeValue"), 1);
+			assert_int_equal(nf, 1);
+		} else {
+			/* searched often enough: the keys are listed (once) */
+			assert_int_equal(count_calls("C_FindObjectsInit"), i == 4 ? 1 : 0);
+			assert_int_equal(count_calls("C_GetAttributeValue"), i == 4 ? 7 : 0);
+			assert_int_equal(nf, i == 4 ? 0 : 1);
+		}
+		if (i == 0)
+			first = found[0];
+		if (i < 3) {
+			/* the same key found again is the same object, and it signs */
+			assert_ptr_equal(found[0], first);
+			assert_string_equal(found[0]->label, "mail-2026");
+			assert_int_equal(found[0]->sensitive, 1);
+			assert_int_equal(found[0]->extractable, 0);
+		}
+		if (i == 3)
+			assert_string_equal(found[0]->label, "ec-2026");
+		free(found);
+		found = NULL;
+	}
+	if (p11_key_test_sign(first, nc->x509, &err) != CR_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(p11_key_test_sign(first, cert_by_label(t, "ec-2026")->x509, &err),
+	    CR_EBLOCK);
+	assert_non_null(strstr(err.msg, "does not match"));
 	p11_ctx_free(ctx);
 }
 
@@ -1012,11 +1183,13 @@ main(void)
 		cmocka_unit_test_teardown(test_final_try, teardown_fault),
 		cmocka_unit_test_teardown(test_locked, teardown_fault),
 		cmocka_unit_test_teardown(test_count_low, teardown_fault),
+		cmocka_unit_test(test_sign_pss),
 		cmocka_unit_test_teardown(test_sign_fault, teardown_fault),
 		cmocka_unit_test(test_import_destroy),
 		cmocka_unit_test_teardown(test_write_faults, teardown_fault),
 		cmocka_unit_test_teardown(test_reasons, teardown_fault),
 		cmocka_unit_test_teardown(test_attr_calls, teardown_fault),
+		cmocka_unit_test_teardown(test_key_search, teardown_fault),
 	};
 	const char *s, *build;
 

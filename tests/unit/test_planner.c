@@ -260,13 +260,13 @@ ref(const struct plan *p, const char *svc, const char *id)
 
 /* "a b c" == the step's list */
 static void
-assert_ids(const char *const *v, size_t n, const char *want)
+assert_ids(const enum plan_check *v, size_t n, const char *want)
 {
 	struct cr_buf b = CR_BUF_INIT;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		cr_buf_addf(&b, "%s%s", i ? " " : "", v[i]);
+		cr_buf_addf(&b, "%s%s", i ? " " : "", plan_check_name(v[i]));
 	assert_string_equal(cr_buf_str(&b), want);
 	cr_buf_release(&b);
 }

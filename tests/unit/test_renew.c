@@ -525,6 +525,42 @@ req_san(X509_REQ *req)
 	return cr_buf_detach(&b);
 }
 
+/* A software signer (crt_signer) over the EVP_PKEY arg: what the token does. */
+static int
+sw_sign(void *arg, const EVP_MD *md, const unsigned char *tbs, size_t len, unsigned char **sig,
+    size_t *siglen, struct cr_err *err)
+{
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	int r = CR_EENV;
+
+	*sig = NULL;
+	if (EVP_DigestSignInit(m, NULL, md, NULL, arg) == 1 &&
+	    EVP_DigestSign(m, NULL, siglen, tbs, len) == 1) {
+		*sig = cr_xmalloc(*siglen);
+		if (EVP_DigestSign(m, *sig, siglen, tbs, len) == 1)
+			r = CR_OK;
+	}
+	EVP_MD_CTX_free(m);
+	if (r != CR_OK) {
+		free(*sig);
+		*sig = NULL;
+		return cr_err_setr(err, CR_EENV, CR_R_TOKEN, "cannot sign with the test key");
+	}
+	return CR_OK;
+}
+
+/* A signer that fails, as a token refusing C_Sign. */
+static int
+no_sign(void *arg, const EVP_MD *md, const unsigned char *tbs, size_t len, unsigned char **sig,
+    size_t *siglen, struct cr_err *err)
+{
+	(void)arg, (void)md, (void)tbs, (void)len;
+	*sig = NULL;
+	*siglen = 0;
+	return cr_err_setr(err, CR_EENV, CR_R_TOKEN, "cannot sign with key 'x' on token 'edge': "
+	    "CKR_DEVICE_ERROR");
+}
+
 static void
 test_csr(void **state)
 {
@@ -546,7 +582,9 @@ test_csr(void **state)
 	    CR_OK);
 	spec.subject = subj;
 	for (k = 0; k < 2; k++) {
-		if (crt_csr_make(&spec, keys[k], keys[k], &req, &err) != CR_OK)
+		struct crt_signer sw = { sw_sign, keys[k] };
+
+		if (crt_csr_make(&spec, keys[k], &sw, &req, &err) != CR_OK)
 			fail_msg("%s", err.msg);
 		assert_int_equal(X509_REQ_verify(req, keys[k]), 1);
 		assert_string_equal(OBJ_nid2ln(X509_REQ_get_signature_nid(req)), algs[k]);
@@ -557,6 +595,25 @@ test_csr(void **state)
 		assert_non_null(pem);
 		assert_int_equal(strlen(pem), len);
 		assert_non_null(strstr(pem, "-----BEGIN CERTIFICATE REQUEST-----"));
+		{
+			/* as a CA reads it: parses, verifies, the signature whole bytes */
+			BIO *b = BIO_new_mem_buf(pem, (int)len);
+			X509_REQ *back = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
+			const ASN1_BIT_STRING *psig = NULL;
+			const X509_ALGOR *palg = NULL;
+			const ASN1_OBJECT *oid = NULL;
+			int ptype = -1;
+
+			assert_non_null(back);
+			assert_int_equal(X509_REQ_verify(back, keys[k]), 1);
+			X509_REQ_get0_signature(back, &psig, &palg);
+			assert_int_equal(psig->flags & 0x07, 0);
+			X509_ALGOR_get0(&oid, &ptype, NULL, palg);
+			/* RSA: NULL parameters (RFC 4055); ECDSA: none (RFC 5758) */
+			assert_int_equal(ptype, k == 0 ? V_ASN1_NULL : V_ASN1_UNDEF);
+			X509_REQ_free(back);
+			BIO_free(b);
+		}
 		free(pem);
 		{
 			STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
@@ -578,19 +635,65 @@ test_csr(void **state)
 		X509_REQ_free(req);
 		req = NULL;
 	}
+	/* ECDSA signatures differ each time: every one a BIT STRING of whole
+	   bytes (else DER counts a last byte's trailing zero bits as unused) */
+	for (k = 0; k < 16; k++) {
+		struct crt_signer sw = { sw_sign, ec256 };
+		unsigned char *der = NULL, *p;
+		const unsigned char *q;
+		X509_REQ *back;
+		const ASN1_BIT_STRING *psig = NULL;
+		int n;
+
+		if (crt_csr_make(&spec, ec256, &sw, &req, &err) != CR_OK)
+			fail_msg("%s", err.msg);
+		n = i2d_X509_REQ(req, NULL);
+		der = p = cr_xmalloc((size_t)n);
+		assert_int_equal(i2d_X509_REQ(req, &p), n);
+		q = der;
+		back = d2i_X509_REQ(NULL, &q, n);
+		assert_non_null(back);
+		X509_REQ_get0_signature(back, &psig, NULL);
+		assert_int_equal(psig->flags & 0x07, 0);
+		assert_int_equal(X509_REQ_verify(back, ec256), 1);
+		X509_REQ_free(back);
+		free(der);
+		X509_REQ_free(req);
+		req = NULL;
+	}
 	/* a signer that is not the public key's: refused here, not at the CA */
-	assert_int_equal(crt_csr_make(&spec, rsa2048, ec256, &req, &err), CR_EENV);
-	assert_null(req);
-	assert_non_null(strstr(err.msg, "does not verify with the new public key"));
+	{
+		struct crt_signer wrong = { sw_sign, ec256 }, failing = { no_sign, NULL };
+		const EVP_MD *md = spec.md;
+
+		assert_int_equal(crt_csr_make(&spec, rsa2048, &wrong, &req, &err), CR_EENV);
+		assert_null(req);
+		assert_non_null(strstr(err.msg, "does not verify with the new public key"));
+		/* a signer that fails: its status and message */
+		assert_int_equal(crt_csr_make(&spec, rsa2048, &failing, &req, &err), CR_EENV);
+		assert_null(req);
+		assert_string_equal(err.msg, "cannot sign with key 'x' on token 'edge': "
+		    "CKR_DEVICE_ERROR");
+		/* a digest no signature algorithm combines with the key */
+		spec.md = EVP_md5_sha1();
+		assert_int_equal(crt_csr_make(&spec, ec256, &wrong, &req, &err), CR_EINPUT);
+		assert_null(req);
+		assert_non_null(strstr(err.msg, "no signature algorithm combines"));
+		spec.md = md;
+	}
 	/* names a request cannot carry */
-	spec.dns = bad_dns;
-	spec.ndns = 1;
-	assert_int_equal(crt_csr_make(&spec, rsa2048, rsa2048, &req, &err), CR_EINPUT);
-	assert_non_null(strstr(err.msg, "write it in ASCII"));
-	spec.dns = dns;
-	spec.ips = bad_ip;
-	spec.nips = 1;
-	assert_int_equal(crt_csr_make(&spec, rsa2048, rsa2048, &req, &err), CR_EINPUT);
+	{
+		struct crt_signer sw = { sw_sign, rsa2048 };
+
+		spec.dns = bad_dns;
+		spec.ndns = 1;
+		assert_int_equal(crt_csr_make(&spec, rsa2048, &sw, &req, &err), CR_EINPUT);
+		assert_non_null(strstr(err.msg, "write it in ASCII"));
+		spec.dns = dns;
+		spec.ips = bad_ip;
+		spec.nips = 1;
+		assert_int_equal(crt_csr_make(&spec, rsa2048, &sw, &req, &err), CR_EINPUT);
+	}
 	assert_non_null(strstr(err.msg, "'10.0.0.300' is not an IP address"));
 	assert_null(req);
 	X509_NAME_free(subj);

@@ -1,0 +1,237 @@
+/*
+ * chk_files.c - the files and accounts family: whether a service account
+ * can read what it needs to use the new key (access), what a file ref's
+ * file holds (file.layout) and, after its rebind, that it holds the new
+ * certificate in the same layout (file.content).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "internal.h"
+#include "layout.h"
+#include "../common/util.h"
+#include "../cert/dn.h"
+
+/* ---- access ------------------------------------------------------------------ */
+
+/*
+ * The file a service account must read to use the new key: the key file or
+ * the key token's PIN source (the URI's pin-source, else the first matching
+ * `tokens` entry's: found at load time), or NULL.  New string.
+ */
+static char *
+key_secret_path(const struct chk_ctx *c, const char **what)
+{
+	const struct plan_src *ks = &c->cfg->rotation.key_src;
+	const char *path;
+
+	if (ks->kind == PLAN_SRC_PKCS11) {
+		*what = "the PIN source";
+		path = ks->pin_source;
+	} else {
+		*what = "the key file";
+		path = ks->path;
+	}
+	return path != NULL ? cr_xstrdup(path) : NULL;
+}
+
+void
+chk_eval_access(struct chk_ctx *c, const struct chk_at *at)
+{
+	struct chk_result *r = chk_fresh(c, at);
+
+	if (r == NULL)
+		return;
+	if (c->secret_what == NULL)
+		c->secret = key_secret_path(c, &c->secret_what);
+	chk_access(&c->access, at->s->host, at->s->account, c->secret, c->secret_what, r);
+}
+
+/* ---- file layouts ------------------------------------------------------------- */
+
+/* The shape `path` had when first seen (file.layout, before a change), or NONE. */
+static enum chk_shape
+shape_before(const struct chk_ctx *c, const char *path)
+{
+	size_t v;
+
+	return plan_map_get(&c->layouts, path, &v) ? (enum chk_shape)v : CHK_SHAPE_NONE;
+}
+
+static void
+shape_remember(struct chk_ctx *c, const char *path, enum chk_shape shape)
+{
+	size_t dummy;
+	char *key;
+
+	if (shape == CHK_SHAPE_NONE || plan_map_get(&c->layouts, path, &dummy))
+		return;
+	key = cr_xstrdup(path);
+	c->layout_paths = cr_xrealloc(c->layout_paths, (c->nlayouts + 1) * sizeof(char *));
+	c->layout_paths[c->nlayouts++] = key;
+	plan_map_put(&c->layouts, key, (size_t)shape, NULL);
+}
+
+/* "'CN=..' (sha1:HEX)" of a certificate read from a file. */
+static char *
+x509_brief(X509 *x)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char *subj = crt_dn_render(X509_get_subject_name(x)), *hex, *s;
+
+	X509_digest(x, EVP_sha1(), md, &len);
+	hex = cr_hex_upper(md, len);
+	s = cr_xasprintf("'%s' (sha1:%s)", subj, hex);
+	free(subj);
+	free(hex);
+	return s;
+}
+
+/*
+ * file.layout: what the file at a file ref's path holds, in what order
+ * (leaf first, each certificate issued by the next).  The shape seen is
+ * remembered: it is what the file must have again after its rebind.
+ */
+void
+chk_eval_file_layout(struct chk_ctx *c, const struct chk_at *at)
+{
+	const char *path = at->ref->ref->file_path;
+	struct chk_result *r = chk_fresh(c, at);
+	struct chk_layout l;
+	struct cr_err err;
+	char *why = NULL;
+
+	if (r == NULL)
+		return;
+	if (path == NULL) {
+		chk_result_set(r, CHK_SKIP, "not a file ref");
+		return;
+	}
+	cr_err_clear(&err);
+	if (chk_layout_read(path, &l, &err) != CR_OK)
+		chk_result_set(r, CHK_FAIL, "%s", err.msg);
+	else if (l.ncerts == 0)
+		chk_result_set(r, CHK_FAIL, "'%s' holds no certificate", path);
+	else if (!chk_layout_ordered(&l, &why))
+		chk_result_set(r, CHK_FAIL, "'%s' is out of order: %s: the leaf must come first, "
+		    "each certificate followed by its issuer", path, why);
+	else
+		chk_result_set(r, CHK_PASS, "'%s' holds %s (%d certificate%s%s), in order: the new "
+		    "material will be written the same way", path,
+		    chk_shape_name(chk_layout_shape(&l)), l.ncerts, l.ncerts == 1 ? "" : "s",
+		    l.der ? ", DER" : "");
+	if (l.ncerts > 0 && why == NULL)
+		shape_remember(c, path, chk_layout_shape(&l));
+	free(why);
+	chk_layout_release(&l);
+}
+
+/*
+ * What is wrong with `l` as the new material read back from `path`, or NULL:
+ * the leaf is the new certificate, the order holds, a key in it pairs with
+ * the new certificate, and the shape is the one seen before the change.
+ */
+static char *
+content_problem(struct chk_ctx *c, const char *path, const struct chk_layout *l)
+{
+	X509 *leaf = l->ncerts > 0 ? sk_X509_value(l->certs, 0) : NULL;
+	enum chk_shape before = shape_before(c, path), now = chk_layout_shape(l);
+	char *why = NULL, *s;
+
+	if (leaf == NULL)
+		return cr_xasprintf("'%s' holds no certificate", path);
+	if (X509_cmp(leaf, c->in->old->x509) == 0)
+		return cr_xasprintf("'%s' still holds the OLD certificate", path);
+	if (X509_cmp(leaf, c->in->new->x509) != 0) {
+		char *b = x509_brief(leaf);
+
+		s = cr_xasprintf("'%s' holds %s, not the new certificate", path, b);
+		free(b);
+		return s;
+	}
+	if (!chk_layout_ordered(l, &why)) {
+		s = cr_xasprintf("'%s' is out of order: %s", path, why);
+		free(why);
+		return s;
+	}
+	if (l->key != NULL && EVP_PKEY_eq(l->key, X509_get0_pubkey(c->in->new->x509)) != 1)
+		return cr_xasprintf("the key in '%s' is not the new certificate's", path);
+	if (before != CHK_SHAPE_NONE && before != now)
+		return cr_xasprintf("'%s' holds %s, but it held %s before the change", path,
+		    chk_shape_name(now), chk_shape_name(before));
+	return NULL;
+}
+
+/* A separate key_path must hold the key of the new certificate. */
+static char *
+key_path_problem(struct chk_ctx *c, const char *key_path)
+{
+	struct chk_layout k;
+	struct cr_err err;
+	char *s = NULL;
+
+	cr_err_clear(&err);
+	if (chk_layout_read(key_path, &k, &err) != CR_OK)
+		s = cr_xstrdup(err.msg);
+	else if (k.nkeys == 0)
+		s = cr_xasprintf("'%s' holds no private key", key_path);
+	else if (k.key != NULL && EVP_PKEY_eq(k.key, X509_get0_pubkey(c->in->new->x509)) != 1)
+		s = cr_xasprintf("the key in '%s' is not the new certificate's", key_path);
+	chk_layout_release(&k);
+	return s;
+}
+
+/*
+ * file.content, after a file ref's rebind: the file at its path holds the
+ * new certificate first, its chain in order, a key (when there is one)
+ * that pairs with it - in the layout the file had before - and a separate
+ * key_path holds the new key.
+ */
+void
+chk_eval_file_content(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_ref *ref = at->ref->ref;
+	struct chk_result *r = chk_fresh(c, at);
+	struct chk_layout l;
+	struct cr_err err;
+	char *problem = NULL;
+
+	if (r == NULL)
+		return;
+	if (ref->file_path == NULL) {
+		chk_result_set(r, CHK_SKIP, "not a file ref");
+		return;
+	}
+	cr_err_clear(&err);
+	if (chk_layout_read(ref->file_path, &l, &err) != CR_OK)
+		problem = cr_xstrdup(err.msg);
+	else
+		problem = content_problem(c, ref->file_path, &l);
+	if (problem == NULL && ref->key_path != NULL && strcmp(ref->key_path, ref->file_path) != 0)
+		problem = key_path_problem(c, ref->key_path);
+	if (problem != NULL)
+		chk_result_set(r, CHK_FAIL, "%s", problem);
+	else
+		chk_result_set(r, CHK_PASS, "'%s' holds the new certificate: %s (%d certificate%s)%s%s",
+		    ref->file_path, chk_shape_name(chk_layout_shape(&l)), l.ncerts,
+		    l.ncerts == 1 ? "" : "s", ref->key_path != NULL ? ", the new key in " : "",
+		    ref->key_path != NULL ? ref->key_path : "");
+	free(problem);
+	chk_layout_release(&l);
+}
+
+void
+chk_files_release(struct chk_ctx *c)
+{
+	size_t i;
+
+	chk_access_cache_release(&c->access);
+	free(c->secret);
+	for (i = 0; i < c->nlayouts; i++)
+		free(c->layout_paths[i]);
+	free(c->layout_paths);
+	plan_map_release(&c->layouts);
+}

@@ -1,0 +1,106 @@
+/*
+ * chk_ref.c - the refs family: how a ref's identity resolved (ref.resolve),
+ * whether a connector's name matches more than one certificate
+ * (ref.ambiguous), the connector's new name (ref.name), and whether a ref
+ * the plan leaves in place names an expired certificate (ref.expired).
+ * All from the plan's resolution: nothing is read here.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+#include "../common/util.h"
+
+void
+chk_eval_ref_resolve(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_refres *r = at->ref;
+	struct chk_result *res = chk_fresh(c, at);
+	char *b;
+
+	if (res == NULL)
+		return;
+	switch (r->denotes) {
+	case PLAN_DENOTES_UNKNOWN:
+		chk_result_set(res, CHK_WARN, "'%s' matches no known certificate: the planner "
+		    "cannot tell whether it must move%s%s", r->ref->cert, r->note ? ": " : "",
+		    r->note ? r->note : "");
+		return;
+	case PLAN_DENOTES_PROTECTED:
+		chk_result_set(res, CHK_PASS, "'%s' denotes a protected certificate: left alone",
+		    r->ref->cert);
+		return;
+	default:
+		break;
+	}
+	if (r->cert == NULL) {
+		chk_result_set(res, CHK_PASS, "'%s' denotes the %s certificate", r->ref->cert,
+		    plan_denotes_name(r->denotes));
+		return;
+	}
+	b = chk_cert_brief(r->cert);
+	chk_result_set(res, CHK_PASS, "'%s' denotes the %s certificate %s", r->ref->cert,
+	    plan_denotes_name(r->denotes), b);
+	free(b);
+}
+
+void
+chk_eval_ref_ambiguous(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_refres *r = at->ref;
+	struct chk_result *res = chk_fresh(c, at);
+
+	if (res == NULL)
+		return;
+	if (r->nmatch > 1 && r->note != NULL)
+		chk_result_set(res, CHK_WARN, "%s", r->note);
+	else if (r->nmatch > 1)
+		chk_result_set(res, CHK_WARN, "the name '%s' matches %zu known certificates: "
+		    "the service may pick either", r->ref->cert, r->nmatch);
+	else
+		chk_result_set(res, CHK_PASS, "the name matches one known certificate");
+}
+
+/* The name a rename step sets: only a step knows it. */
+void
+chk_eval_ref_name(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_step *s = at->s;
+	struct chk_result *res;
+
+	if (s == NULL || (res = chk_fresh(c, at)) == NULL)
+		return;
+	if (s->change != NULL)
+		chk_result_set(res, CHK_PASS, "new name %s (%s): the connector must be "
+		    "renamed before the old certificate goes", s->to ? s->to : "?", s->change);
+	else
+		chk_result_set(res, CHK_PASS, "new name %s: issuer and subject unchanged",
+		    s->to ? s->to : "?");
+}
+
+/*
+ * Only a ref on a certificate that stays - a protected or another one -
+ * can keep an expired certificate in use; refs on old move, refs on
+ * nothing known have no date to judge.
+ */
+void
+chk_eval_ref_expired(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_refres *r = at->ref;
+	struct chk_result *res;
+	struct crt_info info;
+
+	if (r->cert == NULL || (r->denotes != PLAN_DENOTES_PROTECTED &&
+	    r->denotes != PLAN_DENOTES_OTHER))
+		return;
+	if ((res = chk_fresh(c, at)) == NULL)
+		return;
+	crt_info_get(r->cert, c->o.now, &info);
+	if (info.expiry.expired)
+		chk_result_set(res, CHK_WARN, "'%s' stays on '%s', which EXPIRED %s ago: expired "
+		    "certificates break TLS and upgrades (Exchange setup fails on them); replace "
+		    "it too", r->ref->cert, info.subject, info.expiry.amount);
+	else
+		chk_result_set(res, CHK_PASS, "'%s' stays on a certificate valid for %s more",
+		    r->ref->cert, info.expiry.amount);
+	crt_info_release(&info);
+}
