@@ -37,16 +37,6 @@
 #include "../common/util.h"
 #include "p11-int.h"
 
-static int
-need_rw(struct p11_token *tok, struct cr_err *err)
-{
-	if (tok->login != P11_LOGIN_OK || !tok->rw)
-		return cr_err_setr(err, CR_EENV, CR_R_LOGIN,
-		    "cannot generate a key on token '%s': not logged in with a read-write session",
-		    tok->label);
-	return CR_OK;
-}
-
 /* "'mail-2027' (CKA_ID 8A1F...)" for messages.  New string. */
 static char *
 pair_name(const struct p11_keygen *kg)
@@ -446,7 +436,7 @@ p11_token_generate_key(struct p11_token *tok, const struct p11_keygen *kg,
 	    (kg->alg == P11_KEYGEN_RSA && kg->bits == 0))
 		return cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED,
 		    "cannot generate a key without a CKA_ID, a CKA_LABEL and a size");
-	if ((r = need_rw(tok, err)) != CR_OK)
+	if ((r = p11__need_rw(tok, "generate a key on", err)) != CR_OK)
 		return r;
 	name = pair_name(kg);
 	if (templates_fill(&t, kg) != 0) {

@@ -287,8 +287,6 @@ int p11__ptr_cmp(const void *a, const void *b);	/* qsort: by address */
 int p11__uri_matches_token(const struct p11_uri *uri, const struct p11_token *tok);
 /* Strips "file:" / "file://" from a pin-source; NULL when another scheme. */
 char *p11__pin_source_path(const char *text, const char *base_dir);
-/* Percent-encodes a URI attribute value into b. */
-void p11__uri_encode(struct cr_buf *b, const char *s, size_t n);
 
 /* ---- fp.c: public-key fingerprints (no token) ---- */
 void p11__fp_rsa(const unsigned char *mod, size_t n, unsigned char fp[P11_FP_LEN]);
@@ -325,6 +323,10 @@ int p11__token_info(struct p11_token *tok, CK_TOKEN_INFO *info, struct cr_err *e
 void p11__pin_state_from(CK_FLAGS f, struct p11_pin_state *st);
 
 /* ---- login.c: p11_token_login (p11.h) ---- */
+/* CR_OK when tok is logged in with a read-write session (a write may go
+ * ahead); else CR_EENV, CR_R_LOGIN: "cannot DOING token 'edge': not logged in
+ * with a read-write session" (doing: "write to", "generate a key on"). */
+int p11__need_rw(const struct p11_token *tok, const char *doing, struct cr_err *err);
 
 /* ---- objects.c: the object index, and listing objects of a class ---- */
 /* An index of n entries, filled with p11__idx_set, then p11__idx_sort. */

@@ -101,6 +101,14 @@ const char *p11_uri_module_name(const struct p11_uri *uri);
  * in `uri` with the same value: that entry's module and PIN apply to `uri`. */
 int p11_uri_token_matches(const struct p11_uri *token_uri, const struct p11_uri *uri);
 
+/*
+ * Appends n bytes of s to b as an RFC 7512 attribute value: unreserved
+ * characters (letters, digits, "-._~") as they are, every other byte as %XX;
+ * with every_byte, every byte as %XX (a CKA_ID: "id=%5E%01").
+ */
+struct cr_buf;
+void p11_uri_encode(struct cr_buf *b, const void *s, size_t n, int every_byte);
+
 /* ---- context ------------------------------------------------------- */
 
 /* *out is NULL on entry; p11_ctx_free it (accepts NULL). Loads nothing yet. */

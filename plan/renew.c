@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -329,25 +328,6 @@ plan_renew_names(const struct plan_config *cfg, char ***dns, size_t *ndns, char 
 
 /* ---- the signature algorithm ------------------------------------------------- */
 
-/* The NID of an accepts.signature entry, compared as the sigalg check does
- * (any case; a dotted OID as written). */
-static int
-sig_nid_of(const char *v)
-{
-	int nid, i;
-
-	ERR_set_mark();
-	nid = OBJ_txt2nid(v);
-	for (i = 1; i < 4000 && nid == NID_undef; i++) {
-		const char *sn = OBJ_nid2sn(i), *ln = OBJ_nid2ln(i);
-
-		if ((sn != NULL && strcasecmp(sn, v) == 0) || (ln != NULL && strcasecmp(ln, v) == 0))
-			nid = i;
-	}
-	ERR_pop_to_mark();
-	return nid;
-}
-
 /* The digests host h's accepts.signature allows, into md[] (max 16); 0 when it
  * constrains nothing. */
 static size_t
@@ -356,7 +336,7 @@ host_digests(const struct plan_host *h, int *md, size_t max)
 	size_t i, n = 0;
 
 	for (i = 0; i < h->naccept_sig && n < max; i++) {
-		int dig = NID_undef, pk = NID_undef, nid = sig_nid_of(h->accept_sig[i]);
+		int dig = NID_undef, pk = NID_undef, nid = plan_obj_nid(h->accept_sig[i]);
 
 		if (nid != NID_undef && OBJ_find_sigid_algs(nid, &dig, &pk) && dig != NID_undef)
 			md[n++] = dig;

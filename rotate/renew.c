@@ -133,22 +133,6 @@ check_output(const char *path, struct cr_err *err)
 
 /* ---- 3. the key's token, id and label -------------------------------------------- */
 
-/* Percent-encodes s (n bytes) into b for a URI's path attribute. */
-static void
-uri_encode(struct cr_buf *b, const unsigned char *s, size_t n, int all)
-{
-	static const char unreserved[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789-._~";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!all && s[i] != '\0' && strchr(unreserved, s[i]) != NULL)
-			cr_buf_addc(b, (char)s[i]);
-		else
-			cr_buf_addf(b, "%%%02X", s[i]);
-	}
-}
-
 /* rotation.key with the chosen object= and id= added to its path (before
  * any query), so that it names the new key alone. */
 static char *
@@ -161,11 +145,11 @@ key_uri(const struct renew *rn)
 	cr_buf_add(&b, text, plen);
 	if (rn->label_chosen) {
 		cr_buf_adds(&b, plen > strlen("pkcs11:") ? ";object=" : "object=");
-		uri_encode(&b, (const unsigned char *)rn->label, strlen(rn->label), 0);
+		p11_uri_encode(&b, rn->label, strlen(rn->label), 0);
 	}
 	if (rn->id_chosen) {
 		cr_buf_adds(&b, ";id=");
-		uri_encode(&b, rn->idp, rn->id_len, 1);
+		p11_uri_encode(&b, rn->idp, rn->id_len, 1);
 	}
 	if (q != NULL)
 		cr_buf_adds(&b, q);

@@ -120,23 +120,6 @@ rot_renew_print_text(const struct rot_renew_result *r, FILE *f)
 }
 
 static struct json_object *
-strv_json(char *const *v, size_t n)
-{
-	struct json_object *a = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
-}
-
-static struct json_object *
-tri(int v)
-{
-	return v < 0 ? NULL : json_object_new_boolean(v);
-}
-
-static struct json_object *
 key_json(const struct rot_renew_result *r)
 {
 	const struct p11_key_flags *k = &r->nk->flags;
@@ -150,12 +133,12 @@ key_json(const struct rot_renew_result *r)
 	json_object_object_add(o, "id_chosen", json_object_new_boolean(r->id_chosen));
 	json_object_object_add(o, "type", json_object_new_string(r->pr->key->spec));
 	json_object_object_add(o, "description", json_object_new_string(r->pr->key->desc));
-	json_object_object_add(o, "private", tri(k->private_));
-	json_object_object_add(o, "sensitive", tri(k->sensitive));
-	json_object_object_add(o, "extractable", tri(k->extractable));
-	json_object_object_add(o, "always_sensitive", tri(k->always_sensitive));
-	json_object_object_add(o, "never_extractable", tri(k->never_extractable));
-	json_object_object_add(o, "local", tri(k->local));
+	json_object_object_add(o, "private", crt_json_tristate(k->private_));
+	json_object_object_add(o, "sensitive", crt_json_tristate(k->sensitive));
+	json_object_object_add(o, "extractable", crt_json_tristate(k->extractable));
+	json_object_object_add(o, "always_sensitive", crt_json_tristate(k->always_sensitive));
+	json_object_object_add(o, "never_extractable", crt_json_tristate(k->never_extractable));
+	json_object_object_add(o, "local", crt_json_tristate(k->local));
 	json_object_object_add(o, "sign_only", json_object_new_boolean(sign_only(k)));
 	free(hex);
 	return o;
@@ -172,7 +155,7 @@ honour_json(const struct plan_renew *pr)
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "host", json_object_new_string(h->host->name));
-		json_object_object_add(o, "accepts", strv_json(h->host->accept_sig,
+		json_object_object_add(o, "accepts", crt_json_strings(h->host->accept_sig,
 		    h->host->naccept_sig));
 		json_object_object_add(o, "sha1_only", json_object_new_boolean(h->sha1_only));
 		json_object_object_add(o, "message", json_object_new_string(h->message));
@@ -198,18 +181,18 @@ rot_renew_print_json(const struct rot_renew_result *r, FILE *f)
 	json_object_object_add(o, "subject", json_object_new_string(subj));
 	json_object_object_add(o, "subject_from", json_object_new_string(r->subject_from_config ?
 	    "rotation.subject" : "old certificate"));
-	json_object_object_add(san, "dns", strv_json(pr->dns, pr->ndns));
-	json_object_object_add(san, "ip", strv_json(pr->ips, pr->nips));
+	json_object_object_add(san, "dns", crt_json_strings(pr->dns, pr->ndns));
+	json_object_object_add(san, "ip", crt_json_strings(pr->ips, pr->nips));
 	json_object_object_add(o, "san", san);
-	json_object_object_add(o, "dropped", strv_json(pr->dropped, pr->ndropped));
-	json_object_object_add(o, "gained", strv_json(pr->gained, pr->ngained));
+	json_object_object_add(o, "dropped", crt_json_strings(pr->dropped, pr->ndropped));
+	json_object_object_add(o, "gained", crt_json_strings(pr->gained, pr->ngained));
 	json_object_object_add(sig, "name", json_object_new_string(pr->sig_name));
 	json_object_object_add(sig, "oid", json_object_new_string(pr->sig_oid));
 	json_object_object_add(o, "signature_algorithm", sig);
-	json_object_object_add(o, "eku", strv_json(eku, 1));
-	json_object_object_add(o, "key_usage", strv_json(ku, 1));
+	json_object_object_add(o, "eku", crt_json_strings(eku, 1));
+	json_object_object_add(o, "key_usage", crt_json_strings(ku, 1));
 	json_object_object_add(o, "ca_must_honour", honour_json(pr));
-	json_object_object_add(o, "notes", strv_json(pr->notes, pr->nnotes));
+	json_object_object_add(o, "notes", crt_json_strings(pr->notes, pr->nnotes));
 	json_object_object_add(req, "file", r->out != NULL ? json_object_new_string(r->out) : NULL);
 	json_object_object_add(req, "pem", json_object_new_string(r->pem));
 	json_object_object_add(o, "request", req);
