@@ -700,3 +700,16 @@ crt_dn_diff(const struct crt_dn *a, const struct crt_dn *b)
 	free(sb);
 	return r;
 }
+
+ASN1_OBJECT *
+crt_dn_type_obj(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < NATTRS; i++)
+		if (strcmp(type, attrs[i].name) == 0)
+			return OBJ_nid2obj(attrs[i].nid);
+	if (strncmp(type, "OID.", 4) == 0 && isdigit((unsigned char)type[4]))
+		return OBJ_txt2obj(type + 4, 1);
+	return NULL;
+}

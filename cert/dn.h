@@ -82,4 +82,11 @@ char *crt_dn_key(const struct crt_dn *dn);
  */
 char *crt_dn_diff(const struct crt_dn *a, const struct crt_dn *b);
 
+/*
+ * The attribute type of a canonical type name as crt_dn_parse stores it
+ * ("CN", "S", "E", "OID.1.2.3"), for building an X509_NAME; NULL when
+ * unknown.  A new object: ASN1_OBJECT_free it.
+ */
+ASN1_OBJECT *crt_dn_type_obj(const char *type);
+
 #endif

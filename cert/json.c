@@ -4,15 +4,15 @@
 #include "json.h"
 #include "../common/util.h"
 
-static struct json_object *
-tristate(int v)
+struct json_object *
+crt_json_tristate(int v)
 {
 	/* -1 means "could not be read": null, not a guess */
 	return v < 0 ? NULL : json_object_new_boolean(v);
 }
 
-static struct json_object *
-strings(char **v, size_t n)
+struct json_object *
+crt_json_strings(char *const *v, size_t n)
 {
 	struct json_object *a = json_object_new_array();
 	size_t i;
@@ -36,8 +36,8 @@ token_json(const struct crt_token_ref *t)
 	free(id);
 	json_object_object_add(k, "present", t->key == CRT_KEY_UNKNOWN ? NULL :
 	    json_object_new_boolean(t->key == CRT_KEY_PRESENT));
-	json_object_object_add(k, "sensitive", t->key == CRT_KEY_PRESENT ? tristate(t->sensitive) : NULL);
-	json_object_object_add(k, "extractable", t->key == CRT_KEY_PRESENT ? tristate(t->extractable) : NULL);
+	json_object_object_add(k, "sensitive", t->key == CRT_KEY_PRESENT ? crt_json_tristate(t->sensitive) : NULL);
+	json_object_object_add(k, "extractable", t->key == CRT_KEY_PRESENT ? crt_json_tristate(t->extractable) : NULL);
 	if (t->key_note != NULL)
 		json_object_object_add(k, "note", json_object_new_string(t->key_note));
 	json_object_object_add(o, "private_key", k);
@@ -57,7 +57,7 @@ crt_cert_json(const struct crt_cert *c, const struct crt_info *info)
 	json_object_object_add(o, "not_before", json_object_new_string(info->not_before_s));
 	json_object_object_add(o, "not_after", json_object_new_string(info->not_after_s));
 	json_object_object_add(o, "days_left", json_object_new_int64(info->days_left));
-	json_object_object_add(o, "san", strings(info->san, info->nsan));
+	json_object_object_add(o, "san", crt_json_strings(info->san, info->nsan));
 	json_object_object_add(sig, "name", json_object_new_string(info->sig_name));
 	json_object_object_add(sig, "oid", json_object_new_string(info->sig_oid));
 	json_object_object_add(o, "signature_algorithm", sig);
@@ -65,7 +65,7 @@ crt_cert_json(const struct crt_cert *c, const struct crt_info *info)
 	json_object_object_add(key, "bits", json_object_new_int(info->key_bits));
 	json_object_object_add(key, "curve", info->key_curve ? json_object_new_string(info->key_curve) : NULL);
 	json_object_object_add(o, "key", key);
-	json_object_object_add(o, "eku", strings(info->eku, info->neku));
+	json_object_object_add(o, "eku", crt_json_strings(info->eku, info->neku));
 	json_object_object_add(o, "sha1", json_object_new_string(info->sha1));
 	json_object_object_add(o, "sha256", json_object_new_string(info->sha256));
 	json_object_object_add(o, "tls_name", json_object_new_string(info->tls_name));

@@ -18,6 +18,11 @@
  */
 struct json_object *crt_cert_json(const struct crt_cert *c, const struct crt_info *info);
 
+/* An array of the n strings of v; a boolean for 1 / 0 and NULL (JSON null)
+ * for -1, "could not be read".  New references. */
+struct json_object *crt_json_strings(char *const *v, size_t n);
+struct json_object *crt_json_tristate(int v);
+
 /* Prints obj pretty (2 spaces, insertion order, no "\/") and a newline to f. */
 void crt_json_print(FILE *f, struct json_object *obj);
 

@@ -111,10 +111,10 @@ token_uri_string(const struct p11_token *tok)
 	struct cr_buf b = CR_BUF_INIT;
 
 	cr_buf_adds(&b, "pkcs11:token=");
-	p11__uri_encode(&b, tok->label, strlen(tok->label));
+	p11_uri_encode(&b, tok->label, strlen(tok->label), 0);
 	if (tok->serial[0] != '\0') {
 		cr_buf_adds(&b, ";serial=");
-		p11__uri_encode(&b, tok->serial, strlen(tok->serial));
+		p11_uri_encode(&b, tok->serial, strlen(tok->serial), 0);
 	}
 	return cr_buf_detach(&b);
 }

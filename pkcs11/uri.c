@@ -147,15 +147,16 @@ p11__pin_source_path(const char *text, const char *base_dir)
 }
 
 void
-p11__uri_encode(struct cr_buf *b, const char *s, size_t n)
+p11_uri_encode(struct cr_buf *b, const void *s, size_t n, int every_byte)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = s;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c = p[i];
 
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+		if (!every_byte && (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')) {
 			cr_buf_addc(b, (char)c);
 		} else {
 			cr_buf_addc(b, '%');

@@ -41,6 +41,7 @@ int cmd_scan(const struct rot_command *self, int argc, char **argv);
 int cmd_runbook(const struct rot_command *self, int argc, char **argv);
 int cmd_run(const struct rot_command *self, int argc, char **argv);
 int cmd_rollback(const struct rot_command *self, int argc, char **argv);
+int cmd_renew(const struct rot_command *self, int argc, char **argv);
 
 /* `certrotate NAME --help` on stdout: the usage line (from the row), then its help. */
 void rot_help(const struct rot_command *cmd);
