@@ -26,6 +26,9 @@
 #     p11-kit-client.so), then with 1 ms added to every call
 #     (tests/p11fault/p11fault.c, P11FAULT_DELAY_US, as the server's
 #     provider): scan, inspect and check --no-probe against `pkcs11-tool -O`.
+#  5. `run --yes` on plans of 250, 500 and 1,000 command steps whose hooks do
+#     nothing (/bin/true): the executor's own cost per step - checks,
+#     journal, fsync - and whether it grows linearly (bench/run_exec.sh).
 # Times are wall-clock medians (of 5 for cases 1-2, of 3 for cases 3-4; one
 # run of pkcs11-tool -O at 1 ms a call, about 30 s).  The machine's load is printed with the
 # table: other work on the machine makes every figure worse.
@@ -281,6 +284,10 @@ else
 	note "p11-kit or p11-kit-client.so missing: the remote case is skipped"
 fi
 
+# ---------------------------------------------------------------- 5. run
+note "5. run: the executor's own cost per step"
+sh "$SRCDIR/bench/run_exec.sh" "$D/rows5" || note "the run case could not run"
+
 # ---------------------------------------------------------------- the table
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 OBJ=$N
@@ -334,6 +341,7 @@ echo
 echo "| case | measure | certrotate | baseline | baseline value | ratio | target | met |"
 echo "|---|---|---|---|---|---|---|---|"
 cat "$ROWS"
+[ ! -s "$D/rows5" ] || cat "$D/rows5"
 if [ -s "$D/errors" ]; then
 	echo
 	echo "errors:"

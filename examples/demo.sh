@@ -7,7 +7,10 @@
 #   2. plan the rotation,
 #   3. check every step's preconditions (probing the endpoints),
 #   4. write the change runbook, Markdown and HTML, to $BUILD/demo/ (kept:
-#      open runbook.html in a browser; the paths are printed at the end).
+#      open runbook.html in a browser; the paths are printed at the end),
+#   5. rotate for real, unattended, examples/nginx-token (two nginx on
+#      127.0.0.1, their keys on the token, restarted by a hook): `run --yes`,
+#      what the endpoints serve then, `rollback --yes`, and again.
 #
 # Everything else lives in a temp dir removed at the end (KEEP=1 keeps it).
 # Exits non-zero only when a command fails on bad input or its environment
@@ -56,6 +59,42 @@ OUTDIR=$BUILD/demo
 mkdir -p "$OUTDIR" || die "cannot create '$OUTDIR'"
 run runbook -o "$OUTDIR/runbook.md"
 run runbook --format html -o "$OUTDIR/runbook.html"
+[ "$worst" -eq 0 ] || die "a command failed (exit $worst)"
+
+# ---------------------------------------------------------------- run and rollback
+E=$WORK/edge
+EH=$(free_port) ES=$(free_port) EA=$(free_port)
+sh "$SRCDIR/examples/instantiate.sh" "$SRCDIR/examples/nginx-token" "$E" "$FIX" \
+	HTTPS_PORT="$EH" SMTP_PORT="$ES" AUTH_PORT="$EA" || die "cannot instantiate examples/nginx-token"
+# its new certificate comes from the CA as a file: not on the token yet
+pkcs11-tool --module "$SOFTHSM_MODULE" --token-label edge --login --pin "$(head -n 1 "$FIX/edge.pin")" \
+	--delete-object --type cert --label mail-2026 >/dev/null 2>&1 ||
+	die "cannot take mail-2026 off the demo's token"
+for s in web smtp; do
+	on_exit "kill \$(cat '$E/nginx/$s/nginx.pid' 2>/dev/null) 2>/dev/null"
+	(cd "$E" && ./nginx/restart "$s") >"$WORK/edge-$s.log" 2>&1 ||
+		die "nginx '$s' of examples/nginx-token did not start: $(cat "$WORK/edge-$s.log")"
+done
+OLD=$(cert_sha256 "$C/old.pem") NEW=$(cert_sha256 "$C/new.pem")
+served() {
+	echo "== what the endpoints serve:"
+	for e in "$EH mail.contoso.com" "$EH -" "$ES - smtp"; do
+		set -- $e
+		fp=$(tls_sha256 "127.0.0.1:$1" "$2" ${3:-})
+		what="neither"
+		[ "$fp" != "$OLD" ] || what="the OLD certificate"
+		[ "$fp" != "$NEW" ] || what="the NEW certificate"
+		printf '   127.0.0.1:%s %-22s %s\n' "$1" "$( [ "$2" = - ] && echo "(no SNI)" || echo "(SNI $2)")${3:+ STARTTLS}" "$what"
+	done
+}
+echo
+echo "== examples/nginx-token: a rotation run does unattended, then its rollback"
+served
+DEMO=$E
+run run --yes
+served
+run rollback --yes
+served
 [ "$worst" -eq 0 ] || die "a command failed (exit $worst)"
 echo
 echo "== the change runbook of the example (kept after the demo):"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make demo` works and shows what the README promises: the new certificate on
 # the token with its algorithm name and OID, thumbprint and key flags; a plan;
-# a check that proves the key (a test signature) and probes every endpoint.
+# a check that proves the key (a test signature) and probes every endpoint;
+# a rotation run does unattended, then rolled back.
 . "$(dirname "$0")/lib.sh"
 need_certrotate
 
@@ -22,6 +23,13 @@ expect_out_contains "pass  new.key            key pkcs11:token=edge;object=mail-
 expect_out_contains "serves the old certificate now"
 expect_out_matches "^summary: [0-9]+ pass, [0-9]+ warn, 0 fail, [0-9]+ skip: ready to run$"
 expect_out_not_contains "(null)"
+# the rotation of examples/nginx-token, unattended, then its rollback
+expect_out_contains "rotation 'edge-2026' is complete (journal 'certrotate.cfg.state')"
+expect_out_contains "rotation 'edge-2026' is rolled back (journal 'certrotate.cfg.state')"
+sed -n '/^\$ certrotate run --yes/,/^\$ certrotate rollback/p' "$WORK/out" >"$WORK/run.part"
+expect_eq "$(grep -c 'the NEW certificate$' "$WORK/run.part")" 3 "endpoints on the new certificate after run"
+sed -n '/^\$ certrotate rollback --yes/,$p' "$WORK/out" >"$WORK/rollback.part"
+expect_eq "$(grep -c 'the OLD certificate$' "$WORK/rollback.part")" 3 "endpoints on the old certificate after rollback"
 # the runbook, Markdown and HTML, where the demo says
 expect_out_contains "   $D/runbook.md"
 expect_out_contains "   $D/runbook.html"
