@@ -26,7 +26,7 @@ NEW_SHA1=$(cert_sha1 "$C/new.pem")
 EXPIRED_SHA1=$(cert_sha1 "$C/expired.pem")
 
 # ---------------------------------------------------------------- the examples
-for ex in mail sha1-host two-bindings connector federation protected-default; do
+for ex in mail sha1-host two-bindings connector federation protected-default nginx-token; do
 	sh "$EX/instantiate.sh" "$EX/$ex" "$WORK/$ex" "$FIX" || die "cannot instantiate $ex"
 	cr plan -c "$WORK/$ex/certrotate.cfg" --format json
 	expect_rc 0
