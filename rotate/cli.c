@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,12 +14,24 @@ void
 rot_warn(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
+	const unsigned char *p;
+	int n;
 
-	fputs("certrotate: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		msg = NULL;	/* out of memory: the prefix alone */
+	fputs("certrotate: ", stderr);
+	for (p = (const unsigned char *)msg; p != NULL && *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02X", *p);
+		else
+			fputc(*p, stderr);
+	}
 	fputc('\n', stderr);
+	free(msg);
 }
 
 int

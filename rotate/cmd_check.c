@@ -14,6 +14,7 @@
 #include "rot.h"
 #include "check.h"
 #include "load.h"
+#include "../common/text.h"
 #include "../common/util.h"
 #include "../cert/json.h"
 #include "../pkcs11/p11.h"
@@ -158,10 +159,10 @@ item_json(const struct rot_item *it)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "id", json_object_new_string(it->id));
-	json_object_object_add(o, "status", json_object_new_string(rot_status_name(it->res.status)));
-	json_object_object_add(o, "message", json_object_new_string(it->res.message));
-	json_object_object_add(o, "subject", json_object_new_string(it->subject));
+	json_object_object_add(o, "id", cr_json_str(it->id));
+	json_object_object_add(o, "status", cr_json_str(rot_status_name(it->res.status)));
+	json_object_object_add(o, "message", cr_json_str(it->res.message));
+	json_object_object_add(o, "subject", cr_json_str(it->subject));
 	return o;
 }
 
@@ -173,14 +174,14 @@ print_json(const struct plan_config *cfg, const struct plan_inputs *in, const st
 	struct json_object *top = json_object_new_array(), *sum = json_object_new_object();
 	size_t i, k, nsteps = p != NULL ? p->nsteps : 0;
 
-	json_object_object_add(o, "rotation", json_object_new_string(cfg->rotation.name));
+	json_object_object_add(o, "rotation", cr_json_str(cfg->rotation.name));
 	json_object_object_add(o, "old", in->old != NULL ? plan_cert_json(in->old) : NULL);
 	json_object_object_add(o, "new", in->new != NULL ? plan_cert_json(in->new) : NULL);
 	for (i = 0; i < nsteps; i++) {
 		struct json_object *s = plan_step_json(p, &p->steps[i]);
 		struct json_object *checks = json_object_new_array();
 		json_object_object_add(s, "status",
-		    json_object_new_string(rot_step_status_name(rep->steps[i].status)));
+		    cr_json_str(rot_step_status_name(rep->steps[i].status)));
 		for (k = 0; k < rep->steps[i].n; k++)
 			json_object_array_add(checks, item_json(&rep->items[rep->steps[i].items[k]]));
 		json_object_object_add(s, "checks", checks);

@@ -30,9 +30,13 @@ struct rot_command {
 };
 const struct rot_command *rot_commands(void);	/* terminated by a NULL name */
 
-/* "certrotate: <msg>" on stderr. */
+/*
+ * "certrotate: <msg>" on stderr, one line: a control byte that reached the
+ * message unescaped (a newline in a file name) is written \xHH, so no input
+ * can forge a line of its own.
+ */
 void rot_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints err's message with the prefix and returns its status. */
+/* Prints err's message with the prefix (as rot_warn) and returns its status. */
 int rot_report(const struct cr_err *err);
 /* Usage error: prints "certrotate: CMD: MSG" and a hint to --help; returns 2. */
 int rot_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
