@@ -660,7 +660,7 @@ read_named(const char *resolved, const char *shown, unsigned char **buf, size_t 
 	if (strncmp(err->msg, prefix, strlen(prefix)) == 0) {
 		char reason[CR_ERR_MSG_MAX];
 		snprintf(reason, sizeof(reason), "%s", err->msg + strlen(prefix));
-		cr_err_set(err, r, "cannot read '%s': %s", shown, reason);
+		cr_err_setr(err, r, err->reason, "cannot read '%s': %s", shown, reason);
 	}
 	free(prefix);
 	return r;
@@ -700,12 +700,6 @@ cert_file_name(const char *name)
 	return 0;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static char *
 join(const char *dir, const char *name)
 {
@@ -716,67 +710,113 @@ join(const char *dir, const char *name)
 	return cr_xasprintf("%s/%s", dir, name);
 }
 
+/* A directory entry with a certificate file's name. */
+struct dir_entry {
+	char *name;
+	int regular;		/* a regular file (links followed): read it */
+	struct cr_err note;	/* else why it is skipped */
+};
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct dir_entry *)a)->name, ((const struct dir_entry *)b)->name);
+}
+
+/*
+ * The entries of f's directory named like certificate files, sorted by
+ * name, each told regular or not (stat only: a FIFO or a device is never
+ * opened).  *nregular counts the regular ones.
+ */
+static int
+list_dir(const struct file_src *f, struct dir_entry **out, size_t *n, size_t *nregular,
+    struct cr_err *err)
+{
+	DIR *d = opendir(f->resolved);
+	struct dirent *de;
+	size_t cap = 0;
+	char buf[128];
+
+	*out = NULL;
+	*n = *nregular = 0;
+	if (d == NULL)
+		return cr_err_setr(err, CR_EINPUT, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
+		    "cannot read '%s': %s", f->path, strerror_r(errno, buf, sizeof(buf)));
+	while ((de = readdir(d)) != NULL) {
+		char *full, *shown;
+		struct dir_entry *e;
+
+		if (!cert_file_name(de->d_name))
+			continue;
+		cr_grow(out, &cap, *n + 1, sizeof(**out));
+		e = &(*out)[(*n)++];
+		e->name = cr_xstrdup(de->d_name);
+		full = join(f->resolved, de->d_name);
+		shown = join(f->path, de->d_name);
+		cr_err_clear(&e->note);
+		e->regular = cr_check_regular(full, "skipped", shown, CR_OK, &e->note) == CR_OK &&
+		    e->note.reason == CR_R_NONE;
+		*nregular += e->regular;
+		free(full);
+		free(shown);
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), cmp_entry);
+	return CR_OK;
+}
+
 /*
  * Every certificate file of a directory, sorted by name.  A file that
  * cannot be read goes to the caller's on_unreadable, else it fails the load
  * with its message (the worst status wins); the others are still appended.
+ * An entry that is no regular file is skipped with a note (status CR_OK) to
+ * on_unreadable.
  */
 static int
 load_dir(const struct file_src *f, const char *pass, const struct crt_load_opts *opts,
     struct crt_list *out, struct cr_err *err)
 {
-	DIR *d = opendir(f->resolved);
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0, i;
-	int status = CR_OK;
+	struct dir_entry *ents = NULL;
+	size_t n = 0, nreg = 0, nload, i;
+	int status;
 
-	if (d == NULL) {
-		char buf[128];
-		return cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", f->path,
-		    strerror_r(errno, buf, sizeof(buf)));
+	if ((status = list_dir(f, &ents, &n, &nreg, err)) != CR_OK)
+		return status;
+	if (nreg == 0) {
+		status = cr_err_setr(err, CR_EINPUT, CR_R_NOT_FOUND, "cannot read '%s': no "
+		    "certificate files in the directory (*.pem, *.crt, *.cer, *.der, *.p12, *.pfx)%s",
+		    f->path, n > 0 ? "; entries that are not regular files are skipped" : "");
 	}
-	while ((de = readdir(d)) != NULL) {
-		char *full;
-		struct stat st;
-
-		if (!cert_file_name(de->d_name))
-			continue;
-		full = join(f->resolved, de->d_name);
-		if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
-			cr_grow(&names, &cap, n + 1, sizeof(*names));
-			names[n++] = cr_xstrdup(de->d_name);
-		}
-		free(full);
-	}
-	closedir(d);
-	if (n == 0) {
-		free(names);
-		return cr_err_set(err, CR_EINPUT, "cannot read '%s': no certificate files in the "
-		    "directory (*.pem, *.crt, *.cer, *.der, *.p12, *.pfx)", f->path);
-	}
-	qsort(names, n, sizeof(*names), cmp_str);
-	for (i = 0; i < n; i++) {
-		char *full = join(f->resolved, names[i]);
-		char *shown = join(f->path, names[i]);
+	/* with nothing to load, the notes would only repeat that message */
+	nload = nreg > 0 ? n : 0;
+	for (i = 0; i < nload; i++) {
+		char *full = join(f->resolved, ents[i].name);
+		char *shown = join(f->path, ents[i].name);
 		char *source = f->file_prefix ? cr_xasprintf("file:%s", shown) : cr_xstrdup(shown);
 		struct cr_err e;
-		int r;
+		int r = CR_OK;
 
 		cr_err_clear(&e);
-		r = load_file(full, shown, pass, source, out, &e);
+		if (!ents[i].regular) {
+			if (opts->on_unreadable != NULL)
+				opts->on_unreadable(opts->on_unreadable_arg, &ents[i].note);
+		} else {
+			r = load_file(full, shown, pass, source, out, &e);
+		}
 		if (r != CR_OK && opts->on_unreadable != NULL) {
 			opts->on_unreadable(opts->on_unreadable_arg, &e);
 		} else if (r != CR_OK && cr_status_worse(status, r) != status) {
 			status = r;
-			cr_err_set(err, r, "%s", e.msg);
+			cr_err_setr(err, r, e.reason, "%s", e.msg);
 		}
 		free(full);
 		free(shown);
 		free(source);
-		free(names[i]);
 	}
-	free(names);
+	for (i = 0; i < n; i++)
+		free(ents[i].name);
+	free(ents);
 	return status;
 }
 

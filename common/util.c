@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,54 +162,199 @@ cr_buf_release(struct cr_buf *b)
 	b->len = b->cap = 0;
 }
 
+const char *
+cr_file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISREG(mode))
+		return "a regular file";
+	return "not a file";
+}
+
 int
-cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
+cr_check_regular(const char *path, const char *what, const char *shown, int status,
+    struct cr_err *err)
+{
+	struct stat st;
+	char buf[128];
+
+	/* stat, never open: opening a FIFO or a tape device can wait or act */
+	if (stat(path, &st) != 0)
+		return cr_err_setr(err, status, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
+		    "%s '%s': %s", what, shown, strerror_r(errno, buf, sizeof(buf)));
+	if (!S_ISREG(st.st_mode))
+		return cr_err_setr(err, status, CR_R_NOT_REGULAR, "%s '%s': is %s, not a regular "
+		    "file", what, shown, cr_file_kind(st.st_mode));
+	return CR_OK;
+}
+
+/*
+ * Reads the regular file open on fd (at most max bytes) into a new buffer.
+ * The size was checked by fstat already; the read is bounded all the same
+ * (a file may grow while it is read).
+ */
+static int
+read_fd(int fd, const char *path, size_t max, unsigned char **out, size_t *len,
     struct cr_err *err)
 {
 	unsigned char *buf = NULL;
 	size_t n = 0, cap = 0;
-	int fd, r = CR_EINPUT;
+	char ebuf[128];
+
+	for (;;) {
+		ssize_t got;
+
+		cr_grow(&buf, &cap, n + 4096 + 1, 1);
+		got = read(fd, buf + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			cr_err_setr(err, CR_EINPUT, CR_R_IO, "cannot read '%s': %s", path,
+			    strerror_r(errno, ebuf, sizeof(ebuf)));
+			break;
+		}
+		if (got == 0) {
+			buf[n] = '\0';
+			*out = buf;
+			*len = n;
+			return CR_OK;
+		}
+		n += (size_t)got;
+		if (n > max) {
+			cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE, "cannot read '%s': larger than the "
+			    "limit of %zu bytes", path, max);
+			break;
+		}
+	}
+	OPENSSL_cleanse(buf, cap);
+	free(buf);
+	return CR_EINPUT;
+}
+
+int
+cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
+    struct cr_err *err)
+{
 	struct stat st;
+	char ebuf[128];
+	int fd, r;
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if ((r = cr_check_regular(path, "cannot read", path, CR_EINPUT, err)) != CR_OK)
+		return r;
+	/*
+	 * O_NONBLOCK: should a FIFO have been put in its place since the stat,
+	 * the open returns at once (and fstat refuses it) instead of waiting for
+	 * a writer.  Regular files ignore the flag.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		cr_err_set(err, CR_EINPUT, "cannot read '%s': is a directory", path);
+		return cr_err_setr(err, CR_EINPUT, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
+		    "cannot read '%s': %s", path, strerror_r(errno, ebuf, sizeof(ebuf)));
+	if (fstat(fd, &st) != 0)
+		r = cr_err_setr(err, CR_EINPUT, CR_R_IO, "cannot read '%s': %s", path,
+		    strerror_r(errno, ebuf, sizeof(ebuf)));
+	else if (!S_ISREG(st.st_mode))
+		r = cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '%s': is %s, not a "
+		    "regular file", path, cr_file_kind(st.st_mode));
+	else if (st.st_size < 0 || (unsigned long long)st.st_size > max)
+		r = cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE, "cannot read '%s': larger than the "
+		    "limit of %zu bytes", path, max);
+	else
+		r = read_fd(fd, path, max, out, len, err);
+	close(fd);
+	return r;
+}
+
+/* The first line of buf[0..len) as the secret: cut there, the rest wiped. */
+static char *
+first_line(unsigned char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\n' || buf[i] == '\r')
+			break;
+	if (i < len)
+		OPENSSL_cleanse(buf + i, len - i);
+	buf[i] = '\0';
+	return (char *)buf;
+}
+
+/*
+ * The secret piped on the standard input: its first line, read within
+ * CR_STDIN_SECRET_MS.  Only a pipe, FIFO or regular file: a terminal would
+ * echo the PIN, and nothing else is a way to hand one over.  Every read
+ * follows a poll() that said the input is readable, so none waits.
+ */
+static int
+read_stdin_secret(char **out, struct cr_err *err)
+{
+	unsigned char *buf = cr_xmalloc(CR_SECRET_MAX + 1);
+	struct stat st;
+	struct timespec t0, now;
+	size_t n = 0;
+	int r = CR_EINPUT;
+
+	if (fstat(STDIN_FILENO, &st) != 0 || isatty(STDIN_FILENO) ||
+	    !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))) {
+		cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '/dev/stdin': the "
+		    "standard input is %s; a secret is read from it only when piped in",
+		    isatty(STDIN_FILENO) ? "a terminal" : cr_file_kind(st.st_mode));
 		goto out;
 	}
-	for (;;) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (n <= CR_SECRET_MAX && memchr(buf, '\n', n) == NULL) {
+		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN, .revents = 0 };
+		long long left;
 		ssize_t got;
-		cr_grow(&buf, &cap, n + 4096 + 1, 1);
-		got = read(fd, buf + n, cap - n - 1);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", path, strerror(errno));
+		int pr;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = CR_STDIN_SECRET_MS - ((long long)(now.tv_sec - t0.tv_sec) * 1000 +
+		    (now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || (pr = poll(&pfd, 1, (int)left)) == 0) {
+			cr_err_setr(err, CR_EINPUT, CR_R_TIMEOUT, "cannot read '/dev/stdin': no line "
+			    "on the standard input within %d s", CR_STDIN_SECRET_MS / 1000);
 			goto out;
 		}
-		if (got == 0)
-			break;
+		if (pr < 0)
+			continue;	/* EINTR */
+		got = read(STDIN_FILENO, buf + n, CR_SECRET_MAX + 1 - n);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got <= 0)
+			break;	/* end of input (or an error: what was read is judged) */
 		n += (size_t)got;
-		if (n > max) {
-			cr_err_set(err, CR_EINPUT, "cannot read '%s': larger than %zu bytes", path, max);
-			goto out;
-		}
 	}
-	cr_grow(&buf, &cap, n + 1, 1);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
+	if (n > CR_SECRET_MAX && memchr(buf, '\n', CR_SECRET_MAX) == NULL) {
+		cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE, "cannot read '/dev/stdin': a line longer "
+		    "than the limit of %d bytes", CR_SECRET_MAX);
+		goto out;
+	}
+	if (n == 0) {
+		cr_err_setr(err, CR_EINPUT, CR_R_PIN_SOURCE, "cannot read '/dev/stdin': the "
+		    "standard input is empty (it holds one secret per run)");
+		goto out;
+	}
+	*out = first_line(buf, n);
 	buf = NULL;
 	r = CR_OK;
 out:
 	if (buf != NULL) {
-		OPENSSL_cleanse(buf, cap);
+		OPENSSL_cleanse(buf, CR_SECRET_MAX + 1);
 		free(buf);
 	}
-	close(fd);
 	return r;
 }
 
@@ -216,20 +362,15 @@ int
 cr_read_secret(const char *path, char **out, struct cr_err *err)
 {
 	unsigned char *buf;
-	size_t len, i;
+	size_t len;
 	int r;
 
 	*out = NULL;
-	if ((r = cr_read_file(path, 4096, &buf, &len, err)) != CR_OK)
+	if (strcmp(path, "/dev/stdin") == 0 || strcmp(path, "/dev/fd/0") == 0)
+		return read_stdin_secret(out, err);
+	if ((r = cr_read_file(path, CR_SECRET_MAX, &buf, &len, err)) != CR_OK)
 		return r;
-	for (i = 0; i < len; i++)
-		if (buf[i] == '\n' || buf[i] == '\r')
-			break;
-	buf[i] = '\0';
-	/* wipe what followed the first line too */
-	if (i < len)
-		OPENSSL_cleanse(buf + i, len - i);
-	*out = (char *)buf;
+	*out = first_line(buf, len);
 	return CR_OK;
 }
 

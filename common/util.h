@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -46,17 +47,44 @@ const char *cr_buf_str(const struct cr_buf *b);	/* "" when empty; borrowed */
 void cr_buf_release(struct cr_buf *b);
 
 /*
- * Reads the whole file `path` (at most `max` bytes, else CR_EINPUT) into a new
- * buffer, NUL-terminated (the NUL is not counted in *len).  *out is set to
- * NULL on entry; free() it.  Errors name the path: "cannot read 'x': ...".
+ * Reads the whole regular file `path` into a new buffer, NUL-terminated
+ * (the NUL is not counted in *len).  *out is set to NULL on entry; free()
+ * it.  Never waits: the path is stat()ed first and opened O_NONBLOCK, and
+ * anything but a regular file - a FIFO with no writer, a terminal, a
+ * device, a directory - is refused at once.  CR_EINPUT with a reason:
+ * CR_R_NOT_FOUND / CR_R_IO ("cannot read 'x': No such file or directory"),
+ * CR_R_NOT_REGULAR ("cannot read 'x': is a FIFO, not a regular file"),
+ * CR_R_TOO_LARGE ("cannot read 'x': larger than the limit of N bytes",
+ * more than `max` bytes).
  */
 int cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
     struct cr_err *err);
 
+/* "a FIFO", "a directory", "a character device", ... for messages. */
+const char *cr_file_kind(mode_t mode);
+
+/*
+ * CR_OK when `path` (links followed) is a regular file; it is stat()ed,
+ * never opened (opening a FIFO or a device can wait or act).  Else `status`
+ * with "<what> '<shown>': is a FIFO, not a regular file" (CR_R_NOT_REGULAR)
+ * or "<what> '<shown>': <strerror>" (CR_R_NOT_FOUND, CR_R_IO).  For paths
+ * handed to something that opens them itself (dlopen of a PKCS#11 module).
+ */
+int cr_check_regular(const char *path, const char *what, const char *shown, int status,
+    struct cr_err *err);
+
+#define CR_SECRET_MAX 4096		/* bytes of a PIN or password file */
+#define CR_STDIN_SECRET_MS 10000	/* the wait for a secret piped on stdin */
+
 /*
  * Reads a secret (PIN, password) from the file `path`: the first line, without
  * its line end.  *out is NULL on entry; release it with cr_secret_free, which
- * wipes it.  The secret never appears in a message.
+ * wipes it.  The secret never appears in a message.  A regular file of at most
+ * CR_SECRET_MAX bytes (cr_read_file's errors).  "/dev/stdin" (or "/dev/fd/0")
+ * is the process's standard input, accepted when it is a pipe, FIFO or
+ * regular file - never a terminal, which would show the secret - and read up
+ * to its first line within CR_STDIN_SECRET_MS (CR_R_TIMEOUT after); it gives
+ * one secret per run (read again, it is empty: CR_R_PIN_SOURCE).
  */
 int cr_read_secret(const char *path, char **out, struct cr_err *err);
 void cr_secret_free(char *secret);

@@ -588,6 +588,70 @@ test_directory_every_failure(void **state)
 	free(sub);
 }
 
+
+/*
+ * Nothing that is not a regular file is ever opened: a FIFO as the
+ * certificate or its pass-source is an error at once (this test hangs, not
+ * fails, when one is opened for reading), and a directory scan skips FIFOs,
+ * devices and subdirectories with a note (status CR_OK) in name order.
+ */
+static void
+test_not_regular(void **state)
+{
+	struct seen seen;
+	struct crt_load_opts opts = { .base_dir = G.dir, .scan_dirs = 1, .on_unreadable = collect,
+	    .on_unreadable_arg = &seen };
+	struct crt_list l = CRT_LIST_INIT;
+	struct cr_err err;
+	char *fifo = cr_xasprintf("%s/cert.fifo", G.dir), *sub = cr_xasprintf("%s/mixed", G.dir);
+	char *p = NULL;
+
+	(void)state;
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	cr_err_clear(&err);
+	assert_int_equal(crt_load("cert.fifo", &opts, &l, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_NOT_REGULAR);
+	assert_string_equal(err.msg, "cannot read 'cert.fifo': is a FIFO, not a regular file");
+	assert_int_equal(crt_load("mail.p12?pass-source=file:cert.fifo", &opts, &l, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_NOT_REGULAR);
+	assert_non_null(strstr(err.msg, "is a FIFO, not a regular file"));
+	assert_int_equal(l.n, 0);
+
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_pem("mixed/a.pem", NULL, &G.other, 1);
+	p = cr_xasprintf("%s/mixed/b.pem", G.dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	free(p);
+	p = cr_xasprintf("%s/mixed/c.crt", G.dir);
+	assert_int_equal(symlink("/dev/zero", p), 0);
+	free(p);
+	p = cr_xasprintf("%s/mixed/d.pem", G.dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(crt_load("mixed", &opts, &l, &err), CR_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.msg[0], "skipped 'mixed/b.pem': is a FIFO, not a regular file");
+	assert_string_equal(seen.msg[1], "skipped 'mixed/c.crt': is a character device, not a "
+	    "regular file");
+	assert_string_equal(seen.msg[2], "skipped 'mixed/d.pem': is a directory, not a regular file");
+	assert_int_equal(seen.status[0], CR_OK);
+	crt_list_release(&l);
+	rmdir(p);
+	free(p);
+	p = cr_xasprintf("%s/mixed/a.pem", G.dir);
+	unlink(p);
+	/* only what is skipped: the directory holds no certificate file */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(crt_load("mixed", &opts, &l, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "no certificate files in the directory"));
+	assert_non_null(strstr(err.msg, "not regular files are skipped"));
+	crt_list_release(&l);
+	free(p);
+	free(sub);
+	free(fifo);
+}
+
 static void
 test_load_one_counts(void **state)
 {
@@ -805,6 +869,7 @@ main(void)
 		cmocka_unit_test(test_parse_buffer),
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_directory_every_failure),
+		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_load_one_counts),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_expiry),
