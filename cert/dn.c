@@ -515,10 +515,13 @@ parse_value(const char *text, const char **pp, struct cr_buf *val, int *hex,
 	}
 	p = skip_ws(p + 1);
 	if (*p && *p != ',' && *p != ';' && *p != '+') {
+		char *c = cr_esc(p, 1, 0);
+
 		sh = shown(text);
-		r = cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': unexpected '%c' after "
-		    "a quoted value at position %zu", sh, *p, (size_t)(p - text) + 1);
+		r = cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': unexpected '%s' after "
+		    "a quoted value at position %zu", sh, c, (size_t)(p - text) + 1);
 		free(sh);
+		free(c);
 		return r;
 	}
 	*pp = p;
@@ -543,8 +546,10 @@ parse_type(const char *text, const char **pp, char **type, struct cr_err *err)
 		cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': missing attribute type "
 		    "at position %zu", (sh = shown(text)), (size_t)(t0 - text) + 1);
 	} else if (*p != '=') {
+		char *t = shown(tname);
 		cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': expected '=' after '%s' at "
-		    "position %zu", (sh = shown(text)), tname, (size_t)(p - text) + 1);
+		    "position %zu", (sh = shown(text)), t, (size_t)(p - text) + 1);
+		free(t);
 	} else if ((*type = type_of_text(tname)) == NULL) {
 		char *t = shown(tname);
 		cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': unknown attribute type "

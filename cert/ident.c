@@ -119,7 +119,7 @@ parse_thumb(const char *text, const char *p, const char *kind, size_t nbytes,
 			if (mark_len(p))
 				r = cr_err_set(err, CR_EINPUT, "bad identity '%s': invisible character "
 				    "%s inside the %s thumbprint", s, mark_name(p), kind);
-			else if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+			else if ((unsigned char)*p >= 0x7f || (unsigned char)*p < 0x20)
 				r = cr_err_set(err, CR_EINPUT, "bad identity '%s': byte 0x%02X is not a "
 				    "hex digit", s, (unsigned char)*p);
 			else

@@ -20,6 +20,7 @@
 #include <openssl/provider.h>
 
 #include "tls.h"
+#include "../common/text.h"
 #include "../common/util.h"
 #include "../pkcs11/p11.h"
 
@@ -105,7 +106,7 @@ parse_pem(const unsigned char *buf, size_t len, const char *what, struct crt_lis
 	const unsigned char *p = buf, *end = buf + len, *last = buf;
 	STACK_OF(X509) *chain = NULL;
 	X509 *leaf = NULL;
-	char other[64] = "";
+	char *other = NULL;	/* the first other block's label, escaped */
 	size_t line = 1;
 	int r = CR_EINPUT;
 
@@ -132,16 +133,18 @@ parse_pem(const unsigned char *buf, size_t len, const char *what, struct crt_lis
 		    (const char *)lab);
 		e = memmem(labend, (size_t)(end - labend), endmark, strlen(endmark));
 		if (e == NULL) {
+			/* the label is the file's bytes: escaped in the message */
+			char *shown = cr_esc(endmark, strlen(endmark), 0);
 			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (line %zu): "
-			    "no '%s' line", what, line, endmark);
+			    "no '%s' line", what, line, shown);
+			free(shown);
 			goto out;
 		}
 		e += strlen(endmark);
 		p = e;
 		if (!is_cert_label((const char *)lab, (size_t)(labend - lab))) {
-			if (other[0] == '\0')
-				snprintf(other, sizeof(other), "%.*s", (int)(labend - lab),
-				    (const char *)lab);
+			if (other == NULL)
+				other = cr_esc(lab, (size_t)(labend - lab), 0);
 			continue;
 		}
 		bio = BIO_new_mem_buf(begin, (int)(e - begin));
@@ -173,7 +176,7 @@ parse_pem(const unsigned char *buf, size_t len, const char *what, struct crt_lis
 		}
 	}
 	if (leaf == NULL) {
-		if (other[0] != '\0')
+		if (other != NULL)
 			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (the PEM "
 			    "holds %s but no CERTIFICATE)", what, other);
 		else
@@ -188,6 +191,7 @@ out:
 	X509_free(leaf);
 	if (chain != NULL)
 		sk_X509_pop_free(chain, X509_free);
+	free(other);
 	ERR_clear_error();
 	return r;
 }

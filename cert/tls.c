@@ -468,6 +468,21 @@ put(char **dst, const char *s, size_t n, int decode)
 	return nul ? NULL : start;
 }
 
+/* An IPv6 address, with a zone ("fe80::1%eth0") or without. */
+static int
+ipv6_literal(const char *host)
+{
+	struct in6_addr a6;
+	char buf[INET6_ADDRSTRLEN + 1];
+	size_t n = strcspn(host, "%");
+
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, host, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET6, buf, &a6) == 1;
+}
+
 /* An IPv4 (any form inet_aton takes: "127.1" too) or IPv6 address, not a name. */
 static int
 ip_literal(const char *host)
@@ -547,6 +562,18 @@ crt_tls_parse(const char *uri, struct crt_tls_target *t, char **storage, struct 
 	t->port = put(&w, port, (size_t)(aend - port), 0);
 	if (t->host == NULL) {
 		cr_err_set(err, CR_EINPUT, "bad endpoint '%s': %%00 in the host", uri);
+		goto fail;
+	}
+	/* the host is resolved and, a name, sent as SNI: no blanks or control bytes */
+	for (i = 0; t->host[i]; i++)
+		if ((unsigned char)t->host[i] <= ' ' || t->host[i] == 0x7f) {
+			cr_err_set(err, CR_EINPUT, "bad endpoint '%s': a blank or control byte in the "
+			    "host", uri);
+			goto fail;
+		}
+	if (*a == '[' && !ipv6_literal(t->host)) {
+		cr_err_set(err, CR_EINPUT, "bad endpoint '%s': only an IPv6 address goes in "
+		    "brackets", uri);
 		goto fail;
 	}
 	q = strchr(aend, '?');

@@ -528,37 +528,41 @@ cr_secret_masked(const char *text)
 		int always;	/* the value is the secret itself */
 	} attrs[] = { { "pin-value=", 1 }, { "pin-source=", 0 }, { "pass-source=", 0 } };
 	struct cr_buf b = CR_BUF_INIT;
-	const char *q = strchr(text, '?'), *p;
+	const char *p = text;
+	int query = 0;
 
-	if (q == NULL)
-		return cr_xstrdup(text);
-	cr_buf_add(&b, text, (size_t)(q - text) + 1);
-	for (p = q + 1; *p != '\0';) {
-		size_t len = strcspn(p, "&"), i, an = 0;
+	/*
+	 * An attribute starts the text or follows ':' ';' '?' '&': in the query
+	 * and in the path too ("pkcs11:token=edge;pin-value=1234", a ';' typed
+	 * for the '?', is refused with the URI quoted: the PIN must not be).
+	 */
+	while (*p != '\0') {
+		size_t an = 0, i, len;
 		int always = 0;
 
-		for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-			if (strncmp(p, attrs[i].attr, strlen(attrs[i].attr)) == 0) {
-				an = strlen(attrs[i].attr);
-				always = attrs[i].always;
-			}
-		if (an > 0 && an <= len) {
-			char *v = cr_xstrndup(p + an, len - an);
-			int keep = !always && cr_secret_ref_ok(v);
+		if (p == text || strchr(":;?&", p[-1]) != NULL)
+			for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+				if (strncmp(p, attrs[i].attr, strlen(attrs[i].attr)) == 0) {
+					an = strlen(attrs[i].attr);
+					always = attrs[i].always;
+				}
+		if (an > 0) {
+			char *v;
+			int keep;
 
+			len = an + strcspn(p + an, query ? "&" : ";?&");
+			v = cr_xstrndup(p + an, len - an);
+			keep = !always && cr_secret_ref_ok(v);
 			cr_buf_add(&b, p, keep ? len : an);
 			if (!keep)
 				cr_buf_adds(&b, "***");
 			OPENSSL_cleanse(v, strlen(v));
 			free(v);
-		} else {
-			cr_buf_add(&b, p, len);
+			p += len;
+			continue;
 		}
-		p += len;
-		if (*p == '&') {
-			cr_buf_addc(&b, '&');
-			p++;
-		}
+		query |= *p == '?';
+		cr_buf_addc(&b, *p++);
 	}
 	return cr_buf_detach(&b);
 }

@@ -97,10 +97,13 @@ void cr_secret_free(char *secret);
 int cr_secret_ref_ok(const char *v);
 
 /*
- * `text` (a source, a URI) as it may appear in a message: in its query
- * (after the first '?', attributes split at '&'), the value of pin-value is
+ * `text` (a source, a URI) as it may appear in a message: wherever an
+ * attribute starts (the text's start, after ':' ';' '?' or '&': in the
+ * query and, typed by mistake, in the path), the value of pin-value is
  * masked as "***", and so is the value of pin-source or pass-source unless
- * it is evidently a file (cr_secret_ref_ok, judged as written).  New string.
+ * it is evidently a file (cr_secret_ref_ok, judged as written).  A value
+ * ends at the next '&' in the query, at ';' '?' or '&' before it.  New
+ * string.
  */
 char *cr_secret_masked(const char *text);
 

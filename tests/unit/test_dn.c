@@ -594,6 +594,9 @@ test_parse_untrusted(void **state)
 		{ "OID.#=a", "unknown attribute type", CR_R_MALFORMED },
 		{ "OID.#2=a", "unknown attribute type", CR_R_MALFORMED },
 		{ "OID.#0680=a", "unknown attribute type", CR_R_MALFORMED },
+		/* found by fuzz_dn: the unexpected byte was quoted raw */
+		{ "CN=\"a\"\xde", "unexpected '\\xDE' after a quoted value", CR_R_MALFORMED },
+		{ "\x05", "expected '=' after '\\x05'", CR_R_MALFORMED },
 	};
 	size_t i;
 

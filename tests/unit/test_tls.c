@@ -89,6 +89,10 @@ test_parse(void **state)
 		/* a decoded NUL would cut the name short */
 		{ "tls://h:443?sni=a%00.evil", NULL, NULL, NULL, 0, "bad or repeated 'sni=a%00.evil'" },
 		{ "tls://[fe80::1%00x]:443", NULL, NULL, NULL, 0, "%00 in the host" },
+		/* found by fuzz_uri: a bracketed name, control bytes in the host (its SNI) */
+		{ "tls://[mail.contoso.com]:443", NULL, NULL, NULL, 0, "only an IPv6 address goes in brackets" },
+		{ "tls://[fe\x15]:443", NULL, NULL, NULL, 0, "a blank or control byte in the host" },
+		{ "tls://a\x01" "b:443", NULL, NULL, NULL, 0, "a blank or control byte in the host" },
 	};
 	size_t i;
 

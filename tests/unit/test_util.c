@@ -119,6 +119,12 @@ test_secret_masked(void **state)
 		{ "a.p12?pass-source=./pw", "a.p12?pass-source=./pw" },
 		{ "a.p12?pass-source=", "a.p12?pass-source=***" },
 		{ "a.p12?pass-sourcery=1", "a.p12?pass-sourcery=1" },
+		/* a ';' typed for the '?': the PIN is in the path, masked all the same */
+		{ "pkcs11:token=edge;pin-value=1234", "pkcs11:token=edge;pin-value=***" },
+		{ "pkcs11:pin-value=1234;token=edge", "pkcs11:pin-value=***;token=edge" },
+		{ "pin-value=1234", "pin-value=***" },
+		{ "pkcs11:token=edge;pin-source=1234?module-name=x", "pkcs11:token=edge;pin-source=***?module-name=x" },
+		{ "pkcs11:token=edge?pin-source=/a;b&x=1", "pkcs11:token=edge?pin-source=/a;b&x=1" },
 	};
 	size_t i;
 
