@@ -276,9 +276,14 @@ cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
 	return r;
 }
 
-/* The first line of buf[0..len) as the secret: cut there, the rest wiped. */
-static char *
-first_line(unsigned char *buf, size_t len)
+/*
+ * The first line of buf[0..len) as the secret: cut there, the rest wiped.
+ * CR_EINPUT when it is empty or holds a NUL: either would be tried as a
+ * PIN that is not the one meant ("" or the bytes before the NUL), and a
+ * wrong PIN costs one of the token's tries.
+ */
+static int
+first_line(unsigned char *buf, size_t len, const char *path, struct cr_err *err)
 {
 	size_t i;
 
@@ -288,7 +293,13 @@ first_line(unsigned char *buf, size_t len)
 	if (i < len)
 		OPENSSL_cleanse(buf + i, len - i);
 	buf[i] = '\0';
-	return (char *)buf;
+	if (i == 0)
+		return cr_err_setr(err, CR_EINPUT, CR_R_PIN_SOURCE, "cannot read '%s': its first "
+		    "line is empty: no PIN or password in it", path);
+	if (memchr(buf, '\0', i) != NULL)
+		return cr_err_setr(err, CR_EINPUT, CR_R_PIN_SOURCE, "cannot read '%s': its first "
+		    "line holds a NUL byte", path);
+	return CR_OK;
 }
 
 /*
@@ -347,9 +358,10 @@ read_stdin_secret(char **out, struct cr_err *err)
 		    "standard input is empty (it holds one secret per run)");
 		goto out;
 	}
-	*out = first_line(buf, n);
+	if ((r = first_line(buf, n, "/dev/stdin", err)) != CR_OK)
+		goto out;
+	*out = (char *)buf;
 	buf = NULL;
-	r = CR_OK;
 out:
 	if (buf != NULL) {
 		OPENSSL_cleanse(buf, CR_SECRET_MAX + 1);
@@ -370,7 +382,12 @@ cr_read_secret(const char *path, char **out, struct cr_err *err)
 		return read_stdin_secret(out, err);
 	if ((r = cr_read_file(path, CR_SECRET_MAX, &buf, &len, err)) != CR_OK)
 		return r;
-	*out = first_line(buf, len);
+	if ((r = first_line(buf, len, path, err)) != CR_OK) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+		return r;
+	}
+	*out = (char *)buf;
 	return CR_OK;
 }
 

@@ -80,7 +80,9 @@ int cr_check_regular(const char *path, const char *what, const char *shown, int 
  * Reads a secret (PIN, password) from the file `path`: the first line, without
  * its line end.  *out is NULL on entry; release it with cr_secret_free, which
  * wipes it.  The secret never appears in a message.  A regular file of at most
- * CR_SECRET_MAX bytes (cr_read_file's errors).  "/dev/stdin" (or "/dev/fd/0")
+ * CR_SECRET_MAX bytes (cr_read_file's errors); a first line that is empty or
+ * holds a NUL is CR_EINPUT, reason CR_R_PIN_SOURCE (it would be tried as a
+ * wrong PIN, which costs a token try).  "/dev/stdin" (or "/dev/fd/0")
  * is the process's standard input, accepted when it is a pipe, FIFO or
  * regular file - never a terminal, which would show the secret - and read up
  * to its first line within CR_STDIN_SECRET_MS (CR_R_TIMEOUT after); it gives

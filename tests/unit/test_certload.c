@@ -652,6 +652,94 @@ test_not_regular(void **state)
 	free(fifo);
 }
 
+
+/* Header length and content length of the DER element at d. */
+static size_t
+der_hdr(const unsigned char *d, size_t *clen)
+{
+	size_t k, n = d[1] & 0x7f;
+
+	if (d[1] < 0x80) {
+		*clen = d[1];
+		return 2;
+	}
+	for (*clen = 0, k = 0; k < n; k++)
+		*clen = *clen << 8 | d[2 + k];
+	return 2 + n;
+}
+
+/* Appends a DER header (tag, length n) at out; returns its length. */
+static size_t
+put_hdr(unsigned char *out, unsigned char tag, size_t n)
+{
+	out[0] = tag;
+	if (n < 0x80) {
+		out[1] = (unsigned char)n;
+		return 2;
+	}
+	out[1] = 0x82;
+	out[2] = (unsigned char)(n >> 8);
+	out[3] = (unsigned char)n;
+	return 4;
+}
+
+/*
+ * A PKCS#12 of the leaf whose MAC asks for 2^31-1 iterations: made with one
+ * iteration (cheap), the count re-encoded.  Verifying it would take minutes.
+ */
+static void
+test_p12_iterations(void **state)
+{
+	STACK_OF(X509) *none = sk_X509_new_null();
+	PKCS12 *p12 = PKCS12_create("pw", NULL, NULL, G.leaf, none, 0, -1, 1, 1, 0);
+	unsigned char *der = NULL, out[8192], mac[512];
+	size_t len, h, clen, off, vlen, alen, mh, mlen, k = 0, m;
+	struct crt_list l = CRT_LIST_INIT;
+	struct cr_err err;
+
+	(void)state;
+	assert_non_null(p12);
+	len = (size_t)i2d_PKCS12(p12, &der);
+	/* SEQUENCE { version, authSafe, macData SEQUENCE { mac, salt[, iterations] } } */
+	h = der_hdr(der, &clen);
+	off = h;
+	off += der_hdr(der + off, &vlen) + vlen;		/* version */
+	off += der_hdr(der + off, &alen) + alen;		/* authSafe */
+	mh = der_hdr(der + off, &mlen);
+	assert_int_equal(off + mh + mlen, len);
+	/* one iteration is the DEFAULT, left out by DER; a "02 01 01" is dropped */
+	m = memcmp(der + len - 3, "\x02\x01\x01", 3) == 0 ? mlen - 3 : mlen;
+	memcpy(mac, der + off + mh, m);
+	memcpy(mac + m, "\x02\x04\x7f\xff\xff\xff", 6);
+	m += 6;
+	{
+		unsigned char mhdr[4];
+		size_t mhl = put_hdr(mhdr, 0x30, m);
+
+		k = put_hdr(out, 0x30, off - h + mhl + m);
+		memcpy(out + k, der + h, off - h);
+		k += off - h;
+		memcpy(out + k, mhdr, mhl);
+		k += mhl;
+		memcpy(out + k, mac, m);
+		k += m;
+	}
+	cr_err_clear(&err);
+	assert_int_equal(crt_parse_buffer(out, k, "pw", "slow.p12", &l, &err), CR_EINPUT);
+	if (err.reason != CR_R_TOO_LARGE)
+		fail_msg("%s", err.msg);
+	assert_string_equal(err.msg, "cannot read 'slow.p12': the PKCS#12 MAC asks for 2147483647 "
+	    "iterations, over the limit of 10000000");
+	assert_int_equal(l.n, 0);
+	/* the same file with its one iteration reads */
+	assert_int_equal(crt_parse_buffer(der, len, "pw", "fast.p12", &l, &err), CR_OK);
+	assert_int_equal(l.n, 1);
+	crt_list_release(&l);
+	OPENSSL_free(der);
+	PKCS12_free(p12);
+	sk_X509_free(none);
+}
+
 static void
 test_load_one_counts(void **state)
 {
@@ -870,6 +958,7 @@ main(void)
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_directory_every_failure),
 		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_p12_iterations),
 		cmocka_unit_test(test_load_one_counts),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_expiry),

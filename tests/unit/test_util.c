@@ -215,6 +215,17 @@ test_read_file(void **state)
 	assert_int_equal(cr_read_secret(ok, &secret, &err), CR_OK);
 	assert_string_equal(secret, "1234");
 	cr_secret_free(secret);
+	/* an empty first line or a NUL in it would be tried as a wrong PIN */
+	free(big);
+	big = put_file(dir, "big", "\nsecond", 7);
+	assert_int_equal(cr_read_secret(big, &secret, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_PIN_SOURCE);
+	assert_non_null(strstr(err.msg, "its first line is empty"));
+	free(big);
+	big = put_file(dir, "big", "12\0" "34\n", 6);
+	assert_int_equal(cr_read_secret(big, &secret, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "its first line holds a NUL byte"));
+	assert_null(secret);
 	assert_int_equal(cr_check_regular(ok, "cannot load", "x", CR_EENV, &err), CR_OK);
 	unlink(link);
 	unlink(fifo);
