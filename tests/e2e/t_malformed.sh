@@ -8,6 +8,8 @@
 need_certrotate
 
 SRC=$SRCDIR/tests/malformed
+BOUND=20
+[ -z "$RUN" ] || BOUND=120	# valgrind
 M=$WORK/malformed
 cp -R "$SRC" "$M" || die "cannot copy the corpus"
 cd "$M" || die "cannot enter the corpus copy"
@@ -26,7 +28,7 @@ run() {
 	_lib_last="certrotate $*"
 	rc=0
 	# shellcheck disable=SC2086 # RUN is a word list on purpose
-	timeout -k 2 20 $RUN "$CERTROTATE" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
+	timeout -k 2 "$BOUND" $RUN "$CERTROTATE" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
 }
 
 # crashed FILE: a signal, a timeout or a sanitizer report
@@ -73,7 +75,7 @@ while IFS= read -r line; do
 	# what inspect shows of a certificate is JSON that a strict reader takes
 	if [ "$how" = cert ] && [ "$code" = 0 ]; then
 		rc=0
-		timeout -k 2 20 $RUN "$CERTROTATE" inspect "$file" --format json >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
+		timeout -k 2 "$BOUND" $RUN "$CERTROTATE" inspect "$file" --format json >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
 		crashed "$file (json)" && continue
 		python3 - "$WORK/out" <<'PY' || _lib_fail_cr "$file: --format json is not valid UTF-8 JSON"
 import json, sys
