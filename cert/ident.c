@@ -261,10 +261,18 @@ crt_ident_parse(const char *text, struct crt_ident *id, struct cr_err *err)
 	} else if (scheme == NULL || strcasecmp(scheme, "file") == 0 ||
 	    strcasecmp(scheme, "pkcs11") == 0 || strcasecmp(scheme, "tls") == 0) {
 		if (scheme == NULL && bare_hex(p, &n) && (n == 40 || n == 64)) {
-			/* a pasted thumbprint would otherwise be looked for as a file */
+			/* a pasted thumbprint would otherwise be looked for as a file;
+			   the suggestion is its digits alone (no blank or tab) */
+			char digits[65];
+			size_t k = 0;
+
+			for (s = p; *s && k < sizeof(digits) - 1; s++)
+				if (hexval(*s) >= 0)
+					digits[k++] = *s;
+			digits[k] = '\0';
 			sh = shown(text);
 			cr_err_set(err, CR_EINPUT, "bad identity '%s': looks like a thumbprint: "
-			    "write it as %s:%s", sh, n == 40 ? "sha1" : "sha256", p);
+			    "write it as %s:%s", sh, n == 40 ? "sha1" : "sha256", digits);
 			goto out;
 		}
 		id->kind = CRT_ID_SOURCE;

@@ -369,6 +369,11 @@ test_untrusted_names(void **state)
 	/* messages show control bytes escaped */
 	assert_int_equal(crt_ident_parse("sha1:\x1b[2J", &id, &err), CR_EINPUT);
 	assert_non_null(strstr(err.msg, "'sha1:\\x1B[2J'"));
+	/* found by fuzz_dn (10-minute run): the bare thumbprint was suggested back raw, tabs included */
+	assert_int_equal(crt_ident_parse("  :\t\t 0  888888888888888888888888888888888888888 ", &id, &err),
+	    CR_EINPUT);
+	assert_non_null(strstr(err.msg, "write it as sha1:0888888888888888888888888888888888888888"));
+	assert_null(strchr(err.msg, '\t'));
 	/* found by fuzz_dn: DEL was quoted raw as "'\x7f' is not a hex digit" */
 	assert_int_equal(crt_ident_parse("sha1:5A\x7f", &id, &err), CR_EINPUT);
 	assert_non_null(strstr(err.msg, "byte 0x7F is not a hex digit"));
