@@ -138,6 +138,14 @@ assert moved is not None and moved["denotes"] == "new", moved
 spoof = refs.get("spoofed") or steps.get("spoofed")
 assert spoof is not None and spoof["denotes"] != "new", spoof
 PY
+# the runbook shows the same escaped name (its Markdown escaping starts from
+# the \xHH text, so no NUL or control byte reaches the document)
+bounded "runbook" runbook -c "$WORK/chk/certrotate.cfg" --no-probe --format html
+no_raw_bytes "$WORK/out"
+expect_out_contains "$ESC"
+bounded "runbook md" runbook -c "$WORK/chk/certrotate.cfg" --no-probe
+no_raw_bytes "$WORK/out"
+expect_out_contains 'mail.contoso.com\\x00.evil.example'
 nginx_stop nul
 
 # ------------------------------------------------------------ inputs that would block
