@@ -18,21 +18,18 @@
 static char dir[] = "/tmp/certrotate-fuzz-journal.XXXXXX";
 static char *path;
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (mkdtemp(dir) == NULL)
-		abort();
-	path = cr_xasprintf("%s/j.jsonl", dir);
-	return 0;
-}
-
+/* Writes the journal file (in a directory of its own, made on the first call). */
 static void
 put(const uint8_t *data, size_t size)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd;
+
+	if (path == NULL) {
+		if (mkdtemp(dir) == NULL)
+			abort();
+		path = cr_xasprintf("%s/j.jsonl", dir);
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	if (fd < 0 || (size > 0 && write(fd, data, size) != (ssize_t)size) || close(fd) != 0)
 		abort();
