@@ -14,7 +14,10 @@
  * not_before, not_after, days_left, san, signature_algorithm {name, oid},
  * key {type, bits, curve}, eku, sha1, sha256, tls_name, source, and token
  * {label, uri, object, id, private_key {present, sensitive, extractable}}
- * for token objects.  The caller owns the reference (json_object_put).
+ * for token objects.  Every string is made by cr_json_str (common/utf8.h):
+ * valid UTF-8 whatever the certificate or file name holds; certificate
+ * strings are already escaped (\xHH) by their rendering.  The caller owns
+ * the reference (json_object_put).
  */
 struct json_object *crt_cert_json(const struct crt_cert *c, const struct crt_info *info);
 

@@ -16,6 +16,7 @@
 #include "../common/sigtest.h"
 #include "../common/util.h"
 #include "../pkcs11/p11.h"
+#include "../common/fsutil.h"
 
 /*
  * The token.login item of the (single) token the pkcs11: source `src`

@@ -18,6 +18,7 @@
 
 #include "../common/util.h"
 #include "p11-int.h"
+#include "../common/secret.h"
 
 /* Why C_Login failed, in words an operator can act on. */
 static int

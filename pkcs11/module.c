@@ -33,6 +33,7 @@
 #include <openssl/err.h>
 #include <p11-kit/p11-kit.h>
 
+#include "../common/fsutil.h"
 #include "../common/util.h"
 #include "p11-int.h"
 
@@ -325,6 +326,12 @@ p11__module_get(struct p11_ctx *ctx, const char *spec, struct p11_module **out,
 		return r;
 	}
 	free(path);
+	/* dlopen() opens anything: a FIFO or a terminal would block it forever */
+	if ((r = cr_check_regular(real, "cannot load PKCS#11 module", spec, CR_EENV, err)) != CR_OK) {
+		if (err != NULL)
+			err->reason = CR_R_MODULE;
+		return r;
+	}
 	for (i = 0; i < ctx->nmods; i++) {
 		m = ctx->mods[i];
 		if (strcmp(m->key, real) != 0)

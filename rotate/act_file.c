@@ -74,7 +74,8 @@ new_key_pem(const struct plan_config *cfg, char **pem, size_t *len, struct cr_er
 	if (!cfg->rotation.key_is_file || cfg->rotation.key_src.path == NULL)
 		return cr_err_setr(err, CR_EBLOCK, CR_R_CONFIG, "the new key '%s' is on a token: it "
 		    "cannot be written into a file (SPEC 7.2)", cfg->rotation.key);
-	if ((r = cr_fs_read_regular(cfg->rotation.key_src.path, 0, FILE_MAX, &buf, &n, err)) != CR_OK)
+	if ((r = cr_fs_read_regular(cfg->rotation.key_src.path, NULL, 0, FILE_MAX, &buf, &n,
+	    err)) != CR_OK)
 		return r;
 	in = BIO_new_mem_buf(buf, (int)n);
 	k = PEM_read_bio_PrivateKey(in, NULL, no_password, NULL);
@@ -170,7 +171,7 @@ archive(const char *path, const char *dir, const char *name, struct cr_err *err)
 		dest = cr_xasprintf("%s/%s.link", dir, name);
 		r = cr_fs_create_private(dest, link, (size_t)ln, err);
 	} else {
-		if ((r = cr_fs_read_regular(path, 0, FILE_MAX, &buf, &n, err)) != CR_OK)
+		if ((r = cr_fs_read_regular(path, NULL, 0, FILE_MAX, &buf, &n, err)) != CR_OK)
 			return r;
 		dest = cr_xasprintf("%s/%s", dir, name);
 		r = cr_fs_create_private(dest, buf, n, err);
@@ -309,7 +310,7 @@ restore(const char *path, const char *dir, const char *name, int *did, struct cr
 	int r;
 
 	*did = 0;
-	r = cr_fs_read_regular(link, CR_FS_NOFOLLOW, 4096, &buf, &n, err);
+	r = cr_fs_read_regular(link, NULL, CR_FS_NOFOLLOW, 4096, &buf, &n, err);
 	if (r == CR_OK) {
 		*did = 1;
 		r = cr_fs_symlink_replace(path, (const char *)buf, err);
@@ -317,7 +318,7 @@ restore(const char *path, const char *dir, const char *name, int *did, struct cr
 	}
 	if (err->reason != CR_R_NOT_FOUND)
 		goto out;
-	r = cr_fs_read_regular(copy, CR_FS_NOFOLLOW, FILE_MAX, &buf, &n, err);
+	r = cr_fs_read_regular(copy, NULL, CR_FS_NOFOLLOW, FILE_MAX, &buf, &n, err);
 	if (r != CR_OK) {
 		if (err->reason == CR_R_NOT_FOUND) {
 			cr_err_clear(err);	/* nothing was archived: nothing was written */

@@ -34,6 +34,7 @@
 
 #include "act_int.h"
 #include "../common/fsutil.h"
+#include "../common/utf8.h"
 #include "../common/util.h"
 #include "../pkcs11/p11.h"
 
@@ -174,13 +175,13 @@ archive_old(struct act_ctx *a, const struct crt_cert *old, struct p11_token *tok
 	}
 	pem = act_pem(old->x509, NULL, &len[1]);
 	meta = json_object_new_object();
-	json_object_object_add(meta, "token", json_object_new_string(p11_token_uri(tok)));
+	json_object_object_add(meta, "token", cr_json_str(p11_token_uri(tok)));
 	if (old->token != NULL && old->token->object != NULL)
-		json_object_object_add(meta, "label", json_object_new_string(old->token->object));
+		json_object_object_add(meta, "label", cr_json_str(old->token->object));
 	if (old->token != NULL && old->token->id != NULL) {
 		char *idhex = cr_hex_upper(old->token->id, old->token->id_len);
 
-		json_object_object_add(meta, "id", json_object_new_string(idhex));
+		json_object_object_add(meta, "id", cr_json_str(idhex));
 		free(idhex);
 	}
 	data[0] = der;
@@ -267,7 +268,7 @@ old_object(struct act_ctx *a, size_t step, char *label, size_t llen, unsigned ch
 	struct cr_err e;
 
 	path = act_archive_retired(cfg, hex, "json");
-	if (cr_fs_read_regular(path, CR_FS_NOFOLLOW, META_MAX, &buf, &len, &e) == CR_OK)
+	if (cr_fs_read_regular(path, NULL, CR_FS_NOFOLLOW, META_MAX, &buf, &len, &e) == CR_OK)
 		meta = json_tokener_parse((const char *)buf);
 	if (meta != NULL && json_object_object_get_ex(meta, "label", &v))
 		l = json_object_get_string(v);

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "progress.h"
+#include "../common/utf8.h"
 #include "../common/util.h"
 
 static const char *const how_words[] = {
@@ -47,10 +48,11 @@ event(const char *name)
 	return o;
 }
 
+/* Every string through cr_json_str: a file name or a hook's output may not be UTF-8. */
 static void
 add_str(struct json_object *o, const char *k, const char *v)
 {
-	json_object_object_add(o, k, v != NULL ? json_object_new_string(v) : NULL);
+	json_object_object_add(o, k, v != NULL ? cr_json_str(v) : NULL);
 }
 
 void
@@ -194,7 +196,7 @@ ui_manual(void *ctx, size_t i, int undo)
 		add_str(e, "step", pr->p->steps[i].id);
 		json_object_object_add(e, "undo", json_object_new_boolean(undo));
 		for (k = 0; k < n; k++)
-			json_object_array_add(arr, json_object_new_string(lines[k]));
+			json_object_array_add(arr, cr_json_str(lines[k]));
 		json_object_object_add(e, "lines", arr);
 		emit(e);
 	}
@@ -323,7 +325,7 @@ id_array(const struct plan *p, const size_t *v, size_t n)
 	size_t k;
 
 	for (k = 0; k < n; k++)
-		json_object_array_add(a, json_object_new_string(p->steps[v[k]].id));
+		json_object_array_add(a, cr_json_str(p->steps[v[k]].id));
 	return a;
 }
 

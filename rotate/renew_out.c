@@ -10,6 +10,7 @@
 
 #include "renew.h"
 #include "../common/util.h"
+#include "../common/utf8.h"
 #include "../cert/cert.h"
 #include "../cert/dn.h"
 #include "../cert/json.h"
@@ -126,13 +127,13 @@ key_json(const struct rot_renew_result *r)
 	struct json_object *o = json_object_new_object();
 	char *hex = cr_hex_upper(r->id, r->id_len);
 
-	json_object_object_add(o, "uri", json_object_new_string(r->key_uri));
-	json_object_object_add(o, "label", json_object_new_string(r->label));
-	json_object_object_add(o, "id", json_object_new_string(hex));
+	json_object_object_add(o, "uri", cr_json_str(r->key_uri));
+	json_object_object_add(o, "label", cr_json_str(r->label));
+	json_object_object_add(o, "id", cr_json_str(hex));
 	json_object_object_add(o, "label_chosen", json_object_new_boolean(r->label_chosen));
 	json_object_object_add(o, "id_chosen", json_object_new_boolean(r->id_chosen));
-	json_object_object_add(o, "type", json_object_new_string(r->pr->key->spec));
-	json_object_object_add(o, "description", json_object_new_string(r->pr->key->desc));
+	json_object_object_add(o, "type", cr_json_str(r->pr->key->spec));
+	json_object_object_add(o, "description", cr_json_str(r->pr->key->desc));
 	json_object_object_add(o, "private", crt_json_tristate(k->private_));
 	json_object_object_add(o, "sensitive", crt_json_tristate(k->sensitive));
 	json_object_object_add(o, "extractable", crt_json_tristate(k->extractable));
@@ -154,11 +155,11 @@ honour_json(const struct plan_renew *pr)
 		const struct plan_honour *h = &pr->honour[i];
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "host", json_object_new_string(h->host->name));
+		json_object_object_add(o, "host", cr_json_str(h->host->name));
 		json_object_object_add(o, "accepts", crt_json_strings(h->host->accept_sig,
 		    h->host->naccept_sig));
 		json_object_object_add(o, "sha1_only", json_object_new_boolean(h->sha1_only));
-		json_object_object_add(o, "message", json_object_new_string(h->message));
+		json_object_object_add(o, "message", cr_json_str(h->message));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -173,28 +174,28 @@ rot_renew_print_json(const struct rot_renew_result *r, FILE *f)
 	static char *const eku[] = { "serverAuth" }, *const ku[] = { "digitalSignature" };
 	char *subj = crt_dn_render(r->subject);
 
-	json_object_object_add(o, "rotation", json_object_new_string(r->cfg->rotation.name));
-	json_object_object_add(o, "token", json_object_new_string(r->token));
+	json_object_object_add(o, "rotation", cr_json_str(r->cfg->rotation.name));
+	json_object_object_add(o, "token", cr_json_str(r->token));
 	json_object_object_add(o, "key", key_json(r));
-	json_object_object_add(o, "old_key", json_object_new_string(pr->old_key));
-	json_object_object_add(o, "key_choice", json_object_new_string(key_choice_name[pr->key_how]));
-	json_object_object_add(o, "subject", json_object_new_string(subj));
-	json_object_object_add(o, "subject_from", json_object_new_string(r->subject_from_config ?
+	json_object_object_add(o, "old_key", cr_json_str(pr->old_key));
+	json_object_object_add(o, "key_choice", cr_json_str(key_choice_name[pr->key_how]));
+	json_object_object_add(o, "subject", cr_json_str(subj));
+	json_object_object_add(o, "subject_from", cr_json_str(r->subject_from_config ?
 	    "rotation.subject" : "old certificate"));
 	json_object_object_add(san, "dns", crt_json_strings(pr->dns, pr->ndns));
 	json_object_object_add(san, "ip", crt_json_strings(pr->ips, pr->nips));
 	json_object_object_add(o, "san", san);
 	json_object_object_add(o, "dropped", crt_json_strings(pr->dropped, pr->ndropped));
 	json_object_object_add(o, "gained", crt_json_strings(pr->gained, pr->ngained));
-	json_object_object_add(sig, "name", json_object_new_string(pr->sig_name));
-	json_object_object_add(sig, "oid", json_object_new_string(pr->sig_oid));
+	json_object_object_add(sig, "name", cr_json_str(pr->sig_name));
+	json_object_object_add(sig, "oid", cr_json_str(pr->sig_oid));
 	json_object_object_add(o, "signature_algorithm", sig);
 	json_object_object_add(o, "eku", crt_json_strings(eku, 1));
 	json_object_object_add(o, "key_usage", crt_json_strings(ku, 1));
 	json_object_object_add(o, "ca_must_honour", honour_json(pr));
 	json_object_object_add(o, "notes", crt_json_strings(pr->notes, pr->nnotes));
-	json_object_object_add(req, "file", r->out != NULL ? json_object_new_string(r->out) : NULL);
-	json_object_object_add(req, "pem", json_object_new_string(r->pem));
+	json_object_object_add(req, "file", r->out != NULL ? cr_json_str(r->out) : NULL);
+	json_object_object_add(req, "pem", cr_json_str(r->pem));
 	json_object_object_add(o, "request", req);
 	crt_json_print(f, o);
 	json_object_put(o);

@@ -49,7 +49,7 @@ retired_copy(const struct rot_state *st)
 	struct cr_err e;
 	X509 *x = NULL;
 
-	if (cr_fs_read_regular(path, CR_FS_NOFOLLOW, 1 << 20, &buf, &len, &e) != CR_OK)
+	if (cr_fs_read_regular(path, NULL, CR_FS_NOFOLLOW, 1 << 20, &buf, &len, &e) != CR_OK)
 		goto out;
 	p = buf;
 	x = d2i_X509(NULL, &p, (long)len);

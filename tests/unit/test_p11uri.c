@@ -140,6 +140,11 @@ test_refused(void **state)
 		  "both module-path and module-name given" },
 		{ "pkcs11:token=edge?module-name=softhsm2&pin-source=file:/p&module-path=/m.so",
 		  "both module-path and module-name given" },
+		/* found by fuzz_uri: the bad segment was quoted raw, PIN included */
+		{ "pkcs11:token=a-label-longer-than-32-characters::pin-value=s3cr3t",
+		  "bad value in 'token=a-label-longer-than-32-characters::pin-value=***'" },
+		/* a ';' typed for the '?': the PIN is in the path, never shown */
+		{ "pkcs11:token=edge;pin-value=s3cr3t", "pin-value" },
 	};
 	size_t i;
 
