@@ -22,7 +22,8 @@ crx check
 expect_rc 0
 
 # ---------------------------------------------------------------- run
-crx run --yes
+# --resume without a journal yet: from the first step (a script can always pass it)
+crx run --yes --resume
 expect_rc 0
 expect_out_contains "run of rotation 'edge-2026': 7 steps, journal 'certrotate.cfg.state'"
 expect_out_contains "[1/7] 01-import-token:edge  native"

@@ -80,6 +80,19 @@ expect_out_contains "NOT DONE (manual)"
 expect_out_contains "next: '01-import-web1' is a manual step and --yes never asks"
 expect_err_contains "run stopped at '01-import-web1' (manual)"
 expect_eq "$(wc -l <yes.state)" 1 "lines of a journal where nothing was done"
+# --only / --until name a step by id or number
+cr run --yes --state only.state --only nope
+expect_rc 2
+expect_err_contains "no step 'nope' in the plan (give its id or number)"
+cr run --yes --state only.state --only 4
+expect_rc 0
+expect_out_contains "[4/4] 04-retire-local  native"
+expect_out_contains "next: stopped as asked; 'certrotate run --resume --state only.state' continues with the 3 steps left"
+expect_out_not_contains "01-import-web1  manual"
+cr run --yes --state only.state --until 04-retire-local
+expect_rc 1
+expect_out_contains "NOT DONE (manual)"
+expect_out_not_contains "[4/4]"
 
 # ---------------------------------------------------------------- y, r, s, y, a
 # at the first prompt, a second run on the same journal is refused
