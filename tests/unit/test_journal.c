@@ -145,7 +145,7 @@ test_roundtrip(void **state)
 	/* the file: a header, then one line per event, the run phase not written */
 	text = tf_slurp(p, NULL);
 	assert_int_equal(strncmp(text, "{\"certrotate-journal\":1,\"rotation\":\"mail-2026\"", 46), 0);
-	assert_non_null(strstr(text, "{\"step\":\"01-import-edge\",\"event\":\"done\",\"at\":\""));
+	assert_non_null(strstr(text, "{\"step\":\"01-import-token:edge\",\"event\":\"done\",\"at\":\""));
 	assert_non_null(strstr(text, "\"detail\":\"installed\",\"data\":{\"written\":\"/etc/nginx/tls/cert3.pem\"}}\n"));
 	assert_null(strstr(text, "\"phase\""));
 	free(text);
