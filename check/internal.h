@@ -4,7 +4,7 @@
  * Not for other layers.
  *
  * Calls inside check/ go one way (`make cycles` checks it):
- *   engine.c -> registry.c -> chk_*.c (evaluators) -> items.c, layout.c,
+ *   engine.c -> registry.c -> chk_*.c (evaluators) -> items.c,
  *   probe.c, access.c, checks_cert.c
  * An evaluator never calls the engine: what it needs of other checks
  * (the token login of new.key, the endpoints retire judges) is in its own

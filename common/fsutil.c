@@ -419,6 +419,131 @@ cr_fs_install(const char *path, const void *data, size_t len, enum cr_fs_mode mo
 	return CR_OK;
 }
 
+void
+cr_fs_preview_release(struct cr_fs_preview *p)
+{
+	if (p == NULL)
+		return;
+	free(p->link_text);
+	free(p->link_new);
+	free(p->target);
+	free(p->written);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+preview_meta(struct cr_fs_preview *p, const struct stat *st, enum cr_fs_mode mode)
+{
+	struct meta m = meta_for(st, mode);
+
+	p->perm = (unsigned)m.perm;
+	p->owner_kept = m.chown || (st != NULL && mode != CR_FS_PRIVATE);
+	p->uid = m.chown ? (long)m.uid : (long)geteuid();
+	p->gid = m.chown ? (long)m.gid : (long)getegid();
+}
+
+/* cr_fs_install_preview of a symbolic link: as install_via_link decides, nothing written. */
+static int
+preview_link(const char *path, enum cr_fs_mode mode, struct cr_fs_preview *p, struct cr_err *err)
+{
+	char text[PATH_MAX], *linkdir = NULL, *target = NULL, *tdir = NULL, *tbase = NULL;
+	char *real = NULL, *nb = NULL;
+	const char *slash;
+	struct stat st;
+	unsigned k;
+	ssize_t n;
+	int r = CR_EENV;
+
+	n = readlink(path, text, sizeof(text));
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return cr_err_setr(err, CR_EENV, CR_R_IO, "cannot read symbolic link '%s': %s", path,
+		    n < 0 ? strerror(errno) : "too long");
+	text[n] = '\0';
+	p->link_text = cr_xstrdup(text);
+	linkdir = cr_path_dirname(path);
+	target = cr_path_resolve(linkdir, text);
+	if (lstat(target, &st) != 0) {
+		cr_err_setr(err, CR_EENV, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
+		    "cannot write '%s': it links to '%s': %s", path, text, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it links to '%s', %s",
+		    path, text, type_name(st.st_mode));
+		goto out;
+	}
+	if (split_path(target, &tdir, &tbase) != 0 || (real = realpath(tdir, NULL)) == NULL) {
+		cr_err_setr(err, CR_EENV, CR_R_IO, "cannot write '%s': it links to '%s'", path, text);
+		goto out;
+	}
+	for (k = 1; k <= NUMBER_TRIES && p->written == NULL; k++) {
+		char *np;
+		struct stat other;
+
+		free(nb);
+		nb = numbered_name(tbase, k);
+		np = cr_xasprintf("%s/%s", real, nb);
+		if (lstat(np, &other) != 0 && errno == ENOENT)
+			p->written = np;
+		else
+			free(np);
+	}
+	if (p->written == NULL) {
+		cr_err_setr(err, CR_EENV, CR_R_IO, "cannot create a file beside '%s/%s': %d names "
+		    "taken", real, tbase, NUMBER_TRIES);
+		goto out;
+	}
+	p->target = cr_xasprintf("%s/%s", real, tbase);
+	slash = strrchr(text, '/');
+	p->link_new = cr_xasprintf("%.*s%s", slash != NULL ? (int)(slash - text + 1) : 0, text, nb);
+	preview_meta(p, &st, mode);
+	r = CR_OK;
+out:
+	free(linkdir);
+	free(target);
+	free(tdir);
+	free(tbase);
+	free(real);
+	free(nb);
+	return r;
+}
+
+int
+cr_fs_install_preview(const char *path, enum cr_fs_mode mode, struct cr_fs_preview *p,
+    struct cr_err *err)
+{
+	char *dir = NULL, *base = NULL;
+	struct stat st;
+	int r = CR_OK;
+
+	memset(p, 0, sizeof(*p));
+	if (split_path(path, &dir, &base) != 0) {
+		r = cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': not a file name",
+		    path);
+	} else if (lstat(path, &st) == 0) {
+		p->exists = 1;
+		if (S_ISLNK(st.st_mode)) {
+			p->link = 1;
+			r = preview_link(path, mode, p, err);
+		} else if (!S_ISREG(st.st_mode)) {
+			r = cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it is %s",
+			    path, type_name(st.st_mode));
+		} else {
+			p->target = cr_xstrdup(path);
+			p->written = cr_xstrdup(path);
+			preview_meta(p, &st, mode);
+		}
+	} else if (errno == ENOENT) {
+		p->written = cr_xstrdup(path);
+		preview_meta(p, NULL, mode);
+	} else {
+		r = cr_err_setr(err, CR_EENV, CR_R_IO, "cannot write '%s': %s", path, strerror(errno));
+	}
+	free(dir);
+	free(base);
+	return r;
+}
+
 int
 cr_fs_symlink_replace(const char *linkpath, const char *target, struct cr_err *err)
 {
