@@ -16,6 +16,7 @@
 
 #include "../common/fsutil.h"
 #include "../common/util.h"
+#include "chain.h"
 #include "dn.h"
 
 #define LAYOUT_MAX (1 << 20)
@@ -187,38 +188,32 @@ issued(X509 *a, X509 *b)
 int
 crt_layout_leaf(const struct crt_layout *l)
 {
-	int i, k, found = -1;
+	return crt_certs_leaf(l->certs);
+}
 
-	for (i = 0; i < l->ncerts; i++) {
-		X509 *a = sk_X509_value(l->certs, i);
-		int issuer = 0;
-
-		for (k = 0; k < l->ncerts && !issuer; k++)
-			issuer = k != i && issued(a, sk_X509_value(l->certs, k));
-		if (issuer)
-			continue;
-		if (found >= 0)
-			return -1;
-		found = i;
+const char *
+crt_shape_order(enum crt_shape s, int key_first)
+{
+	switch (s) {
+	case CRT_SHAPE_NONE: return "nothing";
+	case CRT_SHAPE_LEAF: return "leaf";
+	case CRT_SHAPE_LEAF_KEY: return key_first ? "key, leaf" : "leaf, key";
+	case CRT_SHAPE_CHAIN: return "leaf, chain";
+	case CRT_SHAPE_CHAIN_KEY: return key_first ? "key, leaf, chain" : "leaf, chain, key";
+	case CRT_SHAPE_KEY: return "key";
 	}
-	return found;
+	return "?";
 }
 
 const char *
 crt_layout_order(const struct crt_layout *l)
 {
-	int leaf = crt_layout_leaf(l);
-
 	if (l->der)
 		return "DER leaf";
-	if (l->ncerts == 0)
-		return l->nkeys > 0 ? "key" : "nothing";
-	if (leaf > 0)
+	if (crt_layout_leaf(l) > 0)
 		return l->nkeys > 0 ? (l->key_first ? "key, chain, leaf" : "chain, leaf, key") :
 		    "chain, leaf";
-	if (l->ncerts == 1)
-		return l->nkeys == 0 ? "leaf" : l->key_first ? "key, leaf" : "leaf, key";
-	return l->nkeys == 0 ? "leaf, chain" : l->key_first ? "key, leaf, chain" : "leaf, chain, key";
+	return crt_shape_order(crt_layout_shape(l), l->key_first);
 }
 
 int

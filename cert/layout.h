@@ -79,6 +79,12 @@ const char *crt_layout_order(const struct crt_layout *l);
 int crt_layout_ordered(const struct crt_layout *l, char **why);
 
 /*
+ * The order crt_layout_compose writes a shape in: "leaf", "leaf, chain",
+ * "key, leaf, chain" (key_first), "leaf, chain, key", "key".  Static.
+ */
+const char *crt_shape_order(enum crt_shape s, int key_first);
+
+/*
  * The index in l->certs of the leaf: the one certificate that issued none
  * of the others (a chain written root first still has one), or -1 when
  * there is no certificate or no single such one.

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "plan.h"
+#include "internal.h"
 #include "../common/util.h"
 #include "../cert/dn.h"
 #include "../cert/ident.h"
@@ -119,6 +120,24 @@ list_cache_release(struct list_cache *c)
 static struct json_object *step_json(const struct plan *p, const struct plan_step *s,
     struct list_cache *c);
 
+/* The refs of a file step shared by several refs: [{"service", "ref"}, ...]. */
+static struct json_object *
+shared_refs_json(const struct plan *p, const struct plan_step *s)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < s->nfrefs; i++) {
+		const struct plan_refres *rr = &p->refs[s->frefs[i]];
+		struct json_object *o = json_object_new_object();
+
+		put(o, "service", json_object_new_string(rr->service->name));
+		put(o, "ref", json_object_new_string(rr->ref->id));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 struct json_object *
 plan_step_json(const struct plan *p, const struct plan_step *s)
 {
@@ -162,6 +181,14 @@ step_json(const struct plan *p, const struct plan_step *s, struct list_cache *c)
 			put(o, "sni", json_object_new_string(s->ref->sni));
 		if (s->ref->file_path_text != NULL)
 			put(o, "path", json_object_new_string(s->ref->file_path_text));
+	}
+	if (s->nfrefs > 1)
+		put(o, "refs", shared_refs_json(p, s));
+	if (s->nwrites > 0)
+		put(o, "writes", plan_writes_json(s));
+	if (s->test != NULL) {
+		put(o, "test", str_array((const char *const *)s->test->v, s->test->n));
+		put(o, "test_from", json_object_new_string(s->test_is_default ? "kind" : "run_test"));
 	}
 	if (s->from != NULL)
 		put(o, "from", json_object_new_string(s->from));
@@ -554,6 +581,9 @@ plan_render_text(const struct plan *p, FILE *f)
 		free(line);
 		if (s->variant == PLAN_V_RENAME && s->change != NULL)
 			rename_names(p, s, f);
+		plan_writes_text(s, f);
+		if (s->test != NULL)
+			plan_test_text(s, f);
 	}
 	if (p->nnotes > 0) {
 		fputs("\nnotes\n", f);

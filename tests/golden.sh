@@ -67,6 +67,10 @@ export SRCDIR CERTROTATE
 . "$SRCDIR/tests/e2e/lib.sh"
 . "$FIX/env.sh"
 TMP=$WORK
+# hook.exec resolves every hook's program in PATH: the same PATH on every
+# machine, with the programs the inventories' hooks name (their hosts do not
+# exist) as stubs; nginx is the real one (config.test runs it)
+stub_path ssh scp set-binding
 
 # ---------------------------------------------------------------- normalisation
 # norm.sed: fixture values -> names (longest first: a SHA-256 holds no SHA-1, but be safe)

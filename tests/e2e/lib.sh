@@ -48,6 +48,9 @@
 #   tls_cert HOST:PORT [SNI|-] [smtp]   PEM of the leaf an endpoint serves (SNI "-": none)
 #   tls_sha256 HOST:PORT [SNI|-] [smtp] its SHA-256 fingerprint (64 upper-case hex)
 #   cert_sha256 FILE / cert_sha1 FILE   fingerprint of a PEM certificate (upper-case hex)
+#   stub_path NAME...               programs NAME (exit 0, print nothing) in $WORK/stubs, and
+#                                   PATH set to that dir then /usr/sbin:/usr/bin:/sbin:/bin:
+#                                   hook.exec resolves the same on every machine
 
 _lib_failed=0
 _lib_test=$(basename "$0" .sh)
@@ -261,6 +264,17 @@ tls_cert() {
 # tls_sha256 HOST:PORT [SNI|-] [smtp]: its SHA-256 fingerprint, 64 upper-case hex (empty on failure)
 tls_sha256() {
 	_lib_probe "$@" | openssl x509 -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g'
+}
+
+# ---------------------------------------------------------------- programs
+stub_path() {
+	mkdir -p "$WORK/stubs"
+	for _s in "$@"; do
+		printf '#!/bin/sh\nexit 0\n' >"$WORK/stubs/$_s"
+		chmod 0755 "$WORK/stubs/$_s"
+	done
+	PATH=$WORK/stubs:/usr/sbin:/usr/bin:/sbin:/bin
+	export PATH
 }
 
 # ---------------------------------------------------------------- ports
