@@ -149,12 +149,13 @@ bench: deps-check $(BIN) $(TOKENFILL) $(FAULT_MOD)
 # libcmark-gfm-dev and its extensions render runbooks to HTML (the runbook's
 # pipe tables are GitHub's extension, which plain libcmark lacks), mandoc
 # lints the man pages in the tests, p11-kit (its server) and p11-kit-modules
-# (client and proxy modules) reach a token remotely (tests/e2e/t_remote.sh).
+# (client and proxy modules) reach a token remotely (tests/e2e/t_remote.sh),
+# haproxy serves a combined PEM in tests/e2e/t_files.sh.
 DEB_PKGS = gcc make pkg-config libc6-dev libp11-dev libssl-dev libp11-kit-dev \
   libconfig-dev libjson-c-dev libcmocka-dev softhsm2 opensc gnutls-bin \
   nginx-light libnginx-mod-mail libengine-pkcs11-openssl openssl valgrind \
   libcmark-gfm-dev libcmark-gfm-extensions-dev mandoc python3 procps iproute2 \
-  p11-kit p11-kit-modules
+  p11-kit p11-kit-modules haproxy
 deps-check:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

@@ -152,7 +152,15 @@ eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const st
 	struct chk_item *it = chk_item_at(c, idx);
 	char *who;
 
-	if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r)) {
+	if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r) &&
+	    r->ref->type == PLAN_REF_FILE) {
+		/* the file holds the new certificate: the service has not reloaded */
+		chk_result_set(&it->res, CHK_FAIL, "'%s'%s still serves the OLD certificate, but '%s' "
+		    "holds the new one: the file is new, the endpoint is old: reload %s?", pr->endpoint,
+		    via, r->ref->file_path_text, r->service->kind != NULL ? r->service->kind :
+		    r->service->name);
+		stale_add(c, idx);
+	} else if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r)) {
 		/* the HTTP.sys story: the service's setting names the new
 		   certificate, but what answers on its endpoint does not */
 		chk_result_set(&it->res, CHK_FAIL, "'%s'%s still serves the OLD certificate although "
