@@ -8,6 +8,7 @@
 # softhsm-fixtures/mkfixtures.sh), and the files listed in EXAMPLE/files put
 # in place, one per line:
 #   DEST FROM [MODE]   a copy of FROM (relative to DEST), mode MODE (default 0644);
+#                      FROM "A+B": A and B one after the other (a combined PEM);
 #                      FROM "%NAME": the example's own file NAME, its @NAME@
 #                      placeholders filled as in certrotate.cfg
 #   DEST -> TARGET     a symbolic link DEST to TARGET (as certbot's live/ links)
@@ -37,7 +38,10 @@ for kv in "$@"; do
 	script="${script}s|@${name}@|${value}|g;"
 done
 port=47001
-for name in $(sed -n 's/.*@\([A-Z0-9_]*_PORT\)@.*/\1/p' "$ex/certrotate.cfg" | sort -u); do
+# the ports of the configuration and of the example's templates (%NAME in files)
+templates=""
+[ ! -f "$ex/files" ] || templates=$(sed -n 's|^[^#][^ ]* %\([^ ]*\).*|'"$ex"'/\1|p' "$ex/files")
+for name in $(cat "$ex/certrotate.cfg" $templates | sed -n 's/.*@\([A-Z0-9_]*_PORT\)@.*/\1/p' | sort -u); do
 	case ";$script" in
 	*"|@$name@|"*) ;;
 	*) script="${script}s|@${name}@|${port}|g;"; port=$((port + 1)) ;;
@@ -68,7 +72,10 @@ if [ -f "$ex/files" ]; then
 			fi
 			;;
 		*)
-			cp "$dest/$from" "$dest/$to"
+			: >"$dest/$to"
+			for part in $(echo "$from" | tr '+' ' '); do
+				cat "$dest/$part" >>"$dest/$to"
+			done
 			;;
 		esac
 		chmod "${third:-0644}" "$dest/$to"

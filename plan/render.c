@@ -533,7 +533,11 @@ step_line(const struct plan *p, const struct plan_step *s)
 	}
 	a = plan_short_ident(p->in->old);
 	b = plan_short_ident(p->in->new);
-	if (s->variant == PLAN_V_REBIND_FILE)
+	if (s->variant == PLAN_V_REBIND_FILE && s->nfrefs > 1)
+		line = cr_xasprintf("%s/%s/%s and %zu more ref%s: file '%s'%s: %s -> %s", s->host,
+		    s->service->name, s->ref->id, s->nfrefs - 1, s->nfrefs > 2 ? "s" : "",
+		    s->ref->file_path_text, s->ref->key_path ? " (and key)" : "", a, b);
+	else if (s->variant == PLAN_V_REBIND_FILE)
 		line = cr_xasprintf("%s/%s/%s: file '%s'%s: %s -> %s", s->host, s->service->name,
 		    s->ref->id, s->ref->file_path_text, s->ref->key_path ? " (and key)" : "", a, b);
 	else

@@ -191,6 +191,19 @@ story_protected_default() {
 	serve web "$(https_conf "$HTTPS_PORT" "$C/default.pem" "$C/default.key")"
 }
 
+# the Linux host: nginx (SNI, default, SMTP STARTTLS) through certbot's links, haproxy's combined PEM
+story_linux() {
+	_l=$1/letsencrypt/live/mail.contoso.com
+	_ap=$(free_port)
+	serve web "$(http_block \
+		"$(https_server "$HTTPS_PORT" "$_l/fullchain.pem" "$_l/privkey.pem" mail.contoso.com)" \
+		"$(https_server "$HTTPS_PORT" "$_l/fullchain.pem" "$_l/privkey.pem" _)" \
+		"$(auth_server "$_ap")")
+$(mail_block "$_ap" "$(smtp_server "$SMTP_PORT" "$_l/fullchain.pem" "$_l/privkey.pem")")"
+	haproxy_start "$cur-lb" "$(haproxy_conf "$HAPROXY_PORT" "$1/haproxy/mail.pem")"
+	servers="$servers $cur-lb"
+}
+
 # federation, sha1-host: no server, every probe is refused
 
 for ex in "$SRCDIR"/examples/*/certrotate.cfg; do
