@@ -80,7 +80,7 @@ pem_of(const char *spec)
 		}
 	}
 	BIO_get_mem_ptr(b, &m);
-	s = cr_xstrndup(m->data, m->length);
+	s = m->length > 0 ? cr_xstrndup(m->data, m->length) : cr_xstrdup("");
 	BIO_free(b);
 	return s;
 }
