@@ -26,6 +26,7 @@
 
 #include "plan.h"
 #include "internal.h"
+#include "../common/utf8.h"
 #include "../common/util.h"
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -251,7 +252,7 @@ plan_file_step(const struct plan *p, struct plan_step *s)
 static struct json_object *
 str_or_null(const char *s)
 {
-	return s != NULL ? json_object_new_string(s) : NULL;
+	return s != NULL ? cr_json_str(s) : NULL;
 }
 
 /* What a file holds now, for the plan's JSON: null when nothing was read. */
@@ -263,9 +264,9 @@ now_json(const struct plan_file *f)
 	if (f == NULL || !f->read)
 		return NULL;
 	o = json_object_new_object();
-	json_object_object_add(o, "holds", json_object_new_string(crt_shape_name(
+	json_object_object_add(o, "holds", cr_json_str(crt_shape_name(
 	    crt_layout_shape(&f->layout))));
-	json_object_object_add(o, "order", json_object_new_string(crt_layout_order(&f->layout)));
+	json_object_object_add(o, "order", cr_json_str(crt_layout_order(&f->layout)));
 	json_object_object_add(o, "certificates", json_object_new_int(f->layout.ncerts));
 	json_object_object_add(o, "keys", json_object_new_int(f->layout.nkeys));
 	json_object_object_add(o, "ordered", json_object_new_boolean(f->why == NULL));
@@ -286,17 +287,17 @@ plan_writes_json(const struct plan_step *s)
 		char mode[8];
 
 		snprintf(mode, sizeof(mode), "%04o", ok ? f->pv.perm : 0);
-		json_object_object_add(o, "path", json_object_new_string(w->text));
+		json_object_object_add(o, "path", cr_json_str(w->text));
 		json_object_object_add(o, "now", now_json(f));
-		json_object_object_add(o, "holds", json_object_new_string(crt_shape_name(w->shape)));
-		json_object_object_add(o, "order", json_object_new_string(w->order));
+		json_object_object_add(o, "holds", cr_json_str(crt_shape_name(w->shape)));
+		json_object_object_add(o, "order", cr_json_str(w->order));
 		json_object_object_add(o, "key", json_object_new_boolean(w->key));
 		/* the file written: the path itself, or the new file beside a link's target */
 		json_object_object_add(o, "file", !ok ? NULL : f->pv.link ?
-		    json_object_new_string(f->pv.written) : json_object_new_string(w->text));
+		    cr_json_str(f->pv.written) : cr_json_str(w->text));
 		json_object_object_add(o, "link_now", ok ? str_or_null(f->pv.link_text) : NULL);
 		json_object_object_add(o, "link", ok ? str_or_null(f->pv.link_new) : NULL);
-		json_object_object_add(o, "mode", ok ? json_object_new_string(mode) : NULL);
+		json_object_object_add(o, "mode", ok ? cr_json_str(mode) : NULL);
 		json_object_object_add(o, "owner", ok ? str_or_null(f->owner) : NULL);
 		json_object_object_add(o, "error", f != NULL ? str_or_null(f->pv_error) : NULL);
 		json_object_array_add(a, o);

@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "inspect.h"
+#include "../common/utf8.h"
 #include "../common/util.h"
 #include "../cert/chain.h"
 #include "../cert/dn.h"
@@ -135,7 +136,7 @@ rot_inspect_json(struct json_object *o, const struct crt_cert *c, X509_STORE *st
 	crt_ext_get(c->x509, &e);
 	a = e.has_ku ? json_object_new_array() : NULL;
 	for (k = 0; k < e.nku; k++)
-		json_object_array_add(a, json_object_new_string(e.ku[k]));
+		json_object_array_add(a, cr_json_str(e.ku[k]));
 	json_object_object_add(o, "key_usage", a);
 	bc = NULL;
 	if (e.has_bc) {
@@ -156,9 +157,9 @@ rot_inspect_json(struct json_object *o, const struct crt_cert *c, X509_STORE *st
 		char *s = crt_dn_render(X509_get_subject_name(x));
 		char *is = crt_dn_render(X509_get_issuer_name(x)), *h = sha1_of(x);
 
-		json_object_object_add(m, "subject", json_object_new_string(s));
-		json_object_object_add(m, "issuer", json_object_new_string(is));
-		json_object_object_add(m, "sha1", json_object_new_string(h));
+		json_object_object_add(m, "subject", cr_json_str(s));
+		json_object_object_add(m, "issuer", cr_json_str(is));
+		json_object_object_add(m, "sha1", cr_json_str(h));
 		json_object_object_add(m, "self_signed", json_object_new_boolean(self_signed(x)));
 		json_object_array_add(a, m);
 		free(s);
@@ -171,7 +172,7 @@ rot_inspect_json(struct json_object *o, const struct crt_cert *c, X509_STORE *st
 	json_object_object_add(st, "ordered", json_object_new_boolean(v.ordered &&
 	    crt_certs_leaf(all) <= 0));
 	json_object_object_add(st, "complete", json_object_new_boolean(v.complete));
-	json_object_object_add(st, "problem", v.problem ? json_object_new_string(v.problem) : NULL);
+	json_object_object_add(st, "problem", v.problem ? cr_json_str(v.problem) : NULL);
 	json_object_object_add(o, "chain_status", st);
 	crt_chain_verdict_release(&v);
 	sk_X509_free(all);
