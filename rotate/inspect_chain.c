@@ -50,6 +50,29 @@ self_signed(X509 *x)
 	return X509_check_issued(x, x) == X509_V_OK;
 }
 
+/* One certificate of a chain as inspect shows it. */
+struct member {
+	char *subject, *issuer, *sha1;
+	int self_signed;
+};
+
+static void
+member_get(X509 *x, struct member *m)
+{
+	m->subject = crt_dn_render(X509_get_subject_name(x));
+	m->issuer = crt_dn_render(X509_get_issuer_name(x));
+	m->sha1 = sha1_of(x);
+	m->self_signed = self_signed(x);
+}
+
+static void
+member_release(struct member *m)
+{
+	free(m->subject);
+	free(m->issuer);
+	free(m->sha1);
+}
+
 /* Chains are shown for what a file or an endpoint carries, not for token objects. */
 static int
 has_chain(const struct crt_cert *c)
@@ -109,15 +132,12 @@ rot_inspect_text(const struct crt_cert *c, X509_STORE *store)
 	printf("  %-21s%s%s%s\n", "chain:", v.summary, v.problem ? ": " : "",
 	    v.problem ? v.problem : "");
 	for (i = 0; i < sk_X509_num(all); i++) {
-		X509 *x = sk_X509_value(all, i);
-		char *s = crt_dn_render(X509_get_subject_name(x));
-		char *is = crt_dn_render(X509_get_issuer_name(x)), *h = sha1_of(x);
+		struct member m;
 
-		printf("    %d  %s%s\n       issuer %s\n       SHA-1 %s\n", i + 1, s,
-		    self_signed(x) ? " (self-signed)" : "", is, h);
-		free(s);
-		free(is);
-		free(h);
+		member_get(sk_X509_value(all, i), &m);
+		printf("    %d  %s%s\n       issuer %s\n       SHA-1 %s\n", i + 1, m.subject,
+		    m.self_signed ? " (self-signed)" : "", m.issuer, m.sha1);
+		member_release(&m);
 	}
 	crt_chain_verdict_release(&v);
 	sk_X509_free(all);
@@ -152,19 +172,16 @@ rot_inspect_json(struct json_object *o, const struct crt_cert *c, X509_STORE *st
 	judge(c, all, store, &v);
 	a = json_object_new_array();
 	for (i = 0; i < sk_X509_num(all); i++) {
-		X509 *x = sk_X509_value(all, i);
-		struct json_object *m = json_object_new_object();
-		char *s = crt_dn_render(X509_get_subject_name(x));
-		char *is = crt_dn_render(X509_get_issuer_name(x)), *h = sha1_of(x);
+		struct json_object *jm = json_object_new_object();
+		struct member m;
 
-		json_object_object_add(m, "subject", cr_json_str(s));
-		json_object_object_add(m, "issuer", cr_json_str(is));
-		json_object_object_add(m, "sha1", cr_json_str(h));
-		json_object_object_add(m, "self_signed", json_object_new_boolean(self_signed(x)));
-		json_object_array_add(a, m);
-		free(s);
-		free(is);
-		free(h);
+		member_get(sk_X509_value(all, i), &m);
+		json_object_object_add(jm, "subject", cr_json_str(m.subject));
+		json_object_object_add(jm, "issuer", cr_json_str(m.issuer));
+		json_object_object_add(jm, "sha1", cr_json_str(m.sha1));
+		json_object_object_add(jm, "self_signed", json_object_new_boolean(m.self_signed));
+		json_object_array_add(a, jm);
+		member_release(&m);
 	}
 	json_object_object_add(o, "chain", a);
 	st = json_object_new_object();
