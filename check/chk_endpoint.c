@@ -152,7 +152,15 @@ eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const st
 	struct chk_item *it = chk_item_at(c, idx);
 	char *who;
 
-	if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r)) {
+	if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r) &&
+	    r->ref->type == PLAN_REF_FILE) {
+		/* the file holds the new certificate: the service has not reloaded */
+		chk_result_set(&it->res, CHK_FAIL, "'%s'%s still serves the OLD certificate, but '%s' "
+		    "holds the new one: the file is new, the endpoint is old: reload %s?", pr->endpoint,
+		    via, r->ref->file_path_text, r->service->kind != NULL ? r->service->kind :
+		    r->service->name);
+		stale_add(c, idx);
+	} else if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r)) {
 		/* the HTTP.sys story: the service's setting names the new
 		   certificate, but what answers on its endpoint does not */
 		chk_result_set(&it->res, CHK_FAIL, "'%s'%s still serves the OLD certificate although "
@@ -293,12 +301,9 @@ judge_every_ref(struct chk_ctx *c)
 	struct chk_at none = { PLAN_CHK_ENDPOINT, CHK_PRE, CHK_NO_STEP, NULL, NULL, NULL };
 	size_t i;
 
-	for (i = 0; i < c->p->nsteps; i++) {
-		const struct plan_step *s = &c->p->steps[i];
-
-		if (s->res != NULL && s->ref->endpoint != NULL)
-			ref_endpoint(c, &none, s->res);
-	}
+	for (i = 0; i < c->p->nrefs; i++)
+		if (c->p->refs[i].step >= 0 && c->p->refs[i].ref->endpoint != NULL)
+			ref_endpoint(c, &none, &c->p->refs[i]);
 }
 
 /*
@@ -389,15 +394,14 @@ chk_endpoint_setup(struct chk_ctx *c)
 	}
 	if (!c->o.probe)
 		return;
-	for (i = 0; i < c->p->nsteps; i++) {
-		const struct plan_step *s = &c->p->steps[i];
-		const struct plan_ref *ref = s->ref;
-		size_t ri;
+	/* every ref a step moves (several refs may share a file's step) */
+	for (i = 0; i < c->p->nrefs; i++) {
+		const struct plan_ref *ref = c->p->refs[i].ref;
+		size_t ri = i;
 		/* done steps too: a ref already on the new certificate is exactly where
 		   a forgotten second binding shows (the story of the two 443 bindings) */
-		if (ref == NULL || ref->endpoint == NULL || s->res == NULL)
+		if (c->p->refs[i].step < 0 || ref->endpoint == NULL)
 			continue;
-		ri = refres_index(c, s->res);
 		c->probe_of[ri] = chk_probes_add(&c->probes, ref->endpoint, ref->sni,
 		    ref->starttls_smtp) + 1;
 		if (ref->sni != NULL)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "layout.h"
+#include "../cert/layout.h"
 #include "../common/util.h"
 
 /* Whether pending step si has a check that fails (a warning too, with --strict). */
@@ -113,11 +113,11 @@ static void
 absent_from_file(struct chk_ctx *c, struct chk_item *it)
 {
 	const char *path = c->cfg->rotation.old_src.path;
-	struct chk_layout l;
+	struct crt_layout l;
 	struct cr_err err;
 
 	cr_err_clear(&err);
-	if (chk_layout_read(path, &l, &err) != CR_OK) {
+	if (crt_layout_read(path, &l, &err) != CR_OK) {
 		if (l.missing)
 			chk_result_set(&it->res, CHK_PASS, "'%s' is gone", path);
 		else
@@ -127,7 +127,7 @@ absent_from_file(struct chk_ctx *c, struct chk_item *it)
 	} else {
 		chk_result_set(&it->res, CHK_PASS, "'%s' no longer holds the old certificate", path);
 	}
-	chk_layout_release(&l);
+	crt_layout_release(&l);
 }
 
 /*

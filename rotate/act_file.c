@@ -1,14 +1,16 @@
 /*
  * act_file.c - the native rebind of a `file` ref (SPEC 7.2): the new
- * material written in the file's own layout, and put back on rollback.
+ * material written in each file's own layout, and put back on rollback.
  *
- * The layout is read from the file as it is (check/layout.h: leaf, leaf +
- * chain, leaf + key, leaf + chain + key; PEM or one DER certificate) and
- * the new material written the same way: the new leaf, its chain in order
- * (act_chain: its issuer first, the anchor left out), the new private key
- * where the file held one - only when rotation.key is a file (SPEC 7.2: a
- * key on a token never leaves it; such a file is refused, changing
- * nothing).  `key_path` receives the new key the same way.
+ * What to write where is the plan's (plan/files.c): a rebind-file step
+ * writes every file of its `writes` - the file its refs share, and each
+ * `key_path` - in the shape the file has (cert/layout.h: leaf, leaf + chain,
+ * leaf + key, leaf + chain + key, key; PEM or one DER certificate; a key
+ * before or after the certificates), composed by crt_layout_compose: the
+ * new leaf, its chain in order (act_chain: its issuer first, the anchor
+ * left out), the new private key where the file holds one - only when
+ * rotation.key is a file (SPEC 7.2: a key on a token never leaves it; such
+ * a file is refused, nothing written).
  *
  * Writes go through cr_fs_install: temp file, fsync, rename, owner and
  * mode kept (a file holding a key: never wider than 0600 unless it was);
@@ -21,6 +23,7 @@
  * (0600), or for a symlink the link's previous text as "cert-NAME.link".
  * A copy already there is kept - it is from the first attempt, the real
  * previous content - so a redone step never archives its own new content.
+ * A file that already holds the new material (a redo) is not written again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,7 +36,7 @@
 #include <openssl/pem.h>
 
 #include "act_int.h"
-#include "../check/layout.h"
+#include "../cert/layout.h"
 #include "../common/fsutil.h"
 #include "../common/util.h"
 
@@ -58,19 +61,16 @@ no_password(char *buf, int size, int rwflag, void *u)
 	return 0;	/* never prompt: an encrypted key is refused */
 }
 
-/* The new private key (rotation.key, a file) as PEM.  *pem wiped and freed by the caller. */
+/* The new private key (rotation.key, a file).  *key: EVP_PKEY_free it. */
 static int
-new_key_pem(const struct plan_config *cfg, char **pem, size_t *len, struct cr_err *err)
+new_key(const struct plan_config *cfg, EVP_PKEY **key, struct cr_err *err)
 {
 	unsigned char *buf = NULL;
 	size_t n = 0;
-	EVP_PKEY *k = NULL;
-	BIO *in = NULL, *out = NULL;
-	char *data;
-	long dlen;
+	BIO *in = NULL;
 	int r;
 
-	*pem = NULL;
+	*key = NULL;
 	if (!cfg->rotation.key_is_file || cfg->rotation.key_src.path == NULL)
 		return cr_err_setr(err, CR_EBLOCK, CR_R_CONFIG, "the new key '%s' is on a token: it "
 		    "cannot be written into a file (SPEC 7.2)", cfg->rotation.key);
@@ -78,71 +78,12 @@ new_key_pem(const struct plan_config *cfg, char **pem, size_t *len, struct cr_er
 	    err)) != CR_OK)
 		return r;
 	in = BIO_new_mem_buf(buf, (int)n);
-	k = PEM_read_bio_PrivateKey(in, NULL, no_password, NULL);
-	if (k == NULL) {
-		r = cr_err_ssl(err, CR_EINPUT, "cannot read the new key '%s' (an encrypted key cannot "
-		    "be written into a service's file)", cfg->rotation.key);
-		goto out;
-	}
-	out = BIO_new(BIO_s_mem());
-	PEM_write_bio_PrivateKey(out, k, NULL, NULL, 0, NULL, NULL);
-	dlen = BIO_get_mem_data(out, &data);
-	*pem = cr_xstrndup(data, (size_t)dlen);
-	*len = (size_t)dlen;
-	OPENSSL_cleanse(data, (size_t)dlen);
-	r = CR_OK;
-out:
-	EVP_PKEY_free(k);
+	*key = PEM_read_bio_PrivateKey(in, NULL, no_password, NULL);
+	r = *key != NULL ? CR_OK : cr_err_ssl(err, CR_EINPUT, "cannot read the new key '%s' (an "
+	    "encrypted key cannot be written into a service's file)", cfg->rotation.key);
 	BIO_free(in);
-	BIO_free(out);
 	wipe_free(buf, n);
 	return r;
-}
-
-/*
- * The content for `path`, whose current layout is *l: the new leaf (DER,
- * as the file was, or PEM), then the chain and the key as the shape says.
- */
-static int
-compose(const struct act_ctx *a, const char *path, const struct chk_layout *l, char **data,
-    size_t *len, int *has_key, struct cr_err *err)
-{
-	const struct crt_cert *nw = a->p->in->new;
-	enum chk_shape shape = chk_layout_shape(l);
-	STACK_OF(X509) *chain = NULL;
-	struct cr_buf b = CR_BUF_INIT;
-	char *pem, *key = NULL;
-	size_t n, klen = 0;
-	int r;
-
-	*data = NULL;
-	*has_key = shape == CHK_SHAPE_LEAF_KEY || shape == CHK_SHAPE_CHAIN_KEY;
-	if (l->der) {
-		unsigned char *der = NULL;
-		int dl = i2d_X509(nw->x509, &der);
-
-		if (dl <= 0)
-			return cr_err_ssl(err, CR_EINPUT, "cannot encode the new certificate");
-		*data = cr_xmalloc((size_t)dl);
-		memcpy(*data, der, (size_t)dl);
-		*len = (size_t)dl;
-		OPENSSL_free(der);
-		return CR_OK;
-	}
-	if (*has_key && (r = new_key_pem(a->p->cfg, &key, &klen, err)) != CR_OK)
-		return cr_err_prefix(err, "'%s' holds a private key", path);
-	if (shape == CHK_SHAPE_CHAIN || shape == CHK_SHAPE_CHAIN_KEY)
-		chain = act_chain(a->p->in, nw);
-	pem = act_pem(nw->x509, chain, &n);
-	cr_buf_add(&b, pem, n);
-	free(pem);
-	if (key != NULL)
-		cr_buf_add(&b, key, klen);
-	wipe_free(key, klen);
-	sk_X509_pop_free(chain, X509_free);
-	*len = b.len;
-	*data = cr_buf_detach(&b);
-	return CR_OK;
 }
 
 /*
@@ -185,98 +126,114 @@ archive(const char *path, const char *dir, const char *name, struct cr_err *err)
 	return r;
 }
 
-/* "cert-NAME" / "key-NAME" of a path. */
+/* Where write w goes: the file the plan read, else its path resolved. New string. */
 static char *
-archive_name(const char *prefix, const char *path)
+write_path(const struct act_ctx *a, const struct plan_write *w)
 {
+	return w->file != NULL ? cr_xstrdup(w->file->path) : cr_path_resolve(a->p->cfg->dir, w->text);
+}
+
+/* "cert-NAME" / "key-NAME" of write k of step s: unique among the step's writes. */
+static char *
+archive_name(const struct act_ctx *a, const struct plan_step *s, size_t k)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	char *path = write_path(a, &s->writes[k]);
 	const char *base = strrchr(path, '/');
+	size_t j;
+	int dup = 0;
 
-	return cr_xasprintf("%s-%s", prefix, base != NULL ? base + 1 : path);
-}
+	base = base != NULL ? base + 1 : path;
+	for (j = 0; j < k; j++) {
+		char *other = write_path(a, &s->writes[j]);
+		const char *ob = strrchr(other, '/');
 
-/* Whether `path` holds the new certificate first, in the shape it had (a redo). */
-static int
-holds_new(const struct act_ctx *a, const struct chk_layout *l)
-{
-	return l->ncerts > 0 && X509_cmp(sk_X509_value(l->certs, 0), a->p->in->new->x509) == 0;
-}
-
-/* The certificate file of a file ref. */
-static int
-install_cert(struct act_ctx *a, const char *path, const char *dir, struct act_out *out,
-    struct cr_err *err)
-{
-	struct cr_fs_install res;
-	struct chk_layout l;
-	char *data = NULL, *name = archive_name("cert", path);
-	size_t len = 0;
-	int r, has_key = 0;
-
-	memset(&res, 0, sizeof(res));
-	if ((r = chk_layout_read(path, &l, err)) != CR_OK)
-		goto out;
-	if (l.ncerts == 0) {
-		r = cr_err_setr(err, CR_EBLOCK, CR_R_MALFORMED, "'%s' holds no certificate: its "
-		    "layout is not known, nothing written", path);
-		goto out;
+		dup |= strcmp(ob != NULL ? ob + 1 : other, base) == 0;
+		free(other);
 	}
-	if (holds_new(a, &l)) {
-		act_out_detail(out, "'%s' already holds the new certificate (%s)", path,
-		    chk_shape_name(chk_layout_shape(&l)));
-		act_out_put(out, "file", path);
-		r = CR_OK;
-		goto out;
-	}
-	if ((r = compose(a, path, &l, &data, &len, &has_key, err)) != CR_OK ||
-	    (r = archive(path, dir, name, err)) != CR_OK ||
-	    (r = cr_fs_install(path, data, len, has_key ? CR_FS_KEY : CR_FS_KEEP, &res, err)) != CR_OK)
-		goto out;
-	act_out_detail(out, "wrote the new certificate into '%s' as it was laid out (%s%s)%s%s",
-	    path, chk_shape_name(chk_layout_shape(&l)), l.der ? ", DER" : "",
-	    res.link_new != NULL ? ": the link now points at " : "",
-	    res.link_new != NULL ? res.link_new : "");
-	act_out_put(out, "file", res.written);
-	if (res.link_old != NULL)
-		act_out_put(out, "link_old", res.link_old);
-	act_out_put(out, "archive", dir);
-out:
-	cr_fs_install_release(&res);
-	chk_layout_release(&l);
-	wipe_free(data, len);
-	free(name);
-	return r;
+	cr_buf_addf(&b, "%s-%s", s->writes[k].shape == CRT_SHAPE_KEY ? "key" : "cert", base);
+	if (dup)
+		cr_buf_addf(&b, "-%zu", k + 1);
+	free(path);
+	return cr_buf_detach(&b);
 }
 
-/* The new key at key_path (rotation.key a file). */
+/* Whether `path` holds the new material already (a redo): its leaf, or for a key file its key. */
 static int
-install_key(struct act_ctx *a, const char *path, const char *dir, struct act_out *out,
-    struct cr_err *err)
+holds_new(const struct act_ctx *a, const char *path, enum crt_shape shape)
 {
+	X509 *nw = a->p->in->new->x509;
+	struct crt_layout l;
+	struct cr_err e;
+	int leaf, yes = 0;
+
+	if (crt_layout_read(path, &l, &e) == CR_OK) {
+		if (shape == CRT_SHAPE_KEY)
+			yes = l.key != NULL && EVP_PKEY_eq(l.key, X509_get0_pubkey(nw)) == 1;
+		else if ((leaf = crt_layout_leaf(&l)) >= 0)
+			yes = X509_cmp(sk_X509_value(l.certs, leaf), nw) == 0 &&
+			    crt_layout_shape(&l) == shape;
+	}
+	crt_layout_release(&l);
+	return yes;
+}
+
+/* The layout to write in: the file's own when it has that shape, else one of that shape. */
+static void
+layout_like(const struct plan_write *w, struct crt_layout *like)
+{
+	const struct plan_file *f = w->file;
+
+	memset(like, 0, sizeof(*like));
+	if (f != NULL && f->read && crt_layout_shape(&f->layout) == w->shape) {
+		like->der = f->layout.der;
+		like->key_first = f->layout.key_first;
+	}
+	like->ncerts = w->shape == CRT_SHAPE_KEY ? 0 : (w->shape == CRT_SHAPE_CHAIN ||
+	    w->shape == CRT_SHAPE_CHAIN_KEY) ? 2 : 1;
+	like->nkeys = crt_shape_has_key(w->shape);
+}
+
+/* Write k of step s: archived, then installed. */
+static int
+install_one(struct act_ctx *a, const struct plan_step *s, size_t k, const char *dir,
+    EVP_PKEY *key, struct act_out *out, struct cr_err *err)
+{
+	const struct plan_write *w = &s->writes[k];
+	const struct crt_cert *nw = a->p->in->new;
+	STACK_OF(X509) *chain = NULL;
 	struct cr_fs_install res;
-	struct chk_layout l;
-	char *pem = NULL, *name = archive_name("key", path);
+	struct crt_layout like;
+	unsigned char *data = NULL;
+	char *path = write_path(a, w), *name = archive_name(a, s, k);
 	size_t len = 0;
 	int r;
 
 	memset(&res, 0, sizeof(res));
-	memset(&l, 0, sizeof(l));
-	if ((r = new_key_pem(a->p->cfg, &pem, &len, err)) != CR_OK)
-		goto out;
-	cr_err_clear(err);
-	if (chk_layout_read(path, &l, err) == CR_OK && l.key != NULL &&
-	    EVP_PKEY_eq(l.key, X509_get0_pubkey(a->p->in->new->x509)) == 1) {
-		r = CR_OK;	/* a redo: the new key is there */
+	if (holds_new(a, path, w->shape)) {
+		r = CR_OK;
 		goto out;
 	}
-	cr_err_clear(err);
-	if ((r = archive(path, dir, name, err)) != CR_OK ||
-	    (r = cr_fs_install(path, pem, len, CR_FS_KEY, &res, err)) != CR_OK)
+	layout_like(w, &like);
+	if (w->shape == CRT_SHAPE_CHAIN || w->shape == CRT_SHAPE_CHAIN_KEY)
+		chain = act_chain(a->p->in, nw);
+	if ((r = crt_layout_compose(&like, nw->x509, chain, key, &data, &len, err)) != CR_OK) {
+		/* the layout cannot take the new material: nothing written */
+		r = cr_err_setr(err, CR_EBLOCK, err->reason, "'%s': %s", w->text, err->msg);
 		goto out;
-	act_out_put(out, "key_file", res.written);
+	}
+	if ((r = archive(path, dir, name, err)) != CR_OK ||
+	    (r = cr_fs_install(path, data, len, w->key || (w->file != NULL && w->file->key_mode) ?
+	    CR_FS_KEY : CR_FS_KEEP, &res, err)) != CR_OK)
+		goto out;
+	act_out_put(out, k == 0 ? "file" : "key_file", res.written);
+	if (res.link_old != NULL && k == 0)
+		act_out_put(out, "link_old", res.link_old);
 out:
 	cr_fs_install_release(&res);
-	chk_layout_release(&l);
-	wipe_free(pem, len);
+	sk_X509_pop_free(chain, X509_free);
+	wipe_free(data, len);
+	free(path);
 	free(name);
 	return r;
 }
@@ -285,17 +242,32 @@ int
 act_file_install(struct act_ctx *a, size_t step, struct act_out *out, struct cr_err *err)
 {
 	const struct plan_step *s = &a->p->steps[step];
-	const struct plan_ref *ref = s->ref;
+	struct cr_buf what = CR_BUF_INIT;
+	EVP_PKEY *key = NULL;
 	char *dir;
-	int r;
+	size_t k;
+	int r = CR_OK, need_key = 0;
 
-	if (ref == NULL || ref->file_path == NULL)
-		return cr_err_set(err, CR_EBLOCK, "step '%s' has no file", s->id);
+	if (s->nwrites == 0)
+		return cr_err_set(err, CR_EBLOCK, "step '%s' writes no file", s->id);
+	for (k = 0; k < s->nwrites; k++)
+		need_key |= s->writes[k].key;
+	if (need_key && (r = new_key(a->p->cfg, &key, err)) != CR_OK)
+		return r;
 	dir = act_archive_step_dir(a->p->cfg, s->id);
-	if ((r = cr_fs_mkdir_private(dir, err)) == CR_OK)
-		r = install_cert(a, ref->file_path, dir, out, err);
-	if (r == CR_OK && ref->key_path != NULL && strcmp(ref->key_path, ref->file_path) != 0)
-		r = install_key(a, ref->key_path, dir, out, err);
+	if ((r = cr_fs_mkdir_private(dir, err)) == CR_OK) {
+		for (k = 0; k < s->nwrites && r == CR_OK; k++) {
+			r = install_one(a, s, k, dir, key, out, err);
+			cr_buf_addf(&what, "%s'%s' (%s)", k ? " and " : "", s->writes[k].text,
+			    s->writes[k].order);
+		}
+	}
+	if (r == CR_OK) {
+		act_out_detail(out, "wrote the new material into %s, as laid out", cr_buf_str(&what));
+		act_out_put(out, "archive", dir);
+	}
+	cr_buf_release(&what);
+	EVP_PKEY_free(key);
 	free(dir);
 	return r;
 }
@@ -340,25 +312,26 @@ int
 act_file_restore(struct act_ctx *a, size_t step, struct act_out *out, struct cr_err *err)
 {
 	const struct plan_step *s = &a->p->steps[step];
-	const struct plan_ref *ref = s->ref;
-	char *dir, *cname, *kname = NULL;
-	int r, did = 0, kdid = 0;
+	struct cr_buf what = CR_BUF_INIT;
+	char *dir = act_archive_step_dir(a->p->cfg, s->id);
+	size_t k;
+	int r = CR_OK, did;
 
-	if (ref == NULL || ref->file_path == NULL)
-		return cr_err_set(err, CR_EBLOCK, "step '%s' has no file", s->id);
-	dir = act_archive_step_dir(a->p->cfg, s->id);
-	cname = archive_name("cert", ref->file_path);
-	r = restore(ref->file_path, dir, cname, &did, err);
-	if (r == CR_OK && ref->key_path != NULL && strcmp(ref->key_path, ref->file_path) != 0) {
-		kname = archive_name("key", ref->key_path);
-		r = restore(ref->key_path, dir, kname, &kdid, err);
+	for (k = 0; k < s->nwrites && r == CR_OK; k++) {
+		char *path = write_path(a, &s->writes[k]), *name = archive_name(a, s, k);
+
+		r = restore(path, dir, name, &did, err);
+		if (r == CR_OK && did)
+			cr_buf_addf(&what, "%s'%s'", what.len ? " and " : "", s->writes[k].text);
+		free(path);
+		free(name);
 	}
-	if (r == CR_OK)
-		act_out_detail(out, did ? "put back the previous '%s'%s from '%s'" :
-		    "nothing to put back in '%s'%s: it was not written (nothing archived in '%s')",
-		    ref->file_path, kdid ? " and its key" : "", dir);
+	if (r == CR_OK && what.len > 0)
+		act_out_detail(out, "put back the previous %s from '%s'", cr_buf_str(&what), dir);
+	else if (r == CR_OK)
+		act_out_detail(out, "nothing to put back: nothing was archived in '%s' (nothing was "
+		    "written)", dir);
+	cr_buf_release(&what);
 	free(dir);
-	free(cname);
-	free(kname);
 	return r;
 }

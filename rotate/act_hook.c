@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "act_int.h"
-#include "hook.h"
+#include "../common/hook.h"
 #include "../common/utf8.h"
 #include "../common/util.h"
 #include "../plan/placeholder.h"
@@ -41,9 +41,9 @@ static int
 run_argv(struct act_ctx *a, size_t step, const struct plan_argv *hook, int swap,
     struct act_out *out, struct cr_err *err)
 {
-	struct rot_hook_result res;
+	struct cr_hook_result res;
 	struct book_vars v;
-	struct rot_hook h;
+	struct cr_hook h;
 	char **argv;
 	size_t i;
 	int r;
@@ -54,18 +54,18 @@ run_argv(struct act_ctx *a, size_t step, const struct plan_argv *hook, int swap,
 	argv = cr_xcalloc(hook->n + 1, sizeof(*argv));
 	for (i = 0; i < hook->n; i++)
 		argv[i] = plan_expand(hook->v[i], var_lookup, &v);
-	rot_hook_init(&h, argv, a->p->cfg->dir);
+	cr_hook_init(&h, argv, a->p->cfg->dir);
 	h.rollback = a->rollback;
 	h.timeout_ms = a->hook_timeout_ms;
 	h.echo_fd = a->hook_echo_fd;
-	r = rot_hook_run(&h, &res, err);
+	r = cr_hook_run(&h, &res, err);
 	if (r == CR_OK)
 		act_out_detail(out, "command '%s' exited with status 0", argv[0]);
 	act_out_put(out, "command", res.path != NULL ? res.path : argv[0]);
-	act_out_put(out, "outcome", rot_hook_outcome_name(res.outcome));
+	act_out_put(out, "outcome", cr_hook_outcome_name(res.outcome));
 	if (res.stderr_tail != NULL && res.stderr_tail[0] != '\0')
 		act_out_put(out, "stderr", tail_of(res.stderr_tail));
-	rot_hook_result_release(&res);
+	cr_hook_result_release(&res);
 	for (i = 0; i < hook->n; i++)
 		free(argv[i]);
 	free(argv);

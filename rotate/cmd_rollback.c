@@ -13,7 +13,7 @@
 
 #include "rot.h"
 #include "exec.h"
-#include "hook.h"
+#include "../common/hook.h"
 #include "progress.h"
 #include "state.h"
 #include "../common/util.h"
@@ -131,7 +131,7 @@ execute(struct rot_state *st, const struct rollback_opts *o)
 int
 cmd_rollback(const struct rot_command *self, int argc, char **argv)
 {
-	struct rollback_opts o = { .fmt = ROT_FMT_TEXT, .hook_timeout_ms = ROT_HOOK_TIMEOUT_DEFAULT_MS };
+	struct rollback_opts o = { .fmt = ROT_FMT_TEXT, .hook_timeout_ms = CR_HOOK_TIMEOUT_DEFAULT_MS };
 	struct rot_state st = ROT_STATE_INIT;
 	struct cr_err err;
 	int r;

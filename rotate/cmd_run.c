@@ -13,7 +13,7 @@
 
 #include "rot.h"
 #include "exec.h"
-#include "hook.h"
+#include "../common/hook.h"
 #include "progress.h"
 #include "state.h"
 #include "../check/check.h"
@@ -220,7 +220,7 @@ int
 cmd_run(const struct rot_command *self, int argc, char **argv)
 {
 	struct run_opts o = { .config = NULL, .fmt = ROT_FMT_TEXT,
-	    .hook_timeout_ms = ROT_HOOK_TIMEOUT_DEFAULT_MS };
+	    .hook_timeout_ms = CR_HOOK_TIMEOUT_DEFAULT_MS };
 	struct rot_state st = ROT_STATE_INIT;
 	struct cr_err err;
 	int r;

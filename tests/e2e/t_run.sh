@@ -28,7 +28,7 @@ expect_rc 0
 expect_out_contains "run of rotation 'edge-2026': 7 steps, journal 'certrotate.cfg.state'"
 expect_out_contains "[1/7] 01-import-token:edge  native"
 expect_out_contains "done: stored the new certificate on token 'edge' as 'mail-2026' (CKA_ID 20)"
-expect_out_contains "done: wrote the new certificate into 'tls/default.pem' as it was laid out (leaf + chain)"
+expect_out_contains "done: wrote the new material into 'tls/default.pem' (leaf, chain), as laid out"
 expect_out_contains "pass  endpoint           ref web/https-sni: '127.0.0.1:$E_HTTPS' with SNI 'mail.contoso.com' serves the new certificate"
 expect_out_contains "pass  endpoint           ref smtp/starttls: '127.0.0.1:$E_SMTP' serves the new certificate"
 expect_out_contains "pass  retire.absent      token edge: the old certificate is no longer on token 'edge'"

@@ -26,7 +26,7 @@ cat >"$E/nginx/midway" <<'SH'
 #!/bin/sh
 # the first restart of smtp dies half-way: its nginx stopped, then certrotate
 # (the parent) killed before the hook ends
-if [ "$1" = smtp ] && [ ! -e nginx/midway.done ]; then
+if [ "$1" = smtp ] && [ -z "${2:-}" ] && [ ! -e nginx/midway.done ]; then
 	: >nginx/midway.done
 	kill "$(cat nginx/smtp/nginx.pid)"
 	echo "smtp ${CERTROTATE_PHASE:-none} killed-mid-way" >>nginx/restarts

@@ -31,17 +31,23 @@ GOLDEN=$SRCDIR/tests/e2e/golden
 
 # normalise FILE: what differs between two fixture builds, made constant
 normalise() {
+	# serials are random: 1 to 20 bytes, so not always 40 hex digits
 	sed -e '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/{/-----/!d;}' \
+	    -e '/^| Serial |/s/`[0-9A-F]*`/`<SERIAL>`/g' \
+	    -e '/<td>Serial<\/td>/,+2s/<code>[0-9A-F]*<\/code>/<code><SERIAL><\/code>/' \
 	    -e 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z/<TIME>/g' \
 	    -e 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9] UTC/<NOW>/g' \
 	    -e 's/[0-9A-F]\{64\}/<SHA256>/g' -e 's/[0-9A-F]\{40\}/<SHA1>/g' \
 	    -e 's/[0-9A-F]\{8\}…[0-9A-F]\{4\}/<SHORT>/g' \
 	    -e 's/[0-9][0-9]* days\{0,1\}/N days/g' \
+	    -e "s|/[^ ']*/stubs/|<STUBS>/|g" \
 	    -e 's/certrotate [0-9][0-9.]*[0-9] on/certrotate <VERSION> on/' "$1"
 }
 
 # ---------------------------------------------------------------- golden files
-for ex in mail sha1-host two-bindings connector federation protected-default; do
+# hook.exec resolves the hooks' programs: the same PATH on every machine
+stub_path ssh scp
+for ex in mail sha1-host two-bindings connector federation protected-default linux; do
 	sh "$EX/instantiate.sh" "$EX/$ex" "$WORK/$ex" "$FIX" || die "cannot instantiate $ex"
 	case $ex in sha1-host | federation) want=1 ;; *) want=0 ;; esac
 	for fmt in md html; do
@@ -187,6 +193,7 @@ services = (
   { name = "nginx"; host = "web01"; kind = "nginx";
     account = "svc'$(touch PWNED)`id`|&;\"x\" $HOME";
     run_restart = [ "record", "restart", "{service}", "{account}", "{new.subject}" ];
+    run_test = [ "record", "test" ];
     refs = (
       { id = "tls $(touch PWNED) `id` 'q' \"d\" ;|& $HOME"; type = "file";
         path = "tls/$(touch PWNED)`id`;'q'|&\n<i>.pem";
