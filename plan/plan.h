@@ -34,6 +34,10 @@
  *   unknown    nothing known (ref.resolve warns; a pkcs11: source naming
  *              no object on its token is unknown too, with the reason in
  *              `note`; unreadable files are refused by plan_inputs_load).
+ * The certificates an identity matches are ordered by role (old, new,
+ * protected, other), then source, then SHA-256 - never the token's object
+ * order, which differs between processes - and the first decides; the
+ * note lists them in that order.
  * Each distinct identity text is resolved once (memoised), with one index
  * lookup: planning is linear in refs plus distinct certificates.
  *

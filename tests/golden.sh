@@ -26,8 +26,9 @@
 # @SHA256:NAME@, @SHORT:NAME@ (sha1:8…4), @SHORT256:NAME@ (sha256:16…) and
 # @SERIAL:NAME@ (NAME: the file in certs/ or pki/), RFC 3339 times @TIME@,
 # token serials @TOKSERIAL@, an example's ports @NAME_PORT@, the fixture
-# directory @FIX@, the case's directory @DIR@ and the temp dir @TMP@; the
-# certificates a name matches are listed sorted.  Day counts are kept: the
+# directory @FIX@, the case's directory @DIR@ and the temp dir @TMP@.  The
+# certificates a name matches are listed by role and source by certrotate
+# itself, never in the token's order: nothing else needs sorting.  Day counts are kept: the
 # fixtures' dates are relative to when they were made.  Case templates may
 # use @SHA1:NAME@ / @SHA256:NAME@ to name a fixture certificate by its hash.
 #
@@ -94,18 +95,9 @@ s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/@TIME@/g
 s/serial=[0-9a-f]{16}/serial=@TOKSERIAL@/g
 EOF
 
-# norm DIR < raw > normalised.  The certificates an ambiguous name matches are
-# listed in the token's object order, which differs from one fixture build to
-# the next: such lists are sorted.
+# norm DIR < raw > normalised
 norm() {
-	sed -E -f "$TMP/norm.sed" | sed "s|$1|@DIR@|g; s|$FIX|@FIX@|g; s|$TMP|@TMP@|g" |
-	    python3 -c '
-import re, sys
-def srt(m):
-    return "(" + ", ".join(sorted(m.group(1).split(", "))) + ")"
-for line in sys.stdin:
-    sys.stdout.write(re.sub(r"\(((?:(?:old|new|other|protected) sha1:@SHORT:[^@]*@(?:, )?)+)\)", srt, line))
-'
+	sed -E -f "$TMP/norm.sed" | sed "s|$1|@DIR@|g; s|$FIX|@FIX@|g; s|$TMP|@TMP@|g"
 }
 
 # run1 DIR ARGS...: one command in DIR, as a section of the case's output

@@ -666,6 +666,46 @@ name3(const char *o, const char *cn)
 }
 
 /*
+ * The certificates a name matches are listed, and the one it denotes is
+ * chosen, in one order whatever the token's object order (which differs
+ * from one process to the next): role, source, SHA-256.
+ */
+static void
+test_match_order(void **state)
+{
+	static const char text[] = ROT("")
+	    "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\"; refs = (\n"
+	    "  { id = \"c\"; type = \"connector\"; cert = \"name:<I>CN=Contoso Issuing CA 1, "
+	    "O=Contoso, C=US<S>CN=x.contoso.com, O=Contoso, C=US\"; } ); } );\n";
+	X509 *x[3];
+	X509 *rev[3];
+	struct fixture a, b;
+	const struct plan_refres *ra, *rb;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		x[i] = cert_named(name3("Contoso", "x.contoso.com"));
+	for (i = 0; i < 3; i++)
+		rev[i] = x[2 - i];
+	build_ex(&a, text, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, 0, -1, x, 3);
+	build_ex(&b, text, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, 0, -1, rev, 3);
+	ra = ref(a.plan, "s", "c");
+	rb = ref(b.plan, "s", "c");
+	assert_int_equal(ra->denotes, PLAN_DENOTES_OTHER);
+	assert_int_equal(ra->nmatch, 3);
+	assert_non_null(ra->note);
+	assert_non_null(strstr(ra->note, "matches 3 known certificates (other sha1:"));
+	assert_string_equal(ra->note, rb->note);
+	assert_memory_equal(ra->cert->sha256, rb->cert->sha256, 32);
+	release(&a);
+	release(&b);
+	for (i = 0; i < 3; i++)
+		X509_free(x[i]);
+}
+
+/*
  * Names are found through an index keyed by a normalised name: every
  * difference crt_dn_equal ignores (case, also of Latin-1 letters; blanks;
  * S = ST; the order of a multi-valued RDN) must give the same key, and two
@@ -1139,6 +1179,7 @@ main(void)
 		cmocka_unit_test(test_identity_kinds),
 		cmocka_unit_test(test_ambiguous_names),
 		cmocka_unit_test(test_name_index),
+		cmocka_unit_test(test_match_order),
 		cmocka_unit_test(test_many_distinct),
 		cmocka_unit_test(test_protected),
 		cmocka_unit_test(test_hooks_and_keep),
