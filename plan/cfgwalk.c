@@ -52,7 +52,7 @@ static const char *const hook_owner[PLAN_NSTEPTYPES] = {
 	"set it on the ref (run), its service, its host or the rotation",
 	"set it on the ref (run), its service, its host or the rotation",
 	"set it on the service, its host or the rotation",
-	"retire is one step of the rotation: set rotation.run_retire",
+	"retire steps are per host (its store) and per token: set it on the host or the rotation",
 };
 
 /* The names a group of sec may hold besides its hooks, in table order (*n of them). */

@@ -28,6 +28,15 @@
  *    binding beside the service's own setting) would break with it.
  *  - `ref.ambiguous` and `ref.name` only concern connectors (named by
  *    <I>issuer<S>subject).
+ *  - Every step that changes something verifies something (SPEC 5): what
+ *    the tool can see itself (the token, the file, the endpoint), and
+ *    where it cannot - a binding or connector in a Windows store, a
+ *    service without an endpoint, a host's store - a check that says what
+ *    to verify there (`ref.moved`, `service.restarted`, `import.present`
+ *    and `retire.absent` of a host: skip, with the instruction).
+ *  - Retire, on a host or a token, waits for every ref (`retire.refs`),
+ *    is blocked by a protected old certificate (`retire.protected`), and
+ *    by an endpoint still serving the old certificate.
  */
 #include <stddef.h>
 #include <string.h>
@@ -39,6 +48,7 @@
 #define N PLAN_WHEN_NAMES
 #define R PLAN_WHEN_NO_RESTART
 #define K PLAN_WHEN_KEY_PATH
+#define X PLAN_WHEN_NO_ENDPOINT
 #define C(name) PLAN_CHK_##name
 
 static const struct plan_step_checks table[PLAN_NVARIANTS] = {
@@ -55,7 +65,7 @@ static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	  { { C(ACCESS), A } } },
 	{ PLAN_V_REBIND_BINDING, PLAN_REBIND, "rebind-binding",
 	  { { C(REF_RESOLVE), A }, { C(NAMES), N }, { C(ENDPOINT), E } },
-	  { { C(ENDPOINT), R } } },
+	  { { C(REF_MOVED), A }, { C(ENDPOINT), R } } },
 	{ PLAN_V_REBIND_FILE, PLAN_REBIND, "rebind-file",
 	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
 	    { C(NEW_KEY), K }, { C(NEW_KEY_PROTECTION), K }, { C(SIGALG), A }, { C(KEYALG), A },
@@ -64,22 +74,16 @@ static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	{ PLAN_V_RENAME, PLAN_RENAME, "rename",
 	  { { C(REF_RESOLVE), A }, { C(REF_AMBIGUOUS), A }, { C(REF_NAME), A }, { C(NAMES), N },
 	    { C(ENDPOINT), E } },
-	  { { C(ENDPOINT), R } } },
+	  { { C(REF_MOVED), A }, { C(ENDPOINT), R } } },
 	{ PLAN_V_RESTART, PLAN_RESTART, "restart",
 	  { { PLAN_CHK_NONE, A } },
-	  { { C(ENDPOINT), E } } },
+	  { { C(ENDPOINT), E }, { C(SERVICE_RESTARTED), X } } },
+	{ PLAN_V_RETIRE_HOST, PLAN_RETIRE, "retire-host",
+	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E } },
+	  { { C(RETIRE_ABSENT), A } } },
 	{ PLAN_V_RETIRE_TOKEN, PLAN_RETIRE, "retire-token",
 	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E }, { C(TOKEN_LOGIN), A } },
 	  { { C(RETIRE_ABSENT), A } } },
-	{ PLAN_V_RETIRE_FILE, PLAN_RETIRE, "retire-file",
-	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E } },
-	  { { C(RETIRE_ABSENT), A } } },
-	{ PLAN_V_RETIRE_OTHER, PLAN_RETIRE, "retire",
-	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E } },
-	  { { C(RETIRE_ABSENT), A } } },
-	{ PLAN_V_RETIRE_KEEP, PLAN_RETIRE, "retire-keep",
-	  { { PLAN_CHK_NONE, A } },
-	  { { PLAN_CHK_NONE, A } } },
 };
 
 const struct plan_step_checks *

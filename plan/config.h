@@ -54,18 +54,18 @@
  * runs with the roles of old and new swapped).  They may be set on:
  *
  *   rotation   run_/undo_ import grant rebind rename restart retire
- *   hosts      run_/undo_ import grant rebind rename restart
+ *   hosts      run_/undo_ import grant rebind rename restart retire
  *   services   run_/undo_ rebind rename restart
  *   refs       run / undo   (the ref's own rebind or rename step)
  *
  * A step's hook is looked up from its own entity outwards: ref -> service ->
  * host -> rotation for rebind/rename, service -> host -> rotation for
- * restart, host -> rotation for import and grant, rotation for retire.  A
- * hook on the step's own entity always makes the step a command; a hook
- * inherited from an enclosing entity does so only for steps certrotate
- * cannot do natively (so a rotation-wide run_rebind for IIS bindings does
- * not take over the native rebind of file refs, nor the native import onto
- * import_to).
+ * restart, host -> rotation for import, grant and a host's retire (its
+ * store).  A hook on the step's own entity always makes the step a command;
+ * a hook inherited from an enclosing entity does so only for steps
+ * certrotate cannot do natively (so a rotation-wide run_rebind for IIS
+ * bindings does not take over the native rebind of file refs, nor the
+ * native import onto import_to or the native retire from a token).
  *
  * Placeholders, expanded per argv element, are those of placeholder.h
  * (plan_ph_check validates each element for its step type at load time).
@@ -179,7 +179,7 @@ struct plan_host {
 	size_t naccept_sig;
 	char **accept_key;		/* accepts.key (cert/keyalg.h syntax); NULL/0 = anything */
 	size_t naccept_key;
-	struct plan_hooks hooks;	/* import grant rebind rename restart */
+	struct plan_hooks hooks;	/* import grant rebind rename restart retire */
 	struct plan_loc loc;
 	char *path;			/* "hosts.[3]" (index in the file) */
 };

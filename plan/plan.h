@@ -57,15 +57,19 @@
  *   restart  each service with a ref on old or new, in dependency order
  *            over all hosts (ties: host, then name); done when none of its
  *            refs is left on old.
- *   retire   one step for the old certificate, unless it is protected
- *            (then none, and a note).  Its host is where the old certificate
- *            lives: "token:LABEL" for a token object, else "local".
- *            retire = keep gives a step that removes nothing (so the
- *            runbook and journal record the decision).
+ *   retire   one per host with a binding or connector ref on old or new
+ *            (the hosts of the import steps), by name: the old certificate
+ *            leaves the host's store by the host's run_retire hook, else
+ *            the rotation's, else by hand (always pending); then, when the
+ *            old certificate is a token object, the token's (host
+ *            "token:LABEL", native: archive, then destroy).  The file or
+ *            endpoint named by rotation.old is only read: no step for it.
+ *            retire = keep: none (a note).  A protected old certificate
+ *            keeps its steps, blocked by retire.protected.
  *
  * ACTIONS: native (import onto import_to, rebind of a file ref, retire on a
- * token or a file), command (a hook applies - see config.h for the lookup),
- * manual otherwise.
+ * token), command (a hook applies - see config.h for the lookup), manual
+ * otherwise.
  *
  * CHECK IDS: every step lists the checks to evaluate before it (`pre`) and
  * after it (`verify`), taken from the one table in checkids.c
@@ -173,10 +177,8 @@ enum plan_variant {
 	PLAN_V_REBIND_FILE,
 	PLAN_V_RENAME,
 	PLAN_V_RESTART,
+	PLAN_V_RETIRE_HOST,		/* a host's store: its run_retire hook, or by hand */
 	PLAN_V_RETIRE_TOKEN,		/* native: archive, then destroy the token object */
-	PLAN_V_RETIRE_FILE,		/* native: move the file into the archive */
-	PLAN_V_RETIRE_OTHER,		/* by a hook or by hand */
-	PLAN_V_RETIRE_KEEP,		/* retire = keep: nothing is removed */
 	PLAN_NVARIANTS
 };
 const char *plan_variant_name(enum plan_variant v);	/* "import-token", ... */
@@ -273,6 +275,7 @@ enum plan_when {
 	PLAN_WHEN_NAMES,	/* the service lists names */
 	PLAN_WHEN_NO_RESTART,	/* the ref's service has no restart step */
 	PLAN_WHEN_KEY_PATH,	/* the file ref installs the key (key_path) */
+	PLAN_WHEN_NO_ENDPOINT,	/* no endpoint (restart: none of the service's changed refs has one) */
 };
 
 struct plan_check_use {

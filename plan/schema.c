@@ -44,7 +44,7 @@ static const struct plan_section sections[PLAN_NSECS] = {
 	[PLAN_SEC_ROTATION] = { "the rotation", PLAN_ALL_STEPS, sizeof(ROT), PLAN_AT(ROT, loc), 0 },
 	[PLAN_SEC_TOKEN] = { "a token", 0, sizeof(TOK), PLAN_AT(TOK, loc), PLAN_AT(TOK, path) },
 	[PLAN_SEC_HOST] = { "a host", B(PLAN_IMPORT) | B(PLAN_GRANT) | B(PLAN_REBIND) |
-	    B(PLAN_RENAME) | B(PLAN_RESTART), sizeof(HOST), PLAN_AT(HOST, loc), PLAN_AT(HOST, path) },
+	    B(PLAN_RENAME) | B(PLAN_RESTART) | B(PLAN_RETIRE), sizeof(HOST), PLAN_AT(HOST, loc), PLAN_AT(HOST, path) },
 	[PLAN_SEC_ACCEPTS] = { "accepts", 0, sizeof(HOST), 0, 0 },
 	[PLAN_SEC_SERVICE] = { "a service", B(PLAN_REBIND) | B(PLAN_RENAME) | B(PLAN_RESTART),
 	    sizeof(SVC), PLAN_AT(SVC, loc), PLAN_AT(SVC, path) },

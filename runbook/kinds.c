@@ -65,8 +65,8 @@ book_step_kind(const struct plan *p, const struct plan_step *s)
 {
 	size_t i;
 
-	if (s->type == PLAN_RETIRE)
-		return NULL;
+	if (s->type == PLAN_RETIRE && s->host_cfg == NULL)
+		return NULL;		/* the token's retire is certrotate's own */
 	if (s->service != NULL)		/* a grant names the first service of its (host, account) */
 		return s->service->kind;
 	if (s->host_cfg == NULL)

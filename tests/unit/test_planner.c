@@ -334,7 +334,9 @@ static const char mail_expected[] =
 	"09-restart-cas2-owa manual\n"
 	"10-restart-mx1-exchange manual\n"
 	"11-restart-mx1-nginx manual\n"
-	"12-retire-token:edge native\n";
+	"12-retire-cas2 manual\n"
+	"13-retire-mx1 manual\n"
+	"14-retire-token:edge native\n";
 
 /*
  * Federation: the proxy (on a host that sorts first) depends on adfs; its
@@ -365,9 +367,13 @@ static const char federation_expected[] =
 	"08-rebind-zz-adfs-adfs-ssl manual\n"
 	"09-restart-zz-adfs-adfs manual\n"
 	"10-restart-aa-wap-wap manual\n"
-	"11-retire-local native\n";
+	"11-retire-aa-wap manual\n"
+	"12-retire-zz-adfs manual\n";
 
-/* A server whose self-signed default certificate is protected, and is the old one. */
+/*
+ * A server whose self-signed default certificate is protected, and is the
+ * old one: the retire steps stay (retire.protected blocks them).
+ */
 static const char protected_old[] = ROT("")
 	"hosts = ( { name = \"cas01\"; } );\n"
 	"services = ( { name = \"exchange\"; host = \"cas01\";\n"
@@ -378,7 +384,9 @@ static const char protected_old[] = ROT("")
 static const char protected_old_expected[] =
 	"01-import-cas01 manual\n"
 	"02-rebind-cas01-exchange-smtp manual\n"
-	"03-restart-cas01-exchange manual\n";
+	"03-restart-cas01-exchange manual\n"
+	"04-retire-cas01 manual\n"
+	"05-retire-token:edge native\n";
 
 /* A protected neighbour: refs on it are left alone, the old cert is retired. */
 static const char protected_other[] = ROT("")
@@ -392,7 +400,8 @@ static const char protected_other_expected[] =
 	"01-import-cas01 manual\n"
 	"02-rebind-cas01-exchange-smtp manual\n"
 	"03-restart-cas01-exchange manual\n"
-	"04-retire-token:edge native\n";
+	"04-retire-cas01 manual\n"
+	"05-retire-token:edge native\n";
 
 /* Hooks: where they apply and where native wins. */
 static const char hooks[] = ROT("  retire = \"keep\";\n"
@@ -424,8 +433,7 @@ static const char hooks_expected[] =
 	"08-rename-h2-mta-conn manual\n"
 	"09-restart-h1-web command\n"
 	"10-restart-h2-mta command\n"
-	"11-restart-h2-proxy command\n"
-	"12-retire-token:edge native\n";
+	"11-restart-h2-proxy command\n";
 
 /* A finished rotation: every ref on the new certificate. */
 static const char all_done[] = ROT("  import_to = \"pkcs11:token=edge\";\n")
@@ -443,7 +451,8 @@ static const char all_done_expected[] =
 	"05-rebind-cas2-owa-b manual done\n"
 	"06-rebind-cas2-owa-c native done\n"
 	"07-restart-cas2-owa manual done\n"
-	"08-retire-token:edge native\n";
+	"08-retire-cas2 manual\n"
+	"09-retire-token:edge native\n";
 
 struct plan_case {
 	const char *name;
@@ -520,8 +529,9 @@ test_mail_details(void **state)
 	s = step(f.plan, "05-rebind-cas2-owa-https-all");
 	assert_int_equal(s->variant, PLAN_V_REBIND_BINDING);
 	assert_ids(s->pre, s->npre, "ref.resolve names endpoint");
-	/* the endpoint is verified after the service's restart, not here */
-	assert_int_equal(s->nverify, 0);
+	/* the endpoint is verified after the service's restart, not here; what
+	   the binding names cannot be seen from here, and says so */
+	assert_ids(s->verify, s->nverify, "ref.moved");
 	assert_non_null(s->from);
 	assert_int_equal(strncmp(s->from, "sha1:", 5), 0);
 	assert_string_not_equal(s->from, s->to);
@@ -533,6 +543,7 @@ test_mail_details(void **state)
 
 	s = step(f.plan, "08-rename-mx1-exchange-frontend");
 	assert_ids(s->pre, s->npre, "ref.resolve ref.ambiguous ref.name endpoint");
+	assert_ids(s->verify, s->nverify, "ref.moved");
 	assert_non_null(s->change);
 	/* the issuer's O differs between A and A2 */
 	assert_non_null(strstr(s->change, "issuer"));
@@ -542,10 +553,19 @@ test_mail_details(void **state)
 	s = step(f.plan, "09-restart-cas2-owa");
 	assert_int_equal(s->npre, 0);
 	assert_ids(s->verify, s->nverify, "endpoint");
+	/* no endpoint to probe: what to verify there */
 	s = step(f.plan, "11-restart-mx1-nginx");
-	assert_int_equal(s->nverify, 0);
+	assert_ids(s->verify, s->nverify, "service.restarted");
 
-	s = step(f.plan, "12-retire-token:edge");
+	/* a host that held the old certificate by binding or connector retires it from
+	   its store (by hand here), then the token */
+	s = step(f.plan, "12-retire-cas2");
+	assert_int_equal(s->variant, PLAN_V_RETIRE_HOST);
+	assert_ptr_equal(s->host_cfg, &f.cfg->hosts[0]);
+	assert_int_equal(s->action, PLAN_MANUAL);
+	assert_ids(s->pre, s->npre, "retire.refs retire.protected endpoint");
+	assert_ids(s->verify, s->nverify, "retire.absent");
+	s = step(f.plan, "14-retire-token:edge");
 	assert_int_equal(s->variant, PLAN_V_RETIRE_TOKEN);
 	/* an endpoint still serving the old certificate would block it */
 	assert_ids(s->pre, s->npre, "retire.refs retire.protected endpoint token.login");
@@ -603,7 +623,12 @@ test_identity_kinds(void **state)
 	/* only the refs on old/new get steps; a file-type identity on a binding is still a binding */
 	assert_int_equal(step(f.plan, "02-rebind-h-s-by-file")->variant, PLAN_V_REBIND_BINDING);
 	assert_true(step(f.plan, "05-rebind-h-s-by-sha256")->done);
-	assert_int_equal(step(f.plan, "08-retire-local")->variant, PLAN_V_RETIRE_FILE);
+	/* an old certificate read from a file: the host retires it from its store; the
+	   file itself is only read, never moved */
+	assert_int_equal(step(f.plan, "08-retire-h")->variant, PLAN_V_RETIRE_HOST);
+	assert_int_equal(f.plan->nsteps, 8);
+	assert_true(has_note(f.plan, "the old certificate is read from 'file:old.pem': rotation.old "
+	    "is only read, never moved or deleted"));
 	release(&f);
 }
 
@@ -886,7 +911,9 @@ test_protected(void **state)
 	build(&f, protected_old, P.def, "pkcs11:token=edge;object=default;type=cert", P.new, 0, -1);
 	assert_true(f.plan->old_protected);
 	assert_string_equal(f.plan->old_protect->path, "protect.[0]");
-	assert_true(has_note(f.plan, "the old certificate is protected (protect.[0], line"));
+	/* the retire steps stay, for retire.protected to block */
+	assert_int_equal(step(f.plan, "04-retire-cas01")->variant, PLAN_V_RETIRE_HOST);
+	assert_int_equal(step(f.plan, "05-retire-token:edge")->variant, PLAN_V_RETIRE_TOKEN);
 	/* a hash listed in protect, of a certificate nobody has: protected, not unknown */
 	assert_int_equal(ref(f.plan, "exchange", "unknown")->denotes, PLAN_DENOTES_PROTECTED);
 	release(&f);
@@ -898,7 +925,7 @@ test_protected(void **state)
 	assert_int_equal(ref(f.plan, "exchange", "auth")->step, -1);
 	assert_true(has_note(f.plan, "cas01/exchange/auth: denotes a protected certificate"));
 	/* no ref has an endpoint: nothing to probe before retire */
-	assert_ids(step(f.plan, "04-retire-token:edge")->pre, step(f.plan, "04-retire-token:edge")->npre,
+	assert_ids(step(f.plan, "05-retire-token:edge")->pre, step(f.plan, "05-retire-token:edge")->npre,
 	    "retire.refs retire.protected token.login");
 	release(&f);
 }
@@ -921,10 +948,33 @@ test_hooks_and_keep(void **state)
 	assert_string_equal(s->run->v[0], "postfix");	/* service beats host */
 	s = step(f.plan, "11-restart-h2-proxy");
 	assert_string_equal(s->run->v[0], "restart");	/* rotation default */
-	s = step(f.plan, "12-retire-token:edge");
-	assert_int_equal(s->variant, PLAN_V_RETIRE_KEEP);
-	assert_int_equal(s->npre + s->nverify, 0);
-	assert_non_null(strstr(s->description, "keep"));
+	/* retire = keep: no retire step at all (SPEC 5), a note says so */
+	assert_int_equal(f.plan->nsteps, 11);
+	assert_true(has_note(f.plan, "retire = keep: the old certificate stays where it is"));
+	release(&f);
+
+	/* a host's run_retire makes its retire a command; the rotation's is the default
+	   of the others; the token's retire stays native */
+	build(&f, ROT("  run_retire = [ \"retire-all\", \"{host}\" ];\n")
+	    "hosts = ( { name = \"h1\"; run_retire = [ \"retire\", \"{host}\", \"{old.sha1}\" ]; },\n"
+	    "          { name = \"h2\"; }, { name = \"h3\"; } );\n"
+	    "services = ( { name = \"a\"; host = \"h1\"; refs = (\n"
+	    "    { id = \"b\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; } ); },\n"
+	    "  { name = \"b\"; host = \"h2\"; refs = (\n"
+	    "    { id = \"c\"; type = \"connector\"; cert = \"" NAME_A "\"; } ); },\n"
+	    "  { name = \"c\"; host = \"h3\"; refs = (\n"
+	    "    { id = \"f\"; type = \"file\"; path = \"old.pem\"; } ); } );\n",
+	    P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, 0, -1);
+	s = step(f.plan, "09-retire-h1");
+	assert_int_equal(s->action, PLAN_COMMAND);
+	assert_string_equal(s->run->v[0], "retire");
+	s = step(f.plan, "10-retire-h2");
+	assert_int_equal(s->action, PLAN_COMMAND);
+	assert_string_equal(s->run->v[0], "retire-all");
+	/* h3 holds its certificate in a file only: the rebind overwrites it, no retire */
+	s = step(f.plan, "11-retire-token:edge");
+	assert_int_equal(s->action, PLAN_NATIVE);
+	assert_int_equal(f.plan->nsteps, 11);
 	release(&f);
 }
 
@@ -981,10 +1031,11 @@ test_width(void **state)
 		    i ? "," : "", i);
 	cr_buf_adds(&b, "); } );\n");
 	build(&f, cr_buf_str(&b), P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, 0, -1);
-	assert_int_equal(f.plan->nsteps, 123);
+	assert_int_equal(f.plan->nsteps, 124);
 	assert_string_equal(f.plan->steps[0].id, "001-import-h");
 	assert_string_equal(f.plan->steps[1].id, "002-rebind-h-s-r000");
-	assert_string_equal(f.plan->steps[122].id, "123-retire-token:edge");
+	assert_string_equal(f.plan->steps[122].id, "123-retire-h");
+	assert_string_equal(f.plan->steps[123].id, "124-retire-token:edge");
 	release(&f);
 	cr_buf_release(&b);
 }
@@ -1024,7 +1075,7 @@ test_deterministic_json(void **state)
 	assert_true(json_object_object_get_ex(v, "tls_name", NULL));
 	assert_true(json_object_object_get_ex(o, "new", NULL));
 	assert_true(json_object_object_get_ex(o, "steps", &steps));
-	assert_int_equal(json_object_array_length(steps), 12);
+	assert_int_equal(json_object_array_length(steps), 14);
 	st = json_object_array_get_idx(steps, 5);
 	assert_true(json_object_object_get_ex(st, "id", &v));
 	assert_string_equal(json_object_get_string(v), "06-rebind-cas2-owa-https-ip");
@@ -1073,7 +1124,7 @@ test_text(void **state)
 	m = open_memstream(&buf, &len);
 	plan_render_text(f.plan, m);
 	fclose(m);
-	assert_non_null(strstr(buf, "rotation mail-2026: 12 steps, 1 already done\n"));
+	assert_non_null(strstr(buf, "rotation mail-2026: 14 steps, 1 already done\n"));
 	assert_non_null(strstr(buf, "\nold  sha1:"));
 	assert_non_null(strstr(buf, "\nnew  sha1:"));
 	assert_non_null(strstr(buf, "\nrebind\n"));
