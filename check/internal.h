@@ -158,6 +158,8 @@ struct chk_result *chk_fresh(struct chk_ctx *c, const struct chk_at *at);
 /* The same by index: *fresh tells whether to evaluate it. */
 size_t chk_fresh_item(struct chk_ctx *c, const struct chk_at *at, int *fresh);
 
+/* Whether the item failed (a warning too, with strict). */
+int chk_item_fails(const struct chk_ctx *c, const struct chk_item *it);
 /* Whether the list has a failed check (a warning too, with strict). */
 int chk_list_fails(const struct chk_ctx *c, const struct chk_step_report *sr);
 /* Its exit code: the worst of its items' statuses, then 1 when it fails. */

@@ -18,6 +18,10 @@
 #               tests/unit/test_config.c and the end-to-end tests; inc/ holds what
 #               they @include): plan only, one section each
 #
+# Every output's check reports must also agree with themselves - the header's
+# "N steps, M blocked", each step's status, the FAILED list and the summary, in
+# text and JSON (tests/verdict.py) - or the case fails, however it compares.
+#
 # Nothing is written; check logs in to the fixture token "edge" with its PIN
 # file, once per run.  The fixtures are generated fresh
 # (softhsm-fixtures/mkfixtures.sh), so what depends on them is normalised
@@ -53,7 +57,7 @@ CERTROTATE=${CERTROTATE:-$BUILD/certrotate}
 update=0
 case ${1:-} in
 --update | -u) update=1; shift ;;
--h | --help) sed -n '2,43p' "$0"; exit 0 ;;
+-h | --help) sed -n '2,48p' "$0"; exit 0 ;;
 esac
 ONLY=" $* "
 selected() { [ "$ONLY" = "  " ] || case $ONLY in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -114,8 +118,16 @@ run1() {
 }
 
 failed=0 passed=0
-# compare NAME FILE: FILE against expected/NAME.out (or update it)
+# compare NAME FILE: FILE against expected/NAME.out (or update it); first, the
+# check reports in FILE must agree with themselves (tests/verdict.py: header,
+# step statuses, FAILED list, summary, text and JSON) - also when updating
 compare() {
+	if ! python3 "$SRCDIR/tests/verdict.py" "$2" >"$TMP/verdict" 2>&1; then
+		failed=$((failed + 1))
+		echo "FAIL $1: the check reports disagree with themselves (tests/verdict.py):"
+		sed 's/^/  /' "$TMP/verdict"
+		return
+	fi
 	want=$G/expected/$1.out
 	if [ "$update" = 1 ]; then
 		mkdir -p "$G/expected"
