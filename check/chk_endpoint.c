@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "../common/util.h"
 #include "../cert/dn.h"
+#include "../cert/ident.h"
 
 static char *
 ref_subject(const struct plan_refres *r)
@@ -301,6 +302,136 @@ judge_every_ref(struct chk_ctx *c)
 	}
 }
 
+/* "'TEXT' matches no known certificate" / "... denotes a protected certificate ..." */
+static char *
+identity_phrase(const struct plan_refres *r)
+{
+	char *b, *s;
+
+	switch (r->denotes) {
+	case PLAN_DENOTES_PROTECTED:
+		return cr_xasprintf("'%s' denotes a protected certificate", r->ref->cert);
+	case PLAN_DENOTES_OTHER:
+		if (r->cert == NULL)
+			break;
+		b = chk_cert_brief(r->cert);
+		s = cr_xasprintf("'%s' denotes another certificate, %s", r->ref->cert, b);
+		free(b);
+		return s;
+	default:
+		break;
+	}
+	return cr_xasprintf("'%s' matches no known certificate", r->ref->cert);
+}
+
+/* The old certificate's identity, written as the ref writes its own. */
+static char *
+old_as_ref_writes(const struct chk_ctx *c, const struct plan_refres *r)
+{
+	char *hex, *s;
+
+	switch (r->ref->ident.kind) {
+	case CRT_ID_SHA256:
+		hex = cr_hex_upper(c->in->old->sha256, 32);
+		s = cr_xasprintf("sha256:%s", hex);
+		free(hex);
+		return s;
+	case CRT_ID_NAME:
+		hex = crt_tls_name(c->in->old->x509);
+		s = cr_xasprintf("name:%s", hex);
+		free(hex);
+		return s;
+	default:
+		return crt_ident_of(c->in->old);
+	}
+}
+
+/*
+ * ref.resolve of a ref the plan leaves alone (its identity unknown, another
+ * or a protected certificate) whose endpoint was probed: what the endpoint
+ * serves says whether the identity is right.  Serving the old certificate
+ * means the service is on it although no step moves it - the identity is
+ * wrong (a name pasted with its RDNs reversed, a thumbprint a digit off):
+ * a failure, naming the endpoint and the nearest known identity, and the
+ * old certificate must not be retired (the caller lists it before retire).
+ */
+void
+chk_resolve_probed(struct chk_ctx *c, size_t idx, const struct plan_refres *r)
+{
+	struct chk_item *it = chk_item_at(c, idx);
+	struct seen sn;
+	char *what, *who, *near;
+
+	probe_ref(c, r);
+	if (probe_for(c, idx, r, &sn) == NULL) {
+		/* the probe failed: what the identity is, then why it cannot be told */
+		if (it->res.status == CHK_FAIL) {
+			char *why = cr_xstrdup(it->res.message);
+
+			what = identity_phrase(r);
+			chk_result_set(&it->res, CHK_FAIL, "%s, and what its endpoint serves cannot be "
+			    "seen: %s", what, why);
+			free(what);
+			free(why);
+		}
+		return;
+	}
+	what = identity_phrase(r);
+	if (sn.what != NULL && strcmp(sn.what, "old") == 0) {
+		near = old_as_ref_writes(c, r);
+		chk_result_set(&it->res, CHK_FAIL, "%s, but '%s'%s serves the OLD certificate: the "
+		    "service is still on it and the identity is wrong - %s %s%s%s; correct `cert` and "
+		    "the plan will move this ref; until then the old certificate must not be retired",
+		    what, sn.pr->endpoint, sn.via, r->near == c->in->old ? "next to the old "
+		    "certificate's," : "the old certificate is", near, r->near == c->in->old ? ", " : "",
+		    r->near == c->in->old && r->near_why ? r->near_why : "");
+		free(near);
+	} else if (sn.what != NULL) {
+		chk_result_set(&it->res, CHK_WARN, "%s, but '%s'%s serves the NEW certificate: the "
+		    "service is on it already; correct `cert`%s%s%s", what, sn.pr->endpoint, sn.via,
+		    r->near_why ? " (" : "", r->near_why ? r->near_why : "", r->near_why ? ")" : "");
+	} else if (r->cert != NULL && memcmp(sn.pr->sha256, r->cert->sha256, 32) == 0) {
+		chk_result_set(&it->res, CHK_PASS, "%s, and '%s'%s serves it: left alone", what,
+		    sn.pr->endpoint, sn.via);
+	} else {
+		who = stranger(sn.pr);
+		chk_result_set(&it->res, CHK_WARN, "%s; '%s'%s serves %s%s%s", what, sn.pr->endpoint,
+		    sn.via, who, r->note && r->denotes == PLAN_DENOTES_UNKNOWN ? ": " : "",
+		    r->note && r->denotes == PLAN_DENOTES_UNKNOWN ? r->note : "");
+		free(who);
+	}
+	free(what);
+}
+
+/*
+ * Before retire: the resolution of every ref the plan leaves alone that has
+ * an endpoint, judged now (so retire lists it when the endpoint still
+ * serves the old certificate; check's later pass over the refs of no step
+ * finds it judged).
+ */
+static void
+untouched_refs(struct chk_ctx *c)
+{
+	size_t i, idx;
+	int fresh;
+
+	for (i = 0; c->o.probe && i < c->p->nrefs; i++) {
+		const struct plan_refres *r = &c->p->refs[i];
+		char *subject;
+
+		if (r->step >= 0 || r->ref->endpoint == NULL)
+			continue;
+		subject = ref_subject(r);
+		idx = chk_item_get(c, PLAN_CHK_REF_RESOLVE, CHK_PRE, subject, subject, &fresh);
+		free(subject);
+		if (!fresh)
+			continue;
+		chk_resolve_probed(c, idx, r);
+		if (chk_item_at(c, idx)->res.status == CHK_FAIL)
+			stale_add(c, idx);
+	}
+}
+
 /*
  * `endpoint` before retire: the endpoint items where the old certificate
  * stays in use, or one item saying there are none.  Every ref's endpoint
@@ -314,6 +445,7 @@ retire_endpoints(struct chk_ctx *c, const struct chk_at *at)
 
 	if (c->o.journal)
 		judge_every_ref(c);
+	untouched_refs(c);
 	for (k = 0; k < c->nstale; k++)
 		chk_attach(c, at, c->stale[k]);
 	if (c->nstale > 0)
@@ -402,6 +534,16 @@ chk_endpoint_setup(struct chk_ctx *c)
 		    ref->starttls_smtp) + 1;
 		if (ref->sni != NULL)
 			c->probe_nosni[ri] = chk_probes_add(&c->probes, ref->endpoint, NULL,
+			    ref->starttls_smtp) + 1;
+	}
+	/* a ref the plan leaves alone is probed whatever its identity resolves to:
+	   an endpoint still serving the old certificate means that identity is
+	   wrong (SPEC 6 ref.resolve) */
+	for (i = 0; i < c->p->nrefs; i++) {
+		const struct plan_ref *ref = c->p->refs[i].ref;
+
+		if (c->p->refs[i].step < 0 && ref->endpoint != NULL)
+			c->probe_of[i] = chk_probes_add(&c->probes, ref->endpoint, ref->sni,
 			    ref->starttls_smtp) + 1;
 	}
 	chk_probes_run(&c->probes, NULL, 0, c->o.in_flight, c->o.timeout_ms, c->o.progress);

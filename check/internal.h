@@ -5,7 +5,8 @@
  *
  * Calls inside check/ go one way (`make cycles` checks it):
  *   engine.c -> registry.c -> chk_*.c (evaluators) -> items.c, layout.c,
- *   probe.c, access.c, checks_cert.c
+ *   probe.c, access.c, checks_cert.c; among the evaluators, chk_ref.c ->
+ *   chk_endpoint.c (a ref's endpoint tells whether its identity is right)
  * An evaluator never calls the engine: what it needs of other checks
  * (the token login of new.key, the endpoints retire judges) is in its own
  * family file or below.
@@ -133,6 +134,13 @@ void chk_files_release(struct chk_ctx *c);
  */
 void chk_token_presence(struct chk_ctx *c, size_t idx, const struct plan_src *src,
     const struct crt_cert *cert, int want, const char *yes, const char *no);
+
+/*
+ * chk_endpoint.c, for ref.resolve (chk_ref.c): the resolution of a ref the
+ * plan leaves alone whose endpoint is probed, into item idx - a failure
+ * when the endpoint serves the old certificate (the identity is wrong).
+ */
+void chk_resolve_probed(struct chk_ctx *c, size_t idx, const struct plan_refres *r);
 
 /* ---- items (items.c) ------------------------------------------------------ */
 

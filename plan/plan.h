@@ -34,6 +34,9 @@
  *   unknown    nothing known (ref.resolve warns; a pkcs11: source naming
  *              no object on its token is unknown too, with the reason in
  *              `note`; unreadable files are refused by plan_inputs_load).
+ *              A hash or name near a known certificate - a digit off, the
+ *              RDNs in another order, one RDN different (nearmiss.c) - says
+ *              so in the note and in `near` / `near_why`.
  * The certificates an identity matches are ordered by role (old, new,
  * protected, other), then source, then SHA-256 - never the token's object
  * order, which differs between processes - and the first decides; the
@@ -194,6 +197,12 @@ struct plan_refres {
 	size_t nmatch;			/* known certificates the identity matches */
 	int ambiguous;			/* nmatch > 1 */
 	char *note;			/* owned, or NULL */
+	/* unknown: the known certificate the identity is a near miss of (a
+	   thumbprint a digit off, a name with its RDNs reversed or one RDN
+	   different: nearmiss.c), the first in role order; else NULL */
+	const struct crt_cert *near;	/* borrowed */
+	enum plan_denotes near_role;	/* what it is: old, new, protected, other */
+	char *near_why;			/* how it is near, for people (owned), or NULL */
 	long step;			/* index of its rebind/rename step, or -1 */
 };
 

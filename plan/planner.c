@@ -60,6 +60,8 @@ struct resolution {
 	const struct crt_cert *cert;
 	size_t nmatch;
 	char *note;
+	const struct known *near;	/* unknown: the nearest known certificate, or NULL */
+	char *near_why;
 };
 
 struct planner {
@@ -322,6 +324,40 @@ ambiguity_note(const char *text, const struct known *const *m, size_t n, enum pl
 	return cr_buf_detach(&b);
 }
 
+static enum plan_denotes
+denotes_of(const struct known *k)
+{
+	return k->role == ROLE_OLD ? PLAN_DENOTES_OLD : k->role == ROLE_NEW ? PLAN_DENOTES_NEW :
+	    k->protected ? PLAN_DENOTES_PROTECTED : PLAN_DENOTES_OTHER;
+}
+
+/*
+ * The known certificate an identity that matches none is a near miss of,
+ * the first in cmp_match's order (old before new before the others), with
+ * how it is near in *why; NULL when none is.
+ */
+static const struct known *
+nearest(const struct planner *pl, const struct crt_ident *id, char **why)
+{
+	const struct known *best = NULL;
+	size_t i;
+
+	*why = NULL;
+	for (i = 0; i < pl->nk; i++) {
+		const struct known *k = &pl->k[i];
+		char *w;
+
+		if (best != NULL && cmp_match(&k, &best) >= 0)
+			continue;
+		if ((w = plan_near_miss(id, k->c)) == NULL)
+			continue;
+		free(*why);
+		*why = w;
+		best = k;
+	}
+	return best;
+}
+
 /*
  * Resolves one identity (text as written) against the known certificates:
  * the first of its matches in cmp_match's order decides (old before new
@@ -341,7 +377,8 @@ resolve(struct planner *pl, const struct crt_ident *id, const char *text, struct
 		const struct crt_cert *c = source_cert(pl, plan_ident_source(id, text), &error);
 
 		if (c == NULL) {
-			out->note = error ? cr_xasprintf("cannot resolve '%s': %s", text, error) :
+			out->note = error ? cr_xasprintf("cannot resolve '%s': %s: the planner cannot "
+			    "tell whether it must move", text, error) :
 			    cr_xasprintf("source '%s' was not loaded", text);
 			return;
 		}
@@ -358,11 +395,17 @@ resolve(struct planner *pl, const struct crt_ident *id, const char *text, struct
 	out->nmatch = n;
 	if (n > 0) {
 		out->cert = match[0]->c;
-		out->denotes = match[0]->role == ROLE_OLD ? PLAN_DENOTES_OLD :
-		    match[0]->role == ROLE_NEW ? PLAN_DENOTES_NEW :
-		    match[0]->protected ? PLAN_DENOTES_PROTECTED : PLAN_DENOTES_OTHER;
+		out->denotes = denotes_of(match[0]);
 	} else if (protect_equal(pl, id)) {
 		out->denotes = PLAN_DENOTES_PROTECTED;
+	} else if ((out->near = nearest(pl, id, &out->near_why)) != NULL) {
+		char *ident = crt_ident_of(out->near->c);
+
+		out->note = cr_xasprintf("'%s' matches none of the %zu known certificates "
+		    "(old, new and those beside them): the planner cannot tell whether it must move; "
+		    "it is near the %s certificate %s: %s", text, pl->nk, role_word(out->near),
+		    ident, out->near_why);
+		free(ident);
 	} else {
 		out->note = cr_xasprintf("'%s' matches none of the %zu known certificates "
 		    "(old, new and those beside them): the planner cannot tell whether it must move",
@@ -454,6 +497,11 @@ plan_build(const struct plan_config *cfg, const struct plan_inputs *in, struct p
 			rr->ambiguous = res->nmatch > 1;
 			rr->note = cr_xstrdup(res->note);
 			rr->step = -1;
+			if (res->near != NULL) {
+				rr->near = res->near->c;
+				rr->near_role = denotes_of(res->near);
+				rr->near_why = cr_xstrdup(res->near_why);
+			}
 			if (rr->note != NULL)
 				plan_add_note(p, cr_xasprintf("%s/%s/%s: %s", rr->host->name, svc->name,
 				    rr->ref->id, rr->note));
@@ -476,8 +524,10 @@ plan_build(const struct plan_config *cfg, const struct plan_inputs *in, struct p
 	p = NULL;
 	r = CR_OK;
 out:
-	for (i = 0; i < pl.nres; i++)
+	for (i = 0; i < pl.nres; i++) {
 		free(pl.res[i].note);
+		free(pl.res[i].near_why);
+	}
 	free(pl.res);
 	free(pl.k);
 	plan_keyidx_release(&pl.by256);
@@ -509,8 +559,10 @@ plan_free(struct plan *p)
 	}
 	plan_shared_free(p->priv);
 	free(p->steps);
-	for (i = 0; i < p->nrefs; i++)
+	for (i = 0; i < p->nrefs; i++) {
 		free(p->refs[i].note);
+		free(p->refs[i].near_why);
+	}
 	free(p->refs);
 	for (i = 0; i < p->nnotes; i++)
 		free(p->notes[i]);

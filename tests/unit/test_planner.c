@@ -22,6 +22,8 @@
 
 #include "testcert.h"
 #include "../../plan/plan.h"
+#include "../../plan/internal.h"
+#include "../../cert/ident.h"
 #include "../../common/util.h"
 
 #define DAY 86400L
@@ -731,6 +733,77 @@ test_match_order(void **state)
 }
 
 /*
+ * Near misses (nearmiss.c): an identity that matches nothing, but is one or
+ * two hex digits from a thumbprint, or a name with its RDNs reversed or in
+ * another order, or one RDN different - and nothing else.
+ */
+static void
+test_near_miss(void **state)
+{
+	struct crt_cert *old = cert(P.old, "old");
+	char *hex = cr_hex_upper(old->sha1, 20), *hex256 = cr_hex_upper(old->sha256, 32);
+	struct {
+		const char *ident;	/* %s: the old thumbprint, edited by the case */
+		int edit;		/* 0 none, 1 digit 5, 2 digits 5 and 40, 3 shift, 4 three digits */
+		const char *want;	/* substring of the diagnosis, NULL: not near */
+	} t[] = {
+		{ "sha1:%s", 1, "one hex digit differs (digit 5: " },
+		{ "sha1:%s", 2, "two hex digits differ (digits 5 and 40: " },
+		{ "sha1:%s", 3, "hex digits away from it (a digit left out and another added)" },
+		{ "sha1:%s", 4, NULL },
+		{ "sha256:%s", 1, "one hex digit differs (digit 5: " },
+		{ "name:<I>C=US, O=Contoso, CN=Contoso Issuing CA 1<S>CN=mail.contoso.com, O=Contoso, C=US",
+		  0, "its issuer has the RDNs of the certificate's issuer in reverse order: Windows "
+		  "writes it 'CN=Contoso Issuing CA 1, O=Contoso, C=US' (most specific first)" },
+		{ "name:<I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>O=Contoso, CN=mail.contoso.com, C=US",
+		  0, "its subject has the RDNs of the certificate's subject in another order" },
+		{ "name:<I>CN=Contoso Issuing CA 1, O=Fabrikam, C=US<S>CN=mail.contoso.com, O=Contoso, C=US",
+		  0, "its issuer differs from the certificate's in one RDN (O: 'Fabrikam' -> 'Contoso')" },
+		{ "name:<I>CN=Other CA, O=Fabrikam, C=US<S>CN=mail.contoso.com, O=Contoso, C=US", 0, NULL },
+		{ "name:<I>C=US, O=Contoso, CN=Contoso Issuing CA 1<S>CN=www, O=Contoso, C=US", 0, NULL },
+		{ "file:old.pem", 0, NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *h = strncmp(t[i].ident, "sha256", 6) == 0 ? hex256 : hex;
+		char *e = cr_xstrdup(h), *text, *why;
+		size_t n = strlen(e);
+		struct crt_ident id;
+		struct cr_err err;
+
+		if (t[i].edit == 1 || t[i].edit == 2 || t[i].edit == 4)
+			e[4] = e[4] == '0' ? '1' : '0';
+		if (t[i].edit == 2 || t[i].edit == 4)
+			e[n - 1] = e[n - 1] == '0' ? '1' : '0';
+		if (t[i].edit == 4)
+			e[20] = e[20] == '0' ? '1' : '0';
+		if (t[i].edit == 3) {	/* digit 3 left out, a digit added at the end */
+			memmove(e + 2, e + 3, n - 3);
+			e[n - 1] = e[n - 2] == 'A' ? 'B' : 'A';
+		}
+		text = cr_xasprintf(t[i].ident, e);
+		cr_err_clear(&err);
+		if (crt_ident_parse(text, &id, &err) != CR_OK)
+			fail_msg("case %zu: %s", i, err.msg);
+		why = plan_near_miss(&id, old);
+		if (t[i].want == NULL && why != NULL)
+			fail_msg("case %zu: '%s' is near: %s", i, text, why);
+		if (t[i].want != NULL && (why == NULL || strstr(why, t[i].want) == NULL))
+			fail_msg("case %zu: '%s': got '%s', want '%s'", i, text, why ? why : "(far)",
+			    t[i].want);
+		free(why);
+		free(text);
+		free(e);
+		crt_ident_release(&id);
+	}
+	free(hex);
+	free(hex256);
+	crt_cert_free(old);
+}
+
+/*
  * Names are found through an index keyed by a normalised name: every
  * difference crt_dn_equal ignores (case, also of Latin-1 letters; blanks;
  * S = ST; the order of a multi-valued RDN) must give the same key, and two
@@ -1231,6 +1304,7 @@ main(void)
 		cmocka_unit_test(test_ambiguous_names),
 		cmocka_unit_test(test_name_index),
 		cmocka_unit_test(test_match_order),
+		cmocka_unit_test(test_near_miss),
 		cmocka_unit_test(test_many_distinct),
 		cmocka_unit_test(test_protected),
 		cmocka_unit_test(test_hooks_and_keep),
