@@ -86,6 +86,10 @@ struct chk_ctx {
 	long *restart_of;		/* per service: its restart step, or -1 */
 	long retire_step;		/* the retire step, or -1 */
 
+	/* key family (chk_key.c) */
+	size_t key_login;		/* new.key's token.login item + 1 when that login
+					   failed (new.key then skips, pointing at it), else 0 */
+
 	/* certificate family (chk_cert.c) */
 	STACK_OF(X509) *untrusted;	/* rotation.chain + the new source's own chain */
 	STACK_OF(X509) *anchors;	/* rotation.trust, NULL: system store */

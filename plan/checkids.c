@@ -34,6 +34,9 @@
  *    service without an endpoint, a host's store - a check that says what
  *    to verify there (`ref.moved`, `service.restarted`, `import.present`
  *    and `retire.absent` of a host: skip, with the instruction).
+ *  - A grant gives access to the key: where the key is on a token, its
+ *    login is the grant's too (a refused PIN blocks the grant, and new.key
+ *    only points at it: one cause, one line).
  *  - Retire, on a host or a token, waits for every ref (`retire.refs`),
  *    is blocked by a protected old certificate (`retire.protected`), and
  *    by an endpoint still serving the old certificate.
@@ -49,6 +52,7 @@
 #define R PLAN_WHEN_NO_RESTART
 #define K PLAN_WHEN_KEY_PATH
 #define X PLAN_WHEN_NO_ENDPOINT
+#define T PLAN_WHEN_KEY_TOKEN
 #define C(name) PLAN_CHK_##name
 
 static const struct plan_step_checks table[PLAN_NVARIANTS] = {
@@ -61,7 +65,7 @@ static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	    { C(SIGALG), A }, { C(KEYALG), A } },
 	  { { C(IMPORT_PRESENT), A } } },
 	{ PLAN_V_GRANT, PLAN_GRANT, "grant",
-	  { { C(NEW_KEY), A }, { C(ACCESS), A } },
+	  { { C(NEW_KEY), A }, { C(TOKEN_LOGIN), T }, { C(ACCESS), A } },
 	  { { C(ACCESS), A } } },
 	{ PLAN_V_REBIND_BINDING, PLAN_REBIND, "rebind-binding",
 	  { { C(REF_RESOLVE), A }, { C(NAMES), N }, { C(ENDPOINT), E } },

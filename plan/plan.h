@@ -285,6 +285,7 @@ enum plan_when {
 	PLAN_WHEN_NO_RESTART,	/* the ref's service has no restart step */
 	PLAN_WHEN_KEY_PATH,	/* the file ref installs the key (key_path) */
 	PLAN_WHEN_NO_ENDPOINT,	/* no endpoint (restart: none of the service's changed refs has one) */
+	PLAN_WHEN_KEY_TOKEN,	/* rotation.key is on a token (pkcs11:) */
 };
 
 struct plan_check_use {

@@ -24,7 +24,7 @@
  * check list per (variant, applicable conditions) - 25,000 steps need only
  * a few dozen distinct lists.
  */
-#define NWHEN 16
+#define NWHEN 32
 struct plan_shared {
 	char *old_ident, *new_ident;	/* "sha1:HEX" */
 	char *old_tls, *new_tls;	/* "<I>..<S>.." */
@@ -125,7 +125,7 @@ set_action(struct plan_step *s, const struct plan_argv *own, const struct plan_a
 }
 
 /* The conditions of enum plan_when that hold for a step, as a bit set. */
-enum { W_ENDPOINT = 1, W_NAMES = 2, W_NO_RESTART = 4, W_KEY_PATH = 8 };
+enum { W_ENDPOINT = 1, W_NAMES = 2, W_NO_RESTART = 4, W_KEY_PATH = 8, W_KEY_TOKEN = 16 };
 
 static int
 applies(enum plan_when w, unsigned flags)
@@ -137,6 +137,7 @@ applies(enum plan_when w, unsigned flags)
 	case PLAN_WHEN_NO_RESTART: return (flags & W_NO_RESTART) && (flags & W_ENDPOINT);
 	case PLAN_WHEN_KEY_PATH: return (flags & W_KEY_PATH) != 0;
 	case PLAN_WHEN_NO_ENDPOINT: return (flags & W_ENDPOINT) == 0;
+	case PLAN_WHEN_KEY_TOKEN: return (flags & W_KEY_TOKEN) != 0;
 	}
 	return 0;
 }
@@ -157,6 +158,8 @@ set_checks(struct builder *bl, struct plan_step *s, const struct plan_service *s
 		flags |= W_NO_RESTART;
 	if (s->ref != NULL && s->ref->key_path != NULL)
 		flags |= W_KEY_PATH;
+	if (bl->cfg->rotation.key_src.kind == PLAN_SRC_PKCS11)
+		flags |= W_KEY_TOKEN;
 	for (k = 0; k < 2; k++) {
 		const struct plan_check_use *use = k == 0 ? t->pre : t->verify;
 		enum plan_check **list = &bl->sh->lists[s->variant][flags][k];

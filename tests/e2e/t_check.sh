@@ -414,6 +414,10 @@ expect_rc 3
 expect_out_contains "FAIL  token.login"
 expect_out_contains "PIN refused by token 'edge'"
 expect_eq "$(grep -c '^C_Login' "$LOG")" 1 "C_Login calls with a wrong PIN"
+# one cause, one line: the checks the refused PIN prevents are skips pointing at it
+expect_eq "$(grep -c 'PIN refused' "$WORK/out")" 1 "lines saying the PIN was refused"
+expect_out_contains "skip  new.key            key $KEY_URI: not checked: the token cannot be used (token.login, token edge)"
+expect_out_contains "FAILED (1):"
 
 TOKENS="tokens = ( { uri = \"pkcs11:token=edge\"; module = \"$P11FAULT\"; pin_source = \"file:fix/edge.pin\"; } );" \
 ROT_EXTRA='import_to = "pkcs11:token=edge";' cfg finaltry </dev/null
