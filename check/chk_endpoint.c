@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 #include "../common/util.h"
 #include "../cert/dn.h"
+#include "../cert/names.h"
 #include "../cert/ident.h"
 
 static char *
@@ -144,6 +146,35 @@ probe_for(struct chk_ctx *c, size_t idx, const struct plan_refres *r, struct see
 	return pr;
 }
 
+/*
+ * When the endpoint answered the ref's SNI with the very certificate it
+ * serves without SNI - its default: no binding there seems to have that
+ * name, so blaming another binding would send the operator the wrong way -
+ * a sentence saying so, and whether the name is in the service's `names`
+ * and in the new certificate's SAN; else NULL.
+ */
+static char *
+sni_default(const struct chk_ctx *c, const struct plan_refres *r, const struct chk_probe *pr)
+{
+	const char *sni = r->ref->sni;
+	const struct chk_probe *d;
+	size_t pi, i;
+	int in_names = 0;
+
+	if (sni == NULL || (pi = c->probe_nosni[refres_index(c, r)]) == 0)
+		return NULL;
+	d = &c->probes.v[pi - 1];
+	if (d->status != CR_OK || d->leaf == NULL || memcmp(d->sha256, pr->sha256, 32) != 0)
+		return NULL;
+	for (i = 0; i < r->service->nnames && !in_names; i++)
+		in_names = strcasecmp(r->service->names[i], sni) == 0;
+	return cr_xasprintf("'%s' answered SNI '%s' with its default certificate (the one it "
+	    "serves without SNI): no binding there seems to have the name '%s' - check the ref's "
+	    "sni and the server's bindings; '%s' is %s the service's names and %s by the new "
+	    "certificate's SAN", pr->endpoint, sni, sni, sni, in_names ? "in" : "NOT in",
+	    crt_name_covered(c->in->new->x509, sni) ? "covered" : "NOT covered");
+}
+
 /* Before ref r's step: old or new is fine, where the change is in effect only new. */
 static void
 eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const struct seen *sn)
@@ -151,9 +182,17 @@ eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const st
 	const struct chk_probe *pr = sn->pr;
 	const char *what = sn->what, *via = sn->via;
 	struct chk_item *it = chk_item_at(c, idx);
-	char *who;
+	char *who, *dflt = NULL;
 
-	if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r)) {
+	if ((what == NULL || strcmp(what, "old") == 0) && (what == NULL || chk_done(c, r->step)) &&
+	    (dflt = sni_default(c, r, pr)) != NULL) {
+		/* not another binding: the SNI reaches none, the default answers */
+		chk_result_set(&it->res, what != NULL ? (in_effect(c, r) ? CHK_FAIL : CHK_WARN) :
+		    c->o.journal ? CHK_FAIL : CHK_WARN, "%s", dflt);
+		if (what != NULL)
+			stale_add(c, idx);
+		free(dflt);
+	} else if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r)) {
 		/* the HTTP.sys story: the service's setting names the new
 		   certificate, but what answers on its endpoint does not */
 		chk_result_set(&it->res, CHK_FAIL, "'%s'%s still serves the OLD certificate although "
@@ -184,16 +223,19 @@ eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const st
 
 /* After the change of ref r: the new certificate, nothing else. */
 static void
-eval_after(struct chk_ctx *c, size_t idx, const struct seen *sn)
+eval_after(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const struct seen *sn)
 {
 	const struct chk_probe *pr = sn->pr;
 	const char *what = sn->what, *via = sn->via;
 	struct chk_item *it = chk_item_at(c, idx);
-	char *who;
+	char *who, *dflt;
 
 	if (what != NULL && strcmp(what, "new") == 0) {
 		chk_result_set(&it->res, CHK_PASS, "'%s'%s serves the new certificate", pr->endpoint,
 		    via);
+	} else if ((dflt = sni_default(c, r, pr)) != NULL) {
+		chk_result_set(&it->res, CHK_FAIL, "%s", dflt);
+		free(dflt);
 	} else if (what != NULL) {
 		chk_result_set(&it->res, CHK_FAIL, "'%s'%s still serves the OLD certificate after the "
 		    "change: the service has not picked it up (restart it), or another binding "
@@ -276,7 +318,7 @@ ref_endpoint(struct chk_ctx *c, const struct chk_at *at, const struct plan_refre
 		if (at->phase == CHK_PRE)
 			eval_before(c, idx, r, &sn);
 		else
-			eval_after(c, idx, &sn);
+			eval_after(c, idx, r, &sn);
 	}
 	if (u != (size_t)-1)
 		chk_attach(c, at, u);

@@ -88,6 +88,10 @@ token_login(struct chk_ctx *c, const struct plan_src *src, struct p11_token **to
 		if (tok_out != NULL)
 			*tok_out = toks[0];
 	} else {
+		/* a PIN source that cannot be read is its `tokens` entry's setting */
+		struct plan_loc none = { c->cfg->file, 0 };
+
+		plan_src_error(&err, src, none, NULL);
 		chk_result_set(&it->res, CHK_FAIL, "%s", err.msg);
 		it->status = r;
 	}

@@ -65,6 +65,7 @@ subject_of(const struct chk_ctx *c, enum chk_subject kind, const struct chk_at *
 		break;
 	case CHK_SUBJ_TOKEN:
 	case CHK_SUBJ_ENDPOINT:
+	case CHK_SUBJ_SETTING:
 		return NULL;
 	case CHK_SUBJ_NONE:
 		break;
@@ -150,7 +151,8 @@ top_level(struct chk_ctx *c)
 		const struct chk_row *row = &chk_registry[k];
 
 		if (!(row->flags & CHK_F_TOP) || row->subject == CHK_SUBJ_REF ||
-		    (c->p == NULL && row->subject != CHK_SUBJ_NEW && row->subject != CHK_SUBJ_OLD))
+		    (c->p == NULL && row->subject != CHK_SUBJ_NEW && row->subject != CHK_SUBJ_OLD &&
+		    row->subject != CHK_SUBJ_SETTING))
 			continue;
 		run_check(c, (enum plan_check)k, CHK_PRE, CHK_NO_STEP, NULL);
 	}

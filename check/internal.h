@@ -34,6 +34,7 @@ enum chk_subject {
 	CHK_SUBJ_STEP,		/* "step ID" */
 	CHK_SUBJ_TOKEN,		/* named by the evaluator (the token found) */
 	CHK_SUBJ_ENDPOINT,	/* named by the evaluator (a ref, an endpoint, old) */
+	CHK_SUBJ_SETTING,	/* named by the evaluator (a configuration setting) */
 };
 
 struct chk_ctx;

@@ -150,15 +150,21 @@ plan_cfg_read(const char *path, const char *name, char **text, struct cr_err *er
 	r = read_regular(path, PLAN_CFG_MAX_BYTES, text, &len, &st, &why);
 	if (r == CR_OK)
 		return CR_OK;
-	if (r < 0)
-		return cr_err_setr(err, CR_EINPUT, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
+	if (r < 0) {
+		cr_err_setr(err, CR_EINPUT, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
 		    "cannot read '%s': %s", name, strerror(errno));
+		cr_err_locate(err, name, 0, NULL);
+		return CR_EINPUT;
+	}
 	if (why.reason == CR_R_TOO_LARGE)
 		return cr_err_setr(err, CR_EINPUT, why.reason, "cannot read '%s': larger than %u "
 		    "bytes (the limit for a configuration with its @include files)", name,
 		    PLAN_CFG_MAX_BYTES);
-	if (why.reason == CR_R_MALFORMED)
-		return cr_err_setr(err, CR_EINPUT, why.reason, "%s:%d: %s", name, why.line, why.text);
+	if (why.reason == CR_R_MALFORMED) {
+		cr_err_setr(err, CR_EINPUT, why.reason, "%s:%d: %s", name, why.line, why.text);
+		cr_err_locate(err, name, why.line, NULL);
+		return CR_EINPUT;
+	}
 	return cr_err_setr(err, CR_EINPUT, why.reason, "cannot read '%s': %s", name, why.text);
 }
 
@@ -241,7 +247,9 @@ scan_fail(struct pscan *ps, enum cr_reason reason, const char *shown, int line, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return cr_err_setr(ps->err, CR_EINPUT, reason, "%s:%d: %s", shown, line, msg);
+	cr_err_setr(ps->err, CR_EINPUT, reason, "%s:%d: %s", shown, line, msg);
+	cr_err_locate(ps->err, shown, line, NULL);
+	return CR_EINPUT;
 }
 
 static int scan_text(struct pscan *ps, const char *text, const char *shown);

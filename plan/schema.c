@@ -110,8 +110,10 @@ static const struct plan_setting schema[] = {
 	/* tokens = ( { }, ... ) */
 	ROW(PLAN_SEC_TOKEN, "uri", PLAN_T_SOURCE, REQ, .off = AT(TOK, uri), .off2 = AT(TOK, src),
 	    .arg = &use_token),
-	ROW(PLAN_SEC_TOKEN, "module", PLAN_T_MODULE, 0, .off = AT(TOK, module)),
-	ROW(PLAN_SEC_TOKEN, "pin_source", PLAN_T_SECRET, 0, .off = AT(TOK, pin_source)),
+	ROW(PLAN_SEC_TOKEN, "module", PLAN_T_MODULE, 0, .off = AT(TOK, module),
+	    .off_loc = AT(TOK, module_loc)),
+	ROW(PLAN_SEC_TOKEN, "pin_source", PLAN_T_SECRET, 0, .off = AT(TOK, pin_source),
+	    .off_loc = AT(TOK, pin_loc)),
 
 	/* hosts = ( { }, ... ) */
 	ROW(PLAN_SEC_HOST, "name", PLAN_T_STR, REQ, .off = AT(HOST, name), .check = plan_chk_name),
@@ -125,7 +127,8 @@ static const struct plan_setting schema[] = {
 	/* services = ( { }, ... ) */
 	ROW(PLAN_SEC_SERVICE, "name", PLAN_T_STR, REQ, .off = AT(SVC, name), .check = plan_chk_name),
 	ROW(PLAN_SEC_SERVICE, "host", PLAN_T_STR, REQ, .off = AT(SVC, host_name)),
-	ROW(PLAN_SEC_SERVICE, "kind", PLAN_T_STR, 0, .off = AT(SVC, kind), .check = plan_chk_name),
+	ROW(PLAN_SEC_SERVICE, "kind", PLAN_T_STR, 0, .off = AT(SVC, kind), .off_loc = AT(SVC, kind_loc),
+	    .check = plan_chk_name),
 	ROW(PLAN_SEC_SERVICE, "names", PLAN_T_STRLIST, 0, .off = AT(SVC, names),
 	    .off2 = AT(SVC, nnames), .elem = plan_chk_hostname),
 	ROW(PLAN_SEC_SERVICE, "account", PLAN_T_STR, 0, .off = AT(SVC, account)),

@@ -248,7 +248,7 @@ cmd_check(const struct rot_command *self, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			cfgpath = optarg;
@@ -268,15 +268,18 @@ cmd_check(const struct rot_command *self, int argc, char **argv)
 			force = 1;
 			break;
 		case 't':
-			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
-				return rot_usage_error(self, "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
+			if (rot_duration_opt(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
+				return rot_usage_error(self, "bad --timeout '%s' (seconds, or with a "
+				    "unit: 5, 5s, 1m; at most 1h)", optarg);
 			o.timeout_ms = (int)(secs * 1000);
 			break;
 		case 'h':
 			rot_help(self);
 			return rot_finish_output(CR_OK);
+		case ':':
+			return rot_missing_value(self, argv[optind - 1]);
 		default:
-			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			return rot_unknown_option(self, longopts, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -292,7 +295,8 @@ cmd_check(const struct rot_command *self, int argc, char **argv)
 		   check with a report (SPEC 2, 6); a bad configuration is not */
 		if (!chk_unplanned(ld.cfg, ld.in, &o, &err, &unplanned)) {
 			rot_loaded_release(&ld);
-			return rot_report(&err);
+			return rot_finish_output(fmt == ROT_FMT_JSON ? rot_report_json(&err) :
+			    rot_report(&err));
 		}
 		(void)rot_report(&err);
 		rep = &unplanned;

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "rot.h"
+#include "../plan/config.h"
 
 static const struct rot_command commands[] = {
 	{ "plan", cmd_plan, ROT_READ_ONLY, "build and print the ordered rotation plan",
@@ -144,13 +145,62 @@ static const struct rot_command commands[] = {
 	{ NULL, NULL, 0, NULL, NULL, NULL },
 };
 
+/*
+ * Commands certrotate(1) specifies that this version does not have yet:
+ * named for what they are, not "unknown".  A row of `commands` with the
+ * same name wins (the command exists).
+ */
+static const struct {
+	const char *name;
+	const char *instead;
+} later[] = {
+	{ "run", "'certrotate check' evaluates every step's preconditions and 'certrotate "
+	  "runbook' writes the steps to do by hand" },
+	{ "rollback", "the runbook's rollback section lists how each step is undone" },
+	{ "renew", "generate the key pair on the token and the request with your tools" },
+	{ NULL, NULL },
+};
+
+static const struct rot_command *
+find(const char *name)
+{
+	const struct rot_command *c;
+
+	for (c = commands; c->name != NULL; c++)
+		if (strcmp(name, c->name) == 0)
+			return c;
+	return NULL;
+}
+
+/* Not a command of this version: what it is, and what to do instead.  Returns 2. */
+static int
+not_a_command(const char *name)
+{
+	const char *names[32], *near;
+	const struct rot_command *c;
+	size_t i, n = 0;
+
+	for (i = 0; later[i].name != NULL; i++)
+		if (strcmp(name, later[i].name) == 0) {
+			rot_warn("'%s' is not in this version (%s): certrotate(1) describes it, but "
+			    "it is not implemented yet; %s", name, CR_VERSION, later[i].instead);
+			return CR_EINPUT;
+		}
+	for (c = commands; c->name != NULL && n < 32; c++)
+		names[n++] = c->name;
+	near = plan_nearest(name, names, n);
+	if (near != NULL)
+		return rot_usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", name, near);
+	return rot_usage_error(NULL, "unknown command '%s'", name);
+}
+
 static void
 usage(FILE *f)
 {
 	const struct rot_command *c;
 
 	fputs("usage: certrotate COMMAND [OPTIONS]\n"
-	  "       certrotate --version | --help | COMMAND --help\n\n"
+	  "       certrotate --version | --help | COMMAND --help | help COMMAND\n\n"
 	  "Replace a TLS certificate in use by services, safely: plan the change,\n"
 	  "check every step's preconditions against the real certificates, keys,\n"
 	  "tokens and endpoints.\n\ncommands:\n", f);
@@ -171,6 +221,13 @@ main(int argc, char **argv)
 		usage(stderr);
 		return CR_EINPUT;
 	}
+	/* "help check" is "check --help", as git has it */
+	if (strcmp(argv[1], "help") == 0 && argc > 2) {
+		if ((c = find(argv[2])) == NULL)
+			return not_a_command(argv[2]);
+		rot_help(c);
+		return rot_finish_output(CR_OK);
+	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
@@ -180,8 +237,7 @@ main(int argc, char **argv)
 		printf("certrotate %s\n", CR_VERSION);
 		return rot_finish_output(CR_OK);
 	}
-	for (c = commands; c->name != NULL; c++)
-		if (strcmp(argv[1], c->name) == 0)
-			return c->fn(c, argc - 1, argv + 1);
-	return rot_usage_error(NULL, "unknown command '%s'", argv[1]);
+	if ((c = find(argv[1])) != NULL)
+		return c->fn(c, argc - 1, argv + 1);
+	return not_a_command(argv[1]);
 }

@@ -207,6 +207,23 @@ expect_err_contains "warning: "
 expect_err_contains "services.[0].refs.[0].cert"
 expect_out_contains "ref.resolve        ref owa/https: 'sha1:"
 expect_out_contains "denotes the old certificate"
+# the warning is the report's too: --strict fails on it, JSON carries it
+expect_out_contains "WARN  config             setting services.[0].refs.[0].cert: "
+expect_out_contains "an invisible mark before the thumbprint was ignored"
+cr check -c "$CFG" --no-probe --strict
+expect_rc 1
+sed -n '/^FAILED/,/^$/p' "$WORK/out" | grep -q 'WARN  config             setting services\.\[0\]\.refs\.\[0\]\.cert: .*invisible mark' ||
+	fail "--strict: the invisible mark is not among the failures"
+cr check -c "$CFG" --no-probe --format json
+expect_rc 0
+python3 - "$WORK/out" <<'PY' || fail "the invisible mark is not a warning of the JSON report"
+import json, sys
+d = json.load(open(sys.argv[1]))
+w = [c for c in d["checks"] if c["id"] == "config"]
+assert len(w) == 1 and w[0]["status"] == "warn", w
+assert w[0]["subject"] == "setting services.[0].refs.[0].cert", w
+assert "invisible mark" in w[0]["message"] and d["summary"]["warn"] >= 1
+PY
 
 # ------------------------------------------------------------- story: federation service account
 adfs_cfg() {
