@@ -16,6 +16,7 @@
 #include "../cert/json.h"
 #include "../common/util.h"
 #include "../plan/config.h"
+#include "../pkcs11/p11.h"
 
 void
 rot_warn(const char *fmt, ...)
@@ -243,13 +244,24 @@ rot_duration_opt(const char *text, long long *secs, struct cr_err *err)
 }
 
 int
-rot_refuse_url(const struct rot_command *cmd, const char *source)
+rot_source_check(const struct rot_command *cmd, const char *source)
 {
 	const char *rest;
 	char *host;
 	size_t n;
 	int r;
 
+	if (strncasecmp(source, "pkcs11:", 7) == 0) {
+		struct p11_uri *u = NULL;
+		struct cr_err e;
+
+		/* a URI that is refused is refused when it is read, with its message */
+		cr_err_clear(&e);
+		if (p11_uri_parse(source, NULL, &u, &e) == CR_OK && p11_uri_warning(u) != NULL)
+			rot_warn("warning: %s", p11_uri_warning(u));
+		p11_uri_free(u);
+		return 0;
+	}
 	if (strncasecmp(source, "https://", 8) == 0)
 		rest = source + 8;
 	else if (strncasecmp(source, "http://", 7) == 0)

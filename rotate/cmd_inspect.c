@@ -153,7 +153,7 @@ cmd_inspect(const struct rot_command *self, int argc, char **argv)
 	if (optind >= argc)
 		return rot_usage_error(self, "no SOURCE given");
 	for (i = optind; i < argc; i++)
-		if (argv[i][0] != '-' && rot_refuse_url(self, argv[i]) != 0)
+		if (argv[i][0] != '-' && rot_source_check(self, argv[i]) != 0)
 			return CR_EINPUT;
 
 	cr_err_clear(&err);

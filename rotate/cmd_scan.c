@@ -375,7 +375,7 @@ parse_opts(const struct rot_command *self, int argc, char **argv, struct scan_op
 	if (optind >= argc)
 		return rot_usage_error(self, "no SOURCE given");
 	for (c = optind; c < argc; c++)
-		if (rot_refuse_url(self, argv[c]) != 0)
+		if (rot_source_check(self, argv[c]) != 0)
 			return CR_EINPUT;
 	return 0;
 }

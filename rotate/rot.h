@@ -89,10 +89,12 @@ int rot_unknown_option(const struct rot_command *cmd, const struct option *longo
 int rot_duration_opt(const char *text, long long *secs, struct cr_err *err);
 
 /*
- * A source that is a web URL (http://, https://): a usage error saying
- * what to write instead ("tls://HOST:443"), returning 2; else 0.
+ * A SOURCE argument before it is read: a web URL (http://, https://) is a
+ * usage error saying what to write instead ("tls://HOST:443"), returning
+ * 2; a PKCS#11 URI's vendor query attributes are ignored with a warning
+ * (p11_uri_warning); else 0.
  */
-int rot_refuse_url(const struct rot_command *cmd, const char *source);
+int rot_source_check(const struct rot_command *cmd, const char *source);
 
 /* Output formats a subcommand may accept. */
 enum rot_format { ROT_FMT_TEXT, ROT_FMT_JSON, ROT_FMT_MARKDOWN, ROT_FMT_HTML, ROT_FMT_PROMETHEUS };
