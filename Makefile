@@ -44,7 +44,7 @@ FAULT_MOD = $(BUILD)/tests/p11fault.so
 # Fills a SoftHSM2 token in one session (bench/run.sh, tests/e2e/t_calls.sh).
 TOKENFILL = $(BUILD)/bench/tokenfill
 
-.PHONY: all check unit e2e asan demo bench install clean deps deps-check screenshot
+.PHONY: all check unit e2e asan fuzz demo bench install clean deps deps-check screenshot
 all: $(BIN)
 
 # Objects are rebuilt when the flags change (PREFIX is compiled in): the
@@ -121,6 +121,33 @@ asan: deps-check
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  BUILD=build-asan sh tests/run.sh
 
+# ---- fuzzing ----------------------------------------------------------------
+# `make fuzz FUZZ_SECONDS=N`: every harness tests/fuzz/fuzz_NAME.c, built with
+# clang (-fsanitize=fuzzer,address,undefined) in its own BUILD dir, run N
+# seconds each in turn on a copy of its seeds tests/fuzz/corpus/NAME/
+# (tests/fuzz/run.sh; FUZZ_ONLY="dn smtp" runs those).  A crash, a sanitizer
+# report or a violated property fails it.  A new harness is a new
+# tests/fuzz/fuzz_NAME.c (and its corpus): the wildcard picks it up.
+FUZZ_SECONDS ?= 60
+FUZZ_ONLY    ?=
+FUZZ_CC      ?= clang
+FUZZ_BUILD    = build-fuzz
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC      = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN      = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+fuzz: deps-check
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	  LDFLAGS="$(FUZZ_SAN)" fuzz-harnesses
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_ONLY)
+
+.PHONY: fuzz-harnesses
+fuzz-harnesses: $(FUZZ_BIN)
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBS) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS) $(LDLIBS)
+
 demo: deps-check $(BIN)
 	BUILD=$(BUILD) sh examples/demo.sh
 
@@ -149,12 +176,14 @@ bench: deps-check $(BIN) $(TOKENFILL) $(FAULT_MOD)
 # libcmark-gfm-dev and its extensions render runbooks to HTML (the runbook's
 # pipe tables are GitHub's extension, which plain libcmark lacks), mandoc
 # lints the man pages in the tests, p11-kit (its server) and p11-kit-modules
-# (client and proxy modules) reach a token remotely (tests/e2e/t_remote.sh).
+# (client and proxy modules) reach a token remotely (tests/e2e/t_remote.sh);
+# clang and its libFuzzer runtime (libclang-rt-14-dev, only recommended by
+# clang) build `make fuzz`.
 DEB_PKGS = gcc make pkg-config libc6-dev libp11-dev libssl-dev libp11-kit-dev \
   libconfig-dev libjson-c-dev libcmocka-dev softhsm2 opensc gnutls-bin \
   nginx-light libnginx-mod-mail libengine-pkcs11-openssl openssl valgrind \
   libcmark-gfm-dev libcmark-gfm-extensions-dev mandoc python3 procps iproute2 \
-  p11-kit p11-kit-modules
+  p11-kit p11-kit-modules clang libclang-rt-14-dev
 deps-check:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

@@ -84,7 +84,10 @@ struct crt_load_opts {
 	 * handed to on_unreadable(on_unreadable_arg, its own error) as the scan
 	 * reaches it (in name order), and does not fail the load: the caller
 	 * reports it (inspect prints one line per file and exits with the
-	 * worst status).  NULL: see crt_load.
+	 * worst status).  An entry named like a certificate file that is no
+	 * regular file (a FIFO, a device, a directory: never opened) is handed
+	 * over as a note: status CR_OK, reason CR_R_NOT_REGULAR, "skipped
+	 * 'DIR/NAME': is a FIFO, not a regular file".  NULL: see crt_load.
 	 */
 	void (*on_unreadable)(void *arg, const struct cr_err *err);
 	void *on_unreadable_arg;
@@ -101,7 +104,8 @@ struct crt_load_opts {
  *    a query key other than pass-source, or a pass-source that is not
  *    "file:PATH" / a path, is CR_EINPUT.  Messages name PATH as written;
  *  - directory (with scan_dirs; without: CR_EINPUT "is a directory"): one
- *    entry per regular file named *.pem *.crt *.cer *.der *.p12 *.pfx
+ *    entry per regular file (links followed; others skipped, see
+ *    on_unreadable) named *.pem *.crt *.cer *.der *.p12 *.pfx
  *    (any case; hidden files skipped), sorted by name (bytes), each with
  *    source "DIR/NAME" (keeping a "file:" prefix); a ?pass-source applies
  *    to every PKCS#12 inside (one without a password, when none is given,
@@ -122,6 +126,8 @@ struct crt_load_opts {
  *    still appended;
  *  - tls://host:port[?sni=NAME&starttls=smtp]: one entry, the served leaf
  *    with the rest of the served chain (opts->timeout_ms bounds it).
+ * Files are read with cr_read_file (never waiting on a FIFO or device; at
+ * most 16 MiB), pass-sources with cr_read_secret.
  * Errors: CR_EINPUT for unreadable / malformed input ("cannot read
  * 'new/mail.pem': not a certificate (line 3): bad base64 decode",
  * "cannot read 'x.der': truncated DER (500 of 765 bytes)", "cannot read
@@ -219,10 +225,11 @@ struct crt_info {
 	struct crt_expiry expiry;	/* days left / since expiry, in numbers and words */
 	char **san;		/* "DNS:x", "IP:1.2.3.4", "IP:2001:db8::5", "email:..", "URI:..",
 				   also "DirName:<dn>", "RID:<oid>", "UPN:..", "othername:<oid>";
-				   bytes outside printable ASCII as \xNN */
+				   escaped as common/text.h says ("DNS:a\x00.b": in DNS, email
+				   and URI names every byte from 0x80 too); OIDs whole */
 	size_t nsan;
 	char *sig_name;		/* "sha256WithRSAEncryption" */
-	char *sig_oid;		/* "1.2.840.113549.1.1.11" */
+	char *sig_oid;		/* "1.2.840.113549.1.1.11", whole however long */
 	char *key_type;		/* "RSA", "RSA-PSS", "EC", "ED25519", "ED448", "DSA", else OpenSSL's
 				   short name, "unknown" when the key cannot be decoded */
 	int key_bits;
@@ -241,7 +248,8 @@ void crt_info_release(struct crt_info *info);
 /*
  * Signature algorithm name (OpenSSL's long name, "sha256WithRSAEncryption";
  * the dotted OID when OpenSSL has no name) and dotted OID of any X509
- * (chain members too), truncated to the buffers.
+ * (chain members too), cut to the buffers with "..." at the end (so a cut
+ * OID never equals a real one); crt_info has them whole.
  */
 void crt_sigalg(const X509 *x, char *name, size_t namelen, char *oid, size_t oidlen);
 

@@ -7,6 +7,9 @@
  * between the AVAs of a multi-valued RDN (kept in encoded order), a value
  * quoted when it holds one of , + = " newline < > # ; or starts or ends
  * with white space.  Empty values are written bare, as crypt32 does.
+ * Values are bytes with a length (a CN may hold NUL): written escaped
+ * (common/text.h), parsed back through the same escapes.  Matching is in
+ * dn_match.c.
  */
 #include "dn.h"
 
@@ -15,9 +18,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/objects.h>
 #include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
 
+#include "../common/text.h"
 #include "../common/util.h"
 
 /*
@@ -55,20 +60,92 @@ static const struct attr {
 };
 #define NATTRS (sizeof(attrs) / sizeof(attrs[0]))
 
-/* Canonical type of an ASN.1 object: a Windows name or "OID.1.2.3". New string. */
+char *
+crt_oid_text(const ASN1_OBJECT *obj)
+{
+	char small[128], *buf, *hex;
+	int n, len = obj != NULL ? (int)OBJ_length(obj) : 0;
+
+	if (len <= 0)
+		return NULL;	/* a NID-only object ("hkdf"): no OID to write */
+	/* OBJ_obj2txt returns the whole length even when the buffer is short */
+	n = OBJ_obj2txt(small, sizeof(small), obj, 1);
+	if (n > 0 && (size_t)n < sizeof(small))
+		return cr_xstrdup(small);
+	if (n > 0) {
+		buf = cr_xmalloc((size_t)n + 1);
+		if (OBJ_obj2txt(buf, n + 1, obj, 1) == n)
+			return buf;
+		free(buf);
+	}
+	/* OpenSSL 3.0.9+ writes no OID of more than 586 bytes (CVE-2023-2650) */
+	ERR_clear_error();
+	hex = cr_hex_upper(OBJ_get0_data(obj), (size_t)len);
+	buf = cr_xasprintf("#%s", hex);
+	free(hex);
+	return buf;
+}
+
+/*
+ * Canonical type of an ASN.1 object: a Windows name or "OID.1.2.3".  New
+ * string; NULL for an object without an OID.
+ */
 static char *
 type_of_obj(const ASN1_OBJECT *obj)
 {
 	int nid = OBJ_obj2nid(obj);
-	char oid[128];
+	char *oid, *r;
 	size_t i;
 
 	for (i = 0; nid != NID_undef && i < NATTRS; i++)
 		if (attrs[i].nid == nid)
 			return cr_xstrdup(attrs[i].name);
-	if (OBJ_obj2txt(oid, sizeof(oid), obj, 1) <= 0)
-		return cr_xstrdup("OID.?");
-	return cr_xasprintf("OID.%s", oid);
+	if ((oid = crt_oid_text(obj)) == NULL)
+		return NULL;
+	r = cr_xasprintf("OID.%s", oid);
+	free(oid);
+	return r;
+}
+
+/* The type "OID.#HEX" (the encoding of a long OID): canonical, or NULL. */
+static char *
+type_of_hex_oid(const char *hex)
+{
+	size_t n = strlen(hex), i, k = 0;
+	unsigned char *der;
+	const unsigned char *p;
+	ASN1_OBJECT *obj;
+	char *r = NULL;
+
+	if (n == 0 || n % 2 != 0 || n / 2 > 0xFFFF)
+		return NULL;
+	der = cr_xmalloc(n / 2 + 4);
+	der[k++] = V_ASN1_OBJECT;
+	if (n / 2 < 0x80) {
+		der[k++] = (unsigned char)(n / 2);
+	} else if (n / 2 < 0x100) {
+		der[k++] = 0x81;
+		der[k++] = (unsigned char)(n / 2);
+	} else {
+		der[k++] = 0x82;
+		der[k++] = (unsigned char)(n / 2 >> 8);
+		der[k++] = (unsigned char)(n / 2);
+	}
+	for (i = 0; i < n; i += 2) {
+		if (cr_hexval((unsigned char)hex[i]) < 0 || cr_hexval((unsigned char)hex[i + 1]) < 0)
+			goto out;
+		der[k++] = (unsigned char)(cr_hexval((unsigned char)hex[i]) << 4 |
+		    cr_hexval((unsigned char)hex[i + 1]));
+	}
+	p = der;
+	obj = d2i_ASN1_OBJECT(NULL, &p, (long)k);
+	if (obj != NULL && p == der + k)
+		r = type_of_obj(obj);
+	ASN1_OBJECT_free(obj);
+out:
+	ERR_clear_error();
+	free(der);
+	return r;
 }
 
 /* Canonical type of a type as written, or NULL when unknown.  New string. */
@@ -89,6 +166,8 @@ type_of_text(const char *t)
 	}
 	if (strncasecmp(t, "OID.", 4) == 0) {
 		t += 4;
+		if (t[0] == '#')
+			return type_of_hex_oid(t + 1);
 		if (!isdigit((unsigned char)t[0]))
 			return NULL;
 	}
@@ -97,14 +176,17 @@ type_of_text(const char *t)
 			if (!isdigit((unsigned char)t[i]) && t[i] != '.')
 				return NULL;
 		obj = OBJ_txt2obj(t, 1);
+		ERR_clear_error();
 		if (obj == NULL)
 			return NULL;
 		r = type_of_obj(obj);
 		ASN1_OBJECT_free(obj);
 		return r;
 	}
-	/* OpenSSL's short and long names ("serialNumber", "postalCode", ...) */
+	/* OpenSSL's short and long names ("serialNumber", "postalCode", ...);
+	   one without an OID ("hkdf") is no attribute type (type_of_obj) */
 	nid = OBJ_txt2nid(t);
+	ERR_clear_error();
 	if (nid == NID_undef)
 		return NULL;
 	obj = OBJ_nid2obj(nid);
@@ -114,38 +196,69 @@ type_of_text(const char *t)
 /* ---- building and rendering ------------------------------------------- */
 
 static void
-dn_push(struct crt_dn *dn, size_t *cap, char *type, char *value, int multi)
+dn_push(struct crt_dn *dn, size_t *cap, char *type, char *value, size_t len, int hex, int multi)
 {
 	cr_grow(&dn->ava, cap, dn->n + 1, sizeof(dn->ava[0]));
 	dn->ava[dn->n].type = type;
 	dn->ava[dn->n].value = value;
+	dn->ava[dn->n].len = len;
+	dn->ava[dn->n].hex = hex;
 	dn->ava[dn->n].multi = multi;
 	dn->n++;
 }
 
-/* The value of an entry as UTF-8 (NUL bytes replaced).  New string. */
+/* A copy of n bytes, NUL-terminated after them. */
 static char *
-entry_value(const X509_NAME_ENTRY *e)
+bytes_dup(const void *p, size_t n)
+{
+	char *r = cr_xmalloc(n + 1);
+
+	if (n > 0)
+		memcpy(r, p, n);
+	r[n] = '\0';
+	return r;
+}
+
+/*
+ * The value of an entry: its bytes as UTF-8, whole (a NUL inside stays, with
+ * the length).  A UTF8String is taken as it is, invalid or not: the
+ * rendering escapes what is not valid.  Other string types are converted by
+ * OpenSSL (BMPString, UniversalString; T61String as Latin-1).  A value that
+ * is no string, or does not convert, is its "#HEX" form.
+ */
+static char *
+entry_value(const X509_NAME_ENTRY *e, size_t *len, int *hex)
 {
 	const ASN1_STRING *s = X509_NAME_ENTRY_get_data(e);
-	unsigned char *u = NULL;
-	char *r;
-	int n, i;
+	unsigned char *u = NULL, *der = NULL;
+	char *r, *h;
+	int n;
 
+	*hex = 0;
+	if (ASN1_STRING_type(s) == V_ASN1_UTF8STRING) {
+		*len = (size_t)ASN1_STRING_length(s);
+		return bytes_dup(ASN1_STRING_get0_data(s), *len);
+	}
 	n = ASN1_STRING_to_UTF8(&u, s);
-	if (n < 0) {
-		/* not a string type crypt32 would print either: show the bytes */
-		const unsigned char *d = ASN1_STRING_get0_data(s);
-		char *hex = cr_hex_upper(d, (size_t)ASN1_STRING_length(s));
-		r = cr_xasprintf("#%s", hex);
-		free(hex);
+	if (n >= 0) {
+		*len = (size_t)n;
+		r = bytes_dup(u, *len);
+		OPENSSL_free(u);
 		return r;
 	}
-	r = cr_xstrndup((const char *)u, (size_t)n);
-	for (i = 0; i < n; i++)
-		if (r[i] == '\0')
-			r[i] = '?';
-	OPENSSL_free(u);
+	ERR_clear_error();
+	/* RFC 4514's form: the DER of the value, as encoded in the certificate */
+	*hex = 1;
+	n = ASN1_item_i2d((const ASN1_VALUE *)s, &der, ASN1_ITEM_rptr(ASN1_PRINTABLE));
+	if (n > 0)
+		h = cr_hex_upper(der, (size_t)n);
+	else
+		h = cr_hex_upper(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+	OPENSSL_free(der);
+	ERR_clear_error();
+	r = cr_xasprintf("#%s", h);
+	free(h);
+	*len = strlen(r);
 	return r;
 }
 
@@ -168,22 +281,54 @@ crt_dn_from_name(const X509_NAME *name, struct crt_dn *dn)
 			;
 		for (i = start; i < end; i++) {
 			const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
-			dn_push(dn, &cap, type_of_obj(X509_NAME_ENTRY_get_object(e)),
-			    entry_value(e), i > start);
+			char *type = type_of_obj(X509_NAME_ENTRY_get_object(e)), *v;
+			size_t len;
+			int hex;
+
+			/* every OID decoded from DER has content: this is for names
+			   built in memory with a NID-only object */
+			if (type == NULL)
+				type = cr_xstrdup("OID.?");
+			v = entry_value(e, &len, &hex);
+			dn_push(dn, &cap, type, v, len, hex, i > start);
 		}
 	}
 }
 
 static int
-needs_quotes(const char *v)
+needs_quotes(const char *v, size_t n)
 {
-	size_t n = strlen(v);
+	size_t i;
 
 	if (n == 0)
 		return 0;
 	if (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1]))
 		return 1;
-	return strpbrk(v, ",+=\"\n<>#;") != NULL;
+	for (i = 0; i < n; i++)
+		if (v[i] != '\0' && strchr(",+=\"\n<>#;", v[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Appends one value as written in a DN: escaped, quoted when needed. */
+static void
+add_value(struct cr_buf *b, const struct crt_ava *a)
+{
+	const char *v = a->value, *end = a->value + a->len, *q;
+
+	if (a->hex || !needs_quotes(v, a->len)) {
+		cr_esc_add(b, v, a->len, 0);
+		return;
+	}
+	cr_buf_addc(b, '"');
+	/* a quote is never escaped: split at quotes, doubled as Windows does */
+	while ((q = memchr(v, '"', (size_t)(end - v))) != NULL) {
+		cr_esc_add(b, v, (size_t)(q - v), 0);
+		cr_buf_adds(b, "\"\"");
+		v = q + 1;
+	}
+	cr_esc_add(b, v, (size_t)(end - v), 0);
+	cr_buf_addc(b, '"');
 }
 
 char *
@@ -193,23 +338,11 @@ crt_dn_format(const struct crt_dn *dn)
 	size_t i;
 
 	for (i = 0; i < dn->n; i++) {
-		const char *v = dn->ava[i].value;
-
 		if (i > 0)
 			cr_buf_adds(&b, dn->ava[i].multi ? " + " : ", ");
 		cr_buf_adds(&b, dn->ava[i].type);
 		cr_buf_addc(&b, '=');
-		if (!needs_quotes(v)) {
-			cr_buf_adds(&b, v);
-			continue;
-		}
-		cr_buf_addc(&b, '"');
-		for (; *v; v++) {
-			if (*v == '"')
-				cr_buf_addc(&b, '"');
-			cr_buf_addc(&b, *v);
-		}
-		cr_buf_addc(&b, '"');
+		add_value(&b, &dn->ava[i]);
 	}
 	return cr_buf_detach(&b);
 }
@@ -270,6 +403,156 @@ skip_ws(const char *p)
 	return p;
 }
 
+/* Appends text[0..n) to val with the escapes \xHH and \\ decoded. */
+static void
+add_unescaped(struct cr_buf *val, const char *t, size_t n)
+{
+	size_t i = 0, k;
+	unsigned char c;
+
+	while (i < n) {
+		if (t[i] == '\\' && (k = cr_esc_decode(t + i, &c)) != 0 && i + k <= n) {
+			cr_buf_addc(val, (char)c);
+			i += k;
+		} else {
+			cr_buf_addc(val, t[i++]);
+		}
+	}
+}
+
+/* 1 when t[0..n) is "#" and an even, non-zero count of hex digits. */
+static int
+is_hex_form(const char *t, size_t n)
+{
+	size_t i;
+
+	if (n < 3 || t[0] != '#' || (n - 1) % 2 != 0)
+		return 0;
+	for (i = 1; i < n; i++)
+		if (cr_hexval((unsigned char)t[i]) < 0)
+			return 0;
+	return 1;
+}
+
+/* The text for a message: escaped, cut after 80 bytes.  New string. */
+static char *
+shown(const char *text)
+{
+	size_t n = strlen(text);
+	char *s = cr_esc(text, n > 80 ? 80 : n, 0), *r;
+
+	if (n <= 80)
+		return s;
+	r = cr_xasprintf("%s...", s);
+	free(s);
+	return r;
+}
+
+/*
+ * One value at *pp (blanks skipped already): quoted or bare, escapes
+ * decoded, into val (*hex set for the "#HEX" form).  *pp is left at the
+ * separator or the end.
+ */
+static int
+parse_value(const char *text, const char **pp, struct cr_buf *val, int *hex,
+    struct cr_err *err)
+{
+	const char *p = *pp, *q0, *v0, *v1;
+	char *sh;
+	int r;
+
+	*hex = 0;
+	if (*p != '"') {
+		v0 = p;
+		while (*p && *p != ',' && *p != ';' && *p != '+')
+			p++;
+		v1 = p;
+		while (v1 > v0 && is_ws(v1[-1]))
+			v1--;
+		if (is_hex_form(v0, (size_t)(v1 - v0))) {
+			*hex = 1;
+			for (; v0 < v1; v0++)
+				cr_buf_addc(val, (char)toupper((unsigned char)*v0));
+		} else {
+			add_unescaped(val, v0, (size_t)(v1 - v0));
+		}
+		*pp = p;
+		return CR_OK;
+	}
+	q0 = p;
+	for (p++;; p++) {
+		unsigned char c;
+		size_t k;
+
+		if (*p == '\0') {
+			r = cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': unterminated "
+			    "quote at position %zu", (sh = shown(text)), (size_t)(q0 - text) + 1);
+			free(sh);
+			return r;
+		}
+		if (*p == '"') {
+			if (p[1] != '"')
+				break;
+			p++;	/* "" is one quote */
+		} else if (*p == '\\' && (k = cr_esc_decode(p, &c)) != 0) {
+			cr_buf_addc(val, (char)c);
+			p += k - 1;
+			continue;
+		}
+		cr_buf_addc(val, *p);
+	}
+	p = skip_ws(p + 1);
+	if (*p && *p != ',' && *p != ';' && *p != '+') {
+		char *c = cr_esc(p, 1, 0);
+
+		sh = shown(text);
+		r = cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': unexpected '%s' after "
+		    "a quoted value at position %zu", sh, c, (size_t)(p - text) + 1);
+		free(sh);
+		free(c);
+		return r;
+	}
+	*pp = p;
+	return CR_OK;
+}
+
+/* The attribute type at *pp, canonical, into *type; *pp is left at its '='. */
+static int
+parse_type(const char *text, const char **pp, char **type, struct cr_err *err)
+{
+	const char *p = skip_ws(*pp), *t0 = p, *t1;
+	char *tname, *sh = NULL;
+	int r = CR_EINPUT;
+
+	while (*p && *p != '=' && *p != ',' && *p != ';' && *p != '+' && *p != '"')
+		p++;
+	t1 = p;
+	while (t1 > t0 && is_ws(t1[-1]))
+		t1--;
+	tname = cr_xstrndup(t0, (size_t)(t1 - t0));
+	if (t1 == t0) {
+		cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': missing attribute type "
+		    "at position %zu", (sh = shown(text)), (size_t)(t0 - text) + 1);
+	} else if (*p != '=') {
+		char *t = shown(tname);
+		cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': expected '=' after '%s' at "
+		    "position %zu", (sh = shown(text)), t, (size_t)(p - text) + 1);
+		free(t);
+	} else if ((*type = type_of_text(tname)) == NULL) {
+		char *t = shown(tname);
+		cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': unknown attribute type "
+		    "'%s' (expected CN, OU, O, L, S, C, E, DC, STREET, SERIALNUMBER, G, SN, T or "
+		    "OID.n.n.n)", (sh = shown(text)), t);
+		free(t);
+	} else {
+		r = CR_OK;
+	}
+	free(tname);
+	free(sh);
+	*pp = p;
+	return r;
+}
+
 int
 crt_dn_parse(const char *text, struct crt_dn *dn, struct cr_err *err)
 {
@@ -277,426 +560,66 @@ crt_dn_parse(const char *text, struct crt_dn *dn, struct cr_err *err)
 	size_t cap = 0;
 	int multi = 0;
 	int r = CR_EINPUT;
+	char *sh = NULL;
 
 	dn->ava = NULL;
 	dn->n = 0;
+	if (strlen(text) > CRT_DN_MAX_TEXT) {
+		cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE, "bad DN '%s': longer than the limit of "
+		    "%d bytes", (sh = shown(text)), CRT_DN_MAX_TEXT);
+		goto out;
+	}
 	p = skip_ws(p);
-	if (*p == '\0')
-		return CR_OK;	/* the empty DN */
-	for (;;) {
-		const char *t0, *t1;
-		char *type, *tname;
+	while (*p != '\0') {	/* nothing at all is the empty DN */
 		struct cr_buf val = CR_BUF_INIT;
+		char *type = NULL;
+		int hex;
 
-		p = skip_ws(p);
-		t0 = p;
-		while (*p && *p != '=' && *p != ',' && *p != ';' && *p != '+' && *p != '"')
-			p++;
-		t1 = p;
-		while (t1 > t0 && is_ws(t1[-1]))
-			t1--;
-		if (t1 == t0) {
-			cr_err_set(err, CR_EINPUT, "bad DN '%s': missing attribute type at position %zu",
-			    text, (size_t)(t0 - text) + 1);
+		if (dn->n == CRT_DN_MAX_AVAS) {
+			cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE, "bad DN '%s': more than the limit "
+			    "of %d attributes", (sh = shown(text)), CRT_DN_MAX_AVAS);
 			goto out;
 		}
-		tname = cr_xstrndup(t0, (size_t)(t1 - t0));
-		if (*p != '=') {
-			cr_err_set(err, CR_EINPUT, "bad DN '%s': expected '=' after '%s' at position %zu",
-			    text, tname, (size_t)(p - text) + 1);
-			free(tname);
+		if ((r = parse_type(text, &p, &type, err)) != CR_OK)
 			goto out;
-		}
-		type = type_of_text(tname);
-		if (type == NULL) {
-			cr_err_set(err, CR_EINPUT, "bad DN '%s': unknown attribute type '%s' "
-			    "(expected CN, OU, O, L, S, C, E, DC, STREET, SERIALNUMBER, G, SN, T "
-			    "or OID.n.n.n)", text, tname);
-			free(tname);
-			goto out;
-		}
-		free(tname);
 		p = skip_ws(p + 1);
-		if (*p == '"') {
-			const char *q0 = p;
-			for (p++;; p++) {
-				if (*p == '\0') {
-					cr_err_set(err, CR_EINPUT, "bad DN '%s': unterminated quote "
-					    "at position %zu", text, (size_t)(q0 - text) + 1);
-					free(type);
-					cr_buf_release(&val);
-					goto out;
-				}
-				if (*p == '"') {
-					if (p[1] != '"')
-						break;
-					p++;	/* "" is one quote */
-				}
-				cr_buf_addc(&val, *p);
-			}
-			p = skip_ws(p + 1);
-			if (*p && *p != ',' && *p != ';' && *p != '+') {
-				cr_err_set(err, CR_EINPUT, "bad DN '%s': unexpected '%c' after a quoted "
-				    "value at position %zu", text, *p, (size_t)(p - text) + 1);
-				free(type);
-				cr_buf_release(&val);
-				goto out;
-			}
-		} else {
-			const char *v0 = p, *v1;
-			while (*p && *p != ',' && *p != ';' && *p != '+')
-				p++;
-			v1 = p;
-			while (v1 > v0 && is_ws(v1[-1]))
-				v1--;
-			cr_buf_add(&val, v0, (size_t)(v1 - v0));
+		if ((r = parse_value(text, &p, &val, &hex, err)) != CR_OK) {
+			free(type);
+			cr_buf_release(&val);
+			goto out;
 		}
-		dn_push(dn, &cap, type, cr_buf_detach(&val), multi);
+		{
+			size_t len = val.len;
+			dn_push(dn, &cap, type, cr_buf_detach(&val), len, hex, multi);
+		}
+		r = CR_EINPUT;
 		if (*p == '\0')
 			break;
 		multi = *p == '+';
 		p = skip_ws(p + 1);
 		if (*p == '\0') {
-			cr_err_set(err, CR_EINPUT, "bad DN '%s': nothing after the last '%c'", text,
-			    multi ? '+' : ',');
+			cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad DN '%s': nothing after the "
+			    "last '%c'", (sh = shown(text)), multi ? '+' : ',');
 			goto out;
 		}
 	}
 	r = CR_OK;
 out:
+	free(sh);
 	if (r != CR_OK)
 		crt_dn_release(dn);
 	return r;
 }
 
-/* ---- matching ------------------------------------------------------------ */
-
-/*
- * Simple case folding of one code point: ASCII, Latin-1, Latin Extended-A,
- * Greek and Cyrillic - the scripts of the names seen in certificates
- * without a locale-dependent towlower().
- */
-static unsigned long
-fold_cp(unsigned long c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c + 32;
-	if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
-		return c + 32;
-	if (c >= 0x100 && c <= 0x137 && (c & 1) == 0)
-		return c + 1;
-	if (c >= 0x139 && c <= 0x148 && (c & 1) == 1)
-		return c + 1;
-	if (c >= 0x14A && c <= 0x177 && (c & 1) == 0)
-		return c + 1;
-	if (c == 0x178)
-		return 0xFF;
-	if ((c == 0x179 || c == 0x17B || c == 0x17D))
-		return c + 1;
-	if (c >= 0x391 && c <= 0x3AB && c != 0x3A2)
-		return c + 32;
-	if (c >= 0x410 && c <= 0x42F)
-		return c + 32;
-	if (c >= 0x400 && c <= 0x40F)
-		return c + 80;
-	return c;
-}
-
-/* Decodes one UTF-8 sequence at s; invalid bytes stand for themselves. */
-static size_t
-utf8_next(const unsigned char *s, unsigned long *cp)
-{
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xE0) == 0xC0) {
-		n = 2;
-		*cp = s[0] & 0x1F;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		n = 3;
-		*cp = s[0] & 0x0F;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		n = 4;
-		*cp = s[0] & 0x07;
-	} else {
-		*cp = 0x80000000UL | s[0];	/* a stray byte: never folded */
-		return 1;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*cp = 0x80000000UL | s[0];
-			return 1;
-		}
-		*cp = (*cp << 6) | (s[i] & 0x3F);
-	}
-	return n;
-}
-
-/* Value normalised for comparison: trimmed, white space runs as one space, folded. */
-static unsigned long *
-normalize(const char *v, size_t *len)
-{
-	const unsigned char *p = (const unsigned char *)v;
-	unsigned long *out = cr_xcalloc(strlen(v) + 1, sizeof(*out));
-	size_t n = 0;
-	int pending_space = 0;
-
-	while (*p && is_ws((char)*p))
-		p++;
-	while (*p) {
-		unsigned long cp;
-		if (is_ws((char)*p)) {
-			pending_space = 1;
-			p++;
-			continue;
-		}
-		if (pending_space) {
-			out[n++] = ' ';
-			pending_space = 0;
-		}
-		p += utf8_next(p, &cp);
-		out[n++] = fold_cp(cp);
-	}
-	*len = n;
-	return out;
-}
-
-static int
-value_equal(const char *a, const char *b)
-{
-	size_t na, nb;
-	unsigned long *x = normalize(a, &na), *y = normalize(b, &nb);
-	int eq = na == nb && memcmp(x, y, na * sizeof(*x)) == 0;
-
-	free(x);
-	free(y);
-	return eq;
-}
-
-static int
-ava_equal(const struct crt_ava *a, const struct crt_ava *b)
-{
-	/* types are canonical already (S = ST, E = emailAddress) */
-	return strcasecmp(a->type, b->type) == 0 && value_equal(a->value, b->value);
-}
-
-/* Length of the RDN (run of AVAs) starting at i. */
-static size_t
-rdn_len(const struct crt_dn *dn, size_t i)
-{
-	size_t k = 1;
-
-	while (i + k < dn->n && dn->ava[i + k].multi)
-		k++;
-	return k;
-}
-
-/* Two RDNs are equal when their AVAs pair up (a SET OF: in any order). */
-static int
-rdn_equal(const struct crt_dn *a, size_t ia, size_t na, const struct crt_dn *b, size_t ib,
-    size_t nb)
-{
-	unsigned char *used;
-	size_t i, k;
-	int eq = 1;
-
-	if (na != nb)
-		return 0;
-	if (na == 1)
-		return ava_equal(&a->ava[ia], &b->ava[ib]);
-	/* equality is an equivalence, so greedy pairing finds a pairing if any */
-	used = cr_xcalloc(nb, 1);
-	for (i = 0; eq && i < na; i++) {
-		for (k = 0; k < nb; k++)
-			if (!used[k] && ava_equal(&a->ava[ia + i], &b->ava[ib + k]))
-				break;
-		if (k == nb)
-			eq = 0;
-		else
-			used[k] = 1;
-	}
-	free(used);
-	return eq;
-}
-
-/* Start indexes of the RDNs of dn.  New array; *n RDNs. */
-static size_t *
-rdn_starts(const struct crt_dn *dn, size_t *n)
-{
-	size_t *v = cr_xcalloc(dn->n + 1, sizeof(*v));
-	size_t i;
-
-	*n = 0;
-	for (i = 0; i < dn->n; i += rdn_len(dn, i))
-		v[(*n)++] = i;
-	v[*n] = dn->n;
-	return v;
-}
-
-int
-crt_dn_equal(const struct crt_dn *a, const struct crt_dn *b)
-{
-	size_t ra, rb, i;
-	size_t *sa = rdn_starts(a, &ra), *sb = rdn_starts(b, &rb);
-	int eq = ra == rb;
-
-	for (i = 0; eq && i < ra; i++)
-		eq = rdn_equal(a, sa[i], sa[i + 1] - sa[i], b, sb[i], sb[i + 1] - sb[i]);
-	free(sa);
-	free(sb);
-	return eq;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* One AVA's key: the type, '=', each normalised code point in hex and '.'. */
-static char *
-ava_key(const struct crt_ava *a)
-{
-	struct cr_buf b = CR_BUF_INIT;
-	unsigned long *cp;
-	const char *t;
-	size_t n, i;
-
-	for (t = a->type; *t; t++)
-		cr_buf_addc(&b, (char)tolower((unsigned char)*t));
-	cr_buf_addc(&b, '=');
-	cp = normalize(a->value, &n);
-	for (i = 0; i < n; i++)
-		cr_buf_addf(&b, "%lx.", cp[i]);
-	free(cp);
-	return cr_buf_detach(&b);
-}
-
-char *
-crt_dn_key(const struct crt_dn *dn)
-{
-	struct cr_buf b = CR_BUF_INIT;
-	size_t i, k, n;
-
-	for (i = 0; i < dn->n; i += n) {
-		char **keys;
-
-		n = rdn_len(dn, i);
-		keys = cr_xcalloc(n, sizeof(*keys));
-		for (k = 0; k < n; k++)
-			keys[k] = ava_key(&dn->ava[i + k]);
-		/* an RDN is a SET OF: its AVAs in any order are the same RDN */
-		if (n > 1)
-			qsort(keys, n, sizeof(*keys), cmp_str);
-		if (i > 0)
-			cr_buf_addc(&b, ',');
-		for (k = 0; k < n; k++) {
-			cr_buf_addf(&b, "%s%s", k ? "+" : "", keys[k]);
-			free(keys[k]);
-		}
-		free(keys);
-	}
-	return cr_buf_detach(&b);
-}
-
-/* "O='Contoso'" or "CN='a' + OU='b'" for one RDN. */
-static void
-add_rdn(struct cr_buf *out, const struct crt_dn *dn, size_t start, size_t end)
+ASN1_OBJECT *
+crt_dn_type_obj(const char *type)
 {
 	size_t i;
 
-	for (i = start; i < end; i++)
-		cr_buf_addf(out, "%s%s='%s'", i > start ? " + " : "", dn->ava[i].type,
-		    dn->ava[i].value);
-}
-
-static void
-sep(struct cr_buf *out)
-{
-	if (out->len > 0)
-		cr_buf_adds(out, "; ");
-}
-
-/* Describes how the unmatched RDNs a[ai..aj) became b[bi..bj). */
-static void
-diff_gap(struct cr_buf *out, const struct crt_dn *a, const size_t *sa, size_t ai, size_t aj,
-    const struct crt_dn *b, const size_t *sb, size_t bi, size_t bj)
-{
-	while (ai < aj || bi < bj) {
-		if (ai < aj && bi < bj) {
-			size_t la = sa[ai + 1] - sa[ai], lb = sb[bi + 1] - sb[bi];
-			const struct crt_ava *x = &a->ava[sa[ai]], *y = &b->ava[sb[bi]];
-			sep(out);
-			if (la == 1 && lb == 1 && strcasecmp(x->type, y->type) == 0) {
-				cr_buf_addf(out, "%s: '%s' -> '%s'", x->type, x->value, y->value);
-			} else {
-				add_rdn(out, a, sa[ai], sa[ai + 1]);
-				cr_buf_adds(out, " -> ");
-				add_rdn(out, b, sb[bi], sb[bi + 1]);
-			}
-			ai++;
-			bi++;
-		} else if (ai < aj) {
-			sep(out);
-			cr_buf_adds(out, "removed ");
-			add_rdn(out, a, sa[ai], sa[ai + 1]);
-			ai++;
-		} else {
-			sep(out);
-			cr_buf_adds(out, "added ");
-			add_rdn(out, b, sb[bi], sb[bi + 1]);
-			bi++;
-		}
-	}
-}
-
-char *
-crt_dn_diff(const struct crt_dn *a, const struct crt_dn *b)
-{
-	struct cr_buf out = CR_BUF_INIT;
-	size_t ra, rb, i, k, pi, pk;
-	size_t *sa, *sb, *L;
-	char *r;
-
-	if (crt_dn_equal(a, b))
-		return NULL;
-	sa = rdn_starts(a, &ra);
-	sb = rdn_starts(b, &rb);
-	/* longest common subsequence of equal RDNs; the rest is the difference */
-	L = cr_xcalloc((ra + 1) * (rb + 1), sizeof(*L));
-#define LCS(x, y) L[(x) * (rb + 1) + (y)]
-	for (i = ra; i-- > 0;)
-		for (k = rb; k-- > 0;) {
-			if (rdn_equal(a, sa[i], sa[i + 1] - sa[i], b, sb[k], sb[k + 1] - sb[k]))
-				LCS(i, k) = LCS(i + 1, k + 1) + 1;
-			else
-				LCS(i, k) = LCS(i + 1, k) > LCS(i, k + 1) ? LCS(i + 1, k) : LCS(i, k + 1);
-		}
-	if (ra != rb)
-		cr_buf_addf(&out, "RDN count %zu -> %zu", ra, rb);
-	i = k = pi = pk = 0;
-	while (i < ra && k < rb) {
-		if (rdn_equal(a, sa[i], sa[i + 1] - sa[i], b, sb[k], sb[k + 1] - sb[k]) &&
-		    LCS(i, k) == LCS(i + 1, k + 1) + 1) {
-			diff_gap(&out, a, sa, pi, i, b, sb, pk, k);
-			pi = ++i;
-			pk = ++k;
-		} else if (LCS(i + 1, k) >= LCS(i, k + 1)) {
-			i++;
-		} else {
-			k++;
-		}
-	}
-	diff_gap(&out, a, sa, pi, ra, b, sb, pk, rb);
-#undef LCS
-	if (out.len == 0)	/* cannot happen: unequal DNs differ somewhere */
-		cr_buf_adds(&out, "names differ");
-	r = cr_buf_detach(&out);
-	free(L);
-	free(sa);
-	free(sb);
-	return r;
+	for (i = 0; i < NATTRS; i++)
+		if (strcmp(type, attrs[i].name) == 0)
+			return OBJ_nid2obj(attrs[i].nid);
+	if (strncmp(type, "OID.", 4) == 0 && isdigit((unsigned char)type[4]))
+		return OBJ_txt2obj(type + 4, 1);
+	return NULL;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/text.h"
 #include "../common/util.h"
 
 /* Length of the invisible mark at p (U+200E, U+200F, U+FEFF in UTF-8), or 0. */
@@ -39,23 +40,29 @@ mark_name(const char *p)
 	return u[2] == 0x8E ? "U+200E" : "U+200F";
 }
 
-/* The text for a message: invisible marks and control bytes made visible. */
+/*
+ * The text for a message: the invisible marks named (<U+200E>), the rest
+ * escaped as everywhere (common/text.h), cut after 200 bytes.
+ */
 static char *
 shown(const char *text)
 {
 	struct cr_buf b = CR_BUF_INIT;
-	const char *p;
+	const char *p, *run = text, *end = text + strlen(text);
 
-	for (p = text; *p; p++) {
-		if (mark_len(p)) {
+	if (end - text > 200)
+		end = text + 200;
+	for (p = text; p < end; p++) {
+		if (end - p >= 3 && mark_len(p)) {
+			cr_esc_add(&b, run, (size_t)(p - run), 0);
 			cr_buf_addf(&b, "<%s>", mark_name(p));
 			p += 2;
-		} else if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			cr_buf_addf(&b, "\\x%02X", (unsigned char)*p);
-		} else {
-			cr_buf_addc(&b, *p);
+			run = p + 1;
 		}
 	}
+	cr_esc_add(&b, run, (size_t)(end - run), 0);
+	if (*end != '\0')
+		cr_buf_adds(&b, "...");
 	return cr_buf_detach(&b);
 }
 
@@ -100,7 +107,7 @@ parse_thumb(const char *text, const char *p, const char *kind, size_t nbytes,
 			if (mark_len(p))
 				r = cr_err_set(err, CR_EINPUT, "bad identity '%s': invisible character "
 				    "%s inside the %s thumbprint", s, mark_name(p), kind);
-			else if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+			else if ((unsigned char)*p >= 0x7f || (unsigned char)*p < 0x20)
 				r = cr_err_set(err, CR_EINPUT, "bad identity '%s': byte 0x%02X is not a "
 				    "hex digit", s, (unsigned char)*p);
 			else
@@ -208,6 +215,11 @@ crt_ident_parse(const char *text, struct crt_ident *id, struct cr_err *err)
 
 	memset(id, 0, sizeof(*id));
 	id->text = cr_xstrdup(text);
+	if (strlen(text) > CRT_IDENT_MAX_TEXT) {
+		cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE, "bad identity '%s': longer than the "
+		    "limit of %d bytes", (sh = shown(text)), CRT_IDENT_MAX_TEXT);
+		goto out;
+	}
 	while (is_blank(*p))
 		p++;
 	if (mark_len(p)) {
@@ -237,10 +249,18 @@ crt_ident_parse(const char *text, struct crt_ident *id, struct cr_err *err)
 	} else if (scheme == NULL || strcasecmp(scheme, "file") == 0 ||
 	    strcasecmp(scheme, "pkcs11") == 0 || strcasecmp(scheme, "tls") == 0) {
 		if (scheme == NULL && bare_hex(p, &n) && (n == 40 || n == 64)) {
-			/* a pasted thumbprint would otherwise be looked for as a file */
+			/* a pasted thumbprint would otherwise be looked for as a file;
+			   the suggestion is its digits alone (no blank or tab) */
+			char digits[65];
+			size_t k = 0;
+
+			for (s = p; *s && k < sizeof(digits) - 1; s++)
+				if (cr_hexval(*s) >= 0)
+					digits[k++] = *s;
+			digits[k] = '\0';
 			sh = shown(text);
 			cr_err_set(err, CR_EINPUT, "bad identity '%s': looks like a thumbprint: "
-			    "write it as %s:%s", sh, n == 40 ? "sha1" : "sha256", p);
+			    "write it as %s:%s", sh, n == 40 ? "sha1" : "sha256", digits);
 			goto out;
 		}
 		id->kind = CRT_ID_SOURCE;

@@ -9,6 +9,8 @@
 #include "cert.h"
 #include "dn.h"
 
+#define CRT_IDENT_MAX_TEXT 16384	/* bytes of an identity's text */
+
 enum crt_ident_kind {
 	CRT_ID_SHA1,
 	CRT_ID_SHA256,
@@ -41,6 +43,10 @@ struct crt_ident {
  *    40 or 64 hex digits (blanks, colons) is CR_EINPUT "looks like a
  *    thumbprint: write it as sha1:...", not a file name.
  *  - any other "scheme:" is CR_EINPUT "unknown prefix 'xyz:'".
+ * Text longer than CRT_IDENT_MAX_TEXT bytes is CR_EINPUT, reason
+ * CR_R_TOO_LARGE, naming the limit (and so are DNs past crt_dn_parse's
+ * bounds).  Messages show the text escaped (common/text.h), marks as
+ * <U+200E>, cut after 200 bytes.
  * *id is filled; crt_ident_release it (on error it is already released,
  * and releasing again is harmless).
  */

@@ -9,11 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include "../common/text.h"
 #include "../common/util.h"
+
+/*
+ * OBJ_obj2txt into buf; a text that does not fit ends in "...", so that a
+ * cut OID never equals a real one (an accepts.signature entry).
+ */
+static void
+obj_text(char *buf, size_t len, const ASN1_OBJECT *obj, int no_name)
+{
+	int n = OBJ_obj2txt(buf, (int)len, obj, no_name);
+
+	if (n <= 0)
+		snprintf(buf, len, "unknown");
+	else if ((size_t)n >= len && len >= 4)
+		memcpy(buf + len - 4, "...", 4);
+	ERR_clear_error();
+}
 
 void
 crt_sigalg(const X509 *x, char *name, size_t namelen, char *oid, size_t oidlen)
@@ -30,10 +48,17 @@ crt_sigalg(const X509 *x, char *name, size_t namelen, char *oid, size_t oidlen)
 		return;
 	}
 	/* no_name=0 gives the long name ("sha256WithRSAEncryption") when known */
-	if (OBJ_obj2txt(name, (int)namelen, obj, 0) <= 0)
-		snprintf(name, namelen, "unknown");
-	if (OBJ_obj2txt(oid, (int)oidlen, obj, 1) <= 0)
-		snprintf(oid, oidlen, "unknown");
+	obj_text(name, namelen, obj, 0);
+	obj_text(oid, oidlen, obj, 1);
+}
+
+/* An OID whole ("unknown" for none): crt_oid_text.  New string. */
+static char *
+oid_str(const ASN1_OBJECT *obj)
+{
+	char *s = crt_oid_text(obj);
+
+	return s != NULL ? s : cr_xstrdup("unknown");
 }
 
 /* ASN1_TIME to time_t; 0 when it cannot be read. */
@@ -99,44 +124,51 @@ rfc3339(time_t t, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
-/* Bytes of a SAN string, non-printable ones as \xNN. */
+/*
+ * A SAN string with its prefix, escaped (common/text.h): the IA5String
+ * kinds (dNSName, rfc822Name, URI) are ASCII, so every byte from 0x80 is
+ * escaped too; "DNS:evil\x00.contoso.com" shows the NUL that ends a C
+ * string early.
+ */
 static char *
-printable(const char *prefix, const ASN1_STRING *s)
+printable(const char *prefix, const ASN1_STRING *s, int flags)
 {
 	struct cr_buf b = CR_BUF_INIT;
-	const unsigned char *d = ASN1_STRING_get0_data(s);
-	int i, n = ASN1_STRING_length(s);
 
 	cr_buf_adds(&b, prefix);
-	for (i = 0; i < n; i++) {
-		if (d[i] < 0x20 || d[i] >= 0x7f)
-			cr_buf_addf(&b, "\\x%02X", d[i]);
-		else
-			cr_buf_addc(&b, (char)d[i]);
-	}
+	cr_esc_add(&b, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s), flags);
 	return cr_buf_detach(&b);
+}
+
+static char *
+prefixed_oid(const char *prefix, const ASN1_OBJECT *obj)
+{
+	char *oid = oid_str(obj);
+	char *r = cr_xasprintf("%s%s", prefix, oid);
+
+	free(oid);
+	return r;
 }
 
 static char *
 san_entry(const GENERAL_NAME *g)
 {
 	char buf[INET6_ADDRSTRLEN];
-	char oid[128];
 
 	switch (g->type) {
 	case GEN_DNS:
-		return printable("DNS:", g->d.dNSName);
+		return printable("DNS:", g->d.dNSName, CR_ESC_ASCII);
 	case GEN_EMAIL:
-		return printable("email:", g->d.rfc822Name);
+		return printable("email:", g->d.rfc822Name, CR_ESC_ASCII);
 	case GEN_URI:
-		return printable("URI:", g->d.uniformResourceIdentifier);
+		return printable("URI:", g->d.uniformResourceIdentifier, CR_ESC_ASCII);
 	case GEN_IPADD: {
 		const unsigned char *d = ASN1_STRING_get0_data(g->d.iPAddress);
 		int n = ASN1_STRING_length(g->d.iPAddress);
 		if ((n == 4 && inet_ntop(AF_INET, d, buf, sizeof(buf))) ||
 		    (n == 16 && inet_ntop(AF_INET6, d, buf, sizeof(buf))))
 			return cr_xasprintf("IP:%s", buf);
-		return printable("IP:", g->d.iPAddress);
+		return printable("IP:", g->d.iPAddress, CR_ESC_ASCII);
 	}
 	case GEN_DIRNAME: {
 		char *dn = crt_dn_render(g->d.directoryName);
@@ -145,14 +177,12 @@ san_entry(const GENERAL_NAME *g)
 		return r;
 	}
 	case GEN_RID:
-		OBJ_obj2txt(oid, sizeof(oid), g->d.registeredID, 1);
-		return cr_xasprintf("RID:%s", oid);
+		return prefixed_oid("RID:", g->d.registeredID);
 	case GEN_OTHERNAME:
 		if (OBJ_obj2nid(g->d.otherName->type_id) == NID_ms_upn &&
 		    g->d.otherName->value->type == V_ASN1_UTF8STRING)
-			return printable("UPN:", g->d.otherName->value->value.utf8string);
-		OBJ_obj2txt(oid, sizeof(oid), g->d.otherName->type_id, 1);
-		return cr_xasprintf("othername:%s", oid);
+			return printable("UPN:", g->d.otherName->value->value.utf8string, 0);
+		return prefixed_oid("othername:", g->d.otherName->type_id);
 	default:
 		return cr_xstrdup("other:?");
 	}
@@ -183,15 +213,11 @@ get_eku(const X509 *x, struct crt_info *info)
 	for (i = 0; i < n; i++) {
 		const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
 		int nid = OBJ_obj2nid(o);
-		char oid[128];
 
-		if (nid != NID_undef && OBJ_nid2sn(nid) != NULL) {
+		if (nid != NID_undef && OBJ_nid2sn(nid) != NULL)
 			info->eku[info->neku++] = cr_xstrdup(OBJ_nid2sn(nid));
-		} else {
-			if (OBJ_obj2txt(oid, sizeof(oid), o, 1) <= 0)
-				snprintf(oid, sizeof(oid), "unknown");
-			info->eku[info->neku++] = cr_xstrdup(oid);
-		}
+		else
+			info->eku[info->neku++] = oid_str(o);
 	}
 	EXTENDED_KEY_USAGE_free(eku);
 }
@@ -249,7 +275,9 @@ void
 crt_info_get(const struct crt_cert *c, time_t now, struct crt_info *info)
 {
 	const X509 *x = c->x509;
-	char name[128], oid[128];
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *obj = NULL;
+	int nid;
 
 	memset(info, 0, sizeof(*info));
 	info->subject = crt_dn_render(X509_get_subject_name(x));
@@ -263,9 +291,14 @@ crt_info_get(const struct crt_cert *c, time_t now, struct crt_info *info)
 	crt_expiry_get(info->not_after, now, &info->expiry);
 	info->days_left = info->expiry.days_left;
 	get_san(x, info);
-	crt_sigalg(x, name, sizeof(name), oid, sizeof(oid));
-	info->sig_name = cr_xstrdup(name);
-	info->sig_oid = cr_xstrdup(oid);
+	/* crt_sigalg's buffers would cut a long OID: here it is whole */
+	X509_get0_signature(NULL, &alg, x);
+	if (alg != NULL)
+		X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	nid = obj != NULL ? OBJ_obj2nid(obj) : NID_undef;
+	info->sig_oid = obj != NULL ? oid_str(obj) : cr_xstrdup("unknown");
+	info->sig_name = nid != NID_undef && OBJ_nid2ln(nid) != NULL ?
+	    cr_xstrdup(OBJ_nid2ln(nid)) : cr_xstrdup(info->sig_oid);
 	get_key(x, info);
 	get_eku(x, info);
 	info->sha1 = cr_hex_upper(c->sha1, sizeof(c->sha1));

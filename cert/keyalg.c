@@ -93,38 +93,45 @@ crt_keyalg_valid(const char *spec, struct cr_err *err)
 }
 
 int
+crt_keyalg_matches_params(const char *text, const char *type, long bits, const char *curve)
+{
+	struct spec s;
+
+	if (type == NULL || parse(text, &s) != 0 || strcasecmp(s.type, type) != 0)
+		return 0;
+	if (strcmp(s.type, "rsa") == 0)
+		return s.max < 0 || (bits >= s.min && bits <= s.max);
+	if (strcmp(s.type, "ec") == 0)
+		return s.curve[0] == '\0' ||
+		    (curve != NULL && strcasecmp(curve_canonical(curve), s.curve) == 0);
+	return 1;	/* ed25519, ed448: the type says it all */
+}
+
+int
 crt_keyalg_matches(const char *text, const X509 *x)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(x);
-	struct spec s;
-	int id;
+	char group[64];
+	size_t glen = 0;
 
-	if (pk == NULL || parse(text, &s) != 0)
+	if (pk == NULL)
 		return 0;
-	id = EVP_PKEY_get_base_id(pk);
-	if (strcmp(s.type, "rsa") == 0) {
-		long bits = EVP_PKEY_get_bits(pk);
-		if (id != EVP_PKEY_RSA && id != EVP_PKEY_RSA_PSS)
-			return 0;
-		return s.max < 0 || (bits >= s.min && bits <= s.max);
-	}
-	if (strcmp(s.type, "ec") == 0) {
-		char group[64];
-		size_t glen = 0;
-		if (id != EVP_PKEY_EC)
-			return 0;
-		if (s.curve[0] == '\0')
-			return 1;
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
+		return crt_keyalg_matches_params(text, "rsa", EVP_PKEY_get_bits(pk), NULL);
+	case EVP_PKEY_EC:
 		if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
 		    sizeof(group), &glen))
-			return 0;
-		return strcasecmp(curve_canonical(group), s.curve) == 0;
+			return crt_keyalg_matches_params(text, "ec", 0, NULL);
+		return crt_keyalg_matches_params(text, "ec", 0, group);
+	case EVP_PKEY_ED25519:
+		return crt_keyalg_matches_params(text, "ed25519", 0, NULL);
+	case EVP_PKEY_ED448:
+		return crt_keyalg_matches_params(text, "ed448", 0, NULL);
+	default:
+		return 0;
 	}
-	if (strcmp(s.type, "ed25519") == 0)
-		return id == EVP_PKEY_ED25519;
-	if (strcmp(s.type, "ed448") == 0)
-		return id == EVP_PKEY_ED448;
-	return 0;
 }
 
 void

@@ -16,12 +16,14 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/pkcs12.h>
-#include <openssl/provider.h>
 
+#include "p12.h"
 #include "tls.h"
+#include "../common/fsutil.h"
+#include "../common/text.h"
 #include "../common/util.h"
 #include "../pkcs11/p11.h"
+#include "../common/secret.h"
 
 #define MAX_CERT_FILE (16u << 20)	/* no certificate file is anywhere near this */
 
@@ -105,7 +107,7 @@ parse_pem(const unsigned char *buf, size_t len, const char *what, struct crt_lis
 	const unsigned char *p = buf, *end = buf + len, *last = buf;
 	STACK_OF(X509) *chain = NULL;
 	X509 *leaf = NULL;
-	char other[64] = "";
+	char *other = NULL;	/* the first other block's label, escaped */
 	size_t line = 1;
 	int r = CR_EINPUT;
 
@@ -132,16 +134,18 @@ parse_pem(const unsigned char *buf, size_t len, const char *what, struct crt_lis
 		    (const char *)lab);
 		e = memmem(labend, (size_t)(end - labend), endmark, strlen(endmark));
 		if (e == NULL) {
+			/* the label is the file's bytes: escaped in the message */
+			char *shown = cr_esc(endmark, strlen(endmark), 0);
 			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (line %zu): "
-			    "no '%s' line", what, line, endmark);
+			    "no '%s' line", what, line, shown);
+			free(shown);
 			goto out;
 		}
 		e += strlen(endmark);
 		p = e;
 		if (!is_cert_label((const char *)lab, (size_t)(labend - lab))) {
-			if (other[0] == '\0')
-				snprintf(other, sizeof(other), "%.*s", (int)(labend - lab),
-				    (const char *)lab);
+			if (other == NULL)
+				other = cr_esc(lab, (size_t)(labend - lab), 0);
 			continue;
 		}
 		bio = BIO_new_mem_buf(begin, (int)(e - begin));
@@ -173,7 +177,7 @@ parse_pem(const unsigned char *buf, size_t len, const char *what, struct crt_lis
 		}
 	}
 	if (leaf == NULL) {
-		if (other[0] != '\0')
+		if (other != NULL)
 			cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (the PEM "
 			    "holds %s but no CERTIFICATE)", what, other);
 		else
@@ -188,6 +192,7 @@ out:
 	X509_free(leaf);
 	if (chain != NULL)
 		sk_X509_pop_free(chain, X509_free);
+	free(other);
 	ERR_clear_error();
 	return r;
 }
@@ -213,244 +218,6 @@ der_total(const unsigned char *buf, size_t len)
 	for (i = 0; i < nb; i++)
 		body = body << 8 | buf[2 + i];
 	return (long)(2 + nb + body);
-}
-
-/*
- * PKCS#12 is read bag by bag rather than with PKCS12_parse: only the
- * certificates are wanted, so the private key is never decrypted, and the
- * RC2-40 that Windows (and OpenSSL before 3.0) used for certificate bags
- * can be retried in a private library context with the legacy provider -
- * without loading it into the process-wide default context other threads
- * use.
- */
-struct p12_cert {
-	X509 *x509;
-	unsigned char keyid[64];	/* localKeyID, pairing it with its key */
-	int keyid_len;			/* -1: none */
-};
-
-struct p12_walk {
-	const char *pass;
-	struct p12_cert *v;
-	size_t n, cap;
-	unsigned char keyid[64];	/* localKeyID of the first key bag */
-	int keyid_len;			/* -1: no key bag */
-	int undecryptable;		/* an encrypted bag did not decrypt */
-};
-
-static int
-bag_keyid(const PKCS12_SAFEBAG *bag, unsigned char *out, size_t max)
-{
-	const ASN1_TYPE *t = PKCS12_SAFEBAG_get0_attr(bag, NID_localKeyID);
-	const ASN1_OCTET_STRING *os;
-	int n;
-
-	if (t == NULL || t->type != V_ASN1_OCTET_STRING)
-		return -1;
-	os = t->value.octet_string;
-	n = ASN1_STRING_length(os);
-	if (n < 0 || (size_t)n > max)
-		return -1;
-	memcpy(out, ASN1_STRING_get0_data(os), (size_t)n);
-	return n;
-}
-
-static void
-walk_bags(const STACK_OF(PKCS12_SAFEBAG) *bags, struct p12_walk *w, int depth)
-{
-	int i;
-
-	for (i = 0; i < sk_PKCS12_SAFEBAG_num(bags); i++) {
-		const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
-		X509 *x;
-
-		switch (PKCS12_SAFEBAG_get_nid(bag)) {
-		case NID_certBag:
-			if ((x = PKCS12_SAFEBAG_get1_cert(bag)) == NULL)
-				break;	/* an SDSI certificate or similar: not ours */
-			cr_grow(&w->v, &w->cap, w->n + 1, sizeof(w->v[0]));
-			w->v[w->n].x509 = x;
-			w->v[w->n].keyid_len = bag_keyid(bag, w->v[w->n].keyid,
-			    sizeof(w->v[w->n].keyid));
-			w->n++;
-			break;
-		case NID_keyBag:
-		case NID_pkcs8ShroudedKeyBag:
-			if (w->keyid_len < 0)
-				w->keyid_len = bag_keyid(bag, w->keyid, sizeof(w->keyid));
-			break;
-		case NID_safeContentsBag:
-			if (depth < 4)
-				walk_bags(PKCS12_SAFEBAG_get0_safes(bag), w, depth + 1);
-			break;
-		default:
-			break;
-		}
-	}
-}
-
-static void
-walk_release(struct p12_walk *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->n; i++)
-		X509_free(w->v[i].x509);
-	free(w->v);
-	w->v = NULL;
-	w->n = w->cap = 0;
-}
-
-/*
- * Collects the certificates of every authenticated safe p12 holds.  With
- * lctx, encrypted safes are decrypted in that library context (a PKCS12
- * read by d2i does not carry one down to its safes in OpenSSL 3.0).
- */
-static void
-walk_p12(PKCS12 *p12, struct p12_walk *w, OSSL_LIB_CTX *lctx)
-{
-	STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
-	int i;
-
-	w->keyid_len = -1;
-	w->undecryptable = 0;
-	if (safes == NULL) {
-		w->undecryptable = 1;
-		return;
-	}
-	for (i = 0; i < sk_PKCS7_num(safes); i++) {
-		PKCS7 *p7 = sk_PKCS7_value(safes, i);
-		STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
-
-		if (PKCS7_type_is_data(p7))
-			bags = PKCS12_unpack_p7data(p7);
-		else if (PKCS7_type_is_encrypted(p7) && lctx == NULL)
-			bags = PKCS12_unpack_p7encdata(p7, w->pass, w->pass ? -1 : 0);
-		else if (PKCS7_type_is_encrypted(p7) && p7->d.encrypted != NULL &&
-		    p7->d.encrypted->enc_data != NULL &&
-		    p7->d.encrypted->enc_data->enc_data != NULL)
-			bags = PKCS12_item_decrypt_d2i_ex(p7->d.encrypted->enc_data->algorithm,
-			    ASN1_ITEM_rptr(PKCS12_SAFEBAGS), w->pass, w->pass ? -1 : 0,
-			    p7->d.encrypted->enc_data->enc_data, 1, lctx, NULL);
-		else
-			continue;	/* public-key enveloped safes: never seen in exports */
-		if (bags == NULL) {
-			w->undecryptable = 1;
-			continue;
-		}
-		walk_bags(bags, w, 0);
-		sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
-	}
-	sk_PKCS7_pop_free(safes, PKCS7_free);
-}
-
-/* Walks again with RC2/RC4 available: a private context with the legacy provider. */
-static void
-walk_p12_legacy(PKCS12 *p12, struct p12_walk *w)
-{
-	OSSL_LIB_CTX *lctx = OSSL_LIB_CTX_new();
-	OSSL_PROVIDER *def = NULL, *leg = NULL;
-
-	if (lctx == NULL)
-		return;
-	def = OSSL_PROVIDER_load(lctx, "default");
-	leg = OSSL_PROVIDER_load(lctx, "legacy");
-	if (def != NULL && leg != NULL) {
-		walk_release(w);
-		walk_p12(p12, w, lctx);
-	}
-	if (leg != NULL)
-		OSSL_PROVIDER_unload(leg);
-	if (def != NULL)
-		OSSL_PROVIDER_unload(def);
-	OSSL_LIB_CTX_free(lctx);
-	ERR_clear_error();
-}
-
-static int
-parse_p12(const unsigned char *buf, size_t len, const char *pass, const char *what,
-    struct crt_list *out, struct cr_err *err)
-{
-	const unsigned char *p = buf;
-	struct p12_walk w;
-	STACK_OF(X509) *chain = NULL;
-	PKCS12 *p12;
-	size_t i, leaf = 0;
-	int r = CR_EINPUT;
-
-	memset(&w, 0, sizeof(w));
-	p12 = d2i_PKCS12(NULL, &p, (long)len);
-	if (p12 == NULL) {
-		const char *why = ERR_reason_error_string(ERR_peek_error());
-		cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (invalid DER%s%s)",
-		    what, why ? ": " : "", why ? why : "");
-		goto out;
-	}
-	w.pass = pass;
-	if (PKCS12_mac_present(p12)) {
-		if (pass == NULL) {
-			/* unprotected exports use an empty password, or none at all */
-			if (PKCS12_verify_mac(p12, NULL, 0))
-				w.pass = NULL;
-			else if (PKCS12_verify_mac(p12, "", 0))
-				w.pass = "";
-			else {
-				cr_err_set(err, CR_EINPUT, "cannot read '%s': the PKCS#12 needs a "
-				    "password (add ?pass-source=file:PWFILE)", what);
-				goto out;
-			}
-		} else if (!PKCS12_verify_mac(p12, pass, -1)) {
-			cr_err_set(err, CR_EINPUT, "cannot read '%s': wrong password or corrupt "
-			    "PKCS#12", what);
-			goto out;
-		}
-	}
-	ERR_clear_error();
-	walk_p12(p12, &w, NULL);
-	if (w.undecryptable)
-		walk_p12_legacy(p12, &w);
-	if (w.undecryptable) {
-		cr_err_set(err, CR_EINPUT, "cannot read '%s': cannot decrypt the PKCS#12 (%s)", what,
-		    PKCS12_mac_present(p12) ? "an algorithm this OpenSSL lacks" :
-		    "wrong password, or an algorithm this OpenSSL lacks");
-		goto out;
-	}
-	if (w.n == 0) {
-		cr_err_set(err, CR_EINPUT, "cannot read '%s': the PKCS#12 holds no certificate",
-		    what);
-		goto out;
-	}
-	/* the leaf is the certificate of the key (same localKeyID), else the first */
-	for (i = 0; w.keyid_len >= 0 && i < w.n; i++)
-		if (w.v[i].keyid_len == w.keyid_len &&
-		    memcmp(w.v[i].keyid, w.keyid, (size_t)w.keyid_len) == 0) {
-			leaf = i;
-			break;
-		}
-	if (w.n > 1 && (chain = sk_X509_new_null()) == NULL) {
-		cr_err_ssl(err, CR_EENV, "cannot read '%s'", what);
-		goto out;
-	}
-	for (i = 0; i < w.n; i++) {
-		if (i == leaf)
-			continue;
-		if (!sk_X509_push(chain, w.v[i].x509)) {
-			cr_err_ssl(err, CR_EENV, "cannot read '%s'", what);
-			goto out;
-		}
-		w.v[i].x509 = NULL;
-	}
-	crt_list_push(out, crt_cert_new(w.v[leaf].x509, chain, what));
-	w.v[leaf].x509 = NULL;
-	chain = NULL;
-	r = CR_OK;
-out:
-	if (chain != NULL)
-		sk_X509_pop_free(chain, X509_free);
-	walk_release(&w);
-	PKCS12_free(p12);
-	ERR_clear_error();
-	return r;
 }
 
 static int
@@ -479,7 +246,7 @@ parse_der(const unsigned char *buf, size_t len, const char *pass, const char *wh
 		return cr_err_set(err, CR_EINPUT, "cannot read '%s': truncated DER (%zu of %ld "
 		    "bytes)", what, len, total);
 	if (total == 0)		/* BER indefinite length: PKCS#12 from some tools */
-		return parse_p12(buf, len, pass, what, out, err);
+		return crt_p12_parse(buf, len, pass, what, out, err);
 	if ((size_t)total < len && !trailing_blank(buf + total, len - (size_t)total))
 		return cr_err_set(err, CR_EINPUT, "cannot read '%s': not a certificate (%zu bytes "
 		    "of trailing data after the DER)", what, len - (size_t)total);
@@ -490,7 +257,7 @@ parse_der(const unsigned char *buf, size_t len, const char *pass, const char *wh
 		return CR_OK;
 	}
 	ERR_clear_error();
-	return parse_p12(buf, (size_t)total, pass, what, out, err);
+	return crt_p12_parse(buf, (size_t)total, pass, what, out, err);
 }
 
 int
@@ -641,7 +408,7 @@ load_file(const char *resolved, const char *shown, const char *pass, const char 
 	size_t len = 0, before = out->n;
 	int r;
 
-	if ((r = cr_read_file_as(resolved, shown, MAX_CERT_FILE, &buf, &len, err)) != CR_OK)
+	if ((r = cr_fs_read_regular(resolved, shown, 0, MAX_CERT_FILE, &buf, &len, err)) != CR_OK)
 		return r;
 	r = crt_parse_buffer(buf, len, pass, shown, out, err);
 	if (r == CR_OK && out->n > before) {
@@ -667,12 +434,6 @@ cert_file_name(const char *name)
 	return 0;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static char *
 join(const char *dir, const char *name)
 {
@@ -683,55 +444,100 @@ join(const char *dir, const char *name)
 	return cr_xasprintf("%s/%s", dir, name);
 }
 
+/* A directory entry with a certificate file's name. */
+struct dir_entry {
+	char *name;
+	int regular;		/* a regular file (links followed): read it */
+	struct cr_err note;	/* else why it is skipped */
+};
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct dir_entry *)a)->name, ((const struct dir_entry *)b)->name);
+}
+
+/*
+ * The entries of f's directory named like certificate files, sorted by
+ * name, each told regular or not (stat only: a FIFO or a device is never
+ * opened).  *nregular counts the regular ones.
+ */
+static int
+list_dir(const struct file_src *f, struct dir_entry **out, size_t *n, size_t *nregular,
+    struct cr_err *err)
+{
+	DIR *d = opendir(f->resolved);
+	struct dirent *de;
+	size_t cap = 0;
+	char buf[128];
+
+	*out = NULL;
+	*n = *nregular = 0;
+	if (d == NULL)
+		return cr_err_setr(err, CR_EINPUT, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
+		    "cannot read '%s': %s", f->path, strerror_r(errno, buf, sizeof(buf)));
+	while ((de = readdir(d)) != NULL) {
+		char *full, *shown;
+		struct dir_entry *e;
+
+		if (!cert_file_name(de->d_name))
+			continue;
+		cr_grow(out, &cap, *n + 1, sizeof(**out));
+		e = &(*out)[(*n)++];
+		e->name = cr_xstrdup(de->d_name);
+		full = join(f->resolved, de->d_name);
+		shown = join(f->path, de->d_name);
+		cr_err_clear(&e->note);
+		e->regular = cr_check_regular(full, "skipped", shown, CR_OK, &e->note) == CR_OK &&
+		    e->note.reason == CR_R_NONE;
+		*nregular += e->regular;
+		free(full);
+		free(shown);
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), cmp_entry);
+	return CR_OK;
+}
+
 /*
  * Every certificate file of a directory, sorted by name.  A file that
  * cannot be read goes to the caller's on_unreadable, else it fails the load
  * with its message (the worst status wins); the others are still appended.
+ * An entry that is no regular file is skipped with a note (status CR_OK) to
+ * on_unreadable.
  */
 static int
 load_dir(const struct file_src *f, const char *pass, const struct crt_load_opts *opts,
     struct crt_list *out, struct cr_err *err)
 {
-	DIR *d = opendir(f->resolved);
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0, i;
-	int status = CR_OK;
+	struct dir_entry *ents = NULL;
+	size_t n = 0, nreg = 0, nload, i;
+	int status;
 
-	if (d == NULL) {
-		char buf[128];
-		return cr_err_set(err, CR_EINPUT, "cannot read '%s': %s", f->path,
-		    strerror_r(errno, buf, sizeof(buf)));
+	if ((status = list_dir(f, &ents, &n, &nreg, err)) != CR_OK)
+		return status;
+	if (nreg == 0) {
+		status = cr_err_setr(err, CR_EINPUT, CR_R_NOT_FOUND, "cannot read '%s': no "
+		    "certificate files in the directory (*.pem, *.crt, *.cer, *.der, *.p12, *.pfx)%s",
+		    f->path, n > 0 ? "; entries that are not regular files are skipped" : "");
 	}
-	while ((de = readdir(d)) != NULL) {
-		char *full;
-		struct stat st;
-
-		if (!cert_file_name(de->d_name))
-			continue;
-		full = join(f->resolved, de->d_name);
-		if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
-			cr_grow(&names, &cap, n + 1, sizeof(*names));
-			names[n++] = cr_xstrdup(de->d_name);
-		}
-		free(full);
-	}
-	closedir(d);
-	if (n == 0) {
-		free(names);
-		return cr_err_set(err, CR_EINPUT, "cannot read '%s': no certificate files in the "
-		    "directory (*.pem, *.crt, *.cer, *.der, *.p12, *.pfx)", f->path);
-	}
-	qsort(names, n, sizeof(*names), cmp_str);
-	for (i = 0; i < n; i++) {
-		char *full = join(f->resolved, names[i]);
-		char *shown = join(f->path, names[i]);
+	/* with nothing to load, the notes would only repeat that message */
+	nload = nreg > 0 ? n : 0;
+	for (i = 0; i < nload; i++) {
+		char *full = join(f->resolved, ents[i].name);
+		char *shown = join(f->path, ents[i].name);
 		char *source = f->file_prefix ? cr_xasprintf("file:%s", shown) : cr_xstrdup(shown);
 		struct cr_err e;
-		int r;
+		int r = CR_OK;
 
 		cr_err_clear(&e);
-		r = load_file(full, shown, pass, source, out, &e);
+		if (!ents[i].regular) {
+			if (opts->on_unreadable != NULL)
+				opts->on_unreadable(opts->on_unreadable_arg, &ents[i].note);
+		} else {
+			r = load_file(full, shown, pass, source, out, &e);
+		}
 		if (r != CR_OK && opts->on_unreadable != NULL) {
 			opts->on_unreadable(opts->on_unreadable_arg, &e);
 		} else if (r != CR_OK && cr_status_worse(status, r) != status) {
@@ -741,9 +547,10 @@ load_dir(const struct file_src *f, const char *pass, const struct crt_load_opts 
 		free(full);
 		free(shown);
 		free(source);
-		free(names[i]);
 	}
-	free(names);
+	for (i = 0; i < n; i++)
+		free(ents[i].name);
+	free(ents);
 	return status;
 }
 

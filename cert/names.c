@@ -79,12 +79,18 @@ crt_name_covered(const X509 *x, const char *name)
 	GENERAL_NAMES *gens;
 	unsigned char ip[16];
 	size_t iplen, hn;
-	int i, covered = 0;
+	int i, covered = 0, has_san;
 
 	if (name == NULL || *name == '\0')
 		return 0;
 	hn = strlen(name);
 	iplen = ip_literal(name, ip);
+	/*
+	 * A SAN extension that does not decode, or is there twice (d2i then
+	 * returns NULL too), still rules the CN out: a broken SAN must not turn
+	 * the legacy CN fallback back on.
+	 */
+	has_san = X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0;
 	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens) && !covered; i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
@@ -106,7 +112,7 @@ crt_name_covered(const X509 *x, const char *name)
 	/* the legacy fallback to the subject's CNs only without any SAN
 	   (SPEC 6 `names`): a SAN of IP addresses or mail addresses alone
 	   still rules the CN out, as browsers do */
-	if (covered || gens != NULL || iplen != 0) {
+	if (covered || gens != NULL || has_san || iplen != 0) {
 		GENERAL_NAMES_free(gens);
 		return covered;
 	}

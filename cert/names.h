@@ -13,9 +13,12 @@
  * parent domain, and only with at least two labels after it - "*.com"
  * covers nothing; partial wildcards "w*.x.com" match only themselves);
  * the subject CNs are consulted (same rules) only when x has no SAN
- * extension at all (SPEC 6: "CN ignored when a SAN exists").  IP-address names ("10.0.0.5", "2001:db8::5",
- * "[2001:db8::5]") match SAN iPAddress entries only, never a CN or a
- * dNSName.  dNSNames with an embedded NUL are ignored.  NULL or "": 0.
+ * extension at all (SPEC 6: "CN ignored when a SAN exists"; one that does
+ * not decode, or is there twice, covers nothing and still rules the CN
+ * out).  IP-address names ("10.0.0.5", "2001:db8::5", "[2001:db8::5]")
+ * match SAN iPAddress entries only, never a CN or a dNSName.  dNSNames and
+ * CNs with an embedded NUL are ignored (the NUL-prefix attack:
+ * "mail.contoso.com\0.evil.example" covers nothing).  NULL or "": 0.
  * Hand-written rather than X509_check_host so that exactly these rules
  * hold whatever the OpenSSL version.
  */

@@ -12,6 +12,7 @@
  * has its own timeouts.
  */
 #include "tls.h"
+#include "smtp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,7 +41,7 @@ struct conn {
 	const char *ep;			/* "host:port" for messages */
 	int timeout_ms;
 	struct timespec deadline;	/* CLOCK_MONOTONIC */
-	char rbuf[4096];		/* SMTP reply bytes not yet consumed */
+	char rbuf[CRT_SMTP_LINE_MAX];	/* SMTP reply bytes not yet consumed */
 	size_t rlen;
 };
 
@@ -196,66 +197,26 @@ send_all(struct conn *c, const char *s, const char *when, struct cr_err *err)
 	return CR_OK;
 }
 
-/* The reply for a message: printable, cut at 200 characters. */
-static void
-quote_reply(char *dst, size_t len, const char *s)
-{
-	size_t i, k = 0;
-
-	for (i = 0; s[i] && k + 4 < len && i < 200; i++)
-		dst[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (s[i] && k + 4 < len) {
-		memcpy(dst + k, "...", 3);
-		k += 3;
-	}
-	dst[k] = '\0';
-}
-
 /*
- * Reads one SMTP reply (all its "NNN-" lines and the final "NNN " line).
- * *code is its code; `last` receives the final line and `lines` every
- * line's text (for EHLO keywords), newline-separated.
+ * Reads one SMTP reply into r: what is buffered first, then the socket,
+ * within the deadline.  Bytes after the reply stay in c->rbuf.
  */
 static int
-smtp_reply(struct conn *c, int *code, char *last, size_t lastlen, struct cr_buf *lines,
-    const char *when, struct cr_err *err)
+smtp_read(struct conn *c, struct crt_smtp_reply *r, const char *when, struct cr_err *err)
 {
+	crt_smtp_reply_init(r);
 	for (;;) {
-		char *nl = memchr(c->rbuf, '\n', c->rlen);
+		size_t used;
 		ssize_t got;
+		int rc;
 
-		if (nl != NULL) {
-			size_t n = (size_t)(nl - c->rbuf) + 1, l = n - 1;
-			char line[sizeof(c->rbuf)];
-
-			if (l > 0 && c->rbuf[l - 1] == '\r')
-				l--;
-			memcpy(line, c->rbuf, l);
-			line[l] = '\0';
-			memmove(c->rbuf, c->rbuf + n, c->rlen - n);
-			c->rlen -= n;
-			if (l < 3 || line[0] < '0' || line[0] > '9' || line[1] < '0' ||
-			    line[1] > '9' || line[2] < '0' || line[2] > '9' ||
-			    (l > 3 && line[3] != ' ' && line[3] != '-')) {
-				char q[256];
-				quote_reply(q, sizeof(q), line);
-				return cr_err_set(err, CR_EENV, "endpoint '%s': not an SMTP reply %s: "
-				    "\"%s\"", c->ep, when, q);
-			}
-			if (lines != NULL) {
-				cr_buf_adds(lines, l > 4 ? line + 4 : "");
-				cr_buf_addc(lines, '\n');
-			}
-			if (l == 3 || line[3] == ' ') {
-				*code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-				quote_reply(last, lastlen, line);
-				return CR_OK;
-			}
-			continue;
-		}
-		if (c->rlen == sizeof(c->rbuf))
-			return cr_err_set(err, CR_EENV, "endpoint '%s': SMTP reply line too long %s",
-			    c->ep, when);
+		if ((rc = crt_smtp_reply_feed(r, c->ep, when, c->rbuf, c->rlen, &used, err)) != CR_OK)
+			return rc;
+		memmove(c->rbuf, c->rbuf + used, c->rlen - used);
+		c->rlen -= used;
+		if (r->complete)
+			return CR_OK;
+		/* the feed refuses a line as long as the buffer: there is room */
 		got = recv(c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, 0);
 		if (got > 0) {
 			c->rlen += (size_t)got;
@@ -273,62 +234,27 @@ smtp_reply(struct conn *c, int *code, char *last, size_t lastlen, struct cr_buf 
 	}
 }
 
-static int
-has_starttls(const char *lines)
-{
-	const char *p = lines;
-
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		if (n >= 8 && strncasecmp(p, "STARTTLS", 8) == 0 && (n == 8 || p[8] == ' '))
-			return 1;
-		p += n + (nl != NULL);
-	}
-	return 0;
-}
-
+/* The client's side up to STARTTLS; each reply judged by cert/smtp.c. */
 static int
 smtp_starttls(struct conn *c, struct cr_err *err)
 {
-	struct cr_buf lines = CR_BUF_INIT;
-	char last[256];
-	int code = 0, r;
+	struct crt_smtp_reply rep;
+	int r;
 
-	if ((r = smtp_reply(c, &code, last, sizeof(last), NULL, "waiting for the SMTP banner",
-	    err)) != CR_OK)
-		goto out;
-	if (code != 220) {
-		r = cr_err_set(err, CR_EENV, "endpoint '%s': SMTP server refused the session: "
-		    "\"%s\"", c->ep, last);
-		goto out;
-	}
+	if ((r = smtp_read(c, &rep, "waiting for the SMTP banner", err)) != CR_OK ||
+	    (r = crt_smtp_judge(CRT_SMTP_BANNER, &rep, c->ep, err)) != CR_OK)
+		return r;
 	if ((r = send_all(c, "EHLO certrotate\r\n", "sending EHLO", err)) != CR_OK ||
-	    (r = smtp_reply(c, &code, last, sizeof(last), &lines, "after EHLO", err)) != CR_OK)
-		goto out;
-	if (code != 250) {
-		r = cr_err_set(err, CR_EENV, "endpoint '%s': SMTP server refused EHLO: \"%s\"",
-		    c->ep, last);
-		goto out;
-	}
-	if (!has_starttls(cr_buf_str(&lines))) {
-		r = cr_err_set(err, CR_EENV, "endpoint '%s': SMTP server does not offer STARTTLS "
-		    "(EHLO reply ends \"%s\")", c->ep, last);
-		goto out;
-	}
+	    (r = smtp_read(c, &rep, "after EHLO", err)) != CR_OK ||
+	    (r = crt_smtp_judge(CRT_SMTP_EHLO, &rep, c->ep, err)) != CR_OK)
+		return r;
 	if ((r = send_all(c, "STARTTLS\r\n", "sending STARTTLS", err)) != CR_OK ||
-	    (r = smtp_reply(c, &code, last, sizeof(last), NULL, "after STARTTLS", err)) != CR_OK)
-		goto out;
-	if (code != 220) {
-		r = cr_err_set(err, CR_EENV, "endpoint '%s': STARTTLS refused: \"%s\"", c->ep, last);
-		goto out;
-	}
+	    (r = smtp_read(c, &rep, "after STARTTLS", err)) != CR_OK ||
+	    (r = crt_smtp_judge(CRT_SMTP_STARTTLS, &rep, c->ep, err)) != CR_OK)
+		return r;
 	/* anything the server sent ahead of the handshake is discarded (RFC 3207) */
 	c->rlen = 0;
-	r = CR_OK;
-out:
-	cr_buf_release(&lines);
-	return r;
+	return CR_OK;
 }
 
 /* ---- TLS ------------------------------------------------------------------- */
@@ -521,12 +447,16 @@ hexdig(int ch)
 	return -1;
 }
 
-/* Appends the %XX-decoded s[0..n) and a NUL at *dst; returns the copy. */
+/*
+ * Appends the %XX-decoded s[0..n) and a NUL at *dst; returns the copy, or
+ * NULL when it decodes a NUL ("%00" would cut the name short).
+ */
 static char *
 put(char **dst, const char *s, size_t n, int decode)
 {
 	char *start = *dst, *d = *dst;
 	size_t i;
+	int nul = 0;
 
 	for (i = 0; i < n; i++) {
 		if (decode && s[i] == '%' && i + 2 < n && hexdig((unsigned char)s[i + 1]) >= 0 &&
@@ -534,13 +464,30 @@ put(char **dst, const char *s, size_t n, int decode)
 			*d++ = (char)(hexdig((unsigned char)s[i + 1]) << 4 |
 			    hexdig((unsigned char)s[i + 2]));
 			i += 2;
+			if (d[-1] == '\0')
+				nul = 1;
 		} else {
 			*d++ = s[i];
 		}
 	}
 	*d++ = '\0';
 	*dst = d;
-	return start;
+	return nul ? NULL : start;
+}
+
+/* An IPv6 address, with a zone ("fe80::1%eth0") or without. */
+static int
+ipv6_literal(const char *host)
+{
+	struct in6_addr a6;
+	char buf[INET6_ADDRSTRLEN + 1];
+	size_t n = strcspn(host, "%");
+
+	if (n >= sizeof(buf))
+		return 0;
+	memcpy(buf, host, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET6, buf, &a6) == 1;
 }
 
 /* An IPv4 (any form inet_aton takes: "127.1" too) or IPv6 address, not a name. */
@@ -620,6 +567,22 @@ crt_tls_parse(const char *uri, struct crt_tls_target *t, char **storage, struct 
 	/* a zone in brackets is written %25 (RFC 6874): "[fe80::1%25eth0]" */
 	t->host = put(&w, host, (size_t)(hend - host), *a == '[');
 	t->port = put(&w, port, (size_t)(aend - port), 0);
+	if (t->host == NULL) {
+		cr_err_set(err, CR_EINPUT, "bad endpoint '%s': %%00 in the host", uri);
+		goto fail;
+	}
+	/* the host is resolved and, a name, sent as SNI: no blanks or control bytes */
+	for (i = 0; t->host[i]; i++)
+		if ((unsigned char)t->host[i] <= ' ' || t->host[i] == 0x7f) {
+			cr_err_set(err, CR_EINPUT, "bad endpoint '%s': a blank or control byte in the "
+			    "host", uri);
+			goto fail;
+		}
+	if (*a == '[' && !ipv6_literal(t->host)) {
+		cr_err_set(err, CR_EINPUT, "bad endpoint '%s': only an IPv6 address goes in "
+		    "brackets", uri);
+		goto fail;
+	}
 	q = strchr(aend, '?');
 	for (q = q ? q + 1 : NULL; q != NULL && *q; ) {
 		size_t n = strcspn(q, "&");
@@ -633,7 +596,8 @@ crt_tls_parse(const char *uri, struct crt_tls_target *t, char **storage, struct 
 				goto bad_attr;
 			if (vlen == 0)	/* "?sni=": none at all, even for a host name */
 				goto next;
-			t->sni = put(&w, v, vlen, 1);
+			if ((t->sni = put(&w, v, vlen, 1)) == NULL)
+				goto bad_attr;
 			for (i = 0; t->sni[i]; i++)
 				if ((unsigned char)t->sni[i] <= ' ')
 					goto bad_attr;

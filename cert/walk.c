@@ -21,6 +21,8 @@
 #include <openssl/x509.h>
 
 #include "../common/util.h"
+#include "../common/secret.h"
+#include "../common/fsutil.h"
 
 /* ---- what a buffer holds ------------------------------------------------- */
 
@@ -163,84 +165,12 @@ crt_walk_skip_name(enum crt_walk_skip why)
 	return (unsigned)why < CRT_NSKIPS && names[why] != NULL ? names[why] : "unknown";
 }
 
-/* ---- reading without ever blocking ------------------------------------- */
-
-static const char *
-file_kind(mode_t m)
-{
-	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
-	    S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" :
-	    S_ISDIR(m) ? "a directory" : "not a regular file";
-}
+/* ---- errors ------------------------------------------------------------------- */
 
 static enum cr_reason
 errno_reason(int e)
 {
 	return e == ENOENT || e == ENOTDIR ? CR_R_NOT_FOUND : CR_R_IO;
-}
-
-/*
- * The whole of a regular file, at most CRT_WALK_MAX_FILE bytes.  Opened
- * O_NONBLOCK so that a FIFO put in its place since the caller's stat()
- * cannot hang us, then refused by fstat().  Messages name `shown`.
- */
-static int
-read_regular(const char *path, const char *shown, unsigned char **out, size_t *len,
-    struct cr_err *err)
-{
-	unsigned char *buf = NULL;
-	size_t n = 0, cap = 0;
-	struct stat st;
-	int fd, r = CR_EINPUT;
-
-	*out = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return cr_err_setr(err, CR_EINPUT, errno_reason(errno), "cannot read '%s': %s",
-		    shown, strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		cr_err_setr(err, CR_EINPUT, CR_R_IO, "cannot read '%s': %s", shown, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '%s': %s, not a "
-		    "certificate file", shown, file_kind(st.st_mode));
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > CRT_WALK_MAX_FILE)
-		goto toolarge;
-	for (;;) {
-		ssize_t got;
-
-		cr_grow(&buf, &cap, n + 65536 + 1, 1);
-		got = read(fd, buf + n, cap - n - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			cr_err_setr(err, CR_EINPUT, CR_R_IO, "cannot read '%s': %s", shown,
-			    strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-		if (n > CRT_WALK_MAX_FILE)
-			goto toolarge;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	buf = NULL;
-	r = CR_OK;
-	goto out;
-toolarge:
-	cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE, "cannot read '%s': larger than %u bytes, "
-	    "not a certificate file", shown, CRT_WALK_MAX_FILE);
-out:
-	free(buf);
-	close(fd);
-	return r;
 }
 
 /* ---- the source text ------------------------------------------------------ */
@@ -261,13 +191,6 @@ path_src_release(struct path_src *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int
-hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* %XX-decoded copy of s[0..n). */
 static char *
 pct_decode(const char *s, size_t n)
@@ -276,10 +199,10 @@ pct_decode(const char *s, size_t n)
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
-			d[k++] = (char)(hexval((unsigned char)s[i + 1]) << 4 |
-			    hexval((unsigned char)s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && cr_hexval((unsigned char)s[i + 1]) >= 0 &&
+		    cr_hexval((unsigned char)s[i + 2]) >= 0) {
+			d[k++] = (char)(cr_hexval((unsigned char)s[i + 1]) << 4 |
+			    cr_hexval((unsigned char)s[i + 2]));
 			i += 2;
 		} else {
 			d[k++] = s[i];
@@ -487,7 +410,7 @@ load_one(struct walk *w, const char *path, const char *shown, const char *source
 	char what[64];
 	int r;
 
-	if ((r = read_regular(path, shown, &buf, &len, err)) != CR_OK)
+	if ((r = cr_fs_read_regular(path, shown, 0, CRT_WALK_MAX_FILE, &buf, &len, err)) != CR_OK)
 		goto out;
 	w->files++;
 	r = crt_parse_buffer(buf, len, w->pass, shown, w->out, err);
@@ -590,7 +513,7 @@ walk_entry(struct walk *w, const char *path, const char *shown, const char *name
 	if (!cert_file_name(name))
 		return;
 	if (!S_ISREG(st.st_mode)) {
-		skipped(w, shown, CRT_SKIP_SPECIAL, file_kind(st.st_mode));
+		skipped(w, shown, CRT_SKIP_SPECIAL, cr_file_kind(st.st_mode));
 		return;
 	}
 	if (!seen_add(&w->seen, st.st_dev, st.st_ino))
@@ -665,8 +588,8 @@ crt_walk_load(const char *source, const char *base_dir, const struct crt_walk_cb
 		}
 		free(names);
 	} else if (!S_ISREG(st.st_mode)) {
-		r = cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '%s': %s, not a "
-		    "certificate file", s.shown, file_kind(st.st_mode));
+		r = cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '%s': is %s, not a "
+		    "regular file", s.shown, cr_file_kind(st.st_mode));
 	} else {
 		r = load_one(&w, s.resolved, s.shown, source, 1, err);
 	}

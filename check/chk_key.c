@@ -16,6 +16,7 @@
 #include "../common/sigtest.h"
 #include "../common/util.h"
 #include "../pkcs11/p11.h"
+#include "../common/fsutil.h"
 
 /*
  * The token.login item of the (single) token the pkcs11: source `src`
@@ -143,8 +144,9 @@ eval_token_key(struct chk_ctx *c, size_t ik, size_t ip)
 		goto out;
 	}
 	if (n == 0) {
-		chk_result_set(&key->res, CHK_FAIL, "no private key on token '%s' matches '%s'",
-		    p11_token_label(tok), src);
+		chk_result_set(&key->res, CHK_FAIL, "no private key on token '%s' matches '%s': "
+		    "run 'certrotate renew' first (it generates the key and the certificate "
+		    "request)", p11_token_label(tok), src);
 		chk_result_set(&prot->res, CHK_SKIP, "no key to check");
 		goto out;
 	}

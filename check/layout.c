@@ -87,7 +87,7 @@ chk_layout_read(const char *path, struct chk_layout *l, struct cr_err *err)
 	memset(l, 0, sizeof(*l));
 	l->certs = sk_X509_new_null();
 	/* untrusted: a FIFO or device is refused without blocking */
-	if ((r = cr_fs_read_regular(path, 0, LAYOUT_MAX, &buf, &len, err)) != CR_OK) {
+	if ((r = cr_fs_read_regular(path, NULL, 0, LAYOUT_MAX, &buf, &len, err)) != CR_OK) {
 		l->missing = err->reason == CR_R_NOT_FOUND;
 		return r;
 	}

@@ -22,8 +22,8 @@
 /* A temporary name holds at most this much of the destination's name (NAME_MAX is 255). */
 #define TMP_BASE_MAX 200
 
-static const char *
-type_name(mode_t m)
+const char *
+cr_file_kind(mode_t m)
 {
 	if (S_ISDIR(m))
 		return "a directory";
@@ -33,11 +33,13 @@ type_name(mode_t m)
 		return "a FIFO";
 	if (S_ISSOCK(m))
 		return "a socket";
-	if (S_ISCHR(m) || S_ISBLK(m))
-		return "a device";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
 	if (S_ISREG(m))
 		return "a regular file";
-	return "not a regular file";
+	return "not a file";
 }
 
 int
@@ -226,7 +228,7 @@ cr_fs_replace(const char *path, const void *data, size_t len, enum cr_fs_mode mo
 			exists = 0;	/* replaced by our file, never followed */
 		} else if (!S_ISREG(st.st_mode)) {
 			cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it is %s", path,
-			    type_name(st.st_mode));
+			    cr_file_kind(st.st_mode));
 			goto out;
 		}
 	} else if (errno != ENOENT) {
@@ -339,7 +341,7 @@ install_via_link(const char *path, const void *data, size_t len, enum cr_fs_mode
 	}
 	if (!S_ISREG(st.st_mode)) {
 		cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it links to '%s', %s",
-		    path, text, type_name(st.st_mode));
+		    path, text, cr_file_kind(st.st_mode));
 		goto out;
 	}
 	if (split_path(target, &tdir, &tbase) != 0) {
@@ -434,7 +436,7 @@ cr_fs_symlink_replace(const char *linkpath, const char *target, struct cr_err *e
 	if (lstat(linkpath, &st) == 0 && !S_ISLNK(st.st_mode)) {
 		cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR,
 		    "cannot repoint '%s': it is %s, not a symbolic link", linkpath,
-		    type_name(st.st_mode));
+		    cr_file_kind(st.st_mode));
 		goto out;
 	}
 	for (i = 0; i < TMP_TRIES && !made; i++) {
@@ -508,7 +510,7 @@ cr_fs_mkdir_private(const char *path, struct cr_err *err)
 		if ((errno == ELOOP || errno == ENOTDIR) && lstat(p, &st) == 0)
 			cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR,
 			    "cannot use '%s' as a private directory: it is %s", path,
-			    type_name(st.st_mode));
+			    cr_file_kind(st.st_mode));
 		else
 			cr_err_setr(err, CR_EENV, CR_R_IO, "cannot open directory '%s': %s", path,
 			    strerror(errno));
@@ -572,42 +574,68 @@ out:
 }
 
 int
-cr_fs_open_regular(const char *path, int flags, int *fd, struct cr_err *err)
+cr_check_regular(const char *path, const char *what, const char *shown, int status,
+    struct cr_err *err)
+{
+	struct stat st;
+
+	/* stat, never open: opening a FIFO or a tape device can wait or act */
+	if (stat(path, &st) != 0)
+		return cr_err_setr(err, status, errno == ENOENT || errno == ENOTDIR ?
+		    CR_R_NOT_FOUND : CR_R_IO, "%s '%s': %s", what, shown, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return cr_err_setr(err, status, CR_R_NOT_REGULAR, "%s '%s': is %s, not a regular "
+		    "file", what, shown, cr_file_kind(st.st_mode));
+	return CR_OK;
+}
+
+int
+cr_fs_open_regular(const char *path, const char *shown, int flags, int *fd, struct stat *stp,
+    struct cr_err *err)
 {
 	int nofollow = (flags & CR_FS_NOFOLLOW) != 0;
 	struct stat pre, st;
-	int f, fl;
+	int f, fl, e;
 
 	*fd = -1;
+	if (stp == NULL)
+		stp = &st;
+	memset(stp, 0, sizeof(*stp));
+	if (shown == NULL)
+		shown = path;
 	/*
 	 * Look before opening: opening a device can have effects of its own.
-	 * Then check again on the descriptor: the name may have changed between.
+	 * Then check again on the descriptor: the name may have changed between
+	 * (O_NONBLOCK: a FIFO put there meanwhile does not block the open).
 	 */
 	if ((nofollow ? lstat(path, &pre) : stat(path, &pre)) != 0)
-		return cr_err_setr(err, CR_EINPUT, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
-		    "cannot read '%s': %s", path, strerror(errno));
+		return cr_err_setr(err, CR_EINPUT, errno == ENOENT || errno == ENOTDIR ?
+		    CR_R_NOT_FOUND : CR_R_IO, "cannot read '%s': %s", shown, strerror(errno));
+	*stp = pre;
 	if (!S_ISREG(pre.st_mode))
-		return cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '%s': it is %s", path,
-		    type_name(pre.st_mode));
-	f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+		return cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '%s': is %s, not a "
+		    "regular file", shown, cr_file_kind(pre.st_mode));
+	f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
 	if (f < 0)
 		return cr_err_setr(err, CR_EINPUT,
 		    errno == ENOENT ? CR_R_NOT_FOUND : errno == ELOOP ? CR_R_NOT_REGULAR : CR_R_IO,
-		    "cannot read '%s': %s", path, strerror(errno));
-	if (fstat(f, &st) != 0) {
-		int e = errno;
+		    "cannot read '%s': %s", shown, strerror(errno));
+	if (fstat(f, stp) != 0) {
+		e = errno;
 		close(f);
-		return cr_err_setr(err, CR_EINPUT, CR_R_IO, "cannot read '%s': %s", path, strerror(e));
+		return cr_err_setr(err, CR_EINPUT, CR_R_IO, "cannot read '%s': %s", shown,
+		    strerror(e));
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(stp->st_mode)) {
 		close(f);
-		return cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '%s': it is %s", path,
-		    type_name(st.st_mode));
+		return cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '%s': is %s, not a "
+		    "regular file", shown, cr_file_kind(stp->st_mode));
 	}
 	if ((fl = fcntl(f, F_GETFL)) < 0 || fcntl(f, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		int e = errno;
+		e = errno;
 		close(f);
-		return cr_err_setr(err, CR_EINPUT, CR_R_IO, "cannot read '%s': %s", path, strerror(e));
+		return cr_err_setr(err, CR_EINPUT, CR_R_IO, "cannot read '%s': %s", shown,
+		    strerror(e));
 	}
 	*fd = f;
 	return CR_OK;
@@ -624,11 +652,8 @@ cr_fs_read_fd(int fd, const char *path, size_t max, unsigned char **out, size_t 
 
 	*out = NULL;
 	*len = 0;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max) {
-		cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE, "cannot read '%s': larger than %zu bytes",
-		    path, max);
-		goto out;
-	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max)
+		goto toolarge;
 	for (;;) {
 		ssize_t got;
 		cr_grow(&buf, &cap, n + 4096 + 1, 1);
@@ -642,11 +667,8 @@ cr_fs_read_fd(int fd, const char *path, size_t max, unsigned char **out, size_t 
 		if (got == 0)
 			break;
 		n += (size_t)got;
-		if (n > max) {
-			cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE,
-			    "cannot read '%s': larger than %zu bytes", path, max);
-			goto out;
-		}
+		if (n > max)
+			goto toolarge;	/* it grew while read */
 	}
 	cr_grow(&buf, &cap, n + 1, 1);
 	buf[n] = '\0';
@@ -654,6 +676,10 @@ cr_fs_read_fd(int fd, const char *path, size_t max, unsigned char **out, size_t 
 	*len = n;
 	buf = NULL;
 	r = CR_OK;
+	goto out;
+toolarge:
+	cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE, "cannot read '%s': larger than the limit of "
+	    "%zu bytes", path, max);
 out:
 	if (buf != NULL) {
 		OPENSSL_cleanse(buf, cap);	/* may have held a key */
@@ -663,16 +689,25 @@ out:
 }
 
 int
-cr_fs_read_regular(const char *path, int flags, size_t max, unsigned char **out, size_t *len,
-    struct cr_err *err)
+cr_fs_read_regular(const char *path, const char *shown, int flags, size_t max,
+    unsigned char **out, size_t *len, struct cr_err *err)
 {
 	int fd, r;
 
 	*out = NULL;
 	*len = 0;
-	if ((r = cr_fs_open_regular(path, flags, &fd, err)) != CR_OK)
+	if (shown == NULL)
+		shown = path;
+	if ((r = cr_fs_open_regular(path, shown, flags, &fd, NULL, err)) != CR_OK)
 		return r;
-	r = cr_fs_read_fd(fd, path, max, out, len, err);
+	r = cr_fs_read_fd(fd, shown, max, out, len, err);
 	close(fd);
 	return r;
+}
+
+int
+cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
+    struct cr_err *err)
+{
+	return cr_fs_read_regular(path, path, 0, max, out, len, err);
 }

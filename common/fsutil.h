@@ -29,6 +29,7 @@
 #define CR_FSUTIL_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -129,30 +130,60 @@ int cr_fs_mkdir_private(const char *path, struct cr_err *err);
  */
 int cr_fs_create_private(const char *path, const void *data, size_t len, struct cr_err *err);
 
+/*
+ * Reading untrusted files: never waits, never opens what is not a regular
+ * file.  The path is stat()ed first (opening a FIFO waits for a writer,
+ * opening a device can act), opened O_NONBLOCK (a FIFO put in its place
+ * meanwhile does not block the open), fstat'd, refused unless a regular
+ * file, then switched back to blocking.  Errors are CR_EINPUT, the file
+ * named `shown` (the path as the user wrote it; NULL: `path`):
+ *   CR_R_NOT_FOUND, CR_R_IO          "cannot read 'x': No such file or directory"
+ *   CR_R_NOT_REGULAR                 "cannot read 'x': is a FIFO, not a regular file"
+ *   CR_R_TOO_LARGE                   "cannot read 'x': larger than the limit of N bytes"
+ */
+
 /* Flags of cr_fs_open_regular / cr_fs_read_regular. */
 enum {
 	CR_FS_NOFOLLOW = 1,	/* refuse a symbolic link as the final component */
 };
 
+/* "a FIFO", "a directory", "a character device", ... for messages. */
+const char *cr_file_kind(mode_t mode);
+
 /*
- * Opens `path` read-only and makes sure it is a regular file before anyone
- * reads it: opened O_NONBLOCK (a FIFO does not block the open), fstat'd, then
- * switched back to blocking.  A FIFO, socket, device or directory is
- * CR_EINPUT / CR_R_NOT_REGULAR; with CR_FS_NOFOLLOW a symlink is too.  *fd is
- * -1 on entry; close() it.
+ * CR_OK when `path` (links followed) is a regular file; it is stat()ed,
+ * never opened.  Else `status` with "<what> '<shown>': is a FIFO, not a
+ * regular file" (CR_R_NOT_REGULAR) or "<what> '<shown>': <strerror>"
+ * (CR_R_NOT_FOUND, CR_R_IO).  For paths handed to something that opens them
+ * itself (dlopen of a PKCS#11 module) or listed in a directory.
  */
-int cr_fs_open_regular(const char *path, int flags, int *fd, struct cr_err *err);
+int cr_check_regular(const char *path, const char *what, const char *shown, int status,
+    struct cr_err *err);
+
+/*
+ * Opens `path` read-only as above; with CR_FS_NOFOLLOW a symlink is
+ * CR_R_NOT_REGULAR too.  *fd is -1 on entry; close() it.  *st (may be NULL)
+ * is the open file's fstat, or on CR_R_NOT_REGULAR what stands there
+ * instead (cr_file_kind of its mode); zeroed when nothing could be stat()ed.
+ */
+int cr_fs_open_regular(const char *path, const char *shown, int flags, int *fd, struct stat *st,
+    struct cr_err *err);
 
 /*
  * Reads from `fd` (named `path` in messages) to its end, at most `max`
  * bytes (more: CR_EINPUT / CR_R_TOO_LARGE) into a new NUL-terminated buffer
- * (the NUL not counted in *len).  *out is NULL on entry; free() it.
+ * (the NUL not counted in *len).  *out is NULL on entry; free() it (a
+ * buffer given up on is wiped first: it may have held a key).
  */
 int cr_fs_read_fd(int fd, const char *path, size_t max, unsigned char **out, size_t *len,
     struct cr_err *err);
 
-/* cr_fs_open_regular, then cr_fs_read_fd, then close. */
-int cr_fs_read_regular(const char *path, int flags, size_t max, unsigned char **out, size_t *len,
+/* cr_fs_open_regular, then cr_fs_read_fd, then close: the one way to read a file. */
+int cr_fs_read_regular(const char *path, const char *shown, int flags, size_t max,
+    unsigned char **out, size_t *len, struct cr_err *err);
+
+/* cr_fs_read_regular(path, path, 0, max, ...). */
+int cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
     struct cr_err *err);
 
 /*

@@ -46,43 +46,6 @@ const char *cr_buf_str(const struct cr_buf *b);	/* "" when empty; borrowed */
 void cr_buf_release(struct cr_buf *b);
 
 /*
- * Reads the whole file `path` (at most `max` bytes, else CR_EINPUT) into a new
- * buffer, NUL-terminated (the NUL is not counted in *len).  *out is set to
- * NULL on entry; free() it.  Errors name the path: "cannot read 'x': ...",
- * with a reason: CR_R_NOT_FOUND (no such file), CR_R_NOT_REGULAR (a
- * directory), CR_R_TOO_LARGE, CR_R_IO (anything else).
- */
-int cr_read_file(const char *path, size_t max, unsigned char **out, size_t *len,
-    struct cr_err *err);
-/* The same, naming the file `name` in messages (the path as the user wrote
- * it, where `path` is it resolved). */
-int cr_read_file_as(const char *path, const char *name, size_t max, unsigned char **out,
-    size_t *len, struct cr_err *err);
-
-/*
- * Reads a secret (PIN, password) from the file `path`: the first line, without
- * its line end.  *out is NULL on entry; release it with cr_secret_free, which
- * wipes it.  The secret never appears in a message.
- */
-int cr_read_secret(const char *path, char **out, struct cr_err *err);
-void cr_secret_free(char *secret);
-
-/*
- * 1 when `v`, the value of a pin-source / pass-source attribute, is evidently
- * a file: "file:PATH" or a path holding a '/'.  Anything else ("1234") may be
- * the PIN or password itself, pasted by mistake: refuse it, never show it.
- */
-int cr_secret_ref_ok(const char *v);
-
-/*
- * `text` (a source, a URI) as it may appear in a message: in its query
- * (after the first '?', attributes split at '&'), the value of pin-value is
- * masked as "***", and so is the value of pin-source or pass-source unless
- * it is evidently a file (cr_secret_ref_ok, judged as written).  New string.
- */
-char *cr_secret_masked(const char *text);
-
-/*
  * Parses "90s", "45m", "12h", "30d", "2w" into seconds.  CR_EINPUT with a
  * message naming the text when malformed, zero-less or overflowing.
  */

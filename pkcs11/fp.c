@@ -37,26 +37,33 @@ p11__fp_rsa(const unsigned char *mod, size_t n, unsigned char fp[P11_FP_LEN])
 /* CKA_EC_POINT is a DER OCTET STRING around the point (PKCS#11 2.40); some
  * modules give the bare point.  Unwrap when the DER reading is exact. */
 void
+p11__ec_point_unwrap(const unsigned char **pp, size_t *pn)
+{
+	const unsigned char *p = *pp;
+	size_t n = *pn, len = 0, hdr = 0;
+
+	if (n < 2 || p[0] != 0x04)
+		return;
+	if (p[1] < 0x80) {
+		len = p[1];
+		hdr = 2;
+	} else if (p[1] == 0x81 && n >= 3) {
+		len = p[2];
+		hdr = 3;
+	} else if (p[1] == 0x82 && n >= 4) {
+		len = (size_t)p[2] << 8 | p[3];
+		hdr = 4;
+	}
+	if (hdr > 0 && hdr + len == n) {
+		*pp = p + hdr;
+		*pn = len;
+	}
+}
+
+void
 p11__fp_ec(const unsigned char *p, size_t n, unsigned char fp[P11_FP_LEN])
 {
-	if (n >= 2 && p[0] == 0x04) {
-		size_t len = 0, hdr = 0;
-
-		if (p[1] < 0x80) {
-			len = p[1];
-			hdr = 2;
-		} else if (p[1] == 0x81 && n >= 3) {
-			len = p[2];
-			hdr = 3;
-		} else if (p[1] == 0x82 && n >= 4) {
-			len = (size_t)p[2] << 8 | p[3];
-			hdr = 4;
-		}
-		if (hdr > 0 && hdr + len == n) {
-			p += hdr;
-			n = len;
-		}
-	}
+	p11__ec_point_unwrap(&p, &n);
 	fp_make('E', p, n, fp);
 }
 

@@ -122,9 +122,10 @@ fps_ensure(struct p11_token *tok, struct cr_err *err)
 	size_t n = 0, cap = 0, i;
 	int r;
 
-	if (tok->fps_loaded && tok->fps_gen == tok->certs_gen)
+	if (tok->fps_loaded && tok->fps_gen == tok->certs_gen &&
+	    tok->fps_keys_gen == tok->keys_gen)
 		return CR_OK;
-	p11__fps_drop(tok);	/* built from certificates a write replaced */
+	p11__fps_drop(tok);	/* built from certificates or keys a write replaced */
 	if ((r = p11__certs_ensure(tok, err)) != CR_OK)
 		return r;
 	for (i = 0; i < tok->nkeys; i++) {
@@ -150,6 +151,7 @@ fps_ensure(struct p11_token *tok, struct cr_err *err)
 	tok->nfps = n;
 	tok->fps_loaded = 1;
 	tok->fps_gen = tok->certs_gen;
+	tok->fps_keys_gen = tok->keys_gen;
 	return CR_OK;
 }
 

@@ -19,6 +19,11 @@
  * listed once - a search per reference would make a large inventory
  * quadratic (SoftHSM's search is linear in the token's objects).
  *
+ * What is known of a token's keys - the listing, its index, the searches'
+ * keys - is set aside by p11__keys_forget once a key pair is generated or
+ * destroyed (keygen.c), never freed before p11_ctx_free: keys handed out
+ * stay valid, and the next question lists or searches again.
+ *
  * Never PKCS11_get_public_key() on a private key: libp11 0.4.12 segfaults
  * when the token holds no public-key object for it.
  */
@@ -190,16 +195,16 @@ found_before(const struct p11_token *tok, CK_OBJECT_HANDLE h)
 }
 
 /*
- * The keys with the CKA_ID / CKA_LABEL `uri` names, by a search on those
- * attributes, appended to res in the token's order (a key an earlier search
- * found is that same object).  1 when searched (*r its status), 0 when the
- * token's keys must be listed instead: listed already, searched often
- * enough, or nothing to search on (an empty label is also an absent one in
- * the index).
+ * The keys with this CKA_ID (has_id) and CKA_LABEL (label not NULL), by a
+ * search on those attributes, appended to res in the token's order (a key
+ * an earlier search found is that same object).  1 when searched (*r its
+ * status), 0 when the token's keys must be listed instead: listed already,
+ * searched often enough, or nothing to search on (an empty label is also an
+ * absent one in the index).
  */
 static int
-keys_search(struct p11_token *tok, const struct p11_uri *uri, struct p11_ptrs *res,
-    int *r, struct cr_err *err)
+keys_search(struct p11_token *tok, int has_id, const unsigned char *id, size_t id_len,
+    const char *label, struct p11_ptrs *res, int *r, struct cr_err *err)
 {
 	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_ATTRIBUTE filter[3] = { { CKA_CLASS, &cls, sizeof(cls) } };
@@ -210,15 +215,13 @@ keys_search(struct p11_token *tok, const struct p11_uri *uri, struct p11_ptrs *r
 	size_t i, n, nh;
 
 	*r = CR_OK;
-	if (tok->keys_loaded || tok->nsearches >= KEY_SEARCHES ||
-	    (uri->has_id && uri->id_len == 0) ||
-	    (uri->has_object && (uri->object == NULL || uri->object[0] == '\0')) ||
-	    (!uri->has_id && !uri->has_object))
+	if (tok->keys_loaded || tok->nsearches >= KEY_SEARCHES || (has_id && id_len == 0) ||
+	    (label != NULL && label[0] == '\0') || (!has_id && label == NULL))
 		return 0;
-	if (uri->has_id)
-		filter[nf++] = (CK_ATTRIBUTE){ CKA_ID, uri->id, uri->id_len };
-	if (uri->has_object)
-		filter[nf++] = (CK_ATTRIBUTE){ CKA_LABEL, uri->object, strlen(uri->object) };
+	if (has_id)
+		filter[nf++] = (CK_ATTRIBUTE){ CKA_ID, (void *)id, id_len };
+	if (label != NULL)
+		filter[nf++] = (CK_ATTRIBUTE){ CKA_LABEL, (void *)label, strlen(label) };
 	tok->nsearches++;
 	if ((*r = keys_read(tok, filter, nf, &acc, err)) != CR_OK)
 		return 1;
@@ -262,6 +265,20 @@ p11__keys_ensure(struct p11_token *tok, const char *pin_source, struct cr_err *e
 }
 
 int
+p11__keys_select(struct p11_token *tok, int has_id, const unsigned char *id, size_t id_len,
+    const char *label, struct p11_ptrs *res, struct cr_err *err)
+{
+	int r;
+
+	if (keys_search(tok, has_id, id, id_len, label, res, &r, err))
+		return r;
+	if ((r = p11__keys_ensure(tok, NULL, err)) != CR_OK)
+		return r;
+	p11__idx_select(&tok->keyidx, has_id, id, id_len, label != NULL, label, res);
+	return CR_OK;
+}
+
+int
 p11_token_keys(struct p11_token *tok, struct p11_key_obj **objs, size_t *n,
     struct cr_err *err)
 {
@@ -294,15 +311,11 @@ p11_find_keys(struct p11_ctx *ctx, const struct p11_uri *uri,
 	for (i = 0; i < ntoks; i++) {
 		if ((r = p11_token_login(toks[i], uri->pin_source, 0, err)) != CR_OK)
 			goto out;
-		if (keys_search(toks[i], uri, &res, &r, err)) {
-			if (r != CR_OK)
-				goto out;
-			continue;
-		}
-		if ((r = p11__keys_ensure(toks[i], uri->pin_source, err)) != CR_OK)
+		/* object= with no value is an absent label, as in the index */
+		if ((r = p11__keys_select(toks[i], uri->has_id, uri->id, uri->id_len,
+		    uri->has_object ? (uri->object != NULL ? uri->object : "") : NULL, &res,
+		    err)) != CR_OK)
 			goto out;
-		p11__idx_select(&toks[i]->keyidx, uri->has_id, uri->id, uri->id_len,
-		    uri->has_object, uri->object, &res);
 	}
 	*out = (struct p11_key_obj **)res.v;
 	*n = res.n;
@@ -314,17 +327,58 @@ out:
 	return r;
 }
 
-void
-p11__keys_release(struct p11_token *tok)
+/* Frees a chain of key sets. */
+static void
+keysets_free(struct p11_keyset *set)
 {
-	while (tok->found != NULL) {
-		struct p11_keyset *set = tok->found;
+	while (set != NULL) {
+		struct p11_keyset *next = set->next;
 
-		tok->found = set->next;
 		keys_free(set->keys, set->n);
 		free(set->info);
 		free(set);
+		set = next;
 	}
+}
+
+void
+p11__keys_forget(struct p11_token *tok)
+{
+	struct p11_keyset *last;
+
+	/* the searches' keys: a handle found again later is a new object */
+	if (tok->found != NULL) {
+		for (last = tok->found; last->next != NULL; last = last->next)
+			;
+		last->next = tok->keys_buried;
+		tok->keys_buried = tok->found;
+		tok->found = NULL;
+	}
+	/* the listing, as one more set; its index pointed into it */
+	if (tok->keys_loaded) {
+		struct p11_keyset *set = cr_xcalloc(1, sizeof(*set));
+
+		set->keys = tok->keys;
+		set->info = tok->keyinfo;
+		set->n = tok->nkeys;
+		set->next = tok->keys_buried;
+		tok->keys_buried = set;
+		p11__idx_release(&tok->keyidx);
+		tok->keys = NULL;
+		tok->keyinfo = NULL;
+		tok->nkeys = 0;
+		tok->keys_loaded = 0;
+	}
+	tok->keys_gen++;
+}
+
+void
+p11__keys_release(struct p11_token *tok)
+{
+	keysets_free(tok->found);
+	tok->found = NULL;
+	keysets_free(tok->keys_buried);
+	tok->keys_buried = NULL;
 	tok->nsearches = 0;
 	keys_free(tok->keys, tok->nkeys);
 	p11__idx_release(&tok->keyidx);

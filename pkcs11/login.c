@@ -18,6 +18,7 @@
 
 #include "../common/util.h"
 #include "p11-int.h"
+#include "../common/secret.h"
 
 /* Why C_Login failed, in words an operator can act on. */
 static int
@@ -255,4 +256,14 @@ void
 p11_token_login_pin_state(const struct p11_token *tok, struct p11_pin_state *st)
 {
 	*st = tok->login_flags;
+}
+
+int
+p11__need_rw(const struct p11_token *tok, const char *doing, struct cr_err *err)
+{
+	if (tok->login != P11_LOGIN_OK || !tok->rw)
+		return cr_err_setr(err, CR_EENV, CR_R_LOGIN,
+		    "cannot %s token '%s': not logged in with a read-write session", doing,
+		    tok->label);
+	return CR_OK;
 }

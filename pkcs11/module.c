@@ -33,6 +33,7 @@
 #include <openssl/err.h>
 #include <p11-kit/p11-kit.h>
 
+#include "../common/fsutil.h"
 #include "../common/util.h"
 #include "p11-int.h"
 
@@ -111,10 +112,10 @@ token_uri_string(const struct p11_token *tok)
 	struct cr_buf b = CR_BUF_INIT;
 
 	cr_buf_adds(&b, "pkcs11:token=");
-	p11__uri_encode(&b, tok->label, strlen(tok->label));
+	p11_uri_encode(&b, tok->label, strlen(tok->label), 0);
 	if (tok->serial[0] != '\0') {
 		cr_buf_adds(&b, ";serial=");
-		p11__uri_encode(&b, tok->serial, strlen(tok->serial));
+		p11_uri_encode(&b, tok->serial, strlen(tok->serial), 0);
 	}
 	return cr_buf_detach(&b);
 }
@@ -325,6 +326,12 @@ p11__module_get(struct p11_ctx *ctx, const char *spec, struct p11_module **out,
 		return r;
 	}
 	free(path);
+	/* dlopen() opens anything: a FIFO or a terminal would block it forever */
+	if ((r = cr_check_regular(real, "cannot load PKCS#11 module", spec, CR_EENV, err)) != CR_OK) {
+		if (err != NULL)
+			err->reason = CR_R_MODULE;
+		return r;
+	}
 	for (i = 0; i < ctx->nmods; i++) {
 		m = ctx->mods[i];
 		if (strcmp(m->key, real) != 0)

@@ -38,7 +38,8 @@
  *   objects.c  the object index (CKA_ID, CKA_LABEL), listing a class
  *   certs.c    certificate objects        keys.c   private keys
  *   keyindex.c fingerprint index: the private key of a certificate
- *   sign.c     the test signature         write.c  import / destroy
+ *   sign.c     signatures on the token    write.c  import / destroy
+ *   keygen.c   key pairs generated on the token (renew)
  *   ctx.c      the context: creates and frees all of the above
  */
 #ifndef P11_INT_H
@@ -144,7 +145,8 @@ struct p11_keyinfo {
 };
 
 /* Keys found by a search on the CKA_ID / CKA_LABEL a key URI names, before
- * (or instead of) listing all of the token's keys; kept until p11_ctx_free. */
+ * (or instead of) listing all of the token's keys; kept until p11_ctx_free.
+ * Also what p11__keys_forget buries: a listing and searches made stale. */
 struct p11_keyset {
 	struct p11_key_obj *keys;
 	struct p11_keyinfo *info;	/* parallel to keys */
@@ -195,13 +197,15 @@ struct p11_token {
 	struct p11_keyinfo *keyinfo;	/* parallel to keys */
 	unsigned nsearches;
 	struct p11_keyset *found;
+	unsigned keys_gen;		/* bumped by p11__keys_forget (key pairs made, destroyed) */
+	struct p11_keyset *keys_buried;	/* what p11__keys_forget set aside */
 
 	/* fingerprints: keyinfo + public keys + certificates, sorted; built from
-	 * the certificates of generation fps_gen */
+	 * the certificates of generation fps_gen and the keys of fps_keys_gen */
 	struct p11_fp *fps;
 	size_t nfps;
 	int fps_loaded;
-	unsigned fps_gen;
+	unsigned fps_gen, fps_keys_gen;
 
 	struct p11_grave *graves;
 };
@@ -284,12 +288,13 @@ int p11__ptr_cmp(const void *a, const void *b);	/* qsort: by address */
 int p11__uri_matches_token(const struct p11_uri *uri, const struct p11_token *tok);
 /* Strips "file:" / "file://" from a pin-source; NULL when another scheme. */
 char *p11__pin_source_path(const char *text, const char *base_dir);
-/* Percent-encodes a URI attribute value into b. */
-void p11__uri_encode(struct cr_buf *b, const char *s, size_t n);
 
 /* ---- fp.c: public-key fingerprints (no token) ---- */
 void p11__fp_rsa(const unsigned char *mod, size_t n, unsigned char fp[P11_FP_LEN]);
 void p11__fp_ec(const unsigned char *p, size_t n, unsigned char fp[P11_FP_LEN]);
+/* A CKA_EC_POINT's point: the DER OCTET STRING around it unwrapped (PKCS#11
+ * 2.40) when the DER reading is exact; else left as the bare point. */
+void p11__ec_point_unwrap(const unsigned char **p, size_t *n);
 /* The fingerprint of a public key (RSA modulus / EC point); 0 when none. */
 int p11__fp_pkey(EVP_PKEY *pk, unsigned char fp[P11_FP_LEN]);
 
@@ -319,6 +324,10 @@ int p11__token_info(struct p11_token *tok, CK_TOKEN_INFO *info, struct cr_err *e
 void p11__pin_state_from(CK_FLAGS f, struct p11_pin_state *st);
 
 /* ---- login.c: p11_token_login (p11.h) ---- */
+/* CR_OK when tok is logged in with a read-write session (a write may go
+ * ahead); else CR_EENV, CR_R_LOGIN: "cannot DOING token 'edge': not logged in
+ * with a read-write session" (doing: "write to", "generate a key on"). */
+int p11__need_rw(const struct p11_token *tok, const char *doing, struct cr_err *err);
 
 /* ---- objects.c: the object index, and listing objects of a class ---- */
 /* An index of n entries, filled with p11__idx_set, then p11__idx_sort. */
@@ -361,6 +370,23 @@ void p11__certs_release(struct p11_token *tok);
 /* ---- keys.c ---- */
 /* Logs in (pin_source as p11_token_login) and enumerates the keys, once. */
 int p11__keys_ensure(struct p11_token *tok, const char *pin_source, struct cr_err *err);
+/*
+ * Appends to res the private keys with this CKA_ID (has_id) and this
+ * CKA_LABEL (label not NULL), in the token's order: a search on them while
+ * the token's keys are not listed (a few per token), else the listing (made
+ * once).  Logged in already.
+ */
+int p11__keys_select(struct p11_token *tok, int has_id, const unsigned char *id, size_t id_len,
+    const char *label, struct p11_ptrs *res, struct cr_err *err);
+/*
+ * After a key pair was generated or destroyed (keygen.c): forgets what is
+ * known of the token's keys - the listing, its index and the searches' keys
+ * - so that the next question lists or searches again, and bumps keys_gen
+ * (the fingerprint index is rebuilt).  Nothing is freed before
+ * p11_ctx_free: keys handed out before stay readable, and sign while their
+ * object exists (a destroyed one fails at C_SignInit).
+ */
+void p11__keys_forget(struct p11_token *tok);
 void p11__keys_release(struct p11_token *tok);
 /* The layer's own facts about a key of this layer (never NULL). */
 #define p11__key_info(k) ((struct p11_keyinfo *)(k)->priv)
@@ -369,7 +395,7 @@ void p11__keys_release(struct p11_token *tok);
 /* Forgets the index. */
 void p11__fps_drop(struct p11_token *tok);
 
-/* ---- sign.c, write.c: p11.h only ---- */
+/* ---- sign.c, write.c, keygen.c: p11.h only ---- */
 
 /* ---- ctx.c: p11_ctx_* (p11.h): creates and frees everything above ---- */
 

@@ -1,12 +1,13 @@
 /*
- * sign.c - is this token key the certificate's?  Compare the public keys,
- * then prove it: sign a random message on the token and verify the
- * signature with the certificate's public key.
+ * sign.c - signatures made on the token: is this token key the
+ * certificate's (compare the public keys, then sign a random message on the
+ * token and verify the signature with the certificate's public key), and
+ * the signature of a certificate request (renew).
  *
- * The signature is made raw, C_SignInit + C_Sign on the key's handle in a
- * session of our own (login state is shared), over a SHA-256 digest made
- * here: RSA PKCS#1 v1.5 (CKM_RSA_PKCS over the DigestInfo, which every RSA
- * token offers), RSA-PSS for a certificate whose key is RSA-PSS only
+ * Signatures are made raw, C_SignInit + C_Sign on the key's handle in a
+ * session of our own (login state is shared), over a digest made here: RSA
+ * PKCS#1 v1.5 (CKM_RSA_PKCS over the DigestInfo, which every RSA token
+ * offers), RSA-PSS for a certificate whose key is RSA-PSS only
  * (CKM_RSA_PKCS_PSS), ECDSA (CKM_ECDSA; r || s turned into DER).  About five
  * calls, and nothing of the key leaves the token.  libp11's EVP_PKEY would
  * do the same after PKCS11_enumerate_keys, about seven calls for every key
@@ -51,50 +52,75 @@ is_rsa(const EVP_PKEY *k)
 	return EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "RSA-PSS");
 }
 
-/* DER DigestInfo prefix of SHA-256 (RFC 8017 9.2, note 1). */
-static const unsigned char sha256_info[] = {
-	0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-	0x01, 0x05, 0x00, 0x04, 0x20,
-};
-
 struct tbs {
-	unsigned char md[32];		/* SHA-256 of the random message */
-	unsigned char in[sizeof(sha256_info) + 32];	/* what the token signs */
+	const EVP_MD *md;
+	unsigned char dg[EVP_MAX_MD_SIZE];	/* the digest of the message */
+	unsigned int dglen;
+	unsigned char *in;			/* what the token signs (OPENSSL_free) */
 	CK_ULONG inlen;
 	CK_MECHANISM mech;
 	CK_RSA_PKCS_PSS_PARAMS pss;
 	int pss_on;
 };
 
-/* The digest of a random message and the mechanism for this key and
- * certificate key; 0 when the message cannot be made. */
+/* The DER DigestInfo of the digest (RFC 8017 9.2) into t->in; 0 on failure. */
 static int
-tbs_make(struct tbs *t, CK_KEY_TYPE type, const EVP_PKEY *pub)
+digest_info(struct tbs *t)
 {
-	unsigned char msg[32];
-	unsigned int mdlen = 0;
+	X509_SIG *di = X509_SIG_new();
+	X509_ALGOR *alg = NULL;
+	ASN1_OCTET_STRING *dg = NULL;
+	unsigned char *der = NULL;
+	int len = 0;
 
-	memset(t, 0, sizeof(*t));
-	if (RAND_bytes(msg, sizeof(msg)) != 1 ||
-	    EVP_Digest(msg, sizeof(msg), t->md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+	if (di == NULL)
 		return 0;
-	if (type == CKK_EC) {
-		t->mech.mechanism = CKM_ECDSA;
-		memcpy(t->in, t->md, 32);
-		t->inlen = 32;
-	} else if (EVP_PKEY_is_a(pub, "RSA-PSS")) {
-		t->pss = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA256, CKG_MGF1_SHA256, PSS_SALT };
-		t->mech = (CK_MECHANISM){ CKM_RSA_PKCS_PSS, &t->pss, sizeof(t->pss) };
-		t->pss_on = 1;
-		memcpy(t->in, t->md, 32);
-		t->inlen = 32;
-	} else {
-		t->mech.mechanism = CKM_RSA_PKCS;
-		memcpy(t->in, sha256_info, sizeof(sha256_info));
-		memcpy(t->in + sizeof(sha256_info), t->md, 32);
-		t->inlen = sizeof(t->in);
-	}
+	X509_SIG_getm(di, &alg, &dg);
+	if (X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(t->md)), V_ASN1_NULL, NULL) == 1 &&
+	    ASN1_OCTET_STRING_set(dg, t->dg, (int)t->dglen) == 1)
+		len = i2d_X509_SIG(di, &der);
+	X509_SIG_free(di);
+	if (len <= 0)
+		return 0;
+	t->in = der;
+	t->inlen = (CK_ULONG)len;
 	return 1;
+}
+
+/*
+ * The digest (md) of msg and the mechanism and input for a key of this
+ * type; RSA-PSS (SHA-256, salt of the digest's length) when pss.  0 when
+ * they cannot be made.  tbs_release it.
+ */
+static int
+tbs_make(struct tbs *t, CK_KEY_TYPE type, int pss, const EVP_MD *md, const unsigned char *msg,
+    size_t len)
+{
+	memset(t, 0, sizeof(*t));
+	t->md = md;
+	if (EVP_Digest(msg, len, t->dg, &t->dglen, md, NULL) != 1)
+		return 0;
+	if (type == CKK_EC || pss) {
+		if ((t->in = OPENSSL_memdup(t->dg, t->dglen)) == NULL)
+			return 0;
+		t->inlen = t->dglen;
+		t->mech.mechanism = CKM_ECDSA;
+		if (type != CKK_EC) {
+			t->pss = (CK_RSA_PKCS_PSS_PARAMS){ CKM_SHA256, CKG_MGF1_SHA256, PSS_SALT };
+			t->mech = (CK_MECHANISM){ CKM_RSA_PKCS_PSS, &t->pss, sizeof(t->pss) };
+			t->pss_on = 1;
+		}
+		return 1;
+	}
+	t->mech.mechanism = CKM_RSA_PKCS;
+	return digest_info(t);
+}
+
+static void
+tbs_release(struct tbs *t)
+{
+	OPENSSL_free(t->in);
+	t->in = NULL;
 }
 
 /* C_SignInit + C_Sign in a session of our own; *sig new (free()). */
@@ -160,7 +186,7 @@ out:
 	return der;
 }
 
-/* 1 when sig over t->md verifies with pub; 0 when not; -1 when pub cannot
+/* 1 when sig over t->dg verifies with pub; 0 when not; -1 when pub cannot
  * verify this kind of signature at all. */
 static int
 verify(EVP_PKEY *pub, CK_KEY_TYPE type, const struct tbs *t, const unsigned char *sig,
@@ -171,7 +197,7 @@ verify(EVP_PKEY *pub, CK_KEY_TYPE type, const struct tbs *t, const unsigned char
 	int derlen = 0, ok = -1;
 
 	if (v == NULL || EVP_PKEY_verify_init(v) != 1 ||
-	    EVP_PKEY_CTX_set_signature_md(v, EVP_sha256()) != 1)
+	    EVP_PKEY_CTX_set_signature_md(v, t->md) != 1)
 		goto out;
 	if (t->pss_on && (EVP_PKEY_CTX_set_rsa_padding(v, RSA_PKCS1_PSS_PADDING) != 1 ||
 	    EVP_PKEY_CTX_set_rsa_mgf1_md(v, EVP_sha256()) != 1 ||
@@ -185,9 +211,9 @@ verify(EVP_PKEY *pub, CK_KEY_TYPE type, const struct tbs *t, const unsigned char
 			ok = 0;	/* not r || s: not a signature of this key */
 			goto out;
 		}
-		ok = EVP_PKEY_verify(v, der, (size_t)derlen, t->md, sizeof(t->md)) == 1;
+		ok = EVP_PKEY_verify(v, der, (size_t)derlen, t->dg, t->dglen) == 1;
 	} else {
-		ok = EVP_PKEY_verify(v, sig, siglen, t->md, sizeof(t->md)) == 1;
+		ok = EVP_PKEY_verify(v, sig, siglen, t->dg, t->dglen) == 1;
 	}
 out:
 	ERR_clear_error();
@@ -219,11 +245,13 @@ p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err)
 	EVP_PKEY *pub = X509_get0_pubkey(cert);
 	unsigned char *sig = NULL;
 	CK_ULONG siglen = 0;
+	unsigned char msg[32];
 	struct tbs t;
 	char name[160];
 	CK_RV rv;
 	int r = CR_EENV, ok;
 
+	memset(&t, 0, sizeof(t));
 	key_name(key, name, sizeof(name));
 	ERR_clear_error();
 	if (pub == NULL) {
@@ -238,7 +266,8 @@ p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err)
 		    tok->label);
 		goto out;
 	}
-	if (!tbs_make(&t, ki->type, pub)) {
+	if (RAND_bytes(msg, sizeof(msg)) != 1 ||
+	    !tbs_make(&t, ki->type, EVP_PKEY_is_a(pub, "RSA-PSS"), EVP_sha256(), msg, sizeof(msg))) {
 		r = cr_err_ssl(err, CR_EENV, "cannot make a random test message");
 		goto out;
 	}
@@ -261,6 +290,59 @@ p11_key_test_sign(struct p11_key_obj *key, X509 *cert, struct cr_err *err)
 	r = CR_OK;
 out:
 	ERR_clear_error();
+	tbs_release(&t);
 	free(sig);
+	return r;
+}
+
+int
+p11_key_sign(struct p11_key_obj *key, const EVP_MD *md, const unsigned char *data, size_t len,
+    unsigned char **sig, size_t *siglen, struct cr_err *err)
+{
+	struct p11_token *tok = key->token;
+	const struct p11_keyinfo *ki = p11__key_info(key);
+	unsigned char *raw = NULL, *der = NULL;
+	CK_ULONG rawlen = 0;
+	struct tbs t;
+	char name[160];
+	CK_RV rv;
+	int derlen = 0, r = CR_EENV;
+
+	*sig = NULL;
+	*siglen = 0;
+	key_name(key, name, sizeof(name));
+	ERR_clear_error();
+	if (!tbs_make(&t, ki->type, 0, md, data, len)) {
+		r = cr_err_ssl(err, CR_EENV, "cannot digest what key %s on token '%s' is to sign",
+		    name, tok->label);
+		goto out;
+	}
+	if ((rv = token_sign(tok, ki->handle, &t, &raw, &rawlen)) != CKR_OK) {
+		r = p11__rv_fail(err, rv, tok->label, "cannot sign with key %s on token '%s'", name,
+		    tok->label);
+		goto out;
+	}
+	if (ki->type == CKK_EC) {
+		/* X.509 wants ECDSA-Sig-Value, the token gives r || s */
+		if ((der = ecdsa_der(raw, rawlen, &derlen)) == NULL) {
+			r = cr_err_setr(err, CR_EENV, CR_R_TOKEN, "key %s on token '%s' made an "
+			    "ECDSA signature of %lu bytes, not r || s", name, tok->label,
+			    (unsigned long)rawlen);
+			goto out;
+		}
+		free(raw);
+		raw = cr_xmalloc((size_t)derlen);
+		memcpy(raw, der, (size_t)derlen);
+		rawlen = (CK_ULONG)derlen;
+	}
+	*sig = raw;
+	*siglen = rawlen;
+	raw = NULL;
+	r = CR_OK;
+out:
+	ERR_clear_error();
+	tbs_release(&t);
+	OPENSSL_free(der);
+	free(raw);
 	return r;
 }

@@ -18,6 +18,7 @@
 
 #include "../common/util.h"
 #include "p11-int.h"
+#include "../common/secret.h"
 
 static const char *const path_attrs[] = {
 	"token", "manufacturer", "serial", "model",
@@ -131,9 +132,17 @@ blame_unrecognized(const char *path, const char *shown, struct cr_err *err)
 
 			p11_kit_uri_free(k);
 			free(one);
-			if (bad)
-				return cr_err_set(err, CR_EINPUT,
-				    "bad PKCS#11 URI '%s': bad value in '%.*s'", shown, (int)len, p);
+			if (bad) {
+				/* the segment is quoted: masked like the URI (a PIN may be in it) */
+				char *seg = cr_xstrndup(p, len), *m = cr_secret_masked(seg);
+				int r = cr_err_set(err, CR_EINPUT,
+				    "bad PKCS#11 URI '%s': bad value in '%s'", shown, m);
+
+				OPENSSL_cleanse(seg, len);
+				free(seg);
+				free(m);
+				return r;
+			}
 		}
 		p += len;
 		if (*p == ';')
@@ -168,15 +177,16 @@ p11__pin_source_path(const char *text, const char *base_dir)
 }
 
 void
-p11__uri_encode(struct cr_buf *b, const char *s, size_t n)
+p11_uri_encode(struct cr_buf *b, const void *s, size_t n, int every_byte)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = s;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c = p[i];
 
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+		if (!every_byte && (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')) {
 			cr_buf_addc(b, (char)c);
 		} else {
 			cr_buf_addc(b, '%');

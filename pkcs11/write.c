@@ -22,16 +22,6 @@
 #include "../common/util.h"
 #include "p11-int.h"
 
-static int
-need_rw(struct p11_token *tok, struct cr_err *err)
-{
-	if (tok->login != P11_LOGIN_OK || !tok->rw)
-		return cr_err_setr(err, CR_EENV, CR_R_LOGIN,
-		    "cannot write to token '%s': not logged in with a read-write session",
-		    tok->label);
-	return CR_OK;
-}
-
 /* "'mail' (CKA_ID 20)" for messages. */
 static char *
 object_name(const char *label, const unsigned char *id, size_t id_len)
@@ -130,7 +120,7 @@ p11_token_import_cert(struct p11_token *tok, X509 *cert, const char *label,
 	int r;
 
 	*changed = 0;
-	if ((r = need_rw(tok, err)) != CR_OK)
+	if ((r = p11__need_rw(tok, "write to", err)) != CR_OK)
 		return r;
 	if ((r = objects_named(tok, 1, id, id_len, 1, label, &same, err)) != CR_OK)
 		goto out;
@@ -174,7 +164,7 @@ p11_token_destroy_cert(struct p11_token *tok, X509 *cert, const char *label,
 	int r, opened = 0;
 
 	*changed = 0;
-	if ((r = need_rw(tok, err)) != CR_OK)
+	if ((r = p11__need_rw(tok, "write to", err)) != CR_OK)
 		return r;
 	if ((r = objects_named(tok, id != NULL, id, id_len, label != NULL, label, &named,
 	    err)) != CR_OK)

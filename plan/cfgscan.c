@@ -30,6 +30,7 @@
 #include "loader.h"
 #include "limits.h"
 #include "internal.h"
+#include "../common/fsutil.h"
 #include "../common/util.h"
 
 struct plan_cfgtexts {
@@ -42,130 +43,74 @@ struct plan_cfgtexts {
 
 /* ---- reading one file ----------------------------------------------------------------- */
 
-/* What a file that is not regular is, for messages. */
-static const char *
-file_kind(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "is a directory";
-	if (S_ISFIFO(m))
-		return "is a FIFO, not a regular file";
-	if (S_ISCHR(m))
-		return "is a character device, not a regular file";
-	if (S_ISBLK(m))
-		return "is a block device, not a regular file";
-	if (S_ISSOCK(m))
-		return "is a socket, not a regular file";
-	return "is not a regular file";
-}
-
-/* Why a file could not be used (read_regular). */
-struct why {
-	const char *text;	/* "is a directory", "too large", ... */
-	enum cr_reason reason;
-	int line;		/* the line of a NUL byte */
-};
-
 /*
- * Reads the regular file `path` (at most `max` bytes) into a new
- * NUL-terminated *text, *st its stat.  Never opens what stat() does not call
- * a regular file, and opens without blocking: a FIFO put in its place
- * meanwhile is refused by fstat(), not waited on.  Returns CR_OK; -1 with
- * errno when the file cannot be stat()ed or opened; or CR_EINPUT with *why
- * (not regular, too large, unreadable, a NUL byte).
+ * Reads the regular file `path` (named `shown`; at most `max` bytes) into a
+ * new NUL-terminated *text with common/fsutil's reader (never opens what
+ * stat() does not call a regular file, never waits on a FIFO put in its
+ * place); *st is its stat, or on CR_R_NOT_REGULAR what stands there.  Its
+ * errors (CR_R_NOT_FOUND, CR_R_IO, CR_R_NOT_REGULAR, CR_R_TOO_LARGE) go to
+ * *e.
  */
 static int
-read_regular(const char *path, size_t max, char **text, size_t *len, struct stat *st,
-    struct why *why)
+read_regular(const char *path, const char *shown, size_t max, char **text, size_t *len,
+    struct stat *st, struct cr_err *e)
 {
-	char *buf = NULL;
-	size_t n = 0, cap = 0, i;
-	int fd = -1, r = CR_EINPUT;
+	unsigned char *buf = NULL;
+	int fd, r;
 
 	*text = NULL;
-	memset(why, 0, sizeof(*why));
-	why->reason = CR_R_NOT_REGULAR;
-	if (stat(path, st) != 0)
-		return -1;
-	if (!S_ISREG(st->st_mode)) {
-		why->text = file_kind(st->st_mode);
+	*len = 0;
+	cr_err_clear(e);
+	if ((r = cr_fs_open_regular(path, shown, 0, &fd, st, e)) != CR_OK)
 		return r;
-	}
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0)
-		return -1;
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		why->text = S_ISREG(st->st_mode) ? "cannot be read" : file_kind(st->st_mode);
-		goto out;
-	}
-	why->reason = CR_R_TOO_LARGE;
-	why->text = "too large";
-	if ((size_t)st->st_size > max)
-		goto out;
-	for (;;) {
-		ssize_t got;
-
-		/* the size stat() gives, then more if the file grows, up to max + 1 */
-		cr_grow(&buf, &cap, (n < (size_t)st->st_size ? (size_t)st->st_size : n + 4096) + 2, 1);
-		got = read(fd, buf + n, (cap - 1 - n) < max + 1 - n ? cap - 1 - n : max + 1 - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			why->reason = CR_R_IO;
-			why->text = strerror(errno);
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-		if (n > max)
-			goto out;
-	}
-	buf[n] = '\0';
-	if (memchr(buf, '\0', n) != NULL) {
-		why->reason = CR_R_MALFORMED;
-		why->text = "a NUL byte: not a text file";
-		why->line = 1;
-		for (i = 0; buf[i] != '\0'; i++)
-			why->line += buf[i] == '\n';
-		goto out;
-	}
-	*text = buf;
-	*len = n;
-	buf = NULL;
-	r = CR_OK;
-out:
-	free(buf);
+	r = cr_fs_read_fd(fd, shown, max, &buf, len, e);
 	close(fd);
+	*text = (char *)buf;
 	return r;
 }
+
+/* The line of the first NUL byte in text[0..len) (libconfig would stop there), or 0. */
+static int
+nul_line(const char *text, size_t len)
+{
+	const char *nul = memchr(text, '\0', len), *p;
+	int line = 1;
+
+	if (nul == NULL)
+		return 0;
+	for (p = text; p < nul; p++)
+		line += *p == '\n';
+	return line;
+}
+
+#define NUL_TEXT "a NUL byte: not a text file"
 
 int
 plan_cfg_read(const char *path, const char *name, char **text, struct cr_err *err)
 {
-	struct why why;
+	struct cr_err e;
 	struct stat st;
 	size_t len;
-	int r;
+	int r, line;
 
-	r = read_regular(path, PLAN_CFG_MAX_BYTES, text, &len, &st, &why);
-	if (r == CR_OK)
-		return CR_OK;
-	if (r < 0) {
-		cr_err_setr(err, CR_EINPUT, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
-		    "cannot read '%s': %s", name, strerror(errno));
-		cr_err_locate(err, name, 0, NULL);
-		return CR_EINPUT;
-	}
-	if (why.reason == CR_R_TOO_LARGE)
-		return cr_err_setr(err, CR_EINPUT, why.reason, "cannot read '%s': larger than %u "
+	r = read_regular(path, name, PLAN_CFG_MAX_BYTES, text, &len, &st, &e);
+	if (r != CR_OK && e.reason == CR_R_TOO_LARGE)
+		return cr_err_setr(err, CR_EINPUT, e.reason, "cannot read '%s': larger than %u "
 		    "bytes (the limit for a configuration with its @include files)", name,
 		    PLAN_CFG_MAX_BYTES);
-	if (why.reason == CR_R_MALFORMED) {
-		cr_err_setr(err, CR_EINPUT, why.reason, "%s:%d: %s", name, why.line, why.text);
-		cr_err_locate(err, name, why.line, NULL);
+	if (r != CR_OK) {
+		cr_err_setr(err, r, e.reason, "%s", e.msg);
+		cr_err_locate(err, name, 0, NULL);
+		return r;
+	}
+	if ((line = nul_line(*text, len)) != 0) {
+		free(*text);
+		*text = NULL;
+		cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "%s:%d: " NUL_TEXT, name, line);
+		cr_err_locate(err, name, line, NULL);
 		return CR_EINPUT;
 	}
-	return cr_err_setr(err, CR_EINPUT, why.reason, "cannot read '%s': %s", name, why.text);
+	return CR_OK;
 }
 
 /* ---- texts kept for messages ----------------------------------------------------------- */
@@ -307,10 +252,10 @@ static int
 include_file(struct pscan *ps, const char *name, const char *shown, int line)
 {
 	char *full, *text = NULL, *inc_shown, *loop = NULL;
-	struct why why;
+	struct cr_err e;
 	struct stat st;
 	size_t len = 0;
-	int r;
+	int r, nul;
 
 	if (name[0] == '\0')
 		return scan_fail(ps, CR_R_NOT_REGULAR, shown, line, "cannot open include file '': "
@@ -325,18 +270,19 @@ include_file(struct pscan *ps, const char *name, const char *shown, int line)
 	/* what libconfig 1.5 opens: include_dir + "/" + the name, even when absolute */
 	full = cr_xasprintf("%s/%s", ps->dir, name);
 	inc_shown = cr_path_resolve(ps->dir, name);
-	r = read_regular(full, PLAN_CFG_MAX_BYTES - ps->total, &text, &len, &st, &why);
-	if (r < 0)
+	r = read_regular(full, full, PLAN_CFG_MAX_BYTES - ps->total, &text, &len, &st, &e);
+	if (r != CR_OK && (e.reason == CR_R_NOT_FOUND || e.reason == CR_R_IO))
 		r = CR_OK;	/* libconfig says it cannot open it, with its line */
-	else if (r != CR_OK && why.reason == CR_R_TOO_LARGE)
-		r = scan_fail(ps, why.reason, shown, line, "cannot open include file '%s': the "
+	else if (r != CR_OK && e.reason == CR_R_TOO_LARGE)
+		r = scan_fail(ps, e.reason, shown, line, "cannot open include file '%s': the "
 		    "configuration with its @include files exceeds %u bytes (the limit)", name,
 		    PLAN_CFG_MAX_BYTES);
-	else if (r != CR_OK && why.reason == CR_R_MALFORMED)
-		r = scan_fail(ps, why.reason, inc_shown, why.line, "%s", why.text);
 	else if (r != CR_OK)	/* the path as config.c names a missing one */
-		r = scan_fail(ps, why.reason, shown, line, "cannot open include file '%s': '%s' %s",
-		    name, strcmp(ps->dir, ".") == 0 && name[0] != '/' ? name : full, why.text);
+		r = scan_fail(ps, e.reason, shown, line, "cannot open include file '%s': '%s' is %s, "
+		    "not a regular file", name, strcmp(ps->dir, ".") == 0 && name[0] != '/' ? name :
+		    full, cr_file_kind(st.st_mode));
+	else if ((nul = nul_line(text, len)) != 0)
+		r = scan_fail(ps, CR_R_MALFORMED, inc_shown, nul, NUL_TEXT);
 	else if (is_loop(ps, &st, inc_shown, &loop))
 		r = scan_fail(ps, CR_R_CONFIG, shown, line, "cannot open include file '%s': it "
 		    "includes itself (%s)", name, loop);

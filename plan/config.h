@@ -159,6 +159,9 @@ struct plan_rotation {
 	char *archive_dir;		/* resolved; default "<dir>/<name>.archive" */
 	char *archive_dir_text;		/* as written (default "<name>.archive"), for people */
 	char *label;			/* CKA_LABEL for the imported object, or NULL */
+	char *subject;			/* renew: the request's subject (DN text as in name:
+					   identities), or NULL: the old certificate's */
+	struct plan_loc subject_loc;
 	char *kinds_dir;		/* resolved, or NULL */
 	struct plan_hooks hooks;	/* run_/undo_ for every step type */
 	struct plan_loc loc;

@@ -5,6 +5,7 @@
  * (p11_token_certs needs none), keys are not looked for, and no endpoint is
  * contacted unless a source itself is tls://.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,6 +203,24 @@ plan_input_name(enum plan_input in)
 	return (unsigned)in < sizeof(names) / sizeof(names[0]) ? names[in] : "";
 }
 
+/*
+ * rotation.new may name a certificate the CA has not issued yet (renew made
+ * its key and request): a file or token object that does not exist is the
+ * operator's next step, not bad input - CR_EBLOCK, and the message says what
+ * to do.
+ */
+static void
+new_not_issued(struct cr_err *e)
+{
+	size_t n = strlen(e->msg);
+
+	if (e->status != CR_EINPUT || e->reason != CR_R_NOT_FOUND)
+		return;
+	e->status = CR_EBLOCK;
+	snprintf(e->msg + n, sizeof(e->msg) - n, " (not issued yet? 'certrotate renew' makes the "
+	    "key and the request; have the CA sign it and save the certificate there)");
+}
+
 /* Records where loading stopped (plan_inputs.failed). */
 static void
 failed_at(struct plan_inputs *in, enum plan_input what, const char *source)
@@ -222,12 +241,16 @@ load_old_new(const struct plan_config *cfg, const struct crt_load_opts *opts,
 		plan_src_error(err, &rot->old_src, rot->old_loc, "rotation.old");
 		failed_at(in, PLAN_INPUT_OLD, rot->old);
 		cr_err_clear(&in->new_err);
-		if (crt_load_one(rot->new_src.text, opts, &in->new, &in->new_err) != CR_OK)
+		if (crt_load_one(rot->new_src.text, opts, &in->new, &in->new_err) != CR_OK) {
 			plan_src_error(&in->new_err, &rot->new_src, rot->new_loc, "rotation.new");
+			new_not_issued(&in->new_err);
+		}
 		return r;
 	}
 	if ((r = crt_load_one(rot->new_src.text, opts, &in->new, err)) != CR_OK) {
 		plan_src_error(err, &rot->new_src, rot->new_loc, "rotation.new");
+		new_not_issued(err);
+		r = err->status;
 		failed_at(in, PLAN_INPUT_NEW, rot->new);
 	}
 	return r;

@@ -25,6 +25,13 @@ const char *plan_ident_source(const struct crt_ident *id, const char *text);
  */
 void plan_grow_implied(void *pp, size_t n, size_t size);
 
+/*
+ * The NID of an OpenSSL object named by its short or long name in any case,
+ * or by its dotted OID (validate.c: accepts.signature entries are compared
+ * so); NID_undef when none.
+ */
+int plan_obj_nid(const char *text);
+
 /* qsort that accepts an empty array with a NULL base (qsort's may not be NULL). */
 void plan_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 

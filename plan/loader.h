@@ -202,6 +202,7 @@ int plan_chk_hostname(struct loader *ld, struct plan_value *v);
 int plan_chk_endpoint(struct loader *ld, struct plan_value *v);
 int plan_chk_sigalg(struct loader *ld, struct plan_value *v);
 int plan_chk_keyalg(struct loader *ld, struct plan_value *v);
+int plan_chk_subject(struct loader *ld, struct plan_value *v);	/* DN text renew can encode */
 int plan_chk_key(struct loader *ld, struct plan_value *v);
 int plan_chk_import_to(struct loader *ld, struct plan_value *v);
 int plan_chk_rotation_hooks(struct loader *ld, struct plan_value *v);

@@ -138,7 +138,9 @@ enum {
  * plan_inputs_free it.  Errors name the setting: "certrotate.cfg:3:
  * rotation.old: cannot read 'old.pem': ..." with the loader's status
  * (CR_EINPUT for unreadable / malformed certificates, CR_EENV for modules,
- * tokens, endpoints).  A ref's or protect entry's source that cannot be
+ * tokens, endpoints; CR_EBLOCK for a rotation.new that does not exist - no
+ * such file, no such token object - which is a certificate the CA has not
+ * issued yet: the message says so).  A ref's or protect entry's source that cannot be
  * read is an error too ("c.cfg:12: services.[0].refs.[1].cert: cannot read
  * 'nope.pem': No such file or directory"), except a ref's pkcs11: source
  * naming no certificate object: that ref resolves to unknown with the

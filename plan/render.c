@@ -13,9 +13,11 @@
 #include <json-c/json.h>
 
 #include "plan.h"
+#include "../common/text.h"
 #include "../common/util.h"
 #include "../cert/dn.h"
 #include "../cert/ident.h"
+#include "../common/utf8.h"
 
 /*
  * Adds a member whose key is a string literal and new to the object: no
@@ -29,10 +31,11 @@ put(struct json_object *o, const char *key, struct json_object *v)
 	    JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 
+/* Every string of the JSON goes through cr_json_str: valid UTF-8 whatever the input. */
 static struct json_object *
 str_or_null(const char *s)
 {
-	return s != NULL ? json_object_new_string(s) : NULL;
+	return cr_json_str(s);
 }
 
 static struct json_object *
@@ -42,7 +45,7 @@ str_array(const char *const *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
+		json_object_array_add(a, cr_json_str(v[i]));
 	return a;
 }
 
@@ -65,14 +68,14 @@ plan_cert_json(const struct crt_cert *c)
 	struct crt_info info;
 
 	crt_info_get(c, cr_now(), &info);
-	json_object_object_add(o, "sha1", json_object_new_string(info.sha1));
-	json_object_object_add(o, "sha256", json_object_new_string(info.sha256));
-	put(o, "subject", json_object_new_string(info.subject));
-	put(o, "issuer", json_object_new_string(info.issuer));
-	put(o, "serial", json_object_new_string(info.serial));
-	put(o, "tls_name", json_object_new_string(info.tls_name));
-	put(o, "not_before", json_object_new_string(info.not_before_s));
-	put(o, "not_after", json_object_new_string(info.not_after_s));
+	json_object_object_add(o, "sha1", cr_json_str(info.sha1));
+	json_object_object_add(o, "sha256", cr_json_str(info.sha256));
+	put(o, "subject", cr_json_str(info.subject));
+	put(o, "issuer", cr_json_str(info.issuer));
+	put(o, "serial", cr_json_str(info.serial));
+	put(o, "tls_name", cr_json_str(info.tls_name));
+	put(o, "not_before", cr_json_str(info.not_before_s));
+	put(o, "not_after", cr_json_str(info.not_after_s));
 	put(o, "source", str_or_null(c->source));
 	crt_info_release(&info);
 	return o;
@@ -130,45 +133,45 @@ step_json(const struct plan *p, const struct plan_step *s, struct list_cache *c)
 {
 	struct json_object *o = json_object_new_object();
 
-	put(o, "id", json_object_new_string(s->id));
-	put(o, "type", json_object_new_string(plan_step_type_name(s->type)));
-	put(o, "host", json_object_new_string(s->host));
-	put(o, "service", s->service ? json_object_new_string(s->service->name) : NULL);
-	put(o, "ref", s->ref ? json_object_new_string(s->ref->id) : NULL);
-	put(o, "action", json_object_new_string(plan_action_name(s->action)));
-	put(o, "status", json_object_new_string(s->done ? "done" : "pending"));
-	put(o, "description", json_object_new_string(s->description));
+	put(o, "id", cr_json_str(s->id));
+	put(o, "type", cr_json_str(plan_step_type_name(s->type)));
+	put(o, "host", cr_json_str(s->host));
+	put(o, "service", s->service ? cr_json_str(s->service->name) : NULL);
+	put(o, "ref", s->ref ? cr_json_str(s->ref->id) : NULL);
+	put(o, "action", cr_json_str(plan_action_name(s->action)));
+	put(o, "status", cr_json_str(s->done ? "done" : "pending"));
+	put(o, "description", cr_json_str(s->description));
 	put(o, "preconditions", check_list(c, s->pre, s->npre));
 	put(o, "verify", check_list(c, s->verify, s->nverify));
 	if (s->account != NULL) {
 		struct json_object *a = json_object_new_array();
 		size_t i;
 
-		put(o, "account", json_object_new_string(s->account));
+		put(o, "account", cr_json_str(s->account));
 		for (i = 0; i < s->nservices; i++)
-			json_object_array_add(a, json_object_new_string(p->cfg->services[s->services[i]].name));
+			json_object_array_add(a, cr_json_str(p->cfg->services[s->services[i]].name));
 		put(o, "services", a);
 	}
 	if (s->ref != NULL) {
-		put(o, "ref_type", json_object_new_string(plan_ref_type_name(s->ref->type)));
-		put(o, "cert", json_object_new_string(s->ref->cert));
-		put(o, "denotes", json_object_new_string(plan_denotes_name(s->res->denotes)));
+		put(o, "ref_type", cr_json_str(plan_ref_type_name(s->ref->type)));
+		put(o, "cert", cr_json_str(s->ref->cert));
+		put(o, "denotes", cr_json_str(plan_denotes_name(s->res->denotes)));
 		put(o, "ambiguous", json_object_new_boolean(s->res->ambiguous));
 		if (s->res->note != NULL)
-			put(o, "note", json_object_new_string(s->res->note));
+			put(o, "note", cr_json_str(s->res->note));
 		if (s->ref->endpoint != NULL)
-			put(o, "endpoint", json_object_new_string(s->ref->endpoint));
+			put(o, "endpoint", cr_json_str(s->ref->endpoint));
 		if (s->ref->sni != NULL)
-			put(o, "sni", json_object_new_string(s->ref->sni));
+			put(o, "sni", cr_json_str(s->ref->sni));
 		if (s->ref->file_path_text != NULL)
-			put(o, "path", json_object_new_string(s->ref->file_path_text));
+			put(o, "path", cr_json_str(s->ref->file_path_text));
 	}
 	if (s->from != NULL)
-		put(o, "from", json_object_new_string(s->from));
+		put(o, "from", cr_json_str(s->from));
 	if (s->to != NULL)
-		put(o, "to", json_object_new_string(s->to));
+		put(o, "to", cr_json_str(s->to));
 	if (s->change != NULL)
-		put(o, "change", json_object_new_string(s->change));
+		put(o, "change", cr_json_str(s->change));
 	if (s->run != NULL)
 		put(o, "command", str_array((const char *const *)s->run->v, s->run->n));
 	if (s->undo != NULL)
@@ -187,7 +190,7 @@ plan_json(const struct plan *p)
 	struct json_object *notes = json_object_new_array();
 	size_t i;
 
-	put(o, "rotation", json_object_new_string(p->cfg->rotation.name));
+	put(o, "rotation", cr_json_str(p->cfg->rotation.name));
 	put(o, "old", plan_cert_json(p->in->old));
 	put(o, "new", plan_cert_json(p->in->new));
 	for (i = 0; i < p->nsteps; i++)
@@ -198,7 +201,7 @@ plan_json(const struct plan *p)
 			json_object_array_add(refs, ref_json(&p->refs[i]));
 	put(o, "untouched", refs);
 	for (i = 0; i < p->nnotes; i++)
-		json_object_array_add(notes, json_object_new_string(p->notes[i]));
+		json_object_array_add(notes, cr_json_str(p->notes[i]));
 	put(o, "notes", notes);
 	return o;
 }
@@ -208,15 +211,15 @@ ref_json(const struct plan_refres *rr)
 {
 	struct json_object *r = json_object_new_object();
 
-	put(r, "host", json_object_new_string(rr->host->name));
-	put(r, "service", json_object_new_string(rr->service->name));
-	put(r, "ref", json_object_new_string(rr->ref->id));
-	put(r, "type", json_object_new_string(plan_ref_type_name(rr->ref->type)));
-	put(r, "cert", json_object_new_string(rr->ref->cert));
-	put(r, "denotes", json_object_new_string(plan_denotes_name(rr->denotes)));
+	put(r, "host", cr_json_str(rr->host->name));
+	put(r, "service", cr_json_str(rr->service->name));
+	put(r, "ref", cr_json_str(rr->ref->id));
+	put(r, "type", cr_json_str(plan_ref_type_name(rr->ref->type)));
+	put(r, "cert", cr_json_str(rr->ref->cert));
+	put(r, "denotes", cr_json_str(plan_denotes_name(rr->denotes)));
 	put(r, "ambiguous", json_object_new_boolean(rr->ambiguous));
 	if (rr->note != NULL)
-		put(r, "note", json_object_new_string(rr->note));
+		put(r, "note", cr_json_str(rr->note));
 	return r;
 }
 
@@ -266,7 +269,7 @@ plan_render_json(const struct plan *p, FILE *f)
 	cache.n = 0;
 	fputs("{", f);
 	begin_member(f, "rotation", 1);
-	put_value(f, &b, json_object_new_string(p->cfg->rotation.name), 2);
+	put_value(f, &b, cr_json_str(p->cfg->rotation.name), 2);
 	begin_member(f, "old", 0);
 	put_value(f, &b, plan_cert_json(p->in->old), 2);
 	begin_member(f, "new", 0);
@@ -291,7 +294,7 @@ plan_render_json(const struct plan *p, FILE *f)
 	fputs("[", f);
 	for (i = 0; i < p->nnotes; i++) {
 		fputs(i ? ",\n    " : "\n    ", f);
-		put_value(f, &b, json_object_new_string(p->notes[i]), 4);
+		put_value(f, &b, cr_json_str(p->notes[i]), 4);
 	}
 	fputs("\n  ]\n}\n", f);
 	cr_buf_release(&b);
@@ -347,8 +350,27 @@ static void
 rdn_changes(const struct crt_dn *a, const size_t *sa, size_t ra, const struct crt_dn *b,
     const size_t *sb, size_t rb, unsigned char *ca, unsigned char *cb)
 {
-	size_t *L = cr_xcalloc((ra + 1) * (rb + 1), sizeof(*L));
-	size_t i, k;
+	size_t *L, i, k;
+
+	/* names of thousands of RDNs (a hostile certificate): by position, not quadratic */
+	if (ra + 1 > 65536 / (rb + 1)) {
+		for (i = 0; i < ra || i < rb; i++) {
+			struct crt_dn x, y;
+			int eq = 0;
+
+			if (i < ra && i < rb) {
+				x = rdn_slice(a, sa, i);
+				y = rdn_slice(b, sb, i);
+				eq = crt_dn_equal(&x, &y);
+			}
+			if (i < ra)
+				ca[i] = !eq;
+			if (i < rb)
+				cb[i] = !eq;
+		}
+		return;
+	}
+	L = cr_xcalloc((ra + 1) * (rb + 1), sizeof(*L));
 
 #define LCS(x, y) L[(x) * (rb + 1) + (y)]
 	for (i = ra; i-- > 0;)

@@ -103,6 +103,8 @@ static const struct plan_setting schema[] = {
 	ROW(PLAN_SEC_ROTATION, "archive_dir", PLAN_T_PATH, 0, .off = AT(ROT, archive_dir),
 	    .off2 = AT(ROT, archive_dir_text), .absent = plan_dflt_archive_dir),
 	ROW(PLAN_SEC_ROTATION, "label", PLAN_T_STR, 0, .off = AT(ROT, label)),
+	ROW(PLAN_SEC_ROTATION, "subject", PLAN_T_STR, 0, .off = AT(ROT, subject),
+	    .off_loc = AT(ROT, subject_loc), .check = plan_chk_subject),
 	ROW(PLAN_SEC_ROTATION, "kinds_dir", PLAN_T_PATH, 0, .off = AT(ROT, kinds_dir)),
 	ROW(PLAN_SEC_ROTATION, "run_*", PLAN_T_HOOKS, 0, .off = AT(ROT, hooks),
 	    .check = plan_chk_rotation_hooks),

@@ -736,6 +736,26 @@ ref_slug(const char *id)
 }
 
 /*
+ * The host part of a step id: a host's name as configured (letters,
+ * digits, '.', '_', '-'), or a pseudo-host "token:LABEL" / "local" with the
+ * token's label slugged like a ref id - a label is whatever the token says
+ * ("Edge HSM 1"), and a step id must stay one word a journal, a shell and
+ * `--only` can carry.
+ */
+static char *
+host_slug(const char *host)
+{
+	char *slug, *s;
+
+	if (strncmp(host, "token:", 6) != 0)
+		return cr_xstrdup(host);
+	slug = ref_slug(host + 6);
+	s = cr_xasprintf("token:%s", slug);
+	free(slug);
+	return s;
+}
+
+/*
  * NN-type-host[-service[-ref]], NN zero-padded to the width of the count
  * (>= 2).  Ref ids appear slugged (ref_slug); two refs whose slugs meet
  * ("Default Frontend" and "default-frontend") are told apart by "-2",
@@ -756,24 +776,26 @@ name_steps(struct plan *p)
 	for (i = 0; i < p->nsteps; i++) {
 		struct plan_step *s = &p->steps[i];
 		const char *type = plan_step_type_name(s->type);
+		char *host = host_slug(s->host);
 
 		if (s->ref != NULL) {
 			char *slug = ref_slug(s->ref->id);
 
-			keys[i] = cr_xasprintf("%s-%s-%s-%s", type, s->host, s->service->name, slug);
+			keys[i] = cr_xasprintf("%s-%s-%s-%s", type, host, s->service->name, slug);
 			for (k = 2; !plan_map_put(&seen, keys[i], i, NULL); k++) {
 				free(keys[i]);
-				keys[i] = cr_xasprintf("%s-%s-%s-%s-%zu", type, s->host,
+				keys[i] = cr_xasprintf("%s-%s-%s-%s-%zu", type, host,
 				    s->service->name, slug, k);
 			}
 			free(slug);
 			s->id = cr_xasprintf("%0*zu-%s", width, i + 1, keys[i]);
 		} else if (s->service != NULL) {
-			s->id = cr_xasprintf("%0*zu-%s-%s-%s", width, i + 1, type, s->host,
+			s->id = cr_xasprintf("%0*zu-%s-%s-%s", width, i + 1, type, host,
 			    s->service->name);
 		} else {
-			s->id = cr_xasprintf("%0*zu-%s-%s", width, i + 1, type, s->host);
+			s->id = cr_xasprintf("%0*zu-%s-%s", width, i + 1, type, host);
 		}
+		free(host);
 	}
 	plan_map_release(&seen);
 	for (i = 0; i < p->nsteps; i++)

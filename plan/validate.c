@@ -19,6 +19,7 @@
 #include "internal.h"
 #include "../common/util.h"
 #include "../common/utf8.h"
+#include "../cert/csr.h"
 #include "../cert/keyalg.h"
 
 /* ---- values ------------------------------------------------------------------------ */
@@ -141,6 +142,26 @@ is_sigalg(int nid)
 	    strncmp(oid, arc, sizeof(arc) - 1) == 0;
 }
 
+int
+plan_obj_nid(const char *text)
+{
+	int nid, i;
+
+	/* OpenSSL's lookups are exact: find a name that fits in any case (asking
+	   for NIDs past its table queues errors, dropped here) */
+	ERR_set_mark();
+	nid = OBJ_txt2nid(text);
+	for (i = 1; i < 4000 && nid == NID_undef; i++) {
+		const char *sn = OBJ_nid2sn(i), *ln = OBJ_nid2ln(i);
+
+		if ((sn != NULL && strcasecmp(sn, text) == 0) ||
+		    (ln != NULL && strcasecmp(ln, text) == 0))
+			nid = i;
+	}
+	ERR_pop_to_mark();
+	return nid;
+}
+
 /*
  * accepts.signature entries: a signature algorithm OpenSSL knows, by short
  * or long name (any case, as the sigalg check compares them) or by its
@@ -152,7 +173,7 @@ int
 plan_chk_sigalg(struct loader *ld, struct plan_value *v)
 {
 	const char *s = v->text;
-	int nid = NID_undef, i, is_oid = s[0] != '\0' && strspn(s, "0123456789.") == strlen(s);
+	int nid = NID_undef, is_oid = s[0] != '\0' && strspn(s, "0123456789.") == strlen(s);
 	char canon[128];
 
 	if (is_oid) {
@@ -167,21 +188,7 @@ plan_chk_sigalg(struct loader *ld, struct plan_value *v)
 			return plan_ld_fail(ld, v->s, v->path, "'%s': write the OID as %s", s, canon);
 		return CR_OK;
 	}
-	/*
-	 * Names are compared case-insensitively by the check: find one that fits
-	 * (OpenSSL's lookups are exact; asking for NIDs past its table queues
-	 * errors, dropped here).
-	 */
-	ERR_set_mark();
-	nid = OBJ_txt2nid(s);
-	for (i = 1; i < 4000 && nid == NID_undef; i++) {
-		const char *sn = OBJ_nid2sn(i), *ln = OBJ_nid2ln(i);
-
-		if ((sn != NULL && strcasecmp(sn, s) == 0) || (ln != NULL && strcasecmp(ln, s) == 0))
-			nid = i;
-	}
-	ERR_pop_to_mark();
-	if (nid == NID_undef)
+	if ((nid = plan_obj_nid(s)) == NID_undef)
 		return plan_ld_fail(ld, v->s, v->path, "unknown signature algorithm '%s' (e.g. "
 		    "sha1WithRSAEncryption, sha256WithRSAEncryption, ecdsa-with-SHA256, or an OID)", s);
 	if (!is_sigalg(nid))
@@ -205,6 +212,27 @@ plan_chk_keyalg(struct loader *ld, struct plan_value *v)
 /* ---- the rotation ------------------------------------------------------------------ */
 
 /* rotation.key: a file (not pkcs11:) is what key_path may receive. */
+/*
+ * rotation.subject, renew's request subject: DN text in the syntax of name:
+ * identities that parses and that X.509 can encode (C two letters, no empty
+ * DN), so that a bad subject is refused when the configuration loads, not
+ * after renew generated a key.
+ */
+int
+plan_chk_subject(struct loader *ld, struct plan_value *v)
+{
+	X509_NAME *name = NULL;
+	struct cr_err e;
+	int r;
+
+	cr_err_clear(&e);
+	r = crt_name_from_text(v->text, &name, &e);
+	X509_NAME_free(name);
+	if (r != CR_OK)
+		return plan_ld_fail(ld, v->s, v->path, "%s", e.msg);
+	return CR_OK;
+}
+
 int
 plan_chk_key(struct loader *ld, struct plan_value *v)
 {

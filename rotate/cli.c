@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <strings.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 
 #include "rot.h"
 #include "../cert/json.h"
+#include "../common/text.h"
 #include "../common/util.h"
 #include "../plan/config.h"
 #include "../pkcs11/p11.h"
@@ -21,13 +23,20 @@
 void
 rot_warn(const char *fmt, ...)
 {
+	struct cr_buf b = CR_BUF_INIT;
 	va_list ap;
+	char *msg = NULL;
+	int n;
 
-	fputs("certrotate: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		msg = NULL;	/* out of memory: the prefix alone */
+	cr_esc_ctl_add(&b, msg);
+	fprintf(stderr, "certrotate: %s\n", cr_buf_str(&b));
+	cr_buf_release(&b);
+	free(msg);
 }
 
 int

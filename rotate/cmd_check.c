@@ -14,9 +14,11 @@
 #include "rot.h"
 #include "../check/check.h"
 #include "load.h"
+#include "../common/text.h"
 #include "../common/util.h"
 #include "../cert/json.h"
 #include "../pkcs11/p11.h"
+#include "../common/utf8.h"
 
 static const char *const status_word[] = { "pass", "WARN", "FAIL", "skip" };
 
@@ -179,8 +181,8 @@ item_json(const struct chk_item *it)
 
 	json_object_object_add(o, "id", json_object_new_string(it->id));
 	json_object_object_add(o, "status", json_object_new_string(chk_status_name(it->res.status)));
-	json_object_object_add(o, "message", json_object_new_string(it->res.message));
-	json_object_object_add(o, "subject", json_object_new_string(it->subject));
+	json_object_object_add(o, "message", cr_json_str(it->res.message));
+	json_object_object_add(o, "subject", cr_json_str(it->subject));
 	/* a failure no pending step lists: it stops the rotation, and why */
 	if (it->stops)
 		json_object_object_add(o, "stops", json_object_new_string(plan_check_what(it->check)));
@@ -195,7 +197,7 @@ print_json(const struct plan_config *cfg, const struct plan_inputs *in, const st
 	struct json_object *top = json_object_new_array(), *sum = json_object_new_object();
 	size_t i, k, nsteps = p != NULL ? p->nsteps : 0;
 
-	json_object_object_add(o, "rotation", json_object_new_string(cfg->rotation.name));
+	json_object_object_add(o, "rotation", cr_json_str(cfg->rotation.name));
 	json_object_object_add(o, "old", in->old != NULL ? plan_cert_json(in->old) : NULL);
 	json_object_object_add(o, "new", in->new != NULL ? plan_cert_json(in->new) : NULL);
 	for (i = 0; i < nsteps; i++) {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "rot.h"
+#include "../common/text.h"
 #include "../common/util.h"
 #include "../cert/cert.h"
 #include "../cert/json.h"
@@ -39,10 +40,21 @@ print_list(const char *label, char **v, size_t n)
 	putchar('\n');
 }
 
+/* s (NULL: `none`) escaped: file names and token labels are untrusted too. */
+static void
+put_esc(const char *s, const char *none)
+{
+	char *e = s != NULL ? cr_esc_str(s) : NULL;
+
+	fputs(e != NULL ? e : none, stdout);
+	free(e);
+}
+
 static void
 print_text(const struct crt_cert *c, const struct crt_info *in)
 {
-	printf("%s\n", c->source);
+	put_esc(c->source, "");
+	putchar('\n');
 	printf("  %-21s%s\n", "subject:", in->subject);
 	printf("  %-21s%s\n", "issuer:", in->issuer);
 	printf("  %-21s%s\n", "serial:", in->serial);
@@ -67,9 +79,13 @@ print_text(const struct crt_cert *c, const struct crt_info *in)
 		const struct crt_token_ref *t = c->token;
 		char *id = t->id ? cr_hex_upper(t->id, t->id_len) : NULL;
 
-		printf("  %-21s%s (%s)\n", "token:", t->token_label ? t->token_label : "",
-		    t->token_uri ? t->token_uri : "");
-		printf("  %-21s%s\n", "object:", t->object ? t->object : "(no label)");
+		printf("  %-21s", "token:");
+		put_esc(t->token_label, "");
+		fputs(" (", stdout);
+		put_esc(t->token_uri, "");
+		printf(")\n  %-21s", "object:");
+		put_esc(t->object, "(no label)");
+		putchar('\n');
 		printf("  %-21s%s\n", "CKA_ID:", id ? id : "(none)");
 		free(id);
 		switch (t->key) {

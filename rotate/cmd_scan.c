@@ -24,6 +24,7 @@
 #include "../cert/walk.h"
 #include "../check/probe.h"
 #include "../pkcs11/p11.h"
+#include "../common/secret.h"
 
 #define SCAN_IN_FLIGHT 32	/* endpoints probed at once */
 

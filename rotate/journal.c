@@ -200,7 +200,7 @@ valid_step_id(const char *s)
 	size_t n = strlen(s);
 
 	return n >= 1 && n <= ROT_JOURNAL_STEP_MAX &&
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
 }
 
 static int

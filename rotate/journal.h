@@ -65,7 +65,7 @@
 #define ROT_JOURNAL_LINE_MAX (64 * 1024)		/* bytes, newline included */
 #define ROT_JOURNAL_MAX (64 * 1024 * 1024)		/* bytes */
 #define ROT_JOURNAL_DETAIL_MAX (8 * 1024)		/* a longer detail is cut (at a character) */
-#define ROT_JOURNAL_STEP_MAX 200			/* bytes of a step id: [A-Za-z0-9._-] */
+#define ROT_JOURNAL_STEP_MAX 200			/* bytes of a step id: [A-Za-z0-9._:-] */
 #define ROT_JOURNAL_DATA_MAX 8				/* key/value pairs in an event's data */
 #define ROT_JOURNAL_VALUE_MAX 4096			/* bytes of a data value (a path) */
 #define ROT_JOURNAL_ROTATION "rotation"			/* the step id of the whole rotation */
@@ -149,7 +149,7 @@ struct rot_journal_event {
 
 /*
  * Appends ev with the current time, fsyncs, and updates the replayed state.
- * A step id that is not [A-Za-z0-9._-]{1,200}, a data key that is not
+ * A step id that is not [A-Za-z0-9._:-]{1,200}, a data key that is not
  * [a-z0-9_.-]{1,64}, a value over ROT_JOURNAL_VALUE_MAX or a line over
  * ROT_JOURNAL_LINE_MAX is refused (CR_EINPUT, nothing written).  A failed
  * write is undone (the file truncated back) when possible.

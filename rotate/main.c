@@ -30,7 +30,8 @@ static const struct rot_command commands[] = {
 	  "  --format text|json  output format (default text)\n"
 	  "  -h, --help          this help\n"
 	  "\n"
-	  "exit: 0 plan printed, 2 bad configuration (file and line named),\n"
+	  "exit: 0 plan printed, 1 rotation.new does not exist yet (not issued:\n"
+	  "      see 'certrotate renew'), 2 bad configuration (file and line named),\n"
 	  "      unreadable or malformed certificate, 3 module or token failure\n" },
 	{ "check", cmd_check, ROT_READ_ONLY, "dry run: evaluate every step's preconditions",
 	  "[-c FILE] [--format text|json] [--no-probe] [--strict] [--force-login] "
@@ -49,8 +50,9 @@ static const struct rot_command commands[] = {
 	  "  -h, --help            this help\n"
 	  "\n"
 	  "exit: 0 all checks pass (warnings allowed unless --strict), 1 a check\n"
-	  "      failed, 2 bad input (configuration, certificate), 3 a module, token\n"
-	  "      or endpoint failed (a refused PIN is never retried)\n" },
+	  "      failed (also: rotation.new not issued yet), 2 bad input (configuration,\n"
+	  "      certificate), 3 a module, token or endpoint failed (a refused PIN is\n"
+	  "      never retried)\n" },
 	{ "runbook", cmd_runbook, ROT_READ_ONLY, "write the change-request runbook (Markdown, HTML)",
 	  "[-c FILE] [-o FILE] [--format markdown|html] [--no-probe] [--kinds DIR] "
 	  "[--timeout DURATION]",
@@ -72,9 +74,42 @@ static const struct rot_command commands[] = {
 	  "  --timeout DURATION       per endpoint probe (default 5s)\n"
 	  "  -h, --help               this help\n"
 	  "\n"
-	  "exit: 0 written, pre-checks pass; 1 written, a pre-check fails; 2 bad\n"
-	  "      input (nothing written); 3 a module, token or endpoint failed (written\n"
-	  "      when a plan could be built, with the failure among the pre-checks)\n" },
+	  "exit: 0 written, pre-checks pass; 1 written, a pre-check fails (nothing\n"
+	  "      written when rotation.new is not issued yet); 2 bad input (nothing\n"
+	  "      written); 3 a module, token or endpoint failed (written when a plan\n"
+	  "      could be built, with the failure among the pre-checks)\n" },
+	{ "renew", cmd_renew, ROT_NEEDS_WRITE,
+	  "generate the new key on the token and the certificate request",
+	  "[-c FILE] [--key-type rsa:BITS|ec:CURVE] [-o FILE.csr] [--format text|json] "
+	  "[--force-login]",
+	  "Generate the new key pair on the token rotation.key names (private,\n"
+	  "sensitive, never extractable, sign only; the public key beside it) and\n"
+	  "write a PKCS#10 request signed by it on the token: subject as the old\n"
+	  "certificate's (or rotation.subject), subjectAltName exactly the union of\n"
+	  "every service's names (lower case, sorted, each once), serverAuth\n"
+	  "requested, a signature algorithm every host's accepts.signature allows.\n"
+	  "Reports the names dropped and gained against the old certificate, the key\n"
+	  "type old -> new, and the hosts whose accepts the issuing CA must honour.\n"
+	  "CKA_ID and label come from rotation.key; when it gives none, a random\n"
+	  "8-byte CKA_ID and the rotation's name are used and printed.\n"
+	  "\n"
+	  "options:\n"
+	  "  -c, --config FILE     configuration (default ./certrotate.cfg)\n"
+	  "  --key-type TYPE       rsa:2048, rsa:3072, rsa:4096, ec:prime256v1 or\n"
+	  "                        ec:secp384r1 (default: the old certificate's, when\n"
+	  "                        every host's accepts.key allows it)\n"
+	  "  -o, --output FILE     write the request there (0600; never over an\n"
+	  "                        existing file); default: stdout, after the report\n"
+	  "  --format text|json    report format (default text; json holds the request)\n"
+	  "  --force-login         log in even to a token reporting its final PIN try\n"
+	  "  -h, --help            this help\n"
+	  "\n"
+	  "Nothing is changed when renew refuses: an object with that CKA_ID or label\n"
+	  "on the token, a key type a host does not accept, a refused PIN (tried once).\n"
+	  "\n"
+	  "exit: 0 key generated and request written, 1 refused (id or label taken,\n"
+	  "      key type not accepted), 2 bad input (configuration, certificate,\n"
+	  "      -o exists), 3 module or token failure (PIN refused, locked, final try)\n" },
 	{ "inspect", cmd_inspect, ROT_READ_ONLY, "show everything that identifies certificates",
 	  "SOURCE... [--format text|json]",
 	  "Show what identifies each certificate: subject, issuer, serial, validity\n"
@@ -157,7 +192,6 @@ static const struct {
 	{ "run", "'certrotate check' evaluates every step's preconditions and 'certrotate "
 	  "runbook' writes the steps to do by hand" },
 	{ "rollback", "the runbook's rollback section lists how each step is undone" },
-	{ "renew", "generate the key pair on the token and the request with your tools" },
 	{ NULL, NULL },
 };
 
@@ -206,8 +240,8 @@ usage(FILE *f)
 	  "tokens and endpoints.\n\ncommands:\n", f);
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->summary);
-	fputs("\nexit codes: 0 success, 1 blocked (a check failed, or scan found\n"
-	  "certificates expiring), 2 bad input, 3 environment failure (module,\n"
+	fputs("\nexit codes: 0 success, 1 blocked (a check failed, renew refused, or scan\n"
+	  "found certificates expiring), 2 bad input, 3 environment failure (module,\n"
 	  "token, endpoint).\n"
 	  "See certrotate(1) and certrotate.cfg(5).\n", f);
 }

@@ -39,6 +39,7 @@ int cmd_plan(const struct rot_command *self, int argc, char **argv);
 int cmd_check(const struct rot_command *self, int argc, char **argv);
 int cmd_scan(const struct rot_command *self, int argc, char **argv);
 int cmd_runbook(const struct rot_command *self, int argc, char **argv);
+int cmd_renew(const struct rot_command *self, int argc, char **argv);
 
 /* `certrotate NAME --help` on stdout: the usage line (from the row), then its help. */
 void rot_help(const struct rot_command *cmd);
@@ -46,9 +47,13 @@ void rot_help(const struct rot_command *cmd);
 /* 1 when the command's token sessions are read-write (ROT_NEEDS_WRITE). */
 int rot_read_write(const struct rot_command *cmd);
 
-/* "certrotate: <msg>" on stderr. */
+/*
+ * "certrotate: <msg>" on stderr, one line: a control byte that reached the
+ * message unescaped (a newline in a file name) is written \xHH, so no input
+ * can forge a line of its own.
+ */
 void rot_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints err's message with the prefix and returns its status. */
+/* Prints err's message with the prefix (as rot_warn) and returns its status. */
 int rot_report(const struct cr_err *err);
 
 /*

@@ -11,6 +11,9 @@
 #include <json-c/json.h>
 
 #include "../cert/json.h"
+#include "../common/secret.h"
+#include "../common/text.h"
+#include "../common/utf8.h"
 
 enum rot_scan_kind
 rot_scan_kind_of(const char *source)
@@ -177,111 +180,39 @@ rot_scan_finish(struct rot_scan *s)
 
 /* ---- strings ------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at p, or 0 when it is not one. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	unsigned char c = p[0];
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t n, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4;
-	else
-		return 0;	/* a continuation byte, an overlong lead, or beyond U+10FFFF */
-	/* the second byte's range rules out overlongs, surrogates and > U+10FFFF */
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;	/* also stops at the terminating NUL */
-	return n;
-}
-
-/* Appends s as valid UTF-8, escaping with `esc` (NULL: no escaping). */
-static void
-add_utf8(struct cr_buf *b, const char *s, int prom)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (p != NULL && *p != '\0') {
-		size_t n = utf8_len(p);
-
-		if (n == 0) {
-			cr_buf_adds(b, "\xEF\xBF\xBD");
-			p++;
-		} else if (prom && *p == '\\') {
-			cr_buf_adds(b, "\\\\");
-			p++;
-		} else if (prom && *p == '"') {
-			cr_buf_adds(b, "\\\"");
-			p++;
-		} else if (prom && *p == '\n') {
-			cr_buf_adds(b, "\\n");
-			p++;
-		} else {
-			cr_buf_add(b, (const char *)p, n);
-			p += n;
-		}
-	}
-}
-
 void
 rot_prom_label_value(struct cr_buf *b, const char *s)
 {
-	add_utf8(b, s, 1);
-}
+	char *v = cr_utf8_clean(s != NULL ? s : "");
+	const char *p;
 
-char *
-rot_utf8_valid(const char *s)
-{
-	struct cr_buf b = CR_BUF_INIT;
-
-	add_utf8(&b, s, 0);
-	return cr_buf_detach(&b);
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '\\')
+			cr_buf_adds(b, "\\\\");
+		else if (*p == '"')
+			cr_buf_adds(b, "\\\"");
+		else if (*p == '\n')
+			cr_buf_adds(b, "\\n");
+		else
+			cr_buf_addc(b, *p);
+	}
+	free(v);
 }
 
 /*
  * `s` for a line of text on a terminal: control characters (a newline in a
- * subject, an escape sequence in a file name - certificates and file names
- * are anybody's) written as \n, \r, \t or \xNN, so that each certificate
- * stays one line and nothing reaches the terminal as a command.  Into b
- * (reset first); returns its string.
+ * file name, an escape sequence in a message - file names are anybody's)
+ * written \xHH as in every message (cr_esc_ctl_add; subjects are escaped
+ * already), so that each certificate stays one line and nothing reaches
+ * the terminal as a command.  Into b (reset first); returns its string.
  */
 static const char *
 text_safe(struct cr_buf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-
 	b->len = 0;
 	if (b->s != NULL)
 		b->s[0] = '\0';
-	for (; *p; p++) {
-		if (*p == '\n')
-			cr_buf_adds(b, "\\n");
-		else if (*p == '\r')
-			cr_buf_adds(b, "\\r");
-		else if (*p == '\t')
-			cr_buf_adds(b, "\\t");
-		else if (*p < 0x20 || *p == 0x7f)
-			cr_buf_addf(b, "\\x%02X", *p);
-		else
-			cr_buf_addc(b, (char)*p);
-	}
+	cr_esc_ctl_add(b, s);
 	return cr_buf_str(b);
 }
 
@@ -421,11 +352,7 @@ rot_scan_print_text(FILE *f, const struct rot_scan *s)
 static struct json_object *
 jstr(const char *s)
 {
-	char *v = rot_utf8_valid(s ? s : "");
-	struct json_object *o = json_object_new_string(v);
-
-	free(v);
-	return o;
+	return cr_json_str(s != NULL ? s : "");
 }
 
 static struct json_object *

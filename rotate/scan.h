@@ -126,10 +126,4 @@ void rot_scan_print_prometheus(FILE *f, const struct rot_scan *s);
  */
 void rot_prom_label_value(struct cr_buf *b, const char *s);
 
-/*
- * `s` with every byte of an invalid UTF-8 sequence (overlong forms,
- * surrogates, beyond U+10FFFF, cut short) replaced by U+FFFD.  New string.
- */
-char *rot_utf8_valid(const char *s);
-
 #endif

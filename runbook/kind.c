@@ -21,6 +21,7 @@
 
 #include "kind.h"
 #include "internal.h"
+#include "../common/fsutil.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -238,63 +239,6 @@ book_kind_name_ok(const char *name)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
 			return 0;
 	return 1;
-}
-
-/*
- * Reads path into a new NUL-terminated buffer: a regular file (opened
- * without blocking, so a FIFO cannot hang us) of at most
- * BOOK_KIND_MAX_BYTES.
- */
-static int
-read_kind_file(const char *path, char **out, size_t *len, struct cr_err *err)
-{
-	struct stat st;
-	struct cr_buf b = CR_BUF_INIT;
-	char chunk[8192];
-	int fd, r = CR_EINPUT;
-	ssize_t got;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return cr_err_setr(err, CR_EINPUT, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
-		    "cannot read '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		cr_err_setr(err, CR_EINPUT, CR_R_IO, "cannot read '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		cr_err_setr(err, CR_EINPUT, CR_R_NOT_REGULAR, "cannot read '%s': not a regular file",
-		    path);
-		goto out;
-	}
-	for (;;) {
-		got = read(fd, chunk, sizeof(chunk));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			cr_err_setr(err, CR_EINPUT, CR_R_IO, "cannot read '%s': %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		if (b.len + (size_t)got > BOOK_KIND_MAX_BYTES) {
-			cr_err_setr(err, CR_EINPUT, CR_R_TOO_LARGE,
-			    "cannot read '%s': larger than %u bytes", path, BOOK_KIND_MAX_BYTES);
-			goto out;
-		}
-		cr_buf_add(&b, chunk, (size_t)got);
-	}
-	*len = b.len;
-	if (b.s == NULL)
-		cr_buf_adds(&b, "");
-	*out = cr_buf_detach(&b);
-	r = CR_OK;
-out:
-	cr_buf_release(&b);
-	close(fd);
-	return r;
 }
 
 /* ---- validation -------------------------------------------------------------------- */
@@ -661,7 +605,8 @@ out:
 int
 book_kind_load(const char *dir, const char *name, struct book_kind **out, struct cr_err *err)
 {
-	char *path = NULL, *text = NULL;
+	char *path = NULL;
+	unsigned char *text = NULL;
 	size_t n = 0;
 	int r;
 
@@ -670,13 +615,14 @@ book_kind_load(const char *dir, const char *name, struct book_kind **out, struct
 		return cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "bad kind name '%s': letters, "
 		    "digits, '-' and '_' only", name != NULL ? name : "");
 	path = cr_xasprintf("%s/%s.cfg", dir, name);
-	if ((r = read_kind_file(path, &text, &n, err)) != CR_OK) {
+	/* a regular file within bounds: a FIFO put in kinds/ never blocks */
+	if ((r = cr_fs_read_regular(path, path, 0, BOOK_KIND_MAX_BYTES, &text, &n, err)) != CR_OK) {
 		if (err != NULL && err->reason == CR_R_NOT_FOUND)
 			cr_err_setr(err, CR_EINPUT, CR_R_NOT_FOUND, "unknown kind '%s': no file '%s'",
 			    name, path);
 		goto out;
 	}
-	r = book_kind_parse(text, n, name, path, out, err);
+	r = book_kind_parse((const char *)text, n, name, path, out, err);
 out:
 	free(text);
 	free(path);

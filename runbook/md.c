@@ -5,34 +5,7 @@
 #include <string.h>
 
 #include "md.h"
-
-size_t
-book_utf8_decode(const char *s, size_t n, unsigned *cp)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned c;
-	size_t len, k;
-
-	if (n == 0)
-		return 0;
-	c = p[0];
-	len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-	    (c & 0xF8) == 0xF0 ? 4 : 0;
-	if (len == 0 || len > n)
-		return 0;
-	if (len > 1)
-		c &= 0x3Fu >> (len - 1);
-	for (k = 1; k < len; k++) {
-		if ((p[k] & 0xC0) != 0x80)
-			return 0;
-		c = c << 6 | (p[k] & 0x3Fu);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return len;
-}
+#include "../common/utf8.h"
 
 int
 book_is_format_mark(unsigned cp)
@@ -85,10 +58,10 @@ static int
 needs_showing(const char *s)
 {
 	size_t n = strlen(s), i = 0, len;
-	unsigned c = 0;
+	uint32_t c = 0;
 
 	while (i < n) {
-		len = book_utf8_decode(s + i, n - i, &c);
+		len = cr_utf8_seq((const unsigned char *)s + i, n - i, &c);
 		if (len == 0 || c < 0x20 || (c >= 0x7F && c <= 0x9F) || book_is_format_mark(c))
 			return 1;
 		i += len;
@@ -117,14 +90,14 @@ void
 book_md_text(struct cr_buf *b, const char *s, unsigned flags)
 {
 	size_t n, i = 0, len, start;
-	unsigned c = 0;
+	uint32_t c = 0;
 
 	if (s == NULL)
 		return;
 	n = strlen(s);
 	start = (flags & BOOK_MD_LINE_START) ? block_start(s) : 0;	/* '|': always escaped */
 	while (i < n) {
-		len = book_utf8_decode(s + i, n - i, &c);
+		len = cr_utf8_seq((const unsigned char *)s + i, n - i, &c);
 		if (add_shown(b, c, len)) {
 			i += len > 0 ? len : 1;
 			continue;
@@ -172,10 +145,10 @@ int
 book_md_block_ok(const char *s, size_t *off, unsigned *cp)
 {
 	size_t n = strlen(s), i = 0, len;
-	unsigned c = 0;
+	uint32_t c = 0;
 
 	while (i < n) {
-		len = book_utf8_decode(s + i, n - i, &c);
+		len = cr_utf8_seq((const unsigned char *)s + i, n - i, &c);
 		if (len == 0 || (c < 0x20 && c != '\n' && c != '\t') || (c >= 0x7F && c <= 0x9F) ||
 		    book_is_format_mark(c)) {
 			*off = i;

@@ -62,13 +62,6 @@ int book_md_block_ok(const char *s, size_t *off, unsigned *cp);
  */
 void book_md_block(struct cr_buf *b, const char *lang, char *const *lines, size_t n);
 
-/*
- * Decodes one UTF-8 character at s (n bytes left): its length (1..4) and
- * *cp; 0 when s does not start with a valid UTF-8 character (overlong,
- * surrogate, beyond U+10FFFF, truncated).  For the HTML writer too.
- */
-size_t book_utf8_decode(const char *s, size_t n, unsigned *cp);
-
 /* 1 for the invisible and bidirectional formatting marks shown as [U+XXXX]. */
 int book_is_format_mark(unsigned cp);
 

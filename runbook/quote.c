@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "quote.h"
+#include "../common/utf8.h"
 
 typedef int (*quote_fn)(const char *v, size_t n, struct cr_buf *out, struct cr_err *err);
 
@@ -115,42 +116,6 @@ ps_is_single_quote(uint32_t c)
 	return 0;
 }
 
-/*
- * Decodes one UTF-8 character at p (n bytes left) strictly: no overlong
- * forms, no surrogates, nothing above U+10FFFF.  Returns its length, or 0
- * when the bytes are not UTF-8.
- */
-static size_t
-utf8_next(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t c, min;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		len = 2, c = p[0] & 0x1F, min = 0x80;
-	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-		len = 3, c = p[0] & 0x0F, min = 0x800;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		len = 4, c = p[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /* Written inside a verbatim string as itself: printable ASCII. */
 static int
 ps_literal_char(uint32_t c)
@@ -197,7 +162,7 @@ quote_ps(const char *v, size_t n, struct cr_buf *out, struct cr_err *err)
 		if (p[i] == '\0')
 			return cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED,
 			    "value holds a NUL character (at byte %zu): PowerShell cannot receive it", i);
-		if ((len = utf8_next(p + i, n - i, &c)) == 0)
+		if ((len = cr_utf8_seq(p + i, n - i, &c)) == 0)
 			return cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED,
 			    "value is not valid UTF-8 (at byte %zu): PowerShell cannot receive it as written",
 			    i);
@@ -207,7 +172,7 @@ quote_ps(const char *v, size_t n, struct cr_buf *out, struct cr_err *err)
 	if (all_literal) {
 		cr_buf_addc(out, '\'');
 		for (i = 0; i < n; i += len) {
-			len = utf8_next(p + i, n - i, &c);
+			len = cr_utf8_seq(p + i, n - i, &c);
 			ps_add_literal(out, v + i, len, c);
 		}
 		cr_buf_addc(out, '\'');
@@ -220,7 +185,7 @@ quote_ps(const char *v, size_t n, struct cr_buf *out, struct cr_err *err)
 	cr_buf_adds(out, "('");
 	in_lit = 1;
 	for (i = 0; i < n; i += len) {
-		len = utf8_next(p + i, n - i, &c);
+		len = cr_utf8_seq(p + i, n - i, &c);
 		if (ps_literal_char(c)) {
 			if (!in_lit)
 				cr_buf_adds(out, " + '");

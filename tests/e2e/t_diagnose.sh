@@ -141,7 +141,7 @@ expect_file_eq "$WORK/out" "$WORK/help1"
 cr help nosuch
 expect_rc 2
 expect_err_contains "unknown command 'nosuch'"
-for c in run rollback renew; do
+for c in run rollback; do
 	cr "$c" --yes
 	expect_rc 2
 	expect_err_contains "'$c' is not in this version ("

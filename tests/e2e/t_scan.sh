@@ -188,7 +188,7 @@ expect_err_contains "cannot read '$T/privkey.pem': not a certificate (the PEM ho
 cr scan "$T/pipe.pem" "$T2"
 expect_rc 2
 expect_no_crash
-expect_err_contains "cannot read '$T/pipe.pem': a FIFO, not a certificate file"
+expect_err_contains "cannot read '$T/pipe.pem': is a FIFO, not a regular file"
 expect_rows 2
 cr scan "$WORK/nonexistent.pem"
 expect_rc 2
@@ -455,7 +455,7 @@ wdir = os.fsencode(sys.argv[3]).decode('utf-8', 'replace')
 assert '\ufffd' in wdir and '"' in wdir and '\\' in wdir and '\n' in wdir
 odd = [l for _, l, _ in certs if l['source'] == wdir + '/odd.pem']
 assert len(odd) == 1, [l['source'] for _, l, _ in certs]
-assert odd[0]['subject'] == 'O="two\nlines", CN="say ""hi"" \\o"', repr(odd[0]['subject'])
+assert odd[0]['subject'] == 'O="two\\x0Alines", CN="say ""hi"" \\o"', repr(odd[0]['subject'])
 assert any(l['source'] == wdir + '/a.pem' and l['subject'] == 'CN=mail.contoso.com, O=Contoso, C=US'
            for _, l, _ in certs)
 
@@ -468,22 +468,22 @@ PY
 	fail "the Prometheus exposition did not parse back as expected"
 # the raw escapes, as node_exporter reads them
 expect_file_contains "$WORK/scan.prom" 'source="'"$WORK"'/we\"ird\\dir\nx'
-expect_file_contains "$WORK/scan.prom" 'subject="O=\"two\nlines\", CN=\"say \"\"hi\"\" \\o\""'
+expect_file_contains "$WORK/scan.prom" 'subject="O=\"two\\x0Alines\", CN=\"say \"\"hi\"\" \\o\""'
 expect_file_contains "$WORK/scan.prom" "# TYPE certrotate_cert_not_after_seconds gauge"
 expect_file_contains "$WORK/scan.prom" "certrotate_scan_source_up{source=\"$DEAD\"} 0"
 
 # text and JSON of the same odd directory: one line per certificate in text
-# (control characters written as \n, \xNN), JSON valid UTF-8
+# (control characters written as \xHH), JSON valid UTF-8
 cr scan "$W"
 expect_rc 1
 expect_rows 2
-expect_out_contains 'O="two\nlines", CN="say ""hi"" \o"'
-expect_out_contains "/we\"ird\\dir\\nx"
+expect_out_contains 'O="two\x0Alines", CN="say ""hi"" \o"'
+expect_out_contains "/we\"ird\\dir\\x0Ax"
 cr scan "$W" --format json
 expect_rc 1
 json_check "
 assert d['certificates'][0]['source'].endswith('/odd.pem') and '\ufffd' in d['certificates'][0]['source']
-assert d['certificates'][0]['subject'] == 'O=\"two\nlines\", CN=\"say \"\"hi\"\" \\\\o\"'
+assert d['certificates'][0]['subject'] == 'O=\"two\\\\x0Alines\", CN=\"say \"\"hi\"\" \\\\o\"'
 "
 nginx_stop web
 nginx_stop smtp

@@ -23,6 +23,7 @@
 #include "../../cert/cert.h"
 #include "../../cert/dn.h"
 #include "../../common/util.h"
+#include "../../common/fsutil.h"
 
 #define DAY 86400L
 
@@ -613,6 +614,158 @@ test_directory_every_failure(void **state)
 	free(sub);
 }
 
+
+/*
+ * Nothing that is not a regular file is ever opened: a FIFO as the
+ * certificate or its pass-source is an error at once (this test hangs, not
+ * fails, when one is opened for reading), and a directory scan skips FIFOs,
+ * devices and subdirectories with a note (status CR_OK) in name order.
+ */
+static void
+test_not_regular(void **state)
+{
+	struct seen seen;
+	struct crt_load_opts opts = { .base_dir = G.dir, .scan_dirs = 1, .on_unreadable = collect,
+	    .on_unreadable_arg = &seen };
+	struct crt_list l = CRT_LIST_INIT;
+	struct cr_err err;
+	char *fifo = cr_xasprintf("%s/cert.fifo", G.dir), *sub = cr_xasprintf("%s/mixed", G.dir);
+	char *p = NULL;
+
+	(void)state;
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	cr_err_clear(&err);
+	assert_int_equal(crt_load("cert.fifo", &opts, &l, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_NOT_REGULAR);
+	assert_string_equal(err.msg, "cannot read 'cert.fifo': is a FIFO, not a regular file");
+	assert_int_equal(crt_load("mail.p12?pass-source=file:cert.fifo", &opts, &l, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_NOT_REGULAR);
+	assert_non_null(strstr(err.msg, "is a FIFO, not a regular file"));
+	assert_int_equal(l.n, 0);
+
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_pem("mixed/a.pem", NULL, &G.other, 1);
+	p = cr_xasprintf("%s/mixed/b.pem", G.dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	free(p);
+	p = cr_xasprintf("%s/mixed/c.crt", G.dir);
+	assert_int_equal(symlink("/dev/zero", p), 0);
+	free(p);
+	p = cr_xasprintf("%s/mixed/d.pem", G.dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(crt_load("mixed", &opts, &l, &err), CR_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.msg[0], "skipped 'mixed/b.pem': is a FIFO, not a regular file");
+	assert_string_equal(seen.msg[1], "skipped 'mixed/c.crt': is a character device, not a "
+	    "regular file");
+	assert_string_equal(seen.msg[2], "skipped 'mixed/d.pem': is a directory, not a regular file");
+	assert_int_equal(seen.status[0], CR_OK);
+	crt_list_release(&l);
+	rmdir(p);
+	free(p);
+	p = cr_xasprintf("%s/mixed/a.pem", G.dir);
+	unlink(p);
+	/* only what is skipped: the directory holds no certificate file */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(crt_load("mixed", &opts, &l, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "no certificate files in the directory"));
+	assert_non_null(strstr(err.msg, "not regular files are skipped"));
+	crt_list_release(&l);
+	free(p);
+	free(sub);
+	free(fifo);
+}
+
+
+/* Header length and content length of the DER element at d. */
+static size_t
+der_hdr(const unsigned char *d, size_t *clen)
+{
+	size_t k, n = d[1] & 0x7f;
+
+	if (d[1] < 0x80) {
+		*clen = d[1];
+		return 2;
+	}
+	for (*clen = 0, k = 0; k < n; k++)
+		*clen = *clen << 8 | d[2 + k];
+	return 2 + n;
+}
+
+/* Appends a DER header (tag, length n) at out; returns its length. */
+static size_t
+put_hdr(unsigned char *out, unsigned char tag, size_t n)
+{
+	out[0] = tag;
+	if (n < 0x80) {
+		out[1] = (unsigned char)n;
+		return 2;
+	}
+	out[1] = 0x82;
+	out[2] = (unsigned char)(n >> 8);
+	out[3] = (unsigned char)n;
+	return 4;
+}
+
+/*
+ * A PKCS#12 of the leaf whose MAC asks for 2^31-1 iterations: made with one
+ * iteration (cheap), the count re-encoded.  Verifying it would take minutes.
+ */
+static void
+test_p12_iterations(void **state)
+{
+	STACK_OF(X509) *none = sk_X509_new_null();
+	PKCS12 *p12 = PKCS12_create("pw", NULL, NULL, G.leaf, none, 0, -1, 1, 1, 0);
+	unsigned char *der = NULL, out[8192], mac[512];
+	size_t len, h, clen, off, vlen, alen, mh, mlen, k = 0, m;
+	struct crt_list l = CRT_LIST_INIT;
+	struct cr_err err;
+
+	(void)state;
+	assert_non_null(p12);
+	len = (size_t)i2d_PKCS12(p12, &der);
+	/* SEQUENCE { version, authSafe, macData SEQUENCE { mac, salt[, iterations] } } */
+	h = der_hdr(der, &clen);
+	off = h;
+	off += der_hdr(der + off, &vlen) + vlen;		/* version */
+	off += der_hdr(der + off, &alen) + alen;		/* authSafe */
+	mh = der_hdr(der + off, &mlen);
+	assert_int_equal(off + mh + mlen, len);
+	/* one iteration is the DEFAULT, left out by DER; a "02 01 01" is dropped */
+	m = memcmp(der + len - 3, "\x02\x01\x01", 3) == 0 ? mlen - 3 : mlen;
+	memcpy(mac, der + off + mh, m);
+	memcpy(mac + m, "\x02\x04\x7f\xff\xff\xff", 6);
+	m += 6;
+	{
+		unsigned char mhdr[4];
+		size_t mhl = put_hdr(mhdr, 0x30, m);
+
+		k = put_hdr(out, 0x30, off - h + mhl + m);
+		memcpy(out + k, der + h, off - h);
+		k += off - h;
+		memcpy(out + k, mhdr, mhl);
+		k += mhl;
+		memcpy(out + k, mac, m);
+		k += m;
+	}
+	cr_err_clear(&err);
+	assert_int_equal(crt_parse_buffer(out, k, "pw", "slow.p12", &l, &err), CR_EINPUT);
+	if (err.reason != CR_R_TOO_LARGE)
+		fail_msg("%s", err.msg);
+	assert_string_equal(err.msg, "cannot read 'slow.p12': the PKCS#12 MAC asks for 2147483647 "
+	    "iterations, over the limit of 10000000");
+	assert_int_equal(l.n, 0);
+	/* the same file with its one iteration reads */
+	assert_int_equal(crt_parse_buffer(der, len, "pw", "fast.p12", &l, &err), CR_OK);
+	assert_int_equal(l.n, 1);
+	crt_list_release(&l);
+	OPENSSL_free(der);
+	PKCS12_free(p12);
+	sk_X509_free(none);
+}
+
 static void
 test_load_one_counts(void **state)
 {
@@ -831,6 +984,8 @@ main(void)
 		cmocka_unit_test(test_parse_buffer),
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_directory_every_failure),
+		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_p12_iterations),
 		cmocka_unit_test(test_load_one_counts),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_expiry),

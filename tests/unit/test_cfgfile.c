@@ -284,7 +284,7 @@ test_not_regular(void **state)
 	want = cr_xasprintf("cannot read '%s': is a FIFO, not a regular file", fifo);
 	expect_msg(load_fail(fifo, CR_R_NOT_REGULAR), want);
 	free(want);
-	want = cr_xasprintf("cannot read '%s': is a directory", d);
+	want = cr_xasprintf("cannot read '%s': is a directory, not a regular file", d);
 	expect_msg(load_fail(d, CR_R_NOT_REGULAR), want);
 	free(want);
 	expect_msg(load_fail("/dev/null", CR_R_NOT_REGULAR),
@@ -339,8 +339,8 @@ test_include_not_regular(void **state)
 	p = at(d, "sub");
 	assert_int_equal(mkdir(p, 0700), 0);
 	free(p);
-	want = cr_xasprintf("%s/c.cfg:7: cannot open include file 'sub': '%s/sub' is a directory",
-	    d, d);
+	want = cr_xasprintf("%s/c.cfg:7: cannot open include file 'sub': '%s/sub' is a directory, not "
+	    "a regular file", d, d);
 	expect_msg(include_fail(d, "@include \"sub\"\n", CR_R_NOT_REGULAR), want);
 	free(want);
 	want = cr_xasprintf("%s/c.cfg:8: cannot open include file '': empty file name", d);

@@ -10,6 +10,7 @@
 
 #include "testcert.h"
 #include "../../cert/dn.h"
+#include "../../common/util.h"
 
 /*
  * A name from "type=value" entries in OpenSSL (encoded) order, '|' between
@@ -59,7 +60,7 @@ test_render(void **state)
 		{ E("CN=<x>"), "CN=\"<x>\"" },
 		{ E("CN=#1"), "CN=\"#1\"" },
 		{ E("CN=a;b"), "CN=\"a;b\"" },
-		{ E("CN=a\nb"), "CN=\"a\nb\"" },
+		{ E("CN=a\nb"), "CN=\"a\\x0Ab\"" },
 		{ E("CN=back\\slash"), "CN=back\\slash" },
 		{ E("ST=Washington", "L=Redmond", "emailAddress=pki@contoso.com"),
 		  "E=pki@contoso.com, L=Redmond, S=Washington" },
@@ -308,6 +309,407 @@ test_diff(void **state)
 	}
 }
 
+
+/* ---- untrusted names: DER built here, as a certificate would carry it ---- */
+
+/* Appends the DER TLV (tag, v[0..n)) at out; returns its length. */
+static size_t
+tlv(unsigned char *out, unsigned char tag, const unsigned char *v, size_t n)
+{
+	size_t k = 0;
+
+	out[k++] = tag;
+	if (n < 0x80) {
+		out[k++] = (unsigned char)n;
+	} else if (n < 0x100) {
+		out[k++] = 0x81;
+		out[k++] = (unsigned char)n;
+	} else {
+		out[k++] = 0x82;
+		out[k++] = (unsigned char)(n >> 8);
+		out[k++] = (unsigned char)n;
+	}
+	memmove(out + k, v, n);
+	return k + n;
+}
+
+/* One attribute: the OID's content bytes (or dotted text), the value's tag and bytes. */
+struct der_ava {
+	const char *oid;		/* dotted */
+	const unsigned char *oid_der;	/* or the content bytes */
+	size_t oid_len;
+	unsigned char tag;
+	const char *val;
+	size_t len;
+};
+
+/* A Name of single-valued RDNs, in encoded order (least specific first). */
+static X509_NAME *
+der_name(const struct der_ava *a, size_t n)
+{
+	static unsigned char seq[65536];
+	unsigned char rdns[60000], ava[4096], body[4096], oid[2048];
+	const unsigned char *p = seq;
+	size_t i, k = 0, m, olen;
+	X509_NAME *name;
+
+	for (i = 0; i < n; i++) {
+		if (a[i].oid != NULL) {
+			ASN1_OBJECT *o = OBJ_txt2obj(a[i].oid, 1);
+			assert_non_null(o);
+			olen = (size_t)OBJ_length(o);
+			memcpy(oid, OBJ_get0_data(o), olen);
+			ASN1_OBJECT_free(o);
+		} else {
+			olen = a[i].oid_len;
+			memcpy(oid, a[i].oid_der, olen);
+		}
+		m = tlv(body, V_ASN1_OBJECT, oid, olen);
+		m += tlv(body + m, a[i].tag, (const unsigned char *)a[i].val, a[i].len);
+		m = tlv(ava, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, body, m);
+		k += tlv(rdns + k, V_ASN1_SET | V_ASN1_CONSTRUCTED, ava, m);
+	}
+	m = tlv(seq, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, rdns, k);
+	name = d2i_X509_NAME(NULL, &p, (long)m);
+	if (name == NULL)
+		fail_msg("the DER name does not parse (%zu attributes, value tag %d)", n, a[0].tag);
+	return name;
+}
+
+#define UTF8 V_ASN1_UTF8STRING
+#define PRINTABLE V_ASN1_PRINTABLESTRING
+#define V(s) s, sizeof(s) - 1
+
+/*
+ * Renders n, checks the rendering is `want` (when given), parses back to an
+ * equal DN with the same key, and returns the DN (crt_dn_release it).
+ */
+static void
+round_trip(X509_NAME *n, const char *want, struct crt_dn *dn)
+{
+	char *s = crt_dn_render(n), *k1, *k2;
+	struct crt_dn back;
+	struct cr_err err;
+
+	if (want != NULL && strcmp(s, want) != 0)
+		fail_msg("rendered '%s', expected '%s'", s, want);
+	crt_dn_from_name(n, dn);
+	if (crt_dn_parse(s, &back, &err) != CR_OK)
+		fail_msg("'%s' does not parse back: %s", s, err.msg);
+	if (!crt_dn_equal(dn, &back))
+		fail_msg("'%s' parses back to a different DN", s);
+	k1 = crt_dn_key(dn);
+	k2 = crt_dn_key(&back);
+	assert_string_equal(k1, k2);
+	free(k1);
+	free(k2);
+	free(s);
+	crt_dn_release(&back);
+}
+
+/* a and b must differ: not equal either way, different keys. */
+static void
+assert_distinct(const struct crt_dn *a, const struct crt_dn *b)
+{
+	char *ka = crt_dn_key(a), *kb = crt_dn_key(b);
+
+	if (crt_dn_equal(a, b) || crt_dn_equal(b, a) || strcmp(ka, kb) == 0) {
+		char *fa = crt_dn_format(a), *fb = crt_dn_format(b);
+		fail_msg("'%s' and '%s' compare equal", fa, fb);
+	}
+	free(ka);
+	free(kb);
+}
+
+static void
+parse_ok(const char *text, struct crt_dn *dn)
+{
+	struct cr_err err;
+
+	if (crt_dn_parse(text, dn, &err) != CR_OK)
+		fail_msg("'%s': %s", text, err.msg);
+}
+
+/* The heap overflow of issue 8: a CN holding NUL, as a TLS peer may serve it. */
+static void
+test_der_nul(void **state)
+{
+	const struct der_ava a[] = {
+		{ "2.5.4.10", NULL, 0, PRINTABLE, V("Contoso") },
+		{ "2.5.4.3", NULL, 0, UTF8, V("evil\0.contoso.com") },
+	};
+	/* the same as a BMPString: a\0b */
+	const struct der_ava b[] = { { "2.5.4.3", NULL, 0, V_ASN1_BMPSTRING, V("\0a\0\0\0b") } };
+	X509_NAME *n = der_name(a, 2), *m = der_name(b, 1);
+	struct crt_dn dn, bmp, x;
+
+	(void)state;
+	round_trip(n, "CN=evil\\x00.contoso.com, O=Contoso", &dn);
+	assert_int_equal(dn.ava[0].len, 17);
+	parse_ok("CN=evil.contoso.com, O=Contoso", &x);
+	assert_distinct(&dn, &x);
+	crt_dn_release(&x);
+	parse_ok("CN=evil, O=Contoso", &x);
+	assert_distinct(&dn, &x);
+	crt_dn_release(&x);
+	/* a literal backslash-x-zero-zero is another name */
+	parse_ok("CN=evil\\\\x00.contoso.com, O=Contoso", &x);
+	assert_int_equal(x.ava[0].len, 20);
+	assert_distinct(&dn, &x);
+	crt_dn_release(&x);
+	round_trip(m, "CN=a\\x00b", &bmp);
+	crt_dn_release(&bmp);
+	crt_dn_release(&dn);
+	X509_NAME_free(n);
+	X509_NAME_free(m);
+}
+
+static void
+test_der_bytes(void **state)
+{
+	static const struct { struct der_ava a; const char *want; } t[] = {
+		/* (OpenSSL refuses a name whose UTF8String is not UTF-8; a T61String is Latin-1) */
+		{ { "2.5.4.3", NULL, 0, V_ASN1_T61STRING, V("caf\xe9") }, "CN=caf\xc3\xa9" },
+		{ { "2.5.4.3", NULL, 0, UTF8, V("a\nb") }, "CN=\"a\\x0Ab\"" },
+		{ { "2.5.4.3", NULL, 0, UTF8, V("x\x1b[2J") }, "CN=x\\x1B[2J" },
+		{ { "2.5.4.3", NULL, 0, UTF8, V("moc.\xe2\x80\xaelive") }, "CN=moc.\\xE2\\x80\\xAElive" },
+		{ { "2.5.4.3", NULL, 0, UTF8, V("DOMAIN\\user") }, "CN=DOMAIN\\user" },
+		{ { "2.5.4.3", NULL, 0, UTF8, V("a\\x41") }, "CN=a\\\\x41" },
+		{ { "2.5.4.3", NULL, 0, UTF8, V("Say \"\0\"") }, "CN=\"Say \"\"\\x00\"\"\"" },
+		{ { "2.5.4.3", NULL, 0, UTF8, V("#1") }, "CN=\"#1\"" },
+		/* a BIT STRING is no string: RFC 4514's #hex of its DER */
+		{ { "2.5.4.3", NULL, 0, V_ASN1_BIT_STRING, V("\0A") }, "CN=#03020041" },
+		{ { "2.5.4.3", NULL, 0, UTF8, V("") }, "CN=" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		X509_NAME *n = der_name(&t[i].a, 1);
+		struct crt_dn dn;
+
+		round_trip(n, t[i].want, &dn);
+		crt_dn_release(&dn);
+		X509_NAME_free(n);
+	}
+}
+
+/* The hex form equals only the hex form; quoted, "#..." is text. */
+static void
+test_hex_form(void **state)
+{
+	const struct der_ava a = { "2.5.4.3", NULL, 0, V_ASN1_BIT_STRING, V("\0A") };
+	const struct der_ava b = { "2.5.4.3", NULL, 0, UTF8, V("#03020041") };
+	X509_NAME *n = der_name(&a, 1), *m = der_name(&b, 1);
+	struct crt_dn x, y, z;
+
+	(void)state;
+	crt_dn_from_name(n, &x);
+	crt_dn_from_name(m, &y);
+	assert_distinct(&x, &y);
+	parse_ok("cn=#03020041", &z);
+	assert_true(crt_dn_equal(&x, &z));
+	crt_dn_release(&z);
+	parse_ok("CN=\"#03020041\"", &z);
+	assert_true(crt_dn_equal(&y, &z));
+	assert_distinct(&x, &z);
+	crt_dn_release(&z);
+	parse_ok("CN=#0302004", &z);	/* odd: text */
+	assert_int_equal(z.ava[0].hex, 0);
+	crt_dn_release(&z);
+	crt_dn_release(&x);
+	crt_dn_release(&y);
+	X509_NAME_free(n);
+	X509_NAME_free(m);
+}
+
+/* Item 7 of issue 8: OIDs of 128 characters and more were cut to 127. */
+static void
+test_long_oids(void **state)
+{
+	char oid1[400], oid2[400], want[600];
+	unsigned char huge[700];
+	size_t k;
+	struct der_ava a = { oid1, NULL, 0, UTF8, V("x") }, b = { oid2, NULL, 0, UTF8, V("x") };
+	struct der_ava h1 = { NULL, huge, 650, UTF8, V("x") }, h2 = h1;
+	X509_NAME *n, *m;
+	struct crt_dn x, y;
+	char *s;
+
+	(void)state;
+	/* 1.2.1000.1000...1000.N: about 160 characters */
+	k = (size_t)snprintf(oid1, sizeof(oid1), "1.2");
+	while (k < 150)
+		k += (size_t)snprintf(oid1 + k, sizeof(oid1) - k, ".1000");
+	memcpy(oid2, oid1, k);
+	snprintf(oid1 + k, sizeof(oid1) - k, ".1");
+	snprintf(oid2 + k, sizeof(oid2) - k, ".2");
+	n = der_name(&a, 1);
+	m = der_name(&b, 1);
+	snprintf(want, sizeof(want), "OID.%s=x", oid1);
+	round_trip(n, want, &x);
+	snprintf(want, sizeof(want), "OID.%s=x", oid2);
+	round_trip(m, want, &y);
+	assert_distinct(&x, &y);
+	crt_dn_release(&x);
+	crt_dn_release(&y);
+	X509_NAME_free(n);
+	X509_NAME_free(m);
+
+	/* 650 bytes of encoding: more than OpenSSL writes out, so "OID.#hex" */
+	huge[0] = 0x2A;
+	memset(huge + 1, 0x01, 648);
+	huge[649] = 0x05;
+	n = der_name(&h1, 1);
+	huge[649] = 0x06;
+	h2.oid_der = huge;
+	m = der_name(&h2, 1);
+	s = crt_dn_render(n);
+	assert_memory_equal(s, "OID.#2A0101", 11);
+	free(s);
+	round_trip(n, NULL, &x);
+	round_trip(m, NULL, &y);
+	assert_distinct(&x, &y);
+	crt_dn_release(&x);
+	crt_dn_release(&y);
+	X509_NAME_free(n);
+	X509_NAME_free(m);
+}
+
+static void
+test_parse_untrusted(void **state)
+{
+	static const struct { const char *text; const char *bytes; size_t len; } ok[] = {
+		{ "CN=a\\x00b", "a\0b", 3 },
+		{ "CN=\"a\\x0Ab, c\"", "a\nb, c", 6 },
+		{ "CN=C:\\dir", "C:\\dir", 6 },
+		{ "CN=a\\\\x00", "a\\x00", 5 },
+		{ "CN=a\\xzz", "a\\xzz", 5 },
+		{ "CN=a\\", "a\\", 2 },
+	};
+	static const struct { const char *text; const char *err; int reason; } bad[] = {
+		/* names OpenSSL knows without an OID are no attribute types */
+		{ "hkdf=a", "unknown attribute type 'hkdf'", CR_R_MALFORMED },
+		{ "x963kdf=a", "unknown attribute type 'x963kdf'", CR_R_MALFORMED },
+		{ "OID.#=a", "unknown attribute type", CR_R_MALFORMED },
+		{ "OID.#2=a", "unknown attribute type", CR_R_MALFORMED },
+		{ "OID.#0680=a", "unknown attribute type", CR_R_MALFORMED },
+		/* found by fuzz_dn: the unexpected byte was quoted raw */
+		{ "CN=\"a\"\xde", "unexpected '\\xDE' after a quoted value", CR_R_MALFORMED },
+		{ "\x05", "expected '=' after '\\x05'", CR_R_MALFORMED },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct crt_dn dn, back;
+		char *s;
+
+		parse_ok(ok[i].text, &dn);
+		assert_int_equal(dn.n, 1);
+		if (dn.ava[0].len != ok[i].len || memcmp(dn.ava[0].value, ok[i].bytes, ok[i].len) != 0)
+			fail_msg("'%s': other bytes", ok[i].text);
+		s = crt_dn_format(&dn);
+		parse_ok(s, &back);
+		assert_true(crt_dn_equal(&dn, &back));
+		free(s);
+		crt_dn_release(&dn);
+		crt_dn_release(&back);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct crt_dn dn;
+		struct cr_err err;
+
+		cr_err_clear(&err);
+		if (crt_dn_parse(bad[i].text, &dn, &err) != CR_EINPUT ||
+		    strstr(err.msg, bad[i].err) == NULL || (int)err.reason != bad[i].reason)
+			fail_msg("'%s': '%s', expected '%s'", bad[i].text, err.msg, bad[i].err);
+		crt_dn_release(&dn);
+	}
+}
+
+static void
+test_bounds(void **state)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	struct crt_dn dn;
+	struct cr_err err;
+	int i;
+
+	(void)state;
+	for (i = 0; i < CRT_DN_MAX_AVAS; i++)
+		cr_buf_adds(&b, i ? ", CN=a" : "CN=a");
+	parse_ok(b.s, &dn);	/* the limit itself is fine */
+	assert_int_equal(dn.n, CRT_DN_MAX_AVAS);
+	crt_dn_release(&dn);
+	cr_buf_adds(&b, ", CN=a");
+	assert_int_equal(crt_dn_parse(b.s, &dn, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "more than the limit of 128 attributes"));
+	cr_buf_release(&b);
+	for (i = 0; i <= CRT_DN_MAX_TEXT / 8; i++)
+		cr_buf_adds(&b, "O=abcde,");
+	assert_int_equal(crt_dn_parse(b.s, &dn, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "longer than the limit of 4096 bytes"));
+	assert_true(strlen(err.msg) < 300);	/* the text is cut in the message */
+	cr_buf_release(&b);
+}
+
+/*
+ * Names from certificates are not bounded: a multi-valued RDN of thousands
+ * of AVAs, in another order, is still the same RDN (sorted keys, not a
+ * quadratic pairing), and a diff of long names is by position.
+ */
+static void
+test_large_names(void **state)
+{
+	X509_NAME *n = X509_NAME_new(), *m = X509_NAME_new();
+	struct crt_dn a, b;
+	char v[32], *d, *ka, *kb;
+	int i, count = 5000;
+
+	(void)state;
+	for (i = 0; i < count; i++) {
+		snprintf(v, sizeof(v), "v%d", i);
+		X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (unsigned char *)v, -1, -1, i ? -1 : 0);
+		snprintf(v, sizeof(v), "V%d", count - 1 - i);
+		X509_NAME_add_entry_by_txt(m, "OU", MBSTRING_UTF8, (unsigned char *)v, -1, -1, i ? -1 : 0);
+	}
+	crt_dn_from_name(n, &a);
+	crt_dn_from_name(m, &b);
+	assert_true(crt_dn_equal(&a, &b));
+	ka = crt_dn_key(&a);
+	kb = crt_dn_key(&b);
+	assert_string_equal(ka, kb);
+	free(ka);
+	free(kb);
+	crt_dn_release(&a);
+	crt_dn_release(&b);
+	X509_NAME_free(n);
+	X509_NAME_free(m);
+
+	n = X509_NAME_new();
+	m = X509_NAME_new();
+	for (i = 0; i < count; i++) {
+		snprintf(v, sizeof(v), "v%d", i);
+		X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (unsigned char *)v, -1, -1, 0);
+		if (i == 77)
+			snprintf(v, sizeof(v), "changed");
+		X509_NAME_add_entry_by_txt(m, "OU", MBSTRING_UTF8, (unsigned char *)v, -1, -1, 0);
+	}
+	crt_dn_from_name(n, &a);
+	crt_dn_from_name(m, &b);
+	d = crt_dn_diff(&a, &b);
+	assert_non_null(d);
+	assert_string_equal(d, "OU: 'v77' -> 'changed'");
+	free(d);
+	crt_dn_release(&a);
+	crt_dn_release(&b);
+	X509_NAME_free(n);
+	X509_NAME_free(m);
+}
+
 int
 main(void)
 {
@@ -319,6 +721,13 @@ main(void)
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_equal_x509_vs_text),
 		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_der_nul),
+		cmocka_unit_test(test_der_bytes),
+		cmocka_unit_test(test_hex_form),
+		cmocka_unit_test(test_long_oids),
+		cmocka_unit_test(test_parse_untrusted),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_large_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

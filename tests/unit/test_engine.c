@@ -504,7 +504,7 @@ test_file_content(void **state)
 	assert_int_equal(mkfifo(svc, 0600), 0);
 	chk_invalidate(f.ctx, CHK_F_FILES);
 	expect(&f, "03-rebind-h1-web-tls", CHK_VERIFY, "file.content", CHK_FAIL,
-	    "it is a FIFO");
+	    "is a FIFO, not a regular file");
 	unlink(svc);
 	release(&f);
 	free(svc);

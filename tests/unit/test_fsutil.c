@@ -536,7 +536,7 @@ test_read_regular(void **state)
 		unsigned char *b = (unsigned char *)"unset";
 		size_t n = 99;
 		struct cr_err err;
-		int r = cr_fs_read_regular(p, t[i].flags, t[i].max, &b, &n, &err);
+		int r = cr_fs_read_regular(p, NULL, t[i].flags, t[i].max, &b, &n, &err);
 
 		if (r != t[i].status)
 			fail_msg("row %zu '%s': status %d: %s", i, t[i].name, r, err.msg);

@@ -330,6 +330,90 @@ test_ident_of_and_same(void **state)
 	crt_cert_free(again);
 }
 
+
+/*
+ * Item 4 and 7 of issue 8: a name: identity is bounded (a million RDNs took
+ * 800 MB), and attribute names without an OID are refused, not all "OID.?".
+ */
+static void
+test_untrusted_names(void **state)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	struct crt_ident id;
+	struct cr_err err;
+	size_t i;
+
+	(void)state;
+	cr_buf_adds(&b, "name:<I>CN=a<S>");
+	for (i = 0; i < 200000; i++)
+		cr_buf_adds(&b, "CN=a, ");
+	cr_buf_adds(&b, "CN=a");
+	assert_int_equal(crt_ident_parse(b.s, &id, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "longer than the limit of 16384 bytes"));
+	assert_true(strlen(err.msg) < 400);
+	cr_buf_release(&b);
+	/* under the identity's limit, over the DN's: the DN's message */
+	cr_buf_adds(&b, "name:<I>CN=a<S>");
+	for (i = 0; i < 200; i++)
+		cr_buf_adds(&b, "CN=a, ");
+	cr_buf_adds(&b, "CN=a");
+	assert_int_equal(crt_ident_parse(b.s, &id, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "more than the limit of 128 attributes"));
+	cr_buf_release(&b);
+	assert_int_equal(crt_ident_parse("name:<I>hkdf=a<S>CN=x", &id, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "unknown attribute type 'hkdf'"));
+	assert_int_equal(crt_ident_parse("name:<I>CN=a<S>x963kdf=a", &id, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "unknown attribute type 'x963kdf'"));
+	/* messages show control bytes escaped */
+	assert_int_equal(crt_ident_parse("sha1:\x1b[2J", &id, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "'sha1:\\x1B[2J'"));
+	/* found by fuzz_dn (10-minute run): the bare thumbprint was suggested back raw, tabs included */
+	assert_int_equal(crt_ident_parse("  :\t\t 0  888888888888888888888888888888888888888 ", &id, &err),
+	    CR_EINPUT);
+	assert_non_null(strstr(err.msg, "write it as sha1:0888888888888888888888888888888888888888"));
+	assert_null(strchr(err.msg, '\t'));
+	/* found by fuzz_dn: DEL was quoted raw as "'\x7f' is not a hex digit" */
+	assert_int_equal(crt_ident_parse("sha1:5A\x7f", &id, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "byte 0x7F is not a hex digit"));
+}
+
+/* A name with NUL, as inspect prints it, denotes that certificate and no other. */
+static void
+test_name_with_nul(void **state)
+{
+	X509 *x = X509_dup(G.leaf), *y = X509_dup(G.leaf);
+	X509_NAME *n = X509_NAME_new(), *m = X509_NAME_new();
+	struct crt_cert *cx, *cy;
+	struct crt_ident id;
+	struct cr_err err;
+	char *tn, *text;
+
+	(void)state;
+	X509_NAME_add_entry_by_NID(n, NID_commonName, V_ASN1_UTF8STRING,
+	    (const unsigned char *)"mail.contoso.com\0.evil", 22, -1, 0);
+	X509_NAME_add_entry_by_NID(m, NID_commonName, V_ASN1_UTF8STRING,
+	    (const unsigned char *)"mail.contoso.com", 16, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_subject_name(y, m);
+	cx = crt_cert_new(x, NULL, "x");
+	cy = crt_cert_new(y, NULL, "y");
+	tn = crt_tls_name(cx->x509);
+	assert_non_null(strstr(tn, "<S>CN=mail.contoso.com\\x00.evil"));
+	text = cr_xasprintf("name:%s", tn);
+	assert_int_equal(crt_ident_parse(text, &id, &err), CR_OK);
+	assert_true(crt_ident_matches(&id, cx));
+	assert_false(crt_ident_matches(&id, cy));
+	crt_ident_release(&id);
+	free(text);
+	free(tn);
+	crt_cert_free(cx);
+	crt_cert_free(cy);
+	X509_NAME_free(n);
+	X509_NAME_free(m);
+}
+
 int
 main(void)
 {
@@ -342,6 +426,8 @@ main(void)
 		cmocka_unit_test(test_name_parsing),
 		cmocka_unit_test(test_sources),
 		cmocka_unit_test(test_ident_of_and_same),
+		cmocka_unit_test(test_untrusted_names),
+		cmocka_unit_test(test_name_with_nul),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -100,13 +100,13 @@ test_roundtrip(void **state)
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	append(j, ROT_JOURNAL_ROTATION, ROT_EV_START, ROT_PHASE_RUN, NULL, NULL);
-	append(j, "01-import-edge", ROT_EV_START, ROT_PHASE_RUN, NULL, NULL);
-	append(j, "01-import-edge", ROT_EV_DONE, ROT_PHASE_RUN, "imported", NULL);
+	append(j, "01-import-token:edge", ROT_EV_START, ROT_PHASE_RUN, NULL, NULL);
+	append(j, "01-import-token:edge", ROT_EV_DONE, ROT_PHASE_RUN, "imported", NULL);
 	append(j, "02-rebind-web-nginx-tls", ROT_EV_START, ROT_PHASE_RUN, NULL, data1);
 	append(j, "02-rebind-web-nginx-tls", ROT_EV_DONE, ROT_PHASE_RUN, "installed", data2);
 	append(j, "03-restart-web-nginx", ROT_EV_START, ROT_PHASE_RUN, NULL, NULL);
 	append(j, "03-restart-web-nginx", ROT_EV_FAILED, ROT_PHASE_RUN, "exit 1", NULL);
-	append(j, "04-retire-edge", ROT_EV_SKIPPED, ROT_PHASE_RUN, NULL, NULL);
+	append(j, "04-retire-token:edge", ROT_EV_SKIPPED, ROT_PHASE_RUN, NULL, NULL);
 	assert_false(rot_journal_complete(j));
 	for (pass = 0; pass < 2; pass++) {
 		/* pass 0: the state built by the appends; pass 1: the same, replayed */
@@ -115,13 +115,13 @@ test_roundtrip(void **state)
 			assert_int_equal(rot_journal_open(p, &ID, 0, &j, &err), CR_OK);
 		}
 		assert_int_equal(rot_journal_nsteps(j), 4);
-		assert_string_equal(rot_journal_step_id(j, 0), "01-import-edge");
-		assert_string_equal(rot_journal_step_id(j, 3), "04-retire-edge");
+		assert_string_equal(rot_journal_step_id(j, 0), "01-import-token:edge");
+		assert_string_equal(rot_journal_step_id(j, 3), "04-retire-token:edge");
 		assert_null(rot_journal_step_id(j, 4));
-		assert_int_equal(state_of(j, "01-import-edge"), ROT_STEP_DONE);
+		assert_int_equal(state_of(j, "01-import-token:edge"), ROT_STEP_DONE);
 		assert_int_equal(state_of(j, "02-rebind-web-nginx-tls"), ROT_STEP_DONE);
 		assert_int_equal(state_of(j, "03-restart-web-nginx"), ROT_STEP_FAILED);
-		assert_int_equal(state_of(j, "04-retire-edge"), ROT_STEP_SKIPPED);
+		assert_int_equal(state_of(j, "04-retire-token:edge"), ROT_STEP_SKIPPED);
 		assert_int_equal(state_of(j, "05-never"), ROT_STEP_PENDING);
 		rot_journal_step(j, "03-restart-web-nginx", &in);
 		assert_string_equal(in.detail, "exit 1");
@@ -145,7 +145,7 @@ test_roundtrip(void **state)
 	/* the file: a header, then one line per event, the run phase not written */
 	text = tf_slurp(p, NULL);
 	assert_int_equal(strncmp(text, "{\"certrotate-journal\":1,\"rotation\":\"mail-2026\"", 46), 0);
-	assert_non_null(strstr(text, "{\"step\":\"01-import-edge\",\"event\":\"done\",\"at\":\""));
+	assert_non_null(strstr(text, "{\"step\":\"01-import-token:edge\",\"event\":\"done\",\"at\":\""));
 	assert_non_null(strstr(text, "\"detail\":\"installed\",\"data\":{\"written\":\"/etc/nginx/tls/cert3.pem\"}}\n"));
 	assert_null(strstr(text, "\"phase\""));
 	free(text);

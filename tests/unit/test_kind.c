@@ -545,7 +545,7 @@ test_file_rules(void **state)
 	fclose(f);
 	assert_int_equal(book_kind_load(dir, "big", &k, &err), CR_EINPUT);
 	assert_int_equal(err.reason, CR_R_TOO_LARGE);
-	assert_non_null(strstr(err.msg, "larger than 262144 bytes"));
+	assert_non_null(strstr(err.msg, "larger than the limit of 262144 bytes"));
 	free(p);
 	/* a NUL byte */
 	p = cr_xasprintf("%s/nul.cfg", dir);

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "../../runbook/kind.h"
+#include "../../common/fsutil.h"
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static char *

@@ -117,12 +117,87 @@ test_cn_wildcard_without_san(void **state)
 	X509_free(x);
 }
 
+
+/* A SAN extension holding these dNSNames (bytes as given, NUL included), added to x. */
+static void
+add_dns_san(X509 *x, const char *const *names, const size_t *lens, size_t n)
+{
+	GENERAL_NAMES *gens = GENERAL_NAMES_new();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		GENERAL_NAME *g = GENERAL_NAME_new();
+		ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+		ASN1_STRING_set(s, names[i], (int)lens[i]);
+		GENERAL_NAME_set0_value(g, GEN_DNS, s);
+		sk_GENERAL_NAME_push(gens, g);
+	}
+	X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_APPEND);
+	GENERAL_NAMES_free(gens);
+}
+
+/* The NUL-prefix attack: a dNSName (or CN) holding NUL covers no name. */
+static void
+test_nul_prefix(void **state)
+{
+	static const char *const names[] = { "mail.contoso.com\0.evil.example", "*.contoso.com\0x" };
+	static const size_t lens[] = { 30, 15 };
+	struct tc_spec s = { "/CN=x", NULL, NULL, -60, 86400, NULL, 1, 0 };
+	X509 *x = tc_cert(&s, G.key, NULL, NULL), *y;
+	X509_NAME *n = X509_NAME_new();
+
+	(void)state;
+	add_dns_san(x, names, lens, 2);
+	assert_false(crt_name_covered(x, "mail.contoso.com"));
+	assert_false(crt_name_covered(x, "owa.contoso.com"));
+	assert_false(crt_name_covered(x, "mail.contoso.com.evil.example"));
+	X509_free(x);
+	/* a CN with NUL, no SAN: the fallback ignores it too */
+	y = tc_cert(&s, G.key, NULL, NULL);
+	X509_NAME_add_entry_by_NID(n, NID_commonName, V_ASN1_UTF8STRING,
+	    (const unsigned char *)"mail.contoso.com\0.evil", 22, -1, 0);
+	X509_set_subject_name(y, n);
+	assert_false(crt_name_covered(y, "mail.contoso.com"));
+	X509_NAME_free(n);
+	X509_free(y);
+}
+
+/* A SAN that does not decode, or is there twice, still rules the CN out. */
+static void
+test_broken_san(void **state)
+{
+	static const unsigned char junk[] = { 0x30, 0x03, 0x82, 0x05, 'x' };	/* cut short */
+	static const char *const one[] = { "other.example" };
+	static const size_t len1[] = { 13 };
+	struct tc_spec s = { "/CN=mail.contoso.com", NULL, NULL, -60, 86400, NULL, 1, 0 };
+	X509 *x = tc_cert(&s, G.key, NULL, NULL), *y = tc_cert(&s, G.key, NULL, NULL);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *e;
+
+	(void)state;
+	assert_true(crt_name_covered(x, "mail.contoso.com"));	/* no SAN: the CN */
+	ASN1_OCTET_STRING_set(os, junk, sizeof(junk));
+	e = X509_EXTENSION_create_by_NID(NULL, NID_subject_alt_name, 0, os);
+	X509_add_ext(x, e, -1);
+	assert_false(crt_name_covered(x, "mail.contoso.com"));
+	X509_EXTENSION_free(e);
+	ASN1_OCTET_STRING_free(os);
+	add_dns_san(y, one, len1, 1);
+	add_dns_san(y, one, len1, 1);	/* twice: X509_get_ext_d2i gives NULL */
+	assert_false(crt_name_covered(y, "mail.contoso.com"));
+	X509_free(x);
+	X509_free(y);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc6125),
 		cmocka_unit_test(test_cn_wildcard_without_san),
+		cmocka_unit_test(test_nul_prefix),
+		cmocka_unit_test(test_broken_san),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -26,6 +26,7 @@
 
 #include "../../common/util.h"
 #include "../../pkcs11/p11.h"
+#include "../../common/fsutil.h"
 
 static const char *fix;
 static char softhsm[4096];

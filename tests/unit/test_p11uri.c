@@ -139,6 +139,11 @@ test_refused(void **state)
 		  "both module-path and module-name given" },
 		{ "pkcs11:token=edge?module-name=softhsm2&pin-source=file:/p&module-path=/m.so",
 		  "both module-path and module-name given" },
+		/* found by fuzz_uri: the bad segment was quoted raw, PIN included */
+		{ "pkcs11:token=a-label-longer-than-32-characters::pin-value=s3cr3t",
+		  "bad value in 'token=a-label-longer-than-32-characters::pin-value=***'" },
+		/* a ';' typed for the '?': the PIN is in the path, never shown */
+		{ "pkcs11:token=edge;pin-value=s3cr3t", "pin-value" },
 	};
 	size_t i;
 
@@ -270,6 +275,48 @@ test_token_conf(void **state)
 	p11_uri_free(NULL);
 }
 
+/* Attribute values written back into a URI parse to the same bytes. */
+static void
+test_encode(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		int every;
+		const char *want;
+	} t[] = {
+		{ "mail-2027", 9, 0, "mail-2027" },
+		{ "a b;c=d/e?f%", 12, 0, "a%20b%3Bc%3Dd%2Fe%3Ff%25" },
+		{ "\x5e\x01", 2, 1, "%5E%01" },
+		{ "az", 2, 1, "%61%7A" },
+		{ "x\0y", 3, 0, "x%00y" },
+		{ "\xc3\xbc._~", 5, 0, "%C3%BC._~" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct cr_buf b = CR_BUF_INIT;
+		struct p11_uri *u = NULL;
+		struct cr_err err;
+		const unsigned char *id;
+		size_t len = 0;
+		char *text;
+
+		p11_uri_encode(&b, t[i].in, t[i].n, t[i].every);
+		assert_string_equal(cr_buf_str(&b), t[i].want);
+		text = cr_xasprintf("pkcs11:token=edge;id=%s", cr_buf_str(&b));
+		if (p11_uri_parse(text, NULL, &u, &err) != CR_OK)
+			fail_msg("case %zu: %s", i, err.msg);
+		id = p11_uri_id(u, &len);
+		assert_int_equal(len, t[i].n);
+		assert_memory_equal(id, t[i].in, t[i].n);
+		p11_uri_free(u);
+		free(text);
+		cr_buf_release(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -279,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_vendor_query),
 		cmocka_unit_test(test_token_matches),
 		cmocka_unit_test(test_token_conf),
+		cmocka_unit_test(test_encode),
 	};
 	return cmocka_run_group_tests_name("p11uri", tests, NULL, NULL);
 }

@@ -456,6 +456,20 @@ static const char all_done_expected[] =
 	"08-retire-cas2 manual\n"
 	"09-retire-token:edge native\n";
 
+/* A token labelled with blanks and capitals: its step ids hold the label slugged. */
+static const char token_label[] = ROT("  import_to = \"pkcs11:token=Edge%20HSM%201\";\n")
+	"hosts = ( { name = \"cas01\"; } );\n"
+	"services = ( { name = \"exchange\"; host = \"cas01\";\n"
+	"  refs = ( { id = \"smtp\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; } ); } );\n";
+
+static const char token_label_expected[] =
+	"01-import-token:edge-hsm-1 native\n"
+	"02-import-cas01 manual\n"
+	"03-rebind-cas01-exchange-smtp manual\n"
+	"04-restart-cas01-exchange manual\n"
+	"05-retire-cas01 manual\n"
+	"06-retire-token:edge native\n";
+
 struct plan_case {
 	const char *name;
 	const char *config;
@@ -476,6 +490,8 @@ static const struct plan_case cases[] = {
 	{ "protected other", protected_other, &P.old, "pkcs11:token=edge;object=mail-2025;type=cert",
 	  K_DEF, -1, protected_other_expected },
 	{ "hooks", hooks, &P.old, "pkcs11:token=edge;object=mail-2025;type=cert", 0, -1, hooks_expected },
+	{ "token label", token_label, &P.old, "pkcs11:token=edge;object=mail-2025;type=cert", 0, 0,
+	  token_label_expected },
 	{ "all done", all_done, &P.old, "pkcs11:token=edge;object=mail-2025;type=cert", 0, 1,
 	  all_done_expected },
 };

@@ -18,6 +18,7 @@
 #include "testcert.h"
 #include "../../rotate/scan.h"
 #include "../../common/util.h"
+#include "../../common/utf8.h"
 
 #define DAY 86400L
 
@@ -98,10 +99,10 @@ test_utf8_valid(void **state)
 	char *s;
 
 	(void)state;
-	s = rot_utf8_valid("dir/\xFF\xFE.pem \"q\" \\ \n");
+	s = cr_utf8_clean("dir/\xFF\xFE.pem \"q\" \\ \n");
 	assert_string_equal(s, "dir/\xEF\xBF\xBD\xEF\xBF\xBD.pem \"q\" \\ \n");
 	free(s);
-	s = rot_utf8_valid("ok \xC3\xA9");
+	s = cr_utf8_clean("ok \xC3\xA9");
 	assert_string_equal(s, "ok \xC3\xA9");
 	free(s);
 }
@@ -377,8 +378,8 @@ test_text(void **state)
 	assert_true(p1 != NULL && p2 != NULL && p1 < p2);
 	assert_non_null(strstr(out, "dir/fifo.pem: a FIFO, not opened"));
 	/* control characters of subjects and file names never reach the terminal raw */
-	assert_non_null(strstr(out, "  CN=\"two\\nlines\"  "));
-	assert_non_null(strstr(out, "  dir/\\x1B[31mred\\tx.pem\n"));
+	assert_non_null(strstr(out, "  CN=\"two\\x0Alines\"  "));
+	assert_non_null(strstr(out, "  dir/\\x1B[31mred\\x09x.pem\n"));
 	assert_null(strchr(out, '\x1b'));
 	assert_null(strchr(out, '\t'));
 	assert_non_null(strstr(out, "cannot scan 'tls://127.0.0.1:1': refused (exit 3)"));

@@ -25,7 +25,11 @@
 
 #include "testcert.h"
 #include "../../cert/cert.h"
+#include "../../cert/smtp.h"
 #include "../../cert/tls.h"
+#include "../../common/util.h"
+
+#define B(s) s, sizeof(s) - 1
 
 #define DAY 86400L
 
@@ -82,6 +86,13 @@ test_parse(void **state)
 		{ "tls://h:443?starttls", NULL, NULL, NULL, 0, "bad or repeated 'starttls'" },
 		{ "tls://h:443?timeout=5", NULL, NULL, NULL, 0, "unknown attribute 'timeout'" },
 		{ "tls://h:443?pin-source=file:x", NULL, NULL, NULL, 0, "unknown attribute 'pin-source'" },
+		/* a decoded NUL would cut the name short */
+		{ "tls://h:443?sni=a%00.evil", NULL, NULL, NULL, 0, "bad or repeated 'sni=a%00.evil'" },
+		{ "tls://[fe80::1%00x]:443", NULL, NULL, NULL, 0, "%00 in the host" },
+		/* found by fuzz_uri: a bracketed name, control bytes in the host (its SNI) */
+		{ "tls://[mail.contoso.com]:443", NULL, NULL, NULL, 0, "only an IPv6 address goes in brackets" },
+		{ "tls://[fe\x15]:443", NULL, NULL, NULL, 0, "a blank or control byte in the host" },
+		{ "tls://a\x01" "b:443", NULL, NULL, NULL, 0, "a blank or control byte in the host" },
 	};
 	size_t i;
 
@@ -625,11 +636,106 @@ test_parallel(void **state)
 	assert_int_equal(s.handshakes, N);
 }
 
+
+/* ---- SMTP replies, as bytes (cert/smtp.c) -------------------------------- */
+
+static void
+test_smtp_replies(void **state)
+{
+	static const struct {
+		enum crt_smtp_stage stage;
+		const char *bytes;
+		size_t len;
+		int status;		/* of feed, then of judge */
+		int complete;
+		size_t used;
+		const char *msg;
+	} t[] = {
+		{ CRT_SMTP_BANNER, B("220 mx ready\r\n"), CR_OK, 1, 14, NULL },
+		{ CRT_SMTP_BANNER, B("220-mx\r\n220 ready\r\nleft"), CR_OK, 1, 19, NULL },
+		{ CRT_SMTP_BANNER, B("220\n"), CR_OK, 1, 4, NULL },
+		{ CRT_SMTP_BANNER, B("220-mx\r\n220 rea"), CR_OK, 0, 8, NULL },
+		{ CRT_SMTP_BANNER, B("554 5.7.1 no\r\n"), CR_EENV, 1, 14,
+		  "SMTP server refused the session: \"554 5.7.1 no\"" },
+		{ CRT_SMTP_BANNER, B("HTTP/1.0 400\r\n"), CR_EENV, 0, 0,
+		  "not an SMTP reply now: \"HTTP/1.0 400\"" },
+		{ CRT_SMTP_BANNER, B("22 x\r\n"), CR_EENV, 0, 0, "not an SMTP reply" },
+		{ CRT_SMTP_BANNER, B("220x\r\n"), CR_EENV, 0, 0, "not an SMTP reply" },
+		/* a NUL in a line: malformed, quoted escaped */
+		{ CRT_SMTP_BANNER, B("220 a\0b\r\n"), CR_EENV, 0, 0, "not an SMTP reply now: \"220 a\\x00b\"" },
+		{ CRT_SMTP_BANNER, B("554 \x1b[2Jgone\r\n"), CR_EENV, 1, 14, "\"554 \\x1B[2Jgone\"" },
+		{ CRT_SMTP_EHLO, B("250-mx\r\n250-STARTTLS\r\n250 8BITMIME\r\n"), CR_OK, 1, 36, NULL },
+		{ CRT_SMTP_EHLO, B("250-mx\r\n250 starttls\r\n"), CR_OK, 1, 22, NULL },
+		{ CRT_SMTP_EHLO, B("250-mx\r\n250-STARTTLSX\r\n250 8BITMIME\r\n"), CR_EENV, 1, 37,
+		  "does not offer STARTTLS (EHLO reply ends \"250 8BITMIME\")" },
+		/* the NUL-cut keyword of the old parser */
+		{ CRT_SMTP_EHLO, B("250-STARTTLS\0junk\r\n250 x\r\n"), CR_EENV, 0, 0, "not an SMTP reply" },
+		{ CRT_SMTP_EHLO, B("500 what\r\n"), CR_EENV, 1, 10, "refused EHLO: \"500 what\"" },
+		{ CRT_SMTP_STARTTLS, B("220 go\r\n"), CR_OK, 1, 8, NULL },
+		{ CRT_SMTP_STARTTLS, B("454 4.7.0 later\r\n"), CR_EENV, 1, 17, "STARTTLS refused: \"454 4.7.0 later\"" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct crt_smtp_reply r;
+		struct cr_err err;
+		size_t used = 99;
+		int rc;
+
+		cr_err_clear(&err);
+		crt_smtp_reply_init(&r);
+		rc = crt_smtp_reply_feed(&r, "h:25", "now", t[i].bytes, t[i].len, &used, &err);
+		if (rc == CR_OK && r.complete)
+			rc = crt_smtp_judge(t[i].stage, &r, "h:25", &err);
+		if (rc != t[i].status || r.complete != t[i].complete ||
+		    (rc == CR_OK && used != t[i].used) ||
+		    (t[i].msg != NULL && strstr(err.msg, t[i].msg) == NULL))
+			fail_msg("row %zu: status %d complete %d used %zu '%s'", i, rc, r.complete, used,
+			    err.msg);
+	}
+}
+
+/* Bounds: a line of CRT_SMTP_LINE_MAX bytes, a reply of more than CRT_SMTP_LINES_MAX lines. */
+static void
+test_smtp_bounds(void **state)
+{
+	char *buf = malloc(CRT_SMTP_LINE_MAX + 16);
+	struct cr_buf many = CR_BUF_INIT;
+	struct crt_smtp_reply r;
+	struct cr_err err;
+	size_t used;
+	int i;
+
+	(void)state;
+	memset(buf, 'a', CRT_SMTP_LINE_MAX + 16);
+	memcpy(buf, "220 ", 4);
+	crt_smtp_reply_init(&r);
+	assert_int_equal(crt_smtp_reply_feed(&r, "h:25", "now", buf, CRT_SMTP_LINE_MAX, &used, &err),
+	    CR_EENV);
+	assert_non_null(strstr(err.msg, "SMTP reply line longer than 4096 bytes now"));
+	crt_smtp_reply_init(&r);
+	assert_int_equal(crt_smtp_reply_feed(&r, "h:25", "now", buf, CRT_SMTP_LINE_MAX - 1, &used,
+	    &err), CR_OK);
+	assert_false(r.complete);
+	for (i = 0; i <= CRT_SMTP_LINES_MAX; i++)
+		cr_buf_adds(&many, "250-x\r\n");
+	crt_smtp_reply_init(&r);
+	assert_int_equal(crt_smtp_reply_feed(&r, "h:25", "now", many.s, many.len, &used, &err),
+	    CR_EENV);
+	assert_int_equal(err.reason, CR_R_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "more than 1000 lines"));
+	cr_buf_release(&many);
+	free(buf);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_smtp_replies),
+		cmocka_unit_test(test_smtp_bounds),
 		cmocka_unit_test(test_fetch_chain),
 		cmocka_unit_test(test_fetch_sni),
 		cmocka_unit_test(test_load_tls_source),

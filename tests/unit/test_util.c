@@ -10,7 +10,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "../../common/util.h"
+#include "../../common/fsutil.h"
+#include "../../common/secret.h"
 
 static void
 test_durations(void **state)
@@ -76,7 +82,7 @@ test_hexval(void **state)
 
 /* Reading a file: the message names it as the caller says, the reason says why. */
 static void
-test_read_file(void **state)
+test_read_file_shown(void **state)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char *dir = cr_xasprintf("%s/test_util.%ld", tmp, (long)getpid());
@@ -93,15 +99,15 @@ test_read_file(void **state)
 	fputs("0123456789", f);
 	assert_int_equal(fclose(f), 0);
 
-	assert_int_equal(cr_read_file_as(big, "shown/big", 100, &buf, &len, &err), CR_OK);
+	assert_int_equal(cr_fs_read_regular(big, "shown/big", 0, 100, &buf, &len, &err), CR_OK);
 	assert_int_equal(len, 10);
 	assert_string_equal((char *)buf, "0123456789");
 	free(buf);
-	assert_int_equal(cr_read_file_as(big, "shown/big", 5, &buf, &len, &err), CR_EINPUT);
+	assert_int_equal(cr_fs_read_regular(big, "shown/big", 0, 5, &buf, &len, &err), CR_EINPUT);
 	assert_null(buf);
 	assert_int_equal(err.reason, CR_R_TOO_LARGE);
-	assert_string_equal(err.msg, "cannot read 'shown/big': larger than 5 bytes");
-	assert_int_equal(cr_read_file_as(none, "shown/none", 100, &buf, &len, &err), CR_EINPUT);
+	assert_string_equal(err.msg, "cannot read 'shown/big': larger than the limit of 5 bytes");
+	assert_int_equal(cr_fs_read_regular(none, "shown/none", 0, 100, &buf, &len, &err), CR_EINPUT);
 	assert_int_equal(err.reason, CR_R_NOT_FOUND);
 	assert_string_equal(err.msg, "cannot read 'shown/none': No such file or directory");
 	assert_int_equal(cr_read_file(dir, 100, &buf, &len, &err), CR_EINPUT);
@@ -178,6 +184,12 @@ test_secret_masked(void **state)
 		{ "a.p12?pass-source=./pw", "a.p12?pass-source=./pw" },
 		{ "a.p12?pass-source=", "a.p12?pass-source=***" },
 		{ "a.p12?pass-sourcery=1", "a.p12?pass-sourcery=1" },
+		/* a ';' typed for the '?': the PIN is in the path, masked all the same */
+		{ "pkcs11:token=edge;pin-value=1234", "pkcs11:token=edge;pin-value=***" },
+		{ "pkcs11:pin-value=1234;token=edge", "pkcs11:pin-value=***;token=edge" },
+		{ "pin-value=1234", "pin-value=***" },
+		{ "pkcs11:token=edge;pin-source=1234?module-name=x", "pkcs11:token=edge;pin-source=***?module-name=x" },
+		{ "pkcs11:token=edge?pin-source=/a;b&x=1", "pkcs11:token=edge?pin-source=/a;b&x=1" },
 	};
 	size_t i;
 
@@ -194,6 +206,134 @@ test_secret_masked(void **state)
 	assert_false(cr_secret_ref_ok(NULL));
 }
 
+
+/* A fresh directory for files of a test.  New string. */
+static char *
+tmpdir(void)
+{
+	char tmpl[] = "/tmp/cr-util.XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	return cr_xstrdup(tmpl);
+}
+
+static char *
+put_file(const char *dir, const char *name, const char *content, size_t n)
+{
+	char *p = cr_xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(p, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(content, 1, n, f), n);
+	fclose(f);
+	return p;
+}
+
+/*
+ * Nothing waits: a FIFO without a writer, a device, a directory are refused
+ * at once by stat and fstat, never opened for a blocking read (this test
+ * would hang, not fail, if one were).
+ */
+static void
+test_read_file(void **state)
+{
+	char *dir = tmpdir(), *fifo = cr_xasprintf("%s/pin.fifo", dir);
+	char *big = put_file(dir, "big", "0123456789", 10), *ok = put_file(dir, "ok", "1234\nrest", 9);
+	char *link = cr_xasprintf("%s/link", dir);
+	static const struct { const char *what; int reason; const char *msg; } none[] = {
+		{ "fifo", CR_R_NOT_REGULAR, "is a FIFO, not a regular file" },
+		{ "/dev/null", CR_R_NOT_REGULAR, "is a character device, not a regular file" },
+		{ "dir", CR_R_NOT_REGULAR, "is a directory, not a regular file" },
+		{ "link", CR_R_NOT_REGULAR, "is a FIFO" },
+		{ "/nonexistent/x", CR_R_NOT_FOUND, "No such file or directory" },
+	};
+	unsigned char *buf;
+	size_t len, i;
+	char *secret;
+	struct cr_err err;
+
+	(void)state;
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink(fifo, link), 0);
+	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		const char *path = strcmp(none[i].what, "fifo") == 0 ? fifo :
+		    strcmp(none[i].what, "dir") == 0 ? dir :
+		    strcmp(none[i].what, "link") == 0 ? link : none[i].what;
+
+		cr_err_clear(&err);
+		assert_int_equal(cr_read_file(path, 100, &buf, &len, &err), CR_EINPUT);
+		assert_null(buf);
+		if ((int)err.reason != none[i].reason || strstr(err.msg, none[i].msg) == NULL)
+			fail_msg("'%s': reason %s, '%s'", path, cr_reason_name(err.reason), err.msg);
+		/* secrets and modules too */
+		assert_int_equal(cr_read_secret(path, &secret, &err), CR_EINPUT);
+		assert_null(secret);
+		assert_int_equal(cr_check_regular(path, "cannot load", "x", CR_EENV, &err), CR_EENV);
+		assert_non_null(strstr(err.msg, none[i].msg));
+	}
+	assert_int_equal(cr_read_file(big, 9, &buf, &len, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_TOO_LARGE);
+	assert_non_null(strstr(err.msg, "larger than the limit of 9 bytes"));
+	assert_int_equal(cr_read_file(big, 10, &buf, &len, &err), CR_OK);
+	assert_int_equal(len, 10);
+	free(buf);
+	assert_int_equal(cr_read_secret(ok, &secret, &err), CR_OK);
+	assert_string_equal(secret, "1234");
+	cr_secret_free(secret);
+	/* an empty first line or a NUL in it would be tried as a wrong PIN */
+	free(big);
+	big = put_file(dir, "big", "\nsecond", 7);
+	assert_int_equal(cr_read_secret(big, &secret, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_PIN_SOURCE);
+	assert_non_null(strstr(err.msg, "its first line is empty"));
+	free(big);
+	big = put_file(dir, "big", "12\0" "34\n", 6);
+	assert_int_equal(cr_read_secret(big, &secret, &err), CR_EINPUT);
+	assert_non_null(strstr(err.msg, "its first line holds a NUL byte"));
+	assert_null(secret);
+	assert_int_equal(cr_check_regular(ok, "cannot load", "x", CR_EENV, &err), CR_OK);
+	unlink(link);
+	unlink(fifo);
+	unlink(big);
+	unlink(ok);
+	rmdir(dir);
+	free(link);
+	free(fifo);
+	free(big);
+	free(ok);
+	free(dir);
+}
+
+/* A secret piped on the standard input: read once, up to its first line. */
+static void
+test_secret_stdin(void **state)
+{
+	int saved = dup(STDIN_FILENO), p[2];
+	char *secret = NULL;
+	struct cr_err err;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "s3cret\nmore\n", 12), 12);
+	close(p[1]);
+	dup2(p[0], STDIN_FILENO);
+	close(p[0]);
+	assert_int_equal(cr_read_secret("/dev/stdin", &secret, &err), CR_OK);
+	assert_string_equal(secret, "s3cret");
+	cr_secret_free(secret);
+	/* one secret per run: read again, it is empty */
+	assert_int_equal(cr_read_secret("/dev/fd/0", &secret, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_PIN_SOURCE);
+	assert_non_null(strstr(err.msg, "the standard input is empty"));
+	/* a device on the standard input is refused */
+	assert_true(freopen("/dev/null", "r", stdin) != NULL);
+	assert_int_equal(cr_read_secret("/dev/stdin", &secret, &err), CR_EINPUT);
+	assert_int_equal(err.reason, CR_R_NOT_REGULAR);
+	assert_non_null(strstr(err.msg, "is a character device"));
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+}
+
 int
 main(void)
 {
@@ -201,11 +341,13 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_hexval),
-		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_read_file_shown),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_err_prefix),
 		cmocka_unit_test(test_secret_masked),
+		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_secret_stdin),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

@@ -309,7 +309,7 @@ test_explicit(void **state)
 		{ "e/cert.pem?pass-source=file:/nonexistent/pw", CR_EINPUT, CR_NREASONS,
 		  "password for '" },
 		{ "e/key.pem", CR_EINPUT, CR_R_MALFORMED, "holds PRIVATE KEY but no CERTIFICATE" },
-		{ "e/fifo", CR_EINPUT, CR_R_NOT_REGULAR, "a FIFO, not a certificate file" },
+		{ "e/fifo", CR_EINPUT, CR_R_NOT_REGULAR, "is a FIFO, not a regular file" },
 		{ "e/none.pem", CR_EINPUT, CR_R_NOT_FOUND, "No such file" },
 		{ "e/none.pem?colour=red", CR_EINPUT, CR_R_USAGE, "unknown attribute 'colour'" },
 		{ "e/none.pem?pass-source=secret", CR_EINPUT, CR_R_USAGE, "is not shown" },

@@ -60,7 +60,7 @@ tf_slurp(const char *path, size_t *n)
 	size_t len;
 	struct cr_err err;
 
-	if (cr_fs_read_regular(path, 0, 1 << 30, &b, &len, &err) != CR_OK)
+	if (cr_fs_read_regular(path, NULL, 0, 1 << 30, &b, &len, &err) != CR_OK)
 		fail_msg("%s", err.msg);
 	if (n != NULL)
 		*n = len;
