@@ -16,6 +16,7 @@
 #include "rot.h"
 #include "../cert/json.h"
 #include "../common/text.h"
+#include "../common/utf8.h"
 #include "../common/util.h"
 #include "../plan/config.h"
 #include "../pkcs11/p11.h"
@@ -52,11 +53,11 @@ rot_report_json(const struct cr_err *err)
 {
 	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
 
-	json_object_object_add(e, "message", json_object_new_string(err->msg));
-	json_object_object_add(e, "file", err->file[0] ? json_object_new_string(err->file) : NULL);
+	json_object_object_add(e, "message", cr_json_str(err->msg));
+	json_object_object_add(e, "file", err->file[0] ? cr_json_str(err->file) : NULL);
 	json_object_object_add(e, "line", err->line > 0 ? json_object_new_int(err->line) : NULL);
 	json_object_object_add(e, "setting", err->setting[0] ?
-	    json_object_new_string(err->setting) : NULL);
+	    cr_json_str(err->setting) : NULL);
 	json_object_object_add(e, "reason", json_object_new_string(cr_reason_name(err->reason)));
 	json_object_object_add(e, "exit", json_object_new_int(err->status));
 	json_object_object_add(o, "error", e);

@@ -211,3 +211,28 @@ PY
 cr plan -c "$WORK/nonexistent.cfg" --format json
 expect_rc 2
 expect_out_contains '"reason": "not-found"'
+
+# ------------------------------------------------- a PIN is one token's: inspect as scan and check
+# A URI with its own pin-source that matches both fixture tokens logs in to neither
+# (counted through the fault module); naming the token logs in once.
+[ -f "$P11FAULT" ] || die "fault module '$P11FAULT' not built"
+LOG=$WORK/p11.log
+: >"$LOG"
+P11FAULT_LOG=$LOG cr inspect "pkcs11:type=cert;object=mail-2026?module-path=$P11FAULT&pin-source=file:$FIX/edge.pin"
+expect_rc 0
+expect_out_contains "not logged in: the pin-source of 'pkcs11:type=cert;object=mail-2026?module-path="
+expect_out_contains "matches 2 tokens, and a PIN is one token's (tried on none): name the token (token=LABEL)"
+expect_eq "$(grep -c '^C_Login' "$LOG")" 0 "C_Login calls for a pin-source matching two tokens"
+: >"$LOG"
+P11FAULT_LOG=$LOG cr inspect "pkcs11:token=edge;type=cert;object=mail-2026?module-path=$P11FAULT&pin-source=file:$FIX/edge.pin"
+expect_rc 0
+expect_out_contains "private key:         present, sensitive, not extractable"
+expect_eq "$(grep -c '^C_Login' "$LOG")" 1 "C_Login calls for a pin-source naming one token"
+# a vendor's query attribute: ignored, with a warning
+cr inspect "pkcs11:token=edge;type=cert;object=mail-2026?module-path=$P11FAULT&x-vendor=1"
+expect_rc 0
+expect_err_contains "warning: PKCS#11 URI 'pkcs11:token=edge;type=cert;object=mail-2026?module-path="
+expect_err_contains "unknown query attribute 'x-vendor' ignored (vendor-specific, RFC 7512 section 2.3"
+cr inspect "pkcs11:token=edge;type=cert;x-vendor=1?module-path=$P11FAULT"
+expect_rc 2
+expect_err_contains "unknown attribute 'x-vendor'"
