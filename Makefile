@@ -178,12 +178,12 @@ bench: deps-check $(BIN) $(TOKENFILL) $(FAULT_MOD)
 # lints the man pages in the tests, p11-kit (its server) and p11-kit-modules
 # (client and proxy modules) reach a token remotely (tests/e2e/t_remote.sh);
 # clang and its libFuzzer runtime (libclang-rt-14-dev, only recommended by
-# clang) build `make fuzz`.
+# clang) build `make fuzz`; haproxy serves a combined PEM in tests/e2e/t_files.sh.
 DEB_PKGS = gcc make pkg-config libc6-dev libp11-dev libssl-dev libp11-kit-dev \
   libconfig-dev libjson-c-dev libcmocka-dev softhsm2 opensc gnutls-bin \
   nginx-light libnginx-mod-mail libengine-pkcs11-openssl openssl valgrind \
   libcmark-gfm-dev libcmark-gfm-extensions-dev mandoc python3 procps iproute2 \
-  p11-kit p11-kit-modules clang libclang-rt-14-dev
+  p11-kit p11-kit-modules clang libclang-rt-14-dev haproxy
 deps-check:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

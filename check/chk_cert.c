@@ -17,6 +17,11 @@ chk_eval_load(struct chk_ctx *c, const struct chk_at *at)
 
 	if (r == NULL)
 		return;
+	if (!old && c->in->new_misordered != NULL) {
+		/* one failure that says what to fix; the other checks judge the real leaf */
+		chk_result_set(r, CHK_FAIL, "%s", c->in->new_misordered);
+		return;
+	}
 	b = chk_cert_brief(x);
 	chk_result_set(r, CHK_PASS, "the %s certificate %s was read from '%s'", old ? "old" : "new",
 	    b, x->source);
@@ -84,7 +89,8 @@ chk_eval_new_chain(struct chk_ctx *c, const struct chk_at *at)
 void
 chk_eval_names(struct chk_ctx *c, const struct chk_at *at)
 {
-	const struct plan_service *svc = at->s->service;
+	/* a file shared by refs of several services: each ref's service */
+	const struct plan_service *svc = at->ref != NULL ? at->ref->service : at->s->service;
 	struct chk_result *r = chk_fresh(c, at);
 
 	if (r != NULL)

@@ -148,8 +148,9 @@ probe_for(struct chk_ctx *c, size_t idx, const struct plan_refres *r, struct see
 
 /*
  * When the endpoint answered the ref's SNI with the very certificate it
- * serves without SNI - its default: no binding there seems to have that
- * name, so blaming another binding would send the operator the wrong way -
+ * serves without SNI, and that certificate does not cover the name - its
+ * default: no binding there seems to have that name, so blaming another
+ * binding (or a reload) would send the operator the wrong way -
  * a sentence saying so, and whether the name is in the service's `names`
  * and in the new certificate's SAN; else NULL.
  */
@@ -164,7 +165,11 @@ sni_default(const struct chk_ctx *c, const struct plan_refres *r, const struct c
 	if (sni == NULL || (pi = c->probe_nosni[refres_index(c, r)]) == 0)
 		return NULL;
 	d = &c->probes.v[pi - 1];
-	if (d->status != CR_OK || d->leaf == NULL || memcmp(d->sha256, pr->sha256, 32) != 0)
+	/* the same certificate both ways, and one that does not cover the name: no
+	   site was chosen for it (one that covers it may be the name's own site,
+	   not reloaded yet) */
+	if (d->status != CR_OK || d->leaf == NULL || memcmp(d->sha256, pr->sha256, 32) != 0 ||
+	    crt_name_covered(pr->leaf, sni))
 		return NULL;
 	for (i = 0; i < r->service->nnames && !in_names; i++)
 		in_names = strcasecmp(r->service->names[i], sni) == 0;
@@ -192,6 +197,14 @@ eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const st
 		if (what != NULL)
 			stale_add(c, idx);
 		free(dflt);
+	} else if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r) &&
+	    r->ref->type == PLAN_REF_FILE) {
+		/* the file holds the new certificate: the service has not reloaded */
+		chk_result_set(&it->res, CHK_FAIL, "'%s'%s still serves the OLD certificate, but '%s' "
+		    "holds the new one: the file is new, the endpoint is old: reload %s?", pr->endpoint,
+		    via, r->ref->file_path_text, r->service->kind != NULL ? r->service->kind :
+		    r->service->name);
+		stale_add(c, idx);
 	} else if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r)) {
 		/* the HTTP.sys story: the service's setting names the new
 		   certificate, but what answers on its endpoint does not */
@@ -336,12 +349,9 @@ judge_every_ref(struct chk_ctx *c)
 	struct chk_at none = { PLAN_CHK_ENDPOINT, CHK_PRE, CHK_NO_STEP, NULL, NULL, NULL };
 	size_t i;
 
-	for (i = 0; i < c->p->nsteps; i++) {
-		const struct plan_step *s = &c->p->steps[i];
-
-		if (s->res != NULL && s->ref->endpoint != NULL)
-			ref_endpoint(c, &none, s->res);
-	}
+	for (i = 0; i < c->p->nrefs; i++)
+		if (c->p->refs[i].step >= 0 && c->p->refs[i].ref->endpoint != NULL)
+			ref_endpoint(c, &none, &c->p->refs[i]);
 }
 
 /* "'TEXT' matches no known certificate" / "... denotes a protected certificate ..." */
@@ -563,15 +573,14 @@ chk_endpoint_setup(struct chk_ctx *c)
 	}
 	if (!c->o.probe)
 		return;
-	for (i = 0; i < c->p->nsteps; i++) {
-		const struct plan_step *s = &c->p->steps[i];
-		const struct plan_ref *ref = s->ref;
-		size_t ri;
+	/* every ref a step moves (several refs may share a file's step) */
+	for (i = 0; i < c->p->nrefs; i++) {
+		const struct plan_ref *ref = c->p->refs[i].ref;
+		size_t ri = i;
 		/* done steps too: a ref already on the new certificate is exactly where
 		   a forgotten second binding shows (the story of the two 443 bindings) */
-		if (ref == NULL || ref->endpoint == NULL || s->res == NULL)
+		if (c->p->refs[i].step < 0 || ref->endpoint == NULL)
 			continue;
-		ri = refres_index(c, s->res);
 		c->probe_of[ri] = chk_probes_add(&c->probes, ref->endpoint, ref->sni,
 		    ref->starttls_smtp) + 1;
 		if (ref->sni != NULL)

@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 
 #include "internal.h"
-#include "layout.h"
+#include "../cert/layout.h"
 #include "../common/util.h"
 #include "../cert/dn.h"
 
@@ -52,21 +52,21 @@ chk_eval_access(struct chk_ctx *c, const struct chk_at *at)
 /* ---- file layouts ------------------------------------------------------------- */
 
 /* The shape `path` had when first seen (file.layout, before a change), or NONE. */
-static enum chk_shape
+static enum crt_shape
 shape_before(const struct chk_ctx *c, const char *path)
 {
 	size_t v;
 
-	return plan_map_get(&c->layouts, path, &v) ? (enum chk_shape)v : CHK_SHAPE_NONE;
+	return plan_map_get(&c->layouts, path, &v) ? (enum crt_shape)v : CRT_SHAPE_NONE;
 }
 
 static void
-shape_remember(struct chk_ctx *c, const char *path, enum chk_shape shape)
+shape_remember(struct chk_ctx *c, const char *path, enum crt_shape shape)
 {
 	size_t dummy;
 	char *key;
 
-	if (shape == CHK_SHAPE_NONE || plan_map_get(&c->layouts, path, &dummy))
+	if (shape == CRT_SHAPE_NONE || plan_map_get(&c->layouts, path, &dummy))
 		return;
 	key = cr_xstrdup(path);
 	c->layout_paths = cr_xrealloc(c->layout_paths, (c->nlayouts + 1) * sizeof(char *));
@@ -90,19 +90,62 @@ x509_brief(X509 *x)
 	return s;
 }
 
+/* "; a symbolic link to '..': ..." - how the file is reached and will be written. */
+static char *
+link_note(const struct plan_file *f)
+{
+	if (f == NULL || f->pv_error != NULL || !f->pv.link)
+		return cr_xstrdup("");
+	return cr_xasprintf("; a symbolic link to '%s': the new material goes into a new file '%s' "
+	    "beside it and the link is repointed", f->pv.link_text, f->pv.link_new);
+}
+
+/* Why the file's layout cannot take the new material, or NULL. */
+static char *
+layout_problem(const struct chk_ctx *c, const char *path, const struct crt_layout *l,
+    const struct plan_file *f)
+{
+	const struct plan_rotation *rot = &c->cfg->rotation;
+	char *why = NULL, *s;
+
+	if (l->ncerts == 0)
+		return cr_xasprintf("'%s' holds no certificate", path);
+	if (!crt_layout_ordered(l, &why)) {
+		s = cr_xasprintf("'%s' is out of order (%s): %s: the leaf must come first, each "
+		    "certificate followed by its issuer", path, crt_layout_order(l), why);
+		free(why);
+		return s;
+	}
+	if (l->key != NULL && EVP_PKEY_eq(l->key, X509_get0_pubkey(sk_X509_value(l->certs, 0))) != 1)
+		return cr_xasprintf("the key in '%s' does not pair with its certificate: the service "
+		    "cannot be using this file as it is", path);
+	if (l->nkeys > 0 && !rot->key_is_file)
+		return cr_xasprintf("'%s' holds %s (%s): the service reads its private key from this "
+		    "file, but the new key is on a token ('%s'): the service cannot read it from there, "
+		    "and a token key is never copied into a file - give the service the key through "
+		    "its PKCS#11 support, or make rotation.key a key file", path,
+		    crt_shape_name(crt_layout_shape(l)), crt_layout_order(l), rot->key);
+	if (f != NULL && f->pv_error != NULL)
+		return cr_xasprintf("'%s' cannot be written: %s", path, f->pv_error);
+	return NULL;
+}
+
 /*
  * file.layout: what the file at a file ref's path holds, in what order
- * (leaf first, each certificate issued by the next).  The shape seen is
+ * (leaf first, each certificate issued by the next), and whether the new
+ * material can be written in that layout (a key in it needs the new key in
+ * a file; a symlink is followed the certbot way).  The shape seen is
  * remembered: it is what the file must have again after its rebind.
  */
 void
 chk_eval_file_layout(struct chk_ctx *c, const struct chk_at *at)
 {
-	const char *path = at->ref->ref->file_path;
+	const char *path = at->ref != NULL ? at->ref->ref->file_path : NULL;
+	const struct plan_file *f = plan_inputs_file(c->in, path);
 	struct chk_result *r = chk_fresh(c, at);
-	struct chk_layout l;
+	struct crt_layout l;
 	struct cr_err err;
-	char *why = NULL;
+	char *problem = NULL, *ln;
 
 	if (r == NULL)
 		return;
@@ -110,23 +153,25 @@ chk_eval_file_layout(struct chk_ctx *c, const struct chk_at *at)
 		chk_result_set(r, CHK_SKIP, "not a file ref");
 		return;
 	}
+	path = at->ref->ref->file_path_text;
 	cr_err_clear(&err);
-	if (chk_layout_read(path, &l, &err) != CR_OK)
-		chk_result_set(r, CHK_FAIL, "%s", err.msg);
-	else if (l.ncerts == 0)
-		chk_result_set(r, CHK_FAIL, "'%s' holds no certificate", path);
-	else if (!chk_layout_ordered(&l, &why))
-		chk_result_set(r, CHK_FAIL, "'%s' is out of order: %s: the leaf must come first, "
-		    "each certificate followed by its issuer", path, why);
+	if (crt_layout_read(at->ref->ref->file_path, &l, &err) != CR_OK)
+		problem = cr_xstrdup(err.msg);
 	else
-		chk_result_set(r, CHK_PASS, "'%s' holds %s (%d certificate%s%s), in order: the new "
-		    "material will be written the same way", path,
-		    chk_shape_name(chk_layout_shape(&l)), l.ncerts, l.ncerts == 1 ? "" : "s",
-		    l.der ? ", DER" : "");
-	if (l.ncerts > 0 && why == NULL)
-		shape_remember(c, path, chk_layout_shape(&l));
-	free(why);
-	chk_layout_release(&l);
+		problem = layout_problem(c, path, &l, f);
+	ln = link_note(f);
+	if (problem != NULL)
+		chk_result_set(r, CHK_FAIL, "%s", problem);
+	else
+		chk_result_set(r, CHK_PASS, "'%s' holds %s (%s; %d certificate%s%s), in order: the new "
+		    "material will be written the same way%s", path,
+		    crt_shape_name(crt_layout_shape(&l)), crt_layout_order(&l), l.ncerts,
+		    l.ncerts == 1 ? "" : "s", l.der ? ", DER" : "", ln);
+	if (l.ncerts > 0)
+		shape_remember(c, at->ref->ref->file_path, crt_layout_shape(&l));
+	free(problem);
+	free(ln);
+	crt_layout_release(&l);
 }
 
 /*
@@ -135,10 +180,10 @@ chk_eval_file_layout(struct chk_ctx *c, const struct chk_at *at)
  * the new certificate, and the shape is the one seen before the change.
  */
 static char *
-content_problem(struct chk_ctx *c, const char *path, const struct chk_layout *l)
+content_problem(struct chk_ctx *c, const char *path, const struct crt_layout *l)
 {
 	X509 *leaf = l->ncerts > 0 ? sk_X509_value(l->certs, 0) : NULL;
-	enum chk_shape before = shape_before(c, path), now = chk_layout_shape(l);
+	enum crt_shape before = shape_before(c, path), now = crt_layout_shape(l);
 	char *why = NULL, *s;
 
 	if (leaf == NULL)
@@ -152,16 +197,16 @@ content_problem(struct chk_ctx *c, const char *path, const struct chk_layout *l)
 		free(b);
 		return s;
 	}
-	if (!chk_layout_ordered(l, &why)) {
+	if (!crt_layout_ordered(l, &why)) {
 		s = cr_xasprintf("'%s' is out of order: %s", path, why);
 		free(why);
 		return s;
 	}
 	if (l->key != NULL && EVP_PKEY_eq(l->key, X509_get0_pubkey(c->in->new->x509)) != 1)
 		return cr_xasprintf("the key in '%s' is not the new certificate's", path);
-	if (before != CHK_SHAPE_NONE && before != now)
+	if (before != CRT_SHAPE_NONE && before != now)
 		return cr_xasprintf("'%s' holds %s, but it held %s before the change", path,
-		    chk_shape_name(now), chk_shape_name(before));
+		    crt_shape_name(now), crt_shape_name(before));
 	return NULL;
 }
 
@@ -169,18 +214,18 @@ content_problem(struct chk_ctx *c, const char *path, const struct chk_layout *l)
 static char *
 key_path_problem(struct chk_ctx *c, const char *key_path)
 {
-	struct chk_layout k;
+	struct crt_layout k;
 	struct cr_err err;
 	char *s = NULL;
 
 	cr_err_clear(&err);
-	if (chk_layout_read(key_path, &k, &err) != CR_OK)
+	if (crt_layout_read(key_path, &k, &err) != CR_OK)
 		s = cr_xstrdup(err.msg);
 	else if (k.nkeys == 0)
 		s = cr_xasprintf("'%s' holds no private key", key_path);
 	else if (k.key != NULL && EVP_PKEY_eq(k.key, X509_get0_pubkey(c->in->new->x509)) != 1)
 		s = cr_xasprintf("the key in '%s' is not the new certificate's", key_path);
-	chk_layout_release(&k);
+	crt_layout_release(&k);
 	return s;
 }
 
@@ -195,7 +240,7 @@ chk_eval_file_content(struct chk_ctx *c, const struct chk_at *at)
 {
 	const struct plan_ref *ref = at->ref->ref;
 	struct chk_result *r = chk_fresh(c, at);
-	struct chk_layout l;
+	struct crt_layout l;
 	struct cr_err err;
 	char *problem = NULL;
 
@@ -206,7 +251,7 @@ chk_eval_file_content(struct chk_ctx *c, const struct chk_at *at)
 		return;
 	}
 	cr_err_clear(&err);
-	if (chk_layout_read(ref->file_path, &l, &err) != CR_OK)
+	if (crt_layout_read(ref->file_path, &l, &err) != CR_OK)
 		problem = cr_xstrdup(err.msg);
 	else
 		problem = content_problem(c, ref->file_path, &l);
@@ -216,11 +261,11 @@ chk_eval_file_content(struct chk_ctx *c, const struct chk_at *at)
 		chk_result_set(r, CHK_FAIL, "%s", problem);
 	else
 		chk_result_set(r, CHK_PASS, "'%s' holds the new certificate: %s (%d certificate%s)%s%s",
-		    ref->file_path, chk_shape_name(chk_layout_shape(&l)), l.ncerts,
+		    ref->file_path, crt_shape_name(crt_layout_shape(&l)), l.ncerts,
 		    l.ncerts == 1 ? "" : "s", ref->key_path != NULL ? ", the new key in " : "",
 		    ref->key_path != NULL ? ref->key_path : "");
 	free(problem);
-	chk_layout_release(&l);
+	crt_layout_release(&l);
 }
 
 void

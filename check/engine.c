@@ -37,6 +37,9 @@ subject_of(const struct chk_ctx *c, enum chk_subject kind, const struct chk_at *
 	case CHK_SUBJ_KEY:
 		return *owned = cr_xasprintf("key %s", c->cfg->rotation.key);
 	case CHK_SUBJ_SERVICE:
+		/* a file shared by refs of several services: each ref's own */
+		if (at->ref != NULL)
+			return *owned = cr_xasprintf("service %s", at->ref->service->name);
 		if (s != NULL && s->service != NULL)
 			return *owned = cr_xasprintf("service %s", s->service->name);
 		break;
@@ -66,6 +69,7 @@ subject_of(const struct chk_ctx *c, enum chk_subject kind, const struct chk_at *
 	case CHK_SUBJ_TOKEN:
 	case CHK_SUBJ_ENDPOINT:
 	case CHK_SUBJ_SETTING:
+	case CHK_SUBJ_FILE:
 		return NULL;
 	case CHK_SUBJ_NONE:
 		break;
@@ -91,7 +95,7 @@ run_check(struct chk_ctx *c, enum plan_check check, enum chk_phase phase, size_t
 		return;
 	if (step != CHK_NO_STEP) {
 		at.s = &c->p->steps[step];
-		at.ref = at.s->res;
+		at.ref = ref != NULL ? ref : at.s->res;
 	}
 	at.subject = subject_of(c, row->subject, &at, &owned, &applies);
 	if (applies)
@@ -115,7 +119,7 @@ chk_step(struct chk_ctx *c, size_t i, enum chk_phase phase)
 	const struct plan_step *s;
 	const enum plan_check *ids;
 	struct chk_step_report *sr;
-	size_t k, n;
+	size_t k, n, j;
 
 	if (c->p == NULL || i >= c->p->nsteps)
 		return NULL;
@@ -130,6 +134,9 @@ chk_step(struct chk_ctx *c, size_t i, enum chk_phase phase)
 		if (phase == CHK_PRE && c->done[i] && !(chk_registry[ids[k]].flags & CHK_F_EVEN_DONE))
 			continue;
 		run_check(c, ids[k], phase, i, NULL);
+		/* the other refs of a file shared by several: their own refs, services, endpoints */
+		for (j = 1; j < s->nfrefs; j++)
+			run_check(c, ids[k], phase, i, &c->p->refs[s->frefs[j]]);
 	}
 	step_status(c, i, phase, sr);
 	return sr;
@@ -255,6 +262,7 @@ chk_ctx_free(struct chk_ctx *c)
 	chk_cert_release(c);
 	chk_endpoint_release(c);
 	chk_files_release(c);
+	chk_hooks_release(c);
 	chk_report_release(&c->own);
 	free(c->done);
 	free(c->restart_of);

@@ -4,7 +4,7 @@
  * Not for other layers.
  *
  * Calls inside check/ go one way (`make cycles` checks it):
- *   engine.c -> registry.c -> chk_*.c (evaluators) -> items.c, layout.c,
+ *   engine.c -> registry.c -> chk_*.c (evaluators) -> items.c,
  *   probe.c, access.c, checks_cert.c; among the evaluators, chk_ref.c ->
  *   chk_endpoint.c (a ref's endpoint tells whether its identity is right)
  * An evaluator never calls the engine: what it needs of other checks
@@ -35,6 +35,7 @@ enum chk_subject {
 	CHK_SUBJ_TOKEN,		/* named by the evaluator (the token found) */
 	CHK_SUBJ_ENDPOINT,	/* named by the evaluator (a ref, an endpoint, old) */
 	CHK_SUBJ_SETTING,	/* named by the evaluator (a configuration setting) */
+	CHK_SUBJ_FILE,		/* named by the evaluator ("key file /etc/ssl/private/x.key") */
 };
 
 struct chk_ctx;
@@ -117,6 +118,13 @@ struct chk_ctx {
 	struct plan_map layouts;	/* file path -> layout seen before a change (+ 1) */
 	char **layout_paths;		/* the map's keys (owned) */
 	size_t nlayouts;
+
+	/* hooks (chk_hooks.c): each program resolved once however many steps run it */
+	struct plan_map progs;		/* argv[0] -> index into prog_* */
+	char **prog_name;		/* the map's keys (owned) */
+	char **prog_said;		/* what it resolved to, or why not (owned) */
+	unsigned char *prog_bad;	/* it did not resolve */
+	size_t nprogs;
 };
 
 /* ---- what the families set up for a context, and release (engine.c calls) ---- */
@@ -127,6 +135,7 @@ void chk_endpoint_setup(struct chk_ctx *c);	/* probes (run now with opts.probe) 
 void chk_endpoint_invalidate(struct chk_ctx *c, unsigned what);
 void chk_endpoint_release(struct chk_ctx *c);
 void chk_files_release(struct chk_ctx *c);
+void chk_hooks_release(struct chk_ctx *c);
 
 /*
  * chk_key.c, for import.present and retire.absent: the result of item idx

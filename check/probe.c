@@ -76,6 +76,8 @@ probe_one(struct chk_probe *p, int timeout_ms)
 		p->leaf = sk_X509_value(chain, 0);
 		X509_up_ref(p->leaf);
 		X509_digest(p->leaf, EVP_sha256(), p->sha256, &len);
+		p->chain = chain;
+		chain = NULL;
 	} else if (p->status == CR_OK) {
 		p->status = CR_EENV;
 		p->error = cr_xasprintf("endpoint '%s' served no certificate", p->endpoint);
@@ -120,8 +122,10 @@ probe_reset(struct chk_probe *p)
 {
 	free(p->error);
 	X509_free(p->leaf);
+	sk_X509_pop_free(p->chain, X509_free);
 	p->error = NULL;
 	p->leaf = NULL;
+	p->chain = NULL;
 	p->status = CR_OK;
 	memset(p->sha256, 0, sizeof(p->sha256));
 }
@@ -191,6 +195,7 @@ chk_probes_release(struct chk_probes *ps)
 		free(ps->v[i].sni);
 		free(ps->v[i].error);
 		X509_free(ps->v[i].leaf);
+		sk_X509_pop_free(ps->v[i].chain, X509_free);
 		free(ps->v[i].key);
 	}
 	free(ps->v);

@@ -26,6 +26,8 @@ struct chk_probe {
 	int status;		/* CR_OK or CR_EENV after chk_probes_run */
 	char *error;		/* message when status != CR_OK (owned) */
 	X509 *leaf;		/* served leaf (owned) or NULL */
+	STACK_OF(X509) *chain;	/* everything served, leaf first, as sent (owned) or NULL:
+				   endpoint.chain judges it */
 	unsigned char sha256[32];	/* of leaf, when leaf != NULL */
 	char *key;		/* "endpoint\x1fsni\x1fstarttls": the dedup key (owned) */
 	int fresh;		/* the out fields hold a result not marked stale since */

@@ -19,13 +19,3 @@ _Static_assert(PLAN_NCHECKS == 1 + 0
 #include "../plan/checks.def"
     , "every check of checks.def has its row");
 #undef PLAN_CHECK
-
-/* The rows SPEC 6 adds for later: no step lists them yet. */
-void
-chk_eval_later(struct chk_ctx *c, const struct chk_at *at)
-{
-	struct chk_result *r = chk_fresh(c, at);
-
-	if (r != NULL)
-		chk_result_set(r, CHK_SKIP, "not evaluated yet");
-}

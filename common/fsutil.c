@@ -313,82 +313,115 @@ claim_numbered(const char *dir, const char *base, const char *tmp, char **newbas
 	    dir, base, NUMBER_TRIES);
 }
 
+/* Where a symbolic link `path` leads, as cr_fs_install follows it (one level). */
+struct link_target {
+	char text[PATH_MAX];	/* the link's text */
+	char *dir;		/* its target's directory, as the kernel resolves it (owned) */
+	char *base;		/* its target's name (owned) */
+	struct stat st;		/* the target's */
+};
+
+static void
+link_target_release(struct link_target *t)
+{
+	free(t->dir);
+	free(t->base);
+	t->dir = t->base = NULL;
+}
+
+/*
+ * Reads the link `path` into *t: its target must be a regular file (a link
+ * to a link, a directory, a FIFO is refused: CR_R_NOT_REGULAR; a missing
+ * target CR_R_NOT_FOUND).  t->dir and t->base are NULL on entry and on
+ * failure.
+ */
+static int
+link_target(const char *path, struct link_target *t, struct cr_err *err)
+{
+	char *linkdir = NULL, *target = NULL, *dir = NULL;
+	ssize_t n;
+	int r = CR_EENV;
+
+	t->dir = t->base = NULL;
+	n = readlink(path, t->text, sizeof(t->text));
+	if (n < 0 || (size_t)n >= sizeof(t->text))
+		return cr_err_setr(err, CR_EENV, CR_R_IO, "cannot read symbolic link '%s': %s", path,
+		    n < 0 ? strerror(errno) : "too long");
+	t->text[n] = '\0';
+	linkdir = cr_path_dirname(path);
+	target = cr_path_resolve(linkdir, t->text);
+	if (lstat(target, &t->st) != 0) {
+		cr_err_setr(err, CR_EENV, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
+		    "cannot write '%s': it links to '%s': %s", path, t->text, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(t->st.st_mode)) {
+		cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it links to '%s', %s",
+		    path, t->text, cr_file_kind(t->st.st_mode));
+		goto out;
+	}
+	if (split_path(target, &dir, &t->base) != 0) {
+		cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it links to '%s'",
+		    path, t->text);
+		goto out;
+	}
+	/* "live/../archive" as the kernel resolves it (live may itself be a link) */
+	if ((t->dir = realpath(dir, NULL)) == NULL) {
+		cr_err_setr(err, CR_EENV, CR_R_IO, "cannot write '%s': '%s': %s", path, dir,
+		    strerror(errno));
+		goto out;
+	}
+	r = CR_OK;
+out:
+	if (r != CR_OK)
+		link_target_release(t);
+	free(linkdir);
+	free(target);
+	free(dir);
+	return r;
+}
+
+/* The link's text after it is repointed at newbase: the same directory text, the new name. */
+static char *
+link_text_for(const char *text, const char *newbase)
+{
+	const char *slash = strrchr(text, '/');
+
+	return cr_xasprintf("%.*s%s", slash != NULL ? (int)(slash - text + 1) : 0, text, newbase);
+}
+
 /* cr_fs_install for a path that is a symbolic link (see the header). */
 static int
 install_via_link(const char *path, const void *data, size_t len, enum cr_fs_mode mode,
     struct cr_fs_install *res, struct cr_err *err)
 {
-	char text[PATH_MAX], *linkdir = NULL, *target = NULL, *tdir = NULL, *tbase = NULL;
 	char *tmp = NULL, *newbase = NULL, *newpath = NULL, *newtext = NULL;
-	const char *slash;
-	struct stat st;
-	ssize_t n;
-	int r = CR_EENV;
+	struct link_target t;
+	int r;
 
-	n = readlink(path, text, sizeof(text));
-	if (n < 0 || (size_t)n >= sizeof(text)) {
-		cr_err_setr(err, CR_EENV, CR_R_IO, "cannot read symbolic link '%s': %s", path,
-		    n < 0 ? strerror(errno) : "too long");
+	if ((r = link_target(path, &t, err)) != CR_OK)
+		return r;
+	if ((r = write_temp(t.dir, t.base, data, len, meta_for(&t.st, mode), &tmp, err)) != CR_OK)
 		goto out;
-	}
-	text[n] = '\0';
-	linkdir = cr_path_dirname(path);
-	target = cr_path_resolve(linkdir, text);
-	if (lstat(target, &st) != 0) {
-		cr_err_setr(err, CR_EENV, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
-		    "cannot write '%s': it links to '%s': %s", path, text, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it links to '%s', %s",
-		    path, text, cr_file_kind(st.st_mode));
-		goto out;
-	}
-	if (split_path(target, &tdir, &tbase) != 0) {
-		cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it links to '%s'",
-		    path, text);
-		goto out;
-	}
-	/* "live/../archive" as the kernel resolves it (live may itself be a link) */
-	{
-		char *real = realpath(tdir, NULL);
-		if (real == NULL) {
-			cr_err_setr(err, CR_EENV, CR_R_IO, "cannot write '%s': '%s': %s", path, tdir,
-			    strerror(errno));
-			goto out;
-		}
-		free(tdir);
-		tdir = cr_xstrdup(real);
-		free(real);
-		free(target);
-		target = cr_xasprintf("%s/%s", tdir, tbase);
-	}
-	if ((r = write_temp(tdir, tbase, data, len, meta_for(&st, mode), &tmp, err)) != CR_OK)
-		goto out;
-	if ((r = claim_numbered(tdir, tbase, tmp, &newbase, err)) != CR_OK) {
+	if ((r = claim_numbered(t.dir, t.base, tmp, &newbase, err)) != CR_OK) {
 		unlink(tmp);
 		goto out;
 	}
-	newpath = cr_xasprintf("%s/%s", tdir, newbase);
-	/* the link keeps its form: the same directory text, the new name */
-	slash = strrchr(text, '/');
-	newtext = cr_xasprintf("%.*s%s", slash != NULL ? (int)(slash - text + 1) : 0, text, newbase);
-	if ((r = cr_fs_fsync_dir(tdir, err)) != CR_OK ||
+	newpath = cr_xasprintf("%s/%s", t.dir, newbase);
+	newtext = link_text_for(t.text, newbase);
+	if ((r = cr_fs_fsync_dir(t.dir, err)) != CR_OK ||
 	    (r = cr_fs_symlink_replace(path, newtext, err)) != CR_OK) {
 		unlink(newpath);
 		goto out;
 	}
 	res->written = newpath;
-	res->previous = target;
-	res->link_old = cr_xstrdup(text);
+	res->previous = cr_xasprintf("%s/%s", t.dir, t.base);
+	res->link_old = cr_xstrdup(t.text);
 	res->link_new = newtext;
-	newpath = target = newtext = NULL;
+	newpath = newtext = NULL;
 	r = CR_OK;
 out:
-	free(linkdir);
-	free(target);
-	free(tdir);
-	free(tbase);
+	link_target_release(&t);
 	free(tmp);
 	free(newbase);
 	free(newpath);
@@ -419,6 +452,103 @@ cr_fs_install(const char *path, const void *data, size_t len, enum cr_fs_mode mo
 	res->written = cr_xstrdup(path);
 	res->previous = existed ? cr_xstrdup(path) : NULL;
 	return CR_OK;
+}
+
+void
+cr_fs_preview_release(struct cr_fs_preview *p)
+{
+	if (p == NULL)
+		return;
+	free(p->link_text);
+	free(p->link_new);
+	free(p->target);
+	free(p->written);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+preview_meta(struct cr_fs_preview *p, const struct stat *st, enum cr_fs_mode mode)
+{
+	struct meta m = meta_for(st, mode);
+
+	p->perm = (unsigned)m.perm;
+	p->owner_kept = m.chown || (st != NULL && mode != CR_FS_PRIVATE);
+	p->uid = m.chown ? (long)m.uid : (long)geteuid();
+	p->gid = m.chown ? (long)m.gid : (long)getegid();
+}
+
+/* cr_fs_install_preview of a symbolic link: as install_via_link decides, nothing written. */
+static int
+preview_link(const char *path, enum cr_fs_mode mode, struct cr_fs_preview *p, struct cr_err *err)
+{
+	struct link_target t;
+	char *nb = NULL;
+	unsigned k;
+	int r;
+
+	if ((r = link_target(path, &t, err)) != CR_OK)
+		return r;
+	p->link_text = cr_xstrdup(t.text);
+	/* the name claim_numbered would take now */
+	for (k = 1; k <= NUMBER_TRIES && p->written == NULL; k++) {
+		struct stat other;
+		char *np;
+
+		free(nb);
+		nb = numbered_name(t.base, k);
+		np = cr_xasprintf("%s/%s", t.dir, nb);
+		if (lstat(np, &other) != 0 && errno == ENOENT)
+			p->written = np;
+		else
+			free(np);
+	}
+	if (p->written == NULL) {
+		r = cr_err_setr(err, CR_EENV, CR_R_IO, "cannot create a file beside '%s/%s': %d names "
+		    "taken", t.dir, t.base, NUMBER_TRIES);
+	} else {
+		p->target = cr_xasprintf("%s/%s", t.dir, t.base);
+		p->link_new = link_text_for(t.text, nb);
+		preview_meta(p, &t.st, mode);
+	}
+	free(nb);
+	link_target_release(&t);
+	return r;
+}
+
+int
+cr_fs_install_preview(const char *path, enum cr_fs_mode mode, struct cr_fs_preview *p,
+    struct cr_err *err)
+{
+	char *dir = NULL, *base = NULL;
+	struct stat st;
+	int r = CR_OK;
+
+	memset(p, 0, sizeof(*p));
+	if (split_path(path, &dir, &base) != 0) {
+		r = cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': not a file name",
+		    path);
+	} else if (lstat(path, &st) == 0) {
+		p->exists = 1;
+		if (S_ISLNK(st.st_mode)) {
+			p->link = 1;
+			r = preview_link(path, mode, p, err);
+		} else if (!S_ISREG(st.st_mode)) {
+			r = cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it is %s",
+			    path, cr_file_kind(st.st_mode));
+		} else {
+			p->target = cr_xstrdup(path);
+			p->written = cr_xstrdup(path);
+			preview_meta(p, &st, mode);
+		}
+	} else if (errno == ENOENT) {
+		p->written = cr_xstrdup(path);
+		preview_meta(p, NULL, mode);
+	} else {
+		r = cr_err_setr(err, CR_EENV, CR_R_IO, "cannot write '%s': %s", path, strerror(errno));
+	}
+	free(dir);
+	free(base);
+	return r;
 }
 
 int

@@ -102,6 +102,36 @@ int cr_fs_install(const char *path, const void *data, size_t len, enum cr_fs_mod
     struct cr_fs_install *res, struct cr_err *err);
 
 /*
+ * What cr_fs_install(path, ..., mode, ...) would do now, found without
+ * writing anything: what `plan` says it will write where.  Owner and mode
+ * are those cr_fs_install would give; the numbered file beside a link's
+ * target is the first name free now (another may take it before the
+ * install, which then takes the next).
+ */
+struct cr_fs_preview {
+	int exists;		/* something is at path now (a file, or a link) */
+	int link;		/* path is a symbolic link (certbot's live/NAME/cert.pem) */
+	char *link_text;	/* its text now ("../../archive/x/cert1.pem"), else NULL */
+	char *link_new;		/* its text after the install ("../../archive/x/cert2.pem"), else NULL */
+	char *target;		/* the file holding the content now: path, or the link's
+				   target (its directory resolved); NULL when nothing is there */
+	char *written;		/* the file the install writes: path, or the new numbered file
+				   beside the target */
+	unsigned perm;		/* the permission bits it gets (0644, 0600, 0640, ...) */
+	long uid, gid;		/* its owner */
+	int owner_kept;		/* 1: uid/gid are the existing file's; 0: the caller's */
+};
+/*
+ * Fills *p (zeroed here; cr_fs_preview_release it either way).  Refused as
+ * cr_fs_install would refuse (CR_EENV, the same reasons and messages): a
+ * directory, FIFO or device at path, a link to a link or to what is not a
+ * regular file, a link whose target is missing.
+ */
+int cr_fs_install_preview(const char *path, enum cr_fs_mode mode, struct cr_fs_preview *p,
+    struct cr_err *err);
+void cr_fs_preview_release(struct cr_fs_preview *p);
+
+/*
  * Makes `linkpath` a symbolic link to `target` (the link's text, verbatim),
  * atomically: a symlink created at a temporary name beside it, renamed over
  * it, the directory fsync'd.  `linkpath` must be a symbolic link or not

@@ -5,8 +5,13 @@
 # @NAME@ placeholder replaced (NAME=VALUE arguments first; a @..._PORT@ left
 # over gets a distinct port from 47001 up, good enough for `plan`, which
 # contacts no endpoint), DEST/fix -> FIX (the fixture directory of
-# softhsm-fixtures/mkfixtures.sh), and the files listed in EXAMPLE/files
-# ("DEST FROM" lines, FROM relative to DEST) copied into place.
+# softhsm-fixtures/mkfixtures.sh), and the files listed in EXAMPLE/files put
+# in place, one per line:
+#   DEST FROM [MODE]   a copy of FROM (relative to DEST), mode MODE (default 0644);
+#                      FROM "A+B": A and B one after the other (a combined PEM);
+#                      FROM "%NAME": the example's own file NAME, its @NAME@
+#                      placeholders filled as in certrotate.cfg
+#   DEST -> TARGET     a symbolic link DEST to TARGET (as certbot's live/ links)
 # Prints nothing; exits 2 on a usage error or a placeholder it cannot fill.
 set -eu
 
@@ -33,7 +38,10 @@ for kv in "$@"; do
 	script="${script}s|@${name}@|${value}|g;"
 done
 port=47001
-for name in $(sed -n 's/.*@\([A-Z0-9_]*_PORT\)@.*/\1/p' "$ex/certrotate.cfg" | sort -u); do
+# the ports of the configuration and of the example's templates (%NAME in files)
+templates=""
+[ ! -f "$ex/files" ] || templates=$(sed -n 's|^[^#][^ ]* %\([^ ]*\).*|'"$ex"'/\1|p' "$ex/files")
+for name in $(cat "$ex/certrotate.cfg" $templates | sed -n 's/.*@\([A-Z0-9_]*_PORT\)@.*/\1/p' | sort -u); do
 	case ";$script" in
 	*"|@$name@|"*) ;;
 	*) script="${script}s|@${name}@|${port}|g;"; port=$((port + 1)) ;;
@@ -49,9 +57,27 @@ fi
 mv "$dest/certrotate.cfg.tmp" "$dest/certrotate.cfg"
 ln -sfn "$fix" "$dest/fix"
 if [ -f "$ex/files" ]; then
-	grep -v '^[[:space:]]*\(#\|$\)' "$ex/files" | while read -r to from; do
+	grep -v '^[[:space:]]*\(#\|$\)' "$ex/files" | while read -r to from third; do
 		mkdir -p "$dest/$(dirname "$to")"
-		cp "$dest/$from" "$dest/$to"
-		chmod 0644 "$dest/$to"
+		case $from in
+		'->')
+			ln -sfn "$third" "$dest/$to"
+			continue
+			;;
+		%*)
+			sed "${script:-p;d}" "$ex/${from#%}" >"$dest/$to"
+			if grep -n '@[A-Z0-9_]*@' "$dest/$to" >&2; then
+				echo "$0: placeholders left in '$ex/${from#%}'" >&2
+				exit 2
+			fi
+			;;
+		*)
+			: >"$dest/$to"
+			for part in $(echo "$from" | tr '+' ' '); do
+				cat "$dest/$part" >>"$dest/$to"
+			done
+			;;
+		esac
+		chmod "${third:-0644}" "$dest/$to"
 	done
 fi

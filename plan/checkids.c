@@ -40,6 +40,16 @@
  *  - Retire, on a host or a token, waits for every ref (`retire.refs`),
  *    is blocked by a protected old certificate (`retire.protected`), and
  *    by an endpoint still serving the old certificate.
+ *  - A file ref's rebind writes files: what each holds and in what order
+ *    (file.layout), its key_path (file.key), the modes of the key files it
+ *    reads and writes (key.mode, again after: the file written keeps the
+ *    mode it had).
+ *  - `endpoint.chain` wherever `endpoint` is judged: an incomplete chain
+ *    served now will be served incomplete with the new certificate too.
+ *    `endpoint.sni` before a ref with an sni: does the name reach a site?
+ *  - `hook.exec` before every step that runs a hook (or has an undo hook):
+ *    a hook that cannot run would stop `run` half way.  `config.test` before
+ *    a restart: a configuration that does not load must not be reloaded.
  */
 #include <stddef.h>
 #include <string.h>
@@ -52,7 +62,10 @@
 #define R PLAN_WHEN_NO_RESTART
 #define K PLAN_WHEN_KEY_PATH
 #define X PLAN_WHEN_NO_ENDPOINT
-#define T PLAN_WHEN_KEY_TOKEN
+#define P PLAN_WHEN_KEY_TOKEN
+#define H PLAN_WHEN_HOOK
+#define T PLAN_WHEN_TEST
+#define S PLAN_WHEN_SNI
 #define C(name) PLAN_CHK_##name
 
 static const struct plan_step_checks table[PLAN_NVARIANTS] = {
@@ -62,28 +75,32 @@ static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	  { { C(IMPORT_PRESENT), A } } },
 	{ PLAN_V_IMPORT_HOST, PLAN_IMPORT, "import-host",
 	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
-	    { C(SIGALG), A }, { C(KEYALG), A } },
+	    { C(SIGALG), A }, { C(KEYALG), A }, { C(HOOK_EXEC), H } },
 	  { { C(IMPORT_PRESENT), A } } },
 	{ PLAN_V_GRANT, PLAN_GRANT, "grant",
-	  { { C(NEW_KEY), A }, { C(TOKEN_LOGIN), T }, { C(ACCESS), A } },
+	  { { C(NEW_KEY), A }, { C(TOKEN_LOGIN), P }, { C(ACCESS), A }, { C(HOOK_EXEC), H } },
 	  { { C(ACCESS), A } } },
 	{ PLAN_V_REBIND_BINDING, PLAN_REBIND, "rebind-binding",
-	  { { C(REF_RESOLVE), A }, { C(NAMES), N }, { C(ENDPOINT), E } },
-	  { { C(REF_MOVED), A }, { C(ENDPOINT), R } } },
+	  { { C(REF_RESOLVE), A }, { C(NAMES), N }, { C(ENDPOINT), E }, { C(ENDPOINT_SNI), S },
+	    { C(ENDPOINT_CHAIN), E }, { C(HOOK_EXEC), H } },
+	  { { C(REF_MOVED), A }, { C(ENDPOINT), R }, { C(ENDPOINT_CHAIN), R } } },
 	{ PLAN_V_REBIND_FILE, PLAN_REBIND, "rebind-file",
 	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
 	    { C(NEW_KEY), K }, { C(NEW_KEY_PROTECTION), K }, { C(SIGALG), A }, { C(KEYALG), A },
-	    { C(REF_RESOLVE), A }, { C(NAMES), N }, { C(ENDPOINT), E } },
-	  { { C(FILE_CONTENT), A }, { C(ENDPOINT), R } } },
+	    { C(REF_RESOLVE), A }, { C(FILE_LAYOUT), A }, { C(FILE_KEY), K }, { C(KEY_MODE), A },
+	    { C(NAMES), N }, { C(ENDPOINT), E }, { C(ENDPOINT_SNI), S }, { C(ENDPOINT_CHAIN), E },
+	    { C(HOOK_EXEC), H } },
+	  { { C(FILE_CONTENT), A }, { C(KEY_MODE), A }, { C(ENDPOINT), R },
+	    { C(ENDPOINT_CHAIN), R } } },
 	{ PLAN_V_RENAME, PLAN_RENAME, "rename",
 	  { { C(REF_RESOLVE), A }, { C(REF_AMBIGUOUS), A }, { C(REF_NAME), A }, { C(NAMES), N },
-	    { C(ENDPOINT), E } },
-	  { { C(REF_MOVED), A }, { C(ENDPOINT), R } } },
+	    { C(ENDPOINT), E }, { C(ENDPOINT_SNI), S }, { C(ENDPOINT_CHAIN), E }, { C(HOOK_EXEC), H } },
+	  { { C(REF_MOVED), A }, { C(ENDPOINT), R }, { C(ENDPOINT_CHAIN), R } } },
 	{ PLAN_V_RESTART, PLAN_RESTART, "restart",
-	  { { PLAN_CHK_NONE, A } },
-	  { { C(ENDPOINT), E }, { C(SERVICE_RESTARTED), X } } },
+	  { { C(CONFIG_TEST), T }, { C(HOOK_EXEC), H } },
+	  { { C(ENDPOINT), E }, { C(ENDPOINT_CHAIN), E }, { C(SERVICE_RESTARTED), X } } },
 	{ PLAN_V_RETIRE_HOST, PLAN_RETIRE, "retire-host",
-	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E } },
+	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E }, { C(HOOK_EXEC), H } },
 	  { { C(RETIRE_ABSENT), A } } },
 	{ PLAN_V_RETIRE_TOKEN, PLAN_RETIRE, "retire-token",
 	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E }, { C(TOKEN_LOGIN), A } },

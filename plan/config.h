@@ -228,6 +228,8 @@ struct plan_service {
 	size_t ndepends;
 	size_t *dep;			/* their indices into plan_config.services */
 	struct plan_hooks hooks;	/* rebind rename restart */
+	struct plan_argv run_test;	/* the configuration test gating the restart
+					   (`nginx -t`), or absent: see plan_service_test */
 	struct plan_ref *refs;		/* sorted by id */
 	size_t nrefs;
 	size_t rank;			/* position in dependency order (0 first) */

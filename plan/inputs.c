@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "map.h"
 #include "../common/util.h"
+#include "../cert/chain.h"
 #include "../cert/ident.h"
 #include "../pkcs11/p11.h"
 
@@ -84,6 +85,29 @@ add_known(struct plan_inputs *in, struct seen *sn, struct crt_cert *c)
 	crt_list_push(&in->known, c);
 }
 
+/*
+ * A certificate read from a file whose chain comes before its leaf is taken
+ * for its leaf - the certificate that issued none of the others - not for
+ * the CA certificate written first: the deployed file of a service is what
+ * it is (file.layout fails on its order), and the new material is written
+ * leaf first.  *why (may be NULL) receives what was wrong, else NULL.
+ */
+static void
+leaf_first(struct crt_cert **c, char **why)
+{
+	char *w = NULL;
+	struct crt_cert *fixed = crt_cert_leaf_first(*c, &w);
+
+	if (why != NULL)
+		*why = w;
+	else
+		free(w);
+	if (fixed == NULL)
+		return;
+	crt_cert_free(*c);
+	*c = fixed;
+}
+
 struct src_loader {
 	struct plan_inputs *in;
 	struct plan_map map;	/* text -> index into in->sources (keys owned by in->sources) */
@@ -129,6 +153,9 @@ load_source(struct src_loader *sl, const struct plan_src *ps, int strict, struct
 	if (r != CR_OK) {
 		src->cert = NULL;
 		src->error = cr_xstrdup(e.msg);
+	} else {
+		/* a deployed file written chain first still denotes its leaf (file.layout says so) */
+		leaf_first(&src->cert, NULL);
 	}
 	/* rebuild-free: map keys point at src->text, which never moves (strings are heap) */
 	plan_map_put(&sl->map, src->text, in->nsources, NULL);
@@ -252,7 +279,11 @@ load_old_new(const struct plan_config *cfg, const struct crt_load_opts *opts,
 		new_not_issued(err);
 		r = err->status;
 		failed_at(in, PLAN_INPUT_NEW, rot->new);
+		return r;
 	}
+	leaf_first(&in->old, NULL);
+	/* the new material chain first: new.load fails, saying so; the rest judges its leaf */
+	leaf_first(&in->new, &in->new_misordered);
 	return r;
 }
 
@@ -358,6 +389,7 @@ plan_inputs_load(const struct plan_config *cfg, struct p11_ctx *p11, unsigned fl
 	if ((r = load_sources(cfg, &sl, err)) != CR_OK ||
 	    (r = scan_tokens(cfg, &opts, in, &sn, err)) != CR_OK)
 		goto out;
+	plan_files_load(cfg, in);
 	for (i = 0; i < in->nsources; i++) {
 		if (in->sources[i].cert == NULL || !seen_add(&sn, in->sources[i].cert))
 			continue;
@@ -406,5 +438,7 @@ plan_inputs_free(struct plan_inputs *in)
 	free(in->sources);
 	crt_list_release(&in->chain);
 	crt_list_release(&in->trust);
+	free(in->new_misordered);
+	plan_files_release(in);
 	free(in);
 }

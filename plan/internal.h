@@ -4,6 +4,8 @@
 #ifndef PLAN_INTERNAL_H
 #define PLAN_INTERNAL_H
 
+#include <stdio.h>
+
 #include "map.h"
 #include "plan.h"
 #include "../cert/ident.h"
@@ -63,6 +65,26 @@ int plan_steps_build(struct plan *p);
 
 /* Appends a note for people to p (takes note). */
 void plan_add_note(struct plan *p, char *note);
+
+/* ---- files of file refs (files.c) ------------------------------------------- */
+
+/*
+ * Reads every file a file ref names into in->files (sorted by path), once
+ * each: layout, order, the install's preview.  Never fails: what cannot be
+ * read is recorded in the entry.
+ */
+void plan_files_load(const struct plan_config *cfg, struct plan_inputs *in);
+void plan_files_release(struct plan_inputs *in);
+/*
+ * Fills the writes and the description of rebind-file step s (its ref and
+ * frefs set): what goes into which file, in which layout and mode.
+ */
+void plan_file_step(const struct plan *p, struct plan_step *s);
+/* The step's writes as a JSON array (new reference) / as lines under its text line. */
+struct json_object *plan_writes_json(const struct plan_step *s);
+void plan_writes_text(const struct plan_step *s, FILE *out);
+/* "      test: nginx -t (the kind's default)" under a restart's text line. */
+void plan_test_text(const struct plan_step *s, FILE *out);
 
 /* ---- keyed indexes (index.c) ------------------------------------------- */
 

@@ -214,6 +214,8 @@ int plan_chk_key_path(struct loader *ld, struct plan_value *v);
 int plan_chk_needs_endpoint(struct loader *ld, struct plan_value *v);
 int plan_chk_sni(struct loader *ld, struct plan_value *v);
 enum plan_step_type plan_ref_hook_step(const void *ref);
+/* A service's run_test: the placeholders of its restart. */
+enum plan_step_type plan_test_hook_step(const void *service);
 
 /* ---- rules across entries (crossref.c) ----------------------------------------------- */
 

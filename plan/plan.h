@@ -86,6 +86,8 @@
 
 #include "config.h"
 #include "../cert/cert.h"
+#include "../cert/layout.h"
+#include "../common/fsutil.h"
 
 struct p11_ctx;
 struct json_object;
@@ -113,6 +115,29 @@ enum plan_input {
 /* The setting's name: "rotation.old", ..., "sources" ("" for NONE). */
 const char *plan_input_name(enum plan_input in);
 
+/*
+ * A file a `file` ref names - its `path` or its `key_path` - as read at
+ * plan time (files.c): what it holds, in what order, and what installing
+ * the new material there would do (SPEC 7.2: the same layout, owner and
+ * mode kept, a symlinked path through a new file beside its target).
+ */
+struct plan_file {
+	char *path;			/* resolved (owned) */
+	const char *text;		/* as configured (borrowed from the configuration) */
+	int key_path;			/* named by a key_path: it receives the new key alone */
+	int read;			/* it was read: `layout` holds what is there */
+	struct crt_layout layout;	/* its certificates, shape and order (a key it holds
+					   is compared with the certificate, then dropped) */
+	char *why;			/* why its certificates are out of order, or NULL */
+	char *error;			/* why it could not be read, or NULL (a missing file
+					   is not an error: layout.missing) */
+	int key_mode;			/* installed as a key file (CR_FS_KEY): it holds a key */
+	struct cr_fs_preview pv;	/* what installing it does (valid without pv_error) */
+	char *pv_error;			/* why it could not be installed, or NULL */
+	char *owner;			/* "www-data:ssl-cert (33:112)": the owner it keeps, when
+					   that is not the user running certrotate; else NULL */
+};
+
 struct plan_inputs {
 	struct crt_cert *old, *new;	/* owned */
 	struct crt_list known;		/* other certificates seen (token neighbours,
@@ -126,7 +151,16 @@ struct plan_inputs {
 	enum plan_input failed;
 	const char *failed_source;	/* that source's text (borrowed from the config), or NULL */
 	struct cr_err new_err;		/* when old failed: why new failed too (CR_OK: it loaded) */
+	char *new_misordered;		/* the new source holds its chain before its leaf: why
+					   (new.load fails on it; `new` is the leaf), or NULL */
+	struct plan_file *files;	/* every file a file ref names (files.c), by path */
+	size_t nfiles;
 };
+
+/*
+ * The file of `path` (resolved) among in->files, or NULL.  Borrowed.
+ */
+const struct plan_file *plan_inputs_file(const struct plan_inputs *in, const char *path);
 
 enum {
 	PLAN_LOAD_CHAIN = 1,		/* also load rotation.chain and rotation.trust */
@@ -208,6 +242,17 @@ struct plan_refres {
 	long step;			/* index of its rebind/rename step, or -1 */
 };
 
+/* What the rebind of a file ref writes: one per file (SPEC 7.2). */
+struct plan_write {
+	const char *text;		/* the path as configured (borrowed) */
+	const struct plan_file *file;	/* what is there now (borrowed from the inputs), or
+					   NULL when the plan was built without reading files */
+	enum crt_shape shape;		/* what it will hold: the shape it has (a file that
+					   holds nothing yet: leaf + chain; a key_path: key) */
+	const char *order;		/* "leaf, chain", "key, leaf, chain", ... (static) */
+	int key;			/* it will hold the new private key */
+};
+
 struct plan_step {
 	char *id;			/* "03-rebind-cas2-owa-https-all" */
 	enum plan_step_type type;
@@ -233,6 +278,17 @@ struct plan_step {
 	size_t npre;
 	const enum plan_check *verify;	/* checks after it */
 	size_t nverify;
+	/* rebind of a file ref: every ref the step moves (indices into plan->refs,
+	   its own `ref` first): refs of any service naming one file share its
+	   step, so that the file is written once; and the files it writes */
+	size_t *frefs;			/* owned */
+	size_t nfrefs;
+	struct plan_write *writes;	/* owned */
+	size_t nwrites;
+	/* restart: the configuration test run right before it (the service's
+	   run_test, else its kind's: plan_service_test), or NULL */
+	const struct plan_argv *test;
+	int test_is_default;		/* test is the kind's default */
 };
 
 struct plan {
@@ -288,14 +344,32 @@ enum plan_when {
 	PLAN_WHEN_KEY_PATH,	/* the file ref installs the key (key_path) */
 	PLAN_WHEN_NO_ENDPOINT,	/* no endpoint (restart: none of the service's changed refs has one) */
 	PLAN_WHEN_KEY_TOKEN,	/* rotation.key is on a token (pkcs11:) */
+	PLAN_WHEN_HOOK,		/* the step runs a hook (run or undo) */
+	PLAN_WHEN_TEST,		/* the restart has a configuration test */
+	PLAN_WHEN_SNI,		/* the ref has an endpoint and an sni */
 };
+
+/*
+ * The configuration test of service svc's restart (SPEC 4 run_test): its
+ * run_test; else, for a service with a `file` ref (its files are on the
+ * machine certrotate runs on, so is its configuration), the default of its
+ * kind (plan_kind_test); else NULL.  *is_default (may be NULL) tells which.
+ * Borrowed / static.
+ */
+const struct plan_argv *plan_service_test(const struct plan_service *svc, int *is_default);
+/*
+ * The default configuration test of a kind: nginx `nginx -t`, apache
+ * `apachectl configtest`, haproxy `haproxy -c -f /etc/haproxy/haproxy.cfg`,
+ * postfix `postfix check`; NULL for other kinds.  Static.
+ */
+const struct plan_argv *plan_kind_test(const char *kind);
 
 struct plan_check_use {
 	enum plan_check id;	/* PLAN_CHK_NONE ends the list */
 	enum plan_when when;
 };
 
-#define PLAN_MAX_CHECKS 16
+#define PLAN_MAX_CHECKS 24
 struct plan_step_checks {
 	enum plan_variant variant;
 	enum plan_step_type type;

@@ -556,6 +556,8 @@ plan_free(struct plan *p)
 		free(s->host);
 		free(s->services);
 		free(s->description);
+		free(s->frefs);
+		free(s->writes);
 	}
 	plan_shared_free(p->priv);
 	free(p->steps);

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "plan.h"
+#include "internal.h"
 #include "../common/text.h"
 #include "../common/util.h"
 #include "../cert/dn.h"
@@ -122,6 +123,24 @@ list_cache_release(struct list_cache *c)
 static struct json_object *step_json(const struct plan *p, const struct plan_step *s,
     struct list_cache *c);
 
+/* The refs of a file step shared by several refs: [{"service", "ref"}, ...]. */
+static struct json_object *
+shared_refs_json(const struct plan *p, const struct plan_step *s)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < s->nfrefs; i++) {
+		const struct plan_refres *rr = &p->refs[s->frefs[i]];
+		struct json_object *o = json_object_new_object();
+
+		put(o, "service", cr_json_str(rr->service->name));
+		put(o, "ref", cr_json_str(rr->ref->id));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 struct json_object *
 plan_step_json(const struct plan *p, const struct plan_step *s)
 {
@@ -165,6 +184,14 @@ step_json(const struct plan *p, const struct plan_step *s, struct list_cache *c)
 			put(o, "sni", cr_json_str(s->ref->sni));
 		if (s->ref->file_path_text != NULL)
 			put(o, "path", cr_json_str(s->ref->file_path_text));
+	}
+	if (s->nfrefs > 1)
+		put(o, "refs", shared_refs_json(p, s));
+	if (s->nwrites > 0)
+		put(o, "writes", plan_writes_json(s));
+	if (s->test != NULL) {
+		put(o, "test", str_array((const char *const *)s->test->v, s->test->n));
+		put(o, "test_from", cr_json_str(s->test_is_default ? "kind" : "run_test"));
 	}
 	if (s->from != NULL)
 		put(o, "from", cr_json_str(s->from));
@@ -528,7 +555,11 @@ step_line(const struct plan *p, const struct plan_step *s)
 	}
 	a = plan_short_ident(p->in->old);
 	b = plan_short_ident(p->in->new);
-	if (s->variant == PLAN_V_REBIND_FILE)
+	if (s->variant == PLAN_V_REBIND_FILE && s->nfrefs > 1)
+		line = cr_xasprintf("%s/%s/%s and %zu more ref%s: file '%s'%s: %s -> %s", s->host,
+		    s->service->name, s->ref->id, s->nfrefs - 1, s->nfrefs > 2 ? "s" : "",
+		    s->ref->file_path_text, s->ref->key_path ? " (and key)" : "", a, b);
+	else if (s->variant == PLAN_V_REBIND_FILE)
 		line = cr_xasprintf("%s/%s/%s: file '%s'%s: %s -> %s", s->host, s->service->name,
 		    s->ref->id, s->ref->file_path_text, s->ref->key_path ? " (and key)" : "", a, b);
 	else
@@ -576,6 +607,9 @@ plan_render_text(const struct plan *p, FILE *f)
 		free(line);
 		if (s->variant == PLAN_V_RENAME && s->change != NULL)
 			rename_names(p, s, f);
+		plan_writes_text(s, f);
+		if (s->test != NULL)
+			plan_test_text(s, f);
 	}
 	if (p->nnotes > 0) {
 		fputs("\nnotes\n", f);

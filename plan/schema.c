@@ -29,6 +29,7 @@ static const enum plan_sec sec_rotation = PLAN_SEC_ROTATION, sec_token = PLAN_SE
     sec_host = PLAN_SEC_HOST, sec_accepts = PLAN_SEC_ACCEPTS, sec_service = PLAN_SEC_SERVICE,
     sec_ref = PLAN_SEC_REF;
 static const plan_hook_step_fn ref_hook_step = plan_ref_hook_step;
+static const plan_hook_step_fn test_hook_step = plan_test_hook_step;
 
 /* ---- sections ---------------------------------------------------------------------- */
 
@@ -138,6 +139,8 @@ static const struct plan_setting schema[] = {
 	    .off2 = AT(SVC, ndepends), .off_loc = AT(SVC, depends_loc),
 	    .elem = plan_xref_depends_once),
 	ROW(PLAN_SEC_SERVICE, "run_*", PLAN_T_HOOKS, 0, .off = AT(SVC, hooks)),
+	ROW(PLAN_SEC_SERVICE, "run_test", PLAN_T_HOOK, 0, .off = AT(SVC, run_test),
+	    .arg = &test_hook_step),
 	ROW(PLAN_SEC_SERVICE, "refs", PLAN_T_GROUPS, 0, .off = AT(SVC, refs), .off2 = AT(SVC, nrefs),
 	    .arg = &sec_ref, .elem = plan_xref_ref_id_once),
 

@@ -24,7 +24,7 @@
  * check list per (variant, applicable conditions) - 25,000 steps need only
  * a few dozen distinct lists.
  */
-#define NWHEN 32
+#define NWHEN 256
 struct plan_shared {
 	char *old_ident, *new_ident;	/* "sha1:HEX" */
 	char *old_tls, *new_tls;	/* "<I>..<S>.." */
@@ -124,8 +124,9 @@ set_action(struct plan_step *s, const struct plan_argv *own, const struct plan_a
 		s->action = native ? PLAN_NATIVE : PLAN_MANUAL;
 }
 
-/* The conditions of enum plan_when that hold for a step, as a bit set. */
-enum { W_ENDPOINT = 1, W_NAMES = 2, W_NO_RESTART = 4, W_KEY_PATH = 8, W_KEY_TOKEN = 16 };
+/* The conditions of enum plan_when that hold for a step, as a bit set (< NWHEN). */
+enum { W_ENDPOINT = 1, W_NAMES = 2, W_NO_RESTART = 4, W_KEY_PATH = 8, W_HOOK = 16, W_TEST = 32,
+	W_SNI = 64, W_KEY_TOKEN = 128 };
 
 static int
 applies(enum plan_when w, unsigned flags)
@@ -138,8 +139,28 @@ applies(enum plan_when w, unsigned flags)
 	case PLAN_WHEN_KEY_PATH: return (flags & W_KEY_PATH) != 0;
 	case PLAN_WHEN_NO_ENDPOINT: return (flags & W_ENDPOINT) == 0;
 	case PLAN_WHEN_KEY_TOKEN: return (flags & W_KEY_TOKEN) != 0;
+	case PLAN_WHEN_HOOK: return (flags & W_HOOK) != 0;
+	case PLAN_WHEN_TEST: return (flags & W_TEST) != 0;
+	case PLAN_WHEN_SNI: return (flags & W_SNI) != 0;
 	}
 	return 0;
+}
+
+/* The conditions a ref brings to its step. */
+static unsigned
+ref_flags(const struct plan_ref *ref, const struct plan_service *svc)
+{
+	unsigned flags = 0;
+
+	if (ref->endpoint != NULL)
+		flags |= W_ENDPOINT;
+	if (ref->endpoint != NULL && ref->sni != NULL)
+		flags |= W_SNI;
+	if (ref->key_path != NULL)
+		flags |= W_KEY_PATH;
+	if (svc->nnames > 0)
+		flags |= W_NAMES;
+	return flags;
 }
 
 static void
@@ -156,8 +177,15 @@ set_checks(struct builder *bl, struct plan_step *s, const struct plan_service *s
 		flags |= W_NAMES;
 	if (svc != NULL && !has_restart)
 		flags |= W_NO_RESTART;
-	if (s->ref != NULL && s->ref->key_path != NULL)
-		flags |= W_KEY_PATH;
+	if (s->ref != NULL)
+		flags |= ref_flags(s->ref, svc);
+	/* a file shared by several refs: what any of them brings */
+	for (i = 0; i < s->nfrefs; i++)
+		flags |= ref_flags(bl->plan->refs[s->frefs[i]].ref, bl->plan->refs[s->frefs[i]].service);
+	if (s->run != NULL || s->undo != NULL)
+		flags |= W_HOOK;
+	if (s->test != NULL)
+		flags |= W_TEST;
 	if (bl->cfg->rotation.key_src.kind == PLAN_SRC_PKCS11)
 		flags |= W_KEY_TOKEN;
 	for (k = 0; k < 2; k++) {
@@ -315,14 +343,11 @@ ref_step(struct builder *bl, struct plan_refres *rr, size_t ridx)
 	where = ref_where(ref);
 	switch (v) {
 	case PLAN_V_REBIND_FILE:
+		/* described once every ref sharing the file is known (ref_steps) */
 		s->from = bl->sh->old_ident;
 		s->to = bl->sh->new_ident;
-		if (ref->key_path != NULL)
-			s->description = cr_xasprintf("install the new certificate and chain in '%s' "
-			    "and the new key in '%s'%s", ref->file_path_text, ref->key_path_text, where);
-		else
-			s->description = cr_xasprintf("install the new certificate and chain in '%s'%s",
-			    ref->file_path_text, where);
+		plan_grow_implied(&s->frefs, 0, sizeof(*s->frefs));
+		s->frefs[s->nfrefs++] = ridx;
 		break;
 	case PLAN_V_RENAME:
 		s->from = ref->ident.kind == CRT_ID_NAME ? ref->cert + strlen("name:") :
@@ -533,23 +558,71 @@ steps_grant(struct builder *bl, const struct changes *ch)
 	free(sk);
 }
 
+/*
+ * A file ref naming a file (host, path) that an earlier ref's step writes
+ * natively joins that step, so that the file is written once (SPEC 7.2): 1
+ * when it did.  `files` maps "host\x1fpath" to the step.
+ */
+static int
+join_file_step(struct builder *bl, struct plan_map *files, char ***keys, size_t *nkeys,
+    struct plan_refres *rr, size_t ridx)
+{
+	struct plan *p = bl->plan;
+	struct plan_step *s;
+	char *key;
+	size_t at;
+
+	/* a ref with a hook of its own writes the file its own way: a step of its own */
+	if (rr->ref->type != PLAN_REF_FILE || rr->ref->file_path == NULL || rr->ref->run.v != NULL)
+		return 0;
+	key = cr_xasprintf("%s\x1f%s", rr->host->name, rr->ref->file_path);
+	if (plan_map_put(files, key, p->nsteps, &at)) {
+		plan_grow_implied(keys, *nkeys, sizeof(**keys));
+		(*keys)[(*nkeys)++] = key;
+		return 0;
+	}
+	free(key);
+	s = &p->steps[at];
+	plan_grow_implied(&s->frefs, s->nfrefs, sizeof(*s->frefs));
+	s->frefs[s->nfrefs++] = ridx;
+	s->done = s->done && rr->denotes == PLAN_DENOTES_NEW;
+	rr->step = (long)at;
+	return 1;
+}
+
 /* The changed refs of one kind (connectors or not), in step order. */
 static void
 ref_steps(struct builder *bl, const struct changes *ch, int connectors)
 {
 	struct plan *p = bl->plan;
-	size_t i;
+	struct plan_map files = PLAN_MAP_INIT;
+	char **keys = NULL;
+	size_t i, nkeys = 0, first = p->nsteps;
 
 	for (i = 0; i < ch->nchanged; i++) {
 		struct plan_refres *rr = &p->refs[ch->rk[i].idx];
 
-		if ((rr->ref->type == PLAN_REF_CONNECTOR) != connectors)
+		if ((rr->ref->type == PLAN_REF_CONNECTOR) != connectors ||
+		    join_file_step(bl, &files, &keys, &nkeys, rr, ch->rk[i].idx))
 			continue;
 		ref_step(bl, rr, ch->rk[i].idx);
-		/* every service with a changed ref has a restart step */
-		set_checks(bl, &p->steps[p->nsteps - 1], rr->service,
-		    ch->svc_any[rr->ref->service], rr->ref->endpoint != NULL);
 	}
+	for (i = first; i < p->nsteps; i++) {
+		struct plan_step *s = &p->steps[i];
+		int endpoint = s->ref->endpoint != NULL;
+		size_t k;
+
+		for (k = 0; k < s->nfrefs; k++)
+			endpoint |= p->refs[s->frefs[k]].ref->endpoint != NULL;
+		if (s->variant == PLAN_V_REBIND_FILE)
+			plan_file_step(p, s);
+		/* every service with a changed ref has a restart step */
+		set_checks(bl, s, s->service, ch->svc_any[s->ref->service], endpoint);
+	}
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	plan_map_release(&files);
 }
 
 /* 3. rebind: binding and file refs on old (pending) or new (done). */
@@ -587,6 +660,7 @@ steps_restart(struct builder *bl, const struct changes *ch)
 		s->host_cfg = h;
 		s->service = svc;
 		s->done = !ch->svc_pending[sk[i].idx];
+		s->test = plan_service_test(svc, &s->test_is_default);
 		set_action(s, hook(&svc->hooks, PLAN_RESTART, 0), hook(&svc->hooks, PLAN_RESTART, 1),
 		    chain, 2, 0);
 		for (j = 0; j < svc->ndepends; j++)

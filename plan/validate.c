@@ -365,3 +365,10 @@ plan_ref_hook_step(const void *ref)
 	return ((const struct plan_ref *)ref)->type == PLAN_REF_CONNECTOR ? PLAN_RENAME :
 	    PLAN_REBIND;
 }
+
+enum plan_step_type
+plan_test_hook_step(const void *service)
+{
+	(void)service;
+	return PLAN_RESTART;
+}

@@ -12,13 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "rot.h"
+#include "inspect.h"
 #include "../common/text.h"
 #include "../common/util.h"
 #include "../cert/cert.h"
+#include "../cert/chain.h"
 #include "../cert/json.h"
+#include "../cert/walk.h"
 #include "../pkcs11/p11.h"
 
 static const char *
@@ -114,6 +118,43 @@ report_unreadable(void *arg, const struct cr_err *e)
 	*status = cr_status_worse(*status, rot_report(e));
 }
 
+/* What a skipped file held, in words. */
+static const char *const skip_phrase[CRT_NSKIPS] = {
+	[CRT_SKIP_KEY] = "a private key (%s), no certificate",
+	[CRT_SKIP_OTHER] = "not a certificate (%s)",
+	[CRT_SKIP_SPECIAL] = "is %s, not a regular file",
+	[CRT_SKIP_DIR] = "a directory that cannot be read (%s)",
+};
+
+/* A file of a directory that holds no certificate (certbot's privkey.pem): a note, no failure. */
+static void
+report_skipped(void *arg, const char *path, enum crt_walk_skip why, const char *what)
+{
+	char said[256];
+
+	(void)arg;
+	snprintf(said, sizeof(said), (unsigned)why < CRT_NSKIPS && skip_phrase[why] ?
+	    skip_phrase[why] : "%s", what != NULL ? what : "");
+	rot_warn("skipped '%s': %s", path, said);
+}
+
+/*
+ * The certificates of one source: a file or a directory tree as `scan`
+ * walks it (cert/walk.h: a key file among certificates is skipped with a
+ * note), a token or an endpoint through crt_load.
+ */
+static int
+load_source(const char *src, const struct crt_load_opts *opts, struct crt_list *out,
+    struct cr_err *err)
+{
+	const struct crt_walk_cb cb = { report_skipped, report_unreadable, NULL,
+	    opts->on_unreadable_arg };
+
+	if (strncasecmp(src, "pkcs11:", 7) == 0 || strncasecmp(src, "tls://", 6) == 0)
+		return crt_load(src, opts, out, err);
+	return crt_walk_load(src, NULL, &cb, out, err);
+}
+
 int
 cmd_inspect(const struct rot_command *self, int argc, char **argv)
 {
@@ -125,6 +166,7 @@ cmd_inspect(const struct rot_command *self, int argc, char **argv)
 	enum rot_format fmt = ROT_FMT_TEXT;
 	struct p11_ctx *p11 = NULL;
 	struct json_object *arr = NULL;
+	X509_STORE *store = NULL;
 	struct cr_err err;
 	int status = CR_OK, c, i, shown = 0;
 	time_t now = cr_now();
@@ -178,6 +220,7 @@ cmd_inspect(const struct rot_command *self, int argc, char **argv)
 	p11_ctx_set_read_write(p11, rot_read_write(self));
 	if (fmt == ROT_FMT_JSON)
 		arr = json_object_new_array();
+	store = crt_anchor_store(NULL);
 
 	for (i = optind; i < argc; i++) {
 		struct crt_load_opts opts = { .p11 = p11, .base_dir = NULL, .timeout_ms = 0,
@@ -194,7 +237,7 @@ cmd_inspect(const struct rot_command *self, int argc, char **argv)
 		if (strncmp(argv[i], "--", 2) == 0 || strcmp(argv[i], "-h") == 0)
 			continue;
 		cr_err_clear(&err);
-		r = crt_load(argv[i], &opts, &list, &err);
+		r = load_source(argv[i], &opts, &list, &err);
 		if (r != CR_OK) {
 			rot_report(&err);
 			status = cr_status_worse(status, r);
@@ -204,11 +247,15 @@ cmd_inspect(const struct rot_command *self, int argc, char **argv)
 
 			crt_info_get(list.v[k], now, &info);
 			if (arr != NULL) {
-				json_object_array_add(arr, crt_cert_json(list.v[k], &info));
+				struct json_object *o = crt_cert_json(list.v[k], &info);
+
+				rot_inspect_json(o, list.v[k], store);
+				json_object_array_add(arr, o);
 			} else {
 				if (shown++)
 					putchar('\n');
 				print_text(list.v[k], &info);
+				rot_inspect_text(list.v[k], store);
 			}
 			crt_info_release(&info);
 		}
@@ -218,6 +265,7 @@ cmd_inspect(const struct rot_command *self, int argc, char **argv)
 		crt_json_print(stdout, arr);
 		json_object_put(arr);
 	}
+	X509_STORE_free(store);
 	p11_ctx_free(p11);
 	return rot_finish_output(status);
 }

@@ -72,6 +72,10 @@ export SRCDIR CERTROTATE
 . "$SRCDIR/tests/e2e/lib.sh"
 . "$FIX/env.sh"
 TMP=$WORK
+# hook.exec resolves every hook's program in PATH: the same PATH on every
+# machine, with the programs the inventories' hooks name (their hosts do not
+# exist) as stubs; nginx is the real one (config.test runs it)
+stub_path ssh scp set-binding
 
 # ---------------------------------------------------------------- normalisation
 # norm.sed: fixture values -> names (longest first: a SHA-256 holds no SHA-1, but be safe)
@@ -189,6 +193,19 @@ story_connector() {
 # the endpoint serves the protected default certificate
 story_protected_default() {
 	serve web "$(https_conf "$HTTPS_PORT" "$C/default.pem" "$C/default.key")"
+}
+
+# the Linux host: nginx (SNI, default, SMTP STARTTLS) through certbot's links, haproxy's combined PEM
+story_linux() {
+	_l=$1/letsencrypt/live/mail.contoso.com
+	_ap=$(free_port)
+	serve web "$(http_block \
+		"$(https_server "$HTTPS_PORT" "$_l/fullchain.pem" "$_l/privkey.pem" mail.contoso.com)" \
+		"$(https_server "$HTTPS_PORT" "$_l/fullchain.pem" "$_l/privkey.pem" _)" \
+		"$(auth_server "$_ap")")
+$(mail_block "$_ap" "$(smtp_server "$SMTP_PORT" "$_l/fullchain.pem" "$_l/privkey.pem")")"
+	haproxy_start "$cur-lb" "$(haproxy_conf "$HAPROXY_PORT" "$1/haproxy/mail.pem")"
+	servers="$servers $cur-lb"
 }
 
 # federation, sha1-host: no server, every probe is refused

@@ -45,9 +45,20 @@
 #   smtp_conf PORT CERT KEY         complete BODY: SMTP STARTTLS on PORT plus its auth endpoint
 #   token_key LABEL [TOKEN]         nginx ssl_certificate_key value for a key on a token
 #                                   (libp11 engine, test PIN inline; default token edge)
+#   haproxy_conf PORT PEM           a haproxy configuration: TLS on 127.0.0.1:PORT with one
+#                                   combined PEM (certificate, chain and key), HTTP 200 "haproxy"
+#   haproxy_start NAME CONF         haproxy in the foreground (-db) on CONF copied to
+#                                   $WORK/NAME/haproxy.cfg, its OpenSSL at security level 0
+#                                   (the old certificate is SHA-1 signed); up within ~5 s or
+#                                   the test dies; stopped at exit like nginx
+#   haproxy_stop NAME
+#   level0_conf                     prints an OPENSSL_CONF file at security level 0 ($WORK)
 #   tls_cert HOST:PORT [SNI|-] [smtp]   PEM of the leaf an endpoint serves (SNI "-": none)
 #   tls_sha256 HOST:PORT [SNI|-] [smtp] its SHA-256 fingerprint (64 upper-case hex)
 #   cert_sha256 FILE / cert_sha1 FILE   fingerprint of a PEM certificate (upper-case hex)
+#   stub_path NAME...               programs NAME (exit 0, print nothing) in $WORK/stubs, and
+#                                   PATH set to that dir then /usr/sbin:/usr/bin:/sbin:/bin:
+#                                   hook.exec resolves the same on every machine
 
 _lib_failed=0
 _lib_test=$(basename "$0" .sh)
@@ -263,6 +274,17 @@ tls_sha256() {
 	_lib_probe "$@" | openssl x509 -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g'
 }
 
+# ---------------------------------------------------------------- programs
+stub_path() {
+	mkdir -p "$WORK/stubs"
+	for _s in "$@"; do
+		printf '#!/bin/sh\nexit 0\n' >"$WORK/stubs/$_s"
+		chmod 0755 "$WORK/stubs/$_s"
+	done
+	PATH=$WORK/stubs:/usr/sbin:/usr/bin:/sbin:/bin
+	export PATH
+}
+
 # ---------------------------------------------------------------- ports
 # Ports come from 20000 up to just below the kernel's ephemeral range
 # (ip_local_port_range, 32768 by default): an outgoing connection of any
@@ -468,6 +490,58 @@ _nginx_wait() {
 		done
 	done
 	return 0
+}
+
+# ---------------------------------------------------------------- haproxy
+level0_conf() {
+	if [ ! -f "$WORK/openssl-level0.cnf" ]; then
+		cat >"$WORK/openssl-level0.cnf" <<EOF
+openssl_conf = conf
+[conf]
+ssl_conf = ssl
+[ssl]
+system_default = sd
+[sd]
+CipherString = DEFAULT:@SECLEVEL=0
+MinProtocol = TLSv1
+EOF
+	fi
+	echo "$WORK/openssl-level0.cnf"
+}
+
+haproxy_conf() {
+	cat <<EOF
+global
+    maxconn 64
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:$1 ssl crt $2
+    http-request return status 200 content-type text/plain string "haproxy\n"
+EOF
+}
+
+haproxy_start() {
+	_n=$1
+	_d=$WORK/$_n
+	mkdir -p "$_d"
+	printf '%s\n' "$2" >"$_d/haproxy.cfg"
+	_ports=$(sed -n 's/.*bind 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$_d/haproxy.cfg" | sort -u)
+	[ -n "$_ports" ] || die "haproxy_start: '$_n': no 'bind 127.0.0.1:PORT' in the configuration"
+	OPENSSL_CONF=$(level0_conf) haproxy -db -f "$_d/haproxy.cfg" >"$_d/stdout" 2>&1 </dev/null &
+	_pid=$!
+	echo "$_n $_pid" >>"$WORK/.nginx"
+	if ! _nginx_wait "$_d" "$_ports"; then
+		sed 's/^/  /' "$_d/stdout" >&2
+		die "haproxy '$_n' did not come up on port(s) $(echo $_ports)"
+	fi
+}
+
+haproxy_stop() {
+	nginx_stop "$1"
 }
 
 nginx_stop() {

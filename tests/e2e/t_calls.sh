@@ -18,6 +18,8 @@
 #    URI without listing the others.
 . "$(dirname "$0")/lib.sh"
 need_certrotate
+# the generated inventories' hooks (bench/gen_token.sh) name programs hook.exec must find
+stub_path import rebind rename restart
 
 : "${TOKENFILL:=$SRCDIR/build/bench/tokenfill}"
 SPY=${P11_SPY:-/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so}

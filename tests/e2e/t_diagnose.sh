@@ -55,12 +55,17 @@ expect_rc 1
 expect_out_contains "FAIL  endpoint           ref site/https-mail: '127.0.0.1:$PWEB' answered SNI 'www.contoso.com' with its default certificate (the one it serves without SNI): no binding there seems to have the name 'www.contoso.com'"
 expect_out_contains "'www.contoso.com' is NOT in the service's names and NOT covered by the new certificate's SAN"
 expect_out_not_contains "another binding (HTTP.sys"
-# a name the service and the certificate have, but no binding: said as such
-sed 's/sni = "www.contoso.com"/sni = "autodiscover.contoso.com"/; s/names = \[ "mail.contoso.com" \]/names = [ "mail.contoso.com", "autodiscover.contoso.com" ]/' \
+# a name the service lists, but neither certificate nor any binding has: said as such
+sed 's/sni = "www.contoso.com"/sni = "owa.contoso.com"/; s/names = \[ "mail.contoso.com" \]/names = [ "mail.contoso.com", "owa.contoso.com" ]/' \
     "$CFG" >"$CFG.tmp" && mv "$CFG.tmp" "$CFG"
 cr check -c "$CFG"
 expect_rc 1
-expect_out_contains "'autodiscover.contoso.com' is in the service's names and covered by the new certificate's SAN"
+expect_out_contains "'owa.contoso.com' is in the service's names and NOT covered by the new certificate's SAN"
+# a name the served certificate covers may be its own site, not reloaded yet: no such claim
+sed 's/sni = "owa.contoso.com"/sni = "autodiscover.contoso.com"/' "$CFG" >"$CFG.tmp" && mv "$CFG.tmp" "$CFG"
+cr check -c "$CFG"
+expect_rc 1
+expect_out_not_contains "default certificate (the one it serves without SNI)"
 # the right name: the SNI binding answers, nothing to say
 sed 's/sni = "autodiscover.contoso.com"/sni = "mail.contoso.com"/' "$CFG" >"$CFG.tmp" && mv "$CFG.tmp" "$CFG"
 cr check -c "$CFG"

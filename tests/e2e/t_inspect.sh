@@ -247,7 +247,8 @@ expect_rc 0
 json_check "
 assert isinstance(d, list) and len(d) == 4, d
 keys = {'subject', 'issuer', 'serial', 'not_before', 'not_after', 'days_left', 'san',
-        'signature_algorithm', 'key', 'eku', 'sha1', 'sha256', 'tls_name', 'source'}
+        'signature_algorithm', 'key', 'eku', 'sha1', 'sha256', 'tls_name', 'source',
+        'key_usage', 'basic_constraints', 'chain', 'chain_status'}
 for c in d:
     assert set(c) == keys, set(c) ^ keys
     assert set(c['signature_algorithm']) == {'name', 'oid'}
@@ -384,6 +385,41 @@ expect_line "object:" "other"
 expect_line "CKA_ID:" "01"
 expect_line "private key:" "present, sensitive, not extractable"
 
+# ---- the chain a file carries: each certificate, the order, whether it reaches a root;
+# key usage and basic constraints
+mkdir -p "$WORK/chains"
+cat "$C/old.pem" "$FIX/pki/ca-a.pem" "$FIX/pki/root.pem" >"$WORK/chains/full.pem"
+cat "$FIX/pki/ca-a.pem" "$C/old.pem" >"$WORK/chains/chain-first.pem"
+cr inspect "$WORK/chains/full.pem"
+expect_rc 0
+expect_line "key usage:" "digitalSignature, keyEncipherment"
+expect_line "basic constraints:" "CA:FALSE"
+expect_line "chain:" "3 certificates, in order, ending at a self-signed root"
+expect_out_contains "    1  CN=mail.contoso.com, O=Contoso, C=US"
+expect_out_contains "    3  CN=Contoso Root CA, O=Contoso, C=US (self-signed)"
+expect_out_contains "       SHA-1 $(cert_sha1 "$FIX/pki/ca-a.pem")"
+cr inspect "$C/old.pem"
+expect_rc 0
+expect_line "chain:" "1 certificate, in order: incomplete: only the leaf is in the file; its issuer 'CN=Contoso Issuing CA 1, O=Contoso, C=US' is neither in the file nor a trust anchor (clients that do not have it fail)"
+cr inspect "$WORK/chains/chain-first.pem" --format json
+expect_rc 0
+json_check "c = d[0]
+assert c['basic_constraints'] == {'ca': True, 'path_len': 0}, c['basic_constraints']
+assert c['key_usage'] == ['keyCertSign', 'cRLSign'], c['key_usage']
+assert [m['subject'] for m in c['chain']] == ['CN=Contoso Issuing CA 1, O=Contoso, C=US',
+    'CN=mail.contoso.com, O=Contoso, C=US'], c['chain']
+assert [m['self_signed'] for m in c['chain']] == [False, False]
+st = c['chain_status']
+assert st['count'] == 2 and st['ordered'] is False and 'the chain comes before the leaf' in st['problem'], st"
+# a directory with a private key among the certificates (certbot's privkey.pem): a note, not a failure
+mkdir -p "$WORK/le"
+cp "$C/old-chain.pem" "$WORK/le/fullchain.pem"
+cp "$C/old.key" "$WORK/le/privkey.pem"
+cr inspect "$WORK/le"
+expect_rc 0
+expect_one_err_line "skipped '$WORK/le/privkey.pem': a private key (PRIVATE KEY), no certificate"
+expect_eq "$(grep -c '^  subject:' "$WORK/out")" 1 "certificates shown beside a key file"
+
 # ================================================================ endpoints
 # One port, three server blocks: SNI mail.contoso.com serves new (key on the
 # token), SNI localhost serves extractable, the default serves old.  SMTP
@@ -431,6 +467,16 @@ if [ "$rc" = 0 ]; then
 else
 	note "no IPv4-mapped IPv6 here: tls://[::ffff:127.0.0.1] not tested ($(cat "$WORK/err"))"
 fi
+# the chain served: the issuing CA after the leaf; a server sending the leaf alone is flagged
+cr inspect "tls://127.0.0.1:$PWEB?sni=mail.contoso.com"
+expect_rc 0
+expect_line "chain:" "2 certificates, in order: incomplete: the last certificate served, 'CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US', is issued by 'CN=Contoso Root CA, O=Contoso, C=US', which is neither served nor a trust anchor"
+PLEAF=$(free_port)
+nginx_start leaf "$(https_conf "$PLEAF" "$C/old.pem" "$C/old.key")"
+cr inspect "tls://127.0.0.1:$PLEAF"
+expect_rc 0
+expect_line "chain:" "1 certificate, in order: incomplete: only the leaf is served; its issuer 'CN=Contoso Issuing CA 1, O=Contoso, C=US' is neither served nor a trust anchor (clients that do not have it fail)"
+nginx_stop leaf
 # both at once, in JSON: different certificates per SNI
 cr inspect "tls://127.0.0.1:$PWEB" "tls://127.0.0.1:$PWEB?sni=mail.contoso.com" --format json
 expect_rc 0

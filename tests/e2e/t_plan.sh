@@ -44,6 +44,23 @@ for ex in mail sha1-host two-bindings connector federation protected-default; do
 	expect_out_contains "new  sha1:$NEW_SHA1  CN=mail.contoso.com, O=Contoso, C=US"
 done
 
+# linux: certbot's links, a combined PEM, a file three refs share - plan.expected, and what
+# the plan writes where (nothing is written by planning)
+sh "$EX/instantiate.sh" "$EX/linux" "$WORK/linux" "$FIX" || die "cannot instantiate linux"
+ls -lR "$WORK/linux/letsencrypt" "$WORK/linux/haproxy" >"$WORK/linux.before"
+cr plan -c "$WORK/linux/certrotate.cfg" --format json
+expect_rc 0
+steps_of "$WORK/out" >"$WORK/linux.steps"
+grep -v '^#' "$EX/linux/plan.expected" >"$WORK/linux.expected"
+expect_file_eq "$WORK/linux.steps" "$WORK/linux.expected"
+cr plan -c "$WORK/linux/certrotate.cfg"
+expect_rc 0
+expect_out_contains "05-rebind-mx1-nginx-https        native        mx1/nginx/https and 2 more refs: file 'letsencrypt/live/mail.contoso.com/fullchain.pem' (and key)"
+expect_out_contains "writes 'letsencrypt/live/mail.contoso.com/privkey.pem' -> '../../archive/mail.contoso.com/privkey2.pem' (new, beside '../../archive/mail.contoso.com/privkey1.pem'; the link is repointed): key, mode 0600 (as now)"
+expect_out_contains "writes 'haproxy/mail.pem': leaf, chain, key, mode 0600 (as now)"
+ls -lR "$WORK/linux/letsencrypt" "$WORK/linux/haproxy" >"$WORK/linux.after"
+expect_file_eq "$WORK/linux.after" "$WORK/linux.before"
+
 # mail: the connector's rename names what changed; its old name also matches the
 # expired certificate on the token; the token import is done already
 cr plan -c "$WORK/mail/certrotate.cfg"

@@ -40,11 +40,14 @@ normalise() {
 	    -e 's/[0-9A-F]\{64\}/<SHA256>/g' -e 's/[0-9A-F]\{40\}/<SHA1>/g' \
 	    -e 's/[0-9A-F]\{8\}…[0-9A-F]\{4\}/<SHORT>/g' \
 	    -e 's/[0-9][0-9]* days\{0,1\}/N days/g' \
+	    -e "s|/[^ ']*/stubs/|<STUBS>/|g" \
 	    -e 's/certrotate [0-9][0-9.]*[0-9] on/certrotate <VERSION> on/' "$1"
 }
 
 # ---------------------------------------------------------------- golden files
-for ex in mail sha1-host two-bindings connector federation protected-default; do
+# hook.exec resolves the hooks' programs: the same PATH on every machine
+stub_path ssh scp
+for ex in mail sha1-host two-bindings connector federation protected-default linux; do
 	sh "$EX/instantiate.sh" "$EX/$ex" "$WORK/$ex" "$FIX" || die "cannot instantiate $ex"
 	case $ex in sha1-host | federation) want=1 ;; *) want=0 ;; esac
 	for fmt in md html; do
@@ -191,6 +194,7 @@ services = (
   { name = "nginx"; host = "web01"; kind = "nginx";
     account = "svc'$(touch PWNED)`id`|&;\"x\" $HOME";
     run_restart = [ "record", "restart", "{service}", "{account}", "{new.subject}" ];
+    run_test = [ "record", "test" ];
     refs = (
       { id = "tls $(touch PWNED) `id` 'q' \"d\" ;|& $HOME"; type = "file";
         path = "tls/$(touch PWNED)`id`;'q'|&\n<i>.pem";

@@ -41,7 +41,7 @@ step_id_ok(const char *s)
 	size_t n = strlen(s);
 
 	return n >= 1 && n <= ROT_JOURNAL_STEP_MAX && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+	    "abcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
 }
 
 /* What an accepted journal must be; the count of its steps. */

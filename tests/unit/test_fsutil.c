@@ -255,6 +255,7 @@ test_install_link(void **state)
 		char *want_text = t[i].absolute ? cr_xstrdup(want) : cr_xasprintf("../arch/%s", t[i].want);
 		char *got;
 		struct cr_fs_install res;
+		struct cr_fs_preview pv;
 		struct cr_err err;
 		struct stat st;
 
@@ -268,6 +269,19 @@ test_install_link(void **state)
 			free(tk);
 		}
 		assert_int_equal(symlink(text, link), 0);
+		/* the preview says what the install then does, writing nothing */
+		if (cr_fs_install_preview(link, CR_FS_KEY, &pv, &err) != CR_OK)
+			fail_msg("row %zu: preview: %s", i, err.msg);
+		assert_true(pv.exists && pv.link);
+		assert_string_equal(pv.written, want);
+		assert_string_equal(pv.target, target);
+		assert_string_equal(pv.link_text, text);
+		assert_string_equal(pv.link_new, want_text);
+		assert_int_equal(pv.perm, 0640);
+		assert_int_equal(pv.uid, OTHER_UID);
+		assert_true(pv.owner_kept);
+		assert_int_equal(count_entries(arch), t[i].taken ? 2 : 1);
+		cr_fs_preview_release(&pv);
 		if (cr_fs_install(link, "new", 3, CR_FS_KEY, &res, &err) != CR_OK)
 			fail_msg("row %zu: %s", i, err.msg);
 		assert_string_equal(res.written, want);
@@ -300,14 +314,34 @@ test_install_plain(void **state)
 {
 	char *d = tmpdir(), *p = cr_xasprintf("%s/f.pem", d);
 	struct cr_fs_install res;
+	struct cr_fs_preview pv;
 	struct cr_err err;
 
 	(void)state;
+	/* nothing there: a new file, 0644 for a certificate, 0600 for a key, owned by us */
+	assert_int_equal(cr_fs_install_preview(p, CR_FS_KEEP, &pv, &err), CR_OK);
+	assert_true(!pv.exists && !pv.link && pv.target == NULL && !pv.owner_kept);
+	assert_string_equal(pv.written, p);
+	assert_int_equal(pv.perm, 0644);
+	cr_fs_preview_release(&pv);
+	assert_int_equal(cr_fs_install_preview(p, CR_FS_KEY, &pv, &err), CR_OK);
+	assert_int_equal(pv.perm, 0600);
+	cr_fs_preview_release(&pv);
 	assert_int_equal(cr_fs_install(p, "one", 3, CR_FS_KEEP, &res, &err), CR_OK);
 	assert_string_equal(res.written, p);
 	assert_null(res.previous);
 	assert_null(res.link_old);
 	cr_fs_install_release(&res);
+	/* a key file 0640 root:other stays so: never narrowed, never widened */
+	assert_int_equal(chmod(p, 0640), 0);
+	assert_int_equal(chown(p, 0, OTHER_UID), 0);
+	assert_int_equal(cr_fs_install_preview(p, CR_FS_KEY, &pv, &err), CR_OK);
+	assert_true(pv.exists && !pv.link && pv.owner_kept);
+	assert_string_equal(pv.target, p);
+	assert_int_equal(pv.perm, 0640);
+	assert_int_equal(pv.gid, OTHER_UID);
+	cr_fs_preview_release(&pv);
+	cr_fs_preview_release(NULL);
 	assert_int_equal(cr_fs_install(p, "two", 3, CR_FS_KEEP, &res, &err), CR_OK);
 	assert_string_equal(res.previous, p);
 	assert_content(p, "two");
@@ -351,6 +385,13 @@ test_install_link_refused(void **state)
 		}
 		assert_int_equal(symlink("to", link), 0);
 		n = count_entries(d);
+		{
+			struct cr_fs_preview pv;
+
+			assert_int_equal(cr_fs_install_preview(link, CR_FS_KEEP, &pv, &err), CR_EENV);
+			assert_int_equal(err.reason, t[i].reason);
+			cr_fs_preview_release(&pv);
+		}
 		assert_int_equal(cr_fs_install(link, "new", 3, CR_FS_KEEP, &res, &err), CR_EENV);
 		if (err.reason != t[i].reason)
 			fail_msg("%s: reason %s: %s", t[i].setup, cr_reason_name(err.reason), err.msg);

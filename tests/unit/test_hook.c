@@ -1,5 +1,5 @@
 /*
- * Unit tests: hooks (rotate/hook.c) - run without a shell, exit statuses,
+ * Unit tests: hooks (common/hook.c) - run without a shell, exit statuses,
  * signals, the timeout killing the hook's whole process group, the stderr
  * tail, working directory, environment, stdin, inherited fds, and argument
  * bytes passed verbatim.  The hooks are small shell scripts with a #! line:
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "../../common/utf8.h"
-#include "../../rotate/hook.h"
+#include "../../common/hook.h"
 #include "testfs.h"
 
 static char *dir;	/* scripts live here */
@@ -67,21 +67,21 @@ slurp(const char *path)
 
 /* Runs argv with cwd dir, stdout into dir/out; returns the status. */
 static int
-run(char *const *argv, long long timeout_ms, int rollback, struct rot_hook_result *res,
+run(char *const *argv, long long timeout_ms, int rollback, struct cr_hook_result *res,
     struct cr_err *err)
 {
 	char *out = cr_xasprintf("%s/out", dir);
-	struct rot_hook h;
+	struct cr_hook h;
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), r;
 
 	assert_true(fd >= 0);
-	rot_hook_init(&h, argv, dir);
+	cr_hook_init(&h, argv, dir);
 	h.stdout_fd = fd;
 	h.rollback = rollback;
 	if (timeout_ms > 0)
 		h.timeout_ms = timeout_ms;
 	h.grace_ms = 300;
-	r = rot_hook_run(&h, res, err);
+	r = cr_hook_run(&h, res, err);
 	close(fd);
 	free(out);
 	return r;
@@ -101,18 +101,18 @@ test_outcomes(void **state)
 {
 	static const struct {
 		const char *body;
-		enum rot_hook_outcome outcome;
+		enum cr_hook_outcome outcome;
 		int code;
 		int status;
 		enum cr_reason reason;
 		const char *msg;
 	} t[] = {
-		{ "exit 0", ROT_HOOK_OK, 0, CR_OK, CR_R_NONE, NULL },
-		{ "echo 'nginx: [emerg] bad' >&2; exit 1", ROT_HOOK_EXIT, 1, CR_EENV, CR_R_COMMAND,
+		{ "exit 0", CR_HOOK_OK, 0, CR_OK, CR_R_NONE, NULL },
+		{ "echo 'nginx: [emerg] bad' >&2; exit 1", CR_HOOK_EXIT, 1, CR_EENV, CR_R_COMMAND,
 		  "exited with status 1: nginx: [emerg] bad" },
-		{ "exit 77", ROT_HOOK_EXIT, 77, CR_EENV, CR_R_COMMAND, "exited with status 77" },
-		{ "kill -USR1 $$", ROT_HOOK_SIGNAL, SIGUSR1, CR_EENV, CR_R_COMMAND, "killed by signal 10" },
-		{ "kill -KILL $$", ROT_HOOK_SIGNAL, SIGKILL, CR_EENV, CR_R_COMMAND, "killed by signal 9" },
+		{ "exit 77", CR_HOOK_EXIT, 77, CR_EENV, CR_R_COMMAND, "exited with status 77" },
+		{ "kill -USR1 $$", CR_HOOK_SIGNAL, SIGUSR1, CR_EENV, CR_R_COMMAND, "killed by signal 10" },
+		{ "kill -KILL $$", CR_HOOK_SIGNAL, SIGKILL, CR_EENV, CR_R_COMMAND, "killed by signal 9" },
 	};
 	size_t i;
 
@@ -120,13 +120,13 @@ test_outcomes(void **state)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char *p = script("h.sh", t[i].body);
 		char *argv[] = { p, NULL };
-		struct rot_hook_result res;
+		struct cr_hook_result res;
 		struct cr_err err;
 		int r = run(argv, 0, 0, &res, &err);
 
 		if (r != t[i].status || res.outcome != t[i].outcome || res.code != t[i].code)
 			fail_msg("'%s': status %d outcome %s code %d: %s", t[i].body, r,
-			    rot_hook_outcome_name(res.outcome), res.code, r ? err.msg : "");
+			    cr_hook_outcome_name(res.outcome), res.code, r ? err.msg : "");
 		if (r != CR_OK) {
 			assert_int_equal(err.reason, t[i].reason);
 			if (strstr(err.msg, t[i].msg) == NULL)
@@ -134,10 +134,10 @@ test_outcomes(void **state)
 			assert_non_null(strstr(err.msg, p));
 		}
 		assert_string_equal(res.path, p);
-		rot_hook_result_release(&res);
+		cr_hook_result_release(&res);
 		free(p);
 	}
-	rot_hook_result_release(NULL);
+	cr_hook_result_release(NULL);
 }
 
 /* Reaps the orphan `pid` (we are its subreaper) and returns the signal that ended it, or 0. */
@@ -182,18 +182,18 @@ test_timeout_kills_group(void **state)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char *p = script("slow.sh", t[i].body);
 		char *argv[] = { p, NULL };
-		struct rot_hook_result res;
+		struct cr_hook_result res;
 		struct cr_err err;
 		int sig;
 
 		assert_int_equal(run(argv, 400, 0, &res, &err), CR_EENV);
-		assert_int_equal(res.outcome, ROT_HOOK_TIMEOUT);
+		assert_int_equal(res.outcome, CR_HOOK_TIMEOUT);
 		assert_int_equal(err.reason, CR_R_TIMEOUT);
 		assert_non_null(strstr(err.msg, "did not finish within 400 ms: its process group was killed"));
 		sig = reap_orphan(read_pid("gc.pid"));
 		if (sig != t[i].want_sig)
 			fail_msg("row %zu: grandchild ended by signal %d, expected %d", i, sig, t[i].want_sig);
-		rot_hook_result_release(&res);
+		cr_hook_result_release(&res);
 		free(p);
 	}
 }
@@ -204,7 +204,7 @@ test_background_left_alone(void **state)
 {
 	char *p = script("bg.sh", "sleep 1000 & echo $! > bg.pid; echo bye >&2; exit 0");
 	char *argv[] = { p, NULL };
-	struct rot_hook_result res;
+	struct cr_hook_result res;
 	struct cr_err err;
 	pid_t bg;
 
@@ -216,7 +216,7 @@ test_background_left_alone(void **state)
 	assert_int_equal(kill(bg, 0), 0);	/* still alive: not ours to kill */
 	assert_int_equal(kill(bg, SIGKILL), 0);
 	assert_int_equal(reap_orphan(bg), SIGKILL);
-	rot_hook_result_release(&res);
+	cr_hook_result_release(&res);
 	free(p);
 }
 
@@ -242,13 +242,13 @@ test_stderr_tail(void **state)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char *p = script("err.sh", t[i].body), *chk;
 		char *argv[] = { p, NULL };
-		struct rot_hook_result res;
+		struct cr_hook_result res;
 		struct cr_err err;
 		size_t n, e = strlen(t[i].ends);
 
 		(void)run(argv, 0, 0, &res, &err);
 		n = strlen(res.stderr_tail);
-		assert_true(n <= ROT_HOOK_TAIL_MAX);
+		assert_true(n <= CR_HOOK_TAIL_MAX);
 		if (n < e || strcmp(res.stderr_tail + n - e, t[i].ends) != 0)
 			fail_msg("row %zu: tail ends '%s'", i, n > 40 ? res.stderr_tail + n - 40 : res.stderr_tail);
 		assert_int_equal(res.tail_cut, t[i].cut);
@@ -256,8 +256,8 @@ test_stderr_tail(void **state)
 		assert_string_equal(chk, res.stderr_tail);
 		free(chk);
 		if (t[i].cut)
-			assert_true(n > ROT_HOOK_TAIL_MAX - 4);
-		rot_hook_result_release(&res);
+			assert_true(n > CR_HOOK_TAIL_MAX - 4);
+		cr_hook_result_release(&res);
 		free(p);
 	}
 }
@@ -283,7 +283,7 @@ test_environment(void **state)
 	setenv("CERTROTATE_PHASE", "forged", 1);
 	setenv("KEEP_ME", "yes", 1);
 	for (pass = 0; pass < 2; pass++) {
-		struct rot_hook_result res;
+		struct cr_hook_result res;
 		struct cr_err err;
 
 		if (run(argv, 10000, pass, &res, &err) != CR_OK)
@@ -293,7 +293,7 @@ test_environment(void **state)
 		assert_string_equal(out, want);
 		free(out);
 		free(want);
-		rot_hook_result_release(&res);
+		cr_hook_result_release(&res);
 	}
 	unsetenv("CERTROTATE_PHASE");
 	close(leak);
@@ -312,7 +312,7 @@ test_argv_verbatim(void **state)
 	char *p = script("args.sh", "for a in \"$@\"; do printf '%s\\036' \"$a\"; done");
 	char *argv[sizeof(args) / sizeof(args[0]) + 2], *out, *f;
 	struct cr_buf want = CR_BUF_INIT;
-	struct rot_hook_result res;
+	struct cr_hook_result res;
 	struct cr_err err;
 	size_t i;
 
@@ -337,7 +337,7 @@ test_argv_verbatim(void **state)
 	assert_int_equal(access(f, F_OK), -1);
 	free(f);
 	cr_buf_release(&want);
-	rot_hook_result_release(&res);
+	cr_hook_result_release(&res);
 	free(p);
 }
 
@@ -348,21 +348,21 @@ test_resolve(void **state)
 	static const struct {
 		const char *prog;
 		const char *path_env;	/* PATH for the row; "~" is replaced by the scripts dir */
-		enum rot_hook_outcome outcome;
+		enum cr_hook_outcome outcome;
 		const char *msg;
 	} t[] = {
-		{ "./good.sh", NULL, ROT_HOOK_OK, NULL },
-		{ "good.sh", "/nonexistent:~", ROT_HOOK_OK, NULL },
-		{ "good.sh", "/nonexistent:", ROT_HOOK_OK, NULL },	/* empty entry: the working directory */
-		{ "both.sh", "~/a:~/b", ROT_HOOK_OK, NULL },		/* the non-executable first match skipped */
-		{ "sh", NULL, ROT_HOOK_OK, NULL },
-		{ "no-such-command-xyz", "/usr/bin:/bin", ROT_HOOK_NOT_FOUND, "not found in PATH (/usr/bin:/bin)" },
-		{ "./missing.sh", NULL, ROT_HOOK_NOT_FOUND, "not found" },
-		{ "", NULL, ROT_HOOK_NOT_FOUND, "empty program name" },
-		{ "./noexec.sh", NULL, ROT_HOOK_NOT_EXEC, "no permission to execute it" },
-		{ "./noshebang.sh", NULL, ROT_HOOK_NOT_EXEC, "certrotate runs no shell" },
-		{ "./adir", NULL, ROT_HOOK_NOT_EXEC, "not a regular file" },
-		{ "noexec.sh", "~", ROT_HOOK_NOT_EXEC, "cannot be executed" },
+		{ "./good.sh", NULL, CR_HOOK_OK, NULL },
+		{ "good.sh", "/nonexistent:~", CR_HOOK_OK, NULL },
+		{ "good.sh", "/nonexistent:", CR_HOOK_OK, NULL },	/* empty entry: the working directory */
+		{ "both.sh", "~/a:~/b", CR_HOOK_OK, NULL },		/* the non-executable first match skipped */
+		{ "sh", NULL, CR_HOOK_OK, NULL },
+		{ "no-such-command-xyz", "/usr/bin:/bin", CR_HOOK_NOT_FOUND, "not found in PATH (/usr/bin:/bin)" },
+		{ "./missing.sh", NULL, CR_HOOK_NOT_FOUND, "not found" },
+		{ "", NULL, CR_HOOK_NOT_FOUND, "empty program name" },
+		{ "./noexec.sh", NULL, CR_HOOK_NOT_EXEC, "no permission to execute it" },
+		{ "./noshebang.sh", NULL, CR_HOOK_NOT_EXEC, "certrotate runs no shell" },
+		{ "./adir", NULL, CR_HOOK_NOT_EXEC, "not a regular file" },
+		{ "noexec.sh", "~", CR_HOOK_NOT_EXEC, "cannot be executed" },
 	};
 	char *saved = cr_xstrdup(getenv("PATH"));
 	char *good = script("good.sh", "touch ran; exit 0"), *noexec = script("noexec.sh", "exit 0");
@@ -385,7 +385,7 @@ test_resolve(void **state)
 	assert_int_equal(symlink(noexec, both_a), 0);
 	assert_int_equal(symlink(good, both_b), 0);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		enum rot_hook_outcome o = (enum rot_hook_outcome)99;
+		enum cr_hook_outcome o = (enum cr_hook_outcome)99;
 		char *path = (char *)1, *pe = NULL;
 		int r;
 
@@ -402,9 +402,9 @@ test_resolve(void **state)
 		} else {
 			setenv("PATH", saved, 1);
 		}
-		r = rot_hook_resolve(t[i].prog, dir, &path, &o, &err);
+		r = cr_hook_resolve(t[i].prog, dir, &path, &o, &err);
 		if (o != t[i].outcome)
-			fail_msg("'%s': outcome %s: %s", t[i].prog, rot_hook_outcome_name(o),
+			fail_msg("'%s': outcome %s: %s", t[i].prog, cr_hook_outcome_name(o),
 			    r ? err.msg : path);
 		if (r == CR_OK) {
 			assert_non_null(path);
@@ -425,15 +425,15 @@ test_resolve(void **state)
 	{
 		char *argv[] = { "./noshebang.sh", NULL };
 		char *argv0[] = { NULL };
-		struct rot_hook_result res;
+		struct cr_hook_result res;
 		assert_int_equal(run(argv, 0, 0, &res, &err), CR_EENV);
-		assert_int_equal(res.outcome, ROT_HOOK_NOT_EXEC);
+		assert_int_equal(res.outcome, CR_HOOK_NOT_EXEC);
 		assert_int_equal(err.reason, CR_R_NOT_FOUND);
 		assert_string_equal(res.stderr_tail, "");
-		rot_hook_result_release(&res);
+		cr_hook_result_release(&res);
 		assert_int_equal(run(argv0, 0, 0, &res, &err), CR_EINPUT);
 		assert_int_equal(err.reason, CR_R_CONFIG);
-		rot_hook_result_release(&res);
+		cr_hook_result_release(&res);
 	}
 	free(saved); free(good); free(noexec); free(noshebang); free(adir); free(a); free(b);
 	free(ran); free(both_a); free(both_b);
@@ -444,17 +444,17 @@ static void
 test_bad_cwd(void **state)
 {
 	char *argv[] = { "/bin/true", NULL }, *gone = cr_xasprintf("%s/gone", dir);
-	struct rot_hook_result res;
-	struct rot_hook h;
+	struct cr_hook_result res;
+	struct cr_hook h;
 	struct cr_err err;
 
 	(void)state;
-	rot_hook_init(&h, argv, gone);
-	assert_int_equal(rot_hook_run(&h, &res, &err), CR_EENV);
-	assert_int_equal(res.outcome, ROT_HOOK_ERROR);
+	cr_hook_init(&h, argv, gone);
+	assert_int_equal(cr_hook_run(&h, &res, &err), CR_EENV);
+	assert_int_equal(res.outcome, CR_HOOK_ERROR);
 	assert_int_equal(err.reason, CR_R_COMMAND);
 	assert_non_null(strstr(err.msg, "working directory"));
-	rot_hook_result_release(&res);
+	cr_hook_result_release(&res);
 	free(gone);
 }
 
@@ -464,18 +464,18 @@ test_echo(void **state)
 {
 	char *p = script("echo.sh", "echo to-stderr >&2; echo to-stdout");
 	char *argv[] = { p, NULL }, *ep = cr_xasprintf("%s/echo", dir), *e, *out;
-	struct rot_hook_result res;
-	struct rot_hook h;
+	struct cr_hook_result res;
+	struct cr_hook h;
 	struct cr_err err;
 	char *op = cr_xasprintf("%s/out", dir);
 	int efd = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	int ofd = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	(void)state;
-	rot_hook_init(&h, argv, dir);
+	cr_hook_init(&h, argv, dir);
 	h.echo_fd = efd;
 	h.stdout_fd = ofd;
-	assert_int_equal(rot_hook_run(&h, &res, &err), CR_OK);
+	assert_int_equal(cr_hook_run(&h, &res, &err), CR_OK);
 	close(efd);
 	close(ofd);
 	e = slurp(ep);
@@ -486,7 +486,26 @@ test_echo(void **state)
 	free(out);
 	free(ep);
 	free(op);
-	rot_hook_result_release(&res);
+	cr_hook_result_release(&res);
+	free(p);
+}
+
+/* CR_HOOK_STDOUT_CAPTURED: stdout goes into the tail with stderr, in order (haproxy -c). */
+static void
+test_stdout_captured(void **state)
+{
+	char *p = script("both.sh", "echo out-1; echo err-2 >&2; echo out-3");
+	char *argv[] = { p, NULL };
+	struct cr_hook_result res;
+	struct cr_hook h;
+	struct cr_err err;
+
+	(void)state;
+	cr_hook_init(&h, argv, dir);
+	h.stdout_fd = CR_HOOK_STDOUT_CAPTURED;
+	assert_int_equal(cr_hook_run(&h, &res, &err), CR_OK);
+	assert_string_equal(res.stderr_tail, "out-1\nerr-2\nout-3\n");
+	cr_hook_result_release(&res);
 	free(p);
 }
 
@@ -503,6 +522,7 @@ main(void)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_bad_cwd),
 		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_stdout_captured),
 	};
 
 	/* orphaned grandchildren come to us, so a test can see how they ended */

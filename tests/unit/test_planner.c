@@ -547,7 +547,7 @@ test_mail_details(void **state)
 
 	s = step(f.plan, "05-rebind-cas2-owa-https-all");
 	assert_int_equal(s->variant, PLAN_V_REBIND_BINDING);
-	assert_ids(s->pre, s->npre, "ref.resolve names endpoint");
+	assert_ids(s->pre, s->npre, "ref.resolve names endpoint endpoint.sni endpoint.chain");
 	/* the endpoint is verified after the service's restart, not here; what
 	   the binding names cannot be seen from here, and says so */
 	assert_ids(s->verify, s->nverify, "ref.moved");
@@ -557,11 +557,12 @@ test_mail_details(void **state)
 
 	s = step(f.plan, "07-rebind-mx1-nginx-tls");
 	assert_int_equal(s->variant, PLAN_V_REBIND_FILE);
-	assert_ids(s->pre, s->npre, "new.load new.validity new.chain new.eku sigalg keyalg ref.resolve");
-	assert_ids(s->verify, s->nverify, "file.content");
+	assert_ids(s->pre, s->npre, "new.load new.validity new.chain new.eku sigalg keyalg ref.resolve "
+	    "file.layout key.mode");
+	assert_ids(s->verify, s->nverify, "file.content key.mode");
 
 	s = step(f.plan, "08-rename-mx1-exchange-frontend");
-	assert_ids(s->pre, s->npre, "ref.resolve ref.ambiguous ref.name endpoint");
+	assert_ids(s->pre, s->npre, "ref.resolve ref.ambiguous ref.name endpoint endpoint.chain");
 	assert_ids(s->verify, s->nverify, "ref.moved");
 	assert_non_null(s->change);
 	/* the issuer's O differs between A and A2 */
@@ -571,7 +572,7 @@ test_mail_details(void **state)
 
 	s = step(f.plan, "09-restart-cas2-owa");
 	assert_int_equal(s->npre, 0);
-	assert_ids(s->verify, s->nverify, "endpoint");
+	assert_ids(s->verify, s->nverify, "endpoint endpoint.chain");
 	/* no endpoint to probe: what to verify there */
 	s = step(f.plan, "11-restart-mx1-nginx");
 	assert_ids(s->verify, s->nverify, "service.restarted");
@@ -1291,6 +1292,79 @@ test_text_rename_names(void **state)
 	X509_free(ca_x);
 }
 
+/*
+ * A file named by refs of two services is written by one step (SPEC 7.2:
+ * each file once), which moves both refs; each restart runs its service's
+ * configuration test: its own run_test, else its kind's default when the
+ * service has a file ref (its files are local), else none.
+ */
+static void
+test_shared_file_and_tests(void **state)
+{
+	static const char text[] = ROT("")
+	    "hosts = ( { name = \"h\"; }, { name = \"far\"; } );\n"
+	    "services = (\n"
+	    " { name = \"web\"; host = \"h\"; kind = \"nginx\";\n"
+	    "   refs = ( { id = \"https\"; type = \"file\"; path = \"old.pem\"; } ); },\n"
+	    " { name = \"mta\"; host = \"h\"; kind = \"postfix\";\n"
+	    "   refs = ( { id = \"smtp\"; type = \"file\"; path = \"old.pem\"; endpoint = \"127.0.0.1:25\";\n"
+	    "              sni = \"mail.contoso.com\"; } ); },\n"
+	    " { name = \"lb\"; host = \"h\"; kind = \"haproxy\"; run_test = [ \"haproxy\", \"-c\", \"-f\", \"{service}.cfg\" ];\n"
+	    "   refs = ( { id = \"pem\"; type = \"file\"; path = \"new.pem\"; cert = \"sha1:@OLD1@\"; } ); },\n"
+	    " { name = \"remote\"; host = \"far\"; kind = \"nginx\";\n"
+	    "   refs = ( { id = \"b\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; } ); }\n"
+	    ");\n";
+	struct fixture f;
+	const struct plan_step *s;
+	struct json_object *o, *v;
+	int dflt;
+
+	(void)state;
+	build(&f, text, P.old, "file:old.pem", P.new, 0, -1);
+	s = step(f.plan, "04-rebind-h-mta-smtp");
+	assert_int_equal(s->variant, PLAN_V_REBIND_FILE);
+	assert_int_equal(s->nfrefs, 2);
+	assert_int_equal(ref(f.plan, "web", "https")->step, ref(f.plan, "mta", "smtp")->step);
+	assert_non_null(strstr(s->description, "install the new certificate in 'old.pem' (leaf, chain)"));
+	assert_non_null(strstr(s->description, "; the file is shared with ref web/https"));
+	assert_int_equal(s->nwrites, 1);
+	assert_string_equal(s->writes[0].order, "leaf, chain");
+	assert_false(s->writes[0].key);
+	/* the sni and the endpoint of the shared ref count for the step's checks */
+	assert_ids(s->pre, s->npre, "new.load new.validity new.chain new.eku sigalg keyalg ref.resolve "
+	    "file.layout key.mode endpoint endpoint.sni endpoint.chain");
+	o = plan_step_json(f.plan, s);
+	assert_true(json_object_object_get_ex(o, "refs", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_true(json_object_object_get_ex(o, "writes", &v));
+	json_object_put(o);
+	/* one rebind for the shared file, one for lb's, one binding: 3; 4 restarts */
+	assert_int_equal(f.plan->nsteps, 1 + 3 + 4 + 1);
+
+	s = step(f.plan, "08-restart-h-web");
+	assert_non_null(s->test);
+	assert_string_equal(s->test->v[0], "nginx");
+	assert_true(s->test_is_default);
+	assert_ids(s->pre, s->npre, "config.test");
+	s = step(f.plan, "07-restart-h-mta");
+	assert_string_equal(s->test->v[0], "postfix");
+	s = step(f.plan, "06-restart-h-lb");
+	assert_false(s->test_is_default);
+	assert_string_equal(s->test->v[3], "{service}.cfg");
+	o = plan_step_json(f.plan, s);
+	assert_true(json_object_object_get_ex(o, "test_from", &v));
+	assert_string_equal(json_object_get_string(v), "run_test");
+	json_object_put(o);
+	/* a service on another host with no file ref: no default test */
+	s = step(f.plan, "05-restart-far-remote");
+	assert_null(s->test);
+	assert_int_equal(s->npre, 0);
+	assert_null(plan_service_test(&f.cfg->services[plan_config_service(f.cfg, "remote")], &dflt));
+	assert_null(plan_kind_test("iis"));
+	assert_string_equal(plan_kind_test("apache")->v[0], "apachectl");
+	release(&f);
+}
+
 static void
 test_same_cert_refused(void **state)
 {
@@ -1331,6 +1405,7 @@ main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_text_rename_names),
 		cmocka_unit_test(test_same_cert_refused),
+		cmocka_unit_test(test_shared_file_and_tests),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/fsutil.h"
-#include "../common/utf8.h"
-#include "../common/util.h"
+#include "fsutil.h"
+#include "utf8.h"
+#include "util.h"
 
 extern char **environ;
 
@@ -25,31 +25,31 @@ extern char **environ;
 #define LINE_SHOWN 200		/* bytes of the last stderr line in a message */
 
 static const char *const outcome_names[] = {
-	[ROT_HOOK_OK] = "ok", [ROT_HOOK_EXIT] = "exit", [ROT_HOOK_SIGNAL] = "signal",
-	[ROT_HOOK_TIMEOUT] = "timeout", [ROT_HOOK_NOT_FOUND] = "not-found",
-	[ROT_HOOK_NOT_EXEC] = "not-executable", [ROT_HOOK_ERROR] = "error",
+	[CR_HOOK_OK] = "ok", [CR_HOOK_EXIT] = "exit", [CR_HOOK_SIGNAL] = "signal",
+	[CR_HOOK_TIMEOUT] = "timeout", [CR_HOOK_NOT_FOUND] = "not-found",
+	[CR_HOOK_NOT_EXEC] = "not-executable", [CR_HOOK_ERROR] = "error",
 };
 
 const char *
-rot_hook_outcome_name(enum rot_hook_outcome o)
+cr_hook_outcome_name(enum cr_hook_outcome o)
 {
 	return (unsigned)o < sizeof(outcome_names) / sizeof(outcome_names[0]) ? outcome_names[o] : "?";
 }
 
 void
-rot_hook_init(struct rot_hook *h, char *const *argv, const char *cwd)
+cr_hook_init(struct cr_hook *h, char *const *argv, const char *cwd)
 {
 	memset(h, 0, sizeof(*h));
 	h->argv = argv;
 	h->cwd = cwd;
-	h->timeout_ms = ROT_HOOK_TIMEOUT_DEFAULT_MS;
-	h->grace_ms = ROT_HOOK_GRACE_DEFAULT_MS;
+	h->timeout_ms = CR_HOOK_TIMEOUT_DEFAULT_MS;
+	h->grace_ms = CR_HOOK_GRACE_DEFAULT_MS;
 	h->stdout_fd = STDERR_FILENO;
 	h->echo_fd = -1;
 }
 
 void
-rot_hook_result_release(struct rot_hook_result *r)
+cr_hook_result_release(struct cr_hook_result *r)
 {
 	if (r == NULL)
 		return;
@@ -60,8 +60,8 @@ rot_hook_result_release(struct rot_hook_result *r)
 
 /* ---------------------------------------------------------------- resolving argv[0] */
 
-/* Whether path is a program we can execute: ROT_HOOK_OK, or why not in *why. */
-static enum rot_hook_outcome
+/* Whether path is a program we can execute: CR_HOOK_OK, or why not in *why. */
+static enum cr_hook_outcome
 check_program(const char *path, const char **why)
 {
 	unsigned char magic[4];
@@ -72,15 +72,15 @@ check_program(const char *path, const char **why)
 	if (stat(path, &st) != 0) {
 		*why = strerror(errno);
 		return errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG ?
-		    ROT_HOOK_NOT_FOUND : ROT_HOOK_NOT_EXEC;
+		    CR_HOOK_NOT_FOUND : CR_HOOK_NOT_EXEC;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		*why = "not a regular file";
-		return ROT_HOOK_NOT_EXEC;
+		return CR_HOOK_NOT_EXEC;
 	}
 	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) != 0) {
 		*why = "no permission to execute it";
-		return ROT_HOOK_NOT_EXEC;
+		return CR_HOOK_NOT_EXEC;
 	}
 	/* an execute-only file we cannot read: the kernel will tell */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
@@ -90,16 +90,16 @@ check_program(const char *path, const char **why)
 	if (n >= 0 && !(n >= 2 && memcmp(magic, "#!", 2) == 0) &&
 	    !(n == 4 && memcmp(magic, "\177ELF", 4) == 0)) {
 		*why = "neither a binary nor a script starting with #! (certrotate runs no shell)";
-		return ROT_HOOK_NOT_EXEC;
+		return CR_HOOK_NOT_EXEC;
 	}
-	return ROT_HOOK_OK;
+	return CR_HOOK_OK;
 }
 
 int
-rot_hook_resolve(const char *prog, const char *cwd, char **path,
-    enum rot_hook_outcome *outcome, struct cr_err *err)
+cr_hook_resolve(const char *prog, const char *cwd, char **path,
+    enum cr_hook_outcome *outcome, struct cr_err *err)
 {
-	enum rot_hook_outcome o = ROT_HOOK_NOT_FOUND, first_bad = ROT_HOOK_OK;
+	enum cr_hook_outcome o = CR_HOOK_NOT_FOUND, first_bad = CR_HOOK_OK;
 	const char *why = "not found", *pathvar, *p, *bad_why = NULL;
 	char *bad = NULL;
 
@@ -110,7 +110,7 @@ rot_hook_resolve(const char *prog, const char *cwd, char **path,
 	}
 	if (strchr(prog, '/') != NULL) {
 		char *c = cr_path_resolve(cwd, prog);
-		if ((o = check_program(c, &why)) == ROT_HOOK_OK) {
+		if ((o = check_program(c, &why)) == CR_HOOK_OK) {
 			*path = c;
 			goto ok;
 		}
@@ -125,16 +125,16 @@ rot_hook_resolve(const char *prog, const char *cwd, char **path,
 		char *d = n ? cr_xstrndup(p, n) : cr_xstrdup(".");
 		char *dir = cr_path_resolve(cwd, d), *c = cr_xasprintf("%s/%s", dir, prog);
 		const char *w;
-		enum rot_hook_outcome co = check_program(c, &w);
+		enum cr_hook_outcome co = check_program(c, &w);
 
 		free(d);
 		free(dir);
-		if (co == ROT_HOOK_OK) {
+		if (co == CR_HOOK_OK) {
 			*path = c;
 			free(bad);
 			goto ok;
 		}
-		if (co == ROT_HOOK_NOT_EXEC && bad == NULL) {
+		if (co == CR_HOOK_NOT_EXEC && bad == NULL) {
 			first_bad = co;
 			bad = c;	/* reported if nothing executable comes later, as execvp would */
 			bad_why = w;
@@ -155,17 +155,17 @@ rot_hook_resolve(const char *prog, const char *cwd, char **path,
 		return CR_EENV;
 	}
 	if (outcome != NULL)
-		*outcome = ROT_HOOK_NOT_FOUND;
+		*outcome = CR_HOOK_NOT_FOUND;
 	return cr_err_setr(err, CR_EENV, CR_R_NOT_FOUND, "command '%s' not found in PATH (%s)",
 	    prog, pathvar);
 fail:
 	if (outcome != NULL)
 		*outcome = o;
 	return cr_err_setr(err, CR_EENV, CR_R_NOT_FOUND, "command '%s' %s: %s", prog != NULL ? prog : "",
-	    o == ROT_HOOK_NOT_FOUND ? "not found" : "cannot be executed", why);
+	    o == CR_HOOK_NOT_FOUND ? "not found" : "cannot be executed", why);
 ok:
 	if (outcome != NULL)
-		*outcome = ROT_HOOK_OK;
+		*outcome = CR_HOOK_OK;
 	return CR_OK;
 }
 
@@ -193,7 +193,7 @@ child_fail(int statw, enum stage stage)
  * clobber one another; every other fd is closed at exec.
  */
 static void __attribute__((noreturn))
-child_exec(const struct rot_hook *h, const char *path, char **envp, int devnull, int errw,
+child_exec(const struct cr_hook *h, const char *path, char **envp, int devnull, int errw,
     int statw)
 {
 	struct sigaction dfl;
@@ -208,7 +208,8 @@ child_exec(const struct rot_hook *h, const char *path, char **envp, int devnull,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)setpgid(0, 0);
 	if ((devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 3)) < 0 ||
-	    (out = fcntl(h->stdout_fd, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    (out = fcntl(h->stdout_fd == CR_HOOK_STDOUT_CAPTURED ? errw : h->stdout_fd,
+	    F_DUPFD_CLOEXEC, 3)) < 0 ||
 	    (errw = fcntl(errw, F_DUPFD_CLOEXEC, 3)) < 0)
 		child_fail(statw, STAGE_FDS);
 	if (h->cwd != NULL && chdir(h->cwd) != 0)
@@ -254,9 +255,9 @@ mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The last ROT_HOOK_TAIL_MAX bytes of a stream. */
+/* The last CR_HOOK_TAIL_MAX bytes of a stream. */
 struct tail {
-	unsigned char buf[2 * ROT_HOOK_TAIL_MAX];
+	unsigned char buf[2 * CR_HOOK_TAIL_MAX];
 	size_t len;
 	int dropped;
 };
@@ -264,21 +265,21 @@ struct tail {
 static void
 tail_add(struct tail *t, const unsigned char *p, size_t n)
 {
-	if (n > ROT_HOOK_TAIL_MAX) {
-		p += n - ROT_HOOK_TAIL_MAX;
-		n = ROT_HOOK_TAIL_MAX;
+	if (n > CR_HOOK_TAIL_MAX) {
+		p += n - CR_HOOK_TAIL_MAX;
+		n = CR_HOOK_TAIL_MAX;
 		t->dropped = 1;
 	}
 	if (t->len + n > sizeof(t->buf)) {
-		memmove(t->buf, t->buf + t->len - ROT_HOOK_TAIL_MAX, ROT_HOOK_TAIL_MAX);
-		t->len = ROT_HOOK_TAIL_MAX;
+		memmove(t->buf, t->buf + t->len - CR_HOOK_TAIL_MAX, CR_HOOK_TAIL_MAX);
+		t->len = CR_HOOK_TAIL_MAX;
 		t->dropped = 1;
 	}
 	memcpy(t->buf + t->len, p, n);
 	t->len += n;
 }
 
-/* The tail as valid UTF-8 of at most ROT_HOOK_TAIL_MAX bytes. */
+/* The tail as valid UTF-8 of at most CR_HOOK_TAIL_MAX bytes. */
 static char *
 tail_text(struct tail *t, int *cut)
 {
@@ -287,9 +288,9 @@ tail_text(struct tail *t, int *cut)
 	int c;
 	char *s;
 
-	if (n > ROT_HOOK_TAIL_MAX) {
-		p += n - ROT_HOOK_TAIL_MAX;
-		n = ROT_HOOK_TAIL_MAX;
+	if (n > CR_HOOK_TAIL_MAX) {
+		p += n - CR_HOOK_TAIL_MAX;
+		n = CR_HOOK_TAIL_MAX;
 		t->dropped = 1;
 	}
 	/* a cut may have split a character: drop its continuation bytes */
@@ -297,7 +298,7 @@ tail_text(struct tail *t, int *cut)
 		p++;
 		n--;
 	}
-	s = cr_utf8_sanitize(p, n, ROT_HOOK_TAIL_MAX, 1, &c);
+	s = cr_utf8_sanitize(p, n, CR_HOOK_TAIL_MAX, 1, &c);
 	*cut = t->dropped || c;
 	return s;
 }
@@ -306,7 +307,7 @@ tail_text(struct tail *t, int *cut)
 static ssize_t
 pump(int fd, struct tail *t, int echo_fd)
 {
-	unsigned char chunk[ROT_HOOK_TAIL_MAX];
+	unsigned char chunk[CR_HOOK_TAIL_MAX];
 	ssize_t n = read(fd, chunk, sizeof(chunk));
 
 	if (n > 0) {
@@ -333,7 +334,7 @@ has_exited(pid_t pid)
  * its stderr is closed).  Reaps it into *status; *timed_out when killed.
  */
 static void
-supervise(const struct rot_hook *h, pid_t pid, int errfd, struct tail *t, int *status,
+supervise(const struct cr_hook *h, pid_t pid, int errfd, struct tail *t, int *status,
     int *timed_out)
 {
 	long long now = mono_ms(), deadline = now + h->timeout_ms, kill_at = 0;
@@ -404,7 +405,7 @@ last_line(const char *s)
 
 /* The status and message of a hook that ran (or could not start). */
 static int
-verdict(const struct rot_hook *h, struct rot_hook_result *res, struct cr_err *err)
+verdict(const struct cr_hook *h, struct cr_hook_result *res, struct cr_err *err)
 {
 	const char *prog = h->argv[0];
 	char *line = last_line(res->stderr_tail != NULL ? res->stderr_tail : "");
@@ -412,18 +413,18 @@ verdict(const struct rot_hook *h, struct rot_hook_result *res, struct cr_err *er
 	int r = CR_EENV;
 
 	switch (res->outcome) {
-	case ROT_HOOK_OK:
+	case CR_HOOK_OK:
 		r = CR_OK;
 		break;
-	case ROT_HOOK_EXIT:
+	case CR_HOOK_EXIT:
 		cr_err_setr(err, r, CR_R_COMMAND, "command '%s' exited with status %d%s%s", prog,
 		    res->code, sep, line);
 		break;
-	case ROT_HOOK_SIGNAL:
+	case CR_HOOK_SIGNAL:
 		cr_err_setr(err, r, CR_R_COMMAND, "command '%s' was killed by signal %d (%s)%s%s",
 		    prog, res->code, strsignal(res->code), sep, line);
 		break;
-	case ROT_HOOK_TIMEOUT:
+	case CR_HOOK_TIMEOUT:
 		cr_err_setr(err, r, CR_R_TIMEOUT,
 		    "command '%s' did not finish within %lld %s: its process group was killed%s%s", prog,
 		    h->timeout_ms % 1000 ? h->timeout_ms : h->timeout_ms / 1000,
@@ -438,7 +439,7 @@ verdict(const struct rot_hook *h, struct rot_hook_result *res, struct cr_err *er
 
 /* Forks and execs; the child's failure to exec lands in res. */
 static int
-start(const struct rot_hook *h, struct rot_hook_result *res, pid_t *pid, int *errr,
+start(const struct cr_hook *h, struct cr_hook_result *res, pid_t *pid, int *errr,
     struct cr_err *err)
 {
 	int errp[2] = { -1, -1 }, statp[2] = { -1, -1 }, devnull = -1, r = CR_EENV, i;
@@ -448,7 +449,7 @@ start(const struct rot_hook *h, struct rot_hook_result *res, pid_t *pid, int *er
 
 	*pid = -1;
 	*errr = -1;
-	res->outcome = ROT_HOOK_ERROR;
+	res->outcome = CR_HOOK_ERROR;
 	if (pipe2(errp, O_CLOEXEC) != 0 || pipe2(statp, O_CLOEXEC) != 0 ||
 	    (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || (*pid = fork()) < 0) {
 		cr_err_setr(err, r, CR_R_COMMAND, "cannot start command '%s': %s", h->argv[0],
@@ -468,7 +469,7 @@ start(const struct rot_hook *h, struct rot_hook_result *res, pid_t *pid, int *er
 			;
 		*pid = -1;
 		if (rep.stage == STAGE_EXEC)
-			res->outcome = rep.err == ENOENT ? ROT_HOOK_NOT_FOUND : ROT_HOOK_NOT_EXEC;
+			res->outcome = rep.err == ENOENT ? CR_HOOK_NOT_FOUND : CR_HOOK_NOT_EXEC;
 		if (rep.stage == STAGE_CHDIR)
 			cr_err_setr(err, r, CR_R_COMMAND,
 			    "cannot start command '%s': working directory '%s': %s", h->argv[0], h->cwd,
@@ -496,7 +497,7 @@ out:
 }
 
 int
-rot_hook_run(const struct rot_hook *h, struct rot_hook_result *res, struct cr_err *err)
+cr_hook_run(const struct cr_hook *h, struct cr_hook_result *res, struct cr_err *err)
 {
 	struct tail *t = cr_xcalloc(1, sizeof(*t));
 	long long t0 = mono_ms();
@@ -507,21 +508,21 @@ rot_hook_run(const struct rot_hook *h, struct rot_hook_result *res, struct cr_er
 	if (h->argv == NULL || h->argv[0] == NULL) {
 		free(t);
 		res->stderr_tail = cr_xstrdup("");
-		res->outcome = ROT_HOOK_NOT_FOUND;
+		res->outcome = CR_HOOK_NOT_FOUND;
 		return cr_err_setr(err, CR_EINPUT, CR_R_CONFIG, "a command without a program");
 	}
-	if ((r = rot_hook_resolve(h->argv[0], h->cwd, &res->path, &res->outcome, err)) != CR_OK ||
+	if ((r = cr_hook_resolve(h->argv[0], h->cwd, &res->path, &res->outcome, err)) != CR_OK ||
 	    (r = start(h, res, &pid, &errr, err)) != CR_OK)
 		goto out;
 	supervise(h, pid, errr, t, &status, &timed_out);
 	if (timed_out) {
-		res->outcome = ROT_HOOK_TIMEOUT;
+		res->outcome = CR_HOOK_TIMEOUT;
 	} else if (WIFEXITED(status)) {
 		res->code = WEXITSTATUS(status);
-		res->outcome = res->code == 0 ? ROT_HOOK_OK : ROT_HOOK_EXIT;
+		res->outcome = res->code == 0 ? CR_HOOK_OK : CR_HOOK_EXIT;
 	} else {
 		res->code = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-		res->outcome = ROT_HOOK_SIGNAL;
+		res->outcome = CR_HOOK_SIGNAL;
 	}
 out:
 	if (errr >= 0)
