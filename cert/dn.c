@@ -23,6 +23,7 @@
 #include <openssl/objects.h>
 
 #include "../common/text.h"
+#include "../common/utf8.h"
 #include "../common/util.h"
 
 /*
@@ -222,9 +223,11 @@ bytes_dup(const void *p, size_t n)
 /*
  * The value of an entry: its bytes as UTF-8, whole (a NUL inside stays, with
  * the length).  A UTF8String is taken as it is, invalid or not: the
- * rendering escapes what is not valid.  Other string types are converted by
- * OpenSSL (BMPString, UniversalString; T61String as Latin-1).  A value that
- * is no string, or does not convert, is its "#HEX" form.
+ * rendering escapes what is not valid.  A T61String holding valid UTF-8 is
+ * read as UTF-8, as Windows reads it (CAs put UTF-8 in TeletexStrings);
+ * else, as the other string types, it is converted by OpenSSL (BMPString,
+ * UniversalString; T61String as Latin-1).  A value that is no string, or
+ * does not convert, is its "#HEX" form.
  */
 static char *
 entry_value(const X509_NAME_ENTRY *e, size_t *len, int *hex)
@@ -235,7 +238,8 @@ entry_value(const X509_NAME_ENTRY *e, size_t *len, int *hex)
 	int n;
 
 	*hex = 0;
-	if (ASN1_STRING_type(s) == V_ASN1_UTF8STRING) {
+	if (ASN1_STRING_type(s) == V_ASN1_UTF8STRING || (ASN1_STRING_type(s) == V_ASN1_T61STRING &&
+	    cr_utf8_valid(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s)))) {
 		*len = (size_t)ASN1_STRING_length(s);
 		return bytes_dup(ASN1_STRING_get0_data(s), *len);
 	}
@@ -316,10 +320,11 @@ add_value(struct cr_buf *b, const struct crt_ava *a)
 {
 	const char *v = a->value, *end = a->value + a->len, *q;
 
-	if (a->hex || !needs_quotes(v, a->len)) {
+	if (a->hex || (a->len > 0 && !needs_quotes(v, a->len))) {
 		cr_esc_add(b, v, a->len, 0);
 		return;
 	}
+	/* an empty value is written quoted, as Windows writes it: CN="" */
 	cr_buf_addc(b, '"');
 	/* a quote is never escaped: split at quotes, doubled as Windows does */
 	while ((q = memchr(v, '"', (size_t)(end - v))) != NULL) {

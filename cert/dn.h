@@ -19,7 +19,10 @@
  *  - the AVAs of a multi-valued RDN are written in their encoded order and
  *    compared as a set (a SET OF has no order);
  *  - a value is also quoted when it holds a newline; an empty value is
- *    written bare ("CN=");
+ *    written quoted, as Windows writes it ("CN=\"\""; the bare "CN=" parses
+ *    to the same);
+ *  - a T61String holding valid UTF-8 is read as UTF-8, as Windows reads it
+ *    (else as Latin-1, as OpenSSL does);
  *  - case is ignored for ASCII, Latin-1, Latin Extended-A, Greek and
  *    Cyrillic letters; white space is ASCII space, tab, CR and LF.
  *

@@ -660,13 +660,35 @@ describe_key(const struct p11_uri *uri, const struct p11_cert_obj *o, struct crt
 	return CR_OK;
 }
 
+/*
+ * The tokens a URI with a pin-source of its own matches, when it matches
+ * more than one: a PIN is one token's, and tried on each it would count
+ * against the others' PIN counters - none is logged in to (scan decides the
+ * same beforehand, check refuses such a URI).  0 otherwise.
+ */
+static size_t
+pin_tokens(struct p11_ctx *p11, const struct p11_uri *uri)
+{
+	struct p11_token **toks = NULL;
+	struct cr_err e;
+	size_t n = 0;
+
+	if (p11_uri_pin_source(uri) == NULL)
+		return 0;
+	cr_err_clear(&e);
+	if (p11_find_tokens(p11, uri, &toks, &n, &e) != CR_OK)
+		n = 0;
+	free(toks);
+	return n > 1 ? n : 0;
+}
+
 static int
 load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_list *out,
     struct cr_err *err)
 {
 	struct p11_uri *uri = NULL;
 	struct p11_cert_obj **objs = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, ntok = 0;
 	int r, status = CR_OK;
 	enum p11_objtype type;
 
@@ -689,6 +711,8 @@ load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_lis
 		    cr_err_setr(err, CR_EINPUT, CR_R_NOT_FOUND, "no certificate matches '%s'", source);
 		goto out;
 	}
+	if (opts->describe_keys)
+		ntok = pin_tokens(opts->p11, uri);
 	for (i = 0; i < n; i++) {
 		const struct p11_cert_obj *o = objs[i];
 		struct crt_token_ref *t = cr_xcalloc(1, sizeof(*t));
@@ -711,7 +735,14 @@ load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_lis
 		t->obj = o;
 		c->token = t;
 		crt_list_push(out, c);
-		if (opts->describe_keys) {
+		if (opts->describe_keys && ntok > 0) {
+			char *shown = cr_secret_masked(source);
+
+			t->key_note = cr_xasprintf("not logged in: the pin-source of '%s' matches %zu "
+			    "tokens, and a PIN is one token's (tried on none): name the token "
+			    "(token=LABEL)", shown, ntok);
+			free(shown);
+		} else if (opts->describe_keys) {
 			struct cr_err e;
 			cr_err_clear(&e);
 			/* a failure is reported once, but every certificate is still listed */

@@ -31,6 +31,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "greet.h"
 #include "../common/util.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
@@ -290,12 +291,15 @@ handshake_failed(const struct conn *c, SSL *ssl, int rc, struct cr_err *err)
 	char buf[128];
 
 	if (e == SSL_ERROR_SSL || ERR_peek_last_error() != 0)
-		return cr_err_ssl(err, CR_EENV, "endpoint '%s': TLS handshake failed", c->ep);
-	if (e == SSL_ERROR_SYSCALL && errno != 0)
-		return cr_err_set(err, CR_EENV, "endpoint '%s': TLS handshake failed: %s", c->ep,
+		cr_err_ssl(err, CR_EENV, "endpoint '%s': TLS handshake failed", c->ep);
+	else if (e == SSL_ERROR_SYSCALL && errno != 0)
+		cr_err_set(err, CR_EENV, "endpoint '%s': TLS handshake failed: %s", c->ep,
 		    errstr(errno, buf, sizeof(buf)));
-	return cr_err_set(err, CR_EENV, "endpoint '%s': TLS handshake failed: connection closed "
-	    "by the server", c->ep);
+	else
+		cr_err_set(err, CR_EENV, "endpoint '%s': TLS handshake failed: connection closed "
+		    "by the server", c->ep);
+	err->reason = CR_R_TLS;
+	return CR_EENV;
 }
 
 static int
@@ -416,6 +420,9 @@ crt_tls_fetch(const struct crt_tls_target *t, STACK_OF(X509) **chain, struct cr_
 		r = tls_chain(t, &c, chain, err);
 	if (c.fd >= 0)
 		close(c.fd);
+	/* a server that speaks first in clear (SMTP) tells why, and what to ask for */
+	if (r != CR_OK && err != NULL && err->reason == CR_R_TLS)
+		crt_greeting_hint(t, err);
 
 	if (!was_pending && sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE)) {
 		struct timespec zero = { 0, 0 };

@@ -98,6 +98,9 @@ struct chk_item {
 	int status;		/* exit-code contribution beyond the result: CR_OK,
 				   CR_EINPUT or CR_EENV (a token, module or endpoint failed) */
 	int attached;		/* listed by at least one step */
+	int stops;		/* chk_plan: it fails and no pending step lists it - it
+				   stops the rotation: every pending step lists it too
+				   (blocked by it), and the report says why */
 	/* engine-private */
 	size_t last_call;	/* the chk_step call it was last listed by */
 	int stale;		/* to be evaluated again when next asked for */
@@ -175,6 +178,15 @@ const struct chk_step_report *chk_step(struct chk_ctx *c, size_t step, enum chk_
  * that belong to no step; counts the results and sets the report's exit
  * code (2, then 3, then 1, then 0) and every step's status.  Call once,
  * on a fresh context.
+ *
+ * ONE VERDICT: every failed check (a warning too, with strict) blocks the
+ * pending steps that list it; one that no pending step lists (a check of
+ * no step, or one listed by done steps only: the new key once its import
+ * is done, an endpoint of a ref already moved) stops the rotation: it is
+ * marked `stops` and added to every pending step's list, so that those
+ * steps are blocked by it.  So a step is blocked exactly when a failed
+ * check is in its list, the report fails exactly when a check fails, and
+ * a failure never sits where it blocks nothing while steps are pending.
  */
 void chk_plan(struct chk_ctx *c);
 

@@ -155,6 +155,56 @@ chk_eku(const X509 *x, struct chk_result *r)
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
 }
 
+/* The first CN of dn (borrowed), or NULL. */
+static const char *
+dn_cn(const struct crt_dn *dn)
+{
+	size_t i;
+
+	for (i = 0; i < dn->n; i++)
+		if (strcmp(dn->ava[i].type, "CN") == 0)
+			return dn->ava[i].value;
+	return NULL;
+}
+
+/*
+ * The trap of an issuing CA renamed in one RDN (O=Fabrikam / O=Fabrikam
+ * Ltd): a certificate of `pool` whose CN is the issuer's CN of `x` but whose
+ * DN is not x's issuer.  A sentence naming both DNs and what differs, or
+ * NULL.
+ */
+static char *
+issuer_lookalike(const X509 *x, STACK_OF(X509) *pool)
+{
+	struct crt_dn want, dn;
+	const char *cn;
+	char *r = NULL;
+	int i;
+
+	crt_dn_from_name(X509_get_issuer_name(x), &want);
+	cn = dn_cn(&want);
+	for (i = 0; cn != NULL && r == NULL && i < sk_X509_num(pool); i++) {
+		const char *c;
+
+		crt_dn_from_name(X509_get_subject_name(sk_X509_value(pool, i)), &dn);
+		c = dn_cn(&dn);
+		if (c != NULL && strcasecmp(c, cn) == 0 && !crt_dn_equal(&dn, &want)) {
+			char *have = crt_dn_format(&dn), *need = crt_dn_format(&want);
+			char *diff = crt_dn_diff(&dn, &want);
+
+			r = cr_xasprintf("`chain` holds '%s', whose CN is the issuer's but whose DN is "
+			    "not: the certificate was issued by '%s' (%s); put that issuing CA in "
+			    "`chain`", have, need, diff ? diff : "the names differ");
+			free(have);
+			free(need);
+			free(diff);
+		}
+		crt_dn_release(&dn);
+	}
+	crt_dn_release(&want);
+	return r;
+}
+
 void
 chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, time_t now,
     struct chk_result *r, STACK_OF(X509) **path_out)
@@ -201,12 +251,20 @@ chk_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors, time_t
 		int depth = X509_STORE_CTX_get_error_depth(ctx);
 		X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
 		char *who = bad ? crt_dn_render(X509_get_subject_name(bad)) : NULL;
-		chk_result_set(r, CHK_FAIL, "no valid path to a trust anchor: %s (depth %d%s%s%s)%s",
-		    X509_verify_cert_error_string(e), depth, who ? ", '" : "", who ? who : "",
-		    who ? "'" : "",
-		    e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-		    e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ?
-		    ": add the issuing CA to `chain` or its root to `trust`" : "");
+		int missing = e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+		    e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT;
+		char *trap = missing && bad != NULL && untrusted != NULL ?
+		    issuer_lookalike(bad, untrusted) : NULL;
+
+		if (trap != NULL)
+			chk_result_set(r, CHK_FAIL, "no valid path to a trust anchor: %s (OpenSSL: %s, "
+			    "depth %d, '%s')", trap, X509_verify_cert_error_string(e), depth, who);
+		else
+			chk_result_set(r, CHK_FAIL, "no valid path to a trust anchor: %s (depth %d%s%s%s)%s",
+			    X509_verify_cert_error_string(e), depth, who ? ", '" : "", who ? who : "",
+			    who ? "'" : "",
+			    missing ? ": add the issuing CA to `chain` or its root to `trust`" : "");
+		free(trap);
 		free(who);
 	}
 out:

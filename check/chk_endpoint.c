@@ -12,10 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 #include "../common/util.h"
 #include "../cert/dn.h"
+#include "../cert/names.h"
+#include "../cert/ident.h"
 
 static char *
 ref_subject(const struct plan_refres *r)
@@ -143,6 +146,40 @@ probe_for(struct chk_ctx *c, size_t idx, const struct plan_refres *r, struct see
 	return pr;
 }
 
+/*
+ * When the endpoint answered the ref's SNI with the very certificate it
+ * serves without SNI, and that certificate does not cover the name - its
+ * default: no binding there seems to have that name, so blaming another
+ * binding (or a reload) would send the operator the wrong way -
+ * a sentence saying so, and whether the name is in the service's `names`
+ * and in the new certificate's SAN; else NULL.
+ */
+static char *
+sni_default(const struct chk_ctx *c, const struct plan_refres *r, const struct chk_probe *pr)
+{
+	const char *sni = r->ref->sni;
+	const struct chk_probe *d;
+	size_t pi, i;
+	int in_names = 0;
+
+	if (sni == NULL || (pi = c->probe_nosni[refres_index(c, r)]) == 0)
+		return NULL;
+	d = &c->probes.v[pi - 1];
+	/* the same certificate both ways, and one that does not cover the name: no
+	   site was chosen for it (one that covers it may be the name's own site,
+	   not reloaded yet) */
+	if (d->status != CR_OK || d->leaf == NULL || memcmp(d->sha256, pr->sha256, 32) != 0 ||
+	    crt_name_covered(pr->leaf, sni))
+		return NULL;
+	for (i = 0; i < r->service->nnames && !in_names; i++)
+		in_names = strcasecmp(r->service->names[i], sni) == 0;
+	return cr_xasprintf("'%s' answered SNI '%s' with its default certificate (the one it "
+	    "serves without SNI): no binding there seems to have the name '%s' - check the ref's "
+	    "sni and the server's bindings; '%s' is %s the service's names and %s by the new "
+	    "certificate's SAN", pr->endpoint, sni, sni, sni, in_names ? "in" : "NOT in",
+	    crt_name_covered(c->in->new->x509, sni) ? "covered" : "NOT covered");
+}
+
 /* Before ref r's step: old or new is fine, where the change is in effect only new. */
 static void
 eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const struct seen *sn)
@@ -150,9 +187,17 @@ eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const st
 	const struct chk_probe *pr = sn->pr;
 	const char *what = sn->what, *via = sn->via;
 	struct chk_item *it = chk_item_at(c, idx);
-	char *who;
+	char *who, *dflt = NULL;
 
-	if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r) &&
+	if ((what == NULL || strcmp(what, "old") == 0) && (what == NULL || chk_done(c, r->step)) &&
+	    (dflt = sni_default(c, r, pr)) != NULL) {
+		/* not another binding: the SNI reaches none, the default answers */
+		chk_result_set(&it->res, what != NULL ? (in_effect(c, r) ? CHK_FAIL : CHK_WARN) :
+		    c->o.journal ? CHK_FAIL : CHK_WARN, "%s", dflt);
+		if (what != NULL)
+			stale_add(c, idx);
+		free(dflt);
+	} else if (what != NULL && strcmp(what, "old") == 0 && in_effect(c, r) &&
 	    r->ref->type == PLAN_REF_FILE) {
 		/* the file holds the new certificate: the service has not reloaded */
 		chk_result_set(&it->res, CHK_FAIL, "'%s'%s still serves the OLD certificate, but '%s' "
@@ -191,16 +236,19 @@ eval_before(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const st
 
 /* After the change of ref r: the new certificate, nothing else. */
 static void
-eval_after(struct chk_ctx *c, size_t idx, const struct seen *sn)
+eval_after(struct chk_ctx *c, size_t idx, const struct plan_refres *r, const struct seen *sn)
 {
 	const struct chk_probe *pr = sn->pr;
 	const char *what = sn->what, *via = sn->via;
 	struct chk_item *it = chk_item_at(c, idx);
-	char *who;
+	char *who, *dflt;
 
 	if (what != NULL && strcmp(what, "new") == 0) {
 		chk_result_set(&it->res, CHK_PASS, "'%s'%s serves the new certificate", pr->endpoint,
 		    via);
+	} else if ((dflt = sni_default(c, r, pr)) != NULL) {
+		chk_result_set(&it->res, CHK_FAIL, "%s", dflt);
+		free(dflt);
 	} else if (what != NULL) {
 		chk_result_set(&it->res, CHK_FAIL, "'%s'%s still serves the OLD certificate after the "
 		    "change: the service has not picked it up (restart it), or another binding "
@@ -283,7 +331,7 @@ ref_endpoint(struct chk_ctx *c, const struct chk_at *at, const struct plan_refre
 		if (at->phase == CHK_PRE)
 			eval_before(c, idx, r, &sn);
 		else
-			eval_after(c, idx, &sn);
+			eval_after(c, idx, r, &sn);
 	}
 	if (u != (size_t)-1)
 		chk_attach(c, at, u);
@@ -306,6 +354,136 @@ judge_every_ref(struct chk_ctx *c)
 			ref_endpoint(c, &none, &c->p->refs[i]);
 }
 
+/* "'TEXT' matches no known certificate" / "... denotes a protected certificate ..." */
+static char *
+identity_phrase(const struct plan_refres *r)
+{
+	char *b, *s;
+
+	switch (r->denotes) {
+	case PLAN_DENOTES_PROTECTED:
+		return cr_xasprintf("'%s' denotes a protected certificate", r->ref->cert);
+	case PLAN_DENOTES_OTHER:
+		if (r->cert == NULL)
+			break;
+		b = chk_cert_brief(r->cert);
+		s = cr_xasprintf("'%s' denotes another certificate, %s", r->ref->cert, b);
+		free(b);
+		return s;
+	default:
+		break;
+	}
+	return cr_xasprintf("'%s' matches no known certificate", r->ref->cert);
+}
+
+/* The old certificate's identity, written as the ref writes its own. */
+static char *
+old_as_ref_writes(const struct chk_ctx *c, const struct plan_refres *r)
+{
+	char *hex, *s;
+
+	switch (r->ref->ident.kind) {
+	case CRT_ID_SHA256:
+		hex = cr_hex_upper(c->in->old->sha256, 32);
+		s = cr_xasprintf("sha256:%s", hex);
+		free(hex);
+		return s;
+	case CRT_ID_NAME:
+		hex = crt_tls_name(c->in->old->x509);
+		s = cr_xasprintf("name:%s", hex);
+		free(hex);
+		return s;
+	default:
+		return crt_ident_of(c->in->old);
+	}
+}
+
+/*
+ * ref.resolve of a ref the plan leaves alone (its identity unknown, another
+ * or a protected certificate) whose endpoint was probed: what the endpoint
+ * serves says whether the identity is right.  Serving the old certificate
+ * means the service is on it although no step moves it - the identity is
+ * wrong (a name pasted with its RDNs reversed, a thumbprint a digit off):
+ * a failure, naming the endpoint and the nearest known identity, and the
+ * old certificate must not be retired (the caller lists it before retire).
+ */
+void
+chk_resolve_probed(struct chk_ctx *c, size_t idx, const struct plan_refres *r)
+{
+	struct chk_item *it = chk_item_at(c, idx);
+	struct seen sn;
+	char *what, *who, *near;
+
+	probe_ref(c, r);
+	if (probe_for(c, idx, r, &sn) == NULL) {
+		/* the probe failed: what the identity is, then why it cannot be told */
+		if (it->res.status == CHK_FAIL) {
+			char *why = cr_xstrdup(it->res.message);
+
+			what = identity_phrase(r);
+			chk_result_set(&it->res, CHK_FAIL, "%s, and what its endpoint serves cannot be "
+			    "seen: %s", what, why);
+			free(what);
+			free(why);
+		}
+		return;
+	}
+	what = identity_phrase(r);
+	if (sn.what != NULL && strcmp(sn.what, "old") == 0) {
+		near = old_as_ref_writes(c, r);
+		chk_result_set(&it->res, CHK_FAIL, "%s, but '%s'%s serves the OLD certificate: the "
+		    "service is still on it and the identity is wrong - %s %s%s%s; correct `cert` and "
+		    "the plan will move this ref; until then the old certificate must not be retired",
+		    what, sn.pr->endpoint, sn.via, r->near == c->in->old ? "next to the old "
+		    "certificate's," : "the old certificate is", near, r->near == c->in->old ? ", " : "",
+		    r->near == c->in->old && r->near_why ? r->near_why : "");
+		free(near);
+	} else if (sn.what != NULL) {
+		chk_result_set(&it->res, CHK_WARN, "%s, but '%s'%s serves the NEW certificate: the "
+		    "service is on it already; correct `cert`%s%s%s", what, sn.pr->endpoint, sn.via,
+		    r->near_why ? " (" : "", r->near_why ? r->near_why : "", r->near_why ? ")" : "");
+	} else if (r->cert != NULL && memcmp(sn.pr->sha256, r->cert->sha256, 32) == 0) {
+		chk_result_set(&it->res, CHK_PASS, "%s, and '%s'%s serves it: left alone", what,
+		    sn.pr->endpoint, sn.via);
+	} else {
+		who = stranger(sn.pr);
+		chk_result_set(&it->res, CHK_WARN, "%s; '%s'%s serves %s%s%s", what, sn.pr->endpoint,
+		    sn.via, who, r->note && r->denotes == PLAN_DENOTES_UNKNOWN ? ": " : "",
+		    r->note && r->denotes == PLAN_DENOTES_UNKNOWN ? r->note : "");
+		free(who);
+	}
+	free(what);
+}
+
+/*
+ * Before retire: the resolution of every ref the plan leaves alone that has
+ * an endpoint, judged now (so retire lists it when the endpoint still
+ * serves the old certificate; check's later pass over the refs of no step
+ * finds it judged).
+ */
+static void
+untouched_refs(struct chk_ctx *c)
+{
+	size_t i, idx;
+	int fresh;
+
+	for (i = 0; c->o.probe && i < c->p->nrefs; i++) {
+		const struct plan_refres *r = &c->p->refs[i];
+		char *subject;
+
+		if (r->step >= 0 || r->ref->endpoint == NULL)
+			continue;
+		subject = ref_subject(r);
+		idx = chk_item_get(c, PLAN_CHK_REF_RESOLVE, CHK_PRE, subject, subject, &fresh);
+		free(subject);
+		if (!fresh)
+			continue;
+		chk_resolve_probed(c, idx, r);
+		if (chk_item_at(c, idx)->res.status == CHK_FAIL)
+			stale_add(c, idx);
+	}
+}
+
 /*
  * `endpoint` before retire: the endpoint items where the old certificate
  * stays in use, or one item saying there are none.  Every ref's endpoint
@@ -319,6 +497,7 @@ retire_endpoints(struct chk_ctx *c, const struct chk_at *at)
 
 	if (c->o.journal)
 		judge_every_ref(c);
+	untouched_refs(c);
 	for (k = 0; k < c->nstale; k++)
 		chk_attach(c, at, c->stale[k]);
 	if (c->nstale > 0)
@@ -406,6 +585,16 @@ chk_endpoint_setup(struct chk_ctx *c)
 		    ref->starttls_smtp) + 1;
 		if (ref->sni != NULL)
 			c->probe_nosni[ri] = chk_probes_add(&c->probes, ref->endpoint, NULL,
+			    ref->starttls_smtp) + 1;
+	}
+	/* a ref the plan leaves alone is probed whatever its identity resolves to:
+	   an endpoint still serving the old certificate means that identity is
+	   wrong (SPEC 6 ref.resolve) */
+	for (i = 0; i < c->p->nrefs; i++) {
+		const struct plan_ref *ref = c->p->refs[i].ref;
+
+		if (c->p->refs[i].step < 0 && ref->endpoint != NULL)
+			c->probe_of[i] = chk_probes_add(&c->probes, ref->endpoint, ref->sni,
 			    ref->starttls_smtp) + 1;
 	}
 	chk_probes_run(&c->probes, NULL, 0, c->o.in_flight, c->o.timeout_ms, c->o.progress);

@@ -89,6 +89,10 @@ token_login(struct chk_ctx *c, const struct plan_src *src, struct p11_token **to
 		if (tok_out != NULL)
 			*tok_out = toks[0];
 	} else {
+		/* a PIN source that cannot be read is its `tokens` entry's setting */
+		struct plan_loc none = { c->cfg->file, 0 };
+
+		plan_src_error(&err, src, none, NULL);
 		chk_result_set(&it->res, CHK_FAIL, "%s", err.msg);
 		it->status = r;
 	}
@@ -122,10 +126,15 @@ eval_token_key(struct chk_ctx *c, size_t ik, size_t ip)
 	key = chk_item_at(c, ik);	/* no item is added below this line */
 	prot = chk_item_at(c, ip);
 	if (tok == NULL) {
+		/* one cause, one line: the login's failure is token.login's, listed
+		   beside these (chk_eval_new_key); they only point at it */
 		const struct chk_item *login = chk_item_at(c, li);
-		chk_result_set(&key->res, CHK_FAIL, "cannot check the key: %s", login->res.message);
-		key->status = login->status;
-		chk_result_set(&prot->res, CHK_SKIP, "cannot check the key's flags: no login");
+
+		chk_result_set(&key->res, CHK_SKIP, "not checked: the token cannot be used "
+		    "(token.login, %s)", login->subject);
+		chk_result_set(&prot->res, CHK_SKIP, "not checked: the token cannot be used "
+		    "(token.login, %s)", login->subject);
+		c->key_login = li + 1;
 		goto out;
 	}
 	if ((r = p11_find_keys(c->p11, ks->uri, &keys, &n, &err)) != CR_OK) {
@@ -243,15 +252,23 @@ chk_eval_new_key(struct chk_ctx *c, const struct chk_at *at)
 	    at->subject, &fp);
 
 	if (fk) {
+		c->key_login = 0;
 		if (c->cfg->rotation.key_src.kind == PLAN_SRC_PKCS11)
 			eval_token_key(c, ik, ip);
 		else
 			eval_file_key(c, chk_item_at(c, ik), chk_item_at(c, ip));
 	}
+	/* a key that could not be checked for want of a login: the login that
+	   failed is what blocks the step */
+	if (c->key_login != 0)
+		chk_attach(c, at, c->key_login - 1);
 	chk_attach(c, at, at->check == PLAN_CHK_NEW_KEY ? ik : ip);
 }
 
-/* The token an import writes to (import_to), or a retire removes from (old). */
+/*
+ * The token an import writes to (import_to), a retire removes from (old),
+ * or a grant gives access to (the key's).
+ */
 void
 chk_eval_token_login(struct chk_ctx *c, const struct chk_at *at)
 {
@@ -262,8 +279,11 @@ chk_eval_token_login(struct chk_ctx *c, const struct chk_at *at)
 		return;
 	if (at->s->type == PLAN_IMPORT && rot->import_to != NULL)
 		idx = token_login(c, &rot->import_to_src, NULL);
-	else if (at->s->type == PLAN_RETIRE && rot->old_src.kind == PLAN_SRC_PKCS11)
+	else if (at->s->type == PLAN_RETIRE && at->s->variant == PLAN_V_RETIRE_TOKEN &&
+	    rot->old_src.kind == PLAN_SRC_PKCS11)
 		idx = token_login(c, &rot->old_src, NULL);
+	else if (at->s->type == PLAN_GRANT && rot->key_src.kind == PLAN_SRC_PKCS11)
+		idx = token_login(c, &rot->key_src, NULL);
 	else
 		return;
 	chk_attach(c, at, idx);

@@ -10,20 +10,35 @@
 #include "internal.h"
 #include "../common/util.h"
 
+/*
+ * A ref the plan leaves alone with an endpoint is judged by what its
+ * endpoint serves (chk_resolve_probed); any other by the plan's resolution,
+ * whose note says it in one sentence (with what the identity is near).
+ */
 void
 chk_eval_ref_resolve(struct chk_ctx *c, const struct chk_at *at)
 {
 	const struct plan_refres *r = at->ref;
-	struct chk_result *res = chk_fresh(c, at);
+	struct chk_result *res;
+	size_t idx;
+	int fresh;
 	char *b;
 
-	if (res == NULL)
+	if (c->o.probe && r->ref->endpoint != NULL && r->step < 0) {
+		idx = chk_fresh_item(c, at, &fresh);
+		if (fresh)
+			chk_resolve_probed(c, idx, r);
+		return;
+	}
+	if ((res = chk_fresh(c, at)) == NULL)
 		return;
 	switch (r->denotes) {
 	case PLAN_DENOTES_UNKNOWN:
-		chk_result_set(res, CHK_WARN, "'%s' matches no known certificate: the planner "
-		    "cannot tell whether it must move%s%s", r->ref->cert, r->note ? ": " : "",
-		    r->note ? r->note : "");
+		if (r->note != NULL)
+			chk_result_set(res, CHK_WARN, "%s", r->note);
+		else
+			chk_result_set(res, CHK_WARN, "'%s' matches no known certificate: the planner "
+			    "cannot tell whether it must move", r->ref->cert);
 		return;
 	case PLAN_DENOTES_PROTECTED:
 		chk_result_set(res, CHK_PASS, "'%s' denotes a protected certificate: left alone",

@@ -1,15 +1,13 @@
 /*
  * chk_retire.c - the retire family: nothing refers to the old certificate
  * any more (retire.refs), it is not protected (retire.protected), and
- * after the retire step it is gone from its place (retire.absent).
+ * after a retire step it is gone from its place (retire.absent).
  */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "internal.h"
-#include "../cert/layout.h"
 #include "../common/util.h"
+#include "../cert/ident.h"
 
 /* Whether pending step si has a check that fails (a warning too, with --strict). */
 static int
@@ -86,75 +84,59 @@ chk_eval_retire_refs(struct chk_ctx *c, const struct chk_at *at)
 }
 
 /*
- * Before retire; of no step only when the plan has no retire step (the old
- * certificate is protected: that is why).
+ * retire.protected (SPEC 6): fails when the old certificate is listed in
+ * `protect` and retire is not keep - before every retire step (they exist
+ * and are blocked, naming the entry), or as a check of no step when the
+ * plan has none to block (an old certificate read from a file, no host
+ * held it): a thumbprint pasted into `protect` by mistake must show.  With
+ * retire = keep nothing is retired and there is nothing to judge.
  */
 void
 chk_eval_retire_protected(struct chk_ctx *c, const struct chk_at *at)
 {
 	const struct plan *p = c->p;
+	const struct plan_protect *pr;
 	struct chk_result *r;
 
-	if (p == NULL || (at->s == NULL && c->retire_step >= 0) || (r = chk_fresh(c, at)) == NULL)
+	if (p == NULL || c->cfg->rotation.retire == PLAN_RETIRE_KEEP ||
+	    (at->s == NULL && c->retire_step >= 0) || (r = chk_fresh(c, at)) == NULL)
 		return;
-	if (at->s == NULL && p->old_protected)
-		chk_result_set(r, CHK_PASS, "the old certificate is protected%s%s: no retire step "
-		    "is planned", p->old_protect ? " by " : "", p->old_protect ? p->old_protect->text : "");
-	else if (p->old_protected)
-		chk_result_set(r, CHK_FAIL, "the old certificate is listed in `protect`%s%s: "
-		    "it must never be retired", p->old_protect ? " as " : "",
-		    p->old_protect ? p->old_protect->text : "");
-	else
+	pr = p->old_protect;
+	if (!p->old_protected)
 		chk_result_set(r, CHK_PASS, "the old certificate is not protected");
-}
-
-/* retire.absent of a file: the old source no longer holds the old certificate. */
-static void
-absent_from_file(struct chk_ctx *c, struct chk_item *it)
-{
-	const char *path = c->cfg->rotation.old_src.path;
-	struct crt_layout l;
-	struct cr_err err;
-
-	cr_err_clear(&err);
-	if (crt_layout_read(path, &l, &err) != CR_OK) {
-		if (l.missing)
-			chk_result_set(&it->res, CHK_PASS, "'%s' is gone", path);
-		else
-			chk_result_set(&it->res, CHK_FAIL, "%s", err.msg);
-	} else if (l.ncerts > 0 && X509_cmp(sk_X509_value(l.certs, 0), c->in->old->x509) == 0) {
-		chk_result_set(&it->res, CHK_FAIL, "'%s' still holds the old certificate", path);
-	} else {
-		chk_result_set(&it->res, CHK_PASS, "'%s' no longer holds the old certificate", path);
-	}
-	crt_layout_release(&l);
+	else if (pr != NULL)
+		chk_result_set(r, CHK_FAIL, "the old certificate is listed in `protect` (%s, %s:%d: "
+		    "'%s') while retire = \"%s\": a protected certificate is never retired; remove "
+		    "the entry if it was pasted there by mistake, or set retire = \"keep\"", pr->path,
+		    pr->loc.file, pr->loc.line, pr->text, plan_retire_mode_name(c->cfg->rotation.retire));
+	else
+		chk_result_set(r, CHK_FAIL, "the old certificate is protected while retire = \"%s\": "
+		    "a protected certificate is never retired; set retire = \"keep\"",
+		    plan_retire_mode_name(c->cfg->rotation.retire));
 }
 
 /*
- * retire.absent: the old certificate is gone from the token (read now) or
- * from its file.  A host's store (a hook's or the operator's retire) cannot
- * be seen from here.
+ * retire.absent: the old certificate is gone from the token (read now).  A
+ * host's store (a hook's or the operator's retire) cannot be seen from
+ * here: the check says what to verify there.
  */
 void
 chk_eval_retire_absent(struct chk_ctx *c, const struct chk_at *at)
 {
 	int fresh;
 	size_t idx = chk_fresh_item(c, at, &fresh);
+	char *ident;
 
 	if (!fresh)
 		return;
-	switch (at->s->variant) {
-	case PLAN_V_RETIRE_TOKEN:
+	if (at->s->variant == PLAN_V_RETIRE_TOKEN) {
 		chk_token_presence(c, idx, &c->cfg->rotation.old_src, c->in->old, 0,
 		    "the old certificate is still on token '%s'",
 		    "the old certificate is no longer on token '%s'");
-		break;
-	case PLAN_V_RETIRE_FILE:
-		absent_from_file(c, chk_item_at(c, idx));
-		break;
-	default:
-		chk_result_set(&chk_item_at(c, idx)->res, CHK_SKIP, "cannot be seen from here: "
-		    "verify that the old certificate is gone from %s", at->s->host);
-		break;
+		return;
 	}
+	ident = crt_ident_of(c->in->old);
+	chk_result_set(&chk_item_at(c, idx)->res, CHK_SKIP, "the certificate store of %s cannot "
+	    "be seen from here: verify there that the old certificate %s is gone", at->s->host, ident);
+	free(ident);
 }

@@ -68,6 +68,7 @@ subject_of(const struct chk_ctx *c, enum chk_subject kind, const struct chk_at *
 		break;
 	case CHK_SUBJ_TOKEN:
 	case CHK_SUBJ_ENDPOINT:
+	case CHK_SUBJ_SETTING:
 	case CHK_SUBJ_FILE:
 		return NULL;
 	case CHK_SUBJ_NONE:
@@ -157,7 +158,8 @@ top_level(struct chk_ctx *c)
 		const struct chk_row *row = &chk_registry[k];
 
 		if (!(row->flags & CHK_F_TOP) || row->subject == CHK_SUBJ_REF ||
-		    (c->p == NULL && row->subject != CHK_SUBJ_NEW && row->subject != CHK_SUBJ_OLD))
+		    (c->p == NULL && row->subject != CHK_SUBJ_NEW && row->subject != CHK_SUBJ_OLD &&
+		    row->subject != CHK_SUBJ_SETTING))
 			continue;
 		run_check(c, (enum plan_check)k, CHK_PRE, CHK_NO_STEP, NULL);
 	}
@@ -170,6 +172,38 @@ top_level(struct chk_ctx *c)
 	}
 }
 
+/*
+ * One verdict (check.h): a failed check no pending step lists stops the
+ * rotation - it joins every pending step's list.
+ */
+static void
+gate(struct chk_ctx *c)
+{
+	struct chk_report *rep = c->rep;
+	unsigned char *blocks = cr_xcalloc(rep->n + 1, 1);
+	size_t i, k;
+
+	for (i = 0; i < rep->nsteps; i++)
+		for (k = 0; !c->done[i] && k < rep->steps[i].n; k++)
+			blocks[rep->steps[i].items[k]] = 1;
+	for (k = 0; k < rep->n; k++) {
+		struct chk_item *it = &rep->items[k];
+
+		if (blocks[k] || !chk_item_fails(c, it))
+			continue;
+		it->stops = 1;
+		for (i = 0; i < rep->nsteps; i++) {
+			struct chk_step_report *sr = &rep->steps[i];
+
+			if (c->done[i])
+				continue;
+			cr_grow(&sr->items, &sr->cap, sr->n + 1, sizeof(sr->items[0]));
+			sr->items[sr->n++] = k;
+		}
+	}
+	free(blocks);
+}
+
 void
 chk_plan(struct chk_ctx *c)
 {
@@ -179,6 +213,7 @@ chk_plan(struct chk_ctx *c)
 		(void)chk_step(c, i, CHK_PRE);
 	top_level(c);
 	chk_report_count(c->rep, c->o.strict);
+	gate(c);
 	/* a check listed by an earlier step may have been judged again since
 	   (an undeclared binding found in effect by a later ref) */
 	for (i = 0; i < c->p->nsteps; i++)
@@ -316,6 +351,7 @@ chk_unplanned(const struct plan_config *cfg, const struct plan_inputs *in,
 {
 	struct chk_ctx c = { .cfg = cfg, .in = in, .o = *o, .rep = rep };
 	const struct plan_rotation *rot;
+	size_t i;
 
 	if (cfg == NULL || in == NULL || in->failed == PLAN_INPUT_NONE ||
 	    in->failed == PLAN_INPUT_SOURCES)
@@ -336,5 +372,8 @@ chk_unplanned(const struct plan_config *cfg, const struct plan_inputs *in,
 			failed_load(&c, PLAN_CHK_NONE, NULL, in->failed_source, err);
 	}
 	chk_report_count(rep, o->strict);
+	/* no plan without them: every failure stops the rotation */
+	for (i = 0; i < rep->n; i++)
+		rep->items[i].stops = chk_item_fails(&c, &rep->items[i]);
 	return 1;
 }

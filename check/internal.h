@@ -5,7 +5,8 @@
  *
  * Calls inside check/ go one way (`make cycles` checks it):
  *   engine.c -> registry.c -> chk_*.c (evaluators) -> items.c,
- *   probe.c, access.c, checks_cert.c
+ *   probe.c, access.c, checks_cert.c; among the evaluators, chk_ref.c ->
+ *   chk_endpoint.c (a ref's endpoint tells whether its identity is right)
  * An evaluator never calls the engine: what it needs of other checks
  * (the token login of new.key, the endpoints retire judges) is in its own
  * family file or below.
@@ -33,6 +34,7 @@ enum chk_subject {
 	CHK_SUBJ_STEP,		/* "step ID" */
 	CHK_SUBJ_TOKEN,		/* named by the evaluator (the token found) */
 	CHK_SUBJ_ENDPOINT,	/* named by the evaluator (a ref, an endpoint, old) */
+	CHK_SUBJ_SETTING,	/* named by the evaluator (a configuration setting) */
 	CHK_SUBJ_FILE,		/* named by the evaluator ("key file /etc/ssl/private/x.key") */
 };
 
@@ -85,6 +87,10 @@ struct chk_ctx {
 	unsigned char *done;		/* per step: done, as the journal says */
 	long *restart_of;		/* per service: its restart step, or -1 */
 	long retire_step;		/* the retire step, or -1 */
+
+	/* key family (chk_key.c) */
+	size_t key_login;		/* new.key's token.login item + 1 when that login
+					   failed (new.key then skips, pointing at it), else 0 */
 
 	/* certificate family (chk_cert.c) */
 	STACK_OF(X509) *untrusted;	/* rotation.chain + the new source's own chain */
@@ -143,6 +149,13 @@ void chk_hooks_release(struct chk_ctx *c);
 void chk_token_presence(struct chk_ctx *c, size_t idx, const struct plan_src *src,
     const struct crt_cert *cert, int want, const char *yes, const char *no);
 
+/*
+ * chk_endpoint.c, for ref.resolve (chk_ref.c): the resolution of a ref the
+ * plan leaves alone whose endpoint is probed, into item idx - a failure
+ * when the endpoint serves the old certificate (the identity is wrong).
+ */
+void chk_resolve_probed(struct chk_ctx *c, size_t idx, const struct plan_refres *r);
+
 /* ---- items (items.c) ------------------------------------------------------ */
 
 /*
@@ -167,6 +180,8 @@ struct chk_result *chk_fresh(struct chk_ctx *c, const struct chk_at *at);
 /* The same by index: *fresh tells whether to evaluate it. */
 size_t chk_fresh_item(struct chk_ctx *c, const struct chk_at *at, int *fresh);
 
+/* Whether the item failed (a warning too, with strict). */
+int chk_item_fails(const struct chk_ctx *c, const struct chk_item *it);
 /* Whether the list has a failed check (a warning too, with strict). */
 int chk_list_fails(const struct chk_ctx *c, const struct chk_step_report *sr);
 /* Its exit code: the worst of its items' statuses, then 1 when it fails. */

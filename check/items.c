@@ -103,8 +103,8 @@ chk_fresh(struct chk_ctx *c, const struct chk_at *at)
 	return fresh ? &c->rep->items[idx].res : NULL;
 }
 
-static int
-fails(const struct chk_ctx *c, const struct chk_item *it)
+int
+chk_item_fails(const struct chk_ctx *c, const struct chk_item *it)
 {
 	return it->res.status == CHK_FAIL || (c->o.strict && it->res.status == CHK_WARN);
 }
@@ -115,7 +115,7 @@ chk_list_fails(const struct chk_ctx *c, const struct chk_step_report *sr)
 	size_t k;
 
 	for (k = 0; k < sr->n; k++)
-		if (fails(c, &c->rep->items[sr->items[k]]))
+		if (chk_item_fails(c, &c->rep->items[sr->items[k]]))
 			return 1;
 	return 0;
 }
@@ -131,7 +131,7 @@ chk_list_exit(const struct chk_ctx *c, const struct chk_step_report *sr)
 
 		if (it->status != CR_OK)
 			st = cr_status_worse(st, it->status);
-		if (fails(c, it))
+		if (chk_item_fails(c, it))
 			st = cr_status_worse(st, CR_EBLOCK);
 	}
 	return st;

@@ -14,6 +14,19 @@ cr_err_clear(struct cr_err *e)
 	e->status = CR_OK;
 	e->reason = CR_R_NONE;
 	e->msg[0] = '\0';
+	e->file[0] = '\0';
+	e->line = 0;
+	e->setting[0] = '\0';
+}
+
+void
+cr_err_locate(struct cr_err *e, const char *file, int line, const char *setting)
+{
+	if (e == NULL)
+		return;
+	snprintf(e->file, sizeof(e->file), "%s", file != NULL ? file : "");
+	e->line = line;
+	snprintf(e->setting, sizeof(e->setting), "%s", setting != NULL ? setting : "");
 }
 
 static const char *const reason_names[CR_NREASONS] = {
@@ -53,6 +66,9 @@ set_va(struct cr_err *e, int status, enum cr_reason reason, const char *fmt, va_
 	e->status = status;
 	e->reason = reason;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	e->file[0] = '\0';
+	e->line = 0;
+	e->setting[0] = '\0';
 	return status;
 }
 

@@ -68,10 +68,27 @@ struct cr_err {
 	int status;			/* one of enum cr_status */
 	enum cr_reason reason;		/* CR_R_NONE unless the failure says more */
 	char msg[CR_ERR_MSG_MAX];	/* NUL-terminated, "" when status is CR_OK */
+	/*
+	 * Where the failure is, when it is a setting's (cr_err_locate): the
+	 * file as named, its line (0: not known) and the setting's path
+	 * ("tokens.[0].module"); "" / 0 otherwise.  The message names them too;
+	 * these are for callers that report them apart (JSON), never parsed
+	 * out of the message.
+	 */
+	char file[256];
+	int line;
+	char setting[256];
 };
 
-/* Resets *e to CR_OK, CR_R_NONE and an empty message.  e may be NULL. */
+/* Resets *e to CR_OK, CR_R_NONE, an empty message and no location.  e may be NULL. */
 void cr_err_clear(struct cr_err *e);
+
+/*
+ * Records where the failure in *e is (file, line, setting; each may be
+ * NULL / 0), keeping status, reason and message.  cr_err_set and
+ * cr_err_setr forget the location; cr_err_prefix keeps it.
+ */
+void cr_err_locate(struct cr_err *e, const char *file, int line, const char *setting);
 
 /*
  * Sets *e to status and the printf-formatted message (truncated to fit),

@@ -64,6 +64,7 @@ struct p11_uri {
 	char *pin_source;	/* resolved path, or NULL */
 	char *module_path;	/* resolved path, or NULL */
 	char *module_name;	/* p11-kit module name, or NULL */
+	char *warning;		/* vendor query attributes ignored, for people, or NULL */
 };
 
 struct p11_token_conf {

@@ -70,10 +70,12 @@ enum p11_objtype { P11_TYPE_ANY = 0, P11_TYPE_CERT, P11_TYPE_PRIVATE, P11_TYPE_P
  * is not "file:PATH" or a plain path, an unknown `type`.  Relative
  * pin-source and module-path values are resolved against base_dir (may be
  * NULL).  *out is NULL on entry; p11_uri_free it.
- * [p11 layer] Also refused: unknown query attributes (p11-kit 0.24 keeps
- * them silently as "vendor queries"), an attribute given twice (p11-kit
- * keeps the last), `type=data` / `type=secret-key` (accepted by p11-kit),
- * module-path together with module-name.
+ * [p11 layer] Also refused: an attribute given twice (p11-kit keeps the
+ * last), `type=data` / `type=secret-key` (accepted by p11-kit),
+ * module-path together with module-name.  An unknown PATH attribute is
+ * refused (it would otherwise match everything); an unknown QUERY attribute
+ * is a vendor's (RFC 7512 section 2.3): ignored, as p11-kit does, with a
+ * warning for people (p11_uri_warning).
  * Path attributes understood: token manufacturer serial model object id type
  * library-manufacturer library-description library-version slot-description
  * slot-manufacturer slot-id; query: pin-source module-name module-path.  A
@@ -84,6 +86,8 @@ int p11_uri_parse(const char *text, const char *base_dir, struct p11_uri **out,
 void p11_uri_free(struct p11_uri *uri);
 
 const char *p11_uri_text(const struct p11_uri *uri);	/* as given */
+/* What parsing ignored (vendor query attributes), one sentence, or NULL. Borrowed. */
+const char *p11_uri_warning(const struct p11_uri *uri);
 enum p11_objtype p11_uri_type(const struct p11_uri *uri);
 /* True when the URI names only a token (no object, id or type). */
 int p11_uri_is_token_only(const struct p11_uri *uri);

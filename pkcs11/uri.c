@@ -42,13 +42,27 @@ known(const char *const *list, size_t n, const char *name, size_t len)
 	return 0;
 }
 
+/* An attribute name for a message: printable ASCII, anything else '?', at most 64. */
+static void
+add_name(struct cr_buf *b, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < 64; i++)
+		cr_buf_addc(b, p[i] > 0x20 && p[i] < 0x7f ? p[i] : '?');
+	if (n > 64)
+		cr_buf_adds(b, "...");
+}
+
 /*
  * Checks attribute names of one part ("a=1;b=2" or "c=3&d=4"): each known,
- * none repeated.  `seen` has one slot per entry of `list`.
+ * none repeated.  `seen` has one slot per entry of `list`.  With `vendor`
+ * (the query), an unknown name is a vendor's attribute (RFC 7512 section
+ * 2.3): ignored, as p11-kit does, and named in *vendor for a warning.
  */
 static int
 scan_part(const char *part, size_t partlen, char sep, const char *const *list, size_t nlist,
-    const char *shown, struct cr_err *err)
+    const char *shown, struct cr_buf *vendor, struct cr_err *err)
 {
 	unsigned char seen[16] = { 0 };
 	const char *p = part, *end = part + partlen;
@@ -72,6 +86,13 @@ scan_part(const char *part, size_t partlen, char sep, const char *const *list, s
 				return cr_err_set(err, CR_EINPUT,
 				    "refused PKCS#11 URI '%s': pin-value would put a PIN on a "
 				    "command line; use pin-source=file:PATH", shown);
+			if (!known(list, nlist, p, namelen) && vendor != NULL) {
+				cr_buf_addf(vendor, "%s'", vendor->len ? ", " : "");
+				add_name(vendor, p, namelen);
+				cr_buf_addc(vendor, '\'');
+				p = seg_end + 1;
+				continue;
+			}
 			if (!known(list, nlist, p, namelen))
 				return cr_err_set(err, CR_EINPUT,
 				    "bad PKCS#11 URI '%s': unknown attribute '%.*s'", shown,
@@ -182,6 +203,7 @@ p11_uri_parse(const char *text, const char *base_dir, struct p11_uri **out,
 	struct p11_uri *u = NULL;
 	CK_ATTRIBUTE_PTR a;
 	const char *path, *query, *v;
+	struct cr_buf vendor = CR_BUF_INIT;
 	char *shown;
 	int r = CR_EINPUT, pr;
 
@@ -197,13 +219,18 @@ p11_uri_parse(const char *text, const char *base_dir, struct p11_uri **out,
 	path = text + 7;
 	query = strchr(path, '?');
 	if (scan_part(path, query ? (size_t)(query - path) : strlen(path), ';', path_attrs,
-	    sizeof(path_attrs) / sizeof(path_attrs[0]), shown, err) != CR_OK)
+	    sizeof(path_attrs) / sizeof(path_attrs[0]), shown, NULL, err) != CR_OK)
 		goto out;
 	if (query != NULL && scan_part(query + 1, strlen(query + 1), '&', query_attrs,
-	    sizeof(query_attrs) / sizeof(query_attrs[0]), shown, err) != CR_OK)
+	    sizeof(query_attrs) / sizeof(query_attrs[0]), shown, &vendor, err) != CR_OK)
 		goto out;
 
 	u = cr_xcalloc(1, sizeof(*u));
+	if (vendor.len > 0)
+		u->warning = cr_xasprintf("PKCS#11 URI '%s': unknown query attribute%s %s ignored "
+		    "(vendor-specific, RFC 7512 section 2.3, as p11-kit ignores %s)", shown,
+		    strchr(cr_buf_str(&vendor), ',') ? "s" : "", cr_buf_str(&vendor),
+		    strchr(cr_buf_str(&vendor), ',') ? "them" : "it");
 	u->text = cr_xstrdup(text);
 	u->kit = p11_kit_uri_new();
 	if ((pr = p11_kit_uri_parse(text, P11_KIT_URI_FOR_ANY, u->kit)) != P11_KIT_URI_OK) {
@@ -286,6 +313,7 @@ out:
 	if (r != CR_OK && err != NULL)
 		err->reason = CR_R_MALFORMED;
 	p11_uri_free(u);
+	cr_buf_release(&vendor);
 	free(shown);
 	return r;
 }
@@ -303,7 +331,14 @@ p11_uri_free(struct p11_uri *u)
 	free(u->pin_source);
 	free(u->module_path);
 	free(u->module_name);
+	free(u->warning);
 	free(u);
+}
+
+const char *
+p11_uri_warning(const struct p11_uri *u)
+{
+	return u != NULL ? u->warning : NULL;
 }
 
 const char *

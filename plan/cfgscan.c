@@ -98,12 +98,17 @@ plan_cfg_read(const char *path, const char *name, char **text, struct cr_err *er
 		return cr_err_setr(err, CR_EINPUT, e.reason, "cannot read '%s': larger than %u "
 		    "bytes (the limit for a configuration with its @include files)", name,
 		    PLAN_CFG_MAX_BYTES);
-	if (r != CR_OK)
-		return cr_err_setr(err, r, e.reason, "%s", e.msg);
+	if (r != CR_OK) {
+		cr_err_setr(err, r, e.reason, "%s", e.msg);
+		cr_err_locate(err, name, 0, NULL);
+		return r;
+	}
 	if ((line = nul_line(*text, len)) != 0) {
 		free(*text);
 		*text = NULL;
-		return cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "%s:%d: " NUL_TEXT, name, line);
+		cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "%s:%d: " NUL_TEXT, name, line);
+		cr_err_locate(err, name, line, NULL);
+		return CR_EINPUT;
 	}
 	return CR_OK;
 }
@@ -187,7 +192,9 @@ scan_fail(struct pscan *ps, enum cr_reason reason, const char *shown, int line, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return cr_err_setr(ps->err, CR_EINPUT, reason, "%s:%d: %s", shown, line, msg);
+	cr_err_setr(ps->err, CR_EINPUT, reason, "%s:%d: %s", shown, line, msg);
+	cr_err_locate(ps->err, shown, line, NULL);
+	return CR_EINPUT;
 }
 
 static int scan_text(struct pscan *ps, const char *text, const char *shown);

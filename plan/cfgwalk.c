@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "loader.h"
+#include "../pkcs11/p11.h"
 #include "internal.h"
 #include "../common/util.h"
 #include "../cert/ident.h"
@@ -52,7 +53,7 @@ static const char *const hook_owner[PLAN_NSTEPTYPES] = {
 	"set it on the ref (run), its service, its host or the rotation",
 	"set it on the ref (run), its service, its host or the rotation",
 	"set it on the service, its host or the rotation",
-	"retire is one step of the rotation: set rotation.run_retire",
+	"retire steps are per host (its store) and per token: set it on the host or the rotation",
 };
 
 /* The names a group of sec may hold besides its hooks, in table order (*n of them). */
@@ -222,6 +223,16 @@ has_prefix(const char *s, const char *prefix)
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* What parsing a source ignored (a PKCS#11 URI's vendor query attributes): a warning. */
+static void
+src_warn(struct loader *ld, const config_setting_t *s, const char *path, const struct plan_src *src)
+{
+	const char *w = src->uri != NULL ? p11_uri_warning(src->uri) : NULL;
+
+	if (w != NULL)
+		plan_ld_warn(ld, s, path, w);
+}
+
 /* Parses an identity (refs' cert, protect entries) into id and, for a source, *src. */
 static int
 read_ident(struct loader *ld, const config_setting_t *s, const char *path, const char *text,
@@ -242,6 +253,7 @@ read_ident(struct loader *ld, const config_setting_t *s, const char *path, const
 		if (plan_src_parse(plan_ident_source(id, text), PLAN_USE_CERT, ld->cfg->dir, *src,
 		    &e) != CR_OK)
 			return plan_ld_fail(ld, s, path, "%s", e.msg);
+		src_warn(ld, s, path, *src);
 	}
 	if (id->had_mark)
 		plan_ld_warn(ld, s, path, "an invisible mark before the thumbprint was ignored "
@@ -325,6 +337,7 @@ store_scalar(struct loader *ld, struct plan_value *v)
 		if (plan_src_parse(*(char **)f, *(const enum plan_src_use *)row->arg, dir, src,
 		    &e) != CR_OK)
 			return plan_ld_fail(ld, v->s, v->path, "%s", e.msg);
+		src_warn(ld, v->s, v->path, src);
 		return CR_OK;
 	}
 	case PLAN_T_IDENT:
@@ -394,6 +407,8 @@ read_list(struct loader *ld, struct plan_value *v)
 			    &src[i], &e) != CR_OK)
 				return plan_ld_fail(ld, config_setting_get_elem(v->s, (unsigned)i),
 				    plan_ld_elem_path(ep, v->path, i), "%s", e.msg);
+			src_warn(ld, config_setting_get_elem(v->s, (unsigned)i),
+			    plan_ld_elem_path(ep, v->path, i), &src[i]);
 		}
 	}
 	if (row->off_loc)

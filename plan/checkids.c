@@ -28,6 +28,18 @@
  *    binding beside the service's own setting) would break with it.
  *  - `ref.ambiguous` and `ref.name` only concern connectors (named by
  *    <I>issuer<S>subject).
+ *  - Every step that changes something verifies something (SPEC 5): what
+ *    the tool can see itself (the token, the file, the endpoint), and
+ *    where it cannot - a binding or connector in a Windows store, a
+ *    service without an endpoint, a host's store - a check that says what
+ *    to verify there (`ref.moved`, `service.restarted`, `import.present`
+ *    and `retire.absent` of a host: skip, with the instruction).
+ *  - A grant gives access to the key: where the key is on a token, its
+ *    login is the grant's too (a refused PIN blocks the grant, and new.key
+ *    only points at it: one cause, one line).
+ *  - Retire, on a host or a token, waits for every ref (`retire.refs`),
+ *    is blocked by a protected old certificate (`retire.protected`), and
+ *    by an endpoint still serving the old certificate.
  *  - A file ref's rebind writes files: what each holds and in what order
  *    (file.layout), its key_path (file.key), the modes of the key files it
  *    reads and writes (key.mode, again after: the file written keeps the
@@ -49,6 +61,8 @@
 #define N PLAN_WHEN_NAMES
 #define R PLAN_WHEN_NO_RESTART
 #define K PLAN_WHEN_KEY_PATH
+#define X PLAN_WHEN_NO_ENDPOINT
+#define P PLAN_WHEN_KEY_TOKEN
 #define H PLAN_WHEN_HOOK
 #define T PLAN_WHEN_TEST
 #define S PLAN_WHEN_SNI
@@ -64,12 +78,12 @@ static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	    { C(SIGALG), A }, { C(KEYALG), A }, { C(HOOK_EXEC), H } },
 	  { { C(IMPORT_PRESENT), A } } },
 	{ PLAN_V_GRANT, PLAN_GRANT, "grant",
-	  { { C(NEW_KEY), A }, { C(ACCESS), A }, { C(HOOK_EXEC), H } },
+	  { { C(NEW_KEY), A }, { C(TOKEN_LOGIN), P }, { C(ACCESS), A }, { C(HOOK_EXEC), H } },
 	  { { C(ACCESS), A } } },
 	{ PLAN_V_REBIND_BINDING, PLAN_REBIND, "rebind-binding",
 	  { { C(REF_RESOLVE), A }, { C(NAMES), N }, { C(ENDPOINT), E }, { C(ENDPOINT_SNI), S },
 	    { C(ENDPOINT_CHAIN), E }, { C(HOOK_EXEC), H } },
-	  { { C(ENDPOINT), R }, { C(ENDPOINT_CHAIN), R } } },
+	  { { C(REF_MOVED), A }, { C(ENDPOINT), R }, { C(ENDPOINT_CHAIN), R } } },
 	{ PLAN_V_REBIND_FILE, PLAN_REBIND, "rebind-file",
 	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
 	    { C(NEW_KEY), K }, { C(NEW_KEY_PROTECTION), K }, { C(SIGALG), A }, { C(KEYALG), A },
@@ -81,23 +95,16 @@ static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	{ PLAN_V_RENAME, PLAN_RENAME, "rename",
 	  { { C(REF_RESOLVE), A }, { C(REF_AMBIGUOUS), A }, { C(REF_NAME), A }, { C(NAMES), N },
 	    { C(ENDPOINT), E }, { C(ENDPOINT_SNI), S }, { C(ENDPOINT_CHAIN), E }, { C(HOOK_EXEC), H } },
-	  { { C(ENDPOINT), R }, { C(ENDPOINT_CHAIN), R } } },
+	  { { C(REF_MOVED), A }, { C(ENDPOINT), R }, { C(ENDPOINT_CHAIN), R } } },
 	{ PLAN_V_RESTART, PLAN_RESTART, "restart",
 	  { { C(CONFIG_TEST), T }, { C(HOOK_EXEC), H } },
-	  { { C(ENDPOINT), E }, { C(ENDPOINT_CHAIN), E } } },
+	  { { C(ENDPOINT), E }, { C(ENDPOINT_CHAIN), E }, { C(SERVICE_RESTARTED), X } } },
+	{ PLAN_V_RETIRE_HOST, PLAN_RETIRE, "retire-host",
+	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E }, { C(HOOK_EXEC), H } },
+	  { { C(RETIRE_ABSENT), A } } },
 	{ PLAN_V_RETIRE_TOKEN, PLAN_RETIRE, "retire-token",
 	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E }, { C(TOKEN_LOGIN), A } },
 	  { { C(RETIRE_ABSENT), A } } },
-	{ PLAN_V_RETIRE_FILE, PLAN_RETIRE, "retire-file",
-	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E } },
-	  { { C(RETIRE_ABSENT), A } } },
-	{ PLAN_V_RETIRE_OTHER, PLAN_RETIRE, "retire",
-	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E },
-	    { C(HOOK_EXEC), H } },
-	  { { C(RETIRE_ABSENT), A } } },
-	{ PLAN_V_RETIRE_KEEP, PLAN_RETIRE, "retire-keep",
-	  { { PLAN_CHK_NONE, A } },
-	  { { PLAN_CHK_NONE, A } } },
 };
 
 const struct plan_step_checks *

@@ -107,10 +107,11 @@ diag_error(struct loader *ld, const char *f, const char *ftext, int line, const 
 		free(d.path);
 		d.path = NULL;
 	}
-	if (d.line == line && d.path != NULL)
+	if (d.line == line && d.path != NULL) {
 		r = cr_err_setr(ld->err, CR_EINPUT, CR_R_MALFORMED, "%s:%d: %s: %s", f, line, d.path,
 		    d.msg);
-	else if (d.line == line)
+		cr_err_locate(ld->err, f, line, d.path);
+	} else if (d.line == line)
 		r = cr_err_setr(ld->err, CR_EINPUT, CR_R_MALFORMED, "%s:%d: %s", f, line, d.msg);
 	plan_cfgdiag_release(&d);
 	return r;
@@ -123,7 +124,7 @@ diag_error(struct loader *ld, const char *f, const char *ftext, int line, const 
  * the line.
  */
 static int
-syntax_error(struct loader *ld, const char *main_text)
+syntax_text(struct loader *ld, const char *main_text)
 {
 	struct plan_config *cfg = ld->cfg;
 	const char *efile = config_error_file(&ld->lc), *etext = config_error_text(&ld->lc);
@@ -154,6 +155,20 @@ syntax_error(struct loader *ld, const char *main_text)
 	else
 		r = cr_err_setr(ld->err, CR_EINPUT, CR_R_MALFORMED, "%s:%d: %s", f, line, etext);
 	free(s);
+	return r;
+}
+
+/* The same, located (file and line; the setting when known) for callers reporting apart. */
+static int
+syntax_error(struct loader *ld, const char *main_text)
+{
+	const char *efile = config_error_file(&ld->lc);
+	int r = syntax_text(ld, main_text);
+
+	if (ld->err->file[0] == '\0')
+		cr_err_locate(ld->err, efile ? plan_ld_intern(ld->cfg, efile) : ld->cfg->file,
+		    config_error_type(&ld->lc) == CONFIG_ERR_FILE_IO ? 0 :
+		    config_error_line(&ld->lc), NULL);
 	return r;
 }
 
@@ -263,8 +278,10 @@ plan_config_free(struct plan_config *cfg)
 	for (i = 0; i < cfg->nservices; i++)
 		free(cfg->services[i].dep);
 	plan_walk_release(PLAN_SEC_ROOT, cfg);
-	for (i = 0; i < cfg->nwarnings; i++)
+	for (i = 0; i < cfg->nwarnings; i++) {
 		free(cfg->warnings[i].msg);
+		free(cfg->warnings[i].setting);
+	}
 	free(cfg->warnings);
 	plan_xref_index_free(cfg->index);
 	plan_free_strv(cfg->files, cfg->nfiles);

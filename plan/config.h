@@ -54,18 +54,18 @@
  * runs with the roles of old and new swapped).  They may be set on:
  *
  *   rotation   run_/undo_ import grant rebind rename restart retire
- *   hosts      run_/undo_ import grant rebind rename restart
+ *   hosts      run_/undo_ import grant rebind rename restart retire
  *   services   run_/undo_ rebind rename restart
  *   refs       run / undo   (the ref's own rebind or rename step)
  *
  * A step's hook is looked up from its own entity outwards: ref -> service ->
  * host -> rotation for rebind/rename, service -> host -> rotation for
- * restart, host -> rotation for import and grant, rotation for retire.  A
- * hook on the step's own entity always makes the step a command; a hook
- * inherited from an enclosing entity does so only for steps certrotate
- * cannot do natively (so a rotation-wide run_rebind for IIS bindings does
- * not take over the native rebind of file refs, nor the native import onto
- * import_to).
+ * restart, host -> rotation for import, grant and a host's retire (its
+ * store).  A hook on the step's own entity always makes the step a command;
+ * a hook inherited from an enclosing entity does so only for steps
+ * certrotate cannot do natively (so a rotation-wide run_rebind for IIS
+ * bindings does not take over the native rebind of file refs, nor the
+ * native import onto import_to or the native retire from a token).
  *
  * Placeholders, expanded per argv element, are those of placeholder.h
  * (plan_ph_check validates each element for its step type at load time).
@@ -173,6 +173,7 @@ struct plan_token {
 	char *module;			/* resolved when a path (contains '/'); may be NULL */
 	char *pin_source;		/* resolved path, "file:" stripped; may be NULL */
 	struct plan_loc loc;
+	struct plan_loc module_loc, pin_loc;	/* where module and pin_source are set */
 	char *path;			/* "tokens.[0]" */
 };
 
@@ -182,7 +183,7 @@ struct plan_host {
 	size_t naccept_sig;
 	char **accept_key;		/* accepts.key (cert/keyalg.h syntax); NULL/0 = anything */
 	size_t naccept_key;
-	struct plan_hooks hooks;	/* import grant rebind rename restart */
+	struct plan_hooks hooks;	/* import grant rebind rename restart retire */
 	struct plan_loc loc;
 	char *path;			/* "hosts.[3]" (index in the file) */
 };
@@ -217,7 +218,9 @@ struct plan_service {
 	char *name;
 	char *host_name;
 	size_t host;			/* index into plan_config.hosts */
-	char *kind;			/* or NULL (kinds: "generic") */
+	char *kind;			/* or NULL (kinds: "generic"); which kinds exist is
+					   the kinds directory's business: rotate/ checks it */
+	struct plan_loc kind_loc;
 	char **names;
 	size_t nnames;
 	char *account;			/* or NULL */
@@ -248,6 +251,7 @@ struct plan_protect {
  */
 struct plan_warning {
 	char *msg;			/* "certrotate.cfg:9: services.[0].refs.[1].cert: ..." */
+	char *setting;			/* "services.[0].refs.[1].cert" */
 };
 
 struct plan_config {
@@ -292,6 +296,25 @@ void plan_config_free(struct plan_config *cfg);	/* accepts NULL */
 /* Index of the host / service named `name`, or -1. O(1). */
 long plan_config_host(const struct plan_config *cfg, const char *name);
 long plan_config_service(const struct plan_config *cfg, const char *name);
+
+/*
+ * The nearest of names[0..n) to word, for "did you mean": edit distance
+ * under 3 and under word's length; NULL when none is that near.
+ */
+const char *plan_nearest(const char *word, const char *const *names, size_t n);
+
+/*
+ * Locates err, a failure to use the source ps configured at loc as
+ * `setting` (NULL: say nothing of it), at the setting that is wrong: when
+ * the failure is the `tokens` entry's - its module cannot be loaded
+ * (CR_R_MODULE) or its PIN source read (CR_R_PIN_SOURCE) - and the
+ * source's URI names no module / pin-source of its own, that entry's
+ * setting ("c.cfg:12: tokens.[0].module: cannot load ... (the token of
+ * rotation.old)"); else the source's own ("c.cfg:4: rotation.old: ...").
+ * Keeps err's status and reason; returns the status.
+ */
+int plan_src_error(struct cr_err *err, const struct plan_src *ps, struct plan_loc loc,
+    const char *setting);
 
 /*
  * Formats "FILE:LINE: SETTING: " + message into err (status CR_EINPUT), for

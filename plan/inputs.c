@@ -44,8 +44,11 @@ static int
 located(struct cr_err *err, struct plan_loc loc, const char *setting)
 {
 	if (loc.line > 0)
-		return cr_err_prefix(err, "%s:%d: %s", loc.file, loc.line, setting);
-	return cr_err_prefix(err, "%s: %s", loc.file, setting);
+		cr_err_prefix(err, "%s:%d: %s", loc.file, loc.line, setting);
+	else
+		cr_err_prefix(err, "%s: %s", loc.file, setting);
+	cr_err_locate(err, loc.file, loc.line, setting);
+	return err->status;
 }
 
 /*
@@ -159,7 +162,7 @@ load_source(struct src_loader *sl, const struct plan_src *ps, int strict, struct
 	in->nsources++;
 	if (r != CR_OK && (strict || r != CR_EINPUT || ps->kind != PLAN_SRC_PKCS11)) {
 		*err = e;
-		return located(err, loc, setting);
+		return plan_src_error(err, ps, loc, setting);
 	}
 	return CR_OK;
 }
@@ -167,7 +170,8 @@ load_source(struct src_loader *sl, const struct plan_src *ps, int strict, struct
 /* Loads every certificate of a token and records those that are not old/new. */
 static int
 scan_token(struct plan_inputs *in, struct seen *sn, const char *uri, const struct crt_load_opts *opts,
-    int is_import_to, struct plan_loc loc, const char *setting, struct cr_err *err)
+    int is_import_to, const struct plan_src *ps, struct plan_loc loc, const char *setting,
+    struct cr_err *err)
 {
 	struct crt_list l = CRT_LIST_INIT;
 	struct crt_load_opts o = *opts;
@@ -178,7 +182,7 @@ scan_token(struct plan_inputs *in, struct seen *sn, const char *uri, const struc
 	o.allow_none = 1;
 	if ((r = crt_load(uri, &o, &l, err)) != CR_OK) {
 		crt_list_release(&l);
-		return located(err, loc, setting);
+		return plan_src_error(err, ps, loc, setting);
 	}
 	for (i = 0; i < l.n; i++) {
 		if (is_import_to && crt_cert_same(l.v[i], in->new))
@@ -267,17 +271,17 @@ load_old_new(const struct plan_config *cfg, const struct crt_load_opts *opts, X5
 		X509_up_ref(old_copy);
 		in->old = crt_cert_new(old_copy, NULL, rot->old_src.text);
 	} else if ((r = crt_load_one(rot->old_src.text, opts, &in->old, err)) != CR_OK) {
-		located(err, rot->old_loc, "rotation.old");
+		plan_src_error(err, &rot->old_src, rot->old_loc, "rotation.old");
 		failed_at(in, PLAN_INPUT_OLD, rot->old);
 		cr_err_clear(&in->new_err);
 		if (crt_load_one(rot->new_src.text, opts, &in->new, &in->new_err) != CR_OK) {
-			located(&in->new_err, rot->new_loc, "rotation.new");
+			plan_src_error(&in->new_err, &rot->new_src, rot->new_loc, "rotation.new");
 			new_not_issued(&in->new_err);
 		}
 		return r;
 	}
 	if ((r = crt_load_one(rot->new_src.text, opts, &in->new, err)) != CR_OK) {
-		located(err, rot->new_loc, "rotation.new");
+		plan_src_error(err, &rot->new_src, rot->new_loc, "rotation.new");
 		new_not_issued(err);
 		r = err->status;
 		failed_at(in, PLAN_INPUT_NEW, rot->new);
@@ -346,15 +350,16 @@ scan_tokens(const struct plan_config *cfg, const struct crt_load_opts *opts,
 		enum plan_input what = i == 0 && in->old->token ? PLAN_INPUT_OLD : PLAN_INPUT_NEW;
 
 		if ((r = scan_token(in, sn, tokens[i], opts, 0, what == PLAN_INPUT_OLD ?
-		    rot->old_loc : rot->new_loc, plan_input_name(what), err)) != CR_OK) {
+		    &rot->old_src : &rot->new_src, what == PLAN_INPUT_OLD ? rot->old_loc :
+		    rot->new_loc, plan_input_name(what), err)) != CR_OK) {
 			failed_at(in, what, tokens[i]);
 			return r;
 		}
 	}
 	if (rot->import_to != NULL) {
 		in->new_on_import_to = 0;
-		if ((r = scan_token(in, sn, rot->import_to_src.text, opts, 1, rot->import_to_loc,
-		    "rotation.import_to", err)) != CR_OK) {
+		if ((r = scan_token(in, sn, rot->import_to_src.text, opts, 1, &rot->import_to_src,
+		    rot->import_to_loc, "rotation.import_to", err)) != CR_OK) {
 			failed_at(in, PLAN_INPUT_IMPORT_TO, rot->import_to);
 			return r;
 		}

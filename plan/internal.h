@@ -37,6 +37,18 @@ int plan_obj_nid(const char *text);
 /* qsort that accepts an empty array with a NULL base (qsort's may not be NULL). */
 void plan_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
+/* ---- near misses (nearmiss.c) ----------------------------------------------- */
+
+/*
+ * How the identity id (a hash or a name that matches no known certificate)
+ * is near certificate c, for people: "one hex digit differs (digit 17: 'C'
+ * here, 'B' in it)", "its subject has the RDNs of the certificate's subject
+ * in reverse order: Windows writes it '...'", "its issuer differs from the
+ * certificate's in one RDN (O: 'Contoso' -> 'Contoso Ltd')"; NULL when it
+ * is not near (or id is a source).  New string.
+ */
+char *plan_near_miss(const struct crt_ident *id, const struct crt_cert *c);
+
 /* ---- steps (steps.c) ---------------------------------------------------- */
 
 /* What the steps of a plan share (plan->priv). */

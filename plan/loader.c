@@ -63,9 +63,12 @@ vfail_loc(struct cr_err *err, struct plan_loc loc, const char *setting, const ch
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (loc.line > 0)
-		return cr_err_setr(err, CR_EINPUT, CR_R_CONFIG, "%s:%d: %s: %s", loc.file, loc.line,
+		cr_err_setr(err, CR_EINPUT, CR_R_CONFIG, "%s:%d: %s: %s", loc.file, loc.line,
 		    setting, msg);
-	return cr_err_setr(err, CR_EINPUT, CR_R_CONFIG, "%s: %s: %s", loc.file, setting, msg);
+	else
+		cr_err_setr(err, CR_EINPUT, CR_R_CONFIG, "%s: %s: %s", loc.file, setting, msg);
+	cr_err_locate(err, loc.file, loc.line, setting);
+	return CR_EINPUT;
 }
 
 int
@@ -100,7 +103,8 @@ plan_ld_warn(struct loader *ld, const config_setting_t *s, const char *path, con
 	struct plan_loc l = plan_ld_loc(ld, s);
 
 	plan_grow_implied(&cfg->warnings, cfg->nwarnings, sizeof(*cfg->warnings));
-	cfg->warnings[cfg->nwarnings++].msg = cr_xasprintf("%s:%d: %s: %s", l.file, l.line, path, msg);
+	cfg->warnings[cfg->nwarnings].msg = cr_xasprintf("%s:%d: %s: %s", l.file, l.line, path, msg);
+	cfg->warnings[cfg->nwarnings++].setting = cr_xstrdup(path);
 }
 
 /* A path cut to the buffer ends in "...". */
@@ -214,4 +218,10 @@ plan_ld_nearest(const char *word, const char *const *names, size_t n)
 		}
 	}
 	return best;
+}
+
+const char *
+plan_nearest(const char *word, const char *const *names, size_t n)
+{
+	return plan_ld_nearest(word, names, n);
 }

@@ -29,7 +29,8 @@ static const struct plan_placeholder table[PLAN_NPH] = {
 	{ PLAN_PH_OLD_ISSUER, "old.issuer", PLAN_ALL_STEPS },
 	{ PLAN_PH_OLD_TLS_NAME, "old.tls_name", PLAN_ALL_STEPS },
 	{ PLAN_PH_OLD_PEM, "old.pem", PLAN_ALL_STEPS },
-	{ PLAN_PH_HOST, "host", B(PLAN_IMPORT) | B(PLAN_GRANT) | CTX_REF | B(PLAN_RESTART) },
+	{ PLAN_PH_HOST, "host", B(PLAN_IMPORT) | B(PLAN_GRANT) | CTX_REF | B(PLAN_RESTART) |
+	  B(PLAN_RETIRE) },
 	{ PLAN_PH_SERVICE, "service", CTX_REF | B(PLAN_RESTART) },
 	{ PLAN_PH_ACCOUNT, "account", B(PLAN_GRANT) | CTX_REF | B(PLAN_RESTART) },
 	{ PLAN_PH_REF, "ref", CTX_REF },
@@ -37,8 +38,8 @@ static const struct plan_placeholder table[PLAN_NPH] = {
 	{ PLAN_PH_PATH, "path", CTX_REF },
 };
 
-/* The certificate placeholders are those available everywhere: listed as {new.*}, {old.*}. */
-#define IS_CERT(i) (table[i].steps == PLAN_ALL_STEPS)
+/* The certificate placeholders, listed as {new.*}, {old.*}. */
+#define IS_CERT(i) (strncmp(table[i].name, "new.", 4) == 0 || strncmp(table[i].name, "old.", 4) == 0)
 
 const struct plan_placeholder *
 plan_placeholders(void)

@@ -34,6 +34,13 @@
  *   unknown    nothing known (ref.resolve warns; a pkcs11: source naming
  *              no object on its token is unknown too, with the reason in
  *              `note`; unreadable files are refused by plan_inputs_load).
+ *              A hash or name near a known certificate - a digit off, the
+ *              RDNs in another order, one RDN different (nearmiss.c) - says
+ *              so in the note and in `near` / `near_why`.
+ * The certificates an identity matches are ordered by role (old, new,
+ * protected, other), then source, then SHA-256 - never the token's object
+ * order, which differs between processes - and the first decides; the
+ * note lists them in that order.
  * Each distinct identity text is resolved once (memoised), with one index
  * lookup: planning is linear in refs plus distinct certificates.
  *
@@ -53,15 +60,19 @@
  *   restart  each service with a ref on old or new, in dependency order
  *            over all hosts (ties: host, then name); done when none of its
  *            refs is left on old.
- *   retire   one step for the old certificate, unless it is protected
- *            (then none, and a note).  Its host is where the old certificate
- *            lives: "token:LABEL" for a token object, else "local".
- *            retire = keep gives a step that removes nothing (so the
- *            runbook and journal record the decision).
+ *   retire   one per host with a binding or connector ref on old or new
+ *            (the hosts of the import steps), by name: the old certificate
+ *            leaves the host's store by the host's run_retire hook, else
+ *            the rotation's, else by hand (always pending); then, when the
+ *            old certificate is a token object, the token's (host
+ *            "token:LABEL", native: archive, then destroy).  The file or
+ *            endpoint named by rotation.old is only read: no step for it.
+ *            retire = keep: none (a note).  A protected old certificate
+ *            keeps its steps, blocked by retire.protected.
  *
  * ACTIONS: native (import onto import_to, rebind of a file ref, retire on a
- * token or a file), command (a hook applies - see config.h for the lookup),
- * manual otherwise.
+ * token), command (a hook applies - see config.h for the lookup), manual
+ * otherwise.
  *
  * CHECK IDS: every step lists the checks to evaluate before it (`pre`) and
  * after it (`verify`), taken from the one table in checkids.c
@@ -217,10 +228,8 @@ enum plan_variant {
 	PLAN_V_REBIND_FILE,
 	PLAN_V_RENAME,
 	PLAN_V_RESTART,
+	PLAN_V_RETIRE_HOST,		/* a host's store: its run_retire hook, or by hand */
 	PLAN_V_RETIRE_TOKEN,		/* native: archive, then destroy the token object */
-	PLAN_V_RETIRE_FILE,		/* native: move the file into the archive */
-	PLAN_V_RETIRE_OTHER,		/* by a hook or by hand */
-	PLAN_V_RETIRE_KEEP,		/* retire = keep: nothing is removed */
 	PLAN_NVARIANTS
 };
 const char *plan_variant_name(enum plan_variant v);	/* "import-token", ... */
@@ -236,6 +245,12 @@ struct plan_refres {
 	size_t nmatch;			/* known certificates the identity matches */
 	int ambiguous;			/* nmatch > 1 */
 	char *note;			/* owned, or NULL */
+	/* unknown: the known certificate the identity is a near miss of (a
+	   thumbprint a digit off, a name with its RDNs reversed or one RDN
+	   different: nearmiss.c), the first in role order; else NULL */
+	const struct crt_cert *near;	/* borrowed */
+	enum plan_denotes near_role;	/* what it is: old, new, protected, other */
+	char *near_why;			/* how it is near, for people (owned), or NULL */
 	long step;			/* index of its rebind/rename step, or -1 */
 };
 
@@ -339,6 +354,8 @@ enum plan_when {
 	PLAN_WHEN_NAMES,	/* the service lists names */
 	PLAN_WHEN_NO_RESTART,	/* the ref's service has no restart step */
 	PLAN_WHEN_KEY_PATH,	/* the file ref installs the key (key_path) */
+	PLAN_WHEN_NO_ENDPOINT,	/* no endpoint (restart: none of the service's changed refs has one) */
+	PLAN_WHEN_KEY_TOKEN,	/* rotation.key is on a token (pkcs11:) */
 	PLAN_WHEN_HOOK,		/* the step runs a hook (run or undo) */
 	PLAN_WHEN_TEST,		/* the restart has a configuration test */
 	PLAN_WHEN_SNI,		/* the ref has an endpoint and an sni */

@@ -60,6 +60,8 @@ struct resolution {
 	const struct crt_cert *cert;
 	size_t nmatch;
 	char *note;
+	const struct known *near;	/* unknown: the nearest known certificate, or NULL */
+	char *near_why;
 };
 
 struct planner {
@@ -248,13 +250,126 @@ role_word(const struct known *k)
 	    k->protected ? "protected" : "other";
 }
 
-/* Resolves one identity (text as written) against the known certificates. */
+/* Where a role stands in lists for people: old, new, protected, other. */
+static int
+role_rank(const struct known *k)
+{
+	return k->role == ROLE_OLD ? 0 : k->role == ROLE_NEW ? 1 : k->protected ? 2 : 3;
+}
+
+/*
+ * The order of the certificates an identity matches: by role, then by
+ * source (a token object's URI names its label), then by SHA-256 - never
+ * the token's object order, which differs from one process to the next.
+ */
+static int
+cmp_match(const void *a, const void *b)
+{
+	const struct known *x = *(const struct known *const *)a;
+	const struct known *y = *(const struct known *const *)b;
+	int c = role_rank(x) - role_rank(y);
+
+	if (c != 0)
+		return c;
+	c = strcmp(x->c->source ? x->c->source : "", y->c->source ? y->c->source : "");
+	if (c != 0)
+		return c;
+	return memcmp(x->c->sha256, y->c->sha256, sizeof(x->c->sha256));
+}
+
+/* The known certificates id (a hash or name) matches, sorted (cmp_match).  *n set. */
+static const struct known **
+matches_of(struct planner *pl, const struct crt_ident *id, size_t *n)
+{
+	const struct known **m = NULL;
+	const struct plan_keyidx *idx;
+	size_t e, cap = 0;
+
+	*n = 0;
+	for (e = candidates(pl, id, &idx); e != PLAN_KEYIDX_END; e = idx->e[e].next) {
+		const struct known *k = &pl->k[idx->e[e].val];
+
+		if (!crt_ident_matches(id, k->c))
+			continue;
+		cr_grow(&m, &cap, *n + 1, sizeof(*m));
+		m[(*n)++] = k;
+	}
+	plan_sort(m, *n, sizeof(*m), cmp_match);
+	return m;
+}
+
+/* "'TEXT' matches 3 known certificates (old sha1:.., other sha1:..): treated as old; ..." */
+static char *
+ambiguity_note(const char *text, const struct known *const *m, size_t n, enum plan_denotes d)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	size_t i;
+
+	if (n == 2 && m[0]->role == ROLE_OLD && m[1]->role == ROLE_NEW) {
+		cr_buf_adds(&b, "name matches both the old and the new certificate "
+		    "(same issuer and subject): treated as old; the service may pick either "
+		    "until the old one is retired");
+		return cr_buf_detach(&b);
+	}
+	cr_buf_addf(&b, "'%s' matches %zu known certificates (", text, n);
+	for (i = 0; i < n && i < 8; i++) {
+		char *s = plan_short_ident(m[i]->c);
+
+		cr_buf_addf(&b, "%s%s %s", i ? ", " : "", role_word(m[i]), s);
+		free(s);
+	}
+	if (n > 8)
+		cr_buf_adds(&b, ", ...");
+	cr_buf_addf(&b, "): treated as %s; the service may pick any of them", plan_denotes_name(d));
+	return cr_buf_detach(&b);
+}
+
+static enum plan_denotes
+denotes_of(const struct known *k)
+{
+	return k->role == ROLE_OLD ? PLAN_DENOTES_OLD : k->role == ROLE_NEW ? PLAN_DENOTES_NEW :
+	    k->protected ? PLAN_DENOTES_PROTECTED : PLAN_DENOTES_OTHER;
+}
+
+/*
+ * The known certificate an identity that matches none is a near miss of,
+ * the first in cmp_match's order (old before new before the others), with
+ * how it is near in *why; NULL when none is.
+ */
+static const struct known *
+nearest(const struct planner *pl, const struct crt_ident *id, char **why)
+{
+	const struct known *best = NULL;
+	size_t i;
+
+	*why = NULL;
+	for (i = 0; i < pl->nk; i++) {
+		const struct known *k = &pl->k[i];
+		char *w;
+
+		if (best != NULL && cmp_match(&k, &best) >= 0)
+			continue;
+		if ((w = plan_near_miss(id, k->c)) == NULL)
+			continue;
+		free(*why);
+		*why = w;
+		best = k;
+	}
+	return best;
+}
+
+/*
+ * Resolves one identity (text as written) against the known certificates:
+ * the first of its matches in cmp_match's order decides (old before new
+ * before protected before the others).
+ */
 static void
 resolve(struct planner *pl, const struct crt_ident *id, const char *text, struct resolution *out)
 {
-	const struct known *match[8];
-	const struct known *first_old = NULL, *first_new = NULL, *first_prot = NULL, *first = NULL;
-	size_t i, n = 0;
+	const struct known **m = NULL;
+	const struct known *one[1];
+	const struct known *const *match = one;
+	size_t n = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (id->kind == CRT_ID_SOURCE) {
@@ -262,87 +377,43 @@ resolve(struct planner *pl, const struct crt_ident *id, const char *text, struct
 		const struct crt_cert *c = source_cert(pl, plan_ident_source(id, text), &error);
 
 		if (c == NULL) {
-			out->note = error ? cr_xasprintf("cannot resolve '%s': %s", text, error) :
+			out->note = error ? cr_xasprintf("cannot resolve '%s': %s: the planner cannot "
+			    "tell whether it must move", text, error) :
 			    cr_xasprintf("source '%s' was not loaded", text);
 			return;
 		}
-		first = known_of(pl, c);
-		if (first == NULL) {
+		if ((one[0] = known_of(pl, c)) == NULL) {
 			out->denotes = PLAN_DENOTES_OTHER;
 			out->cert = c;
 			out->nmatch = 1;
 			return;
 		}
-		match[0] = first;
 		n = 1;
 	} else {
-		const struct plan_keyidx *idx;
-		size_t e;
-
-		/* in the order the certificates became known: old, new, then the others */
-		for (e = candidates(pl, id, &idx); e != PLAN_KEYIDX_END; e = idx->e[e].next) {
-			const struct known *k = &pl->k[idx->e[e].val];
-
-			if (!crt_ident_matches(id, k->c))
-				continue;
-			if (n < sizeof(match) / sizeof(match[0]))
-				match[n] = k;
-			n++;
-		}
+		match = m = matches_of(pl, id, &n);
 	}
 	out->nmatch = n;
-	for (i = 0; i < n && i < sizeof(match) / sizeof(match[0]); i++) {
-		if (match[i]->role == ROLE_OLD)
-			first_old = match[i];
-		else if (match[i]->role == ROLE_NEW)
-			first_new = match[i];
-		else if (match[i]->protected && first_prot == NULL)
-			first_prot = match[i];
-		if (first == NULL)
-			first = match[i];
-	}
-	if (first_old != NULL) {
-		out->denotes = PLAN_DENOTES_OLD;
-		out->cert = first_old->c;
-	} else if (first_new != NULL) {
-		out->denotes = PLAN_DENOTES_NEW;
-		out->cert = first_new->c;
-	} else if (first_prot != NULL) {
-		out->denotes = PLAN_DENOTES_PROTECTED;
-		out->cert = first_prot->c;
-	} else if (first != NULL) {
-		out->denotes = PLAN_DENOTES_OTHER;
-		out->cert = first->c;
+	if (n > 0) {
+		out->cert = match[0]->c;
+		out->denotes = denotes_of(match[0]);
 	} else if (protect_equal(pl, id)) {
 		out->denotes = PLAN_DENOTES_PROTECTED;
+	} else if ((out->near = nearest(pl, id, &out->near_why)) != NULL) {
+		char *ident = crt_ident_of(out->near->c);
+
+		out->note = cr_xasprintf("'%s' matches none of the %zu known certificates "
+		    "(old, new and those beside them): the planner cannot tell whether it must move; "
+		    "it is near the %s certificate %s: %s", text, pl->nk, role_word(out->near),
+		    ident, out->near_why);
+		free(ident);
 	} else {
 		out->note = cr_xasprintf("'%s' matches none of the %zu known certificates "
 		    "(old, new and those beside them): the planner cannot tell whether it must move",
 		    text, pl->nk);
-		return;
 	}
-	if (n > 1) {
-		struct cr_buf b = CR_BUF_INIT;
-
-		if (first_old != NULL && first_new != NULL && n == 2)
-			cr_buf_adds(&b, "name matches both the old and the new certificate "
-			    "(same issuer and subject): treated as old; the service may pick either "
-			    "until the old one is retired");
-		else {
-			cr_buf_addf(&b, "'%s' matches %zu known certificates (", text, n);
-			for (i = 0; i < n && i < sizeof(match) / sizeof(match[0]); i++) {
-				char *s = plan_short_ident(match[i]->c);
-
-				cr_buf_addf(&b, "%s%s %s", i ? ", " : "", role_word(match[i]), s);
-				free(s);
-			}
-			if (n > sizeof(match) / sizeof(match[0]))
-				cr_buf_adds(&b, ", ...");
-			cr_buf_addf(&b, "): treated as %s; the service may pick any of them",
-			    plan_denotes_name(out->denotes));
-		}
-		out->note = cr_buf_detach(&b);
-	}
+	if (n > 1)
+		out->note = ambiguity_note(text, match, n, out->denotes);
+	free(m);
 }
 
 static const struct resolution *
@@ -426,6 +497,11 @@ plan_build(const struct plan_config *cfg, const struct plan_inputs *in, struct p
 			rr->ambiguous = res->nmatch > 1;
 			rr->note = cr_xstrdup(res->note);
 			rr->step = -1;
+			if (res->near != NULL) {
+				rr->near = res->near->c;
+				rr->near_role = denotes_of(res->near);
+				rr->near_why = cr_xstrdup(res->near_why);
+			}
 			if (rr->note != NULL)
 				plan_add_note(p, cr_xasprintf("%s/%s/%s: %s", rr->host->name, svc->name,
 				    rr->ref->id, rr->note));
@@ -448,8 +524,10 @@ plan_build(const struct plan_config *cfg, const struct plan_inputs *in, struct p
 	p = NULL;
 	r = CR_OK;
 out:
-	for (i = 0; i < pl.nres; i++)
+	for (i = 0; i < pl.nres; i++) {
 		free(pl.res[i].note);
+		free(pl.res[i].near_why);
+	}
 	free(pl.res);
 	free(pl.k);
 	plan_keyidx_release(&pl.by256);
@@ -483,8 +561,10 @@ plan_free(struct plan *p)
 	}
 	plan_shared_free(p->priv);
 	free(p->steps);
-	for (i = 0; i < p->nrefs; i++)
+	for (i = 0; i < p->nrefs; i++) {
 		free(p->refs[i].note);
+		free(p->refs[i].near_why);
+	}
 	free(p->refs);
 	for (i = 0; i < p->nnotes; i++)
 		free(p->notes[i]);

@@ -45,7 +45,7 @@ static const struct plan_section sections[PLAN_NSECS] = {
 	[PLAN_SEC_ROTATION] = { "the rotation", PLAN_ALL_STEPS, sizeof(ROT), PLAN_AT(ROT, loc), 0 },
 	[PLAN_SEC_TOKEN] = { "a token", 0, sizeof(TOK), PLAN_AT(TOK, loc), PLAN_AT(TOK, path) },
 	[PLAN_SEC_HOST] = { "a host", B(PLAN_IMPORT) | B(PLAN_GRANT) | B(PLAN_REBIND) |
-	    B(PLAN_RENAME) | B(PLAN_RESTART), sizeof(HOST), PLAN_AT(HOST, loc), PLAN_AT(HOST, path) },
+	    B(PLAN_RENAME) | B(PLAN_RESTART) | B(PLAN_RETIRE), sizeof(HOST), PLAN_AT(HOST, loc), PLAN_AT(HOST, path) },
 	[PLAN_SEC_ACCEPTS] = { "accepts", 0, sizeof(HOST), 0, 0 },
 	[PLAN_SEC_SERVICE] = { "a service", B(PLAN_REBIND) | B(PLAN_RENAME) | B(PLAN_RESTART),
 	    sizeof(SVC), PLAN_AT(SVC, loc), PLAN_AT(SVC, path) },
@@ -113,8 +113,10 @@ static const struct plan_setting schema[] = {
 	/* tokens = ( { }, ... ) */
 	ROW(PLAN_SEC_TOKEN, "uri", PLAN_T_SOURCE, REQ, .off = AT(TOK, uri), .off2 = AT(TOK, src),
 	    .arg = &use_token),
-	ROW(PLAN_SEC_TOKEN, "module", PLAN_T_MODULE, 0, .off = AT(TOK, module)),
-	ROW(PLAN_SEC_TOKEN, "pin_source", PLAN_T_SECRET, 0, .off = AT(TOK, pin_source)),
+	ROW(PLAN_SEC_TOKEN, "module", PLAN_T_MODULE, 0, .off = AT(TOK, module),
+	    .off_loc = AT(TOK, module_loc)),
+	ROW(PLAN_SEC_TOKEN, "pin_source", PLAN_T_SECRET, 0, .off = AT(TOK, pin_source),
+	    .off_loc = AT(TOK, pin_loc)),
 
 	/* hosts = ( { }, ... ) */
 	ROW(PLAN_SEC_HOST, "name", PLAN_T_STR, REQ, .off = AT(HOST, name), .check = plan_chk_name),
@@ -128,7 +130,8 @@ static const struct plan_setting schema[] = {
 	/* services = ( { }, ... ) */
 	ROW(PLAN_SEC_SERVICE, "name", PLAN_T_STR, REQ, .off = AT(SVC, name), .check = plan_chk_name),
 	ROW(PLAN_SEC_SERVICE, "host", PLAN_T_STR, REQ, .off = AT(SVC, host_name)),
-	ROW(PLAN_SEC_SERVICE, "kind", PLAN_T_STR, 0, .off = AT(SVC, kind), .check = plan_chk_name),
+	ROW(PLAN_SEC_SERVICE, "kind", PLAN_T_STR, 0, .off = AT(SVC, kind), .off_loc = AT(SVC, kind_loc),
+	    .check = plan_chk_name),
 	ROW(PLAN_SEC_SERVICE, "names", PLAN_T_STRLIST, 0, .off = AT(SVC, names),
 	    .off2 = AT(SVC, nnames), .elem = plan_chk_hostname),
 	ROW(PLAN_SEC_SERVICE, "account", PLAN_T_STR, 0, .off = AT(SVC, account)),

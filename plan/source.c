@@ -253,3 +253,50 @@ plan_src_bind_tokens(struct plan_config *cfg)
 	for (i = 0; i < cfg->nprotect; i++)
 		bind(cfg, cfg->protect[i].src);
 }
+
+/* "FILE:LINE: SETTING: " (or "FILE: SETTING: ") before err's message. */
+static void
+prefix_loc(struct cr_err *err, struct plan_loc loc, const char *setting)
+{
+	if (loc.line > 0)
+		cr_err_prefix(err, "%s:%d: %s", loc.file, loc.line, setting);
+	else
+		cr_err_prefix(err, "%s: %s", loc.file, setting);
+	cr_err_locate(err, loc.file, loc.line, setting);
+}
+
+int
+plan_src_error(struct cr_err *err, const struct plan_src *ps, struct plan_loc loc,
+    const char *setting)
+{
+	const struct plan_token *t = ps != NULL ? ps->token : NULL;
+	const char *what = NULL;
+	struct plan_loc at = loc;
+	int status = err->status;
+	enum cr_reason reason = err->reason;
+	char *msg, *path;
+
+	if (t != NULL && ps->uri != NULL && reason == CR_R_MODULE && t->module != NULL &&
+	    p11_uri_module_path(ps->uri) == NULL && p11_uri_module_name(ps->uri) == NULL) {
+		what = "module";
+		at = t->module_loc;
+	} else if (t != NULL && ps->uri != NULL && reason == CR_R_PIN_SOURCE &&
+	    t->pin_source != NULL && p11_uri_pin_source(ps->uri) == NULL) {
+		what = "pin_source";
+		at = t->pin_loc;
+	}
+	if (what == NULL) {
+		if (setting != NULL)
+			prefix_loc(err, loc, setting);
+		return status;
+	}
+	/* the entry's setting is what is wrong; the source is only where it showed */
+	msg = cr_xstrdup(err->msg);
+	if (setting != NULL)
+		cr_err_setr(err, status, reason, "%s (the token of %s)", msg, setting);
+	path = cr_xasprintf("%s.%s", t->path, what);
+	prefix_loc(err, at, path);
+	free(path);
+	free(msg);
+	return status;
+}

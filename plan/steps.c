@@ -24,7 +24,7 @@
  * check list per (variant, applicable conditions) - 25,000 steps need only
  * a few dozen distinct lists.
  */
-#define NWHEN 128
+#define NWHEN 256
 struct plan_shared {
 	char *old_ident, *new_ident;	/* "sha1:HEX" */
 	char *old_tls, *new_tls;	/* "<I>..<S>.." */
@@ -126,7 +126,7 @@ set_action(struct plan_step *s, const struct plan_argv *own, const struct plan_a
 
 /* The conditions of enum plan_when that hold for a step, as a bit set (< NWHEN). */
 enum { W_ENDPOINT = 1, W_NAMES = 2, W_NO_RESTART = 4, W_KEY_PATH = 8, W_HOOK = 16, W_TEST = 32,
-	W_SNI = 64 };
+	W_SNI = 64, W_KEY_TOKEN = 128 };
 
 static int
 applies(enum plan_when w, unsigned flags)
@@ -137,6 +137,8 @@ applies(enum plan_when w, unsigned flags)
 	case PLAN_WHEN_NAMES: return (flags & W_NAMES) != 0;
 	case PLAN_WHEN_NO_RESTART: return (flags & W_NO_RESTART) && (flags & W_ENDPOINT);
 	case PLAN_WHEN_KEY_PATH: return (flags & W_KEY_PATH) != 0;
+	case PLAN_WHEN_NO_ENDPOINT: return (flags & W_ENDPOINT) == 0;
+	case PLAN_WHEN_KEY_TOKEN: return (flags & W_KEY_TOKEN) != 0;
 	case PLAN_WHEN_HOOK: return (flags & W_HOOK) != 0;
 	case PLAN_WHEN_TEST: return (flags & W_TEST) != 0;
 	case PLAN_WHEN_SNI: return (flags & W_SNI) != 0;
@@ -184,6 +186,8 @@ set_checks(struct builder *bl, struct plan_step *s, const struct plan_service *s
 		flags |= W_HOOK;
 	if (s->test != NULL)
 		flags |= W_TEST;
+	if (bl->cfg->rotation.key_src.kind == PLAN_SRC_PKCS11)
+		flags |= W_KEY_TOKEN;
 	for (k = 0; k < 2; k++) {
 		const struct plan_check_use *use = k == 0 ? t->pre : t->verify;
 		enum plan_check **list = &bl->sh->lists[s->variant][flags][k];
@@ -281,32 +285,26 @@ cmp_svc_rank(const void *a, const void *b)
 	return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
-/* Where the old certificate lives, as a pseudo-host: "token:LABEL" or "local". */
+/*
+ * The pseudo-host of the token holding the old certificate, "token:LABEL",
+ * or NULL when it is not a token object (a file or an endpoint: rotation.old
+ * is then only read, never moved or deleted).  New string.
+ */
 static char *
-old_place(const struct plan_inputs *in, int *on_token, int *is_file)
+old_token(const struct plan_inputs *in)
 {
 	const struct crt_cert *old = in->old;
 	const char *src = old->source ? old->source : "";
-	char *label;
+	char *label, *s;
 
-	*on_token = *is_file = 0;
-	if (old->token != NULL && old->token->token_label != NULL) {
-		*on_token = 1;
+	if (old->token != NULL && old->token->token_label != NULL)
 		return cr_xasprintf("token:%s", old->token->token_label);
-	}
-	if (strncasecmp(src, "pkcs11:", 7) == 0) {
-		*on_token = 1;
-		label = plan_uri_attr(src, "token");
-		if (label != NULL) {
-			char *s = cr_xasprintf("token:%s", label);
-
-			free(label);
-			return s;
-		}
-		return cr_xstrdup("token:");
-	}
-	*is_file = strncasecmp(src, "tls://", 6) != 0;
-	return cr_xstrdup("local");
+	if (strncasecmp(src, "pkcs11:", 7) != 0)
+		return NULL;
+	label = plan_uri_attr(src, "token");
+	s = cr_xasprintf("token:%s", label != NULL ? label : "");
+	free(label);
+	return s;
 }
 
 static char *
@@ -677,78 +675,95 @@ steps_restart(struct builder *bl, const struct changes *ch)
 	free(sk);
 }
 
-/* The kind of retire step: where the old certificate is and how it goes. */
-static enum plan_variant
-retire_variant(const struct plan_rotation *rot, int on_token, int is_file)
+/* Whether any ref has an endpoint: one still serving the old certificate blocks retire. */
+static int
+any_endpoint(const struct plan *p)
 {
-	if (rot->retire == PLAN_RETIRE_KEEP)
-		return PLAN_V_RETIRE_KEEP;
-	if (rot->hooks.run[PLAN_RETIRE].v != NULL)
-		return PLAN_V_RETIRE_OTHER;
-	if (on_token)
-		return PLAN_V_RETIRE_TOKEN;
-	return is_file ? PLAN_V_RETIRE_FILE : PLAN_V_RETIRE_OTHER;
+	size_t i;
+
+	for (i = 0; i < p->nrefs; i++)
+		if (p->refs[i].ref->endpoint != NULL)
+			return 1;
+	return 0;
 }
 
-static char *
-retire_description(const struct plan_rotation *rot, enum plan_variant v, const char *place,
-    const char *src)
+/*
+ * 6a. retire on each host whose refs held the old certificate by binding or
+ * connector (the hosts of the import steps), by name: the old certificate
+ * leaves the host's store by its run_retire hook (else the rotation's),
+ * else by hand.  Always pending: a host's store cannot be seen from here.
+ */
+static void
+retire_hosts(struct builder *bl, const struct changes *ch, int endpoint)
 {
-	const char *token = place + (strncmp(place, "token:", 6) == 0 ? 6 : 0);
+	const struct plan_config *cfg = bl->cfg;
+	const struct plan_hooks *chain[1] = { &cfg->rotation.hooks };
+	struct plan_step *s;
+	size_t i;
 
-	if (v == PLAN_V_RETIRE_KEEP)
-		return cr_xasprintf("keep the old certificate (retire = keep): nothing is removed "
-		    "from %s", src);
-	if (v == PLAN_V_RETIRE_TOKEN && rot->retire == PLAN_RETIRE_ARCHIVE)
-		return cr_xasprintf("archive the old certificate (DER and PEM) in '%s', then remove "
-		    "it from token '%s'", rot->archive_dir_text, token);
-	if (v == PLAN_V_RETIRE_TOKEN)
-		return cr_xasprintf("remove the old certificate from token '%s' (retire = delete: "
-		    "no archive copy)", token);
-	if (v == PLAN_V_RETIRE_FILE && rot->retire == PLAN_RETIRE_ARCHIVE)
-		return cr_xasprintf("move the old certificate '%s' into '%s'", src,
-		    rot->archive_dir_text);
-	if (v == PLAN_V_RETIRE_FILE)
-		return cr_xasprintf("delete the old certificate '%s' (retire = delete)", src);
-	return cr_xasprintf("%s the old certificate (%s) once nothing refers to it",
-	    rot->retire == PLAN_RETIRE_DELETE ? "delete" : "archive and remove", src);
+	for (i = 0; i < cfg->nhosts; i++) {
+		const struct plan_host *h = &cfg->hosts[i];
+
+		if (!ch->host_any[i])
+			continue;
+		s = new_step(bl, PLAN_V_RETIRE_HOST, h->name);
+		s->host_cfg = h;
+		set_action(s, hook(&h->hooks, PLAN_RETIRE, 0), hook(&h->hooks, PLAN_RETIRE, 1),
+		    chain, 1, 0);
+		s->description = cr_xasprintf("remove the old certificate from the certificate store "
+		    "of %s once nothing refers to it", h->name);
+		set_checks(bl, s, NULL, 0, endpoint);
+	}
 }
 
-/* 6. retire: one step for the old certificate, unless it is protected. */
+/* 6b. retire on the token holding the old certificate (native): archive, then destroy. */
+static void
+retire_token(struct builder *bl, const char *place, int endpoint)
+{
+	const struct plan_rotation *rot = &bl->cfg->rotation;
+	const char *token = place + strlen("token:");
+	struct plan_step *s = new_step(bl, PLAN_V_RETIRE_TOKEN, place);
+
+	s->action = PLAN_NATIVE;
+	if (rot->retire == PLAN_RETIRE_ARCHIVE)
+		s->description = cr_xasprintf("archive the old certificate (DER and PEM) in '%s', "
+		    "then remove it from token '%s'", rot->archive_dir_text, token);
+	else
+		s->description = cr_xasprintf("remove the old certificate from token '%s' (retire = "
+		    "delete: no archive copy)", token);
+	set_checks(bl, s, NULL, 0, endpoint);
+}
+
+/*
+ * 6. retire (SPEC 5 row 6): each host that held the old certificate, then
+ * the token that holds it - the source of the copies last.  None with
+ * retire = keep.  A protected old certificate keeps its steps: they are
+ * blocked by retire.protected, so that a thumbprint pasted into `protect`
+ * by mistake shows instead of silently dropping the retirement.  An old
+ * certificate read from a file or an endpoint has no native retire: the
+ * file is only read.
+ */
 static void
 steps_retire(struct builder *bl, const struct changes *ch)
 {
 	const struct plan_rotation *rot = &bl->cfg->rotation;
 	struct plan *p = bl->plan;
-	const char *src = bl->in->old->source ? bl->in->old->source : rot->old;
-	int on_token, is_file, any_endpoint = 0;
-	enum plan_variant v;
-	struct plan_step *s;
+	int endpoint = any_endpoint(p);
 	char *place;
-	size_t i;
 
-	(void)ch;
-	if (p->old_protected) {
-		const struct plan_protect *pr = p->old_protect;
-
-		plan_add_note(p, pr ? cr_xasprintf("the old certificate is protected (%s, line %d): "
-		    "no retire step; it stays where it is", pr->path, pr->loc.line) :
-		    cr_xstrdup("the old certificate is protected: no retire step"));
+	if (rot->retire == PLAN_RETIRE_KEEP) {
+		plan_add_note(p, cr_xstrdup("retire = keep: the old certificate stays where it is "
+		    "(no retire step)"));
 		return;
 	}
-	place = old_place(bl->in, &on_token, &is_file);
-	v = retire_variant(rot, on_token, is_file);
-	s = new_step(bl, v, place);
-	if (v == PLAN_V_RETIRE_KEEP)
-		s->action = PLAN_NATIVE;
+	retire_hosts(bl, ch, endpoint);
+	place = old_token(bl->in);
+	if (place != NULL)
+		retire_token(bl, place, endpoint);
 	else
-		set_action(s, hook(&rot->hooks, PLAN_RETIRE, 0), hook(&rot->hooks, PLAN_RETIRE, 1),
-		    NULL, 0, v != PLAN_V_RETIRE_OTHER);
-	s->description = retire_description(rot, v, place, src);
-	/* an endpoint still serving the old certificate blocks its retirement */
-	for (i = 0; i < p->nrefs && !any_endpoint; i++)
-		any_endpoint = p->refs[i].ref->endpoint != NULL;
-	set_checks(bl, s, NULL, 0, any_endpoint);
+		plan_add_note(p, cr_xasprintf("the old certificate is read from '%s': rotation.old is "
+		    "only read, never moved or deleted (no retire step for it)",
+		    bl->in->old->source ? bl->in->old->source : rot->old));
 	free(place);
 }
 

@@ -8,19 +8,6 @@
 
 #include "act.h"
 
-/*
- * The file named by rotation.old is never moved (SPEC 5, 7.2): a plan that
- * retires a file has no native action for it - its hook, or the operator.
- */
-static int
-retire_file(struct act_ctx *a, size_t step, struct act_out *out, struct cr_err *err)
-{
-	(void)out;
-	return cr_err_setr(err, CR_EBLOCK, CR_R_CONFIG, "step '%s': the file named by rotation.old "
-	    "is only read, never moved or deleted: remove the old certificate from where services "
-	    "read it with a run_retire hook or by hand", a->p->steps[step].id);
-}
-
 static const struct act_row native[PLAN_NVARIANTS] = {
 	{ PLAN_V_IMPORT_TOKEN, act_token_import, act_token_unimport },
 	{ PLAN_V_IMPORT_HOST, NULL, NULL },
@@ -29,10 +16,8 @@ static const struct act_row native[PLAN_NVARIANTS] = {
 	{ PLAN_V_REBIND_FILE, act_file_install, act_file_restore },
 	{ PLAN_V_RENAME, NULL, NULL },
 	{ PLAN_V_RESTART, NULL, NULL },
+	{ PLAN_V_RETIRE_HOST, NULL, NULL },
 	{ PLAN_V_RETIRE_TOKEN, act_token_retire, act_token_restore },
-	{ PLAN_V_RETIRE_FILE, retire_file, act_nothing },
-	{ PLAN_V_RETIRE_OTHER, NULL, NULL },
-	{ PLAN_V_RETIRE_KEEP, act_nothing, act_nothing },
 };
 
 static const struct act_row by_hook = { PLAN_NVARIANTS, act_hook_run, act_hook_undo };

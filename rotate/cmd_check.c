@@ -29,6 +29,22 @@ print_item(const struct chk_item *it, const char *indent)
 	    it->res.message);
 }
 
+/*
+ * An item under a step or among the other checks: in full the first time
+ * it is printed, then (a check shared by several steps, a failure listed
+ * above) by id and subject only - one cause, one line.
+ */
+static void
+print_once(const struct chk_item *it, unsigned char *shown, size_t i, const char *indent)
+{
+	if (shown[i])
+		printf("%s%-4s  %-18s %s: as above\n", indent, status_word[it->res.status], it->id,
+		    it->subject);
+	else
+		print_item(it, indent);
+	shown[i] = 1;
+}
+
 /* The short identity of a certificate, or why there is none. */
 static char *
 short_ident(const struct crt_cert *c)
@@ -36,23 +52,88 @@ short_ident(const struct crt_cert *c)
 	return c != NULL ? plan_short_ident(c) : cr_xstrdup("(not read)");
 }
 
+static int
+item_fails(const struct chk_item *it, int strict)
+{
+	return it->res.status == CHK_FAIL || (strict && it->res.status == CHK_WARN);
+}
+
+/*
+ * The failures, loud, each followed by what it does to the rotation: the
+ * blocked steps that list it, or - a check no pending step lists - that it
+ * stops the rotation and why (check.h, ONE VERDICT).
+ */
+static void
+print_failed(const struct plan *p, const struct chk_report *rep, int strict, size_t npending,
+    unsigned char *shown)
+{
+	size_t *first, *steps, *fill, i, k;
+
+	/* the blocked steps of every item, item by item (one pass over the
+	   steps, so that many failures stay linear) */
+	first = cr_xcalloc(rep->n + 1, sizeof(*first));
+	for (k = 0; k < rep->nsteps; k++)
+		for (i = 0; rep->steps[k].status == CHK_STEP_BLOCKED && i < rep->steps[k].n; i++)
+			first[rep->steps[k].items[i] + 1]++;
+	for (i = 0; i < rep->n; i++)
+		first[i + 1] += first[i];
+	steps = cr_xcalloc(first[rep->n] + 1, sizeof(*steps));
+	fill = cr_xcalloc(rep->n + 1, sizeof(*fill));
+	for (k = 0; k < rep->nsteps; k++)
+		for (i = 0; rep->steps[k].status == CHK_STEP_BLOCKED && i < rep->steps[k].n; i++) {
+			size_t it = rep->steps[k].items[i];
+			steps[first[it] + fill[it]++] = k;
+		}
+	printf("\nFAILED (%zu):\n", rep->count[CHK_FAIL] + (strict ? rep->count[CHK_WARN] : 0));
+	for (i = 0; i < rep->n; i++) {
+		const struct chk_item *it = &rep->items[i];
+
+		if (!item_fails(it, strict))
+			continue;
+		print_item(it, "  ");
+		shown[i] = 1;
+		if (p == NULL)
+			printf("        stops the rotation: no plan can be made without it (%s)\n",
+			    plan_check_what(it->check));
+		else if (it->stops && npending > 0)
+			printf("        stops the rotation: no pending step lists it, so %s %zu pending "
+			    "step%s wait%s for it (%s)\n", npending == 1 ? "the" : "all", npending,
+			    npending == 1 ? "" : "s", npending == 1 ? "s" : "", plan_check_what(it->check));
+		else if (it->stops || first[i + 1] == first[i])
+			printf("        stops the rotation: every step is done, but it must hold (%s)\n",
+			    plan_check_what(it->check));
+		else
+			for (k = first[i]; k < first[i + 1]; k++)
+				printf("%s%s%s", k == first[i] ? "        blocks " : ", ",
+				    p->steps[steps[k]].id, k + 1 == first[i + 1] ? "\n" : "");
+	}
+	free(first);
+	free(steps);
+	free(fill);
+}
+
 /*
  * The report for people.  p is NULL when no plan could be built (an input
  * failed to load): then there are only the checks that belong to no step.
+ * The header's counts, each step's status, the FAILED list and the
+ * summary come from the same report and agree (tests/verdict.py checks).
  */
 static void
 print_text(const struct plan_config *cfg, const struct plan_inputs *in, const struct plan *p,
     const struct chk_report *rep, int strict)
 {
-	size_t i, k, nblocked = 0, nsteps = p != NULL ? p->nsteps : 0;
-	unsigned char *shown;
+	size_t i, k, nblocked = 0, npending = 0, nsteps = p != NULL ? p->nsteps : 0;
+	unsigned char *shown = cr_xcalloc(rep->n + 1, 1);
 	char *o = short_ident(in->old), *n = short_ident(in->new);
 
-	for (i = 0; i < rep->nsteps; i++)
+	for (i = 0; i < rep->nsteps; i++) {
 		nblocked += rep->steps[i].status == CHK_STEP_BLOCKED;
+		npending += rep->steps[i].status != CHK_STEP_DONE;
+	}
 	if (p != NULL)
-		printf("check of rotation '%s': %zu step%s, %zu blocked\n", cfg->rotation.name,
-		    nsteps, nsteps == 1 ? "" : "s", nblocked);
+		printf("check of rotation '%s': %zu step%s, %zu blocked%s\n", cfg->rotation.name,
+		    nsteps, nsteps == 1 ? "" : "s", nblocked, npending == 0 && nsteps > 0 ?
+		    " (all done)" : "");
 	else
 		printf("check of rotation '%s': NO PLAN: %s could not be loaded\n",
 		    cfg->rotation.name, plan_input_name(in->failed));
@@ -60,73 +141,32 @@ print_text(const struct plan_config *cfg, const struct plan_inputs *in, const st
 	free(o);
 	free(n);
 
-	/* failures first, loud, each with the steps they block */
-	if (rep->count[CHK_FAIL] > 0 || (strict && rep->count[CHK_WARN] > 0)) {
-		size_t *first = NULL, *steps = NULL, *fill = NULL, total = 0;
-
-		/* the pending steps of every item, item by item (one pass over the
-		   steps, so that many failures stay linear) */
-		first = cr_xcalloc(rep->n + 1, sizeof(*first));
-		for (k = 0; k < rep->nsteps; k++)
-			for (i = 0; rep->steps[k].status != CHK_STEP_DONE && i < rep->steps[k].n; i++)
-				first[rep->steps[k].items[i] + 1]++;
-		for (i = 0; i < rep->n; i++)
-			first[i + 1] += first[i];
-		total = first[rep->n];
-		steps = cr_xcalloc(total + 1, sizeof(*steps));
-		fill = cr_xcalloc(rep->n + 1, sizeof(*fill));
-		for (k = 0; k < rep->nsteps; k++)
-			for (i = 0; rep->steps[k].status != CHK_STEP_DONE && i < rep->steps[k].n; i++) {
-				size_t it = rep->steps[k].items[i];
-				steps[first[it] + fill[it]++] = k;
-			}
-		printf("\nFAILED (%zu):\n", rep->count[CHK_FAIL] + (strict ? rep->count[CHK_WARN] : 0));
-		for (i = 0; i < rep->n; i++) {
-			const struct chk_item *it = &rep->items[i];
-			if (it->res.status != CHK_FAIL && !(strict && it->res.status == CHK_WARN))
-				continue;
-			print_item(it, "  ");
-			for (k = first[i]; k < first[i + 1]; k++)
-				printf("%s%s", k == first[i] ? "        blocks " : ", ",
-				    p->steps[steps[k]].id);
-			if (first[i + 1] > first[i])
-				putchar('\n');
-		}
-		free(first);
-		free(steps);
-		free(fill);
-	}
+	if (rep->count[CHK_FAIL] > 0 || (strict && rep->count[CHK_WARN] > 0))
+		print_failed(p, rep, strict, npending, shown);
 	if (rep->count[CHK_WARN] > 0 && !strict) {
 		printf("\nWARNINGS (%zu):\n", rep->count[CHK_WARN]);
 		for (i = 0; i < rep->n; i++)
-			if (rep->items[i].res.status == CHK_WARN)
+			if (rep->items[i].res.status == CHK_WARN) {
 				print_item(&rep->items[i], "  ");
+				shown[i] = 1;
+			}
 	}
-
-	/* a check shared by several steps is spelt out once, then referred to */
-	shown = cr_xcalloc(rep->n + 1, 1);
 	if (nsteps > 0)
 		printf("\nsteps:\n");
 	for (i = 0; i < nsteps; i++) {
 		const struct chk_step_report *sr = &rep->steps[i];
+
 		printf("  %-7s %s  %s\n", sr->status == CHK_STEP_BLOCKED ? "BLOCKED" :
 		    chk_step_status_name(sr->status), p->steps[i].id, p->steps[i].description);
-		for (k = 0; k < sr->n; k++) {
-			const struct chk_item *it = &rep->items[sr->items[k]];
-			if (shown[sr->items[k]] && it->res.status == CHK_PASS)
-				printf("          %-4s  %-18s %s: as above\n", status_word[it->res.status],
-				    it->id, it->subject);
-			else
-				print_item(it, "          ");
-			shown[sr->items[k]] = 1;
-		}
+		for (k = 0; k < sr->n; k++)
+			print_once(&rep->items[sr->items[k]], shown, sr->items[k], "          ");
 	}
-	free(shown);
 	if (rep->ntop > 0) {
 		printf("\nother checks:\n");
 		for (i = 0; i < rep->ntop; i++)
-			print_item(&rep->items[rep->top[i]], "          ");
+			print_once(&rep->items[rep->top[i]], shown, rep->top[i], "          ");
 	}
+	free(shown);
 	printf("\nsummary: %zu pass, %zu warn, %zu fail, %zu skip: %s\n", rep->count[CHK_PASS],
 	    rep->count[CHK_WARN], rep->count[CHK_FAIL], rep->count[CHK_SKIP],
 	    rep->status == CR_OK ? "ready to run" :
@@ -143,6 +183,9 @@ item_json(const struct chk_item *it)
 	json_object_object_add(o, "status", json_object_new_string(chk_status_name(it->res.status)));
 	json_object_object_add(o, "message", cr_json_str(it->res.message));
 	json_object_object_add(o, "subject", cr_json_str(it->subject));
+	/* a failure no pending step lists: it stops the rotation, and why */
+	if (it->stops)
+		json_object_object_add(o, "stops", json_object_new_string(plan_check_what(it->check)));
 	return o;
 }
 
@@ -207,7 +250,7 @@ cmd_check(const struct rot_command *self, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			cfgpath = optarg;
@@ -227,15 +270,18 @@ cmd_check(const struct rot_command *self, int argc, char **argv)
 			force = 1;
 			break;
 		case 't':
-			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
-				return rot_usage_error(self, "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
+			if (rot_duration_opt(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
+				return rot_usage_error(self, "bad --timeout '%s' (seconds, or with a "
+				    "unit: 5, 5s, 1m; at most 1h)", optarg);
 			o.timeout_ms = (int)(secs * 1000);
 			break;
 		case 'h':
 			rot_help(self);
 			return rot_finish_output(CR_OK);
+		case ':':
+			return rot_missing_value(self, argv[optind - 1]);
 		default:
-			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			return rot_unknown_option(self, longopts, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -251,7 +297,8 @@ cmd_check(const struct rot_command *self, int argc, char **argv)
 		   check with a report (SPEC 2, 6); a bad configuration is not */
 		if (!chk_unplanned(ld.cfg, ld.in, &o, &err, &unplanned)) {
 			rot_loaded_release(&ld);
-			return rot_report(&err);
+			return rot_finish_output(fmt == ROT_FMT_JSON ? rot_report_json(&err) :
+			    rot_report(&err));
 		}
 		(void)rot_report(&err);
 		rep = &unplanned;

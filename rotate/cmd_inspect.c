@@ -183,9 +183,9 @@ cmd_inspect(const struct rot_command *self, int argc, char **argv)
 			rot_help(self);
 			return rot_finish_output(CR_OK);
 		case ':':
-			return rot_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
+			return rot_missing_value(self, argv[optind - 1]);
 		default:
-			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			return rot_unknown_option(self, longopts, argv[optind - 1]);
 		}
 	}
 	/* Options may also follow the sources: "inspect a.pem --format json". */
@@ -210,6 +210,9 @@ cmd_inspect(const struct rot_command *self, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return rot_usage_error(self, "no SOURCE given");
+	for (i = optind; i < argc; i++)
+		if (argv[i][0] != '-' && rot_source_check(self, argv[i]) != 0)
+			return CR_EINPUT;
 
 	cr_err_clear(&err);
 	if (p11_ctx_new(&p11, &err) != CR_OK)

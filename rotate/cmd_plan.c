@@ -43,9 +43,9 @@ cmd_plan(const struct rot_command *self, int argc, char **argv)
 			rot_help(self);
 			return rot_finish_output(CR_OK);
 		case ':':
-			return rot_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
+			return rot_missing_value(self, argv[optind - 1]);
 		default:
-			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			return rot_unknown_option(self, longopts, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -55,7 +55,7 @@ cmd_plan(const struct rot_command *self, int argc, char **argv)
 	r = rot_load(self, cfgpath, 0, 0, &ld, &err);
 	rot_loaded_warn(&ld);
 	if (r != CR_OK) {
-		r = rot_report(&err);
+		r = fmt == ROT_FMT_JSON ? rot_report_json(&err) : rot_report(&err);
 		goto out;
 	}
 	if (fmt == ROT_FMT_JSON)

@@ -186,17 +186,18 @@ parse(const struct rot_command *self, int argc, char **argv, struct opts *o)
 			o->kinds = optarg;
 			break;
 		case 't':
-			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
-				return rot_usage_error(self, "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
+			if (rot_duration_opt(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
+				return rot_usage_error(self, "bad --timeout '%s' (seconds, or with a "
+				    "unit: 5, 5s, 1m; at most 1h)", optarg);
 			o->check.timeout_ms = (int)(secs * 1000);
 			break;
 		case 'h':
 			rot_help(self);
 			return rot_finish_output(CR_OK);
 		case ':':
-			return rot_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
+			return rot_missing_value(self, argv[optind - 1]);
 		default:
-			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			return rot_unknown_option(self, longopts, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -255,6 +256,7 @@ cmd_runbook(const struct rot_command *self, int argc, char **argv)
 	o.check.now = cr_now();
 	o.check.progress = rot_stderr_is_tty();
 	cr_err_clear(&err);
+	ld.kinds_cli = o.kinds;
 	r = rot_load(self, o.cfgpath, 0, PLAN_LOAD_CHAIN, &ld, &err);
 	rot_loaded_warn(&ld);
 	if (r != CR_OK) {

@@ -343,9 +343,13 @@ parse_opts(const struct rot_command *self, int argc, char **argv, struct scan_op
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
+			/* a window of days: a bare number is refused, not taken as seconds
+			   (--within 30 meant as days would report nothing expiring) */
 			if (cr_duration_parse(optarg, &o->within, &err) != CR_OK)
 				return rot_usage_error(self, "bad --within '%s' (e.g. 30d, 2w, 12h; "
-				    "0s: expired ones only)", optarg);
+				    "0s: expired ones only)%s", optarg,
+				    optarg[0] != '\0' && optarg[strspn(optarg, "0123456789")] == '\0' ?
+				    ": a number needs its unit here - 30d for days" : "");
 			o->within_text = optarg;
 			break;
 		case 'f':
@@ -354,8 +358,9 @@ parse_opts(const struct rot_command *self, int argc, char **argv, struct scan_op
 				return CR_EINPUT;
 			break;
 		case 't':
-			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
-				return rot_usage_error(self, "bad --timeout '%s' (e.g. 5s, 1m)", optarg);
+			if (rot_duration_opt(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
+				return rot_usage_error(self, "bad --timeout '%s' (seconds, or with a "
+				    "unit: 5, 5s, 1m; at most 1h)", optarg);
 			o->timeout_ms = (int)(secs * 1000);
 			break;
 		case 'h':
@@ -363,13 +368,16 @@ parse_opts(const struct rot_command *self, int argc, char **argv, struct scan_op
 			*done = 1;
 			return rot_finish_output(CR_OK);
 		case ':':
-			return rot_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
+			return rot_missing_value(self, argv[optind - 1]);
 		default:
-			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			return rot_unknown_option(self, longopts, argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
 		return rot_usage_error(self, "no SOURCE given");
+	for (c = optind; c < argc; c++)
+		if (rot_source_check(self, argv[c]) != 0)
+			return CR_EINPUT;
 	return 0;
 }
 

@@ -1,7 +1,59 @@
 #include "load.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "rot.h"
+#include "../common/util.h"
 #include "../pkcs11/p11.h"
+#include "../runbook/kind.h"
+
+/*
+ * Every service's kind is a kind of the kinds directory.  Here, not in
+ * plan/: which kinds exist is the kinds directory's business (runbook/),
+ * and plan/ uses nothing beside it.
+ */
+static int
+check_kinds(const struct plan_config *cfg, const char *cli_dir, struct cr_err *err)
+{
+	char *dir = book_kinds_dir(cli_dir, cfg->rotation.kinds_dir, NULL);
+	char **names = NULL;
+	size_t n = 0, i, k;
+	struct cr_err e;
+	int r = CR_OK;
+
+	cr_err_clear(&e);
+	if (book_kinds_names(dir, &names, &n, &e) != CR_OK || n == 0)
+		goto out;	/* unreadable: the runbook says so when it needs a kind */
+	for (i = 0; i < cfg->nservices && r == CR_OK; i++) {
+		const struct plan_service *svc = &cfg->services[i];
+		struct cr_buf list = CR_BUF_INIT;
+		const char *near;
+		char *setting;
+
+		if (svc->kind == NULL)
+			continue;
+		for (k = 0; k < n && strcmp(names[k], svc->kind) != 0; k++)
+			;
+		if (k < n)
+			continue;
+		for (k = 0; k < n; k++)
+			cr_buf_addf(&list, "%s%s", k ? ", " : "", names[k]);
+		near = plan_nearest(svc->kind, (const char *const *)names, n);
+		setting = cr_xasprintf("%s.kind", svc->path);
+		r = plan_config_error(err, svc->kind_loc, setting, "unknown kind '%s'%s%s%s (kinds in "
+		    "'%s': %s)", svc->kind, near ? "; did you mean '" : "", near ? near : "",
+		    near ? "'?" : "", dir, cr_buf_str(&list));
+		free(setting);
+		cr_buf_release(&list);
+	}
+out:
+	for (k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+	free(dir);
+	return r;
+}
 
 int
 rot_load(const struct rot_command *cmd, const char *cfgpath, int force_login, unsigned flags,
@@ -9,7 +61,8 @@ rot_load(const struct rot_command *cmd, const char *cfgpath, int force_login, un
 {
 	int r;
 
-	if ((r = plan_config_load(cfgpath, &ld->cfg, err)) != CR_OK)
+	if ((r = plan_config_load(cfgpath, &ld->cfg, err)) != CR_OK ||
+	    (r = check_kinds(ld->cfg, ld->kinds_cli, err)) != CR_OK)
 		return r;
 	if ((r = p11_ctx_new(&ld->p11, err)) != CR_OK)
 		return r;

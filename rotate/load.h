@@ -16,11 +16,16 @@ struct rot_loaded {
 	struct p11_ctx *p11;
 	struct plan_inputs *in;
 	struct plan *plan;
+	const char *kinds_cli;		/* set by the caller: --kinds DIR, or NULL */
 };
-#define ROT_LOADED_INIT { NULL, NULL, NULL, NULL }
+#define ROT_LOADED_INIT { NULL, NULL, NULL, NULL, NULL }
 
 /*
- * Loads `cfgpath`, sets up the token context for command `cmd` (its token
+ * Loads `cfgpath` - and checks that every service's `kind` is a kind of the
+ * kinds directory (runbook/kind.h book_kinds_dir: ld->kinds_cli, kinds_dir,
+ * the source tree's, the installed one; a configuration error naming the
+ * setting, with "did you mean", when it is not; nothing is said when the
+ * directory cannot be read: runbook says it) - sets up the token context for command `cmd` (its token
  * sessions read-write when the command's row says ROT_NEEDS_WRITE;
  * force_login: see p11_ctx_set_force_login), loads the inputs (flags:
  * PLAN_LOAD_*) and builds the plan into *ld.  On failure err names the file, line and

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "rot.h"
+#include "../plan/config.h"
 
 static const struct rot_command commands[] = {
 	{ "plan", cmd_plan, ROT_READ_ONLY, "build and print the ordered rotation plan",
@@ -193,7 +194,9 @@ static const struct rot_command commands[] = {
 	  "                            reported, the others shown\n"
 	  "  pkcs11:token=..;object=..;type=cert[?pin-source=file:PIN]\n"
 	  "                            certificate objects (a token-only URI: all of them);\n"
-	  "                            with a pin-source the private key is looked up\n"
+	  "                            with a pin-source the private key is looked up -\n"
+	  "                            unless the URI matches several tokens: a PIN is\n"
+	  "                            one token's and is tried on none of them\n"
 	  "  tls://HOST:PORT[?sni=NAME&starttls=smtp]   what an endpoint serves;\n"
 	  "                            SNI is NAME, else HOST when it is a name (none for\n"
 	  "                            an IP address); ?sni= (empty) sends none\n"
@@ -246,13 +249,40 @@ static const struct rot_command commands[] = {
 	{ NULL, NULL, 0, NULL, NULL, NULL },
 };
 
+static const struct rot_command *
+find(const char *name)
+{
+	const struct rot_command *c;
+
+	for (c = commands; c->name != NULL; c++)
+		if (strcmp(name, c->name) == 0)
+			return c;
+	return NULL;
+}
+
+/* Not a command: the nearest one, if any.  Returns 2. */
+static int
+not_a_command(const char *name)
+{
+	const char *names[32], *near;
+	const struct rot_command *c;
+	size_t n = 0;
+
+	for (c = commands; c->name != NULL && n < 32; c++)
+		names[n++] = c->name;
+	near = plan_nearest(name, names, n);
+	if (near != NULL)
+		return rot_usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", name, near);
+	return rot_usage_error(NULL, "unknown command '%s'", name);
+}
+
 static void
 usage(FILE *f)
 {
 	const struct rot_command *c;
 
 	fputs("usage: certrotate COMMAND [OPTIONS]\n"
-	  "       certrotate --version | --help | COMMAND --help\n\n"
+	  "       certrotate --version | --help | COMMAND --help | help COMMAND\n\n"
 	  "Replace a TLS certificate in use by services, safely: plan the change,\n"
 	  "check every step's preconditions against the real certificates, keys,\n"
 	  "tokens and endpoints, execute it step by step and roll it back.\n\ncommands:\n", f);
@@ -273,6 +303,13 @@ main(int argc, char **argv)
 		usage(stderr);
 		return CR_EINPUT;
 	}
+	/* "help check" is "check --help", as git has it */
+	if (strcmp(argv[1], "help") == 0 && argc > 2) {
+		if ((c = find(argv[2])) == NULL)
+			return not_a_command(argv[2]);
+		rot_help(c);
+		return rot_finish_output(CR_OK);
+	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
@@ -282,8 +319,7 @@ main(int argc, char **argv)
 		printf("certrotate %s\n", CR_VERSION);
 		return rot_finish_output(CR_OK);
 	}
-	for (c = commands; c->name != NULL; c++)
-		if (strcmp(argv[1], c->name) == 0)
-			return c->fn(c, argc - 1, argv + 1);
-	return rot_usage_error(NULL, "unknown command '%s'", argv[1]);
+	if ((c = find(argv[1])) != NULL)
+		return c->fn(c, argc - 1, argv + 1);
+	return not_a_command(argv[1]);
 }

@@ -57,6 +57,16 @@ int rot_read_write(const struct rot_command *cmd);
 void rot_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints err's message with the prefix (as rot_warn) and returns its status. */
 int rot_report(const struct cr_err *err);
+
+/*
+ * For --format json: a failure that leaves no report (a configuration
+ * error, an input that cannot be read) as one JSON object on stdout -
+ *   {"error": {"message", "file", "line", "setting", "reason", "exit"}}
+ * message as on stderr; file, line and setting where the error is a
+ * setting's (cr_err_locate), else null; reason cr_reason_name's; exit the
+ * status - then the message on stderr too (rot_report).  Returns the status.
+ */
+int rot_report_json(const struct cr_err *err);
 /*
  * Usage error: prints "certrotate: NAME: MSG", the command's usage line
  * and a hint to its --help (cmd NULL: "certrotate: MSG" and a hint to
@@ -64,6 +74,34 @@ int rot_report(const struct cr_err *err);
  */
 int rot_usage_error(const struct rot_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Option errors in git's and curl's words, with what fixes them:
+ * rot_missing_value - "option '-c' needs a value: -c FILE" (the value's
+ * name from the command's usage line); rot_unknown_option - "unknown
+ * option '--no-probes' (did you mean '--no-probe'?)" among `longopts`
+ * (getopt_long's table, NULL-terminated; may be NULL).  Both print the
+ * usage and return 2.
+ */
+struct option;
+int rot_missing_value(const struct rot_command *cmd, const char *opt);
+int rot_unknown_option(const struct rot_command *cmd, const struct option *longopts,
+    const char *opt);
+
+/*
+ * A duration given as an option: a number and a unit (90s 45m 12h 30d 2w),
+ * or a number alone, in seconds ("--timeout 5").  CR_OK and *secs, or
+ * CR_EINPUT (err names the forms).
+ */
+int rot_duration_opt(const char *text, long long *secs, struct cr_err *err);
+
+/*
+ * A SOURCE argument before it is read: a web URL (http://, https://) is a
+ * usage error saying what to write instead ("tls://HOST:443"), returning
+ * 2; a PKCS#11 URI's vendor query attributes are ignored with a warning
+ * (p11_uri_warning); else 0.
+ */
+int rot_source_check(const struct rot_command *cmd, const char *source);
 
 /* Output formats a subcommand may accept. */
 enum rot_format { ROT_FMT_TEXT, ROT_FMT_JSON, ROT_FMT_MARKDOWN, ROT_FMT_HTML, ROT_FMT_PROMETHEUS };

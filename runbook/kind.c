@@ -41,7 +41,8 @@ static const struct {
 	unsigned steps;
 } ctx_placeholders[] = {
 	/* as plan/config.c's table (SPEC 7.2, config.h HOOKS) */
-	{ "host", B(PLAN_IMPORT) | B(PLAN_GRANT) | B(PLAN_REBIND) | B(PLAN_RENAME) | B(PLAN_RESTART) },
+	{ "host", B(PLAN_IMPORT) | B(PLAN_GRANT) | B(PLAN_REBIND) | B(PLAN_RENAME) | B(PLAN_RESTART) |
+	  B(PLAN_RETIRE) },
 	{ "service", B(PLAN_REBIND) | B(PLAN_RENAME) | B(PLAN_RESTART) },
 	{ "account", B(PLAN_GRANT) | B(PLAN_REBIND) | B(PLAN_RENAME) | B(PLAN_RESTART) },
 	{ "ref", B(PLAN_REBIND) | B(PLAN_RENAME) },

@@ -216,6 +216,13 @@ int book_kinds_step(struct book_kinds *ks, const char *kind_name, enum plan_step
     struct cr_err *err);
 
 /*
+ * The names of the kinds in dir (every regular NAME.cfg whose NAME is a
+ * kind name), sorted, into *names (free each and the array; NULL, 0 on
+ * entry).  CR_EENV when dir cannot be read.
+ */
+int book_kinds_names(const char *dir, char ***names, size_t *n, struct cr_err *err);
+
+/*
  * Where kinds are read from (see above): cli_dir (--kinds), else cfg_dir
  * (the configuration's kinds_dir, resolved), else the source tree's kinds/
  * beside the running binary, else CR_KINDS_DIR.  Returns a new string

@@ -2,6 +2,8 @@
  * kinds.c - rendering a kind's commands, the values of a step, the set of
  * kinds of a directory and where that directory is (kind.h).
  */
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "internal.h"
 #include "../cert/cert.h"
 #include "../plan/plan.h"
+#include "../common/util.h"
 
 #ifndef CR_KINDS_DIR
 #define CR_KINDS_DIR "/usr/local/share/certrotate/kinds"
@@ -65,8 +68,8 @@ book_step_kind(const struct plan *p, const struct plan_step *s)
 {
 	size_t i;
 
-	if (s->type == PLAN_RETIRE)
-		return NULL;
+	if (s->type == PLAN_RETIRE && s->host_cfg == NULL)
+		return NULL;		/* the token's retire is certrotate's own */
 	if (s->service != NULL)		/* a grant names the first service of its (host, account) */
 		return s->service->kind;
 	if (s->host_cfg == NULL)
@@ -321,4 +324,46 @@ book_kinds_dir(const char *cli_dir, const char *cfg_dir, const char **why)
 	if (why != NULL)
 		*why = w;
 	return dir;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+book_kinds_names(const char *dir, char ***names, size_t *n, struct cr_err *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t cap = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (d == NULL)
+		return cr_err_setr(err, CR_EENV, CR_R_IO, "cannot read the kinds directory '%s': %s",
+		    dir, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char *name, *path;
+		struct stat st;
+
+		if (len <= 4 || strcmp(e->d_name + len - 4, ".cfg") != 0)
+			continue;
+		name = cr_xstrdup(e->d_name);
+		name[len - 4] = '\0';
+		path = cr_xasprintf("%s/%s", dir, e->d_name);
+		if (book_kind_name_ok(name) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			cr_grow(names, &cap, *n + 1, sizeof(**names));
+			(*names)[(*n)++] = name;
+			name = NULL;
+		}
+		free(name);
+		free(path);
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*names, *n, sizeof(**names), cmp_str);
+	return CR_OK;
 }

@@ -47,20 +47,13 @@ static const struct {
 	[PLAN_V_RESTART] = { "restart or reload",
 	    "The service reads its certificate when it starts or reloads: the changes before "
 	    "take effect only then.", NULL },
+	[PLAN_V_RETIRE_HOST] = { "retire from the host's store",
+	    "Once nothing refers to the old certificate it is removed from every host that held "
+	    "it, so that no service can fall back to it.", NULL },
 	[PLAN_V_RETIRE_TOKEN] = { "retire from the token",
 	    "Once nothing refers to the old certificate it is removed, so that no service can "
 	    "fall back to it; it is archived first.",
 	    "`certrotate rollback` stores the certificate on the token again from the archive." },
-	[PLAN_V_RETIRE_FILE] = { "retire a certificate file",
-	    "Once nothing refers to the old certificate it is removed, so that no service can "
-	    "fall back to it; it is archived first.",
-	    "`certrotate rollback` restores the file from the archive." },
-	[PLAN_V_RETIRE_OTHER] = { "retire from the host",
-	    "Once nothing refers to the old certificate it is removed from the host, so that no "
-	    "service can fall back to it.", NULL },
-	[PLAN_V_RETIRE_KEEP] = { "retire: keep",
-	    "`retire = \"keep\"`: the old certificate stays; the step records the decision.",
-	    "Nothing was removed: nothing to undo." },
 };
 
 static const char *

@@ -18,6 +18,10 @@
 #               tests/unit/test_config.c and the end-to-end tests; inc/ holds what
 #               they @include): plan only, one section each
 #
+# Every output's check reports must also agree with themselves - the header's
+# "N steps, M blocked", each step's status, the FAILED list and the summary, in
+# text and JSON (tests/verdict.py) - or the case fails, however it compares.
+#
 # Nothing is written; check logs in to the fixture token "edge" with its PIN
 # file, once per run.  The fixtures are generated fresh
 # (softhsm-fixtures/mkfixtures.sh), so what depends on them is normalised
@@ -26,8 +30,9 @@
 # @SHA256:NAME@, @SHORT:NAME@ (sha1:8…4), @SHORT256:NAME@ (sha256:16…) and
 # @SERIAL:NAME@ (NAME: the file in certs/ or pki/), RFC 3339 times @TIME@,
 # token serials @TOKSERIAL@, an example's ports @NAME_PORT@, the fixture
-# directory @FIX@, the case's directory @DIR@ and the temp dir @TMP@; the
-# certificates a name matches are listed sorted.  Day counts are kept: the
+# directory @FIX@, the case's directory @DIR@ and the temp dir @TMP@.  The
+# certificates a name matches are listed by role and source by certrotate
+# itself, never in the token's order: nothing else needs sorting.  Day counts are kept: the
 # fixtures' dates are relative to when they were made.  Case templates may
 # use @SHA1:NAME@ / @SHA256:NAME@ to name a fixture certificate by its hash.
 #
@@ -52,7 +57,7 @@ CERTROTATE=${CERTROTATE:-$BUILD/certrotate}
 update=0
 case ${1:-} in
 --update | -u) update=1; shift ;;
--h | --help) sed -n '2,43p' "$0"; exit 0 ;;
+-h | --help) sed -n '2,48p' "$0"; exit 0 ;;
 esac
 ONLY=" $* "
 selected() { [ "$ONLY" = "  " ] || case $ONLY in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -98,18 +103,9 @@ s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/@TIME@/g
 s/serial=[0-9a-f]{16}/serial=@TOKSERIAL@/g
 EOF
 
-# norm DIR < raw > normalised.  The certificates an ambiguous name matches are
-# listed in the token's object order, which differs from one fixture build to
-# the next: such lists are sorted.
+# norm DIR < raw > normalised
 norm() {
-	sed -E -f "$TMP/norm.sed" | sed "s|$1|@DIR@|g; s|$FIX|@FIX@|g; s|$TMP|@TMP@|g" |
-	    python3 -c '
-import re, sys
-def srt(m):
-    return "(" + ", ".join(sorted(m.group(1).split(", "))) + ")"
-for line in sys.stdin:
-    sys.stdout.write(re.sub(r"\(((?:(?:old|new|other|protected) sha1:@SHORT:[^@]*@(?:, )?)+)\)", srt, line))
-'
+	sed -E -f "$TMP/norm.sed" | sed "s|$1|@DIR@|g; s|$FIX|@FIX@|g; s|$TMP|@TMP@|g"
 }
 
 # run1 DIR ARGS...: one command in DIR, as a section of the case's output
@@ -126,8 +122,16 @@ run1() {
 }
 
 failed=0 passed=0
-# compare NAME FILE: FILE against expected/NAME.out (or update it)
+# compare NAME FILE: FILE against expected/NAME.out (or update it); first, the
+# check reports in FILE must agree with themselves (tests/verdict.py: header,
+# step statuses, FAILED list, summary, text and JSON) - also when updating
 compare() {
+	if ! python3 "$SRCDIR/tests/verdict.py" "$2" >"$TMP/verdict" 2>&1; then
+		failed=$((failed + 1))
+		echo "FAIL $1: the check reports disagree with themselves (tests/verdict.py):"
+		sed 's/^/  /' "$TMP/verdict"
+		return
+	fi
 	want=$G/expected/$1.out
 	if [ "$update" = 1 ]; then
 		mkdir -p "$G/expected"

@@ -99,7 +99,7 @@ expect_rc 1
 expect_out_contains "FAIL  endpoint           endpoint 127.0.0.1:$P443 (no SNI): without SNI, '127.0.0.1:$P443' still serves the OLD certificate although ref owa/https-sni (SNI 'mail.contoso.com') is on the new one, and no ref declares a binding there without SNI: a second binding on this port nobody declared"
 expect_out_contains "'127.0.0.1:$P443' with SNI 'mail.contoso.com' already serves the new certificate"
 # it is the retirement that would break the forgotten binding: retire is blocked
-expect_out_matches "blocks 0[0-9]-retire-token:edge\$"
+expect_out_matches "blocks 0[0-9]-retire-[a-z0-9]+, 0[0-9]-retire-token:edge\$"
 expect_out_matches "BLOCKED 0[0-9]-retire-token:edge"
 cr check -c "$CFG" --format json
 expect_rc 1
@@ -207,6 +207,23 @@ expect_err_contains "warning: "
 expect_err_contains "services.[0].refs.[0].cert"
 expect_out_contains "ref.resolve        ref owa/https: 'sha1:"
 expect_out_contains "denotes the old certificate"
+# the warning is the report's too: --strict fails on it, JSON carries it
+expect_out_contains "WARN  config             setting services.[0].refs.[0].cert: "
+expect_out_contains "an invisible mark before the thumbprint was ignored"
+cr check -c "$CFG" --no-probe --strict
+expect_rc 1
+sed -n '/^FAILED/,/^$/p' "$WORK/out" | grep -q 'WARN  config             setting services\.\[0\]\.refs\.\[0\]\.cert: .*invisible mark' ||
+	fail "--strict: the invisible mark is not among the failures"
+cr check -c "$CFG" --no-probe --format json
+expect_rc 0
+python3 - "$WORK/out" <<'PY' || fail "the invisible mark is not a warning of the JSON report"
+import json, sys
+d = json.load(open(sys.argv[1]))
+w = [c for c in d["checks"] if c["id"] == "config"]
+assert len(w) == 1 and w[0]["status"] == "warn", w
+assert w[0]["subject"] == "setting services.[0].refs.[0].cert", w
+assert "invisible mark" in w[0]["message"] and d["summary"]["warn"] >= 1
+PY
 
 # ------------------------------------------------------------- story: federation service account
 adfs_cfg() {
@@ -257,7 +274,7 @@ cr check -c "$CFG"
 expect_rc 1
 expect_out_contains "FAIL  endpoint           ref adfs/ssl: '127.0.0.1:$PFS' still serves the OLD certificate although the ref names the new one and nothing is left to restart"
 expect_out_matches "BLOCKED 0[0-9]-retire-token:edge"
-expect_out_matches "blocks 0[0-9]-retire-token:edge\$"
+expect_out_matches "blocks 0[0-9]-retire-[a-z0-9]+, 0[0-9]-retire-token:edge\$"
 # with another ref of the service still to move, its restart may fix it: a warning
 cfg httpsys-pending <<END
 hosts = ( { name = "adfs1"; } );
@@ -299,10 +316,25 @@ hosts = ( { name = "cas1"; } );
 services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "$OLD_URI"; } ); } );
 protect = [ "$OLD_URI" ];
 END
+# the old certificate listed in protect while retire is not keep: a thumbprint
+# pasted into the wrong list must block, not silently drop the retire steps
+cr check -c "$CFG" --no-probe
+expect_rc 1
+expect_out_matches "BLOCKED 0[0-9]-retire-cas1 "
+expect_out_matches "BLOCKED 0[0-9]-retire-token:edge "
+expect_out_contains "FAIL  retire.protected   certificate old: the old certificate is listed in \`protect\` (protect.[0], $CFG:"
+expect_out_contains "while retire = \"archive\": a protected certificate is never retired; remove the entry if it was pasted there by mistake, or set retire = \"keep\""
+expect_out_matches "blocks 0[0-9]-retire-cas1, 0[0-9]-retire-token:edge\$"
+# retire = keep: nothing is retired, nothing to block
+ROT_EXTRA='retire = "keep";' cfg protect-old-keep <<END
+hosts = ( { name = "cas1"; } );
+services = ( { name = "owa"; host = "cas1"; refs = ( { id = "https"; type = "binding"; cert = "$OLD_URI"; } ); } );
+protect = [ "$OLD_URI" ];
+END
 cr check -c "$CFG" --no-probe
 expect_rc 0
-expect_out_not_contains "retire-token"
-expect_out_contains "retire.protected   certificate old: the old certificate is protected"
+expect_out_not_contains "retire-"
+expect_out_not_contains "retire.protected"
 
 # ------------------------------------------------------------- the new certificate's own checks
 # min_remaining longer than the new certificate lives
@@ -399,6 +431,10 @@ expect_rc 3
 expect_out_contains "FAIL  token.login"
 expect_out_contains "PIN refused by token 'edge'"
 expect_eq "$(grep -c '^C_Login' "$LOG")" 1 "C_Login calls with a wrong PIN"
+# one cause, one line: the checks the refused PIN prevents are skips pointing at it
+expect_eq "$(grep -c 'PIN refused' "$WORK/out")" 1 "lines saying the PIN was refused"
+expect_out_contains "skip  new.key            key $KEY_URI: not checked: the token cannot be used (token.login, token edge)"
+expect_out_contains "FAILED (1):"
 
 TOKENS="tokens = ( { uri = \"pkcs11:token=edge\"; module = \"$P11FAULT\"; pin_source = \"file:fix/edge.pin\"; } );" \
 ROT_EXTRA='import_to = "pkcs11:token=edge";' cfg finaltry </dev/null

@@ -150,9 +150,11 @@ cat >"$WORK/ids.expected" <<'EOF'
 06-rebind-h-s-e-token manual pending
 07-rename-h-s-f-name-new manual done
 08-restart-h-s manual pending
-09-retire-local native pending
+09-retire-h manual pending
 EOF
 expect_file_eq "$WORK/ids.steps" "$WORK/ids.expected"
+# the old certificate's file is only read: no step moves or deletes it
+expect_out_contains "the old certificate is read from 'file:fix/certs/old.pem': rotation.old is only read, never moved or deleted"
 # the new name matches every certificate on the token issued by A2 to mail.contoso.com
 expect_out_contains "h/s/f-name-new: 'name:<I>CN=Contoso Issuing CA 1, O=Contoso Ltd, C=US<S>CN=mail.contoso.com, O=Contoso, C=US' matches"
 expect_out_contains "h/s/g-other: denotes another certificate"

@@ -28,9 +28,8 @@ rotation = {
   key = "pkcs11:token=edge;object=mail-2026;type=private";
   chain = [ "file:fix/pki/ca-a2.pem" ];
   trust = [ "file:fix/pki/root.pem" ];
-  retire = "keep";
 };
-hosts = ( { name = "web1"; } );
+hosts = ( { name = "web1"; run_retire = [ "/bin/true", "{host}" ]; } );
 services = (
   { name = "site"; host = "web1"; kind = "iis";
     names = [ "mail.contoso.com" ];
@@ -66,7 +65,7 @@ expect_rc 0
 expect_out_contains "01-import-web1"
 expect_out_contains "02-rebind-web1-site-default-web-site"
 expect_out_contains "03-restart-web1-site"
-expect_out_contains "04-retire-local"
+expect_out_contains "04-retire-web1"
 
 # ---------------------------------------------------------------- no terminal, --yes
 cr run
@@ -85,28 +84,27 @@ cr run --yes --state only.state --only nope
 expect_rc 2
 expect_err_contains "no step 'nope' in the plan (give its id or number)"
 cr run --yes --state only.state --only 4
-expect_rc 0
-expect_out_contains "[4/4] 04-retire-local  native"
-expect_out_contains "next: stopped as asked; 'certrotate run --resume --state only.state' continues with the 3 steps left"
+expect_rc 1
+expect_out_contains "[4/4] 04-retire-web1  command"
+expect_out_contains "retire waits for 02-rebind-web1-site-default-web-site, which is not done yet"
 expect_out_not_contains "01-import-web1  manual"
-cr run --yes --state only.state --until 04-retire-local
+cr run --yes --state only.state --until 04-retire-web1
 expect_rc 1
 expect_out_contains "NOT DONE (manual)"
 expect_out_not_contains "[4/4]"
 
-# ---------------------------------------------------------------- y, r, s, y, a
+# ---------------------------------------------------------------- y, r, s, a
 # at the first prompt, a second run on the same journal is refused
-pty "!$CERTROTATE run --yes,y,r,s,y,a" run
+pty "!$CERTROTATE run --yes,y,r,s,a" run
 expect_rc 1
 expect_out_contains "Import-Certificate -FilePath '$D/certrotate.cfg.state.pem.d/new.pem'"
 expect_out_contains "done? [y/s/r/a]"
 expect_out_contains "do 03-restart-web1-site? [y/s/a]"
-expect_out_contains "do 04-retire-local? [y/s/a]"
 expect_out_contains "Get-WebBinding"
 expect_out_contains "'Default Web Site'"
 expect_out_contains "skipped: skipped by the operator"
 expect_out_contains "ABORTED"
-expect_out_contains "STOPPED at 04-retire-local (aborted): aborted by the operator before the step started"
+expect_out_contains "STOPPED at 03-restart-web1-site (aborted): aborted by the operator before the step started"
 expect_file_contains "$PTYRUN_LOG" "exit 3: "
 expect_file_contains "$PTYRUN_LOG" "in use"
 # r: the rebind's preconditions evaluated, shown, and asked about twice
@@ -123,23 +121,25 @@ for k in sorted(last):
 PY
 expect_file_contains "$WORK/states" "01-import-web1 done done by the operator"
 expect_file_contains "$WORK/states" "02-rebind-web1-site-default-web-site skipped skipped by the operator"
-expect_file_contains "$WORK/states" "03-restart-web1-site done command './hook' exited with status 0"
-expect_file_contains "$WORK/states" "04-retire-local failed aborted by the operator before the step started"
-expect_eq "$(cat hook.log)" "600 700 $NEW_FP $OLD_SHA1 run" "what the hook was given"
+expect_file_contains "$WORK/states" "03-restart-web1-site failed aborted by the operator before the step started"
+[ ! -e hook.log ] || fail "the hook of an aborted step ran"
 [ ! -e certrotate.cfg.state.pem.d ] || fail "the PEM files were left behind"
 
 # ---------------------------------------------------------------- resumed: what is left, asked again
-pty "y,y" run
+# the skipped rebind by hand, the restart's hook and the host's retire confirmed
+pty "y,y,y" run
 expect_rc 0
 expect_out_contains "(done in the journal: verifying)"
+expect_out_contains "do 04-retire-web1? [y/s/a]"
 expect_out_contains "is complete"
 expect_eq "$(grep -c 'done? \[y/s/r/a\]' "$WORK/out")" 1 "manual prompts"
-expect_eq "$(wc -l <hook.log)" 1 "hook runs"
+expect_eq "$(cat hook.log)" "600 700 $NEW_FP $OLD_SHA1 run" "what the hook was given"
+[ ! -e certrotate.cfg.state.pem.d ] || fail "the PEM files were left behind"
 
 # ---------------------------------------------------------------- rollback, at the terminal
 pty "y,y,y,y" rollback
 expect_rc 0
-expect_out_contains "roll back 04-retire-local? [y/s/a]"
+expect_out_contains "roll back 04-retire-web1? [y/s/a]"
 expect_out_contains "roll this step back by hand:"
 expect_out_contains "is rolled back"
 expect_eq "$(tail -n 1 hook.log)" "600 700 $OLD_FP $NEW_SHA1 rollback" "the hook in the rollback"

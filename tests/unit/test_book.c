@@ -306,7 +306,7 @@ test_ref_slugs(void **state)
 		"7-rebind-h-s-o.brien_s-site",			/* "o.brien_s site" */
 		"8-rebind-h-s-ref",				/* "Ñ" */
 		"9-restart-h-s",
-		"10-retire-local",
+		"10-retire-h",					/* the host's store; old.pem is only read */
 	};
 	struct fixture f;
 	size_t i;

@@ -384,8 +384,9 @@ test_unknown_setting_hook_level(void **state)
 	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
 	    "services = ( { name = \"s\"; host = \"h\"; run_import = [ \"x\" ]; } );\n",
 	    "run_import", "services.[0].run_import", "'run_import' is not a hook of a service");
-	expect_error(HEAD "hosts = ( { name = \"h\"; run_retire = [ \"x\" ]; } );\n",
-	    "run_retire", "hosts.[0].run_retire", "rotation.run_retire");
+	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\"; run_retire = [ \"x\" ]; } );\n",
+	    "run_retire", "services.[0].run_retire", "set it on the host or the rotation");
 	expect_error(HEAD "hosts = ( { name = \"h\"; run_restrat = [ \"x\" ]; } );\n",
 	    "run_restrat", "hosts.[0].run_restrat", "did you mean 'run_restart'?");
 }
@@ -713,9 +714,9 @@ test_unknown_placeholder(void **state)
 	    "run_grant", "hosts.[0].run_grant.[0]", "not available in a grant hook (available: "
 	    "{new.*}, {old.*}, {host}, {account})");
 	expect_error("rotation = {\n  name = \"x\";\n  old = \"a.pem\";\n  new = \"b.pem\";\n"
-	    "  key = \"k.pem\";\n  run_retire = [ \"rm\", \"{host}\" ];\n};\n",
+	    "  key = \"k.pem\";\n  run_retire = [ \"rm\", \"{service}\" ];\n};\n",
 	    "run_retire", "rotation.run_retire.[1]", "not available in a retire hook (available: "
-	    "{new.*}, {old.*})");
+	    "{new.*}, {old.*}, {host})");
 	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
 	    "services = ( { name = \"s\"; host = \"h\";\n"
 	    "  run_restart = [ \"{endpoint}\" ]; } );\n",

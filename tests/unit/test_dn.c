@@ -155,7 +155,8 @@ test_parse(void **state)
 		{ "postalCode=98052", "PostalCode=98052", NULL },
 		{ "CN=a+OU=b, C=US", "CN=a + OU=b, C=US", NULL },
 		{ "CN=a + OU=b + O=c", "CN=a + OU=b + O=c", NULL },
-		{ "CN=", "CN=", NULL },
+		{ "CN=", "CN=\"\"", NULL },	/* an empty value, written as Windows writes it */
+		{ "CN=\"\", O=x", "CN=\"\", O=x", NULL },
 		{ "CN=a=b", "CN=\"a=b\"", NULL },
 		{ "", "", NULL },
 		{ "   ", "", NULL },
@@ -468,8 +469,15 @@ static void
 test_der_bytes(void **state)
 {
 	static const struct { struct der_ava a; const char *want; } t[] = {
-		/* (OpenSSL refuses a name whose UTF8String is not UTF-8; a T61String is Latin-1) */
+		/* (OpenSSL refuses a name whose UTF8String is not UTF-8.)  A T61String is
+		   read as Windows reads it: as UTF-8 when it is valid UTF-8, else Latin-1 */
 		{ { "2.5.4.3", NULL, 0, V_ASN1_T61STRING, V("caf\xe9") }, "CN=caf\xc3\xa9" },
+		{ { "2.5.4.3", NULL, 0, V_ASN1_T61STRING, V("caf\xc3\xa9") }, "CN=caf\xc3\xa9" },
+		{ { "2.5.4.10", NULL, 0, V_ASN1_T61STRING, V("\xd0\x9a\xd0\xbe\xd0\xbd\xd1\x82\xd0\xbe\xd1\x81\xd0\xbe") },
+		  "O=\xd0\x9a\xd0\xbe\xd0\xbd\xd1\x82\xd0\xbe\xd1\x81\xd0\xbe" },
+		{ { "2.5.4.3", NULL, 0, V_ASN1_T61STRING, V("plain") }, "CN=plain" },
+		/* UTF-8 lead byte without its continuation: not UTF-8, so Latin-1 */
+		{ { "2.5.4.3", NULL, 0, V_ASN1_T61STRING, V("\xc3(") }, "CN=\xc3\x83(" },
 		{ { "2.5.4.3", NULL, 0, UTF8, V("a\nb") }, "CN=\"a\\x0Ab\"" },
 		{ { "2.5.4.3", NULL, 0, UTF8, V("x\x1b[2J") }, "CN=x\\x1B[2J" },
 		{ { "2.5.4.3", NULL, 0, UTF8, V("moc.\xe2\x80\xaelive") }, "CN=moc.\\xE2\\x80\\xAElive" },
@@ -477,9 +485,13 @@ test_der_bytes(void **state)
 		{ { "2.5.4.3", NULL, 0, UTF8, V("a\\x41") }, "CN=a\\\\x41" },
 		{ { "2.5.4.3", NULL, 0, UTF8, V("Say \"\0\"") }, "CN=\"Say \"\"\\x00\"\"\"" },
 		{ { "2.5.4.3", NULL, 0, UTF8, V("#1") }, "CN=\"#1\"" },
-		/* a BIT STRING is no string: RFC 4514's #hex of its DER */
+		/* a value that is no string: "#" and the hex of its whole DER (tag,
+		   length, content), unquoted, as Windows and RFC 4514 write it */
 		{ { "2.5.4.3", NULL, 0, V_ASN1_BIT_STRING, V("\0A") }, "CN=#03020041" },
-		{ { "2.5.4.3", NULL, 0, UTF8, V("") }, "CN=" },
+		{ { "2.5.4.45", NULL, 0, 0x30, V("\x02\x01\x05") }, "OID.2.5.4.45=#3003020105" },
+		/* an empty value is written quoted, as Windows writes it */
+		{ { "2.5.4.3", NULL, 0, UTF8, V("") }, "CN=\"\"" },
+		{ { "2.5.4.11", NULL, 0, PRINTABLE, V("") }, "OU=\"\"" },
 	};
 	size_t i;
 

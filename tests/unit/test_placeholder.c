@@ -35,7 +35,9 @@ test_table(void **state)
 	assert_int_equal(plan_ph_find("host}", 4), PLAN_PH_HOST);
 	/* SPEC 7.2, by step type */
 	assert_int_equal(t[PLAN_PH_NEW_PEM].steps, PLAN_ALL_STEPS);
-	assert_int_equal(t[PLAN_PH_HOST].steps & B(PLAN_RETIRE), 0);
+	/* a host's retire (its store) has a host; the token's retire is native */
+	assert_int_equal(t[PLAN_PH_HOST].steps & B(PLAN_RETIRE), B(PLAN_RETIRE));
+	assert_int_equal(t[PLAN_PH_SERVICE].steps & B(PLAN_RETIRE), 0);
 	assert_int_equal(t[PLAN_PH_ACCOUNT].steps, B(PLAN_GRANT) | B(PLAN_REBIND) | B(PLAN_RENAME) |
 	    B(PLAN_RESTART));
 	assert_int_equal(t[PLAN_PH_REF].steps, B(PLAN_REBIND) | B(PLAN_RENAME));

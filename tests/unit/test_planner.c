@@ -22,6 +22,8 @@
 
 #include "testcert.h"
 #include "../../plan/plan.h"
+#include "../../plan/internal.h"
+#include "../../cert/ident.h"
 #include "../../common/util.h"
 
 #define DAY 86400L
@@ -334,7 +336,9 @@ static const char mail_expected[] =
 	"09-restart-cas2-owa manual\n"
 	"10-restart-mx1-exchange manual\n"
 	"11-restart-mx1-nginx manual\n"
-	"12-retire-token:edge native\n";
+	"12-retire-cas2 manual\n"
+	"13-retire-mx1 manual\n"
+	"14-retire-token:edge native\n";
 
 /*
  * Federation: the proxy (on a host that sorts first) depends on adfs; its
@@ -365,9 +369,13 @@ static const char federation_expected[] =
 	"08-rebind-zz-adfs-adfs-ssl manual\n"
 	"09-restart-zz-adfs-adfs manual\n"
 	"10-restart-aa-wap-wap manual\n"
-	"11-retire-local native\n";
+	"11-retire-aa-wap manual\n"
+	"12-retire-zz-adfs manual\n";
 
-/* A server whose self-signed default certificate is protected, and is the old one. */
+/*
+ * A server whose self-signed default certificate is protected, and is the
+ * old one: the retire steps stay (retire.protected blocks them).
+ */
 static const char protected_old[] = ROT("")
 	"hosts = ( { name = \"cas01\"; } );\n"
 	"services = ( { name = \"exchange\"; host = \"cas01\";\n"
@@ -378,7 +386,9 @@ static const char protected_old[] = ROT("")
 static const char protected_old_expected[] =
 	"01-import-cas01 manual\n"
 	"02-rebind-cas01-exchange-smtp manual\n"
-	"03-restart-cas01-exchange manual\n";
+	"03-restart-cas01-exchange manual\n"
+	"04-retire-cas01 manual\n"
+	"05-retire-token:edge native\n";
 
 /* A protected neighbour: refs on it are left alone, the old cert is retired. */
 static const char protected_other[] = ROT("")
@@ -392,7 +402,8 @@ static const char protected_other_expected[] =
 	"01-import-cas01 manual\n"
 	"02-rebind-cas01-exchange-smtp manual\n"
 	"03-restart-cas01-exchange manual\n"
-	"04-retire-token:edge native\n";
+	"04-retire-cas01 manual\n"
+	"05-retire-token:edge native\n";
 
 /* Hooks: where they apply and where native wins. */
 static const char hooks[] = ROT("  retire = \"keep\";\n"
@@ -424,8 +435,7 @@ static const char hooks_expected[] =
 	"08-rename-h2-mta-conn manual\n"
 	"09-restart-h1-web command\n"
 	"10-restart-h2-mta command\n"
-	"11-restart-h2-proxy command\n"
-	"12-retire-token:edge native\n";
+	"11-restart-h2-proxy command\n";
 
 /* A finished rotation: every ref on the new certificate. */
 static const char all_done[] = ROT("  import_to = \"pkcs11:token=edge\";\n")
@@ -443,7 +453,8 @@ static const char all_done_expected[] =
 	"05-rebind-cas2-owa-b manual done\n"
 	"06-rebind-cas2-owa-c native done\n"
 	"07-restart-cas2-owa manual done\n"
-	"08-retire-token:edge native\n";
+	"08-retire-cas2 manual\n"
+	"09-retire-token:edge native\n";
 
 /* A token labelled with blanks and capitals: its step ids hold the label slugged. */
 static const char token_label[] = ROT("  import_to = \"pkcs11:token=Edge%20HSM%201\";\n")
@@ -456,7 +467,8 @@ static const char token_label_expected[] =
 	"02-import-cas01 manual\n"
 	"03-rebind-cas01-exchange-smtp manual\n"
 	"04-restart-cas01-exchange manual\n"
-	"05-retire-token:edge native\n";
+	"05-retire-cas01 manual\n"
+	"06-retire-token:edge native\n";
 
 struct plan_case {
 	const char *name;
@@ -529,14 +541,16 @@ test_mail_details(void **state)
 	s = step(f.plan, "04-grant-cas2-owa");
 	assert_string_equal(s->account, "IIS_IUSRS");
 	assert_int_equal(s->nservices, 1);
-	assert_ids(s->pre, s->npre, "new.key access");
+	/* the key is on a token: its login is the grant's too */
+	assert_ids(s->pre, s->npre, "new.key token.login access");
 	assert_ids(s->verify, s->nverify, "access");
 
 	s = step(f.plan, "05-rebind-cas2-owa-https-all");
 	assert_int_equal(s->variant, PLAN_V_REBIND_BINDING);
 	assert_ids(s->pre, s->npre, "ref.resolve names endpoint endpoint.sni endpoint.chain");
-	/* the endpoint is verified after the service's restart, not here */
-	assert_int_equal(s->nverify, 0);
+	/* the endpoint is verified after the service's restart, not here; what
+	   the binding names cannot be seen from here, and says so */
+	assert_ids(s->verify, s->nverify, "ref.moved");
 	assert_non_null(s->from);
 	assert_int_equal(strncmp(s->from, "sha1:", 5), 0);
 	assert_string_not_equal(s->from, s->to);
@@ -549,6 +563,7 @@ test_mail_details(void **state)
 
 	s = step(f.plan, "08-rename-mx1-exchange-frontend");
 	assert_ids(s->pre, s->npre, "ref.resolve ref.ambiguous ref.name endpoint endpoint.chain");
+	assert_ids(s->verify, s->nverify, "ref.moved");
 	assert_non_null(s->change);
 	/* the issuer's O differs between A and A2 */
 	assert_non_null(strstr(s->change, "issuer"));
@@ -558,10 +573,19 @@ test_mail_details(void **state)
 	s = step(f.plan, "09-restart-cas2-owa");
 	assert_int_equal(s->npre, 0);
 	assert_ids(s->verify, s->nverify, "endpoint endpoint.chain");
+	/* no endpoint to probe: what to verify there */
 	s = step(f.plan, "11-restart-mx1-nginx");
-	assert_int_equal(s->nverify, 0);
+	assert_ids(s->verify, s->nverify, "service.restarted");
 
-	s = step(f.plan, "12-retire-token:edge");
+	/* a host that held the old certificate by binding or connector retires it from
+	   its store (by hand here), then the token */
+	s = step(f.plan, "12-retire-cas2");
+	assert_int_equal(s->variant, PLAN_V_RETIRE_HOST);
+	assert_ptr_equal(s->host_cfg, &f.cfg->hosts[0]);
+	assert_int_equal(s->action, PLAN_MANUAL);
+	assert_ids(s->pre, s->npre, "retire.refs retire.protected endpoint");
+	assert_ids(s->verify, s->nverify, "retire.absent");
+	s = step(f.plan, "14-retire-token:edge");
 	assert_int_equal(s->variant, PLAN_V_RETIRE_TOKEN);
 	/* an endpoint still serving the old certificate would block it */
 	assert_ids(s->pre, s->npre, "retire.refs retire.protected endpoint token.login");
@@ -619,7 +643,12 @@ test_identity_kinds(void **state)
 	/* only the refs on old/new get steps; a file-type identity on a binding is still a binding */
 	assert_int_equal(step(f.plan, "02-rebind-h-s-by-file")->variant, PLAN_V_REBIND_BINDING);
 	assert_true(step(f.plan, "05-rebind-h-s-by-sha256")->done);
-	assert_int_equal(step(f.plan, "08-retire-local")->variant, PLAN_V_RETIRE_FILE);
+	/* an old certificate read from a file: the host retires it from its store; the
+	   file itself is only read, never moved */
+	assert_int_equal(step(f.plan, "08-retire-h")->variant, PLAN_V_RETIRE_HOST);
+	assert_int_equal(f.plan->nsteps, 8);
+	assert_true(has_note(f.plan, "the old certificate is read from 'file:old.pem': rotation.old "
+	    "is only read, never moved or deleted"));
 	release(&f);
 }
 
@@ -679,6 +708,117 @@ name3(const char *o, const char *cn)
 	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)o, -1, -1, 0);
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
 	return n;
+}
+
+/*
+ * The certificates a name matches are listed, and the one it denotes is
+ * chosen, in one order whatever the token's object order (which differs
+ * from one process to the next): role, source, SHA-256.
+ */
+static void
+test_match_order(void **state)
+{
+	static const char text[] = ROT("")
+	    "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\"; refs = (\n"
+	    "  { id = \"c\"; type = \"connector\"; cert = \"name:<I>CN=Contoso Issuing CA 1, "
+	    "O=Contoso, C=US<S>CN=x.contoso.com, O=Contoso, C=US\"; } ); } );\n";
+	X509 *x[3];
+	X509 *rev[3];
+	struct fixture a, b;
+	const struct plan_refres *ra, *rb;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		x[i] = cert_named(name3("Contoso", "x.contoso.com"));
+	for (i = 0; i < 3; i++)
+		rev[i] = x[2 - i];
+	build_ex(&a, text, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, 0, -1, x, 3);
+	build_ex(&b, text, P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, 0, -1, rev, 3);
+	ra = ref(a.plan, "s", "c");
+	rb = ref(b.plan, "s", "c");
+	assert_int_equal(ra->denotes, PLAN_DENOTES_OTHER);
+	assert_int_equal(ra->nmatch, 3);
+	assert_non_null(ra->note);
+	assert_non_null(strstr(ra->note, "matches 3 known certificates (other sha1:"));
+	assert_string_equal(ra->note, rb->note);
+	assert_memory_equal(ra->cert->sha256, rb->cert->sha256, 32);
+	release(&a);
+	release(&b);
+	for (i = 0; i < 3; i++)
+		X509_free(x[i]);
+}
+
+/*
+ * Near misses (nearmiss.c): an identity that matches nothing, but is one or
+ * two hex digits from a thumbprint, or a name with its RDNs reversed or in
+ * another order, or one RDN different - and nothing else.
+ */
+static void
+test_near_miss(void **state)
+{
+	struct crt_cert *old = cert(P.old, "old");
+	char *hex = cr_hex_upper(old->sha1, 20), *hex256 = cr_hex_upper(old->sha256, 32);
+	struct {
+		const char *ident;	/* %s: the old thumbprint, edited by the case */
+		int edit;		/* 0 none, 1 digit 5, 2 digits 5 and 40, 3 shift, 4 three digits */
+		const char *want;	/* substring of the diagnosis, NULL: not near */
+	} t[] = {
+		{ "sha1:%s", 1, "one hex digit differs (digit 5: " },
+		{ "sha1:%s", 2, "two hex digits differ (digits 5 and 40: " },
+		{ "sha1:%s", 3, "hex digits away from it (a digit left out and another added)" },
+		{ "sha1:%s", 4, NULL },
+		{ "sha256:%s", 1, "one hex digit differs (digit 5: " },
+		{ "name:<I>C=US, O=Contoso, CN=Contoso Issuing CA 1<S>CN=mail.contoso.com, O=Contoso, C=US",
+		  0, "its issuer has the RDNs of the certificate's issuer in reverse order: Windows "
+		  "writes it 'CN=Contoso Issuing CA 1, O=Contoso, C=US' (most specific first)" },
+		{ "name:<I>CN=Contoso Issuing CA 1, O=Contoso, C=US<S>O=Contoso, CN=mail.contoso.com, C=US",
+		  0, "its subject has the RDNs of the certificate's subject in another order" },
+		{ "name:<I>CN=Contoso Issuing CA 1, O=Fabrikam, C=US<S>CN=mail.contoso.com, O=Contoso, C=US",
+		  0, "its issuer differs from the certificate's in one RDN (O: 'Fabrikam' -> 'Contoso')" },
+		{ "name:<I>CN=Other CA, O=Fabrikam, C=US<S>CN=mail.contoso.com, O=Contoso, C=US", 0, NULL },
+		{ "name:<I>C=US, O=Contoso, CN=Contoso Issuing CA 1<S>CN=www, O=Contoso, C=US", 0, NULL },
+		{ "file:old.pem", 0, NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *h = strncmp(t[i].ident, "sha256", 6) == 0 ? hex256 : hex;
+		char *e = cr_xstrdup(h), *text, *why;
+		size_t n = strlen(e);
+		struct crt_ident id;
+		struct cr_err err;
+
+		if (t[i].edit == 1 || t[i].edit == 2 || t[i].edit == 4)
+			e[4] = e[4] == '0' ? '1' : '0';
+		if (t[i].edit == 2 || t[i].edit == 4)
+			e[n - 1] = e[n - 1] == '0' ? '1' : '0';
+		if (t[i].edit == 4)
+			e[20] = e[20] == '0' ? '1' : '0';
+		if (t[i].edit == 3) {	/* digit 3 left out, a digit added at the end */
+			memmove(e + 2, e + 3, n - 3);
+			e[n - 1] = e[n - 2] == 'A' ? 'B' : 'A';
+		}
+		text = cr_xasprintf(t[i].ident, e);
+		cr_err_clear(&err);
+		if (crt_ident_parse(text, &id, &err) != CR_OK)
+			fail_msg("case %zu: %s", i, err.msg);
+		why = plan_near_miss(&id, old);
+		if (t[i].want == NULL && why != NULL)
+			fail_msg("case %zu: '%s' is near: %s", i, text, why);
+		if (t[i].want != NULL && (why == NULL || strstr(why, t[i].want) == NULL))
+			fail_msg("case %zu: '%s': got '%s', want '%s'", i, text, why ? why : "(far)",
+			    t[i].want);
+		free(why);
+		free(text);
+		free(e);
+		crt_ident_release(&id);
+	}
+	free(hex);
+	free(hex256);
+	crt_cert_free(old);
 }
 
 /*
@@ -862,7 +1002,9 @@ test_protected(void **state)
 	build(&f, protected_old, P.def, "pkcs11:token=edge;object=default;type=cert", P.new, 0, -1);
 	assert_true(f.plan->old_protected);
 	assert_string_equal(f.plan->old_protect->path, "protect.[0]");
-	assert_true(has_note(f.plan, "the old certificate is protected (protect.[0], line"));
+	/* the retire steps stay, for retire.protected to block */
+	assert_int_equal(step(f.plan, "04-retire-cas01")->variant, PLAN_V_RETIRE_HOST);
+	assert_int_equal(step(f.plan, "05-retire-token:edge")->variant, PLAN_V_RETIRE_TOKEN);
 	/* a hash listed in protect, of a certificate nobody has: protected, not unknown */
 	assert_int_equal(ref(f.plan, "exchange", "unknown")->denotes, PLAN_DENOTES_PROTECTED);
 	release(&f);
@@ -874,7 +1016,7 @@ test_protected(void **state)
 	assert_int_equal(ref(f.plan, "exchange", "auth")->step, -1);
 	assert_true(has_note(f.plan, "cas01/exchange/auth: denotes a protected certificate"));
 	/* no ref has an endpoint: nothing to probe before retire */
-	assert_ids(step(f.plan, "04-retire-token:edge")->pre, step(f.plan, "04-retire-token:edge")->npre,
+	assert_ids(step(f.plan, "05-retire-token:edge")->pre, step(f.plan, "05-retire-token:edge")->npre,
 	    "retire.refs retire.protected token.login");
 	release(&f);
 }
@@ -897,10 +1039,33 @@ test_hooks_and_keep(void **state)
 	assert_string_equal(s->run->v[0], "postfix");	/* service beats host */
 	s = step(f.plan, "11-restart-h2-proxy");
 	assert_string_equal(s->run->v[0], "restart");	/* rotation default */
-	s = step(f.plan, "12-retire-token:edge");
-	assert_int_equal(s->variant, PLAN_V_RETIRE_KEEP);
-	assert_int_equal(s->npre + s->nverify, 0);
-	assert_non_null(strstr(s->description, "keep"));
+	/* retire = keep: no retire step at all (SPEC 5), a note says so */
+	assert_int_equal(f.plan->nsteps, 11);
+	assert_true(has_note(f.plan, "retire = keep: the old certificate stays where it is"));
+	release(&f);
+
+	/* a host's run_retire makes its retire a command; the rotation's is the default
+	   of the others; the token's retire stays native */
+	build(&f, ROT("  run_retire = [ \"retire-all\", \"{host}\" ];\n")
+	    "hosts = ( { name = \"h1\"; run_retire = [ \"retire\", \"{host}\", \"{old.sha1}\" ]; },\n"
+	    "          { name = \"h2\"; }, { name = \"h3\"; } );\n"
+	    "services = ( { name = \"a\"; host = \"h1\"; refs = (\n"
+	    "    { id = \"b\"; type = \"binding\"; cert = \"sha1:@OLD1@\"; } ); },\n"
+	    "  { name = \"b\"; host = \"h2\"; refs = (\n"
+	    "    { id = \"c\"; type = \"connector\"; cert = \"" NAME_A "\"; } ); },\n"
+	    "  { name = \"c\"; host = \"h3\"; refs = (\n"
+	    "    { id = \"f\"; type = \"file\"; path = \"old.pem\"; } ); } );\n",
+	    P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, 0, -1);
+	s = step(f.plan, "09-retire-h1");
+	assert_int_equal(s->action, PLAN_COMMAND);
+	assert_string_equal(s->run->v[0], "retire");
+	s = step(f.plan, "10-retire-h2");
+	assert_int_equal(s->action, PLAN_COMMAND);
+	assert_string_equal(s->run->v[0], "retire-all");
+	/* h3 holds its certificate in a file only: the rebind overwrites it, no retire */
+	s = step(f.plan, "11-retire-token:edge");
+	assert_int_equal(s->action, PLAN_NATIVE);
+	assert_int_equal(f.plan->nsteps, 11);
 	release(&f);
 }
 
@@ -957,10 +1122,11 @@ test_width(void **state)
 		    i ? "," : "", i);
 	cr_buf_adds(&b, "); } );\n");
 	build(&f, cr_buf_str(&b), P.old, "pkcs11:token=edge;object=mail-2025;type=cert", P.new, 0, -1);
-	assert_int_equal(f.plan->nsteps, 123);
+	assert_int_equal(f.plan->nsteps, 124);
 	assert_string_equal(f.plan->steps[0].id, "001-import-h");
 	assert_string_equal(f.plan->steps[1].id, "002-rebind-h-s-r000");
-	assert_string_equal(f.plan->steps[122].id, "123-retire-token:edge");
+	assert_string_equal(f.plan->steps[122].id, "123-retire-h");
+	assert_string_equal(f.plan->steps[123].id, "124-retire-token:edge");
 	release(&f);
 	cr_buf_release(&b);
 }
@@ -1000,7 +1166,7 @@ test_deterministic_json(void **state)
 	assert_true(json_object_object_get_ex(v, "tls_name", NULL));
 	assert_true(json_object_object_get_ex(o, "new", NULL));
 	assert_true(json_object_object_get_ex(o, "steps", &steps));
-	assert_int_equal(json_object_array_length(steps), 12);
+	assert_int_equal(json_object_array_length(steps), 14);
 	st = json_object_array_get_idx(steps, 5);
 	assert_true(json_object_object_get_ex(st, "id", &v));
 	assert_string_equal(json_object_get_string(v), "06-rebind-cas2-owa-https-ip");
@@ -1049,7 +1215,7 @@ test_text(void **state)
 	m = open_memstream(&buf, &len);
 	plan_render_text(f.plan, m);
 	fclose(m);
-	assert_non_null(strstr(buf, "rotation mail-2026: 12 steps, 1 already done\n"));
+	assert_non_null(strstr(buf, "rotation mail-2026: 14 steps, 1 already done\n"));
 	assert_non_null(strstr(buf, "\nold  sha1:"));
 	assert_non_null(strstr(buf, "\nnew  sha1:"));
 	assert_non_null(strstr(buf, "\nrebind\n"));
@@ -1228,6 +1394,8 @@ main(void)
 		cmocka_unit_test(test_identity_kinds),
 		cmocka_unit_test(test_ambiguous_names),
 		cmocka_unit_test(test_name_index),
+		cmocka_unit_test(test_match_order),
+		cmocka_unit_test(test_near_miss),
 		cmocka_unit_test(test_many_distinct),
 		cmocka_unit_test(test_protected),
 		cmocka_unit_test(test_hooks_and_keep),

@@ -1,0 +1,55 @@
+/*
+ * chk_confirm.c - the verify checks of changes certrotate cannot observe
+ * from where it runs: a binding or connector held in a service's own
+ * configuration (ref.moved), a service restarted where no endpoint shows
+ * it (service.restarted).  SPEC 5 wants every step that changes something
+ * to verify something; where the tool cannot see the result, the check is
+ * a `skip` that says exactly what to verify there (the runbook's verify
+ * commands of the step's kind do it), never a silent pass.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+#include "../common/util.h"
+#include "../cert/ident.h"
+
+/* ref.moved: after a rebind or rename, the binding / connector names the new certificate. */
+void
+chk_eval_ref_moved(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_step *s = at->s;
+	struct chk_result *res;
+	char *what;
+
+	if (s == NULL || s->ref == NULL || (res = chk_fresh(c, at)) == NULL)
+		return;
+	if (s->ref->type == PLAN_REF_CONNECTOR) {
+		what = crt_tls_name(c->in->new->x509);
+		chk_result_set(res, CHK_SKIP, "connector '%s' on %s cannot be seen from here: verify "
+		    "there that its certificate name is %s (the verify commands of step %s)",
+		    s->ref->id, s->host, what, s->id);
+	} else {
+		what = crt_ident_of(c->in->new);
+		chk_result_set(res, CHK_SKIP, "binding '%s' on %s cannot be seen from here: verify "
+		    "there that it names the new certificate %s (the verify commands of step %s)",
+		    s->ref->id, s->host, what, s->id);
+	}
+	free(what);
+}
+
+/* service.restarted: after a restart of a service none of whose changed refs has an endpoint. */
+void
+chk_eval_service_restarted(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_step *s = at->s;
+	struct chk_result *res;
+	char *ident;
+
+	if (s == NULL || s->service == NULL || (res = chk_fresh(c, at)) == NULL)
+		return;
+	ident = crt_ident_of(c->in->new);
+	chk_result_set(res, CHK_SKIP, "'%s' on %s has no endpoint to probe: verify there that it "
+	    "restarted and uses the new certificate %s (the verify commands of step %s)",
+	    s->service->name, s->host, ident, s->id);
+	free(ident);
+}
