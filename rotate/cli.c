@@ -254,6 +254,21 @@ rot_duration_opt(const char *text, long long *secs, struct cr_err *err)
 }
 
 int
+rot_timeout_opt(const struct rot_command *cmd, const char *opt, const char *text,
+    long long max_secs, long long *ms)
+{
+	struct cr_err err;
+	long long secs;
+
+	if (rot_duration_opt(text, &secs, &err) != CR_OK || secs <= 0 || secs > max_secs)
+		return rot_usage_error(cmd, "bad %s '%s' (seconds, or with a unit: 5, 5s, 1m; "
+		    "at most %lld%s)", opt, text, max_secs % 3600 == 0 ? max_secs / 3600 : max_secs,
+		    max_secs % 3600 == 0 ? "h" : "s");
+	*ms = secs * 1000;
+	return CR_OK;
+}
+
+int
 rot_source_check(const struct rot_command *cmd, const char *source)
 {
 	const char *rest;

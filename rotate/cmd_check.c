@@ -245,7 +245,7 @@ cmd_check(const struct rot_command *self, int argc, char **argv)
 	const struct chk_report *rep;
 	struct chk_ctx *ctx = NULL;
 	struct cr_err err;
-	long long secs;
+	long long ms;
 	int c, force = 0, r;
 
 	opterr = 0;
@@ -270,10 +270,9 @@ cmd_check(const struct rot_command *self, int argc, char **argv)
 			force = 1;
 			break;
 		case 't':
-			if (rot_duration_opt(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
-				return rot_usage_error(self, "bad --timeout '%s' (seconds, or with a "
-				    "unit: 5, 5s, 1m; at most 1h)", optarg);
-			o.timeout_ms = (int)(secs * 1000);
+			if (rot_timeout_opt(self, "--timeout", optarg, 3600, &ms) != CR_OK)
+				return CR_EINPUT;
+			o.timeout_ms = (int)ms;
 			break;
 		case 'h':
 			rot_help(self);

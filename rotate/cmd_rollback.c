@@ -40,13 +40,11 @@ parse(const struct rot_command *self, int argc, char **argv, struct rollback_opt
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cr_err err;
-	long long secs;
 	int c;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:yh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:c:yh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'S': o->state = optarg; break;
@@ -59,16 +57,17 @@ parse(const struct rot_command *self, int argc, char **argv, struct rollback_opt
 				return CR_EINPUT;
 			break;
 		case 'H':
-			if (cr_duration_parse(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 86400)
-				return rot_usage_error(self, "bad --hook-timeout '%s' (e.g. 300s, 10m)",
-				    optarg);
-			o->hook_timeout_ms = secs * 1000;
+			if (rot_timeout_opt(self, "--hook-timeout", optarg, 86400,
+			    &o->hook_timeout_ms) != CR_OK)
+				return CR_EINPUT;
 			break;
 		case 'h':
 			rot_help(self);
 			return rot_finish_output(CR_OK) == CR_OK ? -1 : CR_EENV;
+		case ':':
+			return rot_missing_value(self, argv[optind - 1]);
 		default:
-			return rot_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			return rot_unknown_option(self, longopts, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

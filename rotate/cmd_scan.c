@@ -334,7 +334,7 @@ parse_opts(const struct rot_command *self, int argc, char **argv, struct scan_op
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cr_err err;
-	long long secs;
+	long long ms;
 	int c;
 
 	*done = 0;
@@ -358,10 +358,9 @@ parse_opts(const struct rot_command *self, int argc, char **argv, struct scan_op
 				return CR_EINPUT;
 			break;
 		case 't':
-			if (rot_duration_opt(optarg, &secs, &err) != CR_OK || secs <= 0 || secs > 3600)
-				return rot_usage_error(self, "bad --timeout '%s' (seconds, or with a "
-				    "unit: 5, 5s, 1m; at most 1h)", optarg);
-			o->timeout_ms = (int)(secs * 1000);
+			if (rot_timeout_opt(self, "--timeout", optarg, 3600, &ms) != CR_OK)
+				return CR_EINPUT;
+			o->timeout_ms = (int)ms;
 			break;
 		case 'h':
 			rot_help(self);

@@ -96,6 +96,14 @@ int rot_unknown_option(const struct rot_command *cmd, const struct option *longo
 int rot_duration_opt(const char *text, long long *secs, struct cr_err *err);
 
 /*
+ * A timeout option (`opt`, e.g. "--timeout") of at most max_secs, parsed
+ * with rot_duration_opt: CR_OK and *ms, or the usage error naming the
+ * option, the forms it takes and its bound (2).
+ */
+int rot_timeout_opt(const struct rot_command *cmd, const char *opt, const char *text,
+    long long max_secs, long long *ms);
+
+/*
  * A SOURCE argument before it is read: a web URL (http://, https://) is a
  * usage error saying what to write instead ("tls://HOST:443"), returning
  * 2; a PKCS#11 URI's vendor query attributes are ignored with a warning

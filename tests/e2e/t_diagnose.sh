@@ -149,6 +149,16 @@ expect_err_contains "unknown command 'nosuch'"
 cr rollbak --yes
 expect_rc 2
 expect_err_contains "unknown command 'rollbak' (did you mean 'rollback'?)"
+# run and rollback speak as the other commands do
+cr run -c
+expect_rc 2
+expect_err_contains "option '-c' needs a value: -c FILE"
+cr rollback --yse
+expect_rc 2
+expect_err_contains "unknown option '--yse' (did you mean '--yes'?)"
+cr run --yes --hook-timeout 0
+expect_rc 2
+expect_err_contains "bad --hook-timeout '0' (seconds, or with a unit: 5, 5s, 1m; at most 24h)"
 cr chek
 expect_rc 2
 expect_err_contains "unknown command 'chek' (did you mean 'check'?)"

@@ -323,7 +323,7 @@ test_ref_slugs(void **state)
 	assert_int_equal(f.plan->nsteps, N(want));
 	for (i = 0; i < N(want); i++) {
 		const char *id = f.plan->steps[i].id;
-		char *w = cr_xasprintf("%02d%s", atoi(want[i]), strchr(want[i], '-'));
+		char *w = cr_xasprintf("%02d%s", (int)strtol(want[i], NULL, 10), strchr(want[i], '-'));
 
 		if (strcmp(id, w) != 0)
 			fail_msg("step %zu: got '%s', want '%s'", i, id, w);
