@@ -299,27 +299,6 @@ file_src_release(struct file_src *f)
 	free(f->pass_source);
 }
 
-/* %XX-decodes a query value.  New string. */
-static char *
-pct_decode(const char *s, size_t n)
-{
-	char *d = cr_xmalloc(n + 1);
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && cr_hexval((unsigned char)s[i + 1]) >= 0 &&
-		    cr_hexval((unsigned char)s[i + 2]) >= 0) {
-			d[k++] = (char)(cr_hexval((unsigned char)s[i + 1]) << 4 |
-			    cr_hexval((unsigned char)s[i + 2]));
-			i += 2;
-		} else {
-			d[k++] = s[i];
-		}
-	}
-	d[k] = '\0';
-	return d;
-}
-
 /*
  * Splits "file:PATH?pass-source=file:PWFILE" (or a bare path).  A path
  * that exists as written keeps any '?' it holds.
@@ -364,7 +343,7 @@ file_src_parse(const char *source, const struct crt_load_opts *opts, struct file
 		size_t klen = eq ? (size_t)(eq - a) : n;
 
 		if (klen == 11 && strncmp(a, "pass-source", 11) == 0 && eq != NULL) {
-			char *v = pct_decode(eq + 1, n - klen - 1);
+			char *v = cr_pct_decode(eq + 1, n - klen - 1);
 			const char *path = strncmp(v, "file:", 5) == 0 ? v + 5 : v;
 			if (!cr_secret_ref_ok(v)) {
 				cr_err_set(err, CR_EINPUT, "bad source '%s': pass-source must be "

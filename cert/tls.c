@@ -435,18 +435,6 @@ crt_tls_fetch(const struct crt_tls_target *t, STACK_OF(X509) **chain, struct cr_
 
 /* ---- tls:// URIs ------------------------------------------------------------- */
 
-static int
-hexdig(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * Appends the %XX-decoded s[0..n) and a NUL at *dst; returns the copy, or
  * NULL when it decodes a NUL ("%00" would cut the name short).
@@ -454,25 +442,18 @@ hexdig(int ch)
 static char *
 put(char **dst, const char *s, size_t n, int decode)
 {
-	char *start = *dst, *d = *dst;
-	size_t i;
-	int nul = 0;
+	char *start = *dst;
+	size_t k;
 
-	for (i = 0; i < n; i++) {
-		if (decode && s[i] == '%' && i + 2 < n && hexdig((unsigned char)s[i + 1]) >= 0 &&
-		    hexdig((unsigned char)s[i + 2]) >= 0) {
-			*d++ = (char)(hexdig((unsigned char)s[i + 1]) << 4 |
-			    hexdig((unsigned char)s[i + 2]));
-			i += 2;
-			if (d[-1] == '\0')
-				nul = 1;
-		} else {
-			*d++ = s[i];
-		}
+	if (!decode) {
+		memcpy(start, s, n);
+		start[n] = '\0';
+		k = n;
+	} else {
+		k = cr_pct_decode_into(start, s, n);
 	}
-	*d++ = '\0';
-	*dst = d;
-	return nul ? NULL : start;
+	*dst = start + k + 1;
+	return strlen(start) == k ? start : NULL;
 }
 
 /* An IPv6 address, with a zone ("fe80::1%eth0") or without. */

@@ -191,27 +191,6 @@ path_src_release(struct path_src *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* %XX-decoded copy of s[0..n). */
-static char *
-pct_decode(const char *s, size_t n)
-{
-	char *d = cr_xmalloc(n + 1);
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && cr_hexval((unsigned char)s[i + 1]) >= 0 &&
-		    cr_hexval((unsigned char)s[i + 2]) >= 0) {
-			d[k++] = (char)(cr_hexval((unsigned char)s[i + 1]) << 4 |
-			    cr_hexval((unsigned char)s[i + 2]));
-			i += 2;
-		} else {
-			d[k++] = s[i];
-		}
-	}
-	d[k] = '\0';
-	return d;
-}
-
 /* The query of a path source: only pass-source, once, evidently a file. */
 static int
 parse_query(const char *q, const char *base_dir, const char *shown_src, struct path_src *s,
@@ -235,7 +214,7 @@ parse_query(const char *q, const char *base_dir, const char *shown_src, struct p
 			    "pass-source", shown_src);
 			goto out;
 		}
-		pwfile = pct_decode(eq + 1, n - 12);
+		pwfile = cr_pct_decode(eq + 1, n - 12);
 		if (!cr_secret_ref_ok(pwfile)) {
 			cr_err_setr(err, CR_EINPUT, CR_R_USAGE, "bad source '%s': pass-source must be "
 			    "file:PATH, a file holding the password (a value that is not evidently a "

@@ -241,6 +241,34 @@ cr_hexval(int c)
 	return -1;
 }
 
+size_t
+cr_pct_decode_into(char *dst, const char *s, size_t n)
+{
+	size_t i, k = 0;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && (hi = cr_hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = cr_hexval((unsigned char)s[i + 2])) >= 0) {
+			dst[k++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			dst[k++] = s[i];
+		}
+	}
+	dst[k] = '\0';
+	return k;
+}
+
+char *
+cr_pct_decode(const char *s, size_t n)
+{
+	char *d = cr_xmalloc(n + 1);
+
+	cr_pct_decode_into(d, s, n);
+	return d;
+}
+
 int
 cr_hex_parse(const char *text, unsigned char *out, size_t max)
 {

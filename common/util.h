@@ -61,6 +61,14 @@ char *cr_path_dirname(const char *path);
 
 /* The value of the hex digit c (either case), or -1 (any other int). */
 int cr_hexval(int c);
+/*
+ * %XX-decodes s[0..n) into dst (room for n + 1 bytes) and NUL-terminates
+ * it; a '%' not followed by two hex digits stays as it is.  Returns the
+ * decoded length: a "%00" shows as a length above strlen(dst).
+ */
+size_t cr_pct_decode_into(char *dst, const char *s, size_t n);
+/* The same into a new string; free() it. */
+char *cr_pct_decode(const char *s, size_t n);
 /* Upper-case hex of n bytes, no separators, into a new string; free() it. */
 char *cr_hex_upper(const unsigned char *p, size_t n);
 /*

@@ -25,23 +25,6 @@ has_prefix(const char *s, const char *prefix)
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Appends a%XX-decoded [p, end) to b. */
-static void
-pct_decode(struct cr_buf *b, const char *p, const char *end)
-{
-	for (; p < end; p++) {
-		if (*p == '%' && end - p > 2 && isxdigit((unsigned char)p[1]) &&
-		    isxdigit((unsigned char)p[2])) {
-			char hex[3] = { p[1], p[2], 0 };
-
-			cr_buf_addc(b, (char)strtol(hex, NULL, 16));
-			p += 2;
-		} else {
-			cr_buf_addc(b, *p);
-		}
-	}
-}
-
 /*
  * The percent-decoded value of attribute `attr` in the query of a source
  * (after its first '?', attributes separated by '&'), or NULL.  New string.
@@ -56,10 +39,7 @@ query_attr(const char *text, const char *attr)
 		const char *a = q + 1, *end = a + strcspn(a, "&");
 
 		if ((size_t)(end - a) > alen && strncmp(a, attr, alen) == 0 && a[alen] == '=') {
-			struct cr_buf b = CR_BUF_INIT;
-
-			pct_decode(&b, a + alen + 1, end);
-			return cr_buf_detach(&b);
+			return cr_pct_decode(a + alen + 1, (size_t)(end - a - alen - 1));
 		}
 		q = *end == '&' ? end : NULL;
 	}
@@ -76,10 +56,7 @@ plan_uri_attr(const char *uri, const char *attr)
 		const char *end = p + strcspn(p, ";?");
 
 		if ((size_t)(end - p) > alen && strncmp(p, attr, alen) == 0 && p[alen] == '=') {
-			struct cr_buf b = CR_BUF_INIT;
-
-			pct_decode(&b, p + alen + 1, end);
-			return cr_buf_detach(&b);
+			return cr_pct_decode(p + alen + 1, (size_t)(end - p - alen - 1));
 		}
 		p = *end == ';' ? end + 1 : end;
 	}

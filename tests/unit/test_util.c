@@ -80,6 +80,31 @@ test_hexval(void **state)
 			fail_msg("cr_hexval(%d) = %d, expected %d", t[i].c, cr_hexval(t[i].c), t[i].v);
 }
 
+/* The one %XX decoder (URI queries, pass-source, tls:// names). */
+static void
+test_pct_decode(void **state)
+{
+	static const struct { const char *in; const char *out; size_t len; } t[] = {
+		{ "a%20b", "a b", 3 }, { "%41%6a", "Aj", 2 }, { "100%", "100%", 4 },
+		{ "%4", "%4", 2 }, { "%zz1", "%zz1", 4 }, { "%%41", "%A", 2 },
+		{ "x%00y", "x", 3 }, { "", "", 0 }, { "%E2%80%8E", "\xE2\x80\x8E", 3 },
+	};
+	char buf[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *d = cr_pct_decode(t[i].in, strlen(t[i].in));
+
+		assert_string_equal(d, t[i].out);
+		free(d);
+		assert_int_equal(cr_pct_decode_into(buf, t[i].in, strlen(t[i].in)), t[i].len);
+	}
+	/* only the n bytes given are read */
+	assert_int_equal(cr_pct_decode_into(buf, "%41", 2), 2);
+	assert_string_equal(buf, "%4");
+}
+
 /* Reading a file: the message names it as the caller says, the reason says why. */
 static void
 test_read_file_shown(void **state)
@@ -341,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_hexval),
+		cmocka_unit_test(test_pct_decode),
 		cmocka_unit_test(test_read_file_shown),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_precedence),
