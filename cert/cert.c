@@ -2,6 +2,7 @@
  * cert.c - the crt_cert wrapper and lists of them.
  */
 #include "cert.h"
+#include "lite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,22 @@ crt_cert_new(X509 *x509, STACK_OF(X509) *chain, const char *source)
 	return c;
 }
 
+struct crt_cert *
+crt_cert_new_lite(const unsigned char *der, size_t len, const char *source)
+{
+	struct crt_lite *l = crt_lite_parse(der, len);
+	struct crt_cert *c;
+
+	if (l == NULL)
+		return NULL;
+	c = cr_xcalloc(1, sizeof(*c));
+	c->lite = l;
+	c->source = cr_xstrdup(source ? source : "");
+	if (!crt_lite_digests(l, c->sha1, c->sha256))
+		abort();	/* only on memory exhaustion inside OpenSSL */
+	return c;
+}
+
 static void
 token_ref_free(struct crt_token_ref *t)
 {
@@ -53,6 +70,7 @@ crt_cert_free(struct crt_cert *c)
 	if (c == NULL)
 		return;
 	X509_free(c->x509);
+	crt_lite_free(c->lite);
 	if (c->chain != NULL)
 		sk_X509_pop_free(c->chain, X509_free);
 	free(c->source);

@@ -66,6 +66,12 @@ p11_ctx_set_read_write(struct p11_ctx *ctx, int rw)
 	ctx->rw = rw;
 }
 
+void
+p11_ctx_set_lazy_parse(struct p11_ctx *ctx, int lazy)
+{
+	ctx->lazy_parse = lazy;
+}
+
 int
 p11_ctx_add_token_conf(struct p11_ctx *ctx, const char *uri, const char *module,
     const char *pin_source, struct cr_err *err)

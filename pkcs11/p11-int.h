@@ -215,6 +215,7 @@ struct p11_ctx {
 	size_t nconf, confcap;
 	int force_login;
 	int rw;
+	int lazy_parse;			/* p11_ctx_set_lazy_parse */
 	int reg_loaded;
 	struct p11_regmod *reg;
 	size_t nreg;
