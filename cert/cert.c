@@ -51,6 +51,45 @@ crt_cert_new_lite(const unsigned char *der, size_t len, const char *source)
 	return c;
 }
 
+struct crt_cert *
+crt_cert_copy(const struct crt_cert *c, const char *source)
+{
+	struct crt_cert *n;
+
+	if (c->x509 != NULL) {
+		X509_up_ref(c->x509);
+		return crt_cert_new(c->x509, NULL, source);
+	}
+	n = cr_xcalloc(1, sizeof(*n));
+	n->lite = crt_lite_dup(c->lite);
+	n->source = cr_xstrdup(source ? source : "");
+	memcpy(n->sha1, c->sha1, sizeof(n->sha1));
+	memcpy(n->sha256, c->sha256, sizeof(n->sha256));
+	return n;
+}
+
+const X509_NAME *
+crt_cert_subject_name(const struct crt_cert *c)
+{
+	struct crt_parts p;
+
+	if (c->x509 != NULL)
+		return X509_get_subject_name(c->x509);
+	crt_lite_parts(c->lite, &p);
+	return p.subject;
+}
+
+const X509_NAME *
+crt_cert_issuer_name(const struct crt_cert *c)
+{
+	struct crt_parts p;
+
+	if (c->x509 != NULL)
+		return X509_get_issuer_name(c->x509);
+	crt_lite_parts(c->lite, &p);
+	return p.issuer;
+}
+
 static void
 token_ref_free(struct crt_token_ref *t)
 {

@@ -74,6 +74,12 @@ void crt_cert_free(struct crt_cert *c);	/* accepts NULL */
  * d2i_X509 would read.  source is copied (NULL: "").
  */
 struct crt_cert *crt_cert_new_lite(const unsigned char *der, size_t len, const char *source);
+/* A copy of c's certificate (lite stays lite), chain and token not copied,
+ * with this source (copied; NULL: ""). */
+struct crt_cert *crt_cert_copy(const struct crt_cert *c, const char *source);
+/* Its subject and issuer names (lite ones too), borrowed from c. */
+const X509_NAME *crt_cert_subject_name(const struct crt_cert *c);
+const X509_NAME *crt_cert_issuer_name(const struct crt_cert *c);
 
 /* A list of certificates; owns its elements. */
 struct crt_list {
@@ -227,6 +233,10 @@ struct crt_expiry {
 void crt_expiry_get(time_t not_after, time_t now, struct crt_expiry *e);
 /* The same for x's notAfter, read as crt_info_get reads it. */
 void crt_expiry_x509(const X509 *x, time_t now, struct crt_expiry *e);
+/* The same for any certificate (lite ones too): crt_info_get's expiry. */
+void crt_cert_expiry(const struct crt_cert *c, time_t now, struct crt_expiry *e);
+/* Its subject as crt_info_get renders it (lite ones too).  New string. */
+char *crt_cert_subject(const struct crt_cert *c);
 
 /* ---- description (inspect, checks, runbooks) -------------------------- */
 

@@ -272,6 +272,30 @@ serial_hex(const ASN1_INTEGER *sn)
 }
 
 void
+crt_cert_expiry(const struct crt_cert *c, time_t now, struct crt_expiry *e)
+{
+	struct crt_parts x;
+
+	if (c->x509 != NULL)
+		crt_parts_x509(c->x509, &x);
+	else
+		crt_lite_parts(c->lite, &x);
+	crt_expiry_get(asn1_time(x.not_after), now, e);
+}
+
+char *
+crt_cert_subject(const struct crt_cert *c)
+{
+	struct crt_parts x;
+
+	if (c->x509 != NULL)
+		crt_parts_x509(c->x509, &x);
+	else
+		crt_lite_parts(c->lite, &x);
+	return crt_dn_render(x.subject);
+}
+
+void
 crt_info_key(const struct crt_cert *c, struct crt_info *info)
 {
 	EVP_PKEY *lite_key;

@@ -115,6 +115,17 @@ crt_lite_free(struct crt_lite *l)
 	free(l);
 }
 
+struct crt_lite *
+crt_lite_dup(const struct crt_lite *l)
+{
+	struct crt_lite *d = malloc(sizeof(*d));
+
+	if (d == NULL ||
+	    (d->c = ASN1_item_dup(ASN1_ITEM_rptr(CRT_LITE_CERT), l->c)) == NULL)
+		abort();
+	return d;
+}
+
 void
 crt_lite_parts(const struct crt_lite *l, struct crt_parts *p)
 {

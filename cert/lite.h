@@ -37,6 +37,7 @@ void crt_parts_x509(const X509 *x, struct crt_parts *p);
  */
 struct crt_lite *crt_lite_parse(const unsigned char *der, size_t len);
 void crt_lite_free(struct crt_lite *l);	/* accepts NULL */
+struct crt_lite *crt_lite_dup(const struct crt_lite *l);	/* aborts on exhaustion */
 /* Its parts, borrowed from l. */
 void crt_lite_parts(const struct crt_lite *l, struct crt_parts *p);
 /*

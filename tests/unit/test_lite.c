@@ -1,7 +1,8 @@
 /*
  * Unit tests: certificates read lite (cert/lite.c, crt_cert_new_lite) give
  * what the X509 path gives - the same certificates accepted, the same
- * digests, and crt_info field for field - for every key type OpenSSL
+ * digests, crt_info field for field, and the same names, expiry and
+ * digests through crt_cert_copy and the accessors - for every key type OpenSSL
  * decodes, a key it cannot decode, the malformed corpus, and trailing bytes.
  */
 #include <stdarg.h>
@@ -86,6 +87,27 @@ agree(const unsigned char *der, size_t len)
 	assert_int_equal(a.has_eku, b.has_eku);
 	assert_string_equal(a.sha1, b.sha1);
 	assert_string_equal(a.sha256, b.sha256);
+	/* the accessors check and the planner read lite certificates by */
+	{
+		struct crt_cert *copy = crt_cert_copy(lite, "copy");
+		struct crt_expiry e;
+		char *subj = crt_cert_subject(lite);
+
+		assert_null(copy->x509);
+		assert_string_equal(copy->source, "copy");
+		assert_memory_equal(copy->sha256, full->sha256, sizeof(full->sha256));
+		assert_memory_equal(copy->sha1, full->sha1, sizeof(full->sha1));
+		assert_int_equal(X509_NAME_cmp(crt_cert_subject_name(copy),
+		    X509_get_subject_name(x)), 0);
+		assert_int_equal(X509_NAME_cmp(crt_cert_issuer_name(copy),
+		    X509_get_issuer_name(x)), 0);
+		assert_string_equal(subj, a.subject);
+		crt_cert_expiry(copy, now, &e);
+		assert_string_equal(e.phrase, a.expiry.phrase);
+		assert_int_equal(e.days_left, a.days_left);
+		free(subj);
+		crt_cert_free(copy);
+	}
 	/* without the key, then the key: the same again */
 	crt_info_release(&b);
 	crt_info_get_nokey(lite, now, &b);
