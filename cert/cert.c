@@ -36,6 +36,18 @@ crt_cert_new(X509 *x509, STACK_OF(X509) *chain, const char *source)
 }
 
 struct crt_cert *
+crt_cert_of_lite(struct crt_lite *l, const char *source)
+{
+	struct crt_cert *c = cr_xcalloc(1, sizeof(*c));
+
+	c->lite = crt_lite_ref(l);
+	c->source = cr_xstrdup(source ? source : "");
+	if (!crt_lite_digests(l, c->sha1, c->sha256))
+		abort();	/* only on memory exhaustion inside OpenSSL */
+	return c;
+}
+
+struct crt_cert *
 crt_cert_new_lite(const unsigned char *der, size_t len, const char *source)
 {
 	struct crt_lite *l = crt_lite_parse(der, len);
@@ -43,11 +55,8 @@ crt_cert_new_lite(const unsigned char *der, size_t len, const char *source)
 
 	if (l == NULL)
 		return NULL;
-	c = cr_xcalloc(1, sizeof(*c));
-	c->lite = l;
-	c->source = cr_xstrdup(source ? source : "");
-	if (!crt_lite_digests(l, c->sha1, c->sha256))
-		abort();	/* only on memory exhaustion inside OpenSSL */
+	c = crt_cert_of_lite(l, source);
+	crt_lite_free(l);
 	return c;
 }
 
@@ -61,7 +70,7 @@ crt_cert_copy(const struct crt_cert *c, const char *source)
 		return crt_cert_new(c->x509, NULL, source);
 	}
 	n = cr_xcalloc(1, sizeof(*n));
-	n->lite = crt_lite_dup(c->lite);
+	n->lite = crt_lite_ref(c->lite);
 	n->source = cr_xstrdup(source ? source : "");
 	memcpy(n->sha1, c->sha1, sizeof(n->sha1));
 	memcpy(n->sha256, c->sha256, sizeof(n->sha256));

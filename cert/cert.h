@@ -74,6 +74,9 @@ void crt_cert_free(struct crt_cert *c);	/* accepts NULL */
  * d2i_X509 would read.  source is copied (NULL: "").
  */
 struct crt_cert *crt_cert_new_lite(const unsigned char *der, size_t len, const char *source);
+/* The same from a lite certificate read already (cert/lite.h; a reference
+ * is taken, l stays the caller's). */
+struct crt_cert *crt_cert_of_lite(struct crt_lite *l, const char *source);
 /* A copy of c's certificate (lite stays lite), chain and token not copied,
  * with this source (copied; NULL: ""). */
 struct crt_cert *crt_cert_copy(const struct crt_cert *c, const char *source);

@@ -286,13 +286,9 @@ crt_cert_expiry(const struct crt_cert *c, time_t now, struct crt_expiry *e)
 char *
 crt_cert_subject(const struct crt_cert *c)
 {
-	struct crt_parts x;
-
 	if (c->x509 != NULL)
-		crt_parts_x509(c->x509, &x);
-	else
-		crt_lite_parts(c->lite, &x);
-	return crt_dn_render(x.subject);
+		return crt_dn_render(X509_get_subject_name(c->x509));
+	return cr_xstrdup(crt_lite_subject(c->lite));
 }
 
 void

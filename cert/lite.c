@@ -8,10 +8,12 @@
  * received encoding, as X509_CINF does, so that i2d gives i2d_X509's bytes.
  */
 #include "lite.h"
+#include "dn.h"
 
 #include <pthread.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/asn1t.h>
 #include <openssl/decoder.h>
@@ -69,6 +71,10 @@ ASN1_SEQUENCE(CRT_LITE_CERT) = {
 
 struct crt_lite {
 	CRT_LITE_CERT *c;
+	unsigned refs;
+	int digested;			/* sha1 and sha256 computed */
+	unsigned char sha1[20], sha256[32];
+	char *subject;			/* rendered on first use */
 };
 
 void
@@ -100,30 +106,44 @@ crt_lite_parse(const unsigned char *der, size_t len)
 		ERR_clear_error();
 		return NULL;
 	}
-	if ((l = malloc(sizeof(*l))) == NULL)
+	if ((l = calloc(1, sizeof(*l))) == NULL)
 		abort();
 	l->c = c;
+	l->refs = 1;
+	return l;
+}
+
+struct crt_lite *
+crt_lite_ref(struct crt_lite *l)
+{
+	l->refs++;
 	return l;
 }
 
 void
 crt_lite_free(struct crt_lite *l)
 {
-	if (l == NULL)
+	if (l == NULL || --l->refs > 0)
 		return;
 	ASN1_item_free((ASN1_VALUE *)l->c, ASN1_ITEM_rptr(CRT_LITE_CERT));
+	free(l->subject);
 	free(l);
 }
 
-struct crt_lite *
-crt_lite_dup(const struct crt_lite *l)
+void
+crt_lite_free_void(void *l)
 {
-	struct crt_lite *d = malloc(sizeof(*d));
+	crt_lite_free(l);
+}
 
-	if (d == NULL ||
-	    (d->c = ASN1_item_dup(ASN1_ITEM_rptr(CRT_LITE_CERT), l->c)) == NULL)
-		abort();
-	return d;
+const char *
+crt_lite_subject(const struct crt_lite *l)
+{
+	struct crt_lite *w = (struct crt_lite *)l;	/* the cache only */
+
+	if (w->subject == NULL)
+		w->subject = crt_dn_render(l->c->tbs->subject);
+	return w->subject;
 }
 
 void
@@ -143,14 +163,22 @@ crt_lite_parts(const struct crt_lite *l, struct crt_parts *p)
 int
 crt_lite_digests(const struct crt_lite *l, unsigned char sha1[20], unsigned char sha256[32])
 {
+	struct crt_lite *w = (struct crt_lite *)l;	/* the cache only */
 	unsigned char *der = NULL;
-	int len = ASN1_item_i2d((ASN1_VALUE *)l->c, &der, ASN1_ITEM_rptr(CRT_LITE_CERT));
-	int ok = len > 0 &&
-	    EVP_Digest(der, (size_t)len, sha1, NULL, EVP_sha1(), NULL) == 1 &&
-	    EVP_Digest(der, (size_t)len, sha256, NULL, EVP_sha256(), NULL) == 1;
+	int len;
 
-	OPENSSL_free(der);
-	return ok;
+	if (!l->digested) {
+		len = ASN1_item_i2d((ASN1_VALUE *)l->c, &der, ASN1_ITEM_rptr(CRT_LITE_CERT));
+		w->digested = len > 0 &&
+		    EVP_Digest(der, (size_t)len, w->sha1, NULL, EVP_sha1(), NULL) == 1 &&
+		    EVP_Digest(der, (size_t)len, w->sha256, NULL, EVP_sha256(), NULL) == 1;
+		OPENSSL_free(der);
+		if (!l->digested)
+			return 0;
+	}
+	memcpy(sha1, l->sha1, sizeof(l->sha1));
+	memcpy(sha256, l->sha256, sizeof(l->sha256));
+	return 1;
 }
 
 /*

@@ -33,16 +33,20 @@ void crt_parts_x509(const X509 *x, struct crt_parts *p);
 /*
  * Reads the certificate at the start of der (len bytes; what follows it is
  * ignored, as d2i_X509 does), accepting exactly what d2i_X509 accepts.
- * NULL when it does not parse; crt_lite_free the result.
+ * NULL when it does not parse.  Reference counted (one thread): the result
+ * holds one reference; crt_lite_ref takes another, crt_lite_free drops one.
  */
 struct crt_lite *crt_lite_parse(const unsigned char *der, size_t len);
 void crt_lite_free(struct crt_lite *l);	/* accepts NULL */
-struct crt_lite *crt_lite_dup(const struct crt_lite *l);	/* aborts on exhaustion */
+struct crt_lite *crt_lite_ref(struct crt_lite *l);	/* returns l */
+void crt_lite_free_void(void *l);	/* crt_lite_free, as a destructor */
 /* Its parts, borrowed from l. */
 void crt_lite_parts(const struct crt_lite *l, struct crt_parts *p);
+/* Its subject as crt_dn_render gives it (rendered once), borrowed from l. */
+const char *crt_lite_subject(const struct crt_lite *l);
 /*
  * SHA-1 and SHA-256 of its encoding as i2d_X509 of the same DER gives it
- * (what X509_digest hashes): 1, or 0 on memory exhaustion.
+ * (what X509_digest hashes; computed once): 1, or 0 on memory exhaustion.
  */
 int crt_lite_digests(const struct crt_lite *l, unsigned char sha1[20], unsigned char sha256[32]);
 /*

@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "lite.h"
 #include "p12.h"
 #include "tls.h"
 #include "../common/fsutil.h"
@@ -696,9 +697,15 @@ token_certs(struct p11_cert_obj **objs, size_t n, int lite, struct crt_cert **ce
 	for (i = 0; i < n; i++) {
 		struct crt_cert *c = NULL;
 
-		if (lite && objs[i]->x509 == NULL)
-			c = crt_cert_new_lite(objs[i]->der, objs[i]->der_len, NULL);
-		else if (p11_cert_x509(objs[i]) != NULL) {
+		if (lite && objs[i]->x509 == NULL) {
+			/* read once per object, however many sources name it */
+			if (objs[i]->aux == NULL) {
+				objs[i]->aux = crt_lite_parse(objs[i]->der, objs[i]->der_len);
+				objs[i]->aux_free = crt_lite_free_void;
+			}
+			if (objs[i]->aux != NULL)
+				c = crt_cert_of_lite(objs[i]->aux, NULL);
+		} else if (p11_cert_x509(objs[i]) != NULL) {
 			X509_up_ref(p11_cert_x509(objs[i]));
 			c = crt_cert_new(p11_cert_x509(objs[i]), NULL, NULL);
 		}

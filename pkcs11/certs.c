@@ -32,6 +32,8 @@ certs_free(struct p11_cert_obj *v, size_t n)
 	for (i = 0; i < n; i++) {
 		X509_free(v[i].x509);
 		free(v[i].der);
+		if (v[i].aux_free != NULL)
+			v[i].aux_free(v[i].aux);
 		free(v[i].label);
 		free(v[i].id);
 	}

@@ -40,6 +40,7 @@ p11_ctx_free(struct p11_ctx *ctx)
 	for (i = ctx->nmods; i > 0; i--)
 		p11__module_free(ctx->mods[i - 1]);
 	free(ctx->mods);
+	free(ctx->last_spec);
 	for (i = 0; i < ctx->nconf; i++) {
 		p11_uri_free(ctx->conf[i].uri);
 		free(ctx->conf[i].module);

@@ -239,6 +239,10 @@ struct p11_cert_obj {
 					   (p11_ctx_set_lazy_parse): use p11_cert_x509 */
 	unsigned char *der;		/* CKA_VALUE, owned by the ctx */
 	size_t der_len;
+	/* a cache of the layer above (cert/: the certificate read lite), freed
+	 * with the object by aux_free (when set) */
+	void *aux;
+	void (*aux_free)(void *aux);
 	char *label;			/* CKA_LABEL, may be NULL */
 	unsigned char *id;		/* CKA_ID, may be NULL */
 	size_t id_len;
