@@ -10,8 +10,8 @@
 #include "lite.h"
 #include "dn.h"
 
-#include <pthread.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +19,8 @@
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+
+#include "../common/util.h"
 
 typedef struct {
 	X509_ALGOR *algor;
@@ -106,8 +108,7 @@ crt_lite_parse(const unsigned char *der, size_t len)
 		ERR_clear_error();
 		return NULL;
 	}
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		abort();
+	l = cr_xcalloc(1, sizeof(*l));
 	l->c = c;
 	l->refs = 1;
 	return l;
