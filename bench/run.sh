@@ -56,6 +56,9 @@ CR_PORTS_DIR=${CR_PORTS_DIR:-${TMPDIR:-/tmp}/certrotate-ports}
 for f in "$BIN" "$TOKENFILL" "$FAULT"; do
 	[ -e "$f" ] || { echo "bench: '$f' not built (make bench builds it)" >&2; exit 2; }
 done
+# p11-kit server resolves a relative --provider in its own module directory
+# (`make bench` passes build/tests/p11fault.so): the +1 ms case needs it whole
+case $FAULT in /*) ;; *) FAULT=$(pwd)/$FAULT ;; esac
 if [ -z "${BENCH_TMP:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	BENCH_TMP=/dev/shm
 fi

@@ -2,6 +2,7 @@
  * cert.c - the crt_cert wrapper and lists of them.
  */
 #include "cert.h"
+#include "lite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,70 @@ crt_cert_new(X509 *x509, STACK_OF(X509) *chain, const char *source)
 	return c;
 }
 
+struct crt_cert *
+crt_cert_of_lite(struct crt_lite *l, const char *source)
+{
+	struct crt_cert *c = cr_xcalloc(1, sizeof(*c));
+
+	c->lite = crt_lite_ref(l);
+	c->source = cr_xstrdup(source ? source : "");
+	if (!crt_lite_digests(l, c->sha1, c->sha256))
+		abort();	/* only on memory exhaustion inside OpenSSL */
+	return c;
+}
+
+struct crt_cert *
+crt_cert_new_lite(const unsigned char *der, size_t len, const char *source)
+{
+	struct crt_lite *l = crt_lite_parse(der, len);
+	struct crt_cert *c;
+
+	if (l == NULL)
+		return NULL;
+	c = crt_cert_of_lite(l, source);
+	crt_lite_free(l);
+	return c;
+}
+
+struct crt_cert *
+crt_cert_copy(const struct crt_cert *c, const char *source)
+{
+	struct crt_cert *n;
+
+	if (c->x509 != NULL) {
+		X509_up_ref(c->x509);
+		return crt_cert_new(c->x509, NULL, source);
+	}
+	n = cr_xcalloc(1, sizeof(*n));
+	n->lite = crt_lite_ref(c->lite);
+	n->source = cr_xstrdup(source ? source : "");
+	memcpy(n->sha1, c->sha1, sizeof(n->sha1));
+	memcpy(n->sha256, c->sha256, sizeof(n->sha256));
+	return n;
+}
+
+const X509_NAME *
+crt_cert_subject_name(const struct crt_cert *c)
+{
+	struct crt_parts p;
+
+	if (c->x509 != NULL)
+		return X509_get_subject_name(c->x509);
+	crt_lite_parts(c->lite, &p);
+	return p.subject;
+}
+
+const X509_NAME *
+crt_cert_issuer_name(const struct crt_cert *c)
+{
+	struct crt_parts p;
+
+	if (c->x509 != NULL)
+		return X509_get_issuer_name(c->x509);
+	crt_lite_parts(c->lite, &p);
+	return p.issuer;
+}
+
 static void
 token_ref_free(struct crt_token_ref *t)
 {
@@ -53,6 +118,7 @@ crt_cert_free(struct crt_cert *c)
 	if (c == NULL)
 		return;
 	X509_free(c->x509);
+	crt_lite_free(c->lite);
 	if (c->chain != NULL)
 		sk_X509_pop_free(c->chain, X509_free);
 	free(c->source);

@@ -42,8 +42,16 @@ struct crt_token_ref {
 	const struct p11_cert_obj *obj;	/* borrowed from the p11_ctx, may be NULL */
 };
 
+struct crt_lite;
+
 struct crt_cert {
-	X509 *x509;			/* the certificate (leaf) */
+	/*
+	 * The certificate (leaf).  NULL only in a certificate loaded with
+	 * crt_load_opts.lite (`scan`): then lite holds it, and only
+	 * crt_info_get, sha1, sha256, source and token may be used.
+	 */
+	X509 *x509;
+	struct crt_lite *lite;		/* owned; NULL when x509 is set */
 	STACK_OF(X509) *chain;		/* further certificates of the same source, may be NULL */
 	char *source;			/* where it came from, as a user would write it */
 	unsigned char sha1[20];		/* SHA-1 of the DER: the Windows thumbprint */
@@ -59,6 +67,22 @@ struct crt_cert {
  */
 struct crt_cert *crt_cert_new(X509 *x509, STACK_OF(X509) *chain, const char *source);
 void crt_cert_free(struct crt_cert *c);	/* accepts NULL */
+/*
+ * A certificate from its DER without an X509 (x509 NULL, see struct
+ * crt_cert; cert/lite.h): der's first certificate, its digests those
+ * crt_cert_new would compute.  NULL when der holds no certificate that
+ * d2i_X509 would read.  source is copied (NULL: "").
+ */
+struct crt_cert *crt_cert_new_lite(const unsigned char *der, size_t len, const char *source);
+/* The same from a lite certificate read already (cert/lite.h; a reference
+ * is taken, l stays the caller's). */
+struct crt_cert *crt_cert_of_lite(struct crt_lite *l, const char *source);
+/* A copy of c's certificate (lite stays lite), chain and token not copied,
+ * with this source (copied; NULL: ""). */
+struct crt_cert *crt_cert_copy(const struct crt_cert *c, const char *source);
+/* Its subject and issuer names (lite ones too), borrowed from c. */
+const X509_NAME *crt_cert_subject_name(const struct crt_cert *c);
+const X509_NAME *crt_cert_issuer_name(const struct crt_cert *c);
 
 /* A list of certificates; owns its elements. */
 struct crt_list {
@@ -79,6 +103,8 @@ struct crt_load_opts {
 	int scan_dirs;		/* directories: load every certificate file inside */
 	int allow_none;		/* pkcs11: a URI matching no certificate is CR_OK, nothing
 				   appended (a token's other objects, an empty import_to) */
+	int lite;		/* pkcs11: certificates not parsed yet come lite (x509 NULL,
+				   see struct crt_cert): for callers that use crt_info only */
 	/*
 	 * Directories: when set, each file inside that cannot be read is
 	 * handed to on_unreadable(on_unreadable_arg, its own error) as the scan
@@ -210,6 +236,10 @@ struct crt_expiry {
 void crt_expiry_get(time_t not_after, time_t now, struct crt_expiry *e);
 /* The same for x's notAfter, read as crt_info_get reads it. */
 void crt_expiry_x509(const X509 *x, time_t now, struct crt_expiry *e);
+/* The same for any certificate (lite ones too): crt_info_get's expiry. */
+void crt_cert_expiry(const struct crt_cert *c, time_t now, struct crt_expiry *e);
+/* Its subject as crt_info_get renders it (lite ones too).  New string. */
+char *crt_cert_subject(const struct crt_cert *c);
 
 /* ---- description (inspect, checks, runbooks) -------------------------- */
 
@@ -243,6 +273,13 @@ struct crt_info {
 
 /* Fills *info (all fields owned; crt_info_release frees them). */
 void crt_info_get(const struct crt_cert *c, time_t now, struct crt_info *info);
+/*
+ * The same without the key: key_type and key_curve NULL, key_bits 0 (for
+ * an output that shows no key: decoding the key is most of what a lite
+ * certificate costs); crt_info_key fills them in afterwards.
+ */
+void crt_info_get_nokey(const struct crt_cert *c, time_t now, struct crt_info *info);
+void crt_info_key(const struct crt_cert *c, struct crt_info *info);
 void crt_info_release(struct crt_info *info);
 
 /*

@@ -310,8 +310,8 @@ crt_ident_matches(const struct crt_ident *id, const struct crt_cert *c)
 	case CRT_ID_SHA256:
 		return memcmp(id->hash, c->sha256, 32) == 0;
 	case CRT_ID_NAME:
-		crt_dn_from_name(X509_get_issuer_name(c->x509), &issuer);
-		crt_dn_from_name(X509_get_subject_name(c->x509), &subject);
+		crt_dn_from_name(crt_cert_issuer_name(c), &issuer);
+		crt_dn_from_name(crt_cert_subject_name(c), &subject);
 		m = crt_dn_equal(&id->issuer, &issuer) && crt_dn_equal(&id->subject, &subject);
 		crt_dn_release(&issuer);
 		crt_dn_release(&subject);

@@ -3,6 +3,7 @@
  */
 #include "cert.h"
 #include "dn.h"
+#include "lite.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -188,10 +189,11 @@ san_entry(const GENERAL_NAME *g)
 	}
 }
 
+/* X509_get_ext_d2i / X509_get_ext_by_NID on the parts: the same calls */
 static void
-get_san(const X509 *x, struct crt_info *info)
+get_san(const struct crt_parts *x, struct crt_info *info)
 {
-	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	GENERAL_NAMES *gens = X509V3_get_d2i(x->exts, NID_subject_alt_name, NULL, NULL);
 	int i, n = gens ? sk_GENERAL_NAME_num(gens) : 0;
 
 	info->san = cr_xcalloc((size_t)n + 1, sizeof(char *));
@@ -201,13 +203,13 @@ get_san(const X509 *x, struct crt_info *info)
 }
 
 static void
-get_eku(const X509 *x, struct crt_info *info)
+get_eku(const struct crt_parts *x, struct crt_info *info)
 {
 	EXTENDED_KEY_USAGE *eku;
 	int i, n;
 
-	info->has_eku = X509_get_ext_by_NID(x, NID_ext_key_usage, -1) >= 0;
-	eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	info->has_eku = X509v3_get_ext_by_NID(x->exts, NID_ext_key_usage, -1) >= 0;
+	eku = X509V3_get_d2i(x->exts, NID_ext_key_usage, NULL, NULL);
 	n = eku ? sk_ASN1_OBJECT_num(eku) : 0;
 	info->eku = cr_xcalloc((size_t)n + 1, sizeof(char *));
 	for (i = 0; i < n; i++) {
@@ -223,9 +225,8 @@ get_eku(const X509 *x, struct crt_info *info)
 }
 
 static void
-get_key(const X509 *x, struct crt_info *info)
+get_key(const EVP_PKEY *pk, struct crt_info *info)
 {
-	EVP_PKEY *pk = X509_get0_pubkey(x);
 	char group[80];
 	size_t glen = 0;
 	int id;
@@ -253,9 +254,8 @@ get_key(const X509 *x, struct crt_info *info)
 }
 
 static char *
-serial_hex(const X509 *x)
+serial_hex(const ASN1_INTEGER *sn)
 {
-	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
 	const unsigned char *d = ASN1_STRING_get0_data(sn);
 	int n = ASN1_STRING_length(sn);
 	char *hex, *r;
@@ -272,34 +272,80 @@ serial_hex(const X509 *x)
 }
 
 void
+crt_cert_expiry(const struct crt_cert *c, time_t now, struct crt_expiry *e)
+{
+	struct crt_parts x;
+
+	if (c->x509 != NULL)
+		crt_parts_x509(c->x509, &x);
+	else
+		crt_lite_parts(c->lite, &x);
+	crt_expiry_get(asn1_time(x.not_after), now, e);
+}
+
+char *
+crt_cert_subject(const struct crt_cert *c)
+{
+	if (c->x509 != NULL)
+		return crt_dn_render(X509_get_subject_name(c->x509));
+	return cr_xstrdup(crt_lite_subject(c->lite));
+}
+
+void
+crt_info_key(const struct crt_cert *c, struct crt_info *info)
+{
+	EVP_PKEY *lite_key;
+
+	free(info->key_type);
+	free(info->key_curve);
+	info->key_type = info->key_curve = NULL;
+	info->key_bits = 0;
+	if (c->x509 != NULL) {
+		get_key(X509_get0_pubkey(c->x509), info);
+		return;
+	}
+	lite_key = crt_lite_pubkey(c->lite);
+	get_key(lite_key, info);
+	EVP_PKEY_free(lite_key);
+}
+
+void
 crt_info_get(const struct crt_cert *c, time_t now, struct crt_info *info)
 {
-	const X509 *x = c->x509;
-	const X509_ALGOR *alg = NULL;
+	crt_info_get_nokey(c, now, info);
+	crt_info_key(c, info);
+}
+
+void
+crt_info_get_nokey(const struct crt_cert *c, time_t now, struct crt_info *info)
+{
+	struct crt_parts parts, *x = &parts;
 	const ASN1_OBJECT *obj = NULL;
 	int nid;
 
 	memset(info, 0, sizeof(*info));
-	info->subject = crt_dn_render(X509_get_subject_name(x));
-	info->issuer = crt_dn_render(X509_get_issuer_name(x));
+	if (c->x509 != NULL)
+		crt_parts_x509(c->x509, x);
+	else
+		crt_lite_parts(c->lite, x);
+	info->subject = crt_dn_render(x->subject);
+	info->issuer = crt_dn_render(x->issuer);
 	info->tls_name = cr_xasprintf("<I>%s<S>%s", info->issuer, info->subject);
-	info->serial = serial_hex(x);
-	info->not_before = asn1_time(X509_get0_notBefore(x));
-	info->not_after = asn1_time(X509_get0_notAfter(x));
+	info->serial = serial_hex(x->serial);
+	info->not_before = asn1_time(x->not_before);
+	info->not_after = asn1_time(x->not_after);
 	rfc3339(info->not_before, info->not_before_s, sizeof(info->not_before_s));
 	rfc3339(info->not_after, info->not_after_s, sizeof(info->not_after_s));
 	crt_expiry_get(info->not_after, now, &info->expiry);
 	info->days_left = info->expiry.days_left;
 	get_san(x, info);
 	/* crt_sigalg's buffers would cut a long OID: here it is whole */
-	X509_get0_signature(NULL, &alg, x);
-	if (alg != NULL)
-		X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	if (x->sigalg != NULL)
+		X509_ALGOR_get0(&obj, NULL, NULL, x->sigalg);
 	nid = obj != NULL ? OBJ_obj2nid(obj) : NID_undef;
 	info->sig_oid = obj != NULL ? oid_str(obj) : cr_xstrdup("unknown");
 	info->sig_name = nid != NID_undef && OBJ_nid2ln(nid) != NULL ?
 	    cr_xstrdup(OBJ_nid2ln(nid)) : cr_xstrdup(info->sig_oid);
-	get_key(x, info);
 	get_eku(x, info);
 	info->sha1 = cr_hex_upper(c->sha1, sizeof(c->sha1));
 	info->sha256 = cr_hex_upper(c->sha256, sizeof(c->sha256));

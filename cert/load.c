@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "lite.h"
 #include "p12.h"
 #include "tls.h"
 #include "../common/fsutil.h"
@@ -625,7 +626,8 @@ describe_key(const struct p11_uri *uri, const struct p11_cert_obj *o, struct crt
 		t->key_note = cr_xasprintf("not logged in: %s", err->msg);
 		return r;
 	}
-	if ((r = p11_key_for_cert(o->token, o->x509, o->id, o->id_len, &key, err)) != CR_OK) {
+	r = p11_key_for_cert(o->token, p11_cert_x509(o), o->id, o->id_len, &key, err);
+	if (r != CR_OK) {
 		t->key_note = cr_xstrdup(err->msg);
 		return r;
 	}
@@ -661,12 +663,46 @@ pin_tokens(struct p11_ctx *p11, const struct p11_uri *uri)
 	return n > 1 ? n : 0;
 }
 
+/*
+ * The certificates of objs (those whose value parses, in order; their
+ * sources still to be set) into certs[], objs[] kept beside them; returns
+ * how many.  With lite, an object not parsed yet comes lite (x509 NULL).
+ */
+static size_t
+token_certs(struct p11_cert_obj **objs, size_t n, int lite, struct crt_cert **certs)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct crt_cert *c = NULL;
+
+		if (lite && objs[i]->x509 == NULL) {
+			/* read once per object, however many sources name it */
+			if (objs[i]->aux == NULL) {
+				objs[i]->aux = crt_lite_parse(objs[i]->der, objs[i]->der_len);
+				objs[i]->aux_free = crt_lite_free_void;
+			}
+			if (objs[i]->aux != NULL)
+				c = crt_cert_of_lite(objs[i]->aux, NULL);
+		} else if (p11_cert_x509(objs[i]) != NULL) {
+			X509_up_ref(p11_cert_x509(objs[i]));
+			c = crt_cert_new(p11_cert_x509(objs[i]), NULL, NULL);
+		}
+		if (c != NULL) {
+			certs[k] = c;
+			objs[k++] = objs[i];
+		}
+	}
+	return k;
+}
+
 static int
 load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_list *out,
     struct cr_err *err)
 {
 	struct p11_uri *uri = NULL;
 	struct p11_cert_obj **objs = NULL;
+	struct crt_cert **certs = NULL;
 	size_t n = 0, i, ntok = 0;
 	int r, status = CR_OK;
 	enum p11_objtype type;
@@ -685,6 +721,8 @@ load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_lis
 	}
 	if ((r = p11_find_certs(opts->p11, uri, &objs, &n, err)) != CR_OK)
 		goto out;
+	certs = cr_xcalloc(n + 1, sizeof(*certs));
+	n = token_certs(objs, n, opts->lite, certs);
 	if (n == 0) {
 		r = opts->allow_none ? CR_OK :
 		    cr_err_setr(err, CR_EINPUT, CR_R_NOT_FOUND, "no certificate matches '%s'", source);
@@ -695,12 +733,11 @@ load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_lis
 	for (i = 0; i < n; i++) {
 		const struct p11_cert_obj *o = objs[i];
 		struct crt_token_ref *t = cr_xcalloc(1, sizeof(*t));
-		char *src = n == 1 ? cr_xstrdup(source) : object_uri(o, source);
-		struct crt_cert *c;
+		struct crt_cert *c = certs[i];
 
-		X509_up_ref(o->x509);
-		c = crt_cert_new(o->x509, NULL, src);
-		free(src);
+		free(c->source);
+		c->source = n == 1 ? cr_xstrdup(source) : object_uri(o, source);
+		certs[i] = NULL;	/* pushed below */
 		t->token_label = cr_xstrdup(p11_token_label(o->token));
 		t->token_uri = cr_xstrdup(p11_token_uri(o->token));
 		t->object = cr_xstrdup(o->label);
@@ -734,6 +771,7 @@ load_pkcs11(const char *source, const struct crt_load_opts *opts, struct crt_lis
 	}
 	r = status;
 out:
+	free(certs);
 	free(objs);
 	p11_uri_free(uri);
 	return r;

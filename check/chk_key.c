@@ -316,12 +316,19 @@ token_holds(struct chk_ctx *c, const struct plan_src *src, const unsigned char s
 	if ((r = p11_token_certs(toks[0], &objs, &nobj, err)) != CR_OK)
 		goto out;
 	for (i = 0; i < nobj && !*holds; i++) {
+		/* not parsed yet (p11_ctx_set_lazy_parse): read lite, same digest */
+		struct crt_cert *l = objs[i].x509 != NULL ? NULL :
+		    crt_cert_new_lite(objs[i].der, objs[i].der_len, NULL);
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int len = 0;
 
-		if (X509_digest(objs[i].x509, EVP_sha256(), md, &len) == 1 && len == 32 &&
+		if (l != NULL)
+			*holds = memcmp(l->sha256, sha256, 32) == 0;
+		else if (objs[i].x509 != NULL &&
+		    X509_digest(objs[i].x509, EVP_sha256(), md, &len) == 1 && len == 32 &&
 		    memcmp(md, sha256, 32) == 0)
 			*holds = 1;
+		crt_cert_free(l);
 	}
 out:
 	free(toks);

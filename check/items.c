@@ -187,7 +187,7 @@ chk_report_release(struct chk_report *rep)
 char *
 chk_cert_brief(const struct crt_cert *x)
 {
-	char *subj = crt_dn_render(X509_get_subject_name(x->x509));
+	char *subj = crt_cert_subject(x);
 	char *hex = cr_hex_upper(x->sha1, sizeof(x->sha1));
 	char *s = cr_xasprintf("'%s' (sha1:%s)", subj, hex);
 

@@ -31,6 +31,9 @@ certs_free(struct p11_cert_obj *v, size_t n)
 
 	for (i = 0; i < n; i++) {
 		X509_free(v[i].x509);
+		free(v[i].der);
+		if (v[i].aux_free != NULL)
+			v[i].aux_free(v[i].aux);
 		free(v[i].label);
 		free(v[i].id);
 	}
@@ -43,12 +46,13 @@ certs_free(struct p11_cert_obj *v, size_t n)
  * twice what SoftHSM2 takes to hand over the value), while the reads are
  * serial round trips: so the main thread reads and parse threads turn the
  * values into X509 as they come, and the main thread parses what is left
- * once the reads are done.  Results keep the token's order.
+ * once the reads are done.  Results keep the token's order.  With the
+ * ctx's lazy_parse nothing is parsed here (p11_cert_x509 parses on use).
  */
 #define PARSERS_MAX 4
 
 struct raw_cert {
-	unsigned char *der;		/* owned until parsed */
+	unsigned char *der;		/* owned until collected */
 	size_t len;
 	X509 *x509;
 	char *label;
@@ -151,10 +155,10 @@ parsers_wanted(void)
 	return cpus < 1 ? 1 : cpus > PARSERS_MAX ? PARSERS_MAX : (size_t)cpus;
 }
 
-/* The parsed certificates, in order, as the token's array (the values that
- * do not parse are left out); frees acc's values. */
+/* The certificates, in order, as the token's array (parsed: the values that
+ * do not parse are left out; lazy: all of them); takes acc's values. */
 static void
-certs_collect(struct p11_token *tok, struct certs_acc *acc)
+certs_collect(struct p11_token *tok, struct certs_acc *acc, int lazy)
 {
 	size_t i, n = 0;
 
@@ -163,14 +167,16 @@ certs_collect(struct p11_token *tok, struct certs_acc *acc)
 		struct raw_cert *r = &acc->v[i];
 		struct p11_cert_obj *c = &tok->certs[n];
 
-		free(r->der);
-		if (r->x509 == NULL) {
+		if (r->x509 == NULL && !lazy) {
+			free(r->der);
 			free(r->label);
 			free(r->id);
 			continue;
 		}
 		c->token = tok;
 		c->x509 = r->x509;
+		c->der = r->der;
+		c->der_len = r->len;
 		c->label = r->label;
 		c->id = r->id;
 		c->id_len = r->id_len;
@@ -209,7 +215,8 @@ certs_load(struct p11_token *tok, struct cr_err *err)
 	};
 	struct certs_acc acc;
 	pthread_t th[PARSERS_MAX];
-	size_t i, nth = 0, want_th = parsers_wanted();
+	int lazy = tok->mod->ctx->lazy_parse;
+	size_t i, nth = 0, want_th = lazy ? 0 : parsers_wanted();
 	int r;
 
 	memset(&acc, 0, sizeof(acc));
@@ -223,8 +230,8 @@ certs_load(struct p11_token *tok, struct cr_err *err)
 	    &acc, err);
 	pthread_mutex_lock(&acc.lock);
 	acc.closed = 1;
-	if (r != CR_OK)
-		acc.next = acc.n;	/* parse nothing more */
+	if (r != CR_OK || lazy)
+		acc.next = acc.n;	/* parse nothing (more) */
 	pthread_cond_broadcast(&acc.more);
 	pthread_mutex_unlock(&acc.lock);
 	if (r == CR_OK)
@@ -232,7 +239,7 @@ certs_load(struct p11_token *tok, struct cr_err *err)
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	if (r == CR_OK)
-		certs_collect(tok, &acc);
+		certs_collect(tok, &acc, lazy);
 	else
 		raw_free(&acc);
 	free(acc.v);
@@ -247,6 +254,22 @@ certs_load(struct p11_token *tok, struct cr_err *err)
 	p11__idx_sort(&tok->certidx);
 	tok->certs_loaded = 1;
 	return CR_OK;
+}
+
+X509 *
+p11_cert_x509(const struct p11_cert_obj *o)
+{
+	struct p11_cert_obj *w = (struct p11_cert_obj *)o;	/* the cache only */
+	const unsigned char *p = o->der;
+
+	if (o->x509 != NULL || o->der == NULL)
+		return o->x509;
+	/* a value that does not parse stays NULL (and is tried again) */
+	w->x509 = d2i_X509(NULL, &p, (long)o->der_len);
+	if (w->x509 != NULL)
+		(void)X509_check_purpose(w->x509, -1, 0);	/* as parse_some */
+	ERR_clear_error();
+	return w->x509;
 }
 
 int

@@ -40,6 +40,7 @@ p11_ctx_free(struct p11_ctx *ctx)
 	for (i = ctx->nmods; i > 0; i--)
 		p11__module_free(ctx->mods[i - 1]);
 	free(ctx->mods);
+	free(ctx->last_spec);
 	for (i = 0; i < ctx->nconf; i++) {
 		p11_uri_free(ctx->conf[i].uri);
 		free(ctx->conf[i].module);
@@ -64,6 +65,12 @@ void
 p11_ctx_set_read_write(struct p11_ctx *ctx, int rw)
 {
 	ctx->rw = rw;
+}
+
+void
+p11_ctx_set_lazy_parse(struct p11_ctx *ctx, int lazy)
+{
+	ctx->lazy_parse = lazy;
 }
 
 int

@@ -142,7 +142,8 @@ fps_ensure(struct p11_token *tok, struct cr_err *err)
 		unsigned char fp[P11_FP_LEN];
 		const struct p11_cert_obj *c = &tok->certs[i];
 
-		if (c->id_len > 0 && p11__fp_pkey(X509_get0_pubkey(c->x509), fp))
+		if (c->id_len > 0 && p11_cert_x509(c) != NULL &&
+		    p11__fp_pkey(X509_get0_pubkey(p11_cert_x509(c)), fp))
 			fps_add(&v, &n, &cap, fp, 2, c->id, c->id_len);
 	}
 	if (n > 0)

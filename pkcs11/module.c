@@ -303,6 +303,15 @@ module_load(struct p11_module *m, struct cr_err *err)
 	return module_enumerate(m, err);
 }
 
+/* The spec's usable module, for the next call with the same spec. */
+static void
+remember(struct p11_ctx *ctx, const char *spec, struct p11_module *m)
+{
+	free(ctx->last_spec);
+	ctx->last_spec = cr_xstrdup(spec);
+	ctx->last_mod = m;
+}
+
 int
 p11__module_get(struct p11_ctx *ctx, const char *spec, struct p11_module **out,
     struct cr_err *err)
@@ -314,6 +323,10 @@ p11__module_get(struct p11_ctx *ctx, const char *spec, struct p11_module **out,
 	int r;
 
 	*out = NULL;
+	if (ctx->last_spec != NULL && strcmp(ctx->last_spec, spec) == 0) {
+		*out = ctx->last_mod;
+		return CR_OK;
+	}
 	path = p11__resolve_spec(ctx, spec);
 	if (path == NULL)
 		return cr_err_setr(err, CR_EENV, CR_R_MODULE,
@@ -341,6 +354,7 @@ p11__module_get(struct p11_ctx *ctx, const char *spec, struct p11_module **out,
 				*err = m->fail;
 			return m->fail.status;
 		}
+		remember(ctx, spec, m);
 		*out = m;
 		return CR_OK;
 	}
@@ -359,6 +373,7 @@ p11__module_get(struct p11_ctx *ctx, const char *spec, struct p11_module **out,
 	}
 	m->state = 1;
 	cr_err_clear(&m->fail);
+	remember(ctx, spec, m);
 	*out = m;
 	return CR_OK;
 }

@@ -215,11 +215,17 @@ struct p11_ctx {
 	size_t nconf, confcap;
 	int force_login;
 	int rw;
+	int lazy_parse;			/* p11_ctx_set_lazy_parse */
 	int reg_loaded;
 	struct p11_regmod *reg;
 	size_t nreg;
 	struct p11_module **mods;
 	size_t nmods, modcap;
+	/* the spec p11__module_get last answered with a usable module: a
+	 * configuration of 20,000 refs names one module 20,000 times, and
+	 * realpath() costs a readlink per path component */
+	char *last_spec;
+	struct p11_module *last_mod;
 };
 
 /*

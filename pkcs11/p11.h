@@ -140,6 +140,16 @@ void p11_ctx_set_force_login(struct p11_ctx *ctx, int force);
  */
 void p11_ctx_set_read_write(struct p11_ctx *ctx, int rw);
 
+/*
+ * [added] With lazy, certificate objects read from now on keep their DER
+ * and are not parsed at load (OpenSSL 3.0's d2i_X509 costs about 100 us a
+ * certificate, nearly all of it decoding the public key): p11_cert_x509
+ * parses one on first use.  Then p11_token_certs / p11_find_certs also
+ * list objects whose value does not parse (p11_cert_x509 returns NULL for
+ * them).  `scan` sets it: it reads each certificate's DER (cert/lite.c).
+ */
+void p11_ctx_set_lazy_parse(struct p11_ctx *ctx, int lazy);
+
 /* ---- tokens -------------------------------------------------------- */
 
 /*
@@ -225,7 +235,14 @@ enum p11_login_result p11_token_login_result(const struct p11_token *tok);
 
 struct p11_cert_obj {
 	struct p11_token *token;	/* borrowed */
-	X509 *x509;			/* borrowed: owned by the ctx */
+	X509 *x509;			/* borrowed: owned by the ctx; NULL until parsed
+					   (p11_ctx_set_lazy_parse): use p11_cert_x509 */
+	unsigned char *der;		/* CKA_VALUE, owned by the ctx */
+	size_t der_len;
+	/* a cache of the layer above (cert/: the certificate read lite), freed
+	 * with the object by aux_free (when set) */
+	void *aux;
+	void (*aux_free)(void *aux);
 	char *label;			/* CKA_LABEL, may be NULL */
 	unsigned char *id;		/* CKA_ID, may be NULL */
 	size_t id_len;
@@ -241,6 +258,13 @@ struct p11_key_obj {
 	int extractable;		/* CKA_EXTRACTABLE: 1, 0, or -1 */
 	void *priv;			/* layer-private (handle, type, fingerprint) */
 };
+
+/*
+ * The object's certificate (borrowed: owned by the ctx), parsed from its
+ * DER on first use; NULL when the value does not parse.  Not thread-safe:
+ * the ctx's users are one thread.
+ */
+X509 *p11_cert_x509(const struct p11_cert_obj *o);
 
 /*
  * The certificate objects of one token, enumerated once (no login needed)

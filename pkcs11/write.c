@@ -126,7 +126,8 @@ p11_token_import_cert(struct p11_token *tok, X509 *cert, const char *label,
 		goto out;
 	name = object_name(label, id, id != NULL ? id_len : 0);
 	for (i = 0; i < same.n; i++) {
-		if (X509_cmp(((struct p11_cert_obj *)same.v[i])->x509, cert) == 0) {
+		if (p11_cert_x509(same.v[i]) != NULL &&
+		    X509_cmp(p11_cert_x509(same.v[i]), cert) == 0) {
 			r = CR_OK;	/* there already: nothing to do */
 			goto out;
 		}
@@ -178,7 +179,7 @@ destroy_pass(struct p11_token *tok, X509 *cert, const char *label, const unsigne
 	for (i = 0; i < named.n && rv == CKR_OK; i++) {
 		const struct p11_cert_obj *o = named.v[i];
 
-		if (X509_cmp(o->x509, cert) != 0)
+		if (p11_cert_x509(o) == NULL || X509_cmp(p11_cert_x509(o), cert) != 0)
 			continue;	/* not this certificate: never touched */
 		if (!opened && (rv = p11__raw_open(tok, 1, &s)) != CKR_OK)
 			break;

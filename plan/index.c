@@ -72,13 +72,13 @@ plan_name_key(const struct crt_dn *issuer, const struct crt_dn *subject)
 }
 
 char *
-plan_cert_name_key(const X509 *x)
+plan_cert_name_key(const struct crt_cert *c)
 {
 	struct crt_dn issuer, subject;
 	char *key;
 
-	crt_dn_from_name(X509_get_issuer_name(x), &issuer);
-	crt_dn_from_name(X509_get_subject_name(x), &subject);
+	crt_dn_from_name(crt_cert_issuer_name(c), &issuer);
+	crt_dn_from_name(crt_cert_subject_name(c), &subject);
 	key = plan_name_key(&issuer, &subject);
 	crt_dn_release(&issuer);
 	crt_dn_release(&subject);

@@ -414,16 +414,17 @@ load_inputs(const struct plan_config *cfg, struct p11_ctx *p11, unsigned flags, 
 		seed_old_source(&sl, rot, old_copy);
 	seen_add(&sn, in->old);
 	seen_add(&sn, in->new);
+	opts.lite = (flags & PLAN_LOAD_LITE) != 0;
 	if ((r = load_sources(cfg, &sl, err)) != CR_OK ||
 	    (r = scan_tokens(cfg, &opts, in, &sn, err)) != CR_OK)
 		goto out;
+	opts.lite = 0;	/* chain and trust are whole */
 	plan_files_load(cfg, in);
 	for (i = 0; i < in->nsources; i++) {
 		if (in->sources[i].cert == NULL || !seen_add(&sn, in->sources[i].cert))
 			continue;
 		/* known keeps its own copy: sources stay owned by the source table */
-		X509_up_ref(in->sources[i].cert->x509);
-		crt_list_push(&in->known, crt_cert_new(in->sources[i].cert->x509, NULL,
+		crt_list_push(&in->known, crt_cert_copy(in->sources[i].cert,
 		    in->sources[i].cert->source));
 	}
 

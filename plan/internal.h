@@ -129,7 +129,7 @@ char *plan_hash_key(const unsigned char *digest, size_t n);
  */
 char *plan_name_key(const struct crt_dn *issuer, const struct crt_dn *subject);
 /* The same for a certificate's issuer and subject.  New string. */
-char *plan_cert_name_key(const X509 *x);
+char *plan_cert_name_key(const struct crt_cert *c);
 
 /* ---- libconfig's errors (cfgdiag.c) ---------------------------------------- */
 

@@ -235,8 +235,8 @@ name_near(const struct crt_ident *id, const struct crt_cert *c)
 	enum dn_near ni, ns;
 	struct cr_buf b = CR_BUF_INIT;
 
-	crt_dn_from_name(X509_get_issuer_name(c->x509), &iss);
-	crt_dn_from_name(X509_get_subject_name(c->x509), &sub);
+	crt_dn_from_name(crt_cert_issuer_name(c), &iss);
+	crt_dn_from_name(crt_cert_subject_name(c), &sub);
 	ni = dn_near(&id->issuer, &iss);
 	ns = dn_near(&id->subject, &sub);
 	if ((reordered(ni) && reordered(ns)) || (ni == DN_ONE_RDN && ns == DN_EQUAL) ||

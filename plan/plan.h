@@ -164,6 +164,15 @@ const struct plan_file *plan_inputs_file(const struct plan_inputs *in, const cha
 
 enum {
 	PLAN_LOAD_CHAIN = 1,		/* also load rotation.chain and rotation.trust */
+	/*
+	 * Token certificates that are neither old nor new (the sources of refs
+	 * and protect entries, the tokens' other certificates: `known`) come
+	 * lite (crt_load_opts.lite: x509 NULL): for a caller that reads only
+	 * their names, digests and crt_info - `check`.  With a p11 ctx set to
+	 * p11_ctx_set_lazy_parse, a token's 2,000 certificates then cost no
+	 * X509 each.  old, new, chain and trust are always whole.
+	 */
+	PLAN_LOAD_LITE = 2,
 };
 
 /*

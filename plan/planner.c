@@ -114,7 +114,7 @@ add_known(struct planner *pl, const struct crt_cert *c, enum role role)
 	pl->k[pl->nk].protected = 0;
 	plan_keyidx_add(&pl->by256, plan_hash_key(c->sha256, sizeof(c->sha256)), pl->nk);
 	plan_keyidx_add(&pl->by1, plan_hash_key(c->sha1, sizeof(c->sha1)), pl->nk);
-	plan_keyidx_add(&pl->byname, plan_cert_name_key(c->x509), pl->nk);
+	plan_keyidx_add(&pl->byname, plan_cert_name_key(c), pl->nk);
 	pl->nk++;
 }
 

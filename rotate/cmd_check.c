@@ -289,7 +289,7 @@ cmd_check(const struct rot_command *self, int argc, char **argv)
 
 	cr_err_clear(&err);
 	memset(&unplanned, 0, sizeof(unplanned));
-	r = rot_load(self, cfgpath, force, PLAN_LOAD_CHAIN, &ld, &err);
+	r = rot_load(self, cfgpath, force, PLAN_LOAD_CHAIN | PLAN_LOAD_LITE, &ld, &err);
 	rot_loaded_warn(&ld);
 	if (r != CR_OK) {
 		/* a certificate, token or module that failed to load is a failed

@@ -196,7 +196,8 @@ count_tokens(struct ctx *c, const struct p11_uri *uri, int plain)
 static int
 read_token(struct ctx *c, const char *source, struct crt_list *out, struct cr_err *err)
 {
-	struct crt_load_opts opts = { .describe_keys = 1 };
+	/* lite: scan reads crt_info of each certificate and nothing else */
+	struct crt_load_opts opts = { .describe_keys = 1, .lite = 1 };
 	struct p11_uri *uri = NULL;
 	size_t ntok = 0, before = out->n, i;
 	int r;
@@ -205,6 +206,7 @@ read_token(struct ctx *c, const char *source, struct crt_list *out, struct cr_er
 		if ((r = p11_ctx_new(&c->p11, err)) != CR_OK)
 			return r;
 		p11_ctx_set_read_write(c->p11, rot_read_write(c->self));
+		p11_ctx_set_lazy_parse(c->p11, 1);
 	}
 	/* a whole token may hold no certificate; a URI naming one must find it */
 	if (p11_uri_parse(source, NULL, &uri, NULL) == CR_OK) {
@@ -409,6 +411,7 @@ cmd_scan(const struct rot_command *self, int argc, char **argv)
 	probe_endpoints(&c, o.timeout_ms);
 	progress_end(&prog);
 
+	scan.no_keys = o.fmt != ROT_FMT_JSON;
 	rot_scan_finish(&scan);
 	if (o.fmt == ROT_FMT_JSON)
 		rot_scan_print_json(stdout, &scan);

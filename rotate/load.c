@@ -68,6 +68,8 @@ rot_load(const struct rot_command *cmd, const char *cfgpath, int force_login, un
 		return r;
 	p11_ctx_set_force_login(ld->p11, force_login);
 	p11_ctx_set_read_write(ld->p11, rot_read_write(cmd));
+	/* lite token certificates: parsed only when one is needed whole */
+	p11_ctx_set_lazy_parse(ld->p11, (flags & PLAN_LOAD_LITE) != 0);
 	if ((r = plan_config_tokens(ld->cfg, ld->p11, err)) != CR_OK)
 		return r;
 	if ((r = plan_inputs_load(ld->cfg, ld->p11, flags, &ld->in, err)) != CR_OK)

@@ -147,7 +147,10 @@ rot_scan_finish(struct rot_scan *s)
 		long long left;
 
 		e->cert = s->certs.v[i];
-		crt_info_get(e->cert, s->now, &e->info);
+		if (s->no_keys)
+			crt_info_get_nokey(e->cert, s->now, &e->info);
+		else
+			crt_info_get(e->cert, s->now, &e->info);
 		/* the subtraction first: now + within may overflow, this cannot */
 		left = (long long)e->info.not_after - (long long)s->now;
 		e->expiring = e->info.expiry.expired || left < s->within;

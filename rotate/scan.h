@@ -66,6 +66,10 @@ struct rot_scan {
 	size_t nsrc, src_cap;
 	struct rot_scan_skip *skip;
 	size_t nskip, skip_cap;
+	/* set before rot_scan_finish: the entries' info without the key
+	 * (crt_info_get_nokey), for the renderings that show none (text and
+	 * Prometheus; JSON shows it) */
+	int no_keys;
 	/* filled by rot_scan_finish */
 	struct rot_scan_entry *v;	/* sorted, duplicates dropped */
 	size_t n;
