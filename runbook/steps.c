@@ -132,59 +132,11 @@ kind_part(struct book_doc *d, const struct plan_step *s, const struct book_kind 
 	return r;
 }
 
-/* 1 when sh reads w as one plain word (nothing to quote). */
-static int
-plain_word(const char *w, int first)
-{
-	const char *p;
-
-	if (*w == '\0')
-		return 0;
-	for (p = w; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("@%+:,./_-", *p) != NULL || (*p == '=' && !first)))
-			return 0;
-	return 1;
-}
-
-static const char *
-raw_lookup(void *ctx, const char *name)
-{
-	return book_var(ctx, name);
-}
-
-/*
- * A hook as sh would read it: each argument expanded (v) and quoted, plain
- * words as they are.  NULL with err set when an argument cannot be quoted.
- */
-static char *
-hook_line(const struct plan_argv *a, const struct book_vars *v, struct cr_err *err)
-{
-	struct cr_buf b = CR_BUF_INIT;
-	size_t i;
-
-	for (i = 0; i < a->n; i++) {
-		char *x = book_expand(a->v[i], raw_lookup, (void *)v);
-
-		if (i > 0)
-			cr_buf_addc(&b, ' ');
-		if (plain_word(x, i == 0)) {
-			cr_buf_adds(&b, x);
-		} else if (book_quote(BOOK_SH, x, strlen(x), &b, err) != CR_OK) {
-			free(x);
-			cr_buf_release(&b);
-			return NULL;
-		}
-		free(x);
-	}
-	return cr_buf_detach(&b);
-}
-
 static int
 hook_block(struct book_doc *d, const struct plan_step *s, const struct plan_argv *a,
     const struct book_vars *v, struct cr_err *err)
 {
-	char *line = hook_line(a, v, err);
+	char *line = book_argv_line(a, v, err);
 	int r;
 
 	if (line == NULL)
@@ -303,13 +255,81 @@ verify_ids(struct book_doc *d, const struct plan_step *s)
 	doc_add(d, "\n");
 }
 
+/*
+ * The configuration test of a restart step (book_step_test: the test
+ * `check` runs), as a block with where it runs, who runs it and how to
+ * read its result; `again` for the roll back (a shorter text).  *shown: 1
+ * when there is one.
+ */
+static int
+test_block(struct book_doc *d, const struct plan_step *s, const struct book_group *g,
+    const struct book_vars *v, int again, int *shown, struct cr_err *err)
+{
+	enum book_test_from from;
+	char *line = NULL;
+	size_t j;
+	int r;
+
+	*shown = 0;
+	if ((r = book_step_test(s, v, &line, &from, err)) != CR_OK)
+		return cr_err_prefix(err, "cannot write the runbook: step %s", s->id);
+	if (line == NULL)
+		return CR_OK;
+	*shown = 1;
+	if (!again) {
+		doc_add(d, "**Configuration test first** (sh");
+		if (from == BOOK_TEST_BY_HAND)
+			where(d, s);
+		else
+			doc_add(d, " on the machine running certrotate, from the configuration's "
+			    "directory");
+		doc_add(d, from == BOOK_TEST_RUN_TEST ? "; the service's `run_test`: `certrotate run` "
+		    "runs it right before this step - check `config.test` - and stops when it fails" :
+		    from == BOOK_TEST_DEFAULT ? "; the default test of the kind: `certrotate run` runs "
+		    "it right before this step - check `config.test` - and stops when it fails" :
+		    "; the default test of the kind: certrotate does not run it, as none of the "
+		    "service's files is on the machine running certrotate - give the service a "
+		    "`run_test` to have `check` and `run` run it");
+		doc_add(d, "):\n\n");
+	}
+	r = block(d, s, "configuration test", BOOK_SH, &line, 1, err);
+	free(line);
+	if (r != CR_OK)
+		return r;
+	doc_add(d, "\nIt passes when it exits with status 0 (`echo $?` right after it prints `0`).");
+	for (j = 0; !again && g != NULL && j < g->test_notes.n; j++) {
+		doc_add(d, "  ");
+		doc_text(d, g->test_notes.v[j]);
+	}
+	doc_add(d, again ? "  Reload only once it passes.\n\n" :
+	    "  When it fails, stop here and reload nothing: read what it prints (the file and line "
+	    "it names), fix that or roll back the steps before, and test again.\n\n");
+	return CR_OK;
+}
+
+/* Whether restart step s has a configuration test to show. */
+static int
+has_test(const struct plan_step *s, const struct book_vars *v)
+{
+	enum book_test_from from;
+	struct cr_err e;
+	char *line = NULL;
+
+	cr_err_clear(&e);
+	(void)book_step_test(s, v, &line, &from, &e);
+	free(line);
+	return from != BOOK_TEST_NONE;
+}
+
 /* What the step does: the action's commands. */
 static int
 step_do(struct book_doc *d, const struct plan_step *s, const struct book_kind *k,
     const struct book_group *g, const struct book_vars *v, struct cr_err *err)
 {
-	int r;
+	int r, tested;
 
+	if ((r = test_block(d, s, g, v, 0, &tested, err)) != CR_OK)
+		return r;
 	if (s->action == PLAN_COMMAND && s->run != NULL) {
 		doc_add(d, "**Command** (sh");
 		where(d, s);
@@ -330,7 +350,7 @@ step_do(struct book_doc *d, const struct plan_step *s, const struct book_kind *k
 		doc_addf(d, "**Commands** (%s", book_shell_name(k->shell));
 	}
 	where(d, s);
-	doc_add(d, "):\n\n");
+	doc_add(d, tested ? "), once the configuration test passed:\n\n" : "):\n\n");
 	if ((r = kind_part(d, s, k, g, BOOK_DO, v, err)) != CR_OK)
 		return r;
 	notes(d, g);
@@ -369,6 +389,21 @@ step_undo(struct book_doc *d, const struct plan_step *s, const struct book_kind 
 		doc_addf(d, " (%s", book_shell_name(k->shell));
 	}
 	where(d, s);
+	if (s->type == PLAN_RESTART && has_cmds(g, BOOK_UNDO) && has_test(s, v)) {
+		int tested;
+
+		doc_add(d, "), once the steps before it are rolled back: the configuration test "
+		    "again (sh");
+		if (s->test == NULL)
+			where(d, s);
+		else
+			doc_add(d, " on the machine running certrotate");
+		doc_add(d, "),\n\n");
+		if ((r = test_block(d, s, g, v, 1, &tested, err)) != CR_OK)
+			return r;
+		doc_addf(d, "then (%s", book_shell_name(k->shell));
+		where(d, s);
+	}
 	doc_add(d, "):\n\n");
 	if ((r = kind_part(d, s, k, g, BOOK_UNDO, v, err)) != CR_OK)
 		return r;

@@ -69,6 +69,18 @@ for ex in mail sha1-host two-bindings connector federation protected-default lin
 	fi
 done
 
+# every reload comes after its configuration test: the service's run_test,
+# the one check runs (config.test), quoted for sh; the kinds hold the reload alone
+for svc in nginx haproxy; do
+	sed -n "/^### Step [0-9]* of [0-9]*: \`[0-9]*-restart-mx1-$svc\`/,/^### /p" "$WORK/linux.md" >"$WORK/restart.md"
+	t=$(grep -n '^\*\*Configuration test first\*\*' "$WORK/restart.md" | head -1 | cut -d: -f1)
+	r=$(grep -n "^systemctl reload $svc\$" "$WORK/restart.md" | head -1 | cut -d: -f1)
+	[ -n "$t" ] && [ -n "$r" ] && [ "$t" -lt "$r" ] || fail "linux: $svc's reload does not follow its configuration test"
+	grep -q ' && systemctl reload' "$WORK/restart.md" && fail "linux: $svc: a test repeated in the reload"
+done
+expect_file_contains "$WORK/linux.md" "env OPENSSL_CONF=openssl-level0.cnf haproxy -c -f haproxy/haproxy.cfg"
+expect_file_contains "$WORK/linux.md" "nginx -t -q -e stderr -p nginx/ -c nginx.conf"
+
 # the document says what the plan says: every step id of the example, in order
 crin "$WORK/mail" plan --format json
 sed -n 's/^      "id": "\([^"]*\)",$/\1/p' "$WORK/out" >"$WORK/mail.ids"
@@ -194,7 +206,7 @@ services = (
   { name = "nginx"; host = "web01"; kind = "nginx";
     account = "svc'$(touch PWNED)`id`|&;\"x\" $HOME";
     run_restart = [ "record", "restart", "{service}", "{account}", "{new.subject}" ];
-    run_test = [ "record", "test" ];
+    run_test = [ "record", "test", "{service}", "{account}", "$(touch PWNED);`id`" ];
     refs = (
       { id = "tls $(touch PWNED) `id` 'q' \"d\" ;|& $HOME"; type = "file";
         path = "tls/$(touch PWNED)`id`;'q'|&\n<i>.pem";
@@ -203,6 +215,8 @@ services = (
       { id = "plain"; type = "file"; path = "tls/plain.pem"; }
     );
   },
+  { name = "lb"; host = "web01"; kind = "haproxy";
+    refs = ( { id = "vip"; type = "binding"; cert = "pkcs11:token=edge;object=mail-2025;type=cert"; } ); },
   { name = "web"; host = "web01"; kind = "iis";
     refs = ( { id = "Site ’; calc; ‘$(x)`n"; type = "binding";
                cert = "pkcs11:token=edge;object=mail-2025;type=cert"; } ); }
@@ -217,7 +231,7 @@ for name in ("$(touch PWNED)`id`;'q'|&\n<i>.pem", "plain.pem"):
 PY
 crin "$INJ" runbook --no-probe -o rb.md
 [ "$rc" -le 1 ] || die "runbook of the hostile inventory failed (exit $rc)"
-for p in record cp install mv openssl nginx systemctl tr grep touch id whoami calc cat rm; do
+for p in record cp install mv openssl nginx haproxy systemctl tr grep touch id whoami calc cat rm; do
 	printf '#!/bin/sh\n{ printf %%s "%s"; for a; do printf "\\037%%s" "$a"; done; printf "\\036"; } >>"$STUBLOG"\n' \
 	    "$p" >"$INJ/stubs/$p"
 	chmod +x "$INJ/stubs/$p"
@@ -267,6 +281,15 @@ assert rebind[0][2:5] == [ref, path, account], rebind[0]
 assert "touch PWNED" in rebind[0][5] and "<b>" in rebind[0][5], rebind[0]
 restart = [r for r in recs if r[:2] == ["record", "restart"]]
 assert restart and restart[0][2:4] == ["nginx", account], restart
+# the configuration test before the reload (the roll back of a hook step is the hook): the
+# service's run_test, each argument whole; the kind's default where certrotate
+# cannot run it (no file of the service on its machine), before each reload
+test = [r for r in recs if r[:2] == ["record", "test"]]
+assert len(test) == 1 and test[0][2:] == ["nginx", account, "$(touch PWNED);`id`"], test
+hap = [r for r in recs if r[0] == "haproxy"]
+assert len(hap) == 2 and hap[0][1:] == ["-c", "-f", "/etc/haproxy/haproxy.cfg"], hap
+order = [r[0] if r[0] != "record" else r[1] for r in recs]
+assert order.index("haproxy") < order.index("systemctl"), order
 inst = [r for r in recs if r[0] in ("install", "cp", "mv", "openssl")]
 assert any(path in r for r in inst), inst      # the nginx kind's commands got the path whole
 PY
@@ -281,6 +304,7 @@ for _, b in blocks:
 assert "('Site ' + [char]0x2019 + '; calc; ' + [char]0x2018 + '$(x)`n')" in text
 PY
 grep -q "PWNED" "$INJ/rb.md" || fail "the hostile values are not in the runbook at all"
+expect_file_contains "$INJ/rb.md" "the default test of the kind: certrotate does not run it, as none of the service's files is on the machine running certrotate"
 crin "$INJ" runbook --no-probe --format html -o rb.html
 grep -Eiq '<(script|img|b|i)>|<(script|img) ' "$INJ/rb.html" && fail "rb.html holds markup from a value"
 expect_file_contains "$INJ/rb.html" "&lt;i&gt;.pem"
