@@ -142,17 +142,13 @@ chk_eval_file_layout(struct chk_ctx *c, const struct chk_at *at)
 {
 	const char *path = at->ref != NULL ? at->ref->ref->file_path : NULL;
 	const struct plan_file *f = plan_inputs_file(c->in, path);
-	struct chk_result *r = chk_fresh(c, at);
+	struct chk_result *r;
 	struct crt_layout l;
 	struct cr_err err;
 	char *problem = NULL, *ln;
 
-	if (r == NULL)
+	if (path == NULL || (r = chk_file_item(c, at, path, at->ref->ref->file_path_text, NULL)) == NULL)
 		return;
-	if (path == NULL) {
-		chk_result_set(r, CHK_SKIP, "not a file ref");
-		return;
-	}
 	path = at->ref->ref->file_path_text;
 	cr_err_clear(&err);
 	if (crt_layout_read(at->ref->ref->file_path, &l, &err) != CR_OK)
@@ -238,18 +234,15 @@ key_path_problem(struct chk_ctx *c, const char *key_path)
 void
 chk_eval_file_content(struct chk_ctx *c, const struct chk_at *at)
 {
-	const struct plan_ref *ref = at->ref->ref;
-	struct chk_result *r = chk_fresh(c, at);
+	const struct plan_ref *ref = at->ref != NULL ? at->ref->ref : NULL;
+	struct chk_result *r;
 	struct crt_layout l;
 	struct cr_err err;
 	char *problem = NULL;
 
-	if (r == NULL)
+	if (ref == NULL || ref->file_path == NULL ||
+	    (r = chk_file_item(c, at, ref->file_path, ref->file_path_text, ref->key_path)) == NULL)
 		return;
-	if (ref->file_path == NULL) {
-		chk_result_set(r, CHK_SKIP, "not a file ref");
-		return;
-	}
 	cr_err_clear(&err);
 	if (crt_layout_read(ref->file_path, &l, &err) != CR_OK)
 		problem = cr_xstrdup(err.msg);
