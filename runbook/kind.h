@@ -183,7 +183,10 @@ void book_vars_cert(struct book_cert_vars *cv, const struct crt_info *info, cons
 
 /*
  * Renders the commands of part p of group g (from kind k): one new string
- * per command, every placeholder replaced by its value quoted for k's shell.
+ * per command, every placeholder replaced by its value quoted for k's shell;
+ * a command naming a placeholder the step has no value for (NULL: a ref
+ * without an endpoint) becomes a comment of both shells saying so, with
+ * the template ("# left out: this step has no {endpoint} for: openssl ...").
  * *lines (NULL on entry) becomes an array of *n strings; book_lines_free it.
  * A value the shell cannot receive (quote.h) fails the whole rendering with
  * CR_EINPUT naming the kind, the step part and the placeholder:

@@ -105,6 +105,7 @@ struct render {
 	int failed;
 	char failed_name[32];
 	struct cr_err qerr;
+	char missing[32];	/* the first placeholder the step has no value for, or "" */
 };
 
 const char *
@@ -125,8 +126,11 @@ render_lookup(void *ctx, const char *name)
 	const char *value = book_var(rc->v, name);
 	char *q;
 
-	if (value == NULL)
+	if (value == NULL) {
+		if (rc->missing[0] == '\0')
+			snprintf(rc->missing, sizeof(rc->missing), "%s", name);
 		value = "";
+	}
 	q = book_quoted(rc->shell, value, strlen(value), &rc->qerr);
 	if (q == NULL) {
 		if (!rc->failed)
@@ -161,6 +165,13 @@ book_render(const struct book_kind *k, const struct book_group *g, enum book_par
 		for (j = 0; j < rc.n; j++)
 			free(rc.quoted[j]);
 		free(rc.quoted);
+		if (rc.missing[0] != '\0') {
+			/* a command about what the step does not have (a ref without an
+			   endpoint): an empty argument would make it wrong, not inert */
+			free(out[i]);
+			out[i] = cr_xasprintf("# left out: this step has no {%s} for: %s", rc.missing,
+			    cmd->v[i]);
+		}
 		if (rc.failed) {
 			r = cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "cannot write the %s commands "
 			    "of kind '%s' (%s:%d): {%s}: %s", book_part_name(p), k->name, k->file,

@@ -56,10 +56,11 @@ fcfg haproxy </dev/null
 mkdir -p "$D/haproxy"
 cat "$C/old-chain.pem" "$C/old.key" >"$D/haproxy/mail.pem"
 chmod 0600 "$D/haproxy/mail.pem"
+cp -p "$D/haproxy/mail.pem" "$D/haproxy/mail-old.pem"	# rotation.old: a copy, not the file rewritten
 HP=$(free_port)
 haproxy_start lb "$(haproxy_conf "$HP" "$D/haproxy/mail.pem")"
 [ -n "$(tls_sha256 "127.0.0.1:$HP")" ] || die "haproxy does not serve on $HP"
-OLD=file:haproxy/mail.pem fcfg haproxy <<END
+OLD=file:haproxy/mail-old.pem fcfg haproxy <<END
 hosts = ( { name = "lb1"; } );
 services = ( { name = "haproxy"; host = "lb1"; kind = "haproxy"; names = [ "mail.contoso.com" ];
   run_test = [ "env", "OPENSSL_CONF=$(level0_conf)", "haproxy", "-c", "-f", "$WORK/lb/haproxy.cfg" ];
@@ -82,15 +83,21 @@ expect_out_contains "pass  key.mode           key file haproxy/mail.pem: 'haprox
 expect_out_contains "pass  endpoint           ref haproxy/pem: '127.0.0.1:$HP' serves the old certificate now"
 expect_out_contains "pass  config.test        service haproxy: configuration test 'env OPENSSL_CONF="
 [ "$(stat -c %a "$D/haproxy/mail.pem")" = 600 ] || fail "check changed the mode of the combined PEM"
+# rotation.old naming the very file the rebind rewrites: after the run it would
+# hold the new certificate, and no resume or rollback could read the old one
+sed 's|file:haproxy/mail-old.pem|file:./haproxy/mail.pem|' "$CFG" >"$D/self.cfg"
+cr check -c "$D/self.cfg"
+expect_rc 1
+expect_out_contains "FAIL  file.layout        file haproxy/mail.pem: 'haproxy/mail.pem' is rotation.old ('file:./haproxy/mail.pem') as well: the rebind puts the new certificate there, and then no later check, run --resume or rollback can read the old one from it"
 # the same file while the new key lives on a token: the service cannot read it from there
-OLD=file:haproxy/mail.pem NEW="pkcs11:token=edge;object=mail-2026;type=cert" \
+OLD=file:haproxy/mail-old.pem NEW="pkcs11:token=edge;object=mail-2026;type=cert" \
     KEY="pkcs11:token=edge;object=mail-2026;type=private" fcfg haproxy-token <<END
 hosts = ( { name = "lb1"; } );
 services = ( { name = "haproxy"; host = "lb1"; kind = "haproxy"; run_test = [ "true" ];
   refs = ( { id = "pem"; type = "file"; path = "haproxy/mail.pem"; endpoint = "127.0.0.1:$HP"; } ); } );
 END
 mkdir -p "$D/haproxy"
-cp -p "$WORK/haproxy/haproxy/mail.pem" "$D/haproxy/mail.pem"
+cp -p "$WORK/haproxy/haproxy/mail.pem" "$WORK/haproxy/haproxy/mail-old.pem" "$D/haproxy/"
 cr check -c "$CFG"
 expect_rc 1
 expect_out_contains "FAIL  file.layout        file haproxy/mail.pem: 'haproxy/mail.pem' holds leaf + chain + key (leaf, chain, key): the service reads its private key from this file, but the new key is on a token ('pkcs11:token=edge;object=mail-2026;type=private'): the service cannot read it from there"
