@@ -307,6 +307,66 @@ test_block(struct book_doc *d, const struct plan_step *s, const struct book_grou
 	return CR_OK;
 }
 
+/*
+ * Whether the kind's manual commands fit the files step s writes: none, or
+ * one file, not a link, holding the leaf and its chain (what {new.pem}
+ * holds) - else they would replace a link with a file or leave out a key.
+ */
+static int
+writes_plain(const struct plan_step *s)
+{
+	const struct plan_write *w = s->writes;
+
+	return s->nwrites == 0 || (s->nwrites == 1 && w->shape == CRT_SHAPE_CHAIN &&
+	    w->file != NULL && w->file->pv_error == NULL && !w->file->pv.link);
+}
+
+/*
+ * The files a native rebind writes (plan/files.c), one row each: what it
+ * will hold, its mode and owner, and how it is written.
+ */
+static void
+writes_table(struct book_doc *d, const struct plan_step *s)
+{
+	size_t k;
+
+	doc_add(d, "Files it writes (as configured: a relative path is from the configuration's "
+	    "directory):\n\n| File | Will hold | Mode | How |\n|---|---|---|---|\n");
+	for (k = 0; k < s->nwrites; k++) {
+		const struct plan_write *w = &s->writes[k];
+		const struct plan_file *f = w->file;
+		int ok = f != NULL && f->pv_error == NULL;
+
+		doc_add(d, "| ");
+		doc_cell_code(d, w->text);
+		doc_add(d, " | ");
+		doc_cell_text(d, w->order);
+		doc_add(d, " | ");
+		if (ok) {
+			char *mode = cr_xasprintf("%04o%s%s%s", f->pv.perm, f->pv.exists ? " kept" : " (new)",
+			    f->owner != NULL ? ", owner " : "", f->owner != NULL ? f->owner : "");
+
+			doc_cell_text(d, mode);
+			free(mode);
+		}
+		doc_add(d, " | ");
+		if (!ok) {
+			doc_add(d, "cannot be written: ");
+			doc_cell_text(d, f != NULL && f->pv_error != NULL ? f->pv_error : "not read");
+		} else if (f->pv.link) {
+			doc_add(d, "a symbolic link to ");
+			doc_cell_code(d, f->pv.link_text);
+			doc_add(d, ": the new file ");
+			doc_cell_code(d, f->pv.link_new);
+			doc_add(d, " is written beside its target, then the link repointed");
+		} else {
+			doc_add(d, "replaced atomically (a temporary file beside it, then renamed)");
+		}
+		doc_add(d, " |\n");
+	}
+	doc_add(d, "\n");
+}
+
 /* Whether restart step s has a configuration test to show. */
 static int
 has_test(const struct plan_step *s, const struct book_vars *v)
@@ -340,12 +400,23 @@ step_do(struct book_doc *d, const struct plan_step *s, const struct book_kind *k
 	} else if (s->action == PLAN_NATIVE) {
 		doc_add(d, "**Done by certrotate.**  `certrotate run` does this itself: ");
 		doc_text(d, s->description);
-		if (!has_cmds(g, BOOK_DO)) {
-			doc_add(d, ".\n\n");
+		doc_add(d, ".\n\n");
+		if (s->nwrites > 0)
+			writes_table(d, s);
+		if (!writes_plain(s) && has_cmds(g, BOOK_DO)) {
+			doc_add(d, "Not by hand: the kind's commands copy one plain file holding the leaf "
+			    "and its chain, and these files are not all such - they would replace a "
+			    "symbolic link with a file, or leave out a key.  Let `certrotate run --only ");
+			doc_add(d, s->id);
+			doc_add(d, "` write them, and `certrotate rollback` put them back.\n\n");
 			notes(d, g);
 			return CR_OK;
 		}
-		doc_addf(d, ".  The same by hand (%s", book_shell_name(k->shell));
+		if (!has_cmds(g, BOOK_DO)) {
+			notes(d, g);
+			return CR_OK;
+		}
+		doc_addf(d, "The same by hand (%s", book_shell_name(k->shell));
 	} else {
 		doc_addf(d, "**Commands** (%s", book_shell_name(k->shell));
 	}
@@ -380,7 +451,7 @@ step_undo(struct book_doc *d, const struct plan_step *s, const struct book_kind 
 	if (s->action == PLAN_NATIVE && variants[s->variant].native_undo != NULL) {
 		doc_add(d, ": ");
 		doc_add(d, variants[s->variant].native_undo);
-		if (!has_cmds(g, BOOK_UNDO)) {
+		if (!has_cmds(g, BOOK_UNDO) || !writes_plain(s)) {
 			doc_add(d, "\n\n");
 			return CR_OK;
 		}

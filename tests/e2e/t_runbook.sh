@@ -81,6 +81,16 @@ done
 expect_file_contains "$WORK/linux.md" "env OPENSSL_CONF=openssl-level0.cnf haproxy -c -f haproxy/haproxy.cfg"
 expect_file_contains "$WORK/linux.md" "nginx -t -q -e stderr -p nginx/ -c nginx.conf"
 
+# a native file rebind lists the files it writes; the kind's manual commands
+# (one plain leaf + chain file) are offered only where they fit: never over
+# certbot's links (they would replace a link with a file) nor a combined PEM
+# (they would leave out the key)
+expect_file_contains "$WORK/linux.md" "| \`letsencrypt/live/mail.contoso.com/privkey.pem\` | key | 0600 kept | a symbolic link to"
+expect_file_contains "$WORK/linux.md" "| \`haproxy/mail.pem\` | leaf, chain, key | 0600 kept | replaced atomically"
+expect_eq "$(grep -c '^Not by hand: ' "$WORK/linux.md")" 2 "linux: steps whose files the kind's commands do not fit"
+grep -q "^install -m 0644 -- " "$WORK/linux.md" && fail "linux: a manual install over a link or a combined PEM"
+expect_file_contains "$WORK/mail.md" "install -m 0644 -- 'mail-2026-new.pem' 'tls/mail.pem'"
+
 # the document says what the plan says: every step id of the example, in order
 crin "$WORK/mail" plan --format json
 sed -n 's/^      "id": "\([^"]*\)",$/\1/p' "$WORK/out" >"$WORK/mail.ids"
