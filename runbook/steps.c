@@ -381,6 +381,87 @@ has_test(const struct plan_step *s, const struct book_vars *v)
 	return from != BOOK_TEST_NONE;
 }
 
+/* Whether the step's verify list holds check c. */
+static int
+verifies(const struct plan_step *s, enum plan_check c)
+{
+	size_t j;
+
+	for (j = 0; j < s->nverify; j++)
+		if (s->verify[j] == c)
+			return 1;
+	return 0;
+}
+
+/* Whether step s puts ref rr into effect: its own refs, or its service's for a restart. */
+static int
+step_moves(const struct plan *p, const struct plan_step *s, const struct plan_refres *rr)
+{
+	size_t k;
+
+	if (s->type == PLAN_RESTART)
+		return rr->service == s->service && rr->step >= 0;
+	if (s->res == rr)
+		return 1;
+	for (k = 0; k < s->nfrefs; k++)
+		if (&p->refs[s->frefs[k]] == rr)
+			return 1;
+	return 0;
+}
+
+/*
+ * For a step after which the endpoints serve the new certificate (its
+ * verify lists `endpoint`): one openssl line per endpoint of its refs, with
+ * the ref's SNI name and STARTTLS, printing its fingerprint line only when
+ * the endpoint serves the new certificate - what an operator checks by
+ * hand, as `certrotate run` does.
+ */
+static int
+endpoint_block(struct book_doc *d, const struct plan_step *s, struct cr_err *err)
+{
+	const struct plan *p = d->p;
+	const char *sha = d->certs.new_cert.sha256;
+	char **lines = NULL;
+	size_t i, n = 0;
+	int r = CR_OK;
+
+	if (!verifies(s, PLAN_CHK_ENDPOINT) || sha == NULL)
+		return CR_OK;
+	for (i = 0; i < p->nrefs && r == CR_OK; i++) {
+		const struct plan_ref *ref = p->refs[i].ref;
+		struct cr_buf b = CR_BUF_INIT;
+
+		if (ref->endpoint == NULL || !step_moves(p, s, &p->refs[i]))
+			continue;
+		cr_buf_adds(&b, "openssl s_client -connect ");
+		r = book_quote(BOOK_SH, ref->endpoint, strlen(ref->endpoint), &b, err);
+		if (r == CR_OK && ref->sni != NULL) {
+			cr_buf_adds(&b, " -servername ");
+			r = book_quote(BOOK_SH, ref->sni, strlen(ref->sni), &b, err);
+		}
+		if (ref->starttls_smtp)
+			cr_buf_adds(&b, " -starttls smtp");
+		cr_buf_adds(&b, " </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 | "
+		    "tr -d : | grep -i -- ");
+		if (r == CR_OK)
+			r = book_quote(BOOK_SH, sha, strlen(sha), &b, err);
+		lines = cr_xrealloc(lines, (n + 1) * sizeof(*lines));
+		lines[n++] = cr_buf_detach(&b);
+	}
+	if (r == CR_OK && n > 0) {
+		doc_add(d, "The endpoints (sh, from any machine with OpenSSL that reaches them): each line "
+		    "prints the new certificate's fingerprint when its endpoint serves it, nothing when "
+		    "not:\n\n");
+		r = block(d, s, "endpoints", BOOK_SH, lines, n, err);
+		if (r == CR_OK)
+			doc_add(d, "\n");
+	}
+	if (r != CR_OK)
+		r = cr_err_prefix(err, "cannot write the runbook: step %s: endpoints", s->id);
+	book_lines_free(lines, n);
+	return r;
+}
+
 /* What the step does: the action's commands. */
 static int
 step_do(struct book_doc *d, const struct plan_step *s, const struct book_kind *k,
@@ -530,7 +611,8 @@ step_section(struct book_doc *d, size_t i, struct cr_err *err)
 	doc_addf(d, "**Verify** (%s", book_shell_name(k->shell));
 	where(d, s);
 	doc_add(d, "):\n\n");
-	if ((r = kind_part(d, s, k, g, BOOK_VERIFY, &v, err)) != CR_OK)
+	if ((r = kind_part(d, s, k, g, BOOK_VERIFY, &v, err)) != CR_OK ||
+	    (r = endpoint_block(d, s, err)) != CR_OK)
 		return r;
 	verify_ids(d, s);
 	return step_undo(d, s, k, g, &v, err);

@@ -122,6 +122,20 @@ crin "$WORK/live" runbook --timeout 10s
 expect_rc 0
 expect_out_contains "| **PASS** | \`endpoint\` | ref transport/Default Frontend MX1 | '127.0.0.1:$SMTP_PORT' serves the old certificate now |"
 expect_out_not_contains "not probed"
+# the runbook's own endpoint lines, run for real (SNI, STARTTLS): against the
+# old certificate they print nothing; asked for the old one's fingerprint,
+# each prints its line
+crin "$WORK/live" runbook --no-probe -o live.md
+sed -n '/^The endpoints (sh/,/^```$/{/^openssl s_client/p;}' "$WORK/live/live.md" | sort -u >"$WORK/live.endpoints"
+expect_eq "$(wc -l <"$WORK/live.endpoints")" 4 "endpoint lines (https SNI, https default, smtp, nginx)"
+grep -q -- "-servername 'mail.contoso.com'" "$WORK/live.endpoints" || fail "no SNI in the endpoint lines"
+grep -q -- "-starttls smtp" "$WORK/live.endpoints" || fail "no STARTTLS in the endpoint lines"
+[ -z "$(sh "$WORK/live.endpoints")" ] || fail "an endpoint line matched while the old certificate is served"
+OLD256=$(cert_sha256 "$C/old.pem")
+NEW256=$(grep -o "grep -i -- '[0-9A-F]*'" "$WORK/live.endpoints" | head -1 | sed "s/.*'\\(.*\\)'/\\1/")
+[ -n "$NEW256" ] || fail "no fingerprint in the endpoint lines"
+sed "s/$NEW256/$OLD256/" "$WORK/live.endpoints" >"$WORK/live.endpoints.old"
+expect_eq "$(sh "$WORK/live.endpoints.old" | wc -l)" 4 "endpoint lines matching the old certificate served"
 crin "$WORK/live" check --timeout 10s
 summary=$(sed -n 's/^summary: \([0-9]*\) pass, \([0-9]*\) warn, \([0-9]*\) fail, \([0-9]*\) skip: .*/\1 pass, \2 warn, \3 fail, \4 skip/p' "$WORK/out")
 crin "$WORK/live" runbook --timeout 10s
