@@ -574,6 +574,14 @@ test_parse_good(void **state)
 	assert_int_equal(book_render(k, g, BOOK_UNDO, &v, &lines, &n, &err), CR_OK);
 	assert_int_equal(n, 0);
 	book_lines_free(lines, n);
+	/* a value the step does not have: the command is left out, saying so -
+	   not run with an empty argument */
+	v.host = NULL;
+	assert_int_equal(book_render(k, g, BOOK_DO, &v, &lines, &n, &err), CR_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(lines[0], "# left out: this step has no {host} for: Set-X ({host} + '\\' + {ref})");
+	assert_string_equal(lines[1], "Write-Output '{ref}'");
+	book_lines_free(lines, n);
 	book_kind_free(k);
 }
 
