@@ -64,16 +64,27 @@ action_text(enum plan_action a)
 	    "manual: the operator runs the commands below; `certrotate run` stops and asks";
 }
 
-/* " on mx1", or " on the machine running certrotate" for a token or local step. */
+/*
+ * " on mx1", or " on the machine running certrotate" for a token or local
+ * step; ", from the configuration's directory" when the step writes a file
+ * named by a relative path (its commands name it so).
+ */
 static void
 where(struct book_doc *d, const struct plan_step *s)
 {
+	size_t k;
+	int relative = 0;
+
+	for (k = 0; k < s->nwrites; k++)
+		relative |= s->writes[k].text[0] != '/';
 	if (s->host_cfg == NULL) {
 		doc_add(d, " on the machine running certrotate");
-		return;
+	} else {
+		doc_add(d, " on ");
+		doc_code(d, s->host);
 	}
-	doc_add(d, " on ");
-	doc_code(d, s->host);
+	if (relative)
+		doc_add(d, ", from the configuration's directory");
 }
 
 /* ---- commands ------------------------------------------------------------------- */
