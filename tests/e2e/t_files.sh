@@ -400,6 +400,12 @@ expect_out_not_contains "file.layout        ref "
 cr check -c "$CFG" --no-probe --format json
 json "items = [c for s in d['steps'] for c in s['checks'] if c['id'] == 'file.layout']
 assert sorted(c['subject'] for c in items) == ['file le/live/m/cert.pem', 'file le/live/m/fullchain.pem', 'file tls/web.pem'], items"
+# the merged step still judges each host's own limits (a ref's host, not the step's)
+sed 's|{ name = "web2"; }|{ name = "web2"; accepts = { signature = [ "sha1WithRSAEncryption" ]; }; }|' "$CFG" >"$D/sha1.cfg"
+cr check -c "$D/sha1.cfg" --no-probe
+expect_rc 1
+expect_out_contains "FAIL  sigalg             host web2: host 'web2' only validates sha1WithRSAEncryption"
+expect_out_contains "pass  keyalg             host web2: "
 cr run -c "$CFG" --yes --until 02
 expect_rc 0
 expect_eq "$(grep -c "  file.content       file " "$WORK/out")" 3 "file.content lines (one per certificate file and the key file beside it)"
