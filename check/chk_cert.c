@@ -97,10 +97,17 @@ chk_eval_names(struct chk_ctx *c, const struct chk_at *at)
 		chk_names(c->in->new->x509, c->in->old->x509, svc->names, svc->nnames, r);
 }
 
+/* The host judged: a ref's own (a file shared by services of several hosts), else the step's. */
+static const struct plan_host *
+host_of(const struct chk_at *at)
+{
+	return at->ref != NULL && at->ref->host != NULL ? at->ref->host : at->s->host_cfg;
+}
+
 void
 chk_eval_sigalg(struct chk_ctx *c, const struct chk_at *at)
 {
-	const struct plan_host *h = at->s->host_cfg;
+	const struct plan_host *h = host_of(at);
 	struct chk_result *r = chk_fresh(c, at);
 
 	if (r == NULL)
@@ -112,7 +119,7 @@ chk_eval_sigalg(struct chk_ctx *c, const struct chk_at *at)
 void
 chk_eval_keyalg(struct chk_ctx *c, const struct chk_at *at)
 {
-	const struct plan_host *h = at->s->host_cfg;
+	const struct plan_host *h = host_of(at);
 	struct chk_result *r = chk_fresh(c, at);
 
 	if (r != NULL)

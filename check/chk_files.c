@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -100,6 +101,21 @@ link_note(const struct plan_file *f)
 	    "beside it and the link is repointed", f->pv.link_text, f->pv.link_new);
 }
 
+/*
+ * Whether rotation.old is a file source naming the directory entry at path
+ * itself (lstat: a symlink is the link, not its target) - the file the
+ * rebind rewrites.
+ */
+static int
+old_is(const struct chk_ctx *c, const char *path)
+{
+	const struct plan_src *o = &c->cfg->rotation.old_src;
+	struct stat a, b;
+
+	return o->kind == PLAN_SRC_FILE && o->path != NULL && lstat(o->path, &a) == 0 &&
+	    lstat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* Why the file's layout cannot take the new material, or NULL. */
 static char *
 layout_problem(const struct chk_ctx *c, const char *path, const struct crt_layout *l,
@@ -127,6 +143,11 @@ layout_problem(const struct chk_ctx *c, const char *path, const struct crt_layou
 		    crt_shape_name(crt_layout_shape(l)), crt_layout_order(l), rot->key);
 	if (f != NULL && f->pv_error != NULL)
 		return cr_xasprintf("'%s' cannot be written: %s", path, f->pv_error);
+	if (f != NULL && old_is(c, f->path))
+		return cr_xasprintf("'%s' is rotation.old ('%s') as well: the rebind puts the new "
+		    "certificate there, and then no later check, run --resume or rollback can read the "
+		    "old one from it - name a copy of the old certificate as rotation.old (certbot "
+		    "keeps one: archive/NAME/fullchainN.pem)", path, rot->old);
 	return NULL;
 }
 
@@ -142,17 +163,13 @@ chk_eval_file_layout(struct chk_ctx *c, const struct chk_at *at)
 {
 	const char *path = at->ref != NULL ? at->ref->ref->file_path : NULL;
 	const struct plan_file *f = plan_inputs_file(c->in, path);
-	struct chk_result *r = chk_fresh(c, at);
+	struct chk_result *r;
 	struct crt_layout l;
 	struct cr_err err;
 	char *problem = NULL, *ln;
 
-	if (r == NULL)
+	if (path == NULL || (r = chk_file_item(c, at, path, at->ref->ref->file_path_text, NULL)) == NULL)
 		return;
-	if (path == NULL) {
-		chk_result_set(r, CHK_SKIP, "not a file ref");
-		return;
-	}
 	path = at->ref->ref->file_path_text;
 	cr_err_clear(&err);
 	if (crt_layout_read(at->ref->ref->file_path, &l, &err) != CR_OK)
@@ -238,18 +255,15 @@ key_path_problem(struct chk_ctx *c, const char *key_path)
 void
 chk_eval_file_content(struct chk_ctx *c, const struct chk_at *at)
 {
-	const struct plan_ref *ref = at->ref->ref;
-	struct chk_result *r = chk_fresh(c, at);
+	const struct plan_ref *ref = at->ref != NULL ? at->ref->ref : NULL;
+	struct chk_result *r;
 	struct crt_layout l;
 	struct cr_err err;
 	char *problem = NULL;
 
-	if (r == NULL)
+	if (ref == NULL || ref->file_path == NULL ||
+	    (r = chk_file_item(c, at, ref->file_path, ref->file_path_text, ref->key_path)) == NULL)
 		return;
-	if (ref->file_path == NULL) {
-		chk_result_set(r, CHK_SKIP, "not a file ref");
-		return;
-	}
 	cr_err_clear(&err);
 	if (crt_layout_read(ref->file_path, &l, &err) != CR_OK)
 		problem = cr_xstrdup(err.msg);

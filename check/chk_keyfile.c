@@ -103,7 +103,8 @@ chk_eval_file_key(struct chk_ctx *c, const struct chk_at *at)
 	char *problem;
 	int warn;
 
-	if (ref == NULL || ref->key_path == NULL || (r = chk_fresh(c, at)) == NULL)
+	if (ref == NULL || ref->key_path == NULL || ref->file_path == NULL ||
+	    (r = chk_file_item(c, at, ref->key_path, ref->key_path_text, ref->file_path)) == NULL)
 		return;
 	problem = key_path_problem(ref, &warn);
 	if (problem != NULL)
@@ -112,7 +113,6 @@ chk_eval_file_key(struct chk_ctx *c, const struct chk_at *at)
 		chk_result_set(r, CHK_PASS, "'%s' holds the private key of the certificate in '%s': "
 		    "the new key goes there", ref->key_path_text, ref->file_path_text);
 	free(problem);
-	(void)c;
 }
 
 /* ---- key.mode ---------------------------------------------------------------- */

@@ -44,6 +44,9 @@ subject_of(const struct chk_ctx *c, enum chk_subject kind, const struct chk_at *
 			return *owned = cr_xasprintf("service %s", s->service->name);
 		break;
 	case CHK_SUBJ_HOST:
+		/* a file shared by services of several hosts: each ref's own */
+		if (at->ref != NULL && at->ref->host != NULL && s != NULL)
+			return *owned = cr_xasprintf("host %s", at->ref->host->name);
 		if (s != NULL && s->host_cfg != NULL)
 			return *owned = cr_xasprintf("host %s", s->host_cfg->name);
 		break;

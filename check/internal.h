@@ -180,6 +180,19 @@ struct chk_result *chk_fresh(struct chk_ctx *c, const struct chk_at *at);
 /* The same by index: *fresh tells whether to evaluate it. */
 size_t chk_fresh_item(struct chk_ctx *c, const struct chk_at *at, int *fresh);
 
+/*
+ * The item of a per-file check (at->check: file.layout, file.key,
+ * file.content) about the file at `path` (resolved; shown as "file TEXT"),
+ * and `also` when not NULL (a second file the judgment is about: the
+ * certificate file a key_path must pair with, the key_path of a
+ * certificate file), listed under at's step: ONE item per file however many
+ * refs name it, in whatever spelling (plan_file.entry) - a file shared by
+ * several refs is judged and reported once.  Its result to fill when fresh,
+ * else NULL.
+ */
+struct chk_result *chk_file_item(struct chk_ctx *c, const struct chk_at *at, const char *path,
+    const char *text, const char *also);
+
 /* Whether the item failed (a warning too, with strict). */
 int chk_item_fails(const struct chk_ctx *c, const struct chk_item *it);
 /* Whether the list has a failed check (a warning too, with strict). */

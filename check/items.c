@@ -103,6 +103,25 @@ chk_fresh(struct chk_ctx *c, const struct chk_at *at)
 	return fresh ? &c->rep->items[idx].res : NULL;
 }
 
+struct chk_result *
+chk_file_item(struct chk_ctx *c, const struct chk_at *at, const char *path, const char *text,
+    const char *also)
+{
+	const struct plan_file *f = plan_inputs_file(c->in, path), *g;
+	char *subject = cr_xasprintf("file %s", text), *what;
+	size_t idx;
+	int fresh;
+
+	g = also != NULL ? plan_inputs_file(c->in, also) : NULL;
+	what = cr_xasprintf("%s\x1f%s", f != NULL ? f->entry : path,
+	    also == NULL ? "" : g != NULL ? g->entry : also);
+	idx = chk_item_get(c, at->check, at->phase, subject, what, &fresh);
+	chk_attach(c, at, idx);
+	free(subject);
+	free(what);
+	return fresh ? &chk_item_at(c, idx)->res : NULL;
+}
+
 int
 chk_item_fails(const struct chk_ctx *c, const struct chk_item *it)
 {

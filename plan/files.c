@@ -17,6 +17,7 @@
  * key_path - and its description.  Pure: reads the plan and its inputs.
  */
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,75 @@ plan_inputs_file(const struct plan_inputs *in, const char *path)
 	memset(&key, 0, sizeof(key));
 	key.path = (char *)path;
 	return bsearch(&key, in->files, in->nfiles, sizeof(*in->files), cmp_file);
+}
+
+int
+plan_same_file(const struct plan_inputs *in, const char *a, const char *b)
+{
+	const struct plan_file *fa, *fb;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	if (strcmp(a, b) == 0)
+		return 1;
+	fa = plan_inputs_file(in, a);
+	fb = plan_inputs_file(in, b);
+	return fa != NULL && fb != NULL && strcmp(fa->entry, fb->entry) == 0;
+}
+
+/* Appends the components of `path` to b ("/x/y"), "." dropped and ".." going up. */
+static void
+lexical_add(struct cr_buf *b, const char *path)
+{
+	const char *p = path;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, "/");
+
+		if (len == 0 || (len == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash = b->len > 0 ? strrchr(cr_buf_str(b), '/') : NULL;
+
+			if (slash != NULL) {
+				b->len = (size_t)(slash - b->s);
+				b->s[b->len] = '\0';
+			}
+		} else {
+			cr_buf_addf(b, "/%.*s", (int)len, p);
+		}
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+}
+
+/*
+ * The directory entry `path` names (plan_file.entry): its directory
+ * resolved by realpath, then its last component; when the directory does
+ * not exist, the absolute path normalised by its text.  New string.
+ */
+static char *
+entry_of(const char *path)
+{
+	char *dir = cr_path_dirname(path), *real = realpath(dir, NULL), cwd[4096];
+	const char *base = strrchr(path, '/');
+	struct cr_buf b = CR_BUF_INIT;
+
+	base = base != NULL ? base + 1 : path;
+	if (real != NULL && strcmp(base, ".") != 0 && strcmp(base, "..") != 0 && *base != '\0') {
+		cr_buf_adds(&b, strcmp(real, "/") == 0 ? "" : real);
+		cr_buf_addf(&b, "/%s", base);
+	} else {
+		if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+			lexical_add(&b, cwd);
+		lexical_add(&b, path);
+		if (b.len == 0)
+			cr_buf_adds(&b, "/");
+	}
+	free(real);
+	free(dir);
+	return cr_buf_detach(&b);
 }
 
 /* "0:0 (root:root)" - an owner as people read it.  New string. */
@@ -99,6 +169,7 @@ file_add(struct plan_inputs *in, size_t *cap, const char *path, const char *text
 	f = &in->files[in->nfiles++];
 	memset(f, 0, sizeof(*f));
 	f->path = cr_xstrdup(path);
+	f->entry = entry_of(path);
 	f->text = text;
 	f->key_path = key_path;
 }
@@ -107,6 +178,7 @@ static void
 file_release(struct plan_file *f)
 {
 	free(f->path);
+	free(f->entry);
 	crt_layout_release(&f->layout);
 	free(f->why);
 	free(f->error);
@@ -158,6 +230,60 @@ plan_files_release(struct plan_inputs *in)
 	in->nfiles = 0;
 }
 
+/* ---- which refs share a step ------------------------------------------------------ */
+
+/* A file ref certrotate writes natively (no hook of its own). */
+static int
+native_file_ref(const struct plan_ref *r)
+{
+	return r->type == PLAN_REF_FILE && r->file_path != NULL && r->run.v == NULL;
+}
+
+/* Whether refs a and b write a file in common: a certificate file or a key file. */
+static int
+share_file(const struct plan_inputs *in, const struct plan_ref *a, const struct plan_ref *b)
+{
+	return plan_same_file(in, a->file_path, b->file_path) ||
+	    plan_same_file(in, a->file_path, b->key_path) ||
+	    plan_same_file(in, a->key_path, b->file_path) ||
+	    plan_same_file(in, a->key_path, b->key_path);
+}
+
+static size_t
+group_root(size_t *g, size_t i)
+{
+	while (g[i] != i)
+		i = g[i] = g[g[i]];
+	return i;
+}
+
+void
+plan_file_groups(const struct plan *p, const size_t *idx, size_t n, size_t *group)
+{
+	size_t i, j, a, b;
+
+	for (i = 0; i < n; i++)
+		group[i] = i;
+	for (i = 0; i < n; i++) {
+		const struct plan_ref *ri = p->refs[idx[i]].ref;
+
+		if (!native_file_ref(ri))
+			continue;
+		for (j = i + 1; j < n; j++) {
+			const struct plan_ref *rj = p->refs[idx[j]].ref;
+
+			if (!native_file_ref(rj) || !share_file(p->in, ri, rj))
+				continue;
+			a = group_root(group, i);
+			b = group_root(group, j);
+			/* the first ref of a group is its root */
+			group[a > b ? a : b] = a < b ? a : b;
+		}
+	}
+	for (i = 0; i < n; i++)
+		group[i] = group_root(group, i);
+}
+
 /* ---- what a rebind writes ------------------------------------------------------ */
 
 /* The shape the new material takes in f: its own; a file holding nothing yet gets leaf + chain. */
@@ -172,13 +298,14 @@ shape_for(const struct plan_file *f)
 }
 
 static void
-add_write(struct plan_step *s, const char *text, const struct plan_file *f, enum crt_shape shape,
-    int key_first)
+add_write(struct plan_step *s, const char *path, const char *text, const struct plan_file *f,
+    enum crt_shape shape, int key_first)
 {
 	struct plan_write *w;
 
 	s->writes = cr_xrealloc(s->writes, (s->nwrites + 1) * sizeof(*s->writes));
 	w = &s->writes[s->nwrites++];
+	w->path = path;
 	w->text = text;
 	w->file = f;
 	w->shape = shape;
@@ -207,26 +334,39 @@ describe_write(struct cr_buf *b, const struct plan_write *w)
 	cr_buf_adds(b, ")");
 }
 
+/* Whether the step writes the file at `path` already (any spelling of it). */
+static int
+writes_already(const struct plan *p, const struct plan_step *s, const char *path)
+{
+	size_t k;
+
+	for (k = 0; k < s->nwrites; k++)
+		if (plan_same_file(p->in, s->writes[k].path, path))
+			return 1;
+	return 0;
+}
+
 void
 plan_file_step(const struct plan *p, struct plan_step *s)
 {
 	const struct plan_ref *ref = s->ref;
-	const struct plan_file *f = plan_inputs_file(p->in, ref->file_path);
 	struct cr_buf b = CR_BUF_INIT;
-	size_t i, j;
+	size_t i;
 
-	add_write(s, ref->file_path_text, f, shape_for(f), f != NULL && f->layout.key_first);
+	/* each certificate file of the refs, then each key file: every file once */
 	for (i = 0; i < s->nfrefs; i++) {
 		const struct plan_ref *r = p->refs[s->frefs[i]].ref;
-		int seen = r->key_path == NULL || strcmp(r->key_path, ref->file_path) == 0;
+		const struct plan_file *f = plan_inputs_file(p->in, r->file_path);
 
-		for (j = 0; j < i && !seen; j++) {
-			const char *kp = p->refs[s->frefs[j]].ref->key_path;
+		if (!writes_already(p, s, r->file_path))
+			add_write(s, r->file_path, r->file_path_text, f, shape_for(f),
+			    f != NULL && f->layout.key_first);
+	}
+	for (i = 0; i < s->nfrefs; i++) {
+		const struct plan_ref *r = p->refs[s->frefs[i]].ref;
 
-			seen = kp != NULL && strcmp(kp, r->key_path) == 0;
-		}
-		if (!seen)
-			add_write(s, r->key_path_text, plan_inputs_file(p->in, r->key_path),
+		if (r->key_path != NULL && !writes_already(p, s, r->key_path))
+			add_write(s, r->key_path, r->key_path_text, plan_inputs_file(p->in, r->key_path),
 			    CRT_SHAPE_KEY, 0);
 	}
 	cr_buf_adds(&b, "install ");

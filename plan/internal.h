@@ -80,6 +80,15 @@ void plan_files_release(struct plan_inputs *in);
  * frefs set): what goes into which file, in which layout and mode.
  */
 void plan_file_step(const struct plan *p, struct plan_step *s);
+/*
+ * Which of the n refs idx[] (indices into p->refs) write a file in common -
+ * one's path or key_path the same file (plan_same_file) as another's -
+ * transitively: group[i] is the position in idx of the first ref of i's
+ * group, so that one step writes each file once (SPEC 7.2).  A ref that is
+ * no file ref, or has a hook of its own (it writes its file its own way),
+ * is a group of its own.
+ */
+void plan_file_groups(const struct plan *p, const size_t *idx, size_t n, size_t *group);
 /* The step's writes as a JSON array (new reference) / as lines under its text line. */
 struct json_object *plan_writes_json(const struct plan_step *s);
 void plan_writes_text(const struct plan_step *s, FILE *out);

@@ -123,6 +123,10 @@ const char *plan_input_name(enum plan_input in);
  */
 struct plan_file {
 	char *path;			/* resolved (owned) */
+	char *entry;			/* the directory entry written there: an absolute path,
+					   its directory resolved (realpath), "." and ".." gone -
+					   two spellings of one file ("tls/a.pem", "./tls/a.pem")
+					   have one entry (owned) */
 	const char *text;		/* as configured (borrowed from the configuration) */
 	int key_path;			/* named by a key_path: it receives the new key alone */
 	int read;			/* it was read: `layout` holds what is there */
@@ -161,6 +165,12 @@ struct plan_inputs {
  * The file of `path` (resolved) among in->files, or NULL.  Borrowed.
  */
 const struct plan_file *plan_inputs_file(const struct plan_inputs *in, const char *path);
+/*
+ * Whether paths a and b (resolved; NULL: no) name the same file: the same
+ * directory entry (plan_file.entry) when the files were read, else the same
+ * string.
+ */
+int plan_same_file(const struct plan_inputs *in, const char *a, const char *b);
 
 enum {
 	PLAN_LOAD_CHAIN = 1,		/* also load rotation.chain and rotation.trust */
@@ -265,6 +275,7 @@ struct plan_refres {
 
 /* What the rebind of a file ref writes: one per file (SPEC 7.2). */
 struct plan_write {
+	const char *path;		/* the path resolved (borrowed from the configuration) */
 	const char *text;		/* the path as configured (borrowed) */
 	const struct plan_file *file;	/* what is there now (borrowed from the inputs), or
 					   NULL when the plan was built without reading files */

@@ -559,34 +559,28 @@ steps_grant(struct builder *bl, const struct changes *ch)
 }
 
 /*
- * A file ref naming a file (host, path) that an earlier ref's step writes
- * natively joins that step, so that the file is written once (SPEC 7.2): 1
- * when it did.  `files` maps "host\x1fpath" to the step.
+ * A file ref writing a file that an earlier ref's step writes natively - its
+ * path or key_path, any spelling, whatever host its service is on: files are
+ * written on the machine certrotate runs on - joins that step, so that each
+ * file is written once (SPEC 7.2): 1 when it did.  `group` is the ref's
+ * group (plan_file_groups); `first` maps a group to its step.
  */
 static int
-join_file_step(struct builder *bl, struct plan_map *files, char ***keys, size_t *nkeys,
-    struct plan_refres *rr, size_t ridx)
+join_file_step(struct builder *bl, size_t *first, size_t group, struct plan_refres *rr,
+    size_t ridx)
 {
 	struct plan *p = bl->plan;
 	struct plan_step *s;
-	char *key;
-	size_t at;
 
-	/* a ref with a hook of its own writes the file its own way: a step of its own */
-	if (rr->ref->type != PLAN_REF_FILE || rr->ref->file_path == NULL || rr->ref->run.v != NULL)
-		return 0;
-	key = cr_xasprintf("%s\x1f%s", rr->host->name, rr->ref->file_path);
-	if (plan_map_put(files, key, p->nsteps, &at)) {
-		plan_grow_implied(keys, *nkeys, sizeof(**keys));
-		(*keys)[(*nkeys)++] = key;
+	if (first[group] == (size_t)-1) {
+		first[group] = p->nsteps;	/* the step ref_step makes next */
 		return 0;
 	}
-	free(key);
-	s = &p->steps[at];
+	s = &p->steps[first[group]];
 	plan_grow_implied(&s->frefs, s->nfrefs, sizeof(*s->frefs));
 	s->frefs[s->nfrefs++] = ridx;
 	s->done = s->done && rr->denotes == PLAN_DENOTES_NEW;
-	rr->step = (long)at;
+	rr->step = (long)first[group];
 	return 1;
 }
 
@@ -595,15 +589,21 @@ static void
 ref_steps(struct builder *bl, const struct changes *ch, int connectors)
 {
 	struct plan *p = bl->plan;
-	struct plan_map files = PLAN_MAP_INIT;
-	char **keys = NULL;
-	size_t i, nkeys = 0, first = p->nsteps;
+	size_t *idx = cr_xcalloc(ch->nchanged + 1, sizeof(*idx));
+	size_t *group = cr_xcalloc(ch->nchanged + 1, sizeof(*group));
+	size_t *step_of = cr_xcalloc(ch->nchanged + 1, sizeof(*step_of));
+	size_t i, first = p->nsteps;
 
+	for (i = 0; i < ch->nchanged; i++) {
+		idx[i] = ch->rk[i].idx;
+		step_of[i] = (size_t)-1;
+	}
+	plan_file_groups(p, idx, ch->nchanged, group);
 	for (i = 0; i < ch->nchanged; i++) {
 		struct plan_refres *rr = &p->refs[ch->rk[i].idx];
 
 		if ((rr->ref->type == PLAN_REF_CONNECTOR) != connectors ||
-		    join_file_step(bl, &files, &keys, &nkeys, rr, ch->rk[i].idx))
+		    join_file_step(bl, step_of, group[i], rr, ch->rk[i].idx))
 			continue;
 		ref_step(bl, rr, ch->rk[i].idx);
 	}
@@ -619,10 +619,9 @@ ref_steps(struct builder *bl, const struct changes *ch, int connectors)
 		/* every service with a changed ref has a restart step */
 		set_checks(bl, s, s->service, ch->svc_any[s->ref->service], endpoint);
 	}
-	for (i = 0; i < nkeys; i++)
-		free(keys[i]);
-	free(keys);
-	plan_map_release(&files);
+	free(idx);
+	free(group);
+	free(step_of);
 }
 
 /* 3. rebind: binding and file refs on old (pending) or new (done). */

@@ -5,7 +5,10 @@
  * The defaults are a table here rather than lines of kinds/NAME.cfg: kinds are
  * runbook/'s data (their commands for people), and plan/ and check/ may
  * not read them.  Each is the command the kind's restart runs before its
- * reload (kinds/nginx.cfg: "nginx -t && systemctl reload nginx").
+ * reload.  This table is the one owner of those tests: `check` runs them
+ * (config.test), `run` is gated by them, and the runbook and run's manual
+ * steps show them before the reload (runbook/kinds.c book_step_test); the
+ * kind files hold the reload alone, and how to read the test (test_notes).
  *
  * A default applies only to a service with a `file` ref: certrotate writes
  * such a service's files itself, on the machine it runs on, so that is

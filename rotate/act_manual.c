@@ -67,6 +67,29 @@ part(const struct book_kind *k, const struct book_group *g, enum book_part p,
 	return CR_OK;
 }
 
+/*
+ * A restart's configuration test (runbook/kind.h book_step_test: the one
+ * `check` runs), before the reload the operator does - on rollback too.
+ */
+static int
+test_lines(const struct plan_step *s, const struct book_vars *v, char ***lines, size_t *n,
+    struct cr_err *err)
+{
+	enum book_test_from from;
+	char *t = NULL;
+	int r;
+
+	if ((r = book_step_test(s, v, &t, &from, err)) != CR_OK || t == NULL)
+		return r;
+	push(lines, n, cr_xstrdup(from == BOOK_TEST_BY_HAND ?
+	    "configuration test first, on the host (reload only when it exits 0):" :
+	    "configuration test first, from the configuration's directory (reload only when it "
+	    "exits 0; certrotate ran it before this step: config.test):"));
+	push(lines, n, cr_xasprintf("$ %s", t));
+	free(t);
+	return CR_OK;
+}
+
 int
 act_manual_lines(struct act_ctx *a, size_t step, char ***lines, size_t *n, struct cr_err *err)
 {
@@ -89,12 +112,15 @@ act_manual_lines(struct act_ctx *a, size_t step, char ***lines, size_t *n, struc
 	if ((r = act_vars_get(a, step, 0, &v, err)) != CR_OK)
 		return r;
 	push(lines, n, cr_xasprintf("%s (kind '%s', %s):", g->what, k->name, book_shell_name(k->shell)));
+	if ((r = test_lines(s, &v, lines, n, err)) != CR_OK)
+		goto out;
 	if (a->rollback)
 		r = part(k, g, BOOK_UNDO, &v, NULL, lines, n, err);
 	else if ((r = part(k, g, BOOK_DO, &v, NULL, lines, n, err)) == CR_OK)
 		r = part(k, g, BOOK_VERIFY, &v, "verify:", lines, n, err);
 	for (i = 0; r == CR_OK && i < g->notes.n; i++)
 		push(lines, n, cr_xasprintf("note: %s", g->notes.v[i]));
+out:
 	if (r != CR_OK) {
 		act_lines_free(*lines, *n);
 		*lines = NULL;

@@ -357,10 +357,10 @@ check_cmd(const char *v, enum plan_step_type t, enum book_shell sh)
 }
 
 /* What may stand in a step group. */
-enum gkey { G_WHAT, G_REFS, G_DO, G_VERIFY, G_UNDO, G_NOTES, G_NKEYS };
+enum gkey { G_WHAT, G_REFS, G_DO, G_VERIFY, G_UNDO, G_NOTES, G_TEST_NOTES, G_NKEYS };
 static const char *const group_keys[G_NKEYS] = {
 	[G_WHAT] = "what", [G_REFS] = "refs", [G_DO] = "do", [G_VERIFY] = "verify",
-	[G_UNDO] = "undo", [G_NOTES] = "notes",
+	[G_UNDO] = "undo", [G_NOTES] = "notes", [G_TEST_NOTES] = "test_notes",
 };
 
 static int
@@ -414,6 +414,11 @@ parse_group(struct kload *kl, const config_setting_t *s, const char *path,
 		if (k == G_REFS && !has_refs)
 			r = kfail(kl, e, epath, "refs chooses among the groups of a rebind or rename "
 			    "step: a %s step has no ref", plan_step_type_name(t));
+		else if (k == G_TEST_NOTES && t != PLAN_RESTART)
+			r = kfail(kl, e, epath, "test_notes says how to read the configuration test "
+			    "run before a restart: a %s step has none", plan_step_type_name(t));
+		else if (k == G_TEST_NOTES)
+			r = get_lines(kl, e, epath, NULL, t, &g->test_notes);
 		else if (k == G_WHAT)
 			r = get_string(kl, e, epath, &g->what);
 		else if (k == G_REFS)
@@ -424,9 +429,9 @@ parse_group(struct kload *kl, const config_setting_t *s, const char *path,
 			r = get_lines(kl, e, epath, check_cmd, t,
 			    &g->cmd[k == G_DO ? BOOK_DO : k == G_VERIFY ? BOOK_VERIFY : BOOK_UNDO]);
 		else
-			r = has_refs ? unknown_setting(kl, e, epath, group_keys, G_NKEYS) :
+			r = has_refs ? unknown_setting(kl, e, epath, group_keys, G_TEST_NOTES) :
 			    unknown_setting(kl, e, epath, (const char *const[]){ "what", "do", "verify",
-				"undo", "notes" }, 5);
+				"undo", "notes", "test_notes" }, t == PLAN_RESTART ? 6 : 5);
 		if (r == CR_OK && k == G_WHAT) {
 			char *msg = check_text(g->what);
 
@@ -658,6 +663,7 @@ book_kind_free(struct book_kind *k)
 			for (p = 0; p < BOOK_NPARTS; p++)
 				lines_release(&g->cmd[p]);
 			lines_release(&g->notes);
+			lines_release(&g->test_notes);
 		}
 		free(k->groups[t]);
 	}

@@ -24,8 +24,10 @@
  * import, grant, rebind, rename, restart, retire (each optional: a step
  * type without a group has no commands of this kind).  In a group: what
  * (required, one line), do, verify, undo, notes (lists of strings, each
- * optional), and for rebind and rename only, refs (ref ids this group is
- * for).  A list of groups holds the groups with refs first and at most one
+ * optional), for rebind and rename only, refs (ref ids this group is
+ * for), and for restart only, test_notes (how to read the configuration
+ * test's result: the test itself is not the kind's, see book_step_test;
+ * a restart's do and undo hold the reload alone).  A list of groups holds the groups with refs first and at most one
  * without, last: the group for a ref is the first whose refs hold its id
  * (compared exactly), else the one without refs, else none.
  *
@@ -40,7 +42,8 @@
  * ASCII becomes a parenthesised expression (quote.h).  undo commands name
  * the certificates as they are: {old.sha1} is the certificate to go back to
  * (the roles are NOT swapped as they are for hooks under rollback).
- * what and notes are text for people, shown as written: no placeholders.
+ * what, notes and test_notes are text for people, shown as written: no
+ * placeholders.
  * Anything else - an unknown setting (the known ones are named), a wrong
  * type, an empty command, a control character, a placeholder unknown or
  * unavailable for the step type, @include - is refused with FILE:LINE.
@@ -92,6 +95,8 @@ struct book_lines {
 
 struct book_group {
 	char *what;
+	struct book_lines test_notes;	/* restart only: how to read the configuration
+					   test's result (text for people) */
 	char **refs;			/* ref ids this group is for; NULL/0: any */
 	size_t nrefs;
 	struct book_lines cmd[BOOK_NPARTS];	/* templates, as written */
@@ -178,7 +183,10 @@ void book_vars_cert(struct book_cert_vars *cv, const struct crt_info *info, cons
 
 /*
  * Renders the commands of part p of group g (from kind k): one new string
- * per command, every placeholder replaced by its value quoted for k's shell.
+ * per command, every placeholder replaced by its value quoted for k's shell;
+ * a command naming a placeholder the step has no value for (NULL: a ref
+ * without an endpoint) becomes a comment of both shells saying so, with
+ * the template ("# left out: this step has no {endpoint} for: openssl ...").
  * *lines (NULL on entry) becomes an array of *n strings; book_lines_free it.
  * A value the shell cannot receive (quote.h) fails the whole rendering with
  * CR_EINPUT naming the kind, the step part and the placeholder:
@@ -187,6 +195,42 @@ void book_vars_cert(struct book_cert_vars *cv, const struct crt_info *info, cons
 int book_render(const struct book_kind *k, const struct book_group *g, enum book_part p,
     const struct book_vars *v, char ***lines, size_t *n, struct cr_err *err);
 void book_lines_free(char **lines, size_t n);
+
+/* ---- hooks and a restart's configuration test --------------------------------- */
+
+/*
+ * An argv as sh reads it: each argument expanded with v (placeholders of
+ * SPEC 7.2) and quoted for sh (quote.h), plain words as they are.  A new
+ * string; NULL with err set (CR_EINPUT) when an argument cannot be quoted.
+ */
+char *book_argv_line(const struct plan_argv *a, const struct book_vars *v, struct cr_err *err);
+
+/*
+ * Where the configuration test shown before a restart comes from.  ONE
+ * owner: plan/svctest.c (plan_service_test, plan_kind_test) - the test
+ * `check` runs (config.test) and that gates `run` is the one the runbook
+ * and run's manual steps show; kind files hold the reload only, and say in
+ * their restart group's test_notes how to read the test's output.
+ */
+enum book_test_from {
+	BOOK_TEST_NONE = 0,	/* no test known: a kind without a default, no run_test */
+	BOOK_TEST_RUN_TEST,	/* the service's run_test: certrotate runs it (config.test) on
+				   its own machine, from the configuration's directory */
+	BOOK_TEST_DEFAULT,	/* the kind's default, which certrotate runs (config.test): the
+				   service's files, so its configuration, are on its machine */
+	BOOK_TEST_BY_HAND,	/* the kind's default, which certrotate cannot run (no file of
+				   the service is on its machine): the operator runs it on the host */
+};
+
+/*
+ * The configuration test to run before restart step s, as one sh command
+ * line (book_argv_line with v, {new.pem} and {old.pem} empty as for
+ * run_test): *line a new string, or NULL with *from BOOK_TEST_NONE for a
+ * step that is no restart or has no test.  CR_EINPUT when an argument
+ * cannot be quoted.
+ */
+int book_step_test(const struct plan_step *s, const struct book_vars *v, char **line,
+    enum book_test_from *from, struct cr_err *err);
 
 /* ---- a directory of kinds ---------------------------------------------------- */
 

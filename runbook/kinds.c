@@ -105,6 +105,7 @@ struct render {
 	int failed;
 	char failed_name[32];
 	struct cr_err qerr;
+	char missing[32];	/* the first placeholder the step has no value for, or "" */
 };
 
 const char *
@@ -125,8 +126,11 @@ render_lookup(void *ctx, const char *name)
 	const char *value = book_var(rc->v, name);
 	char *q;
 
-	if (value == NULL)
+	if (value == NULL) {
+		if (rc->missing[0] == '\0')
+			snprintf(rc->missing, sizeof(rc->missing), "%s", name);
 		value = "";
+	}
 	q = book_quoted(rc->shell, value, strlen(value), &rc->qerr);
 	if (q == NULL) {
 		if (!rc->failed)
@@ -161,6 +165,13 @@ book_render(const struct book_kind *k, const struct book_group *g, enum book_par
 		for (j = 0; j < rc.n; j++)
 			free(rc.quoted[j]);
 		free(rc.quoted);
+		if (rc.missing[0] != '\0') {
+			/* a command about what the step does not have (a ref without an
+			   endpoint): an empty argument would make it wrong, not inert */
+			free(out[i]);
+			out[i] = cr_xasprintf("# left out: this step has no {%s} for: %s", rc.missing,
+			    cmd->v[i]);
+		}
 		if (rc.failed) {
 			r = cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "cannot write the %s commands "
 			    "of kind '%s' (%s:%d): {%s}: %s", book_part_name(p), k->name, k->file,
@@ -184,6 +195,82 @@ book_lines_free(char **lines, size_t n)
 	for (i = 0; i < n; i++)
 		free(lines[i]);
 	free(lines);
+}
+
+/* ---- hooks and a restart's configuration test ------------------------------------ */
+
+/* 1 when sh reads w as one plain word (nothing to quote). */
+static int
+plain_word(const char *w, int first)
+{
+	const char *p;
+
+	if (*w == '\0')
+		return 0;
+	for (p = w; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("@%+:,./_-", *p) != NULL || (*p == '=' && !first)))
+			return 0;
+	return 1;
+}
+
+static const char *
+raw_lookup(void *ctx, const char *name)
+{
+	return book_var(ctx, name);
+}
+
+char *
+book_argv_line(const struct plan_argv *a, const struct book_vars *v, struct cr_err *err)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		char *x = book_expand(a->v[i], raw_lookup, (void *)v);
+
+		if (i > 0)
+			cr_buf_addc(&b, ' ');
+		if (plain_word(x, i == 0)) {
+			cr_buf_adds(&b, x);
+		} else if (book_quote(BOOK_SH, x, strlen(x), &b, err) != CR_OK) {
+			free(x);
+			cr_buf_release(&b);
+			return NULL;
+		}
+		free(x);
+	}
+	return cr_buf_detach(&b);
+}
+
+int
+book_step_test(const struct plan_step *s, const struct book_vars *v, char **line,
+    enum book_test_from *from, struct cr_err *err)
+{
+	const struct plan_argv *a = NULL;
+	struct book_vars tv = *v;
+
+	*line = NULL;
+	*from = BOOK_TEST_NONE;
+	if (s->type != PLAN_RESTART || s->service == NULL)
+		return CR_OK;
+	if (s->test != NULL) {
+		a = s->test;
+		*from = s->test_is_default ? BOOK_TEST_DEFAULT : BOOK_TEST_RUN_TEST;
+	} else if ((a = plan_kind_test(s->service->kind)) != NULL) {
+		*from = BOOK_TEST_BY_HAND;
+	} else {
+		return CR_OK;
+	}
+	/* as config.test runs it: no PEM files are written for a test */
+	tv.new_cert.pem = NULL;
+	tv.old_cert.pem = NULL;
+	if ((*line = book_argv_line(a, &tv, err)) == NULL) {
+		*from = BOOK_TEST_NONE;
+		return cr_err_prefix(err, "cannot write the configuration test of service '%s' (%s:%d)",
+		    s->service->name, a->loc.file != NULL ? a->loc.file : "?", a->loc.line);
+	}
+	return CR_OK;
 }
 
 /* ---- a directory of kinds ------------------------------------------------------ */

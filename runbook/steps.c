@@ -64,16 +64,27 @@ action_text(enum plan_action a)
 	    "manual: the operator runs the commands below; `certrotate run` stops and asks";
 }
 
-/* " on mx1", or " on the machine running certrotate" for a token or local step. */
+/*
+ * " on mx1", or " on the machine running certrotate" for a token or local
+ * step; ", from the configuration's directory" when the step writes a file
+ * named by a relative path (its commands name it so).
+ */
 static void
 where(struct book_doc *d, const struct plan_step *s)
 {
+	size_t k;
+	int relative = 0;
+
+	for (k = 0; k < s->nwrites; k++)
+		relative |= s->writes[k].text[0] != '/';
 	if (s->host_cfg == NULL) {
 		doc_add(d, " on the machine running certrotate");
-		return;
+	} else {
+		doc_add(d, " on ");
+		doc_code(d, s->host);
 	}
-	doc_add(d, " on ");
-	doc_code(d, s->host);
+	if (relative)
+		doc_add(d, ", from the configuration's directory");
 }
 
 /* ---- commands ------------------------------------------------------------------- */
@@ -132,59 +143,11 @@ kind_part(struct book_doc *d, const struct plan_step *s, const struct book_kind 
 	return r;
 }
 
-/* 1 when sh reads w as one plain word (nothing to quote). */
-static int
-plain_word(const char *w, int first)
-{
-	const char *p;
-
-	if (*w == '\0')
-		return 0;
-	for (p = w; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("@%+:,./_-", *p) != NULL || (*p == '=' && !first)))
-			return 0;
-	return 1;
-}
-
-static const char *
-raw_lookup(void *ctx, const char *name)
-{
-	return book_var(ctx, name);
-}
-
-/*
- * A hook as sh would read it: each argument expanded (v) and quoted, plain
- * words as they are.  NULL with err set when an argument cannot be quoted.
- */
-static char *
-hook_line(const struct plan_argv *a, const struct book_vars *v, struct cr_err *err)
-{
-	struct cr_buf b = CR_BUF_INIT;
-	size_t i;
-
-	for (i = 0; i < a->n; i++) {
-		char *x = book_expand(a->v[i], raw_lookup, (void *)v);
-
-		if (i > 0)
-			cr_buf_addc(&b, ' ');
-		if (plain_word(x, i == 0)) {
-			cr_buf_adds(&b, x);
-		} else if (book_quote(BOOK_SH, x, strlen(x), &b, err) != CR_OK) {
-			free(x);
-			cr_buf_release(&b);
-			return NULL;
-		}
-		free(x);
-	}
-	return cr_buf_detach(&b);
-}
-
 static int
 hook_block(struct book_doc *d, const struct plan_step *s, const struct plan_argv *a,
     const struct book_vars *v, struct cr_err *err)
 {
-	char *line = hook_line(a, v, err);
+	char *line = book_argv_line(a, v, err);
 	int r;
 
 	if (line == NULL)
@@ -303,13 +266,222 @@ verify_ids(struct book_doc *d, const struct plan_step *s)
 	doc_add(d, "\n");
 }
 
+/*
+ * The configuration test of a restart step (book_step_test: the test
+ * `check` runs), as a block with where it runs, who runs it and how to
+ * read its result; `again` for the roll back (a shorter text).  *shown: 1
+ * when there is one.
+ */
+static int
+test_block(struct book_doc *d, const struct plan_step *s, const struct book_group *g,
+    const struct book_vars *v, int again, int *shown, struct cr_err *err)
+{
+	enum book_test_from from;
+	char *line = NULL;
+	size_t j;
+	int r;
+
+	*shown = 0;
+	if ((r = book_step_test(s, v, &line, &from, err)) != CR_OK)
+		return cr_err_prefix(err, "cannot write the runbook: step %s", s->id);
+	if (line == NULL)
+		return CR_OK;
+	*shown = 1;
+	if (!again) {
+		doc_add(d, "**Configuration test first** (sh");
+		if (from == BOOK_TEST_BY_HAND)
+			where(d, s);
+		else
+			doc_add(d, " on the machine running certrotate, from the configuration's "
+			    "directory");
+		doc_add(d, from == BOOK_TEST_RUN_TEST ? "; the service's `run_test`: `certrotate run` "
+		    "runs it right before this step - check `config.test` - and stops when it fails" :
+		    from == BOOK_TEST_DEFAULT ? "; the default test of the kind: `certrotate run` runs "
+		    "it right before this step - check `config.test` - and stops when it fails" :
+		    "; the default test of the kind: certrotate does not run it, as none of the "
+		    "service's files is on the machine running certrotate - give the service a "
+		    "`run_test` to have `check` and `run` run it");
+		doc_add(d, "):\n\n");
+	}
+	r = block(d, s, "configuration test", BOOK_SH, &line, 1, err);
+	free(line);
+	if (r != CR_OK)
+		return r;
+	doc_add(d, "\nIt passes when it exits with status 0 (`echo $?` right after it prints `0`).");
+	for (j = 0; !again && g != NULL && j < g->test_notes.n; j++) {
+		doc_add(d, "  ");
+		doc_text(d, g->test_notes.v[j]);
+	}
+	doc_add(d, again ? "  Reload only once it passes.\n\n" :
+	    "  When it fails, stop here and reload nothing: read what it prints (the file and line "
+	    "it names), fix that or roll back the steps before, and test again.\n\n");
+	return CR_OK;
+}
+
+/*
+ * Whether the kind's manual commands fit the files step s writes: none, or
+ * one file, not a link, holding the leaf and its chain (what {new.pem}
+ * holds) - else they would replace a link with a file or leave out a key.
+ */
+static int
+writes_plain(const struct plan_step *s)
+{
+	const struct plan_write *w = s->writes;
+
+	return s->nwrites == 0 || (s->nwrites == 1 && w->shape == CRT_SHAPE_CHAIN &&
+	    w->file != NULL && w->file->pv_error == NULL && !w->file->pv.link);
+}
+
+/*
+ * The files a native rebind writes (plan/files.c), one row each: what it
+ * will hold, its mode and owner, and how it is written.
+ */
+static void
+writes_table(struct book_doc *d, const struct plan_step *s)
+{
+	size_t k;
+
+	doc_add(d, "Files it writes (as configured: a relative path is from the configuration's "
+	    "directory):\n\n| File | Will hold | Mode | How |\n|---|---|---|---|\n");
+	for (k = 0; k < s->nwrites; k++) {
+		const struct plan_write *w = &s->writes[k];
+		const struct plan_file *f = w->file;
+		int ok = f != NULL && f->pv_error == NULL;
+
+		doc_add(d, "| ");
+		doc_cell_code(d, w->text);
+		doc_add(d, " | ");
+		doc_cell_text(d, w->order);
+		doc_add(d, " | ");
+		if (ok) {
+			char *mode = cr_xasprintf("%04o%s%s%s", f->pv.perm, f->pv.exists ? " kept" : " (new)",
+			    f->owner != NULL ? ", owner " : "", f->owner != NULL ? f->owner : "");
+
+			doc_cell_text(d, mode);
+			free(mode);
+		}
+		doc_add(d, " | ");
+		if (!ok) {
+			doc_add(d, "cannot be written: ");
+			doc_cell_text(d, f != NULL && f->pv_error != NULL ? f->pv_error : "not read");
+		} else if (f->pv.link) {
+			doc_add(d, "a symbolic link to ");
+			doc_cell_code(d, f->pv.link_text);
+			doc_add(d, ": the new file ");
+			doc_cell_code(d, f->pv.link_new);
+			doc_add(d, " is written beside its target, then the link repointed");
+		} else {
+			doc_add(d, "replaced atomically (a temporary file beside it, then renamed)");
+		}
+		doc_add(d, " |\n");
+	}
+	doc_add(d, "\n");
+}
+
+/* Whether restart step s has a configuration test to show. */
+static int
+has_test(const struct plan_step *s, const struct book_vars *v)
+{
+	enum book_test_from from;
+	struct cr_err e;
+	char *line = NULL;
+
+	cr_err_clear(&e);
+	(void)book_step_test(s, v, &line, &from, &e);
+	free(line);
+	return from != BOOK_TEST_NONE;
+}
+
+/* Whether the step's verify list holds check c. */
+static int
+verifies(const struct plan_step *s, enum plan_check c)
+{
+	size_t j;
+
+	for (j = 0; j < s->nverify; j++)
+		if (s->verify[j] == c)
+			return 1;
+	return 0;
+}
+
+/* Whether step s puts ref rr into effect: its own refs, or its service's for a restart. */
+static int
+step_moves(const struct plan *p, const struct plan_step *s, const struct plan_refres *rr)
+{
+	size_t k;
+
+	if (s->type == PLAN_RESTART)
+		return rr->service == s->service && rr->step >= 0;
+	if (s->res == rr)
+		return 1;
+	for (k = 0; k < s->nfrefs; k++)
+		if (&p->refs[s->frefs[k]] == rr)
+			return 1;
+	return 0;
+}
+
+/*
+ * For a step after which the endpoints serve the new certificate (its
+ * verify lists `endpoint`): one openssl line per endpoint of its refs, with
+ * the ref's SNI name and STARTTLS, printing its fingerprint line only when
+ * the endpoint serves the new certificate - what an operator checks by
+ * hand, as `certrotate run` does.
+ */
+static int
+endpoint_block(struct book_doc *d, const struct plan_step *s, struct cr_err *err)
+{
+	const struct plan *p = d->p;
+	const char *sha = d->certs.new_cert.sha256;
+	char **lines = NULL;
+	size_t i, n = 0;
+	int r = CR_OK;
+
+	if (!verifies(s, PLAN_CHK_ENDPOINT) || sha == NULL)
+		return CR_OK;
+	for (i = 0; i < p->nrefs && r == CR_OK; i++) {
+		const struct plan_ref *ref = p->refs[i].ref;
+		struct cr_buf b = CR_BUF_INIT;
+
+		if (ref->endpoint == NULL || !step_moves(p, s, &p->refs[i]))
+			continue;
+		cr_buf_adds(&b, "openssl s_client -connect ");
+		r = book_quote(BOOK_SH, ref->endpoint, strlen(ref->endpoint), &b, err);
+		if (r == CR_OK && ref->sni != NULL) {
+			cr_buf_adds(&b, " -servername ");
+			r = book_quote(BOOK_SH, ref->sni, strlen(ref->sni), &b, err);
+		}
+		if (ref->starttls_smtp)
+			cr_buf_adds(&b, " -starttls smtp");
+		cr_buf_adds(&b, " </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 | "
+		    "tr -d : | grep -i -- ");
+		if (r == CR_OK)
+			r = book_quote(BOOK_SH, sha, strlen(sha), &b, err);
+		lines = cr_xrealloc(lines, (n + 1) * sizeof(*lines));
+		lines[n++] = cr_buf_detach(&b);
+	}
+	if (r == CR_OK && n > 0) {
+		doc_add(d, "The endpoints (sh, from any machine with OpenSSL that reaches them): each line "
+		    "prints the new certificate's fingerprint when its endpoint serves it, nothing when "
+		    "not:\n\n");
+		r = block(d, s, "endpoints", BOOK_SH, lines, n, err);
+		if (r == CR_OK)
+			doc_add(d, "\n");
+	}
+	if (r != CR_OK)
+		r = cr_err_prefix(err, "cannot write the runbook: step %s: endpoints", s->id);
+	book_lines_free(lines, n);
+	return r;
+}
+
 /* What the step does: the action's commands. */
 static int
 step_do(struct book_doc *d, const struct plan_step *s, const struct book_kind *k,
     const struct book_group *g, const struct book_vars *v, struct cr_err *err)
 {
-	int r;
+	int r, tested;
 
+	if ((r = test_block(d, s, g, v, 0, &tested, err)) != CR_OK)
+		return r;
 	if (s->action == PLAN_COMMAND && s->run != NULL) {
 		doc_add(d, "**Command** (sh");
 		where(d, s);
@@ -320,17 +492,28 @@ step_do(struct book_doc *d, const struct plan_step *s, const struct book_kind *k
 	} else if (s->action == PLAN_NATIVE) {
 		doc_add(d, "**Done by certrotate.**  `certrotate run` does this itself: ");
 		doc_text(d, s->description);
-		if (!has_cmds(g, BOOK_DO)) {
-			doc_add(d, ".\n\n");
+		doc_add(d, ".\n\n");
+		if (s->nwrites > 0)
+			writes_table(d, s);
+		if (!writes_plain(s) && has_cmds(g, BOOK_DO)) {
+			doc_add(d, "Not by hand: the kind's commands copy one plain file holding the leaf "
+			    "and its chain, and these files are not all such - they would replace a "
+			    "symbolic link with a file, or leave out a key.  Let `certrotate run --only ");
+			doc_add(d, s->id);
+			doc_add(d, "` write them, and `certrotate rollback` put them back.\n\n");
 			notes(d, g);
 			return CR_OK;
 		}
-		doc_addf(d, ".  The same by hand (%s", book_shell_name(k->shell));
+		if (!has_cmds(g, BOOK_DO)) {
+			notes(d, g);
+			return CR_OK;
+		}
+		doc_addf(d, "The same by hand (%s", book_shell_name(k->shell));
 	} else {
 		doc_addf(d, "**Commands** (%s", book_shell_name(k->shell));
 	}
 	where(d, s);
-	doc_add(d, "):\n\n");
+	doc_add(d, tested ? "), once the configuration test passed:\n\n" : "):\n\n");
 	if ((r = kind_part(d, s, k, g, BOOK_DO, v, err)) != CR_OK)
 		return r;
 	notes(d, g);
@@ -360,7 +543,7 @@ step_undo(struct book_doc *d, const struct plan_step *s, const struct book_kind 
 	if (s->action == PLAN_NATIVE && variants[s->variant].native_undo != NULL) {
 		doc_add(d, ": ");
 		doc_add(d, variants[s->variant].native_undo);
-		if (!has_cmds(g, BOOK_UNDO)) {
+		if (!has_cmds(g, BOOK_UNDO) || !writes_plain(s)) {
 			doc_add(d, "\n\n");
 			return CR_OK;
 		}
@@ -369,6 +552,21 @@ step_undo(struct book_doc *d, const struct plan_step *s, const struct book_kind 
 		doc_addf(d, " (%s", book_shell_name(k->shell));
 	}
 	where(d, s);
+	if (s->type == PLAN_RESTART && has_cmds(g, BOOK_UNDO) && has_test(s, v)) {
+		int tested;
+
+		doc_add(d, "), once the steps before it are rolled back: the configuration test "
+		    "again (sh");
+		if (s->test == NULL)
+			where(d, s);
+		else
+			doc_add(d, " on the machine running certrotate");
+		doc_add(d, "),\n\n");
+		if ((r = test_block(d, s, g, v, 1, &tested, err)) != CR_OK)
+			return r;
+		doc_addf(d, "then (%s", book_shell_name(k->shell));
+		where(d, s);
+	}
 	doc_add(d, "):\n\n");
 	if ((r = kind_part(d, s, k, g, BOOK_UNDO, v, err)) != CR_OK)
 		return r;
@@ -424,7 +622,8 @@ step_section(struct book_doc *d, size_t i, struct cr_err *err)
 	doc_addf(d, "**Verify** (%s", book_shell_name(k->shell));
 	where(d, s);
 	doc_add(d, "):\n\n");
-	if ((r = kind_part(d, s, k, g, BOOK_VERIFY, &v, err)) != CR_OK)
+	if ((r = kind_part(d, s, k, g, BOOK_VERIFY, &v, err)) != CR_OK ||
+	    (r = endpoint_block(d, s, err)) != CR_OK)
 		return r;
 	verify_ids(d, s);
 	return step_undo(d, s, k, g, &v, err);

@@ -56,10 +56,11 @@ fcfg haproxy </dev/null
 mkdir -p "$D/haproxy"
 cat "$C/old-chain.pem" "$C/old.key" >"$D/haproxy/mail.pem"
 chmod 0600 "$D/haproxy/mail.pem"
+cp -p "$D/haproxy/mail.pem" "$D/haproxy/mail-old.pem"	# rotation.old: a copy, not the file rewritten
 HP=$(free_port)
 haproxy_start lb "$(haproxy_conf "$HP" "$D/haproxy/mail.pem")"
 [ -n "$(tls_sha256 "127.0.0.1:$HP")" ] || die "haproxy does not serve on $HP"
-OLD=file:haproxy/mail.pem fcfg haproxy <<END
+OLD=file:haproxy/mail-old.pem fcfg haproxy <<END
 hosts = ( { name = "lb1"; } );
 services = ( { name = "haproxy"; host = "lb1"; kind = "haproxy"; names = [ "mail.contoso.com" ];
   run_test = [ "env", "OPENSSL_CONF=$(level0_conf)", "haproxy", "-c", "-f", "$WORK/lb/haproxy.cfg" ];
@@ -77,23 +78,29 @@ assert w[0]['mode'] == '0600' and w[0]['now']['keys'] == 1 and w[0]['link'] is N
 assert 'the new certificate and key in \'haproxy/mail.pem\' (leaf, chain, key; mode 0600 kept)' in step('rebind')[0]['description']"
 cr check -c "$CFG"
 expect_rc 0
-expect_out_contains "pass  file.layout        ref haproxy/pem: 'haproxy/mail.pem' holds leaf + chain + key (leaf, chain, key; 2 certificates"
+expect_out_contains "pass  file.layout        file haproxy/mail.pem: 'haproxy/mail.pem' holds leaf + chain + key (leaf, chain, key; 2 certificates"
 expect_out_contains "pass  key.mode           key file haproxy/mail.pem: 'haproxy/mail.pem' (it holds the service's key) is mode 0600"
 expect_out_contains "pass  endpoint           ref haproxy/pem: '127.0.0.1:$HP' serves the old certificate now"
 expect_out_contains "pass  config.test        service haproxy: configuration test 'env OPENSSL_CONF="
 [ "$(stat -c %a "$D/haproxy/mail.pem")" = 600 ] || fail "check changed the mode of the combined PEM"
+# rotation.old naming the very file the rebind rewrites: after the run it would
+# hold the new certificate, and no resume or rollback could read the old one
+sed 's|file:haproxy/mail-old.pem|file:./haproxy/mail.pem|' "$CFG" >"$D/self.cfg"
+cr check -c "$D/self.cfg"
+expect_rc 1
+expect_out_contains "FAIL  file.layout        file haproxy/mail.pem: 'haproxy/mail.pem' is rotation.old ('file:./haproxy/mail.pem') as well: the rebind puts the new certificate there, and then no later check, run --resume or rollback can read the old one from it"
 # the same file while the new key lives on a token: the service cannot read it from there
-OLD=file:haproxy/mail.pem NEW="pkcs11:token=edge;object=mail-2026;type=cert" \
+OLD=file:haproxy/mail-old.pem NEW="pkcs11:token=edge;object=mail-2026;type=cert" \
     KEY="pkcs11:token=edge;object=mail-2026;type=private" fcfg haproxy-token <<END
 hosts = ( { name = "lb1"; } );
 services = ( { name = "haproxy"; host = "lb1"; kind = "haproxy"; run_test = [ "true" ];
   refs = ( { id = "pem"; type = "file"; path = "haproxy/mail.pem"; endpoint = "127.0.0.1:$HP"; } ); } );
 END
 mkdir -p "$D/haproxy"
-cp -p "$WORK/haproxy/haproxy/mail.pem" "$D/haproxy/mail.pem"
+cp -p "$WORK/haproxy/haproxy/mail.pem" "$WORK/haproxy/haproxy/mail-old.pem" "$D/haproxy/"
 cr check -c "$CFG"
 expect_rc 1
-expect_out_contains "FAIL  file.layout        ref haproxy/pem: 'haproxy/mail.pem' holds leaf + chain + key (leaf, chain, key): the service reads its private key from this file, but the new key is on a token ('pkcs11:token=edge;object=mail-2026;type=private'): the service cannot read it from there"
+expect_out_contains "FAIL  file.layout        file haproxy/mail.pem: 'haproxy/mail.pem' holds leaf + chain + key (leaf, chain, key): the service reads its private key from this file, but the new key is on a token ('pkcs11:token=edge;object=mail-2026;type=private'): the service cannot read it from there"
 expect_out_matches "BLOCKED 0[0-9]-rebind-lb1-haproxy-pem"
 haproxy_stop lb
 
@@ -114,17 +121,17 @@ END
 	tls/chain.pem)
 		# before: nothing flagged, and run would write the private key into chain.pem, 0644
 		expect_rc 1
-		expect_out_contains "FAIL  file.key           ref nginx/tls: 'tls/chain.pem' holds no private key but leaf + chain: key_path must name the key file the service reads"
+		expect_out_contains "FAIL  file.key           file tls/chain.pem: 'tls/chain.pem' holds no private key but leaf + chain: key_path must name the key file the service reads"
 		expect_out_contains "FAIL  key.mode           key file tls/chain.pem: 'tls/chain.pem' (the key file the service reads) is readable by every user of the host (mode 0644)"
 		expect_out_matches "BLOCKED 0[0-9]-rebind-web1-nginx-tls"
 		;;
 	nope/mail.key)
 		expect_rc 1
-		expect_out_contains "FAIL  file.key           ref nginx/tls: 'nope/mail.key' does not exist, nor does its directory"
+		expect_out_contains "FAIL  file.key           file nope/mail.key: 'nope/mail.key' does not exist, nor does its directory"
 		;;
 	tls/missing.key)
 		expect_rc 0
-		expect_out_contains "WARN  file.key           ref nginx/tls: 'tls/missing.key' does not exist: the service cannot be reading its key from there now"
+		expect_out_contains "WARN  file.key           file tls/missing.key: 'tls/missing.key' does not exist: the service cannot be reading its key from there now"
 		cr check -c "$CFG" --strict
 		expect_rc 1
 		;;
@@ -150,7 +157,7 @@ json "assert [s['ref'] for s in step('rebind')] == ['tls'], d['steps']
 assert step('rebind')[0]['denotes'] == 'old' and d['untouched'] == [], d['untouched']"
 cr check -c "$CFG"
 expect_rc 1
-expect_out_contains "FAIL  file.layout        ref nginx/tls: 'tls/mail.pem' is out of order (chain, leaf): the first certificate 'CN=Contoso Issuing CA 1, O=Contoso, C=US' is a CA certificate the file's chain goes through, not the leaf: the leaf 'CN=mail.contoso.com, O=Contoso, C=US' (certificate 2) must come first"
+expect_out_contains "FAIL  file.layout        file tls/mail.pem: 'tls/mail.pem' is out of order (chain, leaf): the first certificate 'CN=Contoso Issuing CA 1, O=Contoso, C=US' is a CA certificate the file's chain goes through, not the leaf: the leaf 'CN=mail.contoso.com, O=Contoso, C=US' (certificate 2) must come first"
 expect_out_contains "pass  endpoint           ref nginx/tls: '127.0.0.1:$PO' serves the old certificate now"
 expect_out_contains "pass  ref.resolve        ref nginx/tls: 'file:tls/mail.pem' denotes the old certificate"
 nginx_stop order
@@ -241,8 +248,8 @@ assert w[0]['link_now'] == '../../archive/mail/fullchain1.pem' and w[0]['link'] 
 assert w[0]['file'].endswith('/le/archive/mail/fullchain2.pem') and w[1]['mode'] == '0600', w"
 cr check -c "$CFG"
 expect_rc 0
-expect_out_contains "pass  file.layout        ref smtp/starttls: 'le/live/mail/fullchain.pem' holds leaf + chain (leaf, chain; 2 certificates), in order: the new material will be written the same way; a symbolic link to '../../archive/mail/fullchain1.pem': the new material goes into a new file '../../archive/mail/fullchain2.pem' beside it and the link is repointed"
-expect_out_contains "pass  file.key           ref web/https: 'le/live/mail/privkey.pem' holds the private key of the certificate in 'le/live/mail/fullchain.pem'"
+expect_out_contains "pass  file.layout        file le/live/mail/fullchain.pem: 'le/live/mail/fullchain.pem' holds leaf + chain (leaf, chain; 2 certificates), in order: the new material will be written the same way; a symbolic link to '../../archive/mail/fullchain1.pem': the new material goes into a new file '../../archive/mail/fullchain2.pem' beside it and the link is repointed"
+expect_out_contains "pass  file.key           file le/live/mail/privkey.pem: 'le/live/mail/privkey.pem' holds the private key of the certificate in 'le/live/mail/fullchain.pem'"
 expect_out_contains "pass  endpoint           ref smtp/starttls: '127.0.0.1:$PS' serves the old certificate now"
 expect_out_contains "pass  endpoint           ref web/https: '127.0.0.1:$PH' with SNI 'mail.contoso.com' serves the old certificate now"
 expect_out_contains "pass  endpoint.sni       ref web/https: '127.0.0.1:$PH' answers SNI 'mail.contoso.com' with another certificate than without SNI: a site of its own"
@@ -340,3 +347,77 @@ cr check -c "$CFG" --no-probe --format json
 json "r = step('restart')[0]
 assert r['status'] == 'blocked' and r['test'][:2] == ['nginx', '-t'] and r['test_from'] == 'run_test', r
 assert [c['status'] for c in r['checks'] if c['id'] == 'config.test'] == ['fail'], r['checks']"
+
+# ------------------------------------------------------------- one file, many refs: written and judged once
+# Three spellings of one certificate file ("tls/web.pem", "./tls/web.pem", and the
+# same path for a service on another host: files are written where certrotate
+# runs), and certbot's cert.pem beside fullchain.pem sharing privkey.pem: before,
+# each spelling and each host got a step writing the same file again, and the
+# second certbot step was blocked by file.key (privkey.pem already new, cert.pem
+# still old) - the rotation wedged halfway.  Now: one step writes each file
+# once, file.layout / file.key / file.content judge each file once, run and
+# rollback go through.
+fcfg shared </dev/null
+mkdir -p "$D/tls" "$D/le/archive/m" "$D/le/live/m"
+cp "$C/old-chain.pem" "$D/tls/web.pem"
+cp "$C/old.key" "$D/tls/web.key"
+cp "$C/old.pem" "$D/le/archive/m/cert1.pem"
+cp "$C/old-chain.pem" "$D/le/archive/m/fullchain1.pem"
+cp "$C/old.key" "$D/le/archive/m/privkey1.pem"
+chmod 0600 "$D/tls/web.key" "$D/le/archive/m/privkey1.pem"
+for f in cert fullchain privkey; do ln -s "../../archive/m/${f}1.pem" "$D/le/live/m/$f.pem"; done
+fcfg shared <<END
+hosts = ( { name = "web1"; }, { name = "web2"; } );
+services = (
+  { name = "nginx"; host = "web1"; kind = "nginx"; run_test = [ "true" ];
+    refs = ( { id = "a"; type = "file"; path = "tls/web.pem"; key_path = "tls/web.key"; },
+             { id = "b"; type = "file"; path = "./tls/web.pem"; key_path = "tls/../tls/web.key"; },
+             { id = "le"; type = "file"; path = "le/live/m/fullchain.pem"; key_path = "le/live/m/privkey.pem"; } ); },
+  { name = "apache"; host = "web2"; kind = "apache"; run_test = [ "true" ];
+    refs = ( { id = "vh"; type = "file"; path = "tls/web.pem"; key_path = "tls/web.key"; } ); },
+  { name = "postfix"; host = "web2"; kind = "postfix"; run_test = [ "true" ];
+    refs = ( { id = "smtpd"; type = "file"; path = "le/live/m/cert.pem"; key_path = "./le/live/m/privkey.pem"; } ); }
+);
+END
+cr plan -c "$CFG" --format json
+expect_rc 0
+json "r = step('rebind')
+assert len(r) == 2, [s['id'] for s in r]
+paths = [[w['path'] for w in s['writes']] for s in r]
+assert sorted(paths) == [['le/live/m/fullchain.pem', 'le/live/m/cert.pem', 'le/live/m/privkey.pem'],
+                         ['tls/web.pem', 'tls/web.key']], paths
+refs = sorted(sorted(x['service'] + '/' + x['ref'] for x in s['refs']) for s in r)
+assert refs == [['apache/vh', 'nginx/a', 'nginx/b'], ['nginx/le', 'postfix/smtpd']], refs"
+cr check -c "$CFG" --no-probe
+expect_rc 0
+for f in tls/web.pem le/live/m/fullchain.pem le/live/m/cert.pem; do
+	expect_eq "$(grep -c "  file.layout        file $f: " "$WORK/out")" 1 "file.layout lines of $f"
+done
+expect_eq "$(grep -c '  file.layout  ' "$WORK/out")" 3 "file.layout lines"
+expect_eq "$(grep -c '  file.key  ' "$WORK/out")" 3 "file.key lines (one per key file and the certificate it pairs with)"
+expect_out_contains "pass  file.key           file tls/web.key: 'tls/web.key' holds the private key of the certificate in 'tls/web.pem'"
+expect_out_not_contains "file.layout        ref "
+cr check -c "$CFG" --no-probe --format json
+json "items = [c for s in d['steps'] for c in s['checks'] if c['id'] == 'file.layout']
+assert sorted(c['subject'] for c in items) == ['file le/live/m/cert.pem', 'file le/live/m/fullchain.pem', 'file tls/web.pem'], items"
+# the merged step still judges each host's own limits (a ref's host, not the step's)
+sed 's|{ name = "web2"; }|{ name = "web2"; accepts = { signature = [ "sha1WithRSAEncryption" ]; }; }|' "$CFG" >"$D/sha1.cfg"
+cr check -c "$D/sha1.cfg" --no-probe
+expect_rc 1
+expect_out_contains "FAIL  sigalg             host web2: host 'web2' only validates sha1WithRSAEncryption"
+expect_out_contains "pass  keyalg             host web2: "
+cr run -c "$CFG" --yes --until 02
+expect_rc 0
+expect_eq "$(grep -c "  file.content       file " "$WORK/out")" 3 "file.content lines (one per certificate file and the key file beside it)"
+cmp -s "$D/tls/web.pem" "$C/extractable-chain.pem" || fail "tls/web.pem does not hold the new certificate and chain"
+for f in cert fullchain privkey; do
+	expect_eq "$(readlink "$D/le/live/m/$f.pem")" "../../archive/m/${f}2.pem" "le/live/m/$f.pem"
+done
+[ -e "$D/le/archive/m/privkey3.pem" ] && fail "privkey.pem was written twice"
+cr rollback -c "$CFG" --yes
+expect_rc 0
+cmp -s "$D/tls/web.pem" "$C/old-chain.pem" || fail "rollback did not put tls/web.pem back"
+cmp -s "$D/tls/web.key" "$C/old.key" || fail "rollback did not put tls/web.key back"
+for f in cert fullchain privkey; do
+	expect_eq "$(readlink "$D/le/live/m/$f.pem")" "../../archive/m/${f}1.pem" "le/live/m/$f.pem after rollback"
+done

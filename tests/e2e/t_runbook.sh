@@ -69,6 +69,28 @@ for ex in mail sha1-host two-bindings connector federation protected-default lin
 	fi
 done
 
+# every reload comes after its configuration test: the service's run_test,
+# the one check runs (config.test), quoted for sh; the kinds hold the reload alone
+for svc in nginx haproxy; do
+	sed -n "/^### Step [0-9]* of [0-9]*: \`[0-9]*-restart-mx1-$svc\`/,/^### /p" "$WORK/linux.md" >"$WORK/restart.md"
+	t=$(grep -n '^\*\*Configuration test first\*\*' "$WORK/restart.md" | head -1 | cut -d: -f1)
+	r=$(grep -n "^systemctl reload $svc\$" "$WORK/restart.md" | head -1 | cut -d: -f1)
+	[ -n "$t" ] && [ -n "$r" ] && [ "$t" -lt "$r" ] || fail "linux: $svc's reload does not follow its configuration test"
+	grep -q ' && systemctl reload' "$WORK/restart.md" && fail "linux: $svc: a test repeated in the reload"
+done
+expect_file_contains "$WORK/linux.md" "env OPENSSL_CONF=openssl-level0.cnf haproxy -c -f haproxy/haproxy.cfg"
+expect_file_contains "$WORK/linux.md" "nginx -t -q -e stderr -p nginx/ -c nginx.conf"
+
+# a native file rebind lists the files it writes; the kind's manual commands
+# (one plain leaf + chain file) are offered only where they fit: never over
+# certbot's links (they would replace a link with a file) nor a combined PEM
+# (they would leave out the key)
+expect_file_contains "$WORK/linux.md" "| \`letsencrypt/live/mail.contoso.com/privkey.pem\` | key | 0600 kept | a symbolic link to"
+expect_file_contains "$WORK/linux.md" "| \`haproxy/mail.pem\` | leaf, chain, key | 0600 kept | replaced atomically"
+expect_eq "$(grep -c '^Not by hand: ' "$WORK/linux.md")" 2 "linux: steps whose files the kind's commands do not fit"
+grep -q "^install -m 0644 -- " "$WORK/linux.md" && fail "linux: a manual install over a link or a combined PEM"
+expect_file_contains "$WORK/mail.md" "install -m 0644 -- 'mail-2026-new.pem' 'tls/mail.pem'"
+
 # the document says what the plan says: every step id of the example, in order
 crin "$WORK/mail" plan --format json
 sed -n 's/^      "id": "\([^"]*\)",$/\1/p' "$WORK/out" >"$WORK/mail.ids"
@@ -100,6 +122,20 @@ crin "$WORK/live" runbook --timeout 10s
 expect_rc 0
 expect_out_contains "| **PASS** | \`endpoint\` | ref transport/Default Frontend MX1 | '127.0.0.1:$SMTP_PORT' serves the old certificate now |"
 expect_out_not_contains "not probed"
+# the runbook's own endpoint lines, run for real (SNI, STARTTLS): against the
+# old certificate they print nothing; asked for the old one's fingerprint,
+# each prints its line
+crin "$WORK/live" runbook --no-probe -o live.md
+sed -n '/^The endpoints (sh/,/^```$/{/^openssl s_client/p;}' "$WORK/live/live.md" | sort -u >"$WORK/live.endpoints"
+expect_eq "$(wc -l <"$WORK/live.endpoints")" 4 "endpoint lines (https SNI, https default, smtp, nginx)"
+grep -q -- "-servername 'mail.contoso.com'" "$WORK/live.endpoints" || fail "no SNI in the endpoint lines"
+grep -q -- "-starttls smtp" "$WORK/live.endpoints" || fail "no STARTTLS in the endpoint lines"
+[ -z "$(sh "$WORK/live.endpoints")" ] || fail "an endpoint line matched while the old certificate is served"
+OLD256=$(cert_sha256 "$C/old.pem")
+NEW256=$(grep -o "grep -i -- '[0-9A-F]*'" "$WORK/live.endpoints" | head -1 | sed "s/.*'\\(.*\\)'/\\1/")
+[ -n "$NEW256" ] || fail "no fingerprint in the endpoint lines"
+sed "s/$NEW256/$OLD256/" "$WORK/live.endpoints" >"$WORK/live.endpoints.old"
+expect_eq "$(sh "$WORK/live.endpoints.old" | wc -l)" 4 "endpoint lines matching the old certificate served"
 crin "$WORK/live" check --timeout 10s
 summary=$(sed -n 's/^summary: \([0-9]*\) pass, \([0-9]*\) warn, \([0-9]*\) fail, \([0-9]*\) skip: .*/\1 pass, \2 warn, \3 fail, \4 skip/p' "$WORK/out")
 crin "$WORK/live" runbook --timeout 10s
@@ -194,7 +230,7 @@ services = (
   { name = "nginx"; host = "web01"; kind = "nginx";
     account = "svc'$(touch PWNED)`id`|&;\"x\" $HOME";
     run_restart = [ "record", "restart", "{service}", "{account}", "{new.subject}" ];
-    run_test = [ "record", "test" ];
+    run_test = [ "record", "test", "{service}", "{account}", "$(touch PWNED);`id`" ];
     refs = (
       { id = "tls $(touch PWNED) `id` 'q' \"d\" ;|& $HOME"; type = "file";
         path = "tls/$(touch PWNED)`id`;'q'|&\n<i>.pem";
@@ -203,6 +239,8 @@ services = (
       { id = "plain"; type = "file"; path = "tls/plain.pem"; }
     );
   },
+  { name = "lb"; host = "web01"; kind = "haproxy";
+    refs = ( { id = "vip"; type = "binding"; cert = "pkcs11:token=edge;object=mail-2025;type=cert"; } ); },
   { name = "web"; host = "web01"; kind = "iis";
     refs = ( { id = "Site ’; calc; ‘$(x)`n"; type = "binding";
                cert = "pkcs11:token=edge;object=mail-2025;type=cert"; } ); }
@@ -217,7 +255,7 @@ for name in ("$(touch PWNED)`id`;'q'|&\n<i>.pem", "plain.pem"):
 PY
 crin "$INJ" runbook --no-probe -o rb.md
 [ "$rc" -le 1 ] || die "runbook of the hostile inventory failed (exit $rc)"
-for p in record cp install mv openssl nginx systemctl tr grep touch id whoami calc cat rm; do
+for p in record cp install mv openssl nginx haproxy systemctl tr grep touch id whoami calc cat rm; do
 	printf '#!/bin/sh\n{ printf %%s "%s"; for a; do printf "\\037%%s" "$a"; done; printf "\\036"; } >>"$STUBLOG"\n' \
 	    "$p" >"$INJ/stubs/$p"
 	chmod +x "$INJ/stubs/$p"
@@ -267,6 +305,15 @@ assert rebind[0][2:5] == [ref, path, account], rebind[0]
 assert "touch PWNED" in rebind[0][5] and "<b>" in rebind[0][5], rebind[0]
 restart = [r for r in recs if r[:2] == ["record", "restart"]]
 assert restart and restart[0][2:4] == ["nginx", account], restart
+# the configuration test before the reload (the roll back of a hook step is the hook): the
+# service's run_test, each argument whole; the kind's default where certrotate
+# cannot run it (no file of the service on its machine), before each reload
+test = [r for r in recs if r[:2] == ["record", "test"]]
+assert len(test) == 1 and test[0][2:] == ["nginx", account, "$(touch PWNED);`id`"], test
+hap = [r for r in recs if r[0] == "haproxy"]
+assert len(hap) == 2 and hap[0][1:] == ["-c", "-f", "/etc/haproxy/haproxy.cfg"], hap
+order = [r[0] if r[0] != "record" else r[1] for r in recs]
+assert order.index("haproxy") < order.index("systemctl"), order
 inst = [r for r in recs if r[0] in ("install", "cp", "mv", "openssl")]
 assert any(path in r for r in inst), inst      # the nginx kind's commands got the path whole
 PY
@@ -281,6 +328,7 @@ for _, b in blocks:
 assert "('Site ' + [char]0x2019 + '; calc; ' + [char]0x2018 + '$(x)`n')" in text
 PY
 grep -q "PWNED" "$INJ/rb.md" || fail "the hostile values are not in the runbook at all"
+expect_file_contains "$INJ/rb.md" "the default test of the kind: certrotate does not run it, as none of the service's files is on the machine running certrotate"
 crin "$INJ" runbook --no-probe --format html -o rb.html
 grep -Eiq '<(script|img|b|i)>|<(script|img) ' "$INJ/rb.html" && fail "rb.html holds markup from a value"
 expect_file_contains "$INJ/rb.html" "&lt;i&gt;.pem"

@@ -133,7 +133,7 @@ test_shipped_list(void **state)
 static void
 test_shipped_content(void **state)
 {
-	enum { NOTES = BOOK_NPARTS };
+	enum { NOTES = BOOK_NPARTS, TEST_NOTES };
 	static const struct {
 		const char *kind;
 		enum plan_step_type t;
@@ -163,14 +163,21 @@ test_shipped_content(void **state)
 		{ "wap", PLAN_REBIND, "proxy-ssl", BOOK_DO, "Set-WebApplicationProxySslCertificate -Thumbprint {new.sha1}" },
 		{ "wap", PLAN_REBIND, "OWA", BOOK_DO, "Get-WebApplicationProxyApplication | Where-Object Name -eq {ref} | Set-WebApplicationProxyApplication -ExternalCertificateThumbprint {new.sha1}" },
 		{ "wap", PLAN_REBIND, "OWA", BOOK_VERIFY, "Where-Object ExternalCertificateThumbprint -eq {old.sha1}" },
-		{ "iis", PLAN_REBIND, "Default Web Site", BOOK_DO, "Get-WebBinding -Name {ref} -Protocol https" },
-		{ "iis", PLAN_REBIND, "Default Web Site", BOOK_DO, "AddSslCertificate({new.sha1}, 'My')" },
-		{ "iis", PLAN_REBIND, "Default Web Site", BOOK_VERIFY, "IIS:\\SslBindings | Where-Object Thumbprint -eq {old.sha1}" },
+		/* an iis ref is one binding, named by its binding information (IP:PORT:HOST) */
+		{ "iis", PLAN_REBIND, "*:443:mail.contoso.com", BOOK_DO, "Get-WebBinding -Protocol https | Where-Object bindingInformation -eq {ref} | Where-Object certificateHash -eq {old.sha1}" },
+		{ "iis", PLAN_REBIND, "*:443:", BOOK_DO, "AddSslCertificate({new.sha1}, 'My')" },
+		{ "iis", PLAN_REBIND, "*:443:", BOOK_UNDO, "Where-Object bindingInformation -eq {ref} | Where-Object certificateHash -eq {new.sha1} | ForEach-Object { $_.AddSslCertificate({old.sha1}, 'My') }" },
+		{ "iis", PLAN_REBIND, "*:443:", BOOK_VERIFY, "IIS:\\SslBindings | Where-Object Thumbprint -eq {old.sha1}" },
+		{ "iis", PLAN_REBIND, "*:443:", NOTES, "exactly ONE binding" },
 		{ "iis", PLAN_GRANT, NULL, BOOK_DO, "icacls" },
-		{ "nginx", PLAN_RESTART, NULL, BOOK_DO, "nginx -t && systemctl reload nginx" },
-		{ "apache", PLAN_RESTART, NULL, BOOK_DO, "apachectl configtest && systemctl reload apache2" },
-		{ "postfix", PLAN_RESTART, NULL, BOOK_DO, "postfix check && systemctl reload postfix" },
-		{ "haproxy", PLAN_RESTART, NULL, BOOK_DO, "haproxy -c -f /etc/haproxy/haproxy.cfg && systemctl reload haproxy" },
+		{ "nginx", PLAN_RESTART, NULL, BOOK_DO, "systemctl reload nginx" },
+		{ "nginx", PLAN_RESTART, NULL, TEST_NOTES, "test is successful" },
+		{ "apache", PLAN_RESTART, NULL, BOOK_DO, "systemctl reload apache2" },
+		{ "apache", PLAN_RESTART, NULL, TEST_NOTES, "Syntax OK" },
+		{ "postfix", PLAN_RESTART, NULL, BOOK_DO, "systemctl reload postfix" },
+		{ "postfix", PLAN_RESTART, NULL, TEST_NOTES, "prints nothing when it passes" },
+		{ "haproxy", PLAN_RESTART, NULL, BOOK_DO, "systemctl reload haproxy" },
+		{ "haproxy", PLAN_RESTART, NULL, TEST_NOTES, "Configuration file is valid" },
 		{ "nginx", PLAN_REBIND, "tls-file", BOOK_VERIFY, "grep -i -- {new.sha256}" },
 	};
 	size_t i, j;
@@ -185,12 +192,60 @@ test_shipped_content(void **state)
 		if (g == NULL)
 			fail_msg("kind %s has no %s group for '%s'", t[i].kind,
 			    plan_step_type_name(t[i].t), t[i].ref ? t[i].ref : "");
-		l = t[i].part == NOTES ? &g->notes : &g->cmd[t[i].part];
+		l = t[i].part == NOTES ? &g->notes : t[i].part == TEST_NOTES ? &g->test_notes :
+		    &g->cmd[t[i].part];
 		for (j = 0; j < l->n; j++)
 			if (strstr(l->v[j], t[i].text) != NULL)
 				found = 1;
 		if (!found)
 			fail_msg("kind %s, %s: no '%s'", t[i].kind, plan_step_type_name(t[i].t), t[i].text);
+		book_kind_free(k);
+	}
+}
+
+/*
+ * One owner of the configuration test (kind.h, book_step_test): the kinds
+ * with a default test (plan/svctest.c) say how to read it in test_notes,
+ * naming its program, and none of them repeats a test in the restart's
+ * commands - every shipped kind's restart do and undo is free of the
+ * default tests' programs.
+ */
+static void
+test_config_test_owner(void **state)
+{
+	static const char *const tested[] = { "nginx", "apache", "haproxy", "postfix" };
+	size_t i, j, p, n;
+
+	(void)state;
+	for (i = 0; i < N(tested); i++) {
+		const struct plan_argv *a = plan_kind_test(tested[i]);
+		struct book_kind *k = load_shipped(tested[i]);
+		const struct book_group *g = book_kind_group(k, PLAN_RESTART, NULL);
+		int named = 0;
+
+		assert_non_null(a);
+		assert_non_null(g);
+		for (j = 0; j < g->test_notes.n; j++)
+			named |= strstr(g->test_notes.v[j], a->v[0]) != NULL;
+		if (!named)
+			fail_msg("kind %s: test_notes do not say how to read '%s'", tested[i], a->v[0]);
+		book_kind_free(k);
+	}
+	for (i = 0; i < N(shipped); i++) {
+		struct book_kind *k = load_shipped(shipped[i]);
+		const struct book_group *g = book_kind_group(k, PLAN_RESTART, NULL);
+
+		for (p = 0; g != NULL && p < BOOK_NPARTS; p++)
+			for (n = 0; n < g->cmd[p].n; n++)
+				for (j = 0; j < N(tested); j++) {
+					const struct plan_argv *a = plan_kind_test(tested[j]);
+					char *line = cr_xasprintf("%s %s", a->v[0], a->v[1]);
+
+					if (strstr(g->cmd[p].v[n], line) != NULL)
+						fail_msg("kind %s: restart %s repeats the test '%s'", shipped[i],
+						    book_part_name((enum book_part)p), line);
+					free(line);
+				}
 		book_kind_free(k);
 	}
 }
@@ -435,6 +490,17 @@ test_malformed(void **state)
 		  "k.cfg:3: restart.refs: refs chooses among the groups of a rebind or rename step", CR_R_CONFIG },
 		{ "shell = \"sh\";\ndescription = \"d\";\nrestart = ( { what = \"r\"; } );\n",
 		  "k.cfg:3: restart: must be a group, not a list", CR_R_CONFIG },
+		{ "shell = \"sh\";\ndescription = \"d\";\nrebind = { what = \"r\"; test_notes = [ \"x\" ]; };\n",
+		  "k.cfg:3: rebind.test_notes: test_notes says how to read the configuration test run "
+		  "before a restart: a rebind step has none", CR_R_CONFIG },
+		{ "shell = \"sh\";\ndescription = \"d\";\nrestart = { what = \"r\"; test_notes = [ \"see {host}\" ]; };\n",
+		  "k.cfg:3: restart.test_notes.[0]: placeholder '{host}' in text for people", CR_R_CONFIG },
+		{ "shell = \"sh\";\ndescription = \"d\";\nrestart = { what = \"r\"; tests = [ \"x\" ]; };\n",
+		  "restart.tests: unknown setting 'tests' (known: what, do, verify, undo, notes, test_notes)",
+		  CR_R_CONFIG },
+		{ "shell = \"sh\";\ndescription = \"d\";\nimport = { what = \"r\"; tests = [ \"x\" ]; };\n",
+		  "import.tests: unknown setting 'tests' (known: what, do, verify, undo, notes)",
+		  CR_R_CONFIG },
 		{ "shell = \"sh\";\ndescription = \"d\";\nrebind = (\n { what = \"all\"; },\n { refs = [ \"a\" ]; what = \"a\"; }\n);\n",
 		  "k.cfg:4: rebind.[0]: a group without refs applies to every other ref: it comes last", CR_R_CONFIG },
 		{ "shell = \"sh\";\ndescription = \"d\";\nrebind = (\n { refs = [ \"a\" ]; what = \"a\"; },\n { refs = [ \"b\", \"a\" ]; what = \"b\"; }\n);\n",
@@ -507,6 +573,14 @@ test_parse_good(void **state)
 	/* a part without commands renders to nothing */
 	assert_int_equal(book_render(k, g, BOOK_UNDO, &v, &lines, &n, &err), CR_OK);
 	assert_int_equal(n, 0);
+	book_lines_free(lines, n);
+	/* a value the step does not have: the command is left out, saying so -
+	   not run with an empty argument */
+	v.host = NULL;
+	assert_int_equal(book_render(k, g, BOOK_DO, &v, &lines, &n, &err), CR_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(lines[0], "# left out: this step has no {host} for: Set-X ({host} + '\\' + {ref})");
+	assert_string_equal(lines[1], "Write-Output '{ref}'");
 	book_lines_free(lines, n);
 	book_kind_free(k);
 }
@@ -591,6 +665,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_shipped_load),
 		cmocka_unit_test(test_shipped_list),
 		cmocka_unit_test(test_shipped_content),
+		cmocka_unit_test(test_config_test_owner),
 		cmocka_unit_test(test_group_choice),
 		cmocka_unit_test(test_kinds_set),
 		cmocka_unit_test(test_kinds_dir),
