@@ -5,7 +5,13 @@
 #  - next year's rotation sharing last year's archive_dir: its rollback puts
 #    back what the files held before IT (last year's new certificate), not
 #    the copies last year's run left in the archive (a certificate two
-#    rotations old).
+#    rotations old);
+#  - an import onto the token under a label another certificate there has
+#    (rotation.label pasted from another object, or the subject's CN that
+#    last year's import gave the old one): two certificates answer to the
+#    label, a service naming its certificate by label may load the wrong
+#    one - check fails import.label (the old certificate's label: a
+#    warning), run stops before the import, the token unchanged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runlib.sh"
 need_certrotate
@@ -37,3 +43,28 @@ expect_served "$NEW_FP"
 for f in mail default smtp; do
 	expect_eq "$(leaf_fp "$E/tls/$f.pem")" "$NEW_FP" "leaf of tls/$f.pem after the 2027 rollback"
 done
+
+# ------------------------------------------- the import's label is another certificate's
+edge_setup label
+sed -i 's|label = "mail-2026"|label = "ec-2026"|' "$E/certrotate.cfg"
+crx check
+expect_rc 1
+expect_out_contains "FAIL  import.label       token edge: the new certificate is to be labelled 'ec-2026', but certificate 'CN=mail.contoso.com, O=Contoso, C=US' (sha1:$(cert_sha1 "$E_FIX/certs/ec.pem"), CKA_ID 30) on token 'edge' already is"
+expect_out_matches "^  BLOCKED 01-import-token:edge "
+edge_tokencerts >"$WORK/label.before"
+crx run --yes
+expect_rc 1
+expect_out_contains "STOPPED at 01-import-token:edge (blocked): preconditions fail: import.label"
+edge_tokencerts >"$WORK/label.after"
+expect_file_eq "$WORK/label.after" "$WORK/label.before"
+expect_served "$OLD_FP"
+# the old certificate's label: a warning, the rotation goes on
+sed -i 's|label = "ec-2026"|label = "mail-2025"|' "$E/certrotate.cfg"
+crx check
+expect_rc 0
+expect_out_contains "WARN  import.label       token edge: the new certificate is to be labelled 'mail-2025', as the old certificate"
+# a free label passes
+sed -i 's|label = "mail-2025"|label = "mail-2026"|' "$E/certrotate.cfg"
+crx check
+expect_rc 0
+expect_out_contains "pass  import.label       token edge: no certificate on token 'edge' is labelled 'mail-2026'"
