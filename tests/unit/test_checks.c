@@ -170,6 +170,13 @@ test_names(void **state)
 	EXPECT(r, CHK_FAIL, "2 names not in the new certificate's SAN: cas01.contoso.local (the old certificate has it), x.y.legacy.contoso.com (the old certificate lacks it too)");
 	chk_names(n, o, NULL, 0, &r);
 	EXPECT(r, CHK_SKIP, "no names");
+	X509_free(n);
+	/* no SAN at all: the CN covers the name, but browsers ignore it - a warning */
+	n = leaf(-DAY, 100 * DAY, NULL, "serverAuth", NULL, 0);
+	chk_names(n, o, ok, 1, &r);
+	EXPECT(r, CHK_WARN, "the name is covered only by the new certificate's subject CN: it has no subjectAltName");
+	chk_names(n, o, ok, 2, &r);
+	EXPECT(r, CHK_FAIL, "1 name not in the new certificate's SAN: AutoDiscover.contoso.com");
 	chk_result_release(&r);
 	X509_free(n);
 	X509_free(o);
