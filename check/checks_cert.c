@@ -325,7 +325,8 @@ sigalg_accepted(const X509 *x, char *const *accepted, size_t n)
 	sn = nid != NID_undef ? OBJ_nid2sn(nid) : NULL;
 	for (i = 0; i < n; i++)
 		if (strcasecmp(accepted[i], name) == 0 || strcmp(accepted[i], oid) == 0 ||
-		    (sn != NULL && strcasecmp(accepted[i], sn) == 0))
+		    (sn != NULL && strcasecmp(accepted[i], sn) == 0) ||
+		    (nid != NID_undef && crt_sigalg_windows_nid(accepted[i]) == nid))
 			return 1;
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "loader.h"
 #include "internal.h"
+#include "../cert/cert.h"
 #include "../common/util.h"
 #include "../common/utf8.h"
 #include "../cert/csr.h"
@@ -149,6 +150,8 @@ plan_obj_nid(const char *text)
 
 	/* OpenSSL's lookups are exact: find a name that fits in any case (asking
 	   for NIDs past its table queues errors, dropped here) */
+	if ((nid = crt_sigalg_windows_nid(text)) != NID_undef)
+		return nid;	/* "sha1RSA", as Windows shows it */
 	ERR_set_mark();
 	nid = OBJ_txt2nid(text);
 	for (i = 1; i < 4000 && nid == NID_undef; i++) {
@@ -164,7 +167,8 @@ plan_obj_nid(const char *text)
 
 /*
  * accepts.signature entries: a signature algorithm OpenSSL knows, by short
- * or long name (any case, as the sigalg check compares them) or by its
+ * or long name (any case, as the sigalg check compares them), by the name
+ * Windows shows (sha1RSA, sha256RSA: crt_sigalg_windows_nid) or by its
  * dotted OID, written as OpenSSL writes it (the check compares OIDs as
  * text).  An OID OpenSSL does not know is refused: it is more likely a typo
  * than an algorithm a certificate could be signed with.

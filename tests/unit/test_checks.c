@@ -189,6 +189,7 @@ test_sigalg(void **state)
 	X509 *x1 = leaf(-DAY, 100 * DAY, NULL, NULL, EVP_sha1(), 0);
 	char *sha1only[] = { "sha1WithRSAEncryption" };
 	char *both[] = { "RSA-SHA1", "1.2.840.113549.1.1.11" };
+	char *win1[] = { "sha1RSA" }, *win256[] = { "Sha256RSA" };
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	struct chk_result r = { 0 };
 
@@ -210,6 +211,13 @@ test_sigalg(void **state)
 	EXPECT(r, CHK_PASS, "accepts");
 	chk_sigalg("any", x256, chain, NULL, 0, &r);
 	EXPECT(r, CHK_PASS, "accepts any signature algorithm");
+	/* as Windows names them: sha1RSA is SHA-1 with RSA only */
+	chk_sigalg("cas2", x256, NULL, win1, 1, &r);
+	EXPECT(r, CHK_FAIL, "host 'cas2' only validates sha1RSA, but the new certificate is signed with sha256WithRSAEncryption");
+	chk_sigalg("cas2", x1, NULL, win1, 1, &r);
+	EXPECT(r, CHK_PASS, "accepts sha1WithRSAEncryption");
+	chk_sigalg("cas2", x256, NULL, win256, 1, &r);
+	EXPECT(r, CHK_PASS, "accepts sha256WithRSAEncryption");
 	chk_result_release(&r);
 	sk_X509_free(chain);
 	X509_free(x1);

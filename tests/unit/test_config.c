@@ -777,6 +777,9 @@ test_bad_accepts(void **state)
 	    "  \"RSA-SHA256\", \"sha256WITHrsaencryption\", \"1.2.840.113549.1.1.11\", \"ED25519\",\n"
 	    "  \"1.3.101.112\", \"rsassaPss\", \"ecdsa-with-SHA384\", \"ecdsa_with_SHA3-256\",\n"
 	    "  \"2.16.840.1.101.3.4.3.10\", \"dsa_with_SHA256\" ]; }; } );\n"));
+	/* the names Windows shows (the certificate dialog, certutil) */
+	plan_config_free(parse_ok(HEAD "hosts = ( { name = \"h\"; accepts = { signature = [\n"
+	    "  \"sha1RSA\", \"SHA256RSA\", \"sha256ECDSA\" ]; }; } );\n"));
 }
 
 static void
