@@ -11,7 +11,11 @@
 #    last year's import gave the old one): two certificates answer to the
 #    label, a service naming its certificate by label may load the wrong
 #    one - check fails import.label (the old certificate's label: a
-#    warning), run stops before the import, the token unchanged.
+#    warning), run stops before the import, the token unchanged;
+#  - check after the change window, the rotation complete: rotation.old is
+#    gone from the token (retired) - the message says the journal has the
+#    rotation complete and where the archive's copy is, not only "no
+#    certificate matches".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runlib.sh"
 need_certrotate
@@ -68,3 +72,23 @@ sed -i 's|label = "mail-2025"|label = "mail-2026"|' "$E/certrotate.cfg"
 crx check
 expect_rc 0
 expect_out_contains "pass  import.label       token edge: no certificate on token 'edge' is labelled 'mail-2026'"
+
+# ------------------------------------------- check after the rotation is complete
+edge_setup after
+crx run --yes
+expect_rc 0
+crx check
+expect_rc 2
+expect_out_contains "FAIL  old.load           certificate old: certrotate.cfg:22: rotation.old: no certificate matches 'pkcs11:token=edge;object=mail-2025;type=cert' (the journal 'certrotate.cfg.state' says rotation 'edge-2026' is complete: its run retired the old certificate, archived as 'archive/old-$OLD_FP.pem'"
+crx plan
+expect_rc 2
+expect_err_contains "says rotation 'edge-2026' is complete"
+# a journal that is not complete gives no such hint
+crx rollback --yes
+expect_rc 0
+p11 --login --pin "$(head -n 1 "$E_FIX/edge.pin")" --delete-object --type cert --label mail-2025 >/dev/null ||
+	die "cannot delete mail-2025"
+crx plan
+expect_rc 2
+expect_err_contains "no certificate matches 'pkcs11:token=edge;object=mail-2025;type=cert'"
+expect_err_not_contains "is complete"
