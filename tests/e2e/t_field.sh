@@ -15,7 +15,9 @@
 #  - check after the change window, the rotation complete: rotation.old is
 #    gone from the token (retired) - the message says the journal has the
 #    rotation complete and where the archive's copy is, not only "no
-#    certificate matches".
+#    certificate matches";
+#  - inspect given the thumbprint Windows shows (sha1:...) says it is an
+#    identity, not a source (it said "cannot read ...: No such file").
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runlib.sh"
 need_certrotate
@@ -92,3 +94,9 @@ crx plan
 expect_rc 2
 expect_err_contains "no certificate matches 'pkcs11:token=edge;object=mail-2025;type=cert'"
 expect_err_not_contains "is complete"
+
+# ------------------------------------------- inspect given a thumbprint
+cr inspect "sha1:$(cert_sha1 "$FIX/certs/old.pem")"
+expect_rc 2
+expect_err_contains "is an identity, not a source: give where the certificate is (a file, pkcs11:URI or tls://HOST:PORT)"
+expect_err_not_contains "No such file"
