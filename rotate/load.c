@@ -77,7 +77,7 @@ hint_retired(const char *cfgpath, const struct plan_config *cfg, struct cr_err *
 	struct cr_err e;
 
 	cr_err_clear(&e);
-	if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0 ||
 	    rot_journal_open(path, &id, 0, &j, &e) != CR_OK || !rot_journal_complete(j))
 		goto out;
 	copy = act_archive_retired(cfg, rot_journal_header(j)->old_sha256, "pem");

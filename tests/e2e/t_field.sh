@@ -17,7 +17,11 @@
 #    rotation complete and where the archive's copy is, not only "no
 #    certificate matches";
 #  - inspect given the thumbprint Windows shows (sha1:...) says it is an
-#    identity, not a source (it said "cannot read ...: No such file").
+#    identity, not a source (it said "cannot read ...: No such file");
+#  - an empty journal file (a run killed between creating the journal and
+#    writing its header, or touched by hand) is no journal: run starts the
+#    rotation (it said "cannot start journal ...: the rotation name and both
+#    certificates' SHA-256 are needed", exit 2, at every later run).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runlib.sh"
 need_certrotate
@@ -100,3 +104,16 @@ cr inspect "sha1:$(cert_sha1 "$FIX/certs/old.pem")"
 expect_rc 2
 expect_err_contains "is an identity, not a source: give where the certificate is (a file, pkcs11:URI or tls://HOST:PORT)"
 expect_err_not_contains "No such file"
+
+# ------------------------------------------- an empty journal
+edge_setup empty
+: >"$E/certrotate.cfg.state"
+crx rollback --yes
+expect_rc 2
+expect_err_contains "nothing to roll back"
+crx run --yes
+expect_rc 0
+expect_out_contains "rotation 'edge-2026' is complete"
+expect_served "$NEW_FP"
+head -n 1 "$E/certrotate.cfg.state" | grep -q '"certrotate-journal":1,"rotation":"edge-2026"' ||
+	fail "the empty journal did not get its header"
