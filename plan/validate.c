@@ -7,6 +7,7 @@
  * Each is a plan_check_fn: v->text is the value (the element for lists),
  * v->obj the entry's struct, v->s and v->path where to report.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "loader.h"
 #include "internal.h"
 #include "../cert/cert.h"
+#include "../common/text.h"
 #include "../common/util.h"
 #include "../common/utf8.h"
 #include "../cert/csr.h"
@@ -88,10 +90,44 @@ plan_chk_hostname(struct loader *ld, struct plan_value *v)
 {
 	const char *p;
 
-	for (p = v->text; *p; p++)
+	for (p = v->text; *p; p++) {
 		if (isspace((unsigned char)*p) || *p == '/' || *p == ':' || *p == ',')
 			return plan_ld_fail(ld, v->s, v->path, "'%s' is not a DNS name", v->text);
+		/* a SAN dNSName and SNI are ASCII: a U-label could never match */
+		if ((unsigned char)*p >= 0x80) {
+			char *e = cr_esc_str(v->text);
+			int r = plan_ld_fail(ld, v->s, v->path, "'%s' is not ASCII: write an "
+			    "internationalised name as its A-label (xn--...), as certificates and "
+			    "TLS carry it", e);
+
+			free(e);
+			return r;
+		}
+	}
 	return CR_OK;
+}
+
+/* A service's names: a host name (plan_chk_hostname) or an IP address, IPv6 with or
+   without brackets (an iPAddress entry of the SAN: cert/names.h). */
+int
+plan_chk_svcname(struct loader *ld, struct plan_value *v)
+{
+	const char *t = v->text;
+	char buf[INET6_ADDRSTRLEN + 2];
+	struct in6_addr a6;
+	size_t n = strlen(t);
+
+	if (strchr(t, ':') != NULL && n < sizeof(buf)) {
+		if (t[0] == '[' && n > 2 && t[n - 1] == ']') {
+			memcpy(buf, t + 1, n - 2);
+			buf[n - 2] = '\0';
+		} else {
+			memcpy(buf, t, n + 1);
+		}
+		if (inet_pton(AF_INET6, buf, &a6) == 1)
+			return CR_OK;
+	}
+	return plan_chk_hostname(ld, v);
 }
 
 /* "HOST:PORT" or "[V6]:PORT", port 1..65535. */
