@@ -164,7 +164,8 @@ test_shipped_content(void **state)
 		{ "wap", PLAN_REBIND, "OWA", BOOK_DO, "Get-WebApplicationProxyApplication | Where-Object Name -eq {ref} | Set-WebApplicationProxyApplication -ExternalCertificateThumbprint {new.sha1}" },
 		{ "wap", PLAN_REBIND, "OWA", BOOK_VERIFY, "Where-Object ExternalCertificateThumbprint -eq {old.sha1}" },
 		{ "iis", PLAN_REBIND, "Default Web Site", BOOK_DO, "Get-WebBinding -Name {ref} -Protocol https" },
-		{ "iis", PLAN_REBIND, "Default Web Site", BOOK_DO, "AddSslCertificate({new.sha1}, 'My')" },
+		/* HTTP.sys refuses to add a binding that is there (error 183): removed first */
+		{ "iis", PLAN_REBIND, "Default Web Site", BOOK_DO, "$_.RemoveSslCertificate(); $_.AddSslCertificate({new.sha1}, 'My')" },
 		{ "iis", PLAN_REBIND, "Default Web Site", BOOK_VERIFY, "IIS:\\SslBindings | Where-Object Thumbprint -eq {old.sha1}" },
 		{ "iis", PLAN_GRANT, NULL, BOOK_DO, "icacls" },
 		{ "nginx", PLAN_RESTART, NULL, BOOK_DO, "nginx -t && systemctl reload nginx" },
