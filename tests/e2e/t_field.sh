@@ -21,7 +21,13 @@
 #  - an empty journal file (a run killed between creating the journal and
 #    writing its header, or touched by hand) is no journal: run starts the
 #    rotation (it said "cannot start journal ...: the rotation name and both
-#    certificates' SHA-256 are needed", exit 2, at every later run).
+#    certificates' SHA-256 are needed", exit 2, at every later run);
+#  - check BLOCKED at a later step by one of its own checks (smtp's
+#    configuration test fails): run --yes used to do the five steps before
+#    it - the token, three files, web restarted - and stop there, smtp's
+#    file new and smtp not restarted; it now refuses before the first
+#    change (exit 1, nothing changed), and --until a step before it runs
+#    those.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runlib.sh"
 need_certrotate
@@ -64,7 +70,7 @@ expect_out_matches "^  BLOCKED 01-import-token:edge "
 edge_tokencerts >"$WORK/label.before"
 crx run --yes
 expect_rc 1
-expect_out_contains "STOPPED at 01-import-token:edge (blocked): preconditions fail: import.label"
+expect_err_contains "not started: check blocks step '01-import-token:edge' (import.label token edge: the new certificate is to be labelled 'ec-2026'"
 edge_tokencerts >"$WORK/label.after"
 expect_file_eq "$WORK/label.after" "$WORK/label.before"
 expect_served "$OLD_FP"
@@ -117,3 +123,33 @@ expect_out_contains "rotation 'edge-2026' is complete"
 expect_served "$NEW_FP"
 head -n 1 "$E/certrotate.cfg.state" | grep -q '"certrotate-journal":1,"rotation":"edge-2026"' ||
 	fail "the empty journal did not get its header"
+
+# ------------------------------------------- check blocks a later step: run does not start
+edge_setup blocked
+python3 - "$E/certrotate.cfg" <<'PY2' || die "cannot edit the configuration"
+import sys
+p = sys.argv[1]
+s = open(p).read()
+i = s.index('{ name = "smtp"')
+t = 'run_test = [ "./nginx/restart", "{service}", "test" ];'
+j = s.index(t, i)
+open(p, "w").write(s[:j] + 'run_test = [ "false" ];' + s[j + len(t):])
+PY2
+crx check
+expect_rc 1
+expect_out_contains "FAIL  config.test        service smtp: configuration test 'false' failed (exit 1)"
+cp "$E/tls/smtp.pem" "$WORK/smtp.before"
+edge_tokencerts >"$WORK/blocked.before"
+crx run --yes
+expect_rc 1
+expect_err_contains "not started: check blocks step '06-restart-edge1-smtp' (config.test service smtp: configuration test 'false' failed (exit 1)"
+expect_err_contains "nothing was changed"
+expect_file_eq "$E/tls/smtp.pem" "$WORK/smtp.before"
+edge_tokencerts >"$WORK/blocked.after"
+expect_file_eq "$WORK/blocked.after" "$WORK/blocked.before"
+expect_served "$OLD_FP"
+expect_eq "$(wc -c <"$E/nginx/restarts" | tr -d ' ')" 0 "bytes of nginx/restarts (no restart)"
+# the steps before the blocked one, asked for
+crx run --yes --until 05-restart-edge1-web
+expect_rc 0
+expect_out_contains "stopped as asked"
