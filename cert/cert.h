@@ -290,4 +290,12 @@ void crt_info_release(struct crt_info *info);
  */
 void crt_sigalg(const X509 *x, char *name, size_t namelen, char *oid, size_t oidlen);
 
+/*
+ * The NID of a signature algorithm by the name Windows shows for it (the
+ * certificate dialog's "Signature algorithm", certutil: sha1RSA, sha256RSA,
+ * sha384RSA, sha512RSA, md5RSA, md2RSA, sha1ECDSA, sha256ECDSA, sha384ECDSA,
+ * sha512ECDSA, sha1DSA; any case), NID_undef for any other text.
+ */
+int crt_sigalg_windows_nid(const char *name);
+
 #endif

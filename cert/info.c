@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -51,6 +52,30 @@ crt_sigalg(const X509 *x, char *name, size_t namelen, char *oid, size_t oidlen)
 	/* no_name=0 gives the long name ("sha256WithRSAEncryption") when known */
 	obj_text(name, namelen, obj, 0);
 	obj_text(oid, oidlen, obj, 1);
+}
+
+int
+crt_sigalg_windows_nid(const char *name)
+{
+	static const struct { const char *win; int nid; } t[] = {
+		{ "sha1RSA", NID_sha1WithRSAEncryption },
+		{ "sha256RSA", NID_sha256WithRSAEncryption },
+		{ "sha384RSA", NID_sha384WithRSAEncryption },
+		{ "sha512RSA", NID_sha512WithRSAEncryption },
+		{ "md5RSA", NID_md5WithRSAEncryption },
+		{ "md2RSA", NID_md2WithRSAEncryption },
+		{ "sha1ECDSA", NID_ecdsa_with_SHA1 },
+		{ "sha256ECDSA", NID_ecdsa_with_SHA256 },
+		{ "sha384ECDSA", NID_ecdsa_with_SHA384 },
+		{ "sha512ECDSA", NID_ecdsa_with_SHA512 },
+		{ "sha1DSA", NID_dsaWithSHA1 },
+	};
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcasecmp(name, t[i].win) == 0)
+			return t[i].nid;
+	return NID_undef;
 }
 
 /* An OID whole ("unknown" for none): crt_oid_text.  New string. */

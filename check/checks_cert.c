@@ -295,6 +295,13 @@ chk_names(const X509 *cert, const X509 *old, char *const *names, size_t n,
 	}
 	if (n == 0)
 		chk_result_set(r, CHK_SKIP, "no names configured for this service");
+	else if (nmiss == 0 && X509_get_ext_by_NID(cert, NID_subject_alt_name, -1) < 0)
+		/* crt_name_covered's legacy CN fallback: RFC 6125 6.4.4 allows it,
+		   current browsers (Chrome 58+, Safari, Firefox) do not */
+		chk_result_set(r, CHK_WARN, "%s covered only by the new certificate's subject CN: it "
+		    "has no subjectAltName, and current browsers and TLS clients ignore the CN - "
+		    "they will reject it; have the CA issue it with the names in its SAN",
+		    n == 1 ? "the name is" : "the names are");
 	else if (nmiss == 0)
 		chk_result_set(r, CHK_PASS, "all %zu name%s covered by the new certificate's SAN",
 		    n, n == 1 ? "" : "s");
@@ -318,7 +325,8 @@ sigalg_accepted(const X509 *x, char *const *accepted, size_t n)
 	sn = nid != NID_undef ? OBJ_nid2sn(nid) : NULL;
 	for (i = 0; i < n; i++)
 		if (strcasecmp(accepted[i], name) == 0 || strcmp(accepted[i], oid) == 0 ||
-		    (sn != NULL && strcasecmp(accepted[i], sn) == 0))
+		    (sn != NULL && strcasecmp(accepted[i], sn) == 0) ||
+		    (nid != NID_undef && crt_sigalg_windows_nid(accepted[i]) == nid))
 			return 1;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "../common/sigtest.h"
 #include "../common/util.h"
 #include "../pkcs11/p11.h"
+#include "../cert/dn.h"
 #include "../common/fsutil.h"
 
 /*
@@ -289,6 +290,18 @@ chk_eval_token_login(struct chk_ctx *c, const struct chk_at *at)
 	chk_attach(c, at, idx);
 }
 
+/* Is object o the certificate of SHA-256 sha256 (of its DER)?  Without parsing it. */
+static int
+object_is(const struct p11_cert_obj *o, const unsigned char *sha256)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	return o->der != NULL &&
+	    EVP_Digest(o->der, o->der_len, md, &len, EVP_sha256(), NULL) == 1 && len == 32 &&
+	    memcmp(md, sha256, 32) == 0;
+}
+
 /* Whether the one token src names holds a certificate with this SHA-256. */
 static int
 token_holds(struct chk_ctx *c, const struct plan_src *src, const unsigned char sha256[32],
@@ -315,21 +328,8 @@ token_holds(struct chk_ctx *c, const struct plan_src *src, const unsigned char s
 	*label = cr_xstrdup(p11_token_label(toks[0]));
 	if ((r = p11_token_certs(toks[0], &objs, &nobj, err)) != CR_OK)
 		goto out;
-	for (i = 0; i < nobj && !*holds; i++) {
-		/* not parsed yet (p11_ctx_set_lazy_parse): read lite, same digest */
-		struct crt_cert *l = objs[i].x509 != NULL ? NULL :
-		    crt_cert_new_lite(objs[i].der, objs[i].der_len, NULL);
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned int len = 0;
-
-		if (l != NULL)
-			*holds = memcmp(l->sha256, sha256, 32) == 0;
-		else if (objs[i].x509 != NULL &&
-		    X509_digest(objs[i].x509, EVP_sha256(), md, &len) == 1 && len == 32 &&
-		    memcmp(md, sha256, 32) == 0)
-			*holds = 1;
-		crt_cert_free(l);
-	}
+	for (i = 0; i < nobj && !*holds; i++)
+		*holds = object_is(&objs[i], sha256);	/* parsed or not: the DER's digest */
 out:
 	free(toks);
 	return r;
@@ -378,4 +378,102 @@ chk_eval_import_present(struct chk_ctx *c, const struct chk_at *at)
 	}
 	chk_token_presence(c, idx, &rot->import_to_src, c->in->new, 1,
 	    "token '%s' holds the new certificate", "the new certificate is not on token '%s'");
+}
+
+/* The CKA_LABEL the import gives the new certificate (act_token.c's rule):
+   rotation.label, else the subject's CN; NULL when neither. */
+static const char *
+import_label(const struct plan_config *cfg, X509 *x, char *buf, size_t len)
+{
+	if (cfg->rotation.label != NULL)
+		return cfg->rotation.label;
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, (int)len) < 0)
+		return NULL;
+	return buf;
+}
+
+/* "'CN=..' (sha1:HEX, CKA_ID HEX)" of a certificate object.  New string. */
+static char *
+object_brief(const struct p11_cert_obj *o)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	X509 *x = p11_cert_x509(o);	/* parsed now if it was read lazily */
+	char *subj = x != NULL ? crt_dn_render(X509_get_subject_name(x)) :
+	    cr_xstrdup("(a value that does not parse)"), *hex, *id, *s;
+
+	EVP_Digest(o->der, o->der_len, md, &len, EVP_sha1(), NULL);
+	hex = cr_hex_upper(md, len);
+	id = o->id_len > 0 ? cr_hex_upper(o->id, o->id_len) : cr_xstrdup("none");
+	s = cr_xasprintf("'%s' (sha1:%s, CKA_ID %s)", subj, hex, id);
+	free(subj);
+	free(hex);
+	free(id);
+	return s;
+}
+
+/*
+ * import.label: the CKA_LABEL the new certificate gets on import_to is not
+ * already another certificate's there - a service that names its
+ * certificate (or a Java keystore alias) by label would then find two, and
+ * may load the new certificate with its own key.  The old certificate's
+ * label is a warning: two certificates answer to it until the retire.
+ */
+void
+chk_eval_import_label(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_rotation *rot = &c->cfg->rotation;
+	X509 *nw = c->in->new->x509;
+	struct chk_result *r = chk_fresh(c, at);
+	struct p11_token **toks = NULL;
+	struct p11_cert_obj *objs = NULL;
+	struct cr_err err;
+	const char *label, *tl;
+	char cn[256], *who = NULL;
+	size_t n = 0, nobj = 0, i;
+	int is_old = 0, has_new = 0;
+
+	if (r == NULL)
+		return;
+	cr_err_clear(&err);
+	if (at->s->variant != PLAN_V_IMPORT_TOKEN || rot->import_to_src.uri == NULL) {
+		chk_result_set(r, CHK_SKIP, "no token import");
+		return;
+	}
+	if ((label = import_label(c->cfg, nw, cn, sizeof(cn))) == NULL) {
+		chk_result_set(r, CHK_PASS, "the new certificate gets no label (its subject has no CN)");
+		return;
+	}
+	if (p11_find_tokens(c->p11, rot->import_to_src.uri, &toks, &n, &err) != CR_OK ||
+	    n != 1 || p11_token_certs(toks[0], &objs, &nobj, &err) != CR_OK) {
+		/* token.login and import.present say what is wrong with the token */
+		chk_result_set(r, CHK_SKIP, "the token '%s' could not be read%s%s",
+		    rot->import_to, err.msg[0] ? ": " : "", err.msg);
+		goto out;
+	}
+	tl = p11_token_label(toks[0]);
+	for (i = 0; i < nobj; i++) {
+		if (object_is(&objs[i], c->in->new->sha256))
+			has_new = 1;
+		else if (who == NULL && objs[i].label != NULL && strcmp(objs[i].label, label) == 0) {
+			who = object_brief(&objs[i]);
+			is_old = c->in->old != NULL && object_is(&objs[i], c->in->old->sha256);
+		}
+	}
+	if (has_new)
+		chk_result_set(r, CHK_PASS, "token '%s' holds the new certificate already", tl);
+	else if (who == NULL)
+		chk_result_set(r, CHK_PASS, "no certificate on token '%s' is labelled '%s'", tl, label);
+	else if (is_old)
+		chk_result_set(r, CHK_WARN, "the new certificate is to be labelled '%s', as the old "
+		    "certificate %s on token '%s' is: until the old one is retired, a service that "
+		    "names its certificate by label finds two", label, who, tl);
+	else
+		chk_result_set(r, CHK_FAIL, "the new certificate is to be labelled '%s', but "
+		    "certificate %s on token '%s' already is: a service that names its certificate "
+		    "by label would find two, and could pair the new one with its own key; set "
+		    "rotation.label to a label no object on the token has", label, who, tl);
+out:
+	free(who);
+	free(toks);
 }

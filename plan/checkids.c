@@ -71,7 +71,8 @@
 static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	{ PLAN_V_IMPORT_TOKEN, PLAN_IMPORT, "import-token",
 	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
-	    { C(NEW_KEY), A }, { C(NEW_KEY_PROTECTION), A }, { C(TOKEN_LOGIN), A } },
+	    { C(NEW_KEY), A }, { C(NEW_KEY_PROTECTION), A }, { C(TOKEN_LOGIN), A },
+	    { C(IMPORT_LABEL), A } },
 	  { { C(IMPORT_PRESENT), A } } },
 	{ PLAN_V_IMPORT_HOST, PLAN_IMPORT, "import-host",
 	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },

@@ -199,6 +199,7 @@ void plan_walk_release(enum plan_sec sec, void *obj);
 int plan_chk_name(struct loader *ld, struct plan_value *v);
 int plan_chk_ref_id(struct loader *ld, struct plan_value *v);	/* any printable name */
 int plan_chk_hostname(struct loader *ld, struct plan_value *v);
+int plan_chk_svcname(struct loader *ld, struct plan_value *v);
 int plan_chk_endpoint(struct loader *ld, struct plan_value *v);
 int plan_chk_sigalg(struct loader *ld, struct plan_value *v);
 int plan_chk_keyalg(struct loader *ld, struct plan_value *v);

@@ -133,7 +133,7 @@ static const struct plan_setting schema[] = {
 	ROW(PLAN_SEC_SERVICE, "kind", PLAN_T_STR, 0, .off = AT(SVC, kind), .off_loc = AT(SVC, kind_loc),
 	    .check = plan_chk_name),
 	ROW(PLAN_SEC_SERVICE, "names", PLAN_T_STRLIST, 0, .off = AT(SVC, names),
-	    .off2 = AT(SVC, nnames), .elem = plan_chk_hostname),
+	    .off2 = AT(SVC, nnames), .elem = plan_chk_svcname),
 	ROW(PLAN_SEC_SERVICE, "account", PLAN_T_STR, 0, .off = AT(SVC, account)),
 	ROW(PLAN_SEC_SERVICE, "depends", PLAN_T_STRLIST, EMPTY_OK, .off = AT(SVC, depends),
 	    .off2 = AT(SVC, ndepends), .off_loc = AT(SVC, depends_loc),

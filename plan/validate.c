@@ -7,6 +7,7 @@
  * Each is a plan_check_fn: v->text is the value (the element for lists),
  * v->obj the entry's struct, v->s and v->path where to report.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@
 
 #include "loader.h"
 #include "internal.h"
+#include "../cert/cert.h"
+#include "../common/text.h"
 #include "../common/util.h"
 #include "../common/utf8.h"
 #include "../cert/csr.h"
@@ -87,10 +90,44 @@ plan_chk_hostname(struct loader *ld, struct plan_value *v)
 {
 	const char *p;
 
-	for (p = v->text; *p; p++)
+	for (p = v->text; *p; p++) {
 		if (isspace((unsigned char)*p) || *p == '/' || *p == ':' || *p == ',')
 			return plan_ld_fail(ld, v->s, v->path, "'%s' is not a DNS name", v->text);
+		/* a SAN dNSName and SNI are ASCII: a U-label could never match */
+		if ((unsigned char)*p >= 0x80) {
+			char *e = cr_esc_str(v->text);
+			int r = plan_ld_fail(ld, v->s, v->path, "'%s' is not ASCII: write an "
+			    "internationalised name as its A-label (xn--...), as certificates and "
+			    "TLS carry it", e);
+
+			free(e);
+			return r;
+		}
+	}
 	return CR_OK;
+}
+
+/* A service's names: a host name (plan_chk_hostname) or an IP address, IPv6 with or
+   without brackets (an iPAddress entry of the SAN: cert/names.h). */
+int
+plan_chk_svcname(struct loader *ld, struct plan_value *v)
+{
+	const char *t = v->text;
+	char buf[INET6_ADDRSTRLEN + 2];
+	struct in6_addr a6;
+	size_t n = strlen(t);
+
+	if (strchr(t, ':') != NULL && n < sizeof(buf)) {
+		if (t[0] == '[' && n > 2 && t[n - 1] == ']') {
+			memcpy(buf, t + 1, n - 2);
+			buf[n - 2] = '\0';
+		} else {
+			memcpy(buf, t, n + 1);
+		}
+		if (inet_pton(AF_INET6, buf, &a6) == 1)
+			return CR_OK;
+	}
+	return plan_chk_hostname(ld, v);
 }
 
 /* "HOST:PORT" or "[V6]:PORT", port 1..65535. */
@@ -149,6 +186,8 @@ plan_obj_nid(const char *text)
 
 	/* OpenSSL's lookups are exact: find a name that fits in any case (asking
 	   for NIDs past its table queues errors, dropped here) */
+	if ((nid = crt_sigalg_windows_nid(text)) != NID_undef)
+		return nid;	/* "sha1RSA", as Windows shows it */
 	ERR_set_mark();
 	nid = OBJ_txt2nid(text);
 	for (i = 1; i < 4000 && nid == NID_undef; i++) {
@@ -164,7 +203,8 @@ plan_obj_nid(const char *text)
 
 /*
  * accepts.signature entries: a signature algorithm OpenSSL knows, by short
- * or long name (any case, as the sigalg check compares them) or by its
+ * or long name (any case, as the sigalg check compares them), by the name
+ * Windows shows (sha1RSA, sha256RSA: crt_sigalg_windows_nid) or by its
  * dotted OID, written as OpenSSL writes it (the check compares OIDs as
  * text).  An OID OpenSSL does not know is refused: it is more likely a typo
  * than an algorithm a certificate could be signed with.

@@ -21,9 +21,14 @@
  * Before anything is written, what rollback needs is archived under
  * ARCHIVE/STEP/ (0700): the previous content as "cert-NAME" / "key-NAME"
  * (0600), or for a symlink the link's previous text as "cert-NAME.link".
- * A copy already there is kept - it is from the first attempt, the real
- * previous content - so a redone step never archives its own new content.
- * A file that already holds the new material (a redo) is not written again.
+ * A file that already holds the new material (a redo) is neither archived
+ * nor written again, so a redone step never archives its own new content.
+ * Any other content is what this rotation found there: it replaces a copy
+ * already in the archive, which is then the same content (an attempt
+ * stopped before its write) or another rotation's (an archive_dir shared
+ * with last year's rotation, whose copies hold what preceded *that* one:
+ * putting them back would install a certificate two rotations old), and
+ * the copy of the other form (NAME vs NAME.link) goes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -88,40 +93,54 @@ new_key(const struct plan_config *cfg, EVP_PKEY **key, struct cr_err *err)
 
 /*
  * Archives what `path` is now into dir/NAME (its content) or dir/NAME.link
- * (a symlink's text), keeping a copy already there.  Nothing at path:
- * nothing to archive.
+ * (a symlink's text), replacing what an earlier rotation left there (see
+ * above); the copy of the other form is removed, so that rollback
+ * (restore) finds this one.  Nothing at path: nothing to archive, and no
+ * earlier copy stays to be put back.
  */
 static int
 archive(const char *path, const char *dir, const char *name, struct cr_err *err)
 {
 	unsigned char *buf = NULL;
-	char link[4096], *dest = NULL;
+	char link[4096], *copy = cr_xasprintf("%s/%s", dir, name);
+	char *dlink = cr_xasprintf("%s/%s.link", dir, name);
+	const char *stale = NULL;
 	size_t n = 0;
 	struct stat st;
 	ssize_t ln;
-	int r;
+	int r = CR_OK;
 
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? CR_OK : cr_err_setr(err, CR_EENV, CR_R_IO,
-		    "cannot read '%s': %s", path, strerror(errno));
-	if (S_ISLNK(st.st_mode)) {
-		if ((ln = readlink(path, link, sizeof(link) - 1)) < 0)
-			return cr_err_setr(err, CR_EENV, CR_R_IO, "cannot read the link '%s': %s", path,
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			r = cr_err_setr(err, CR_EENV, CR_R_IO, "cannot read '%s': %s", path,
 			    strerror(errno));
+		else if ((unlink(copy) != 0 && errno != ENOENT) || (unlink(dlink) != 0 &&
+		    errno != ENOENT))
+			r = cr_err_setr(err, CR_EENV, CR_R_IO, "cannot remove an earlier copy in "
+			    "'%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if ((ln = readlink(path, link, sizeof(link) - 1)) < 0) {
+			r = cr_err_setr(err, CR_EENV, CR_R_IO, "cannot read the link '%s': %s", path,
+			    strerror(errno));
+			goto out;
+		}
 		link[ln] = '\0';
-		dest = cr_xasprintf("%s/%s.link", dir, name);
-		r = cr_fs_create_private(dest, link, (size_t)ln, err);
+		r = cr_fs_replace(dlink, link, (size_t)ln, CR_FS_PRIVATE, err);
+		stale = copy;
 	} else {
 		if ((r = cr_fs_read_regular(path, NULL, 0, FILE_MAX, &buf, &n, err)) != CR_OK)
-			return r;
-		dest = cr_xasprintf("%s/%s", dir, name);
-		r = cr_fs_create_private(dest, buf, n, err);
+			goto out;
+		r = cr_fs_replace(copy, buf, n, CR_FS_PRIVATE, err);
+		stale = dlink;
 	}
-	if (r != CR_OK && err->reason == CR_R_OBJECT_EXISTS) {
-		cr_err_clear(err);	/* the first attempt's copy: the real previous content */
-		r = CR_OK;
-	}
-	free(dest);
+	if (r == CR_OK && unlink(stale) != 0 && errno != ENOENT)
+		r = cr_err_setr(err, CR_EENV, CR_R_IO, "cannot remove the earlier copy '%s': %s",
+		    stale, strerror(errno));
+out:
+	free(copy);
+	free(dlink);
 	wipe_free(buf, n);
 	return r;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <time.h>
 
@@ -150,8 +151,16 @@ load_source(const char *src, const struct crt_load_opts *opts, struct crt_list *
 	const struct crt_walk_cb cb = { report_skipped, report_unreadable, NULL,
 	    opts->on_unreadable_arg };
 
+	struct stat sb;
+
 	if (strncasecmp(src, "pkcs11:", 7) == 0 || strncasecmp(src, "tls://", 6) == 0)
 		return crt_load(src, opts, out, err);
+	/* a thumbprint or <I>..<S>.. pasted where a source goes (not a file of that name) */
+	if ((strncasecmp(src, "sha1:", 5) == 0 || strncasecmp(src, "sha256:", 7) == 0 ||
+	    strncasecmp(src, "name:", 5) == 0) && lstat(src, &sb) != 0)
+		return cr_err_setr(err, CR_EINPUT, CR_R_NOT_FOUND, "'%s' is an identity, not a "
+		    "source: give where the certificate is (a file, pkcs11:URI or tls://HOST:PORT); "
+		    "to find it, scan the token or directory and look for its thumbprint", src);
 	return crt_walk_load(src, NULL, &cb, out, err);
 }
 

@@ -152,6 +152,51 @@ already_complete(const struct rot_state *st, enum rot_format fmt)
 	return rot_finish_output(CR_OK);
 }
 
+/*
+ * Before a fresh run changes anything: the verdict of `check` on the steps
+ * it would do (up to --until).  A step one of its own checks blocks (a
+ * configuration test that fails, a hook that cannot run, a label taken)
+ * would stop the run there, after the steps before it changed things:
+ * refused now instead, exit as the step's checks say, nothing done.
+ */
+static int
+preflight(const struct rot_state *st, const struct run_opts *o, long until, struct cr_err *err)
+{
+	struct chk_opts co = { .probe = 1, .now = cr_now() };
+	const struct chk_report *rep;
+	struct chk_ctx *c;
+	size_t i, k;
+	int r = CR_OK;
+
+	co.timeout_ms = o->probe_timeout_ms;
+	co.progress = rot_stderr_is_tty();
+	c = chk_ctx_new(st->ld.plan, st->ld.p11, &co);
+	chk_plan(c);
+	rep = chk_ctx_report(c);
+	for (i = 0; i < rep->nsteps && (until < 0 || i <= (size_t)until) && r == CR_OK; i++) {
+		const struct chk_step_report *sr = &rep->steps[i];
+		const struct chk_item *it = NULL;
+
+		if (sr->status != CHK_STEP_BLOCKED)
+			continue;
+		/* one of the step's own checks: what run evaluates before it (a check
+		   that stops the rotation - the new key unproven - is left to the run) */
+		for (k = 0; k < sr->n && it == NULL; k++)
+			if (rep->items[sr->items[k]].res.status == CHK_FAIL &&
+			    !rep->items[sr->items[k]].stops)
+				it = &rep->items[sr->items[k]];
+		if (it == NULL)
+			continue;
+		r = cr_err_set(err, sr->exit != CR_OK ? sr->exit : CR_EBLOCK, "not started: check "
+		    "blocks step '%s' (%s %s: %s): the run would stop there, after the steps before "
+		    "it changed things; nothing was changed - 'certrotate check' shows every "
+		    "failure, --until a step before it runs only those", st->ld.plan->steps[i].id,
+		    it->id, it->subject, it->res.message);
+	}
+	chk_ctx_free(c);
+	return r;
+}
+
 static int
 execute(const struct rot_command *self, struct rot_state *st, const struct run_opts *o)
 {
@@ -171,6 +216,11 @@ execute(const struct rot_command *self, struct rot_state *st, const struct run_o
 		return rot_usage_error(self, "no step '%s' in the plan (give its id or number)", o->only);
 	if (o->until != NULL && (x.until = rot_state_step(st->ld.plan, o->until)) < 0)
 		return rot_usage_error(self, "no step '%s' in the plan (give its id or number)", o->until);
+	if (x.only < 0 && rot_journal_nsteps(st->j) == 0 &&
+	    (r = preflight(st, o, x.until, &err)) != CR_OK) {
+		(void)rot_report(&err);
+		return r;
+	}
 	co.timeout_ms = o->probe_timeout_ms;
 	co.progress = rot_stderr_is_tty();
 	checks.ctx = chk_ctx_new(st->ld.plan, st->ld.p11, &co);

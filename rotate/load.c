@@ -1,9 +1,13 @@
 #include "load.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rot.h"
+#include "act.h"
+#include "journal.h"
 #include "../common/util.h"
 #include "../pkcs11/p11.h"
 #include "../runbook/kind.h"
@@ -55,6 +59,39 @@ out:
 	return r;
 }
 
+/*
+ * rotation.old is gone because this rotation's run retired it (plan, check
+ * and runbook after the change window): when the journal beside the
+ * configuration is this rotation's and complete, the message says so and
+ * where the archive's copy is.  The journal is only read (a run holding
+ * its lock: no hint).
+ */
+static void
+hint_retired(const char *cfgpath, const struct plan_config *cfg, struct cr_err *err)
+{
+	struct rot_journal_id id = { cfg->rotation.name, NULL, NULL };
+	struct rot_journal *j = NULL;
+	char *path = cr_xasprintf("%s.state", cfgpath), *copy = NULL;
+	size_t n = strlen(err->msg);
+	struct stat sb;
+	struct cr_err e;
+
+	cr_err_clear(&e);
+	if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0 ||
+	    rot_journal_open(path, &id, 0, &j, &e) != CR_OK || !rot_journal_complete(j))
+		goto out;
+	copy = act_archive_retired(cfg, rot_journal_header(j)->old_sha256, "pem");
+	snprintf(err->msg + n, sizeof(err->msg) - n, " (the journal '%s' says rotation '%s' is "
+	    "complete: its run retired the old certificate%s%s%s; 'certrotate run' reports the "
+	    "rotation, 'certrotate rollback' undoes it)", path, cfg->rotation.name,
+	    lstat(copy, &sb) == 0 ? ", archived as '" : "", lstat(copy, &sb) == 0 ? copy : "",
+	    lstat(copy, &sb) == 0 ? "'" : "");
+out:
+	rot_journal_close(j);
+	free(copy);
+	free(path);
+}
+
 int
 rot_load(const struct rot_command *cmd, const char *cfgpath, int force_login, unsigned flags,
     struct rot_loaded *ld, struct cr_err *err)
@@ -72,8 +109,12 @@ rot_load(const struct rot_command *cmd, const char *cfgpath, int force_login, un
 	p11_ctx_set_lazy_parse(ld->p11, (flags & PLAN_LOAD_LITE) != 0);
 	if ((r = plan_config_tokens(ld->cfg, ld->p11, err)) != CR_OK)
 		return r;
-	if ((r = plan_inputs_load(ld->cfg, ld->p11, flags, &ld->in, err)) != CR_OK)
+	if ((r = plan_inputs_load(ld->cfg, ld->p11, flags, &ld->in, err)) != CR_OK) {
+		if (ld->in != NULL && ld->in->failed == PLAN_INPUT_OLD &&
+		    err->reason == CR_R_NOT_FOUND)
+			hint_retired(cfgpath, ld->cfg, err);
 		return r;
+	}
 	return plan_build(ld->cfg, ld->in, &ld->plan, err);
 }
 

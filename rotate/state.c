@@ -28,8 +28,15 @@ rot_state_open(struct rot_state *st, const char *cfgpath, const char *state_path
 	if ((r = plan_config_load(cfgpath, &st->ld.cfg, err)) != CR_OK)
 		return r;
 	st->path = state_path != NULL ? cr_xstrdup(state_path) : cr_xasprintf("%s.state", cfgpath);
-	if (lstat(st->path, &sb) != 0 && errno == ENOENT)
+	if (lstat(st->path, &sb) != 0) {
+		if (errno == ENOENT)
+			return CR_OK;
+	} else if (S_ISREG(sb.st_mode) && sb.st_size == 0) {
+		/* an empty file (a run killed between creating its journal and writing
+		   the header, or `touch`): no journal yet - rot_state_load writes its
+		   header */
 		return CR_OK;
+	}
 	/* there is something there: it must be this rotation's journal (rot_journal_open
 	   refuses a symlink, a FIFO, another rotation's; and takes the lock) */
 	id.rotation = st->ld.cfg->rotation.name;

@@ -170,6 +170,13 @@ test_names(void **state)
 	EXPECT(r, CHK_FAIL, "2 names not in the new certificate's SAN: cas01.contoso.local (the old certificate has it), x.y.legacy.contoso.com (the old certificate lacks it too)");
 	chk_names(n, o, NULL, 0, &r);
 	EXPECT(r, CHK_SKIP, "no names");
+	X509_free(n);
+	/* no SAN at all: the CN covers the name, but browsers ignore it - a warning */
+	n = leaf(-DAY, 100 * DAY, NULL, "serverAuth", NULL, 0);
+	chk_names(n, o, ok, 1, &r);
+	EXPECT(r, CHK_WARN, "the name is covered only by the new certificate's subject CN: it has no subjectAltName");
+	chk_names(n, o, ok, 2, &r);
+	EXPECT(r, CHK_FAIL, "1 name not in the new certificate's SAN: AutoDiscover.contoso.com");
 	chk_result_release(&r);
 	X509_free(n);
 	X509_free(o);
@@ -182,6 +189,7 @@ test_sigalg(void **state)
 	X509 *x1 = leaf(-DAY, 100 * DAY, NULL, NULL, EVP_sha1(), 0);
 	char *sha1only[] = { "sha1WithRSAEncryption" };
 	char *both[] = { "RSA-SHA1", "1.2.840.113549.1.1.11" };
+	char *win1[] = { "sha1RSA" }, *win256[] = { "Sha256RSA" };
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	struct chk_result r = { 0 };
 
@@ -203,6 +211,13 @@ test_sigalg(void **state)
 	EXPECT(r, CHK_PASS, "accepts");
 	chk_sigalg("any", x256, chain, NULL, 0, &r);
 	EXPECT(r, CHK_PASS, "accepts any signature algorithm");
+	/* as Windows names them: sha1RSA is SHA-1 with RSA only */
+	chk_sigalg("cas2", x256, NULL, win1, 1, &r);
+	EXPECT(r, CHK_FAIL, "host 'cas2' only validates sha1RSA, but the new certificate is signed with sha256WithRSAEncryption");
+	chk_sigalg("cas2", x1, NULL, win1, 1, &r);
+	EXPECT(r, CHK_PASS, "accepts sha1WithRSAEncryption");
+	chk_sigalg("cas2", x256, NULL, win256, 1, &r);
+	EXPECT(r, CHK_PASS, "accepts sha256WithRSAEncryption");
 	chk_result_release(&r);
 	sk_X509_free(chain);
 	X509_free(x1);

@@ -777,6 +777,9 @@ test_bad_accepts(void **state)
 	    "  \"RSA-SHA256\", \"sha256WITHrsaencryption\", \"1.2.840.113549.1.1.11\", \"ED25519\",\n"
 	    "  \"1.3.101.112\", \"rsassaPss\", \"ecdsa-with-SHA384\", \"ecdsa_with_SHA3-256\",\n"
 	    "  \"2.16.840.1.101.3.4.3.10\", \"dsa_with_SHA256\" ]; }; } );\n"));
+	/* the names Windows shows (the certificate dialog, certutil) */
+	plan_config_free(parse_ok(HEAD "hosts = ( { name = \"h\"; accepts = { signature = [\n"
+	    "  \"sha1RSA\", \"SHA256RSA\", \"sha256ECDSA\" ]; }; } );\n"));
 }
 
 static void
@@ -819,6 +822,25 @@ test_bad_values(void **state)
 	    "services = ( { name = \"s\"; host = \"h\"; refs = (\n"
 	    "  { id = \"r\"; type = \"binding\"; cert = \"a.pem\"; sni = \"mail\"; } ); } );\n",
 	    "sni", "services.[0].refs.[0].sni", "sni without an endpoint");
+	/* names: an IPv6 address is an iPAddress name (cert/names.h), with or without
+	   brackets; a U-label could never be in a SAN: its A-label is asked for */
+	plan_config_free(parse_ok(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\";\n"
+	    "  names = [ \"2001:db8::5\", \"[2001:db8::6]\", \"10.0.0.5\", \"a.com\" ]; } );\n"));
+	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\";\n"
+	    "  names = [ \"b\xc3\xbc" "cher.contoso.com\" ]; } );\n",
+	    "names", "services.[0].names.[0]", "is not ASCII: write an internationalised name as "
+	    "its A-label (xn--...)");
+	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\";\n"
+	    "  names = [ \"2001:db8::zz\" ]; } );\n",
+	    "names", "services.[0].names.[0]", "is not a DNS name");
+	expect_error(HEAD "hosts = ( { name = \"h\"; } );\n"
+	    "services = ( { name = \"s\"; host = \"h\"; refs = (\n"
+	    "  { id = \"r\"; type = \"binding\"; cert = \"a.pem\"; endpoint = \"[::1]:443\";\n"
+	    "    sni = \"2001:db8::5\"; } ); } );\n",
+	    "sni", "services.[0].refs.[0].sni", "is not a DNS name");
 }
 
 int

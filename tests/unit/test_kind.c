@@ -165,8 +165,9 @@ test_shipped_content(void **state)
 		{ "wap", PLAN_REBIND, "OWA", BOOK_VERIFY, "Where-Object ExternalCertificateThumbprint -eq {old.sha1}" },
 		/* an iis ref is one binding, named by its binding information (IP:PORT:HOST) */
 		{ "iis", PLAN_REBIND, "*:443:mail.contoso.com", BOOK_DO, "Get-WebBinding -Protocol https | Where-Object bindingInformation -eq {ref} | Where-Object certificateHash -eq {old.sha1}" },
-		{ "iis", PLAN_REBIND, "*:443:", BOOK_DO, "AddSslCertificate({new.sha1}, 'My')" },
-		{ "iis", PLAN_REBIND, "*:443:", BOOK_UNDO, "Where-Object bindingInformation -eq {ref} | Where-Object certificateHash -eq {new.sha1} | ForEach-Object { $_.AddSslCertificate({old.sha1}, 'My') }" },
+		/* HTTP.sys refuses to add a binding that is there (error 183): removed first */
+		{ "iis", PLAN_REBIND, "*:443:", BOOK_DO, "$_.RemoveSslCertificate(); $_.AddSslCertificate({new.sha1}, 'My')" },
+		{ "iis", PLAN_REBIND, "*:443:", BOOK_UNDO, "Where-Object bindingInformation -eq {ref} | Where-Object certificateHash -eq {new.sha1} | ForEach-Object { $_.RemoveSslCertificate(); $_.AddSslCertificate({old.sha1}, 'My') }" },
 		{ "iis", PLAN_REBIND, "*:443:", BOOK_VERIFY, "IIS:\\SslBindings | Where-Object Thumbprint -eq {old.sha1}" },
 		{ "iis", PLAN_REBIND, "*:443:", NOTES, "exactly ONE binding" },
 		{ "iis", PLAN_GRANT, NULL, BOOK_DO, "icacls" },

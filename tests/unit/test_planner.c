@@ -532,7 +532,7 @@ test_mail_details(void **state)
 	assert_null(s->host_cfg);
 	assert_string_equal(s->host, "token:edge");
 	assert_ids(s->pre, s->npre, "new.load new.validity new.chain new.eku new.key "
-	    "new.key-protection token.login");
+	    "new.key-protection token.login import.label");
 	assert_ids(s->verify, s->nverify, "import.present");
 
 	s = step(f.plan, "02-import-cas2");
