@@ -330,6 +330,33 @@ link_target_release(struct link_target *t)
 }
 
 /*
+ * Whether the link `path` to t's target may be followed: certbot's links
+ * are root's (or ours), and point at root's files; a link planted by
+ * another user (in a directory that user may write) must not make us create
+ * files beside a target of someone else's - /etc/passwd-1, root's, 0644 -
+ * nor repoint the link there.  As the kernel's protected_symlinks: the link
+ * is followed when it is ours or root's, or when its owner owns the target.
+ */
+static int
+link_trusted(const char *path, const struct link_target *t, struct cr_err *err)
+{
+	struct stat ls;
+
+	if (lstat(path, &ls) != 0)
+		return cr_err_setr(err, CR_EENV, CR_R_IO, "cannot write '%s': %s", path,
+		    strerror(errno));
+	if (!S_ISLNK(ls.st_mode))	/* replaced meanwhile: the caller's lstat decides again */
+		return cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it changed "
+		    "while it was read (%s now)", path, cr_file_kind(ls.st_mode));
+	if (ls.st_uid == geteuid() || ls.st_uid == 0 || ls.st_uid == t->st.st_uid)
+		return CR_OK;
+	return cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it links to '%s', "
+	    "a file of uid %ld, but the link is uid %ld's: not followed (a link another user may "
+	    "have planted; certbot's links are root's)", path, t->text, (long)t->st.st_uid,
+	    (long)ls.st_uid);
+}
+
+/*
  * Reads the link `path` into *t: its target must be a regular file (a link
  * to a link, a directory, a FIFO is refused: CR_R_NOT_REGULAR; a missing
  * target CR_R_NOT_FOUND).  t->dir and t->base are NULL on entry and on
@@ -360,6 +387,9 @@ link_target(const char *path, struct link_target *t, struct cr_err *err)
 		    path, t->text, cr_file_kind(t->st.st_mode));
 		goto out;
 	}
+	if ((r = link_trusted(path, t, err)) != CR_OK)
+		goto out;
+	r = CR_EENV;
 	if (split_path(target, &dir, &t->base) != 0) {
 		cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it links to '%s'",
 		    path, t->text);
