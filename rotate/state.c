@@ -30,6 +30,10 @@ rot_state_open(struct rot_state *st, const char *cfgpath, const char *state_path
 	st->path = state_path != NULL ? cr_xstrdup(state_path) : cr_xasprintf("%s.state", cfgpath);
 	if (lstat(st->path, &sb) != 0 && errno == ENOENT)
 		return CR_OK;
+	/* an empty file is no journal yet: a run that died (or whose disk was full) before
+	   its header was written; the run that creates one writes it (rot_journal_open) */
+	if (S_ISREG(sb.st_mode) && sb.st_size == 0)
+		return CR_OK;
 	/* there is something there: it must be this rotation's journal (rot_journal_open
 	   refuses a symlink, a FIFO, another rotation's; and takes the lock) */
 	id.rotation = st->ld.cfg->rotation.name;
