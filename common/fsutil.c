@@ -651,20 +651,37 @@ mkdir_parents(const char *path, int depth, struct cr_err *err)
 	return CR_OK;
 }
 
-int
-cr_fs_mkdir_private(const char *path, struct cr_err *err)
+/* "dir/" would make open() follow a symlink "dir": path without trailing slashes. New string. */
+static char *
+strip_slashes(const char *path)
 {
 	char *p = cr_xstrdup(path);
 	size_t n = strlen(p);
+
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	return p;
+}
+
+int
+cr_fs_mkdir_private(const char *path, struct cr_err *err)
+{
+	char *p = strip_slashes(path);
+	int r;
+
+	if ((r = mkdir_parents(p, 0, err)) == CR_OK)
+		r = cr_fs_check_private(path, err);
+	free(p);
+	return r;
+}
+
+int
+cr_fs_check_private(const char *path, struct cr_err *err)
+{
+	char *p = strip_slashes(path);
 	struct stat st;
 	int fd = -1, r = CR_EENV;
 
-	/* "dir/" would make open() follow a symlink "dir": strip trailing slashes */
-	while (n > 1 && p[n - 1] == '/')
-		p[--n] = '\0';
-	if ((r = mkdir_parents(p, 0, err)) != CR_OK)
-		goto out;
-	r = CR_EENV;
 	fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if ((errno == ELOOP || errno == ENOTDIR) && lstat(p, &st) == 0)
@@ -672,8 +689,8 @@ cr_fs_mkdir_private(const char *path, struct cr_err *err)
 			    "cannot use '%s' as a private directory: it is %s", path,
 			    cr_file_kind(st.st_mode));
 		else
-			cr_err_setr(err, CR_EENV, CR_R_IO, "cannot open directory '%s': %s", path,
-			    strerror(errno));
+			cr_err_setr(err, CR_EENV, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
+			    "cannot open directory '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) != 0) {

@@ -152,6 +152,13 @@ int cr_fs_symlink_replace(const char *linkpath, const char *target, struct cr_er
 int cr_fs_mkdir_private(const char *path, struct cr_err *err);
 
 /*
+ * The checks of cr_fs_mkdir_private on an existing `path`, creating
+ * nothing: missing is CR_EENV with reason CR_R_NOT_FOUND.  Before reading
+ * back what was kept in a private directory (a rollback's archive).
+ */
+int cr_fs_check_private(const char *path, struct cr_err *err);
+
+/*
  * Creates the private file `path` (0600, owned by the caller) holding `data`:
  * written to a temporary file, fsync'd, then given its name only if nothing
  * is there (renameat2 RENAME_NOREPLACE, never following a symlink), the

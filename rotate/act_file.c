@@ -255,7 +255,10 @@ act_file_install(struct act_ctx *a, size_t step, struct act_out *out, struct cr_
 	if (need_key && (r = new_key(a->p->cfg, &key, err)) != CR_OK)
 		return r;
 	dir = act_archive_step_dir(a->p->cfg, s->id);
-	if ((r = cr_fs_mkdir_private(dir, err)) == CR_OK) {
+	/* archive_dir itself too: in a directory another user may write, the step's
+	   directory could be swapped for theirs, and rollback would put back their files */
+	if ((r = cr_fs_mkdir_private(a->p->cfg->rotation.archive_dir, err)) == CR_OK &&
+	    (r = cr_fs_mkdir_private(dir, err)) == CR_OK) {
 		for (k = 0; k < s->nwrites && r == CR_OK; k++) {
 			r = install_one(a, s, k, dir, key, out, err);
 			cr_buf_addf(&what, "%s'%s' (%s)", k ? " and " : "", s->writes[k].text,
@@ -317,7 +320,18 @@ act_file_restore(struct act_ctx *a, size_t step, struct act_out *out, struct cr_
 	size_t k;
 	int r = CR_OK, did;
 
-	for (k = 0; k < s->nwrites && r == CR_OK; k++) {
+	/* what is put back must be what install kept: from private directories only */
+	if ((r = cr_fs_check_private(a->p->cfg->rotation.archive_dir, err)) != CR_OK ||
+	    (r = cr_fs_check_private(dir, err)) != CR_OK) {
+		if (err->reason != CR_R_NOT_FOUND)
+			goto out;
+		cr_err_clear(err);	/* nothing was archived: nothing was written */
+		r = CR_OK;
+		k = s->nwrites;
+	} else {
+		k = 0;
+	}
+	for (; k < s->nwrites && r == CR_OK; k++) {
 		char *path = write_path(a, &s->writes[k]), *name = archive_name(a, s, k);
 
 		r = restore(path, dir, name, &did, err);
@@ -331,6 +345,7 @@ act_file_restore(struct act_ctx *a, size_t step, struct act_out *out, struct cr_
 	else if (r == CR_OK)
 		act_out_detail(out, "nothing to put back: nothing was archived in '%s' (nothing was "
 		    "written)", dir);
+out:
 	cr_buf_release(&what);
 	free(dir);
 	return r;

@@ -11,6 +11,12 @@
 #   empty journal      a run whose journal header could not be written (a
 #                      full disk: RLIMIT_FSIZE here) leaves an empty file: the
 #                      next run starts the journal instead of refusing it
+#   wrong PIN          run, run --resume, rollback: the token sees the refused
+#                      PIN once, not once per command, until its file changes
+#   open archive       archive_dir a link to a world-writable directory, or
+#                      itself 0777: run archives nothing there and fails the
+#                      step; rollback does not put back what such a directory
+#                      holds
 #
 # The rotation: a file ref (tls/mail.pem, the old leaf + chain) moved to the
 # fixtures' `extractable` certificate, whose key is a file; retire = keep.
@@ -105,3 +111,101 @@ expect_err_contains "run stopped at '02-restart-web1-web' (manual)"
 expect_eq "$(last_event "$D/certrotate.cfg.state")" \
     "01-rebind-web1-web-f done wrote the new material into 'tls/mail.pem' (leaf, chain), as laid out" \
     "the journal's last event"
+
+# ------------------------------------------------------------- a wrong PIN, run after run
+# before: each run, resume and rollback presented the same wrong PIN once more
+# (three of them lock a real token); now the refusal is journaled (a digest of
+# the token and of the PIN file's identity and times, no byte of the PIN) and
+# not presented again until the file changes
+[ -f "$P11FAULT" ] || die "fault module '$P11FAULT' not built"
+fix_clone
+D=$WORK/pin
+mkdir -p "$D"
+cd "$D" || die "cannot enter '$D'"
+ln -sfn "$FIX" fix
+WRONG=98765432	# long enough not to be found by chance in a digest
+echo "$WRONG" >pin
+cat >certrotate.cfg <<END
+rotation = { name = "mail-2026"; old = "pkcs11:token=edge;object=mail-2025;type=cert";
+  new = "file:fix/certs/new.pem"; key = "pkcs11:token=edge;object=mail-2026;type=private";
+  chain = [ "file:fix/pki/ca-a2.pem" ]; trust = [ "file:fix/pki/root.pem" ];
+  import_to = "pkcs11:token=edge"; archive_dir = "archive"; };
+tokens = ( { uri = "pkcs11:token=edge"; module = "$P11FAULT"; pin_source = "file:pin"; } );
+hosts = ( { name = "h1"; } );
+services = ( );
+END
+LOG=$WORK/p11.log
+# logins ARGS...: cr ARGS under the fault module's log; N the number of C_Login
+logins() {
+	: >"$LOG"
+	P11FAULT_LOG=$LOG cr "$@"
+	N=$(grep -c '^C_Login' "$LOG")
+}
+logins run -c certrotate.cfg --yes
+expect_eq "$N" 1 "C_Login calls of the first run"
+expect_rc 3
+expect_out_contains "PIN refused by token 'edge' (CKR_PIN_INCORRECT); not retried"
+logins run -c certrotate.cfg --yes --resume
+expect_eq "$N" 0 "C_Login calls of run --resume with the same wrong PIN"
+expect_rc 3
+expect_out_contains "PIN refused by token 'edge' in an earlier run, and its source 'pin' has not changed since: not tried again"
+logins run -c certrotate.cfg --yes
+expect_eq "$N" 0 "C_Login calls of a plain run with the same wrong PIN"
+logins rollback -c certrotate.cfg --yes
+expect_eq "$N" 0 "C_Login calls of rollback with the same wrong PIN"
+if grep -q "$WRONG" certrotate.cfg.state; then
+	fail "the journal holds the PIN"
+fi
+expect_file_contains certrotate.cfg.state '"pin_refused":"'
+# --force-login tries it once more
+logins run -c certrotate.cfg --yes --force-login
+expect_eq "$N" 1 "C_Login calls with --force-login"
+expect_rc 3
+# the PIN corrected: one login, the rotation goes on
+cp "$FIX/edge.pin" pin
+logins run -c certrotate.cfg --yes
+expect_eq "$N" 1 "C_Login calls once the PIN is corrected"
+expect_rc 0
+
+# ------------------------------------------------------------- an archive another user may write
+# before: only archive_dir/STEP was checked (0700, ours); archive_dir itself a
+# link to a world-writable directory, or a 0777 directory, was used - and
+# rollback put back whatever that directory then held into the service's files
+EVIL=$WORK/evil
+mkdir -p "$EVIL"
+chmod 1777 "$EVIL"
+for how in link 0777; do
+	hcfg "archive-$how"
+	if [ "$how" = link ]; then
+		ln -s "$EVIL" archive
+		want="cannot use 'archive' as a private directory: it is a symbolic link"
+	else
+		mkdir -m 0777 archive
+		chmod 0777 archive	# whatever the umask
+		want="cannot use 'archive' as a private directory: it is writable by its group (mode 0777)"
+	fi
+	cr run -c "$CFG" --yes
+	expect_rc 3
+	expect_err_contains "run stopped at '01-rebind-web1-web-f' (failed): $want"
+	expect_file_eq tls/mail.pem "$FIX/certs/old-chain.pem"
+	expect_eq "$(last_event certrotate.cfg.state | cut -d' ' -f1-2)" "01-rebind-web1-web-f failed" \
+	    "the journal's last event ($how)"
+done
+expect_eq "$(ls -A "$EVIL")" "" "what the run left in the world-writable directory"
+
+# a rotation done, then its archive opened to everyone: rollback refuses to put
+# back what it holds (another user could have replaced the step's copy)
+hcfg archive-later
+cr run -c "$CFG" --yes
+expect_rc 1
+cp tls/mail.pem "$WORK/after-run.pem"
+chmod 0777 archive
+cr rollback -c "$CFG" --yes
+expect_rc 3
+expect_out_contains "cannot use 'archive' as a private directory: it is writable by its group (mode 0777)"
+expect_file_eq tls/mail.pem "$WORK/after-run.pem"
+# made private again, the rollback completes
+chmod 0700 archive
+cr rollback -c "$CFG" --yes
+expect_rc 0
+expect_file_eq tls/mail.pem "$FIX/certs/old-chain.pem"

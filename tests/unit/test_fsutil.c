@@ -516,6 +516,17 @@ test_mkdir_private(void **state)
 		} else if (strcmp(s, "file") == 0) {
 			put(p, "", 0600);
 		}
+		/* the check alone: the same verdict on what exists, NOT_FOUND (nothing made) else */
+		r = cr_fs_check_private(arg, &err);
+		if (strncmp(s, "missing", 7) == 0 || strcmp(s, "trailing-slash") == 0) {
+			struct stat st;
+
+			assert_int_equal(r, CR_EENV);
+			assert_int_equal(err.reason, CR_R_NOT_FOUND);
+			assert_int_not_equal(lstat(p, &st), 0);
+		} else if (r != t[i].status) {
+			fail_msg("%s: check: status %d: %s", s, r, err.msg);
+		}
 		r = cr_fs_mkdir_private(arg, &err);
 		if (r != t[i].status)
 			fail_msg("%s: status %d: %s", s, r, err.msg);
