@@ -17,6 +17,12 @@
 #                      itself 0777: run archives nothing there and fails the
 #                      step; rollback does not put back what such a directory
 #                      holds
+#   runbook            a value it cannot show (U+200E in a path) names the
+#                      character as U+200E
+#   what holds         a file of another user's, 0600: owner and mode kept; a
+#                      directory that cannot be written: the step failed, the
+#                      file as it was; the hooks' PEM directory planted as a
+#                      link: refused, nothing written through it
 #
 # The rotation: a file ref (tls/mail.pem, the old leaf + chain) moved to the
 # fixtures' `extractable` certificate, whose key is a file; retire = keep.
@@ -209,3 +215,50 @@ chmod 0700 archive
 cr rollback -c "$CFG" --yes
 expect_rc 0
 expect_file_eq tls/mail.pem "$FIX/certs/old-chain.pem"
+
+# ------------------------------------------------------------- a runbook value it cannot show
+# a file name holding U+200E (invisible): the runbook is refused, saying which
+# character (before: "U+0x200E")
+LRM=$(printf '\342\200\216')
+hcfg lrm
+mv tls/mail.pem "tls/ma${LRM}il.pem"
+sed -i "s|tls/mail.pem|tls/ma${LRM}il.pem|; s|kind = \"generic\"|kind = \"nginx\"|" "$CFG"
+cr runbook -c "$CFG" --kinds "$SRCDIR/kinds" --no-probe -o book.md
+expect_rc 2
+expect_err_contains "a value holds the character U+200E (byte 16) that a document cannot show as it runs"
+[ ! -e book.md ] || fail "a runbook was written"
+
+# ------------------------------------------------------------- what holds (kept as regressions)
+# a file of another user's, mode 0600: owner and mode kept
+if [ "$(id -u)" -eq 0 ]; then
+	hcfg owner
+	chown 65534:65534 tls/mail.pem
+	chmod 0600 tls/mail.pem
+	cr run -c "$CFG" --yes
+	expect_rc 1
+	expect_eq "$(stat -c '%u:%g %a' tls/mail.pem)" "65534:65534 600" "owner and mode of the rewritten file"
+fi
+# a directory that cannot be written (immutable, where chattr works): the step
+# fails, the file as it was
+hcfg readonly
+if chattr +i tls 2>/dev/null; then
+	on_exit "chattr -i '$D/tls'"
+	cr run -c "$CFG" --yes
+	chattr -i tls
+	expect_rc 3
+	expect_err_contains "run stopped at '01-rebind-web1-web-f' (failed): cannot create a temporary file in 'tls': Operation not permitted"
+	expect_file_eq tls/mail.pem "$FIX/certs/old-chain.pem"
+	expect_eq "$(last_event certrotate.cfg.state | cut -d' ' -f1-2)" "01-rebind-web1-web-f failed" \
+	    "the journal's last event (read-only directory)"
+else
+	note "chattr +i does not work here: the read-only directory is not tried"
+fi
+# the directory of the PEM files hooks get ({new.pem}), planted as a link
+hcfg pemdir "{ name = \"a\"; host = \"web1\"; kind = \"generic\";
+    refs = ( { id = \"b\"; type = \"binding\"; cert = \"sha1:$OLD_SHA1\"; run = [ \"true\", \"{new.pem}\" ]; } ); },"
+mkdir "$WORK/elsewhere"
+ln -s "$WORK/elsewhere" certrotate.cfg.state.pem.d
+cr run -c "$CFG" --yes
+expect_rc 3
+expect_err_contains "cannot use 'certrotate.cfg.state.pem.d' as a private directory: it is a symbolic link"
+expect_eq "$(ls -A "$WORK/elsewhere")" "" "what the run wrote through the planted link"
