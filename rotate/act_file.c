@@ -23,6 +23,7 @@
  * (0600), or for a symlink the link's previous text as "cert-NAME.link".
  * A copy already there is kept - it is from the first attempt, the real
  * previous content - so a redone step never archives its own new content.
+ * Rollback removes a copy once it has put it back.
  * A file that already holds the new material (a redo) is not written again.
  */
 #include <errno.h>
@@ -238,6 +239,45 @@ out:
 	return r;
 }
 
+static int restore(const char *path, const char *dir, const char *name, int *did,
+    struct cr_err *err);
+
+/*
+ * Writes 0..n-1 of step s put back from dir after write n failed: a step
+ * writes all its files or none (a new certificate beside the old key is a
+ * service that does not start).  err's message says what was put back, or
+ * what could not be.
+ */
+static void
+undo_writes(struct act_ctx *a, const struct plan_step *s, size_t n, const char *dir,
+    struct cr_err *err)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	struct cr_err e;
+	size_t k;
+	int did;
+
+	for (k = 0; k < n; k++) {
+		char *path = write_path(a, &s->writes[k]), *name = archive_name(a, s, k);
+
+		cr_err_clear(&e);
+		did = 0;
+		if (restore(path, dir, name, &did, &e) != CR_OK)
+			cr_buf_addf(&b, "; '%s' is NOT as it was (%s)", s->writes[k].text, e.msg);
+		else if (did)
+			cr_buf_addf(&b, "; '%s' put back as it was", s->writes[k].text);
+		free(path);
+		free(name);
+	}
+	if (b.len > 0) {
+		char *first = cr_xstrdup(err->msg);	/* not formatted into itself */
+
+		cr_err_setr(err, err->status, err->reason, "%s%s", first, cr_buf_str(&b));
+		free(first);
+	}
+	cr_buf_release(&b);
+}
+
 int
 act_file_install(struct act_ctx *a, size_t step, struct act_out *out, struct cr_err *err)
 {
@@ -264,6 +304,8 @@ act_file_install(struct act_ctx *a, size_t step, struct act_out *out, struct cr_
 			cr_buf_addf(&what, "%s'%s' (%s)", k ? " and " : "", s->writes[k].text,
 			    s->writes[k].order);
 		}
+		if (r != CR_OK && k > 1)
+			undo_writes(a, s, k - 1, dir, err);
 	}
 	if (r == CR_OK) {
 		act_out_detail(out, "wrote the new material into %s, as laid out", cr_buf_str(&what));
@@ -288,7 +330,8 @@ restore(const char *path, const char *dir, const char *name, int *did, struct cr
 	r = cr_fs_read_regular(link, NULL, CR_FS_NOFOLLOW, 4096, &buf, &n, err);
 	if (r == CR_OK) {
 		*did = 1;
-		r = cr_fs_symlink_replace(path, (const char *)buf, err);
+		if ((r = cr_fs_symlink_replace(path, (const char *)buf, err)) == CR_OK)
+			(void)unlink(link);	/* put back: see below */
 		goto out;
 	}
 	if (err->reason != CR_R_NOT_FOUND)
@@ -304,6 +347,14 @@ restore(const char *path, const char *dir, const char *name, int *did, struct cr
 	*did = 1;
 	r = cr_fs_replace(path, buf, n, strstr((const char *)buf, "PRIVATE KEY") != NULL ?
 	    CR_FS_KEY : CR_FS_KEEP, err);
+	/*
+	 * Put back, the copy goes: the file holds it now.  Kept, it would be taken
+	 * for "the first attempt's" by a run after this rollback, which would then
+	 * archive nothing - and its rollback put back this old copy over whatever
+	 * the file held in between.
+	 */
+	if (r == CR_OK)
+		(void)unlink(copy);
 out:
 	wipe_free(buf, n);
 	free(link);

@@ -109,6 +109,8 @@ journal_ids_free(struct rot_exec *x)
 	x->jid = NULL;
 	if (x->act != NULL)
 		x->act->jid = NULL;
+	free(x->refused);
+	x->refused = NULL;
 }
 
 /*
@@ -135,9 +137,11 @@ jlog(struct rot_exec *x, const char *id, enum rot_event ev, const char *detail,
 		data[n++] = extra[i];
 		data[n++] = extra[i + 1];
 	}
-	/* a PIN a token refused: journaled, so that no later run presents it again */
-	if (ev == ROT_EV_FAILED && x->act != NULL && n + 2 < 2 * ROT_JOURNAL_DATA_MAX &&
-	    (refused = p11_ctx_refusals(x->act->p11)) != NULL) {
+	/* a PIN a token refused: journaled with the next event (whatever it is), so that
+	   no later run presents it again; once per change of the list */
+	if (x->act != NULL && n + 2 < 2 * ROT_JOURNAL_DATA_MAX &&
+	    (refused = p11_ctx_refusals(x->act->p11)) != NULL &&
+	    (x->refused == NULL || strcmp(x->refused, refused) != 0)) {
 		data[n++] = ROT_JOURNAL_PIN_REFUSED;
 		data[n++] = refused;
 	}
@@ -149,6 +153,11 @@ jlog(struct rot_exec *x, const char *id, enum rot_event ev, const char *detail,
 	e.detail = detail;
 	e.data = n > 0 ? data : NULL;
 	r = rot_journal_append(x->j, &e, err);
+	if (r == CR_OK && refused != NULL && n >= 2 && data[n - 1] == refused) {
+		free(x->refused);
+		x->refused = refused;
+		refused = NULL;
+	}
 	free(refused);
 	if (r != CR_OK)
 		return r;

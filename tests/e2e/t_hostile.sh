@@ -17,6 +17,13 @@
 #                      itself 0777: run archives nothing there and fails the
 #                      step; rollback does not put back what such a directory
 #                      holds
+#   run after rollback a run after a rollback can be rolled back again, and
+#                      its rollback puts back what the file held before it
+#                      (not the first run's copy); a run after a half-done
+#                      rollback is not "complete, nothing to do"
+#   cert + key         a rebind writing a certificate and its key_path, the
+#                      key's write failing: the certificate is put back (no
+#                      new certificate beside the old key)
 #   runbook            a value it cannot show (U+200E in a path) names the
 #                      character as U+200E
 #   what holds         a file of another user's, 0600: owner and mode kept; a
@@ -262,3 +269,64 @@ cr run -c "$CFG" --yes
 expect_rc 3
 expect_err_contains "cannot use 'certrotate.cfg.state.pem.d' as a private directory: it is a symbolic link"
 expect_eq "$(ls -A "$WORK/elsewhere")" "" "what the run wrote through the planted link"
+
+# ------------------------------------------------------------- run again after a rollback
+# before: a run after a rollback (stopped at its manual restart) left the
+# journal "rolled back", so rollback said "nothing to do" with the new
+# certificate in place; and the archive kept the first run's copy, so a
+# rollback put back that old content over what the file held in between
+hcfg again
+cr run -c "$CFG" --yes
+expect_rc 1
+cr rollback -c "$CFG" --yes
+expect_rc 0
+expect_file_eq tls/mail.pem "$FIX/certs/old-chain.pem"
+printf '# a line the operator added after the rollback\n' >>tls/mail.pem
+cp tls/mail.pem "$WORK/between.pem"
+cr run -c "$CFG" --yes
+expect_rc 1
+expect_err_contains "run stopped at '02-restart-web1-web' (manual)"
+cr rollback -c "$CFG" --yes
+expect_rc 0
+expect_out_not_contains "nothing to do"
+expect_out_contains "summary: 1 rolled back"
+expect_file_eq tls/mail.pem "$WORK/between.pem"
+
+# the other way: a complete run, a rollback that stops half-way; the next run
+# is not "complete, nothing to do" - it redoes what the rollback undid
+hcfg half
+sed -i 's|kind = "generic"; names|kind = "generic"; run_restart = [ "sh", "-c", "echo $CERTROTATE_PHASE >>restarts; [ -z \\"$FAIL_ROLLBACK\\" ] \|\| [ $CERTROTATE_PHASE = run ]" ]; names|' "$CFG"
+cr run -c "$CFG" --yes
+expect_rc 0
+FAIL_ROLLBACK=1 cr rollback -c "$CFG" --yes
+expect_rc 3
+cr run -c "$CFG" --yes
+expect_rc 0
+expect_out_not_contains "nothing to do"
+expect_eq "$(tr '\n' ' ' <restarts)" "run rollback run " "the restart hook's calls"
+
+# ------------------------------------------------------------- a certificate and its key, one write failing
+# before: the certificate was rewritten, the key's write failed - the new
+# certificate beside the old key, a service that does not start on its next
+# reload; now the step's files are put back as they were
+hcfg pair
+mkdir keys
+cp "$FIX/certs/old.key" keys/mail.key 2>/dev/null || die "no old.key in the fixtures"
+chmod 0600 keys/mail.key
+sed -i 's|path = "tls/mail.pem"; }|path = "tls/mail.pem"; key_path = "keys/mail.key"; }|' "$CFG"
+if chattr +i keys 2>/dev/null; then
+	on_exit "chattr -i '$D/keys'"
+	cr run -c "$CFG" --yes
+	chattr -i keys
+	expect_rc 3
+	expect_err_contains "run stopped at '01-rebind-web1-web-f' (failed): cannot create a temporary file in 'keys': Operation not permitted; 'tls/mail.pem' put back as it was"
+	expect_file_eq tls/mail.pem "$FIX/certs/old-chain.pem"
+	expect_file_eq keys/mail.key "$FIX/certs/old.key"
+	# the directory writable again: the step completes
+	cr run -c "$CFG" --yes
+	expect_rc 1
+	expect_err_contains "run stopped at '02-restart-web1-web' (manual)"
+	expect_eq "$(cert_sha256 tls/mail.pem)" "$(cert_sha256 "$FIX/certs/extractable.pem")" "the certificate after the second run"
+else
+	note "chattr +i does not work here: the failing key write is not tried"
+fi
