@@ -24,6 +24,8 @@
 #   cert + key         a rebind writing a certificate and its key_path, the
 #                      key's write failing: the certificate is put back (no
 #                      new certificate beside the old key)
+#   hook stderr        escape sequences and carriage returns in a failing
+#                      hook's stderr reach run's output written \xHH
 #   runbook            a value it cannot show (U+200E in a path) names the
 #                      character as U+200E
 #   what holds         a file of another user's, 0600: owner and mode kept; a
@@ -329,4 +331,18 @@ if chattr +i keys 2>/dev/null; then
 	expect_eq "$(cert_sha256 tls/mail.pem)" "$(cert_sha256 "$FIX/certs/extractable.pem")" "the certificate after the second run"
 else
 	note "chattr +i does not work here: the failing key write is not tried"
+fi
+
+# ------------------------------------------------------------- a hook's stderr with escape sequences
+# before: the FAILED and STOPPED lines of run's text output carried them raw to
+# the terminal (a title set, "FAILED" overwritten after a carriage return)
+hcfg escapes "{ name = \"a\"; host = \"web1\"; kind = \"generic\";
+    refs = ( { id = \"b\"; type = \"binding\"; cert = \"sha1:$OLD_SHA1\";
+      run = [ \"sh\", \"-c\", \"printf 'bad \\\\033]0;owned\\\\007 \\\\033[31mRED\\\\r done\\\\n' >&2; exit 3\" ]; } ); },"
+cr run -c "$CFG" --yes
+expect_rc 3
+expect_out_contains "FAILED"
+expect_out_contains "exited with status 3: bad \\x1B]0;owned\\x07 \\x1B[31mRED\\x0D done"
+if tr -d '\n' <"$WORK/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then
+	fail "run's output holds a control byte"
 fi
