@@ -330,6 +330,33 @@ link_target_release(struct link_target *t)
 }
 
 /*
+ * Whether the link `path` to t's target may be followed: certbot's links
+ * are root's (or ours), and point at root's files; a link planted by
+ * another user (in a directory that user may write) must not make us create
+ * files beside a target of someone else's - /etc/passwd-1, root's, 0644 -
+ * nor repoint the link there.  As the kernel's protected_symlinks: the link
+ * is followed when it is ours or root's, or when its owner owns the target.
+ */
+static int
+link_trusted(const char *path, const struct link_target *t, struct cr_err *err)
+{
+	struct stat ls;
+
+	if (lstat(path, &ls) != 0)
+		return cr_err_setr(err, CR_EENV, CR_R_IO, "cannot write '%s': %s", path,
+		    strerror(errno));
+	if (!S_ISLNK(ls.st_mode))	/* replaced meanwhile: the caller's lstat decides again */
+		return cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it changed "
+		    "while it was read (%s now)", path, cr_file_kind(ls.st_mode));
+	if (ls.st_uid == geteuid() || ls.st_uid == 0 || ls.st_uid == t->st.st_uid)
+		return CR_OK;
+	return cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it links to '%s', "
+	    "a file of uid %ld, but the link is uid %ld's: not followed (a link another user may "
+	    "have planted; certbot's links are root's)", path, t->text, (long)t->st.st_uid,
+	    (long)ls.st_uid);
+}
+
+/*
  * Reads the link `path` into *t: its target must be a regular file (a link
  * to a link, a directory, a FIFO is refused: CR_R_NOT_REGULAR; a missing
  * target CR_R_NOT_FOUND).  t->dir and t->base are NULL on entry and on
@@ -360,6 +387,9 @@ link_target(const char *path, struct link_target *t, struct cr_err *err)
 		    path, t->text, cr_file_kind(t->st.st_mode));
 		goto out;
 	}
+	if ((r = link_trusted(path, t, err)) != CR_OK)
+		goto out;
+	r = CR_EENV;
 	if (split_path(target, &dir, &t->base) != 0) {
 		cr_err_setr(err, CR_EENV, CR_R_NOT_REGULAR, "cannot write '%s': it links to '%s'",
 		    path, t->text);
@@ -621,20 +651,37 @@ mkdir_parents(const char *path, int depth, struct cr_err *err)
 	return CR_OK;
 }
 
-int
-cr_fs_mkdir_private(const char *path, struct cr_err *err)
+/* "dir/" would make open() follow a symlink "dir": path without trailing slashes. New string. */
+static char *
+strip_slashes(const char *path)
 {
 	char *p = cr_xstrdup(path);
 	size_t n = strlen(p);
+
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	return p;
+}
+
+int
+cr_fs_mkdir_private(const char *path, struct cr_err *err)
+{
+	char *p = strip_slashes(path);
+	int r;
+
+	if ((r = mkdir_parents(p, 0, err)) == CR_OK)
+		r = cr_fs_check_private(path, err);
+	free(p);
+	return r;
+}
+
+int
+cr_fs_check_private(const char *path, struct cr_err *err)
+{
+	char *p = strip_slashes(path);
 	struct stat st;
 	int fd = -1, r = CR_EENV;
 
-	/* "dir/" would make open() follow a symlink "dir": strip trailing slashes */
-	while (n > 1 && p[n - 1] == '/')
-		p[--n] = '\0';
-	if ((r = mkdir_parents(p, 0, err)) != CR_OK)
-		goto out;
-	r = CR_EENV;
 	fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if ((errno == ELOOP || errno == ENOTDIR) && lstat(p, &st) == 0)
@@ -642,8 +689,8 @@ cr_fs_mkdir_private(const char *path, struct cr_err *err)
 			    "cannot use '%s' as a private directory: it is %s", path,
 			    cr_file_kind(st.st_mode));
 		else
-			cr_err_setr(err, CR_EENV, CR_R_IO, "cannot open directory '%s': %s", path,
-			    strerror(errno));
+			cr_err_setr(err, CR_EENV, errno == ENOENT ? CR_R_NOT_FOUND : CR_R_IO,
+			    "cannot open directory '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) != 0) {

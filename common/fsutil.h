@@ -83,9 +83,11 @@ void cr_fs_install_release(struct cr_fs_install *r);
  *   cr_fs_create_private into the archive);
  * - a symbolic link (certbot's live/NAME/cert.pem -> ../../archive/NAME/cert1.pem):
  *   the link's target must be a regular file (one level: a link to a link
- *   is refused).  A new file is written beside the target, with the
- *   target's owner and mode by `mode`, under the next free number when the
- *   target's name is numbered (cert1.pem -> cert2.pem, cert3.pem if cert2.pem
+ *   is refused), and the link root's, the caller's or its target's owner's
+ *   (a link another user planted to someone else's file: CR_R_NOT_REGULAR).
+ *   A new file is written beside the target, with the target's owner and
+ *   mode by `mode`, under the next free number when the target's name is
+ *   numbered (cert1.pem -> cert2.pem, cert3.pem if cert2.pem
  *   is taken; the number is the digits ending the name before its
  *   extension, zero padding kept), else as NAME-1.EXT, NAME-2.EXT, ...; the
  *   name is claimed without replacing anything (renameat2 RENAME_NOREPLACE).
@@ -148,6 +150,13 @@ int cr_fs_symlink_replace(const char *linkpath, const char *target, struct cr_er
  * (the operator's choice; it is not changed).
  */
 int cr_fs_mkdir_private(const char *path, struct cr_err *err);
+
+/*
+ * The checks of cr_fs_mkdir_private on an existing `path`, creating
+ * nothing: missing is CR_EENV with reason CR_R_NOT_FOUND.  Before reading
+ * back what was kept in a private directory (a rollback's archive).
+ */
+int cr_fs_check_private(const char *path, struct cr_err *err);
 
 /*
  * Creates the private file `path` (0600, owned by the caller) holding `data`:

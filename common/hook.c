@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "text.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -390,17 +391,29 @@ supervise(const struct cr_hook *h, pid_t pid, int errfd, struct tail *t, int *st
 
 /* ---------------------------------------------------------------- running */
 
-/* The last non-empty line of s, at most LINE_SHOWN bytes, or "". */
+/*
+ * The last non-empty line of s, at most LINE_SHOWN bytes, or "", its control
+ * bytes written \xHH: it goes into a message the operator's terminal shows
+ * (a hook relaying a remote host's output must not reach it as escape
+ * sequences, nor overwrite "FAILED" with a carriage return).
+ */
 static char *
 last_line(const char *s)
 {
+	struct cr_buf b = CR_BUF_INIT;
 	size_t n = strlen(s), start;
+	char *line;
 
 	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
 		n--;
 	for (start = n; start > 0 && s[start - 1] != '\n'; start--)
 		;
-	return cr_utf8_sanitize(s + start, n - start, LINE_SHOWN, 0, NULL);
+	line = cr_utf8_sanitize(s + start, n - start, LINE_SHOWN, 0, NULL);
+	cr_esc_ctl_add(&b, line);
+	free(line);
+	if (b.s == NULL)
+		cr_buf_adds(&b, "");
+	return cr_buf_detach(&b);
 }
 
 /* The status and message of a hook that ran (or could not start). */

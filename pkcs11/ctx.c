@@ -41,6 +41,9 @@ p11_ctx_free(struct p11_ctx *ctx)
 		p11__module_free(ctx->mods[i - 1]);
 	free(ctx->mods);
 	free(ctx->last_spec);
+	for (i = 0; i < ctx->nrefused; i++)
+		free(ctx->refused[i]);
+	free(ctx->refused);
 	for (i = 0; i < ctx->nconf; i++) {
 		p11_uri_free(ctx->conf[i].uri);
 		free(ctx->conf[i].module);

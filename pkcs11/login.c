@@ -11,10 +11,13 @@
  * attempt (libp11's copies date from slot enumeration), and a token that says
  * it is locked, or at its final try, gets no attempt at all.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "../common/util.h"
 #include "p11-int.h"
@@ -155,6 +158,127 @@ refuse_by_flags(struct p11_token *tok, struct cr_err *e)
 	return CR_OK;
 }
 
+/* ---- refusals across runs (p11.h: p11_ctx_add_refusals) ---- */
+
+#define REFUSAL_HEX 64	/* SHA-256, upper-case hex */
+
+/* One field of a refusal digest: its length, then its bytes (no field runs into the next). */
+static void
+digest_field(EVP_MD_CTX *md, const char *s)
+{
+	unsigned long long n = s != NULL ? (unsigned long long)strlen(s) : 0;
+
+	EVP_DigestUpdate(md, &n, sizeof(n));
+	if (n > 0)
+		EVP_DigestUpdate(md, s, (size_t)n);
+}
+
+/*
+ * The refusal digest of a login to tok with the PIN in `path` as that file
+ * is now; NULL when it cannot be stat()ed (the read then says why).  Only
+ * names and file metadata go in: the PIN is not read here.
+ */
+static char *
+refusal_digest(const struct p11_token *tok, const char *path)
+{
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *md;
+	struct stat st;
+	char meta[160], *real;
+	int ok;
+
+	if (stat(path, &st) != 0 || (md = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	snprintf(meta, sizeof(meta), "%llu:%llu:%lld:%lld.%09ld:%lld.%09ld",
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, (long long)st.st_size,
+	    (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
+	    (long)st.st_ctim.tv_nsec);
+	real = realpath(path, NULL);
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	if (ok) {
+		digest_field(md, "certrotate pin refusal 1");
+		digest_field(md, tok->label);
+		digest_field(md, tok->serial);
+		digest_field(md, tok->manufacturer);
+		digest_field(md, tok->model);
+		digest_field(md, real != NULL ? real : path);	/* the same file from any cwd */
+		digest_field(md, meta);
+		ok = EVP_DigestFinal_ex(md, out, &len) == 1 && len * 2 == REFUSAL_HEX;
+	}
+	EVP_MD_CTX_free(md);
+	free(real);
+	return ok ? cr_hex_upper(out, len) : NULL;
+}
+
+static int
+refused_before(const struct p11_ctx *ctx, const char *digest)
+{
+	size_t i;
+
+	for (i = 0; digest != NULL && i < ctx->nrefused; i++)
+		if (strcmp(ctx->refused[i], digest) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+add_refusal(struct p11_ctx *ctx, const char *digest, size_t n)
+{
+	char *d = cr_xstrndup(digest, n);
+
+	if (refused_before(ctx, d)) {
+		free(d);
+		return;
+	}
+	cr_grow(&ctx->refused, &ctx->refusedcap, ctx->nrefused + 1, sizeof(*ctx->refused));
+	ctx->refused[ctx->nrefused++] = d;
+}
+
+void
+p11_ctx_add_refusals(struct p11_ctx *ctx, const char *list)
+{
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		size_t n = strspn(p, "0123456789ABCDEF");
+
+		if (n == REFUSAL_HEX && (p[n] == ' ' || p[n] == '\0'))
+			add_refusal(ctx, p, n);
+		p += n + strcspn(p + n, " ");
+		p += strspn(p, " ");
+	}
+}
+
+char *
+p11_ctx_refusals(const struct p11_ctx *ctx)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	size_t i;
+
+	if (ctx == NULL || ctx->nrefused == 0)
+		return NULL;
+	for (i = 0; i < ctx->nrefused; i++)
+		cr_buf_addf(&b, "%s%s", i ? " " : "", ctx->refused[i]);
+	return cr_buf_detach(&b);
+}
+
+/*
+ * Refuses without C_Login a PIN source an earlier run presented and the
+ * token refused, unchanged since (*digest: this attempt's, for add_refusal
+ * if it is refused again; free() it).
+ */
+static int
+refuse_by_history(struct p11_token *tok, const char *path, char **digest, struct cr_err *e)
+{
+	*digest = refusal_digest(tok, path);
+	if (tok->mod->ctx->force_login || !refused_before(tok->mod->ctx, *digest))
+		return CR_OK;
+	return cr_err_setr(e, CR_EENV, CR_R_PIN_INCORRECT, "PIN refused by token '%s' in an earlier "
+	    "run, and its source '%s' has not changed since: not tried again (correct the PIN "
+	    "there, or give --force-login)", tok->label, path);
+}
+
 /* The one C_Login (through libp11), with the PIN read from path and wiped. */
 static int
 attempt(struct p11_token *tok, const char *path, int rw, struct cr_err *err)
@@ -194,6 +318,8 @@ p11_token_login(struct p11_token *tok, const char *pin_source, int rw, struct cr
 	CK_TOKEN_INFO info;
 	struct cr_err e;
 	const char *path;
+	char *digest = NULL;
+	int r;
 
 	rw = rw || tok->mod->ctx->rw;
 	switch (tok->login) {
@@ -243,7 +369,16 @@ p11_token_login(struct p11_token *tok, const char *pin_source, int rw, struct cr
 		return settle(tok, P11_LOGIN_REFUSED, &e, err);
 	if (path == NULL)
 		return no_pin(tok, err);
-	return attempt(tok, path, rw, err);
+	if (refuse_by_history(tok, path, &digest, &e) != CR_OK) {
+		free(digest);
+		return settle(tok, P11_LOGIN_FAILED, &e, err);
+	}
+	r = attempt(tok, path, rw, err);
+	if (tok->login == P11_LOGIN_FAILED && tok->login_err.reason == CR_R_PIN_INCORRECT &&
+	    digest != NULL)
+		add_refusal(tok->mod->ctx, digest, strlen(digest));
+	free(digest);
+	return r;
 }
 
 enum p11_login_result

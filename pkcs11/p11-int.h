@@ -226,6 +226,9 @@ struct p11_ctx {
 	 * realpath() costs a readlink per path component */
 	char *last_spec;
 	struct p11_module *last_mod;
+	/* PIN refusals (login.c: p11_ctx_add_refusals): 64-hex digests */
+	char **refused;
+	size_t nrefused, refusedcap;
 };
 
 /*

@@ -128,8 +128,29 @@ void p11_ctx_free(struct p11_ctx *ctx);
 int p11_ctx_add_token_conf(struct p11_ctx *ctx, const char *uri, const char *module,
     const char *pin_source, struct cr_err *err);
 
-/* With force, login is attempted even on a token reporting its final PIN try. */
+/* With force, login is attempted even on a token reporting its final PIN try,
+ * or with a PIN source refused by an earlier run (p11_ctx_add_refusals). */
 void p11_ctx_set_force_login(struct p11_ctx *ctx, int force);
+
+/*
+ * [added] PINs refused by earlier runs (SPEC 9: never log in with a wrong
+ * PIN twice - a `run --resume` or `rollback` after a refused PIN must not
+ * present it again).  A refusal is a digest (64 hex) of the token (label,
+ * serial, manufacturer, model), the PIN source's path and that file's
+ * identity and times (device, inode, size, mtime, ctime) when it was read:
+ * no byte of the PIN, so it may be journaled.  A login whose digest is one
+ * of the refusals given is refused without C_Login (P11_LOGIN_FAILED,
+ * CR_R_PIN_INCORRECT: "PIN refused by token 'edge' in an earlier run, and
+ * its source 'x' has not changed since: not tried again"); editing or
+ * replacing the PIN source (or --force-login) allows one new attempt.
+ *
+ * p11_ctx_add_refusals takes a space-separated list (as p11_ctx_refusals
+ * gives it; anything else in it is ignored); p11_ctx_refusals gives every
+ * refusal known to ctx, given or made by a login of this process,
+ * space-separated - a new string, or NULL when there is none.
+ */
+void p11_ctx_add_refusals(struct p11_ctx *ctx, const char *list);
+char *p11_ctx_refusals(const struct p11_ctx *ctx);
 
 /*
  * [added] With rw, every login of this ctx opens the slot's session

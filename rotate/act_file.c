@@ -29,6 +29,7 @@
  * with last year's rotation, whose copies hold what preceded *that* one:
  * putting them back would install a certificate two rotations old), and
  * the copy of the other form (NAME vs NAME.link) goes.
+ * Rollback removes a copy once it has put it back.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -257,6 +258,45 @@ out:
 	return r;
 }
 
+static int restore(const char *path, const char *dir, const char *name, int *did,
+    struct cr_err *err);
+
+/*
+ * Writes 0..n-1 of step s put back from dir after write n failed: a step
+ * writes all its files or none (a new certificate beside the old key is a
+ * service that does not start).  err's message says what was put back, or
+ * what could not be.
+ */
+static void
+undo_writes(struct act_ctx *a, const struct plan_step *s, size_t n, const char *dir,
+    struct cr_err *err)
+{
+	struct cr_buf b = CR_BUF_INIT;
+	struct cr_err e;
+	size_t k;
+	int did;
+
+	for (k = 0; k < n; k++) {
+		char *path = write_path(a, &s->writes[k]), *name = archive_name(a, s, k);
+
+		cr_err_clear(&e);
+		did = 0;
+		if (restore(path, dir, name, &did, &e) != CR_OK)
+			cr_buf_addf(&b, "; '%s' is NOT as it was (%s)", s->writes[k].text, e.msg);
+		else if (did)
+			cr_buf_addf(&b, "; '%s' put back as it was", s->writes[k].text);
+		free(path);
+		free(name);
+	}
+	if (b.len > 0) {
+		char *first = cr_xstrdup(err->msg);	/* not formatted into itself */
+
+		cr_err_setr(err, err->status, err->reason, "%s%s", first, cr_buf_str(&b));
+		free(first);
+	}
+	cr_buf_release(&b);
+}
+
 int
 act_file_install(struct act_ctx *a, size_t step, struct act_out *out, struct cr_err *err)
 {
@@ -274,12 +314,17 @@ act_file_install(struct act_ctx *a, size_t step, struct act_out *out, struct cr_
 	if (need_key && (r = new_key(a->p->cfg, &key, err)) != CR_OK)
 		return r;
 	dir = act_archive_step_dir(a->p->cfg, s->id);
-	if ((r = cr_fs_mkdir_private(dir, err)) == CR_OK) {
+	/* archive_dir itself too: in a directory another user may write, the step's
+	   directory could be swapped for theirs, and rollback would put back their files */
+	if ((r = cr_fs_mkdir_private(a->p->cfg->rotation.archive_dir, err)) == CR_OK &&
+	    (r = cr_fs_mkdir_private(dir, err)) == CR_OK) {
 		for (k = 0; k < s->nwrites && r == CR_OK; k++) {
 			r = install_one(a, s, k, dir, key, out, err);
 			cr_buf_addf(&what, "%s'%s' (%s)", k ? " and " : "", s->writes[k].text,
 			    s->writes[k].order);
 		}
+		if (r != CR_OK && k > 1)
+			undo_writes(a, s, k - 1, dir, err);
 	}
 	if (r == CR_OK) {
 		act_out_detail(out, "wrote the new material into %s, as laid out", cr_buf_str(&what));
@@ -304,7 +349,8 @@ restore(const char *path, const char *dir, const char *name, int *did, struct cr
 	r = cr_fs_read_regular(link, NULL, CR_FS_NOFOLLOW, 4096, &buf, &n, err);
 	if (r == CR_OK) {
 		*did = 1;
-		r = cr_fs_symlink_replace(path, (const char *)buf, err);
+		if ((r = cr_fs_symlink_replace(path, (const char *)buf, err)) == CR_OK)
+			(void)unlink(link);	/* put back: see below */
 		goto out;
 	}
 	if (err->reason != CR_R_NOT_FOUND)
@@ -320,6 +366,14 @@ restore(const char *path, const char *dir, const char *name, int *did, struct cr
 	*did = 1;
 	r = cr_fs_replace(path, buf, n, strstr((const char *)buf, "PRIVATE KEY") != NULL ?
 	    CR_FS_KEY : CR_FS_KEEP, err);
+	/*
+	 * Put back, the copy goes: the file holds it now.  Kept, it would be taken
+	 * for "the first attempt's" by a run after this rollback, which would then
+	 * archive nothing - and its rollback put back this old copy over whatever
+	 * the file held in between.
+	 */
+	if (r == CR_OK)
+		(void)unlink(copy);
 out:
 	wipe_free(buf, n);
 	free(link);
@@ -336,7 +390,18 @@ act_file_restore(struct act_ctx *a, size_t step, struct act_out *out, struct cr_
 	size_t k;
 	int r = CR_OK, did;
 
-	for (k = 0; k < s->nwrites && r == CR_OK; k++) {
+	/* what is put back must be what install kept: from private directories only */
+	if ((r = cr_fs_check_private(a->p->cfg->rotation.archive_dir, err)) != CR_OK ||
+	    (r = cr_fs_check_private(dir, err)) != CR_OK) {
+		if (err->reason != CR_R_NOT_FOUND)
+			goto out;
+		cr_err_clear(err);	/* nothing was archived: nothing was written */
+		r = CR_OK;
+		k = s->nwrites;
+	} else {
+		k = 0;
+	}
+	for (; k < s->nwrites && r == CR_OK; k++) {
 		char *path = write_path(a, &s->writes[k]), *name = archive_name(a, s, k);
 
 		r = restore(path, dir, name, &did, err);
@@ -350,6 +415,7 @@ act_file_restore(struct act_ctx *a, size_t step, struct act_out *out, struct cr_
 	else if (r == CR_OK)
 		act_out_detail(out, "nothing to put back: nothing was archived in '%s' (nothing was "
 		    "written)", dir);
+out:
 	cr_buf_release(&what);
 	free(dir);
 	return r;

@@ -17,6 +17,7 @@
 #include "progress.h"
 #include "state.h"
 #include "../check/check.h"
+#include "../pkcs11/p11.h"
 #include "../common/util.h"
 #include "../runbook/kind.h"
 
@@ -197,6 +198,34 @@ preflight(const struct rot_state *st, const struct run_opts *o, long until, stru
 	return r;
 }
 
+/*
+ * A PIN a token refused while the preflight checked: journaled on the
+ * rotation's own record (a run refused before any step is still a fresh
+ * one), so that the next run does not present it again (rot_state_load
+ * reads it back; SPEC 9).
+ */
+static void
+journal_refusals(struct rot_state *st)
+{
+	char *refused = st->j != NULL ? p11_ctx_refusals(st->ld.p11) : NULL;
+	const char *data[] = { ROT_JOURNAL_PIN_REFUSED, refused, NULL };
+	struct rot_journal_event e;
+	struct cr_err err;
+
+	if (refused == NULL)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.step = ROT_JOURNAL_ROTATION;
+	e.event = ROT_EV_FAILED;
+	e.phase = ROT_PHASE_RUN;
+	e.detail = "not started: a token refused its PIN";
+	e.data = data;
+	cr_err_clear(&err);
+	if (rot_journal_append(st->j, &e, &err) != CR_OK)
+		rot_warn("%s", err.msg);
+	free(refused);
+}
+
 static int
 execute(const struct rot_command *self, struct rot_state *st, const struct run_opts *o)
 {
@@ -218,6 +247,7 @@ execute(const struct rot_command *self, struct rot_state *st, const struct run_o
 		return rot_usage_error(self, "no step '%s' in the plan (give its id or number)", o->until);
 	if (x.only < 0 && rot_journal_nsteps(st->j) == 0 &&
 	    (r = preflight(st, o, x.until, &err)) != CR_OK) {
+		journal_refusals(st);
 		(void)rot_report(&err);
 		return r;
 	}

@@ -13,6 +13,7 @@
 #include "exec.h"
 #include "../common/util.h"
 #include "../plan/map.h"
+#include "../pkcs11/p11.h"
 
 static const char *const result_names[ROT_RES_NRESULTS] = {
 	[ROT_RES_DONE] = "done",
@@ -108,6 +109,8 @@ journal_ids_free(struct rot_exec *x)
 	x->jid = NULL;
 	if (x->act != NULL)
 		x->act->jid = NULL;
+	free(x->refused);
+	x->refused = NULL;
 }
 
 /*
@@ -121,6 +124,7 @@ jlog(struct rot_exec *x, const char *id, enum rot_event ev, const char *detail,
 {
 	const char *data[2 * ROT_JOURNAL_DATA_MAX + 1];
 	struct rot_journal_event e;
+	char *refused = NULL;
 	size_t n = 0, i;
 	int r;
 
@@ -133,6 +137,14 @@ jlog(struct rot_exec *x, const char *id, enum rot_event ev, const char *detail,
 		data[n++] = extra[i];
 		data[n++] = extra[i + 1];
 	}
+	/* a PIN a token refused: journaled with the next event (whatever it is), so that
+	   no later run presents it again; once per change of the list */
+	if (x->act != NULL && n + 2 < 2 * ROT_JOURNAL_DATA_MAX &&
+	    (refused = p11_ctx_refusals(x->act->p11)) != NULL &&
+	    (x->refused == NULL || strcmp(x->refused, refused) != 0)) {
+		data[n++] = ROT_JOURNAL_PIN_REFUSED;
+		data[n++] = refused;
+	}
 	data[n] = NULL;
 	memset(&e, 0, sizeof(e));
 	e.step = id != NULL ? id : ROT_JOURNAL_ROTATION;
@@ -140,7 +152,14 @@ jlog(struct rot_exec *x, const char *id, enum rot_event ev, const char *detail,
 	e.phase = x->phase;
 	e.detail = detail;
 	e.data = n > 0 ? data : NULL;
-	if ((r = rot_journal_append(x->j, &e, err)) != CR_OK)
+	r = rot_journal_append(x->j, &e, err);
+	if (r == CR_OK && refused != NULL && n >= 2 && data[n - 1] == refused) {
+		free(x->refused);
+		x->refused = refused;
+		refused = NULL;
+	}
+	free(refused);
+	if (r != CR_OK)
 		return r;
 	x->appended++;
 	if (x->kill_after != 0 && x->appended == x->kill_after)

@@ -158,6 +158,7 @@ struct rot_exec {
 	unsigned kill_after;
 	unsigned appended;	/* private: events appended so far */
 	char **jid;		/* private: per step, the id the journal knows it by */
+	char *refused;		/* private: the PIN refusals last journaled (p11_ctx_refusals) */
 };
 
 /*

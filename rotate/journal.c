@@ -167,6 +167,11 @@ step_apply(struct rot_journal *j, const char *id, enum rot_event ev, enum rot_ph
 	struct jstep *s = step_find(j, id, 1);
 	size_t i;
 
+	/* a step's event after the rotation's "done" or "rolled-back" (a rollback begun,
+	   a run again after a rollback): the rotation is neither any more */
+	if (s != &j->whole && (j->whole.state == ROT_STEP_DONE ||
+	    j->whole.state == ROT_STEP_ROLLED_BACK))
+		j->whole.state = ROT_STEP_PENDING;
 	s->state = events[ev].state;
 	s->phase = phase;
 	free(s->at);

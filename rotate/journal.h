@@ -70,6 +70,8 @@
 #define ROT_JOURNAL_DATA_MAX 8				/* key/value pairs in an event's data */
 #define ROT_JOURNAL_VALUE_MAX 4096			/* bytes of a data value (a path) */
 #define ROT_JOURNAL_ROTATION "rotation"			/* the step id of the whole rotation */
+/* data key of a failed event: the PIN refusals known then (p11_ctx_refusals; no PIN in them) */
+#define ROT_JOURNAL_PIN_REFUSED "pin_refused"
 
 enum rot_event {
 	ROT_EV_START,

@@ -134,6 +134,24 @@ rot_state_check_new(struct rot_state *st, struct cr_err *err)
 	return r;
 }
 
+/*
+ * The PINs earlier runs of this journal presented and their tokens refused
+ * (exec.c journals them as "pin_refused" with a failed event): not tried
+ * again while their sources are unchanged (SPEC 9; p11_ctx_add_refusals).
+ */
+static void
+refusals_from_journal(struct rot_state *st)
+{
+	size_t i, n = st->j != NULL ? rot_journal_nsteps(st->j) : 0;
+
+	if (st->j != NULL)	/* a run refused before its first step (cmd_run.c) */
+		p11_ctx_add_refusals(st->ld.p11, rot_journal_data(st->j, ROT_JOURNAL_ROTATION,
+		    ROT_JOURNAL_PIN_REFUSED));
+	for (i = 0; i < n; i++)
+		p11_ctx_add_refusals(st->ld.p11, rot_journal_data(st->j, rot_journal_step_id(st->j, i),
+		    ROT_JOURNAL_PIN_REFUSED));
+}
+
 int
 rot_state_load(struct rot_state *st, const struct rot_command *cmd, int create, int force_login,
     struct cr_err *err)
@@ -147,6 +165,7 @@ rot_state_load(struct rot_state *st, const struct rot_command *cmd, int create, 
 		return r;
 	p11_ctx_set_force_login(ld->p11, force_login);
 	p11_ctx_set_read_write(ld->p11, rot_read_write(cmd));
+	refusals_from_journal(st);
 	if ((r = plan_config_tokens(ld->cfg, ld->p11, err)) != CR_OK)
 		return r;
 	r = plan_inputs_load(ld->cfg, ld->p11, PLAN_LOAD_CHAIN, &ld->in, err);

@@ -103,10 +103,10 @@ block(struct book_doc *d, const struct plan_step *s, const char *what, enum book
 	for (i = 0; i < n; i++)
 		if (book_md_block_ok(lines[i], &off, &cp) != 0)
 			return cr_err_setr(err, CR_EINPUT, CR_R_MALFORMED, "cannot write the runbook: "
-			    "step %s: %s, command %zu: a value holds %s %s0x%02X (byte %zu) that a "
+			    "step %s: %s, command %zu: a value holds %s %s%0*X (byte %zu) that a "
 			    "document cannot show as it runs", s->id, what, i + 1,
 			    cp < 0x80 || cp > 0xFF ? "the character" : "the byte",
-			    cp > 0xFF ? "U+" : "", cp, off);
+			    cp > 0xFF ? "U+" : "0x", cp > 0xFF ? 4 : 2, cp, off);
 	book_md_block(&d->b, book_shell_name(sh), lines, n);
 	return CR_OK;
 }

@@ -364,6 +364,8 @@ test_install_link_refused(void **state)
 		{ "link-to-link", CR_R_NOT_REGULAR },
 		{ "directory", CR_R_NOT_REGULAR },
 		{ "fifo", CR_R_NOT_REGULAR },
+		/* a link of another user's to a file of ours (root's): planted, not certbot's */
+		{ "planted", CR_R_NOT_REGULAR },
 	};
 	size_t i;
 
@@ -382,8 +384,12 @@ test_install_link_refused(void **state)
 			assert_int_equal(mkdir(to, 0755), 0);
 		} else if (strcmp(t[i].setup, "fifo") == 0) {
 			assert_int_equal(mkfifo(to, 0644), 0);
+		} else if (strcmp(t[i].setup, "planted") == 0) {
+			put(to, "x", 0644);
 		}
 		assert_int_equal(symlink("to", link), 0);
+		if (strcmp(t[i].setup, "planted") == 0)
+			assert_int_equal(lchown(link, OTHER_UID, OTHER_UID), 0);
 		n = count_entries(d);
 		{
 			struct cr_fs_preview pv;
@@ -404,6 +410,34 @@ test_install_link_refused(void **state)
 		tf_rmrf(d);
 		free(d); free(link); free(to); free(real);
 	}
+}
+
+/*
+ * A link of another user's is followed to that user's own file (the link
+ * could as well have been that file): the new file beside it is theirs.
+ */
+static void
+test_install_link_other_owner(void **state)
+{
+	char *d = tmpdir(), *link = cr_xasprintf("%s/cert.pem", d), *to = cr_xasprintf("%s/to1.pem", d);
+	char *want = cr_xasprintf("%s/to2.pem", d);
+	struct cr_fs_install res;
+	struct cr_err err;
+	struct stat st;
+
+	(void)state;
+	put(to, "old", 0644);
+	assert_int_equal(chown(to, OTHER_UID, OTHER_UID), 0);
+	assert_int_equal(symlink("to1.pem", link), 0);
+	assert_int_equal(lchown(link, OTHER_UID, OTHER_UID), 0);
+	assert_int_equal(cr_fs_install(link, "new", 3, CR_FS_KEEP, &res, &err), CR_OK);
+	assert_string_equal(res.written, want);
+	assert_content(link, "new");
+	st = lstat_of(want);
+	assert_int_equal(st.st_uid, OTHER_UID);
+	cr_fs_install_release(&res);
+	tf_rmrf(d);
+	free(d); free(link); free(to); free(want);
 }
 
 /* cr_fs_symlink_replace repoints only a link (or makes one where nothing is). */
@@ -481,6 +515,17 @@ test_mkdir_private(void **state)
 			}
 		} else if (strcmp(s, "file") == 0) {
 			put(p, "", 0600);
+		}
+		/* the check alone: the same verdict on what exists, NOT_FOUND (nothing made) else */
+		r = cr_fs_check_private(arg, &err);
+		if (strncmp(s, "missing", 7) == 0 || strcmp(s, "trailing-slash") == 0) {
+			struct stat st;
+
+			assert_int_equal(r, CR_EENV);
+			assert_int_equal(err.reason, CR_R_NOT_FOUND);
+			assert_int_not_equal(lstat(p, &st), 0);
+		} else if (r != t[i].status) {
+			fail_msg("%s: check: status %d: %s", s, r, err.msg);
 		}
 		r = cr_fs_mkdir_private(arg, &err);
 		if (r != t[i].status)
@@ -607,6 +652,7 @@ main(void)
 		cmocka_unit_test(test_install_link),
 		cmocka_unit_test(test_install_plain),
 		cmocka_unit_test(test_install_link_refused),
+		cmocka_unit_test(test_install_link_other_owner),
 		cmocka_unit_test(test_symlink_replace),
 		cmocka_unit_test(test_mkdir_private),
 		cmocka_unit_test(test_create_private),

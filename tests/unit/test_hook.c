@@ -198,6 +198,31 @@ test_timeout_kills_group(void **state)
 	}
 }
 
+/*
+ * The stderr line in the message is the operator's terminal's to show: its
+ * escape sequences and carriage returns written \xHH (the tail itself, for
+ * the journal, as it came).
+ */
+static void
+test_message_controls(void **state)
+{
+	char *p = script("esc.sh", "printf 'bad \\033]0;owned\\007 \\033[31mRED\\r\\bdone\\n' >&2; exit 3");
+	char *argv[] = { p, NULL };
+	struct cr_hook_result res;
+	struct cr_err err;
+	const char *c;
+
+	(void)state;
+	assert_int_equal(run(argv, 20000, 0, &res, &err), CR_EENV);
+	assert_non_null(strstr(err.msg, "exited with status 3: bad \\x1B]0;owned\\x07 \\x1B[31mRED\\x0D\\x08done"));
+	for (c = err.msg; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7F)
+			fail_msg("a control byte 0x%02X in '%s'", (unsigned char)*c, err.msg);
+	assert_non_null(strstr(res.stderr_tail, "\033]0;owned\007"));
+	cr_hook_result_release(&res);
+	free(p);
+}
+
 /* A hook that exits in time is not waited for beyond itself, even when its child keeps stderr. */
 static void
 test_background_left_alone(void **state)
@@ -517,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_timeout_kills_group),
 		cmocka_unit_test(test_background_left_alone),
 		cmocka_unit_test(test_stderr_tail),
+		cmocka_unit_test(test_message_controls),
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_argv_verbatim),
 		cmocka_unit_test(test_resolve),

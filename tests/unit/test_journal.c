@@ -180,12 +180,25 @@ test_rollback_phase(void **state)
 	rot_journal_step(j, "01-a", &in);
 	assert_int_equal(in.state, ROT_STEP_STARTED);
 	assert_int_equal(in.phase, ROT_PHASE_ROLLBACK);
-	assert_true(rot_journal_complete(j));
+	/* a rollback begun: the rotation is not complete any more (a run now must redo
+	   what the rollback undid, not say "complete, nothing to do") */
+	assert_false(rot_journal_complete(j));
 	append(j, "01-a", ROT_EV_ROLLED_BACK, ROT_PHASE_ROLLBACK, NULL, NULL);
 	append(j, ROT_JOURNAL_ROTATION, ROT_EV_ROLLED_BACK, ROT_PHASE_ROLLBACK, NULL, NULL);
 	assert_false(rot_journal_complete(j));
 	assert_true(rot_journal_rolled_back(j));
 	assert_int_equal(state_of(j, "01-a"), ROT_STEP_ROLLED_BACK);
+	/* a run again after the rollback: not rolled back any more, until it is again */
+	append(j, "01-a", ROT_EV_START, ROT_PHASE_RUN, NULL, NULL);
+	assert_false(rot_journal_rolled_back(j));
+	assert_false(rot_journal_complete(j));
+	append(j, "01-a", ROT_EV_DONE, ROT_PHASE_RUN, NULL, NULL);
+	append(j, ROT_JOURNAL_ROTATION, ROT_EV_DONE, ROT_PHASE_RUN, NULL, NULL);
+	assert_true(rot_journal_complete(j));
+	rot_journal_close(j);
+	assert_int_equal(rot_journal_open(p, &ID, 0, &j, &err), CR_OK);
+	assert_true(rot_journal_complete(j));
+	assert_false(rot_journal_rolled_back(j));
 	rot_journal_close(j);
 	text = tf_slurp(p, NULL);
 	assert_non_null(strstr(text, "{\"step\":\"01-a\",\"event\":\"rolled-back\",\"phase\":\"rollback\""));

@@ -541,6 +541,79 @@ test_wrong_pin(void **state)
 	p11_ctx_free(ctx);
 }
 
+/* A ctx sending token spare to the fault module with the PIN in `pin`. */
+static struct p11_token *
+spare_with_pin(struct p11_ctx **ctx, const char *pin)
+{
+	struct cr_err err;
+
+	assert_int_equal(p11_ctx_new(ctx, &err), CR_OK);
+	assert_int_equal(p11_ctx_add_token_conf(*ctx, "pkcs11:token=spare", faultmod, pin, &err),
+	    CR_OK);
+	return one_token(*ctx, "pkcs11:token=spare");
+}
+
+/*
+ * A refusal an earlier run journaled (p11_ctx_add_refusals): the same PIN
+ * file, unchanged, is not presented again; once the file changes, it is.
+ */
+static void
+test_refused_before(void **state)
+{
+	struct p11_ctx *ctx;
+	struct p11_token *t;
+	struct cr_err err;
+	char *pin = cr_xasprintf("%s.refused.pin", logpath), *wrong = fixpath("wrong.pin");
+	char *r1, *r2, *list;
+	FILE *f;
+
+	(void)state;
+	need_fault();
+	fault_env(NULL, NULL);
+	copy_file(wrong, pin);
+	t = spare_with_pin(&ctx, pin);
+	assert_null(p11_ctx_refusals(ctx));
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	r1 = p11_ctx_refusals(ctx);
+	assert_non_null(r1);
+	assert_int_equal(strlen(r1), 64);
+	assert_int_equal(count_calls("C_Login"), 1);
+	p11_ctx_free(ctx);
+
+	/* given back (with noise and twice): refused without C_Login */
+	fault_env(NULL, NULL);
+	t = spare_with_pin(&ctx, pin);
+	list = cr_xasprintf("zz %s  %s 12 %.63s", r1, r1, r1);
+	p11_ctx_add_refusals(ctx, list);
+	r2 = p11_ctx_refusals(ctx);
+	assert_string_equal(r2, r1);
+	free(r2);
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_int_equal(err.reason, CR_R_PIN_INCORRECT);
+	assert_non_null(strstr(err.msg, "PIN refused by token 'spare' in an earlier run, and its "
+	    "source"));
+	assert_int_equal(p11_token_login_result(t), P11_LOGIN_FAILED);
+	assert_int_equal(count_calls("C_Login"), 0);
+	p11_ctx_free(ctx);
+
+	/* the file rewritten (another wrong PIN): one attempt */
+	fault_env(NULL, NULL);
+	assert_non_null(f = fopen(pin, "w"));
+	fputs("999999\n", f);
+	fclose(f);
+	t = spare_with_pin(&ctx, pin);
+	p11_ctx_add_refusals(ctx, list);
+	assert_int_equal(p11_token_login(t, NULL, 0, &err), CR_EENV);
+	assert_string_equal(err.msg, "PIN refused by token 'spare' (CKR_PIN_INCORRECT); not retried");
+	assert_int_equal(count_calls("C_Login"), 1);
+	r2 = p11_ctx_refusals(ctx);
+	assert_int_equal(strlen(r2), 2 * 64 + 1);
+	free(r2);
+	p11_ctx_free(ctx);
+	unlink(pin);
+	free(pin); free(wrong); free(r1); free(list);
+}
+
 /* One token through two modules: a refused PIN is not tried through the other. */
 static void
 test_twin_refused(void **state)
@@ -1196,6 +1269,7 @@ main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_no_pin),
 		cmocka_unit_test_teardown(test_wrong_pin, teardown_fault),
+		cmocka_unit_test_teardown(test_refused_before, teardown_fault),
 		cmocka_unit_test_teardown(test_twin_refused, teardown_fault),
 		cmocka_unit_test_teardown(test_final_try, teardown_fault),
 		cmocka_unit_test_teardown(test_locked, teardown_fault),
