@@ -119,7 +119,7 @@ struct cr_fs_preview {
 				   target (its directory resolved); NULL when nothing is there */
 	char *written;		/* the file the install writes: path, or the new numbered file
 				   beside the target */
-	unsigned perm;		/* the permission bits it gets (0644, 0600, 0640, ...) */
+	unsigned perm;		/* the permission bits given to it (0644, 0600, 0640, ...) */
 	long uid, gid;		/* its owner */
 	int owner_kept;		/* 1: uid/gid are the existing file's; 0: the caller's */
 };
