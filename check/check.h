@@ -33,7 +33,11 @@
  *    once it is done, and chk_invalidate(ctx, CHK_F_WORLD) after anything
  *    changed outside (a token object written, a file replaced, a service
  *    restarted): the results that depend on it are evaluated again when
- *    next asked for.  In journal mode retire.refs fails while a step that
+ *    next asked for.
+ *  - `rollback`: journal mode too; chk_set_done(ctx, i, 0) once step i is
+ *    undone, then chk_step(ctx, i, CHK_ROLLBACK): the old certificate back
+ *    on its token, in its file, on every endpoint of the refs undone (refs
+ *    still done - not this journal's - are left out).  In journal mode retire.refs fails while a step that
  *    moves a ref off the old certificate is not done, and endpoint fails
  *    (not warns) on an endpoint that serves neither certificate.
  *
@@ -69,8 +73,13 @@ struct chk_opts {
 	time_t now;
 };
 
-/* Before a step (its preconditions) or after it (its verify checks). */
-enum chk_phase { CHK_PRE = 0, CHK_VERIFY };
+/*
+ * Before a step (its preconditions), after it (its verify checks), or after
+ * its undo (`rollback`: its rollback verify checks, plan_step.rbverify).  A
+ * step's report for CHK_ROLLBACK is chk_report.verify's (a step is either
+ * done or undone by one command); its items are CHK_ROLLBACK's own.
+ */
+enum chk_phase { CHK_PRE = 0, CHK_VERIFY, CHK_ROLLBACK };
 
 /*
  * What a check's result depends on beyond the inputs (checks.def FLAGS;

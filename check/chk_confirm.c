@@ -53,3 +53,39 @@ chk_eval_service_restarted(struct chk_ctx *c, const struct chk_at *at)
 	    s->service->name, s->host, ident, s->id);
 	free(ident);
 }
+
+/* rollback.unseen: what each kind of step's undo changed where it cannot be seen from here. */
+static const struct {
+	const char *thing;	/* what the undo changed */
+	const char *claim;	/* what to verify there, before the certificate's identity */
+	int old;		/* the identity shown: 1 the old certificate's, 0 the new one's */
+} unseen[PLAN_NVARIANTS] = {
+	[PLAN_V_IMPORT_HOST] = { "the certificate store", "the new certificate is removed (unless "
+	    "it was there before the run)", 0 },
+	[PLAN_V_GRANT] = { "the access of account", "the undo left the access to the key as it "
+	    "was before the run; the key of", 0 },
+	[PLAN_V_REBIND_BINDING] = { "binding", "it names the old certificate again", 1 },
+	[PLAN_V_RENAME] = { "connector", "its certificate name is the old certificate's again", 1 },
+	[PLAN_V_RESTART] = { "service", "it restarted and uses the old certificate again", 1 },
+	[PLAN_V_RETIRE_HOST] = { "the certificate store", "the old certificate is back", 1 },
+};
+
+void
+chk_eval_rb_unseen(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_step *s = at->s;
+	const char *name;
+	struct chk_result *res;
+	char *ident;
+
+	if (s == NULL || (unsigned)s->variant >= PLAN_NVARIANTS || unseen[s->variant].thing == NULL ||
+	    (res = chk_fresh(c, at)) == NULL)
+		return;
+	name = s->ref != NULL ? s->ref->id : s->service != NULL ? s->service->name : s->account;
+	ident = crt_ident_of(unseen[s->variant].old ? c->in->old : c->in->new);
+	chk_result_set(res, CHK_SKIP, "%s%s%s%s on %s cannot be seen from here: verify there that "
+	    "%s %s (the verify commands of step %s)", unseen[s->variant].thing,
+	    name != NULL ? " '" : "", name != NULL ? name : "", name != NULL ? "'" : "", s->host,
+	    unseen[s->variant].claim, ident, s->id);
+	free(ident);
+}

@@ -559,6 +559,67 @@ chk_eval_endpoint(struct chk_ctx *c, const struct chk_at *at)
 		restart_endpoints(c, at);
 }
 
+/* After ref r's step is undone: the old certificate again, nothing else. */
+static void
+rb_ref_endpoint(struct chk_ctx *c, const struct chk_at *at, const struct plan_refres *r)
+{
+	struct chk_item *it;
+	struct seen sn;
+	size_t idx;
+	char *subject, *who;
+	int fresh;
+
+	probe_ref(c, r);
+	subject = ref_subject(r);
+	idx = chk_item_get(c, PLAN_CHK_RB_ENDPOINT, at->phase, subject, subject, &fresh);
+	free(subject);
+	chk_attach(c, at, idx);
+	if (!fresh || probe_for(c, idx, r, &sn) == NULL)
+		return;
+	it = chk_item_at(c, idx);
+	if (sn.what != NULL && strcmp(sn.what, "old") == 0) {
+		chk_result_set(&it->res, CHK_PASS, "'%s'%s serves the old certificate again",
+		    sn.pr->endpoint, sn.via);
+	} else if (sn.what != NULL) {
+		chk_result_set(&it->res, CHK_FAIL, "'%s'%s still serves the new certificate after "
+		    "the rollback: the service has not picked up the old one (restart or reload it "
+		    "again), or another binding answers there", sn.pr->endpoint, sn.via);
+	} else {
+		who = stranger(sn.pr);
+		chk_result_set(&it->res, CHK_FAIL, "'%s'%s serves neither the old nor the new "
+		    "certificate after the rollback but %s", sn.pr->endpoint, sn.via, who);
+		free(who);
+	}
+}
+
+/*
+ * rollback.endpoint: after a ref's undo (no restart of its service to come),
+ * or a service's restart again: every endpoint of the refs rolled back - not
+ * done any more: a ref whose change was in effect before the run stays on
+ * the new certificate - serves the old certificate.
+ */
+void
+chk_eval_rb_endpoint(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_step *s = at->s;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	if (at->ref != NULL) {
+		if (at->ref->ref->endpoint != NULL && !chk_done(c, at->ref->step))
+			rb_ref_endpoint(c, at, at->ref);
+		return;
+	}
+	for (i = 0; s->type == PLAN_RESTART && i < c->p->nrefs; i++) {
+		const struct plan_refres *r = &c->p->refs[i];
+
+		if (r->service == s->service && r->step >= 0 && r->ref->endpoint != NULL &&
+		    !chk_done(c, r->step))
+			rb_ref_endpoint(c, at, r);
+	}
+}
+
 void
 chk_endpoint_setup(struct chk_ctx *c)
 {

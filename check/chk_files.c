@@ -282,6 +282,73 @@ chk_eval_file_content(struct chk_ctx *c, const struct chk_at *at)
 	crt_layout_release(&l);
 }
 
+/* What is wrong with the file at path after its rollback (a new string), or NULL. */
+static char *
+rb_content_problem(struct chk_ctx *c, const char *path, const struct crt_layout *l)
+{
+	X509 *leaf = l->ncerts > 0 ? sk_X509_value(l->certs, 0) : NULL;
+	char *why = NULL, *s, *b;
+
+	if (leaf == NULL)
+		return cr_xasprintf("'%s' holds no certificate after the rollback", path);
+	if (X509_cmp(leaf, c->in->new->x509) == 0)
+		return cr_xasprintf("'%s' still holds the NEW certificate after the rollback", path);
+	if (X509_cmp(leaf, c->in->old->x509) != 0) {
+		b = x509_brief(leaf);
+		s = cr_xasprintf("'%s' holds %s, not the old certificate", path, b);
+		free(b);
+		return s;
+	}
+	if (!crt_layout_ordered(l, &why)) {
+		s = cr_xasprintf("'%s' is out of order after the rollback: %s", path, why);
+		free(why);
+		return s;
+	}
+	if (l->key != NULL && EVP_PKEY_eq(l->key, X509_get0_pubkey(c->in->old->x509)) != 1)
+		return cr_xasprintf("the key in '%s' is not the old certificate's", path);
+	return NULL;
+}
+
+/*
+ * rollback.file, after a file ref's rebind is undone: the file at its path
+ * holds the old certificate first again, its chain in order, a key (when
+ * there is one) that pairs with it; a separate key_path that holds a key
+ * holds the old one.
+ */
+void
+chk_eval_rb_file(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_ref *ref = at->ref != NULL ? at->ref->ref : NULL;
+	struct chk_result *r;
+	struct crt_layout l, k;
+	struct cr_err err;
+	char *problem = NULL;
+
+	if (ref == NULL || ref->file_path == NULL ||
+	    (r = chk_file_item(c, at, ref->file_path, ref->file_path_text, ref->key_path)) == NULL)
+		return;
+	cr_err_clear(&err);
+	if (crt_layout_read(ref->file_path, &l, &err) != CR_OK)
+		problem = cr_xstrdup(err.msg);
+	else
+		problem = rb_content_problem(c, ref->file_path, &l);
+	if (problem == NULL && ref->key_path != NULL && strcmp(ref->key_path, ref->file_path) != 0 &&
+	    crt_layout_read(ref->key_path, &k, &err) == CR_OK) {
+		if (k.key != NULL && EVP_PKEY_eq(k.key, X509_get0_pubkey(c->in->old->x509)) != 1)
+			problem = cr_xasprintf("the key in '%s' is not the old certificate's after "
+			    "the rollback", ref->key_path);
+		crt_layout_release(&k);
+	}
+	if (problem != NULL)
+		chk_result_set(r, CHK_FAIL, "%s", problem);
+	else
+		chk_result_set(r, CHK_PASS, "'%s' holds the old certificate again: %s (%d "
+		    "certificate%s)", ref->file_path, crt_shape_name(crt_layout_shape(&l)), l.ncerts,
+		    l.ncerts == 1 ? "" : "s");
+	free(problem);
+	crt_layout_release(&l);
+}
+
 void
 chk_files_release(struct chk_ctx *c)
 {

@@ -380,6 +380,29 @@ chk_eval_import_present(struct chk_ctx *c, const struct chk_at *at)
 	    "token '%s' holds the new certificate", "the new certificate is not on token '%s'");
 }
 
+/*
+ * rollback.import: after the import is undone, the import_to token holds the
+ * new certificate no more (read from the token now).  Listed for the token's
+ * import only (a host's: rollback.unseen).
+ */
+void
+chk_eval_rb_import(struct chk_ctx *c, const struct chk_at *at)
+{
+	const struct plan_rotation *rot = &c->cfg->rotation;
+	int fresh;
+	size_t idx = chk_fresh_item(c, at, &fresh);
+
+	if (!fresh)
+		return;
+	if (rot->import_to == NULL) {
+		chk_result_set(&chk_item_at(c, idx)->res, CHK_SKIP, "no import_to token");
+		return;
+	}
+	chk_token_presence(c, idx, &rot->import_to_src, c->in->new, 0,
+	    "the new certificate is still on token '%s' after the rollback",
+	    "the new certificate is no longer on token '%s'");
+}
+
 /* The CKA_LABEL the import gives the new certificate (act_token.c's rule):
    rotation.label, else the subject's CN; NULL when neither. */
 static const char *

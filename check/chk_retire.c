@@ -116,6 +116,24 @@ chk_eval_retire_protected(struct chk_ctx *c, const struct chk_at *at)
 }
 
 /*
+ * rollback.retire: after the retire is undone, the old certificate is on its
+ * token again (read now).  Listed for a token's retire only (a host's:
+ * rollback.unseen).
+ */
+void
+chk_eval_rb_retire(struct chk_ctx *c, const struct chk_at *at)
+{
+	int fresh;
+	size_t idx = chk_fresh_item(c, at, &fresh);
+
+	if (!fresh)
+		return;
+	chk_token_presence(c, idx, &c->cfg->rotation.old_src, c->in->old, 1,
+	    "token '%s' holds the old certificate again",
+	    "the old certificate is not back on token '%s' after the rollback");
+}
+
+/*
  * retire.absent: the old certificate is gone from the token (read now).  A
  * host's store (a hook's or the operator's retire) cannot be seen from
  * here: the check says what to verify there.

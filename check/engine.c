@@ -128,8 +128,8 @@ chk_step(struct chk_ctx *c, size_t i, enum chk_phase phase)
 		return NULL;
 	s = &c->p->steps[i];
 	sr = phase == CHK_PRE ? &c->rep->steps[i] : &c->rep->verify[i];
-	ids = phase == CHK_PRE ? s->pre : s->verify;
-	n = phase == CHK_PRE ? s->npre : s->nverify;
+	ids = phase == CHK_PRE ? s->pre : phase == CHK_VERIFY ? s->verify : s->rbverify;
+	n = phase == CHK_PRE ? s->npre : phase == CHK_VERIFY ? s->nverify : s->nrbverify;
 	sr->n = 0;
 	c->call++;
 	for (k = 0; k < n; k++) {

@@ -50,6 +50,12 @@
  *  - `hook.exec` before every step that runs a hook (or has an undo hook):
  *    a hook that cannot run would stop `run` half way.  `config.test` before
  *    a restart: a configuration that does not load must not be reloaded.
+ *  - After an undo (`rollback`), the mirror of verify where it can be seen:
+ *    the old certificate back on the token, the file holding the old
+ *    certificate, the new one gone from import_to, and every endpoint of
+ *    the refs rolled back serving the old certificate - after the restart
+ *    again, or after the rebind itself when there is no restart; where it
+ *    cannot be seen (`rollback.unseen`): skip, with what to verify there.
  */
 #include <stddef.h>
 #include <string.h>
@@ -73,18 +79,22 @@ static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
 	    { C(NEW_KEY), A }, { C(NEW_KEY_PROTECTION), A }, { C(TOKEN_LOGIN), A },
 	    { C(IMPORT_LABEL), A } },
-	  { { C(IMPORT_PRESENT), A } } },
+	  { { C(IMPORT_PRESENT), A } },
+	  { { C(RB_IMPORT), A } } },
 	{ PLAN_V_IMPORT_HOST, PLAN_IMPORT, "import-host",
 	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
 	    { C(SIGALG), A }, { C(KEYALG), A }, { C(HOOK_EXEC), H } },
-	  { { C(IMPORT_PRESENT), A } } },
+	  { { C(IMPORT_PRESENT), A } },
+	  { { C(RB_UNSEEN), A } } },
 	{ PLAN_V_GRANT, PLAN_GRANT, "grant",
 	  { { C(NEW_KEY), A }, { C(TOKEN_LOGIN), P }, { C(ACCESS), A }, { C(HOOK_EXEC), H } },
-	  { { C(ACCESS), A } } },
+	  { { C(ACCESS), A } },
+	  { { C(RB_UNSEEN), A } } },
 	{ PLAN_V_REBIND_BINDING, PLAN_REBIND, "rebind-binding",
 	  { { C(REF_RESOLVE), A }, { C(NAMES), N }, { C(ENDPOINT), E }, { C(ENDPOINT_SNI), S },
 	    { C(ENDPOINT_CHAIN), E }, { C(HOOK_EXEC), H } },
-	  { { C(REF_MOVED), A }, { C(ENDPOINT), R }, { C(ENDPOINT_CHAIN), R } } },
+	  { { C(REF_MOVED), A }, { C(ENDPOINT), R }, { C(ENDPOINT_CHAIN), R } },
+	  { { C(RB_UNSEEN), A }, { C(RB_ENDPOINT), R } } },
 	{ PLAN_V_REBIND_FILE, PLAN_REBIND, "rebind-file",
 	  { { C(NEW_LOAD), A }, { C(NEW_VALIDITY), A }, { C(NEW_CHAIN), A }, { C(NEW_EKU), A },
 	    { C(NEW_KEY), K }, { C(NEW_KEY_PROTECTION), K }, { C(SIGALG), A }, { C(KEYALG), A },
@@ -92,20 +102,25 @@ static const struct plan_step_checks table[PLAN_NVARIANTS] = {
 	    { C(NAMES), N }, { C(ENDPOINT), E }, { C(ENDPOINT_SNI), S }, { C(ENDPOINT_CHAIN), E },
 	    { C(HOOK_EXEC), H } },
 	  { { C(FILE_CONTENT), A }, { C(KEY_MODE), A }, { C(ENDPOINT), R },
-	    { C(ENDPOINT_CHAIN), R } } },
+	    { C(ENDPOINT_CHAIN), R } },
+	  { { C(RB_FILE), A }, { C(RB_ENDPOINT), R } } },
 	{ PLAN_V_RENAME, PLAN_RENAME, "rename",
 	  { { C(REF_RESOLVE), A }, { C(REF_AMBIGUOUS), A }, { C(REF_NAME), A }, { C(NAMES), N },
 	    { C(ENDPOINT), E }, { C(ENDPOINT_SNI), S }, { C(ENDPOINT_CHAIN), E }, { C(HOOK_EXEC), H } },
-	  { { C(REF_MOVED), A }, { C(ENDPOINT), R }, { C(ENDPOINT_CHAIN), R } } },
+	  { { C(REF_MOVED), A }, { C(ENDPOINT), R }, { C(ENDPOINT_CHAIN), R } },
+	  { { C(RB_UNSEEN), A }, { C(RB_ENDPOINT), R } } },
 	{ PLAN_V_RESTART, PLAN_RESTART, "restart",
 	  { { C(CONFIG_TEST), T }, { C(HOOK_EXEC), H } },
-	  { { C(ENDPOINT), E }, { C(ENDPOINT_CHAIN), E }, { C(SERVICE_RESTARTED), X } } },
+	  { { C(ENDPOINT), E }, { C(ENDPOINT_CHAIN), E }, { C(SERVICE_RESTARTED), X } },
+	  { { C(RB_ENDPOINT), E }, { C(RB_UNSEEN), X } } },
 	{ PLAN_V_RETIRE_HOST, PLAN_RETIRE, "retire-host",
 	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E }, { C(HOOK_EXEC), H } },
-	  { { C(RETIRE_ABSENT), A } } },
+	  { { C(RETIRE_ABSENT), A } },
+	  { { C(RB_UNSEEN), A } } },
 	{ PLAN_V_RETIRE_TOKEN, PLAN_RETIRE, "retire-token",
 	  { { C(RETIRE_REFS), A }, { C(RETIRE_PROTECTED), A }, { C(ENDPOINT), E }, { C(TOKEN_LOGIN), A } },
-	  { { C(RETIRE_ABSENT), A } } },
+	  { { C(RETIRE_ABSENT), A } },
+	  { { C(RB_RETIRE), A } } },
 };
 
 const struct plan_step_checks *

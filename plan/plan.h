@@ -310,6 +310,8 @@ struct plan_step {
 	size_t npre;
 	const enum plan_check *verify;	/* checks after it */
 	size_t nverify;
+	const enum plan_check *rbverify;	/* checks after its rollback (its undo) */
+	size_t nrbverify;
 	/* rebind of a file ref: every ref the step moves (indices into plan->refs,
 	   its own `ref` first): refs of any service naming one file share its
 	   step, so that the file is written once; and the files it writes */
@@ -408,6 +410,7 @@ struct plan_step_checks {
 	const char *name;				/* "rebind-file" */
 	struct plan_check_use pre[PLAN_MAX_CHECKS];	/* evaluated before the step */
 	struct plan_check_use verify[PLAN_MAX_CHECKS];	/* evaluated after it */
+	struct plan_check_use rbverify[PLAN_MAX_CHECKS];	/* evaluated after its undo */
 };
 
 /* The table row of a variant (never NULL for a valid variant). */

@@ -29,8 +29,8 @@ struct plan_shared {
 	char *old_ident, *new_ident;	/* "sha1:HEX" */
 	char *old_tls, *new_tls;	/* "<I>..<S>.." */
 	char *change;			/* NULL when the names are equal */
-	enum plan_check *lists[PLAN_NVARIANTS][NWHEN][2];
-	size_t nlist[PLAN_NVARIANTS][NWHEN][2];
+	enum plan_check *lists[PLAN_NVARIANTS][NWHEN][3];
+	size_t nlist[PLAN_NVARIANTS][NWHEN][3];
 };
 
 void
@@ -49,6 +49,7 @@ plan_shared_free(struct plan_shared *sh)
 		for (w = 0; w < NWHEN; w++) {
 			free(sh->lists[v][w][0]);
 			free(sh->lists[v][w][1]);
+			free(sh->lists[v][w][2]);
 		}
 	free(sh);
 }
@@ -188,8 +189,8 @@ set_checks(struct builder *bl, struct plan_step *s, const struct plan_service *s
 		flags |= W_TEST;
 	if (bl->cfg->rotation.key_src.kind == PLAN_SRC_PKCS11)
 		flags |= W_KEY_TOKEN;
-	for (k = 0; k < 2; k++) {
-		const struct plan_check_use *use = k == 0 ? t->pre : t->verify;
+	for (k = 0; k < 3; k++) {
+		const struct plan_check_use *use = k == 0 ? t->pre : k == 1 ? t->verify : t->rbverify;
 		enum plan_check **list = &bl->sh->lists[s->variant][flags][k];
 		size_t *n = &bl->sh->nlist[s->variant][flags][k];
 
@@ -202,9 +203,12 @@ set_checks(struct builder *bl, struct plan_step *s, const struct plan_service *s
 		if (k == 0) {
 			s->pre = *list;
 			s->npre = *n;
-		} else {
+		} else if (k == 1) {
 			s->verify = *list;
 			s->nverify = *n;
+		} else {
+			s->rbverify = *list;
+			s->nrbverify = *n;
 		}
 	}
 }

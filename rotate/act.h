@@ -70,6 +70,8 @@ struct act_out {
 	char *key[ACT_DATA_MAX];	/* data for the journal: keys static, */
 	char *value[ACT_DATA_MAX];	/* values owned */
 	size_t ndata;
+	int kept;			/* an undo left things as they were on purpose (not this
+					   journal's doing): nothing for rollback to verify */
 };
 /* Adds a data pair (key static; value copied; a full out drops it). */
 void act_out_put(struct act_out *o, const char *key, const char *value);

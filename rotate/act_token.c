@@ -139,6 +139,7 @@ act_token_unimport(struct act_ctx *a, size_t step, struct act_out *out, struct c
 	    !(plan != NULL && strcmp(plan, "pending") == 0)) {
 		act_out_detail(out, "left on the token: the new certificate was there before this "
 		    "journal's run");
+		out->kept = 1;
 		return CR_OK;
 	}
 	if ((r = token_of(a, &cfg->rotation.import_to_src, "rotation.import_to", &tok, err)) != CR_OK)

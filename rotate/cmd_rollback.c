@@ -4,6 +4,8 @@
  * exec.h's): the retired certificate back from the archive, files put back,
  * hooks run again with old and new swapped (or their undo argv), services
  * restarted again, the imported certificate removed - never a private key.
+ * Each undo is verified (the rollback rows of plan/checks.def, through the
+ * check engine in journal mode): a failed verification stops the rollback.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -78,6 +80,8 @@ parse(const struct rot_command *self, int argc, char **argv, struct rollback_opt
 static int
 execute(struct rot_state *st, const struct rollback_opts *o)
 {
+	struct chk_opts co = { .probe = 1, .journal = 1, .now = cr_now() };
+	struct rot_exec_checks checks;
 	struct act_ctx act;
 	struct rot_progress pr;
 	struct rot_exec x;
@@ -86,6 +90,8 @@ execute(struct rot_state *st, const struct rollback_opts *o)
 	const char *env;
 	int r;
 
+	co.progress = rot_stderr_is_tty();
+	rot_exec_engine_checks(&checks, chk_ctx_new(st->ld.plan, st->ld.p11, &co));
 	kdir = book_kinds_dir(o->kinds, st->ld.cfg->rotation.kinds_dir, NULL);
 	memset(&act, 0, sizeof(act));
 	act.p = st->ld.plan;
@@ -100,6 +106,7 @@ execute(struct rot_state *st, const struct rollback_opts *o)
 	memset(&pr, 0, sizeof(pr));
 	pr.fmt = o->fmt;
 	pr.p = st->ld.plan;
+	pr.chk = checks.ctx;
 	pr.act = &act;
 	pr.journal = st->path;
 	pr.again = again;
@@ -110,6 +117,7 @@ execute(struct rot_state *st, const struct rollback_opts *o)
 	x.only = x.until = -1;
 	x.p = st->ld.plan;
 	x.j = st->j;
+	x.chk = &checks;
 	x.ui = &pr.ui;
 	x.lookup = act_lookup;
 	x.act = &act;
@@ -124,6 +132,7 @@ execute(struct rot_state *st, const struct rollback_opts *o)
 	act_ctx_release(&act);
 	book_kinds_free(act.kinds);
 	free(kdir);
+	chk_ctx_free(checks.ctx);
 	return r;
 }
 

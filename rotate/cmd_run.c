@@ -21,49 +21,6 @@
 #include "../common/util.h"
 #include "../runbook/kind.h"
 
-/* ---- the checks of the loop: the check engine in journal mode ---------------------- */
-
-static void
-checks_eval(void *ctx, size_t i, enum chk_phase ph, struct rot_verdict *v)
-{
-	struct chk_ctx *c = ctx;
-	const struct chk_step_report *sr = chk_step(c, i, ph);
-	const struct chk_report *rep = chk_ctx_report(c);
-	struct cr_buf b = CR_BUF_INIT;
-	size_t k;
-
-	if (sr == NULL)
-		return;
-	v->exit = sr->exit;
-	for (k = 0; k < sr->n; k++) {
-		const struct chk_item *it = &rep->items[sr->items[k]];
-
-		switch (it->res.status) {
-		case CHK_PASS: v->npass++; break;
-		case CHK_WARN: v->nwarn++; break;
-		case CHK_SKIP: v->nskip++; break;
-		case CHK_FAIL:
-			v->nfail++;
-			cr_buf_addf(&b, "%s%s %s: %s", b.len ? "; " : "", it->id, it->subject,
-			    it->res.message);
-			break;
-		}
-	}
-	v->detail = b.len ? cr_buf_detach(&b) : NULL;
-}
-
-static void
-checks_done(void *ctx, size_t i, int done)
-{
-	chk_set_done(ctx, i, done);
-}
-
-static void
-checks_invalidate(void *ctx, unsigned what)
-{
-	chk_invalidate(ctx, what);
-}
-
 /* ---- the command ---------------------------------------------------------------------- */
 
 struct run_opts {
@@ -230,7 +187,7 @@ static int
 execute(const struct rot_command *self, struct rot_state *st, const struct run_opts *o)
 {
 	struct chk_opts co = { .probe = 1, .journal = 1, .now = cr_now() };
-	struct rot_exec_checks checks = { checks_eval, checks_done, checks_invalidate, NULL };
+	struct rot_exec_checks checks;
 	struct act_ctx act;
 	struct rot_progress pr;
 	struct rot_exec x;
@@ -253,7 +210,7 @@ execute(const struct rot_command *self, struct rot_state *st, const struct run_o
 	}
 	co.timeout_ms = o->probe_timeout_ms;
 	co.progress = rot_stderr_is_tty();
-	checks.ctx = chk_ctx_new(st->ld.plan, st->ld.p11, &co);
+	rot_exec_engine_checks(&checks, chk_ctx_new(st->ld.plan, st->ld.p11, &co));
 	kdir = book_kinds_dir(o->kinds, st->ld.cfg->rotation.kinds_dir, NULL);
 	memset(&act, 0, sizeof(act));
 	act.p = st->ld.plan;

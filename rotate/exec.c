@@ -51,6 +51,58 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- the check engine as the loop sees it (rot_exec_engine_checks) -------------------- */
+
+static void
+checks_eval(void *ctx, size_t i, enum chk_phase ph, struct rot_verdict *v)
+{
+	struct chk_ctx *c = ctx;
+	const struct chk_step_report *sr = chk_step(c, i, ph);
+	const struct chk_report *rep = chk_ctx_report(c);
+	struct cr_buf b = CR_BUF_INIT;
+	size_t k;
+
+	if (sr == NULL)
+		return;
+	v->exit = sr->exit;
+	for (k = 0; k < sr->n; k++) {
+		const struct chk_item *it = &rep->items[sr->items[k]];
+
+		switch (it->res.status) {
+		case CHK_PASS: v->npass++; break;
+		case CHK_WARN: v->nwarn++; break;
+		case CHK_SKIP: v->nskip++; break;
+		case CHK_FAIL:
+			v->nfail++;
+			cr_buf_addf(&b, "%s%s %s: %s", b.len ? "; " : "", it->id, it->subject,
+			    it->res.message);
+			break;
+		}
+	}
+	v->detail = b.len ? cr_buf_detach(&b) : NULL;
+}
+
+static void
+checks_done(void *ctx, size_t i, int done)
+{
+	chk_set_done(ctx, i, done);
+}
+
+static void
+checks_invalidate(void *ctx, unsigned what)
+{
+	chk_invalidate(ctx, what);
+}
+
+void
+rot_exec_engine_checks(struct rot_exec_checks *k, struct chk_ctx *c)
+{
+	k->eval = checks_eval;
+	k->set_done = checks_done;
+	k->invalidate = checks_invalidate;
+	k->ctx = c;
+}
+
 /* ---- the journal ------------------------------------------------------------- */
 
 /* The id the journal knows step i by (journal_ids). */
@@ -545,6 +597,35 @@ rot_exec_rollback_order(const struct plan *p, size_t *n)
 	return order;
 }
 
+/*
+ * After an undo: its rollback verification (CHK_ROLLBACK), again on the
+ * operator's request.  Returns 1 when it passes, 0 when the visit ended
+ * failed (vi filled).
+ */
+static int
+verify_undo(struct rot_exec *x, size_t i, struct visit *vi)
+{
+	struct rot_verdict v;
+
+	for (;;) {
+		eval(x, i, CHK_ROLLBACK, &v);
+		if (!verdict_fails(&v)) {
+			rot_verdict_release(&v);
+			return 1;
+		}
+		if (x->interactive && ask(x, i, 2, ROT_ASK(ROT_ANS_RECHECK) |
+		    ROT_ASK(ROT_ANS_ABORT)) == ROT_ANS_RECHECK) {
+			rot_verdict_release(&v);
+			invalidate(x);
+			continue;
+		}
+		visit_set(vi, ROT_RES_FAILED, v.exit ? v.exit : CR_EBLOCK,
+		    "undone, but its rollback verification fails: %s", v.detail ? v.detail : "?");
+		rot_verdict_release(&v);
+		return 0;
+	}
+}
+
 /* Undoes step i; 1 when the rollback goes on, 0 when it stops, -1 journal failure. */
 static int
 undo(struct rot_exec *x, size_t i, struct rot_summary *sm, char **stop_detail, struct cr_err *err)
@@ -590,10 +671,15 @@ undo(struct rot_exec *x, size_t i, struct rot_summary *sm, char **stop_detail, s
 		    plan_variant_name(s->variant));
 	else
 		r = row->undo(x->act, i, &out, &e);
-	if (r != CR_OK)
+	invalidate(x);
+	if (r != CR_OK) {
 		visit_set(&vi, ROT_RES_FAILED, r, "%s", e.msg);
-	else
+	} else {
+		set_done(x, i, 0);
 		visit_set(&vi, ROT_RES_UNDONE, CR_OK, "%s", out.detail ? out.detail : "rolled back");
+		if (!out.kept && !verify_undo(x, i, &vi))
+			r = CR_EBLOCK;
+	}
 	r = jlog(x, JID(x, i), r == CR_OK ? ROT_EV_ROLLED_BACK : ROT_EV_FAILED, vi.detail, &out, NULL,
 	    err);
 	act_out_release(&out);
@@ -655,8 +741,15 @@ rollback_steps(struct rot_exec *x, struct rot_summary *sm, char **stop_detail,
     struct cr_err *err)
 {
 	size_t n, k, any = 0, *order = rot_exec_rollback_order(x->p, &n);
+	struct rot_step_info info;
 	int r = 1;
 
+	/* the checks' view: what is rolled back is not done, the rest as the plan sees it
+	   now (a ref this journal moved is done until its undo) */
+	for (k = 0; k < x->p->nsteps; k++) {
+		rot_journal_step(x->j, JID(x, k), &info);
+		set_done(x, k, info.state != ROT_STEP_ROLLED_BACK && x->p->steps[k].done);
+	}
 	for (k = 0; k < n && r > 0; k++) {
 		if (!to_undo(x, order[k]))
 			continue;

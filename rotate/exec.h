@@ -76,6 +76,9 @@ struct rot_exec_checks {
 	void *ctx;
 };
 
+/* *k: the check engine's context c (borrowed: chk_ctx_free it after the loop). */
+void rot_exec_engine_checks(struct rot_exec_checks *k, struct chk_ctx *c);
+
 enum rot_answer { ROT_ANS_YES = 0, ROT_ANS_SKIP, ROT_ANS_RECHECK, ROT_ANS_ABORT };
 #define ROT_ASK(a) (1u << (a))
 
@@ -144,7 +147,7 @@ struct rot_exec_ui {
 struct rot_exec {
 	const struct plan *p;
 	struct rot_journal *j;
-	const struct rot_exec_checks *chk;	/* run only; NULL in rollback */
+	const struct rot_exec_checks *chk;	/* NULL: nothing verified (tests) */
 	const struct rot_exec_ui *ui;
 	const struct act_row *(*lookup)(const struct plan_step *s);	/* act_lookup, or a fake */
 	struct act_ctx *act;

@@ -10,7 +10,9 @@
 # says the rotation is complete and touches nothing.  `rollback --yes` puts
 # everything back: every endpoint serves the old certificate, the token
 # holds it again, the new certificate leaves the token, no key is deleted.
-# Then: the progress as JSON Lines; another rotation's journal refused.
+# Each undo is verified (rollback.*).  Then: the progress as JSON Lines;
+# another rotation's journal refused; a rollback whose restart hook does
+# not reload web stops on its verification, and completes once it does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runlib.sh"
 need_certrotate
@@ -89,6 +91,15 @@ expect_out_contains "rolled-back: restored the old certificate on token 'edge' a
 expect_out_contains "rolled-back: removed the new certificate from token 'edge' (its private key stays)"
 expect_out_contains "summary: 7 rolled back, 0 skipped, 0 left"
 expect_out_contains "rotation 'edge-2026' is rolled back"
+# each undo verified: the token, the files, every endpoint after the restarts again
+expect_out_contains "pass  rollback.retire    token edge: token 'edge' holds the old certificate again"
+expect_out_contains "pass  rollback.file      file tls/mail.pem: 'tls/mail.pem' holds the old certificate again: leaf + chain (2 certificates)"
+expect_out_contains "pass  rollback.endpoint  ref web/https-sni: '127.0.0.1:$E_HTTPS' with SNI 'mail.contoso.com' serves the old certificate again"
+expect_out_contains "pass  rollback.endpoint  ref web/https-default: '127.0.0.1:$E_HTTPS' serves the old certificate again"
+expect_out_contains "pass  rollback.endpoint  ref smtp/starttls: '127.0.0.1:$E_SMTP' serves the old certificate again"
+expect_out_contains "pass  rollback.import    token edge: the new certificate is no longer on token 'edge'"
+expect_eq "$(grep -c '^          pass  rollback\.' "$WORK/out")" 8 "rollback verify lines that pass"
+expect_eq "$(grep -c '^          fail' "$WORK/out")" 0 "rollback verify lines that fail"
 # retire first, restarts after the files, the import last
 grep '^\[' "$WORK/out" | sed 's/^\[ *[0-9]*\/7\] \([^ ]*\).*/\1/' >"$WORK/order"
 printf '%s\n' 07-retire-token:edge 04-rebind-edge1-smtp-starttls 03-rebind-edge1-web-https-sni \
@@ -157,3 +168,50 @@ crx run --yes -c renamed.cfg --state certrotate.cfg.state
 expect_rc 2
 expect_err_contains "certrotate.cfg.state"
 expect_served "$NEW_FP"
+
+# ---------------------------------------------------------------- a rollback its verification stops
+# the restart hook does not reload web on rollback: the files are old again, web still
+# serves the new certificate - rollback stops there (exit 1), naming the endpoint
+mv "$E/nginx/restart" "$E/nginx/restart.real"
+cat >"$E/nginx/restart" <<'SH'
+#!/bin/sh
+# the defect: no reload of web on rollback while nginx/noreload exists
+if [ "${CERTROTATE_PHASE:-}" = rollback ] && [ "$1" = web ] && [ -e nginx/noreload ]; then
+	echo "web rollback (not reloaded)" >>nginx/restarts
+	exit 0
+fi
+exec ./nginx/restart.real "$@"
+SH
+chmod 755 "$E/nginx/restart"
+: >"$E/nginx/noreload"
+crx rollback --yes
+expect_rc 1
+expect_out_contains "FAIL  rollback.endpoint  ref web/https-sni: '127.0.0.1:$E_HTTPS' with SNI 'mail.contoso.com' still serves the new certificate after the rollback"
+expect_out_contains "STOPPED at 05-restart-edge1-web (failed): undone, but its rollback verification fails: rollback.endpoint ref web/https-default: '127.0.0.1:$E_HTTPS' still serves the new certificate after the rollback"
+expect_err_contains "rollback stopped at '05-restart-edge1-web' (failed)"
+expect_eq "$(grep '^\[' "$WORK/out" | sed 's/^\[ *[0-9]*\/7\] \([^ ]*\).*/\1/' | tr '\n' ' ')" \
+    "07-retire-token:edge 04-rebind-edge1-smtp-starttls 03-rebind-edge1-web-https-sni 02-rebind-edge1-web-https-default 05-restart-edge1-web " \
+    "steps visited by the stopped rollback"
+edge_journal >"$WORK/journal.3" || fail "the journal does not parse"
+expect_eq "$(grep -c '^05-restart-edge1-web failed rollback$' "$WORK/journal.3")" 1 "the step failed in the journal"
+expect_eq "$(grep -c ' rolled-back rollback$' "$WORK/journal.3")" 4 "steps rolled back before it"
+expect_eq "$(edge_tokencerts | grep -c mail-2026)" 1 "mail-2026 on the token after the stopped rollback"
+# reloading again, a later rollback undoes the step again, verifies it, and goes on
+rm "$E/nginx/noreload"
+crx rollback --yes --format json
+expect_rc 0
+python3 - "$WORK/out" <<'PY' || fail "rollback --format json: the verify events are not as documented"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+steps = [e["step"] for e in ev if e["event"] == "step"]
+assert steps == ["05-restart-edge1-web", "06-restart-edge1-smtp", "01-import-token:edge"], steps
+ver = [e for e in ev if e["event"] == "checks" and e["phase"] == "verify"]
+assert [e["step"] for e in ver] == steps, ver
+ids = [c["id"] for e in ver for c in e["checks"]]
+assert ids == ["rollback.endpoint"] * 3 + ["rollback.import"], ids
+assert all(c["status"] == "pass" for e in ver for c in e["checks"]), ver
+assert ev[-1]["event"] == "summary" and ev[-1]["outcome"] == "complete", ev[-1]
+PY
+expect_served "$OLD_FP"
+expect_eq "$(tail -n 3 "$E/nginx/restarts" | tr '\n' ' ')" "web rollback (not reloaded) web rollback smtp rollback " \
+    "hooks run by the two rollbacks"

@@ -41,6 +41,9 @@ struct fake {
 	int pre[NSTEPS];		/* V_PASS (0 = pass too), V_FAIL, V_ENV */
 	int pre_until_recheck[NSTEPS];	/* PRE fails until this many invalidations */
 	int ver[NSTEPS];		/* V_AUTO: pass once acted */
+	int rbver[NSTEPS];		/* after an undo; V_AUTO: pass once undone */
+	int nrbver[NSTEPS];
+	int kept[NSTEPS];		/* the undo leaves things on purpose (act_out.kept) */
 	int acted[NSTEPS];		/* the world: the action's effect */
 	int runs[NSTEPS], undos[NSTEPS];
 	int run_fail[NSTEPS];		/* status the action returns */
@@ -82,6 +85,7 @@ act_undo(struct act_ctx *a, size_t i, struct act_out *out, struct cr_err *err)
 	F->undos[i]++;
 	F->undo_order[F->nundo++] = i;
 	F->acted[i] = 0;
+	out->kept = F->kept[i];
 	act_out_detail(out, "undid %zu", i);
 	return CR_OK;
 }
@@ -126,6 +130,9 @@ fk_eval(void *ctx, size_t i, enum chk_phase ph, struct rot_verdict *v)
 	if (ph == CHK_PRE) {
 		f->npre[i]++;
 		verdict(v, f->invalidations < f->pre_until_recheck[i] ? V_FAIL : f->pre[i]);
+	} else if (ph == CHK_ROLLBACK) {
+		f->nrbver[i]++;
+		verdict(v, f->rbver[i] != V_AUTO ? f->rbver[i] : !f->acted[i] ? V_PASS : V_FAIL);
 	} else {
 		f->nver[i]++;
 		verdict(v, f->ver[i] != V_AUTO ? f->ver[i] : f->acted[i] ? V_PASS : V_FAIL);
@@ -244,7 +251,7 @@ go(struct fake *f, struct rot_journal *j, enum rot_phase ph, int interactive, lo
 	memset(&x, 0, sizeof(x));
 	x.p = &f->plan;
 	x.j = j;
-	x.chk = ph == ROT_PHASE_RUN ? &chk : NULL;
+	x.chk = &chk;
 	x.ui = &ui;
 	x.lookup = fake_lookup;
 	x.phase = ph;
@@ -672,6 +679,50 @@ test_rollback_resume(void **state_)
 	rot_journal_close(j);
 }
 
+/*
+ * Each undo is verified (CHK_ROLLBACK); a failed verification stops the
+ * rollback with the step failed, a later rollback undoes it again and goes
+ * on; an undo that keeps things on purpose is not verified.
+ */
+static void
+test_rollback_verify(void **state_)
+{
+	struct fake f;
+	struct rot_journal *j = journal("rbverify.state");
+
+	(void)state_;
+	fake_init(&f);
+	assert_int_equal(go(&f, j, ROT_PHASE_RUN, 0, -1, -1), 0);
+	f.rbver[2] = V_FAIL;
+	f.kept[0] = 1;
+	assert_int_equal(go(&f, j, ROT_PHASE_ROLLBACK, 0, -1, -1), CR_EBLOCK);
+	assert_int_equal(f.sum.stop, 2);
+	assert_int_equal(f.sum.stop_result, ROT_RES_FAILED);
+	assert_int_equal(f.nrbver[3], 1);
+	assert_int_equal(f.undos[2], 1);
+	assert_int_equal(f.undos[0], 0);	/* stopped before the import */
+	assert_int_equal(state(j, 2), ROT_STEP_FAILED);
+	assert_string_equal(detail(j, 2), "undone, but its rollback verification fails: "
+	    "fake.check subject: it fails");
+	assert_int_equal(f.done[2], 0);		/* the checks saw it undone */
+	assert_false(rot_journal_rolled_back(j));
+	/* a probe or token that fails: exit 3 */
+	f.rbver[2] = V_ENV;
+	assert_int_equal(go(&f, j, ROT_PHASE_ROLLBACK, 0, -1, -1), CR_EENV);
+	assert_int_equal(f.undos[2], 2);
+	/* fixed: undone and verified again, and on to the end */
+	f.rbver[2] = V_AUTO;
+	assert_int_equal(go(&f, j, ROT_PHASE_ROLLBACK, 0, -1, -1), 0);
+	assert_int_equal(f.undos[2], 3);
+	assert_int_equal(f.nrbver[2], 3);
+	assert_int_equal(f.undos[3], 1);	/* rolled back already: not again */
+	assert_int_equal(f.undos[0], 1);
+	assert_int_equal(f.nrbver[0], 0);	/* kept: nothing to verify */
+	assert_int_equal(state(j, 2), ROT_STEP_ROLLED_BACK);
+	assert_true(rot_journal_rolled_back(j));
+	rot_journal_close(j);
+}
+
 /* ---- the test hook ----------------------------------------------------------------------- */
 
 /* CERTROTATE_TEST_KILL_AFTER: the process dies right after its N-th event; the journal holds them. */
@@ -793,6 +844,7 @@ main(void)
 		cmocka_unit_test(test_rollback_order),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_rollback_resume),
+		cmocka_unit_test(test_rollback_verify),
 		cmocka_unit_test(test_kill_after),
 		cmocka_unit_test(test_act_table),
 	};

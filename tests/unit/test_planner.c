@@ -534,8 +534,10 @@ test_mail_details(void **state)
 	assert_ids(s->pre, s->npre, "new.load new.validity new.chain new.eku new.key "
 	    "new.key-protection token.login import.label");
 	assert_ids(s->verify, s->nverify, "import.present");
+	assert_ids(s->rbverify, s->nrbverify, "rollback.import");
 
 	s = step(f.plan, "02-import-cas2");
+	assert_ids(s->rbverify, s->nrbverify, "rollback.unseen");
 	assert_ids(s->pre, s->npre, "new.load new.validity new.chain new.eku sigalg keyalg");
 
 	s = step(f.plan, "04-grant-cas2-owa");
@@ -560,6 +562,7 @@ test_mail_details(void **state)
 	assert_ids(s->pre, s->npre, "new.load new.validity new.chain new.eku sigalg keyalg ref.resolve "
 	    "file.layout key.mode");
 	assert_ids(s->verify, s->nverify, "file.content key.mode");
+	assert_ids(s->rbverify, s->nrbverify, "rollback.file");
 
 	s = step(f.plan, "08-rename-mx1-exchange-frontend");
 	assert_ids(s->pre, s->npre, "ref.resolve ref.ambiguous ref.name endpoint endpoint.chain");
@@ -573,9 +576,11 @@ test_mail_details(void **state)
 	s = step(f.plan, "09-restart-cas2-owa");
 	assert_int_equal(s->npre, 0);
 	assert_ids(s->verify, s->nverify, "endpoint endpoint.chain");
+	assert_ids(s->rbverify, s->nrbverify, "rollback.endpoint");
 	/* no endpoint to probe: what to verify there */
 	s = step(f.plan, "11-restart-mx1-nginx");
 	assert_ids(s->verify, s->nverify, "service.restarted");
+	assert_ids(s->rbverify, s->nrbverify, "rollback.unseen");
 
 	/* a host that held the old certificate by binding or connector retires it from
 	   its store (by hand here), then the token */
@@ -590,6 +595,7 @@ test_mail_details(void **state)
 	/* an endpoint still serving the old certificate would block it */
 	assert_ids(s->pre, s->npre, "retire.refs retire.protected endpoint token.login");
 	assert_ids(s->verify, s->nverify, "retire.absent");
+	assert_ids(s->rbverify, s->nrbverify, "rollback.retire");
 	assert_non_null(strstr(s->description, "archive"));
 
 	assert_int_equal(ref(f.plan, "owa", "https-ip")->step, 5);
