@@ -18,6 +18,7 @@
 #include "../common/hook.h"
 #include "progress.h"
 #include "state.h"
+#include "drive.h"
 #include "../common/util.h"
 #include "../runbook/kind.h"
 
@@ -80,60 +81,11 @@ parse(const struct rot_command *self, int argc, char **argv, struct rollback_opt
 static int
 execute(struct rot_state *st, const struct rollback_opts *o)
 {
-	struct chk_opts co = { .probe = 1, .journal = 1, .now = cr_now() };
-	struct rot_exec_checks checks;
-	struct act_ctx act;
-	struct rot_progress pr;
-	struct rot_exec x;
-	struct cr_err err;
-	char again[2048], *kdir;
-	const char *env;
-	int r;
+	struct rot_drive_opts d = { .config = o->config, .state = o->state, .kinds = o->kinds,
+	    .yes = o->yes, .fmt = o->fmt, .phase = ROT_PHASE_ROLLBACK,
+	    .hook_timeout_ms = o->hook_timeout_ms, .only = -1, .until = -1 };
 
-	co.progress = rot_stderr_is_tty();
-	rot_exec_engine_checks(&checks, chk_ctx_new(st->ld.plan, st->ld.p11, &co));
-	kdir = book_kinds_dir(o->kinds, st->ld.cfg->rotation.kinds_dir, NULL);
-	memset(&act, 0, sizeof(act));
-	act.p = st->ld.plan;
-	act.p11 = st->ld.p11;
-	act.j = st->j;
-	act.rollback = 1;
-	act.hook_timeout_ms = o->hook_timeout_ms;
-	act.hook_echo_fd = STDERR_FILENO;
-	act.state_path = st->path;
-	act.kinds = book_kinds_new(kdir);
-	rot_again(again, sizeof(again), o->config, o->state);
-	memset(&pr, 0, sizeof(pr));
-	pr.fmt = o->fmt;
-	pr.p = st->ld.plan;
-	pr.chk = checks.ctx;
-	pr.act = &act;
-	pr.journal = st->path;
-	pr.again = again;
-	pr.yes = o->yes;
-	rot_progress_init(&pr);
-	rot_progress_begin(&pr, ROT_PHASE_ROLLBACK, rot_journal_warning(st->j));
-	memset(&x, 0, sizeof(x));
-	x.only = x.until = -1;
-	x.p = st->ld.plan;
-	x.j = st->j;
-	x.chk = &checks;
-	x.ui = &pr.ui;
-	x.lookup = act_lookup;
-	x.act = &act;
-	x.phase = ROT_PHASE_ROLLBACK;
-	x.interactive = !o->yes;
-	if ((env = getenv("CERTROTATE_TEST_KILL_AFTER")) != NULL)
-		x.kill_after = (unsigned)strtoul(env, NULL, 10);
-	cr_err_clear(&err);
-	r = rot_exec_run(&x, &err);
-	if (err.msg[0] != '\0')
-		(void)rot_report(&err);
-	act_ctx_release(&act);
-	book_kinds_free(act.kinds);
-	free(kdir);
-	chk_ctx_free(checks.ctx);
-	return r;
+	return rot_drive(st, &d);
 }
 
 int

@@ -16,6 +16,7 @@
 #include "../common/hook.h"
 #include "progress.h"
 #include "state.h"
+#include "drive.h"
 #include "../check/check.h"
 #include "../pkcs11/p11.h"
 #include "../common/util.h"
@@ -186,71 +187,24 @@ journal_refusals(struct rot_state *st)
 static int
 execute(const struct rot_command *self, struct rot_state *st, const struct run_opts *o)
 {
-	struct chk_opts co = { .probe = 1, .journal = 1, .now = cr_now() };
-	struct rot_exec_checks checks;
-	struct act_ctx act;
-	struct rot_progress pr;
-	struct rot_exec x;
+	struct rot_drive_opts d = { .config = o->config, .state = o->state, .kinds = o->kinds,
+	    .yes = o->yes, .fmt = o->fmt, .phase = ROT_PHASE_RUN,
+	    .hook_timeout_ms = o->hook_timeout_ms, .probe_timeout_ms = o->probe_timeout_ms,
+	    .only = -1, .until = -1 };
 	struct cr_err err;
-	char again[2048], *kdir;
-	const char *env;
 	int r;
 
-	memset(&x, 0, sizeof(x));
-	x.only = x.until = -1;
-	if (o->only != NULL && (x.only = rot_state_step(st->ld.plan, o->only)) < 0)
+	if (o->only != NULL && (d.only = rot_state_step(st->ld.plan, o->only)) < 0)
 		return rot_usage_error(self, "no step '%s' in the plan (give its id or number)", o->only);
-	if (o->until != NULL && (x.until = rot_state_step(st->ld.plan, o->until)) < 0)
+	if (o->until != NULL && (d.until = rot_state_step(st->ld.plan, o->until)) < 0)
 		return rot_usage_error(self, "no step '%s' in the plan (give its id or number)", o->until);
-	if (x.only < 0 && rot_journal_nsteps(st->j) == 0 &&
-	    (r = preflight(st, o, x.until, &err)) != CR_OK) {
+	if (d.only < 0 && rot_journal_nsteps(st->j) == 0 &&
+	    (r = preflight(st, o, d.until, &err)) != CR_OK) {
 		journal_refusals(st);
 		(void)rot_report(&err);
 		return r;
 	}
-	co.timeout_ms = o->probe_timeout_ms;
-	co.progress = rot_stderr_is_tty();
-	rot_exec_engine_checks(&checks, chk_ctx_new(st->ld.plan, st->ld.p11, &co));
-	kdir = book_kinds_dir(o->kinds, st->ld.cfg->rotation.kinds_dir, NULL);
-	memset(&act, 0, sizeof(act));
-	act.p = st->ld.plan;
-	act.p11 = st->ld.p11;
-	act.j = st->j;
-	act.hook_timeout_ms = o->hook_timeout_ms;
-	act.hook_echo_fd = STDERR_FILENO;
-	act.state_path = st->path;
-	act.kinds = book_kinds_new(kdir);
-	rot_again(again, sizeof(again), o->config, o->state);
-	memset(&pr, 0, sizeof(pr));
-	pr.fmt = o->fmt;
-	pr.p = st->ld.plan;
-	pr.chk = checks.ctx;
-	pr.act = &act;
-	pr.journal = st->path;
-	pr.again = again;
-	pr.yes = o->yes;
-	rot_progress_init(&pr);
-	rot_progress_begin(&pr, ROT_PHASE_RUN, rot_journal_warning(st->j));
-	x.p = st->ld.plan;
-	x.j = st->j;
-	x.chk = &checks;
-	x.ui = &pr.ui;
-	x.lookup = act_lookup;
-	x.act = &act;
-	x.phase = ROT_PHASE_RUN;
-	x.interactive = !o->yes;
-	/* certrotate(1) ENVIRONMENT: a test hook, never set in production */
-	if ((env = getenv("CERTROTATE_TEST_KILL_AFTER")) != NULL)
-		x.kill_after = (unsigned)strtoul(env, NULL, 10);
-	cr_err_clear(&err);
-	r = rot_exec_run(&x, &err);
-	if (err.msg[0] != '\0')
-		(void)rot_report(&err);
-	act_ctx_release(&act);
-	book_kinds_free(act.kinds);
-	free(kdir);
-	chk_ctx_free(checks.ctx);
-	return r;
+	return rot_drive(st, &d);
 }
 
 int
