@@ -27,6 +27,7 @@ struct rollback_opts {
 	int yes, force;
 	enum rot_format fmt;
 	long long hook_timeout_ms;
+	int probe_timeout_ms;		/* 0: the default */
 };
 
 static int
@@ -38,11 +39,13 @@ parse(const struct rot_command *self, int argc, char **argv, struct rollback_opt
 		{ "yes", no_argument, NULL, 'y' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "hook-timeout", required_argument, NULL, 'H' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "kinds", required_argument, NULL, 'K' },
 		{ "force-login", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	long long ms;
 	int c;
 
 	opterr = 0;
@@ -64,6 +67,11 @@ parse(const struct rot_command *self, int argc, char **argv, struct rollback_opt
 			    &o->hook_timeout_ms) != CR_OK)
 				return CR_EINPUT;
 			break;
+		case 't':
+			if (rot_timeout_opt(self, "--timeout", optarg, 3600, &ms) != CR_OK)
+				return CR_EINPUT;
+			o->probe_timeout_ms = (int)ms;
+			break;
 		case 'h':
 			rot_help(self);
 			return rot_finish_output(CR_OK) == CR_OK ? -1 : CR_EENV;
@@ -83,7 +91,8 @@ execute(struct rot_state *st, const struct rollback_opts *o)
 {
 	struct rot_drive_opts d = { .config = o->config, .state = o->state, .kinds = o->kinds,
 	    .yes = o->yes, .fmt = o->fmt, .phase = ROT_PHASE_ROLLBACK,
-	    .hook_timeout_ms = o->hook_timeout_ms, .only = -1, .until = -1 };
+	    .hook_timeout_ms = o->hook_timeout_ms, .probe_timeout_ms = o->probe_timeout_ms,
+	    .only = -1, .until = -1 };
 
 	return rot_drive(st, &d);
 }

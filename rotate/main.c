@@ -92,15 +92,17 @@ static const struct rot_command commands[] = {
 	  "      3 a token, module, file or command failed, or the journal is in use\n" },
 	{ "rollback", cmd_rollback, ROT_NEEDS_WRITE, "undo what the journal says run did",
 	  "[-c FILE] [--state FILE] [--yes] [--format text|json] [--hook-timeout DURATION] "
-	  "[--kinds DIR] [--force-login]",
+	  "[--timeout DURATION] [--kinds DIR] [--force-login]",
 	  "Undo the steps the journal says this rotation's run did, each journaled:\n"
 	  "the retired certificate put back on its token from the archive (with its\n"
 	  "CKA_ID and label), refs back to the old certificate (files restored from\n"
 	  "the archive, symlinks repointed, hooks run again with old and new swapped\n"
 	  "and CERTROTATE_PHASE=rollback, or their undo argv), services restarted\n"
 	  "again, and the imported certificate removed when this journal imported it.\n"
-	  "Private keys are never deleted.  Resumable like run; it ends with the\n"
-	  "rotation rolled back.\n"
+	  "Each undo is verified (the old certificate back on its token, in its files,\n"
+	  "served by every endpoint; what cannot be seen from here is named): a failed\n"
+	  "verification stops the rollback.  Private keys are never deleted.\n"
+	  "Resumable like run; it ends with the rotation rolled back.\n"
 	  "\n"
 	  "options:\n"
 	  "  -c, --config FILE       configuration (default ./certrotate.cfg)\n"
@@ -108,12 +110,13 @@ static const struct rot_command commands[] = {
 	  "  -y, --yes               unattended: no questions, stop at a manual step\n"
 	  "  --format text|json      progress for people (default), or JSON Lines\n"
 	  "  --hook-timeout DURATION a hook's time before it is killed (default 300s)\n"
+	  "  --timeout DURATION      per endpoint probe of the verification (default 5s)\n"
 	  "  --kinds DIR             where kind files are (manual steps' commands)\n"
 	  "  --force-login           log in even to a token reporting its final PIN try\n"
 	  "  -h, --help              this help\n"
 	  "\n"
 	  "exit: 0 rolled back (or nothing to roll back), 1 a step awaits the operator,\n"
-	  "      was skipped or aborted, 2 no journal or another rotation's, 3 a token,\n"
+	  "      was skipped or aborted, or its verification fails, 2 no journal or another rotation's, 3 a token,\n"
 	  "      file or command failed, or the journal is in use\n" },
 	{ "runbook", cmd_runbook, ROT_READ_ONLY, "write the change-request runbook (Markdown, HTML)",
 	  "[-c FILE] [-o FILE] [--format markdown|html] [--no-probe] [--kinds DIR] "

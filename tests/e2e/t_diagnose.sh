@@ -156,6 +156,9 @@ expect_err_contains "option '-c' needs a value: -c FILE"
 cr rollback --yse
 expect_rc 2
 expect_err_contains "unknown option '--yse' (did you mean '--yes'?)"
+cr rollback --yes --timeout 2h
+expect_rc 2
+expect_err_contains "bad --timeout '2h' (seconds, or with a unit: 5, 5s, 1m; at most 1h)"
 cr run --yes --hook-timeout 0
 expect_rc 2
 expect_err_contains "bad --hook-timeout '0' (seconds, or with a unit: 5, 5s, 1m; at most 24h)"

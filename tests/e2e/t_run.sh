@@ -84,7 +84,7 @@ expect_rc 0
 expect_out_contains "is complete"
 
 # ---------------------------------------------------------------- rollback
-crx rollback --yes
+crx rollback --yes --timeout 10
 expect_rc 0
 expect_out_contains "rollback of rotation 'edge-2026': 7 steps"
 expect_out_contains "rolled-back: restored the old certificate on token 'edge' as 'mail-2025' (CKA_ID 10)"
