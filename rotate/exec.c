@@ -367,16 +367,19 @@ confirm(struct rot_exec *x, size_t i, struct visit *vi, struct cr_err *err)
 }
 
 /*
- * After the action: its verification, again on the operator's request.
- * Returns 1 when it passes, 0 when the visit ended failed (vi filled).
+ * After the action (CHK_VERIFY) or an undo (CHK_ROLLBACK): the step's
+ * checks of that phase, again on the operator's request.  Returns 1 when
+ * they pass, 0 when the visit ended failed (vi filled; `failing` says what
+ * failed, before the checks' details).
  */
 static int
-verify_after(struct rot_exec *x, size_t i, struct visit *vi)
+verify_phase(struct rot_exec *x, size_t i, enum chk_phase ph, const char *failing,
+    struct visit *vi)
 {
 	struct rot_verdict v;
 
 	for (;;) {
-		eval(x, i, CHK_VERIFY, &v);
+		eval(x, i, ph, &v);
 		if (!verdict_fails(&v)) {
 			rot_verdict_release(&v);
 			return 1;
@@ -387,8 +390,8 @@ verify_after(struct rot_exec *x, size_t i, struct visit *vi)
 			invalidate(x);
 			continue;
 		}
-		visit_set(vi, ROT_RES_FAILED, v.exit ? v.exit : CR_EBLOCK,
-		    "its verification fails: %s", v.detail ? v.detail : "?");
+		visit_set(vi, ROT_RES_FAILED, v.exit ? v.exit : CR_EBLOCK, "%s: %s", failing,
+		    v.detail ? v.detail : "?");
 		rot_verdict_release(&v);
 		return 0;
 	}
@@ -423,7 +426,7 @@ do_step(struct rot_exec *x, size_t i, struct visit *vi, struct cr_err *err)
 		visit_set(vi, ROT_RES_FAILED, r, "%s", e.msg);
 	} else {
 		set_done(x, i, 1);
-		if (verify_after(x, i, vi))
+		if (verify_phase(x, i, CHK_VERIFY, "its verification fails", vi))
 			visit_set(vi, ROT_RES_DONE, CR_OK, "%s", out.detail ? out.detail : "done");
 		else
 			set_done(x, i, 0);
@@ -597,35 +600,6 @@ rot_exec_rollback_order(const struct plan *p, size_t *n)
 	return order;
 }
 
-/*
- * After an undo: its rollback verification (CHK_ROLLBACK), again on the
- * operator's request.  Returns 1 when it passes, 0 when the visit ended
- * failed (vi filled).
- */
-static int
-verify_undo(struct rot_exec *x, size_t i, struct visit *vi)
-{
-	struct rot_verdict v;
-
-	for (;;) {
-		eval(x, i, CHK_ROLLBACK, &v);
-		if (!verdict_fails(&v)) {
-			rot_verdict_release(&v);
-			return 1;
-		}
-		if (x->interactive && ask(x, i, 2, ROT_ASK(ROT_ANS_RECHECK) |
-		    ROT_ASK(ROT_ANS_ABORT)) == ROT_ANS_RECHECK) {
-			rot_verdict_release(&v);
-			invalidate(x);
-			continue;
-		}
-		visit_set(vi, ROT_RES_FAILED, v.exit ? v.exit : CR_EBLOCK,
-		    "undone, but its rollback verification fails: %s", v.detail ? v.detail : "?");
-		rot_verdict_release(&v);
-		return 0;
-	}
-}
-
 /* Undoes step i; 1 when the rollback goes on, 0 when it stops, -1 journal failure. */
 static int
 undo(struct rot_exec *x, size_t i, struct rot_summary *sm, char **stop_detail, struct cr_err *err)
@@ -677,7 +651,8 @@ undo(struct rot_exec *x, size_t i, struct rot_summary *sm, char **stop_detail, s
 	} else {
 		set_done(x, i, 0);
 		visit_set(&vi, ROT_RES_UNDONE, CR_OK, "%s", out.detail ? out.detail : "rolled back");
-		if (!out.kept && !verify_undo(x, i, &vi))
+		if (!out.kept && !verify_phase(x, i, CHK_ROLLBACK,
+		    "undone, but its rollback verification fails", &vi))
 			r = CR_EBLOCK;
 	}
 	r = jlog(x, JID(x, i), r == CR_OK ? ROT_EV_ROLLED_BACK : ROT_EV_FAILED, vi.detail, &out, NULL,
