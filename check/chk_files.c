@@ -192,6 +192,48 @@ chk_eval_file_layout(struct chk_ctx *c, const struct chk_at *at)
 }
 
 /*
+ * Which certificate a file must hold: after its rebind the new one, after
+ * the rebind's rollback the old one; `when` is said where it helps (" after
+ * the rollback").
+ */
+struct file_want {
+	const struct crt_cert *want, *other;
+	const char *want_name, *other_name;	/* "new", "OLD" */
+	const char *when;
+};
+
+/*
+ * What is wrong with the file at path (a new string), or NULL: its leaf is
+ * w->want, its chain in order, a key in it pairs with that certificate.
+ */
+static char *
+holds_problem(const char *path, const struct crt_layout *l, const struct file_want *w)
+{
+	X509 *leaf = l->ncerts > 0 ? sk_X509_value(l->certs, 0) : NULL;
+	char *why = NULL, *s, *b;
+
+	if (leaf == NULL)
+		return cr_xasprintf("'%s' holds no certificate%s", path, w->when);
+	if (X509_cmp(leaf, w->other->x509) == 0)
+		return cr_xasprintf("'%s' still holds the %s certificate%s", path, w->other_name,
+		    w->when);
+	if (X509_cmp(leaf, w->want->x509) != 0) {
+		b = x509_brief(leaf);
+		s = cr_xasprintf("'%s' holds %s, not the %s certificate", path, b, w->want_name);
+		free(b);
+		return s;
+	}
+	if (!crt_layout_ordered(l, &why)) {
+		s = cr_xasprintf("'%s' is out of order%s: %s", path, w->when, why);
+		free(why);
+		return s;
+	}
+	if (l->key != NULL && EVP_PKEY_eq(l->key, X509_get0_pubkey(w->want->x509)) != 1)
+		return cr_xasprintf("the key in '%s' is not the %s certificate's", path, w->want_name);
+	return NULL;
+}
+
+/*
  * What is wrong with `l` as the new material read back from `path`, or NULL:
  * the leaf is the new certificate, the order holds, a key in it pairs with
  * the new certificate, and the shape is the one seen before the change.
@@ -199,32 +241,14 @@ chk_eval_file_layout(struct chk_ctx *c, const struct chk_at *at)
 static char *
 content_problem(struct chk_ctx *c, const char *path, const struct crt_layout *l)
 {
-	X509 *leaf = l->ncerts > 0 ? sk_X509_value(l->certs, 0) : NULL;
+	const struct file_want w = { c->in->new, c->in->old, "new", "OLD", "" };
 	enum crt_shape before = shape_before(c, path), now = crt_layout_shape(l);
-	char *why = NULL, *s;
+	char *s = holds_problem(path, l, &w);
 
-	if (leaf == NULL)
-		return cr_xasprintf("'%s' holds no certificate", path);
-	if (X509_cmp(leaf, c->in->old->x509) == 0)
-		return cr_xasprintf("'%s' still holds the OLD certificate", path);
-	if (X509_cmp(leaf, c->in->new->x509) != 0) {
-		char *b = x509_brief(leaf);
-
-		s = cr_xasprintf("'%s' holds %s, not the new certificate", path, b);
-		free(b);
-		return s;
-	}
-	if (!crt_layout_ordered(l, &why)) {
-		s = cr_xasprintf("'%s' is out of order: %s", path, why);
-		free(why);
-		return s;
-	}
-	if (l->key != NULL && EVP_PKEY_eq(l->key, X509_get0_pubkey(c->in->new->x509)) != 1)
-		return cr_xasprintf("the key in '%s' is not the new certificate's", path);
-	if (before != CRT_SHAPE_NONE && before != now)
-		return cr_xasprintf("'%s' holds %s, but it held %s before the change", path,
+	if (s == NULL && before != CRT_SHAPE_NONE && before != now)
+		s = cr_xasprintf("'%s' holds %s, but it held %s before the change", path,
 		    crt_shape_name(now), crt_shape_name(before));
-	return NULL;
+	return s;
 }
 
 /* A separate key_path must hold the key of the new certificate. */
@@ -282,33 +306,6 @@ chk_eval_file_content(struct chk_ctx *c, const struct chk_at *at)
 	crt_layout_release(&l);
 }
 
-/* What is wrong with the file at path after its rollback (a new string), or NULL. */
-static char *
-rb_content_problem(struct chk_ctx *c, const char *path, const struct crt_layout *l)
-{
-	X509 *leaf = l->ncerts > 0 ? sk_X509_value(l->certs, 0) : NULL;
-	char *why = NULL, *s, *b;
-
-	if (leaf == NULL)
-		return cr_xasprintf("'%s' holds no certificate after the rollback", path);
-	if (X509_cmp(leaf, c->in->new->x509) == 0)
-		return cr_xasprintf("'%s' still holds the NEW certificate after the rollback", path);
-	if (X509_cmp(leaf, c->in->old->x509) != 0) {
-		b = x509_brief(leaf);
-		s = cr_xasprintf("'%s' holds %s, not the old certificate", path, b);
-		free(b);
-		return s;
-	}
-	if (!crt_layout_ordered(l, &why)) {
-		s = cr_xasprintf("'%s' is out of order after the rollback: %s", path, why);
-		free(why);
-		return s;
-	}
-	if (l->key != NULL && EVP_PKEY_eq(l->key, X509_get0_pubkey(c->in->old->x509)) != 1)
-		return cr_xasprintf("the key in '%s' is not the old certificate's", path);
-	return NULL;
-}
-
 /*
  * rollback.file, after a file ref's rebind is undone: the file at its path
  * holds the old certificate first again, its chain in order, a key (when
@@ -331,7 +328,8 @@ chk_eval_rb_file(struct chk_ctx *c, const struct chk_at *at)
 	if (crt_layout_read(ref->file_path, &l, &err) != CR_OK)
 		problem = cr_xstrdup(err.msg);
 	else
-		problem = rb_content_problem(c, ref->file_path, &l);
+		problem = holds_problem(ref->file_path, &l, &(const struct file_want){
+		    c->in->old, c->in->new, "old", "NEW", " after the rollback" });
 	if (problem == NULL && ref->key_path != NULL && strcmp(ref->key_path, ref->file_path) != 0 &&
 	    crt_layout_read(ref->key_path, &k, &err) == CR_OK) {
 		if (k.key != NULL && EVP_PKEY_eq(k.key, X509_get0_pubkey(c->in->old->x509)) != 1)
