@@ -22,15 +22,6 @@
 
 #define GREET_MS 2000
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A connected, non-blocking socket to host:port before `deadline`, or -1. */
 static int
 dial(const char *host, const char *port, long long deadline)
@@ -56,7 +47,7 @@ dial(const char *host, const char *port, long long deadline)
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
 		pfd.revents = 0;
-		left = (int)(deadline - now_ms());
+		left = (int)(deadline - cr_mono_ms());
 		if (errno != EINPROGRESS || left <= 0 || poll(&pfd, 1, left) != 1 ||
 		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0 || e != 0) {
 			close(fd);
@@ -79,7 +70,7 @@ first_line(int fd, long long deadline, char *line, size_t len)
 
 	while (got < sizeof(buf) && memchr(buf, '\n', got) == NULL) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN, .revents = 0 };
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - cr_mono_ms());
 		ssize_t n;
 
 		if (left <= 0 || poll(&pfd, 1, left) != 1)
@@ -99,7 +90,7 @@ void
 crt_greeting_hint(const struct crt_tls_target *t, struct cr_err *err)
 {
 	int ms = t->timeout_ms > 0 && t->timeout_ms < GREET_MS ? t->timeout_ms : GREET_MS;
-	long long deadline = now_ms() + ms;
+	long long deadline = cr_mono_ms() + ms;
 	char line[96], *msg;
 	int fd;
 

@@ -247,15 +247,6 @@ hook_env(int rollback)
 
 /* ---------------------------------------------------------------- watching it */
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The last CR_HOOK_TAIL_MAX bytes of a stream. */
 struct tail {
 	unsigned char buf[2 * CR_HOOK_TAIL_MAX];
@@ -338,7 +329,7 @@ static void
 supervise(const struct cr_hook *h, pid_t pid, int errfd, struct tail *t, int *status,
     int *timed_out)
 {
-	long long now = mono_ms(), deadline = now + h->timeout_ms, kill_at = 0;
+	long long now = cr_mono_ms(), deadline = now + h->timeout_ms, kill_at = 0;
 	int pidfd = pidfd_open(pid, 0), exited = 0, killing = 0, open_pipe = 1, fl;
 	ssize_t total = 0;
 
@@ -351,7 +342,7 @@ supervise(const struct cr_hook *h, pid_t pid, int errfd, struct tail *t, int *st
 			exited = has_exited(pid);
 		if (exited && (!killing || !open_pipe))
 			break;
-		now = mono_ms();
+		now = cr_mono_ms();
 		if (!killing && now >= deadline) {
 			(void)kill(-pid, SIGTERM);
 			killing = 1;
@@ -513,7 +504,7 @@ int
 cr_hook_run(const struct cr_hook *h, struct cr_hook_result *res, struct cr_err *err)
 {
 	struct tail *t = cr_xcalloc(1, sizeof(*t));
-	long long t0 = mono_ms();
+	long long t0 = cr_mono_ms();
 	int r, status = 0, timed_out = 0, errr = -1;
 	pid_t pid = -1;
 
@@ -541,7 +532,7 @@ out:
 	if (errr >= 0)
 		close(errr);
 	res->stderr_tail = tail_text(t, &res->tail_cut);
-	res->elapsed_ms = mono_ms() - t0;
+	res->elapsed_ms = cr_mono_ms() - t0;
 	free(t);
 	if (r == CR_OK)
 		r = verdict(h, res, err);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -293,6 +294,15 @@ cr_hex_parse(const char *text, unsigned char *out, size_t max)
 	if (hi >= 0)
 		return -1;
 	return (int)n;
+}
+
+long long
+cr_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 time_t

@@ -80,6 +80,8 @@ int cr_hex_parse(const char *text, unsigned char *out, size_t max);
 
 /* Seconds since the epoch now, or the value of CERTROTATE_NOW (tests) when set. */
 time_t cr_now(void);
+/* Milliseconds on the monotonic clock (durations and deadlines, never dates). */
+long long cr_mono_ms(void);
 
 /* strcmp that accepts NULLs (NULL sorts first). */
 int cr_strcmp0(const char *a, const char *b);

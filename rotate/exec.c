@@ -42,15 +42,6 @@ rot_verdict_release(struct rot_verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the check engine as the loop sees it (rot_exec_engine_checks) -------------------- */
 
 static void
@@ -511,7 +502,7 @@ account(struct rot_exec *x, size_t i, struct visit *vi, long long t0, struct rot
     char **stop_detail)
 {
 	if (x->ui->end != NULL)
-		x->ui->end(x->ui->ctx, i, vi->res, now_ms() - t0, vi->detail);
+		x->ui->end(x->ui->ctx, i, vi->res, cr_mono_ms() - t0, vi->detail);
 	summary_add(sm, vi->res, i);
 	if (vi->exit == CR_OK) {
 		free(vi->detail);
@@ -534,7 +525,7 @@ visit(struct rot_exec *x, size_t i, struct rot_summary *sm, char **stop_detail, 
 {
 	struct visit vi = { ROT_RES_DONE, CR_OK, NULL };
 	enum rot_how how = how_to_visit(x, i);
-	long long t0 = now_ms();
+	long long t0 = cr_mono_ms();
 	int r = 0;
 
 	if (x->ui->step != NULL)
@@ -607,7 +598,7 @@ undo(struct rot_exec *x, size_t i, struct rot_summary *sm, char **stop_detail, s
 	const struct plan_step *s = &x->p->steps[i];
 	const struct act_row *row = x->lookup(s);
 	struct visit vi = { ROT_RES_UNDONE, CR_OK, NULL };
-	long long t0 = now_ms();
+	long long t0 = cr_mono_ms();
 	struct act_out out;
 	enum rot_answer a = ROT_ANS_YES;
 	struct cr_err e;
